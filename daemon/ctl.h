@@ -1,0 +1,20 @@
+/* ctl.h - pipelinectl subcommands.  Each lives in ctl_<name>.c and is listed
+ * in the command table in pipelinectl.c.  A command returns the process exit
+ * status: 0 success, 1 a negative answer (e.g. audit found violations),
+ * 2 usage or operational error. */
+#ifndef PIPELINED_CTL_H
+#define PIPELINED_CTL_H
+
+#include <stdbool.h>
+
+struct ctl_opts {
+	bool json;		/* --json: one JSON document on stdout */
+	const char *config;	/* -c FILE, or NULL for the default */
+};
+
+typedef int ctl_cmd_fn(int argc, char **argv, const struct ctl_opts *opts);
+
+/* Default configuration file when -c is not given. */
+const char *ctl_default_config(void);
+
+#endif

@@ -1,0 +1,67 @@
+/* pipelinectl - the operator's and developer's command-line client.
+ *
+ * A thin dispatcher: global options, then a command table (smtpctl, git's
+ * commands[]).  Each command parses its own arguments. */
+#include "ctl.h"
+#include "util.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static int cmd_help(int argc, char **argv, const struct ctl_opts *opts);
+
+static const struct {
+	const char *name;
+	ctl_cmd_fn *fn;
+	const char *usage;
+} commands[] = {
+	{ "help", cmd_help, "help                     this list" },
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: pipelinectl [-c FILE] [--json] <command> [args]\n\ncommands:\n");
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		fprintf(f, "  %s\n", commands[i].usage);
+}
+
+static int cmd_help(int argc, char **argv, const struct ctl_opts *opts)
+{
+	usage(stdout);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct ctl_opts opts = { .json = false, .config = NULL };
+	int i = 1;
+
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		if (strcmp(argv[i], "--json") == 0) {
+			opts.json = true;
+		} else if (strcmp(argv[i], "-c") == 0 && i + 1 < argc) {
+			opts.config = argv[++i];
+		} else if (strcmp(argv[i], "--version") == 0) {
+			printf("pipelinectl %s\n", PIPELINED_VERSION);
+			return 0;
+		} else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+			usage(stdout);
+			return 0;
+		} else {
+			fprintf(stderr, "pipelinectl: unknown option '%s'\n", argv[i]);
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (i == argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (!opts.config)
+		opts.config = ctl_default_config();
+	for (size_t c = 0; c < ARRAY_SIZE(commands); c++)
+		if (strcmp(argv[i], commands[c].name) == 0)
+			return commands[c].fn(argc - i, argv + i, &opts);
+	fprintf(stderr, "pipelinectl: '%s' is not a command; see 'pipelinectl help'\n", argv[i]);
+	return 2;
+}
