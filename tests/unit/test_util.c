@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "util.h"
+#include "tag.h"
 
 static void test_buf_bound(void **state)
 {
@@ -112,6 +113,25 @@ static void test_ct_equal(void **state)
 	assert_false(ct_equal("abc", "abd", 3));
 }
 
+static void test_tag(void **state)
+{
+	char long_tag[130];
+
+	assert_true(tag_valid("v1.2.3", 6));
+	assert_true(tag_valid("_x", 2));
+	assert_false(tag_valid(".x", 2));
+	assert_false(tag_valid("-x", 2));
+	assert_false(tag_valid("a b", 3));
+	assert_false(tag_valid("a:b", 3));
+	assert_false(tag_valid("", 0));
+	memset(long_tag, 'a', sizeof(long_tag));
+	assert_true(tag_valid(long_tag, 128));
+	assert_false(tag_valid(long_tag, 129));
+	assert_true(tag_is_sha1("0123456789abcdef0123456789abcdef01234567", 40));
+	assert_false(tag_is_sha1("0123456789ABCDEF0123456789abcdef01234567", 40));
+	assert_false(tag_is_sha1("0123456789abcdef", 16));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -121,6 +141,7 @@ int main(void)
 		cmocka_unit_test(test_bool),
 		cmocka_unit_test(test_atomic_write),
 		cmocka_unit_test(test_ct_equal),
+		cmocka_unit_test(test_tag),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
