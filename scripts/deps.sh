@@ -9,10 +9,15 @@ PKGS=(
   libjansson-dev libmicrohttpd-dev libsystemd-dev libcmocka-dev
   git openssh-server openssh-client docker-registry skopeo
   faketime libfaketime apache2-utils openssl python3 tzdata ca-certificates
-  curl shellcheck procps iproute2 nodejs npm
+  curl shellcheck procps iproute2
 )
+# Node.js may come from another packaging of it (its npm bundled): ask for
+# Debian's packages only when the commands are missing.
+EXTRA=()
+command -v node >/dev/null 2>&1 || EXTRA+=(nodejs)
+command -v npm >/dev/null 2>&1 || EXTRA+=(npm)
 
-missing=()
+missing=("${EXTRA[@]}")
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
