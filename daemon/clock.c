@@ -587,7 +587,8 @@ int calendar_parse(struct calendar *out, const char *text, size_t len, const cha
 	int rc = 0;
 
 	if (len > CAL_FILE_MAX) {
-		cal_error(&p, "file larger than %d bytes", CAL_FILE_MAX);
+		if (err)
+			buf_printf(err, "%s: file larger than %d bytes\n", p.name, CAL_FILE_MAX);
 		return ERR_INVALID;
 	}
 	while (i < len && !rc) {

@@ -60,12 +60,17 @@ static int parse_args(struct window_args *a, int argc, char **argv)
 	return 0;
 }
 
+/* Parser errors come as complete "file:line: message" lines and are printed
+ * as they are; a single message gets the command's prefix. */
 static void print_err(const char *what, const struct buf *err)
 {
-	const char *msg = err->data && *err->data ? err->data : "unknown error\n";
+	const char *msg = err->data && *err->data ? err->data : "unknown error";
 	size_t n = strlen(msg);
 
-	fprintf(stderr, "pipelinectl window: %s%s%s", what, msg, msg[n - 1] == '\n' ? "" : "\n");
+	if (msg[n - 1] == '\n')
+		fputs(msg, stderr);
+	else
+		fprintf(stderr, "pipelinectl window: %s%s\n", what, msg);
 }
 
 static void fmt_local(char *out, size_t outsz, const struct tm *tm, const char *zone)
