@@ -301,13 +301,17 @@ static int64_t tz_date_utc(int64_t year, const struct tz_date *d, int32_t off_be
 	return tz_date_day(year, d) * 86400 + d->secs - off_before;
 }
 
+/* Instants the rule is evaluated for: +-2^50 s (35 million years) keeps
+ * every intermediate day and second count far from overflow. */
+#define T_RULE_LIMIT (INT64_C(1) << 50)
+
 int32_t tz_rule_offset(const struct tz_rule *r, time_t t, bool *is_dst)
 {
 	int64_t y, best = INT64_MIN;
 	int m, d;
 	bool dst = false;
 
-	if (r->has_dst) {
+	if (r->has_dst && t > -T_RULE_LIMIT && t < T_RULE_LIMIT) {
 		/* The latest transition at or before t decides; looking at the
 		 * neighbouring years too handles southern-hemisphere rules and
 		 * dates pushed across New Year by a /time beyond 24h. */
@@ -334,9 +338,12 @@ int32_t tz_rule_offset(const struct tz_rule *r, time_t t, bool *is_dst)
 int tz_rule_localtime(struct tm *out, int32_t *off, const struct tz_rule *r, time_t t)
 {
 	int32_t o = tz_rule_offset(r, t, NULL);
-	time_t shifted = t + o;
+	time_t shifted;
 	struct tm tm;
 
+	if (t <= -T_RULE_LIMIT || t >= T_RULE_LIMIT)
+		return ERR_INVALID;
+	shifted = t + o;
 	if (!gmtime_r(&shifted, &tm))
 		return ERR_INVALID;
 	*out = tm;
@@ -812,76 +819,102 @@ const char *clock_reason_code(enum window_reason r)
 	return (size_t)r < ARRAY_SIZE(reasons) ? reasons[r].code : "unknown";
 }
 
-void clock_format_reason(char *out, size_t outsz, const struct window *w)
+/* The formatters build into a bounded buf and copy out, so a short caller
+ * buffer truncates cleanly whatever the compiler can prove about sizes. */
+static void copy_out(char *out, size_t outsz, struct buf *b)
+{
+	strlcpy_(out, b->data ? b->data : "", outsz);
+	buf_release(b);
+}
+
+static void add_reason(struct buf *b, const struct window *w)
 {
 	const char *text = (size_t)w->reason < ARRAY_SIZE(reasons) ? reasons[w->reason].text : "?";
 
 	if (w->day_name[0] && w->reason != WINDOW_BEFORE_OPEN)
-		snprintf(out, outsz, "%s: %s", text, w->day_name);
+		buf_printf(b, "%s: %s", text, w->day_name);
 	else
-		snprintf(out, outsz, "%s", text);
+		buf_adds(b, text);
+}
+
+static void add_trailer(struct buf *b, const struct window *w)
+{
+	if (w->open) {
+		buf_printf(b, "open, closes %02d:%02d %s", w->close_local.tm_hour,
+			   w->close_local.tm_min, w->close_zone);
+		return;
+	}
+	buf_adds(b, "closed (");
+	add_reason(b, w);
+	buf_addch(b, ')');
+}
+
+static void add_status(struct buf *b, const struct window *w)
+{
+	static const char *wdays[] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
+	const struct tm *o = &w->open_local;
+	char in[32];
+
+	add_trailer(b, w);
+	clock_format_countdown(in, sizeof(in), (int64_t)(w->next_change - w->now));
+	if (!w->open)
+		buf_printf(b, ", opens %s %04d-%02d-%02d %02d:%02d %s", wdays[o->tm_wday % 7],
+			   o->tm_year + 1900, o->tm_mon + 1, o->tm_mday, o->tm_hour, o->tm_min,
+			   w->open_zone);
+	buf_printf(b, " (in %s)", in);
+}
+
+void clock_format_reason(char *out, size_t outsz, const struct window *w)
+{
+	struct buf b = BUF_INIT;
+
+	add_reason(&b, w);
+	copy_out(out, outsz, &b);
 }
 
 void clock_format_trailer(char *out, size_t outsz, const struct window *w)
 {
-	char reason[CAL_NAME_MAX + 32];
+	struct buf b = BUF_INIT;
 
-	if (w->open) {
-		snprintf(out, outsz, "open, closes %02d:%02d %s", w->close_local.tm_hour,
-			 w->close_local.tm_min, w->close_zone);
-		return;
-	}
-	clock_format_reason(reason, sizeof(reason), w);
-	snprintf(out, outsz, "closed (%s)", reason);
+	add_trailer(&b, w);
+	copy_out(out, outsz, &b);
 }
 
 void clock_format_countdown(char *out, size_t outsz, int64_t secs)
 {
-	int64_t d, h, m;
 	struct buf b = BUF_INIT;
 
 	if (secs < 0)
 		secs = 0;
 	if (secs < 60) {
-		snprintf(out, outsz, "%llds", (long long)secs);
-		return;
+		buf_printf(&b, "%llds", (long long)secs);
+	} else {
+		if (secs >= 86400)
+			buf_printf(&b, "%lldd", (long long)(secs / 86400));
+		if (secs % 86400 >= 3600)
+			buf_printf(&b, "%lldh", (long long)(secs % 86400 / 3600));
+		if (secs % 3600 >= 60)
+			buf_printf(&b, "%lldm", (long long)(secs % 3600 / 60));
 	}
-	d = secs / 86400;
-	h = secs % 86400 / 3600;
-	m = secs % 3600 / 60;
-	if (d)
-		buf_printf(&b, "%lldd", (long long)d);
-	if (h)
-		buf_printf(&b, "%lldh", (long long)h);
-	if (m)
-		buf_printf(&b, "%lldm", (long long)m);
-	strlcpy_(out, b.data ? b.data : "", outsz);
-	buf_release(&b);
+	copy_out(out, outsz, &b);
 }
 
 void clock_format_status(char *out, size_t outsz, const struct window *w)
 {
-	static const char *wdays[] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
-	char head[CAL_NAME_MAX + 64], in[32];
-	const struct tm *o = &w->open_local;
+	struct buf b = BUF_INIT;
 
-	clock_format_trailer(head, sizeof(head), w);
-	clock_format_countdown(in, sizeof(in), (int64_t)(w->next_change - w->now));
-	if (w->open) {
-		snprintf(out, outsz, "%s (in %s)", head, in);
-		return;
-	}
-	snprintf(out, outsz, "%s, opens %s %04d-%02d-%02d %02d:%02d %s (in %s)", head,
-		 wdays[o->tm_wday % 7], o->tm_year + 1900, o->tm_mon + 1, o->tm_mday, o->tm_hour,
-		 o->tm_min, w->open_zone, in);
+	add_status(&b, w);
+	copy_out(out, outsz, &b);
 }
 
 void clock_format_refusal(char *out, size_t outsz, const struct window *w)
 {
-	char status[CAL_NAME_MAX + 128];
+	struct buf b = BUF_INIT;
 
-	clock_format_status(status, sizeof(status), w);
-	snprintf(out, outsz, "market %s; add a Break-Glass: trailer to override", status);
+	buf_adds(&b, "market ");
+	add_status(&b, w);
+	buf_adds(&b, "; add a Break-Glass: trailer to override");
+	copy_out(out, outsz, &b);
 }
 
 /* ---- RFC 3339 --------------------------------------------------------- */

@@ -190,6 +190,10 @@ static void test_transitions_2026(void **state)
 		assert_int_equal(tz_rule_localtime(&tm, &off, &ny, at("2026-11-01T06:00:00Z")), 0);
 		assert_int_equal(tm.tm_hour, 1);
 		assert_int_equal(off, -18000);
+		/* Absurd instants are refused, not overflowed. */
+		assert_int_equal(tz_rule_localtime(&tm, &off, &ny, (time_t)INT64_MAX), ERR_INVALID);
+		assert_int_equal(tz_rule_localtime(&tm, &off, &ny, (time_t)INT64_MIN), ERR_INVALID);
+		assert_int_equal(tz_rule_offset(&ny, (time_t)INT64_MAX, NULL), -18000);
 	}
 }
 
