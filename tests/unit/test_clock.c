@@ -197,6 +197,22 @@ static void test_transitions_2026(void **state)
 	}
 }
 
+/* RFC 8536 3.3.1: "EST5EDT,0/0,J365/25" is permanent daylight time; its
+ * end each year coincides with the next start and must not flip to EST. */
+static void test_permanent_dst(void **state)
+{
+	static const char *when[] = {
+		"2026-01-01T05:00:00Z", "2026-01-01T04:59:59Z", "2026-01-01T05:00:01Z",
+		"2026-07-01T12:00:00Z", "2028-12-31T23:00:00Z", "2029-01-01T05:00:00Z",
+	};
+	struct tz_rule r;
+
+	assert_int_equal(tz_rule_parse(&r, "EST5EDT,0/0,J365/25", NULL), 0);
+	for (size_t i = 0; i < ARRAY_SIZE(when); i++)
+		if (tz_rule_offset(&r, at(when[i]), NULL) != -14400)
+			fail_msg("%s: not EDT", when[i]);
+}
+
 /* ---- TZif footer ------------------------------------------------------- */
 
 /* A minimal TZif v2 file: one type, four abbreviation bytes (which may hold
@@ -1031,6 +1047,7 @@ int main(void)
 		cmocka_unit_test(test_rule_parse_good),
 		cmocka_unit_test(test_rule_parse_bad),
 		cmocka_unit_test(test_transitions_2026),
+		cmocka_unit_test(test_permanent_dst),
 		cmocka_unit_test(test_tzif_footer),
 		cmocka_unit_test(test_tzif_system_file),
 		cmocka_unit_test(test_dst_truth_table),
