@@ -16,6 +16,7 @@ static const struct {
 	const char *usage;
 } commands[] = {
 	{ "help", cmd_help, "help                     this list" },
+	{ "window", cmd_window, "window [--at RFC3339] [--calendar FILE]  market open or closed, why, next change" },
 };
 
 static void usage(FILE *f)

@@ -1,0 +1,202 @@
+/* clock.h - the market window: is the US equity market open at a given
+ * instant, why, and when does that change.
+ *
+ * Pure (clock.c): functions of a time_t, a POSIX TZ rule and an exchange
+ * calendar.  No files, no wall clock, no process TZ, no logging, so the
+ * daemon, pipelinectl and the tests get the same answer for the same input.
+ * The edge (clock_load.c) reads the TZif file and the calendar file and
+ * hands their bytes in.
+ *
+ * Why a POSIX rule and not localtime_r(): glibc has no per-call zone API,
+ * and setenv("TZ") races with getenv() on libgit2's worker threads.  The
+ * footer of a TZif v2+ file is the rule the zone follows for all future
+ * instants, so evaluating it is exact for every date the daemon will see.
+ *
+ * Calendar file format (data/nyse.calendar is the shipped example):
+ *
+ *     # comment; blank lines are ignored; a line may end in CRLF
+ *     covers 2026-2028
+ *     2026-11-26 closed Thanksgiving Day
+ *     2026-11-27 close 13:00 Day after Thanksgiving
+ *
+ * "covers FIRST-LAST" (years) is required once, before any date line: it
+ * states which years the file fully describes, so an instant past the last
+ * covered day is known to be "beyond the calendar" (the window then warns
+ * and applies the plain weekday rule: it may block more, never less).
+ * A date line is "YYYY-MM-DD closed NAME" (no session that day) or
+ * "YYYY-MM-DD close HH:MM NAME" (the session ends early, local time).
+ * Dates must be weekdays inside the covered years, each listed once;
+ * NAME is required (it is what operators read in refusals and trailers).
+ */
+#ifndef PIPELINED_CLOCK_H
+#define PIPELINED_CLOCK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "util.h"
+
+/* ---- POSIX TZ rules ------------------------------------------------ */
+
+#define TZ_NAME_MAX 16
+
+enum tz_date_kind {
+	TZ_DATE_MWD,		/* Mm.w.d: weekday d of week w (5 = last) of month m */
+	TZ_DATE_JULIAN1,	/* Jn: day 1..365, February 29 never counted */
+	TZ_DATE_JULIAN0,	/* n: day 0..365, February 29 counted in leap years */
+};
+
+struct tz_date {
+	enum tz_date_kind kind;
+	int month, week, wday;	/* TZ_DATE_MWD */
+	int yday;		/* TZ_DATE_JULIAN1 / TZ_DATE_JULIAN0 */
+	int32_t secs;		/* local time of day of the change, may be <0 or >24h */
+};
+
+struct tz_rule {
+	char std_name[TZ_NAME_MAX], dst_name[TZ_NAME_MAX];
+	int32_t std_off, dst_off;	/* seconds EAST of UTC (EST = -18000) */
+	bool has_dst;
+	struct tz_date start, end;	/* into and out of DST, in the rule's terms */
+};
+
+/* America/New_York's rule since 2007; used only when the zone file is absent. */
+#define CLOCK_BUILTIN_TZ "EST5EDT,M3.2.0,M11.1.0"
+
+/* Parse a POSIX TZ string ("EST5EDT,M3.2.0,M11.1.0", "<-03>3",
+ * "CET-1CEST,M3.5.0,M10.5.0/3", "IST-1GMT0,M10.5.0,M3.5.0/1", Jn and n
+ * dates, /time with hours -167..167).  ERR_INVALID with a reason in err. */
+int tz_rule_parse(struct tz_rule *out, const char *s, struct buf *err);
+
+/* Copy the footer rule of a TZif v2+ file (RFC 8536) into out.  Walks the
+ * headers so a stray newline in the data cannot be mistaken for the footer.
+ * ERR_INVALID: not TZif, version 1 (no footer), truncated or bad footer;
+ * ERR_NOTFOUND: a valid file whose footer is empty (no rule for the future). */
+int tz_tzif_footer(char *out, size_t outsz, const void *data, size_t len, struct buf *err);
+
+/* Offset (seconds east of UTC) in effect at t; *is_dst may be NULL. */
+int32_t tz_rule_offset(const struct tz_rule *r, time_t t, bool *is_dst);
+
+/* Local broken-down time at t (tm_gmtoff/tm_zone are not set: use *off and
+ * tz_rule_abbrev).  0, or ERR_INVALID if t is outside what struct tm holds. */
+int tz_rule_localtime(struct tm *out, int32_t *off, const struct tz_rule *r, time_t t);
+
+/* "EST" or "EDT" for the instant t. */
+const char *tz_rule_abbrev(const struct tz_rule *r, time_t t);
+
+/* ---- Exchange calendar --------------------------------------------- */
+
+#define CAL_NAME_MAX 64
+#define CAL_MAX_DAYS 4096
+#define CAL_FILE_MAX (256 * 1024)
+
+struct cal_day {
+	int32_t day;		/* days since 1970-01-01 (local civil date) */
+	int16_t close_min;	/* minutes after midnight; -1 = closed all day */
+	char name[CAL_NAME_MAX];
+};
+
+struct calendar {
+	struct cal_day *days;	/* sorted by day */
+	size_t n;
+	int32_t first_day, last_day;	/* covered range, inclusive */
+	int first_year, last_year;
+};
+
+/* Parse calendar text (format above).  Every problem is appended to err as
+ * "NAME:LINE: message\n", all of them; ERR_INVALID if there was any, and
+ * then out is untouched. */
+int calendar_parse(struct calendar *out, const char *text, size_t len,
+		   const char *name, struct buf *err);
+void calendar_release(struct calendar *c);
+/* The entry for a civil day (days since the epoch), or NULL. */
+const struct cal_day *calendar_find(const struct calendar *c, int32_t day);
+
+/* ---- The window ---------------------------------------------------- */
+
+struct market_hours {
+	int open_min, close_min;	/* minutes after local midnight */
+};
+#define CLOCK_DEFAULT_OPEN (9 * 60 + 30)
+#define CLOCK_DEFAULT_CLOSE (16 * 60)
+
+enum window_reason {
+	WINDOW_SESSION,		/* open: regular weekday session */
+	WINDOW_EARLY_SESSION,	/* open: a session that closes early */
+	WINDOW_WEEKEND,
+	WINDOW_HOLIDAY,
+	WINDOW_BEFORE_OPEN,
+	WINDOW_AFTER_CLOSE,
+	WINDOW_AFTER_EARLY_CLOSE,
+};
+
+struct window {
+	bool open;
+	enum window_reason reason;
+	char day_name[CAL_NAME_MAX];	/* holiday / early-close name, or "" */
+	bool beyond_calendar;	/* today is outside the calendar's years */
+	time_t now;
+	struct tm local;	/* local time at now */
+	int32_t utc_offset;	/* seconds east of UTC at now */
+	char zone[TZ_NAME_MAX];	/* abbreviation at now */
+	time_t next_open;	/* start of the next session (after this one if open) */
+	time_t next_close;	/* end of this session if open, else of the next one */
+	time_t next_change;	/* open ? next_close : next_open */
+	char close_zone[TZ_NAME_MAX], open_zone[TZ_NAME_MAX];
+	struct tm close_local, open_local;
+};
+
+/* Minutes after midnight from "HH:MM" (00:00..23:59).  ERR_INVALID. */
+int clock_parse_hhmm(int *out_min, const char *s);
+
+/* The window at now.  cal may be NULL (plain weekday rule, with the
+ * beyond-calendar warning).  ERR_INVALID for bad hours (open >= close) or
+ * an instant too far from the present to reason about. */
+int clock_window(struct window *out, time_t now, const struct tz_rule *tz,
+		 const struct calendar *cal, const struct market_hours *hours);
+
+/* Stable short code for JSON: "session", "early-close", "weekend",
+ * "holiday", "before-open", "after-close", "after-early-close". */
+const char *clock_reason_code(enum window_reason r);
+/* Human reason: "weekday session", "holiday: Thanksgiving Day", ... */
+void clock_format_reason(char *out, size_t outsz, const struct window *w);
+/* The Market: trailer value (SPEC 6): "open, closes 16:00 EST",
+ * "closed (weekend)", "closed (holiday: Thanksgiving Day)". */
+void clock_format_trailer(char *out, size_t outsz, const struct window *w);
+/* Countdown "2h13m", "1d17h30m", "45s" (seconds floored to minutes above 1m). */
+void clock_format_countdown(char *out, size_t outsz, int64_t secs);
+/* Human status with countdown: "open, closes 16:00 EST (in 2h13m)" or
+ * "closed (weekend), opens Mon 09:30 EST (in 2d1h)". */
+void clock_format_status(char *out, size_t outsz, const struct window *w);
+/* The market-open refusal: "market open, closes 16:00 EST (in 2h13m); add a
+ * Break-Glass: trailer to override". */
+void clock_format_refusal(char *out, size_t outsz, const struct window *w);
+
+/* ---- RFC 3339 ------------------------------------------------------ */
+
+/* "2026-03-09T13:30:00Z", "2026-03-09T09:30:00-04:00", optional fraction
+ * (dropped), 't'/'z' accepted.  ERR_INVALID with the reason in err. */
+int clock_parse_rfc3339(time_t *out, const char *s, struct buf *err);
+/* UTC with Z when off == 0 and utc is true, else with a ±hh:mm offset. */
+void clock_format_rfc3339(char *out, size_t outsz, time_t t, int32_t off, bool utc);
+
+/* Civil date helpers (proleptic Gregorian, days since 1970-01-01). */
+int64_t clock_days_from_civil(int64_t y, int m, int d);
+void clock_civil_from_days(int64_t *y, int *m, int *d, int64_t days);
+
+/* ---- Edge: loading (clock_load.c) ---------------------------------- */
+
+/* The rule of zone (e.g. "America/New_York") from the system tzdata;
+ * env PIPELINED_ZONEINFO names the file instead (tests).  An absent file
+ * falls back to CLOCK_BUILTIN_TZ for America/New_York only; a present but
+ * unreadable or unparsable one is an error.  source (may be NULL) gets the
+ * file used, or "built-in". */
+int clock_load_tz(struct tz_rule *out, struct buf *source, const char *zone, struct buf *err);
+/* The calendar from path, else env PIPELINED_CALENDAR, else
+ * PIPELINED_DATADIR/nyse.calendar.  source (may be NULL) gets the path. */
+int clock_load_calendar(struct calendar *out, struct buf *source, const char *path,
+			struct buf *err);
+
+#endif

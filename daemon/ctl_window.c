@@ -1,0 +1,200 @@
+/* ctl_window.c - pipelinectl window: is the market window open, why, and
+ * when does it change.  Reads the zone rule and the calendar through the
+ * clock_load_* edge; everything else is the pure clock module. */
+#include "clock.h"
+#include "ctl.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+struct window_args {
+	const char *at, *calendar;
+	bool json;
+};
+
+static const char window_usage[] =
+	"usage: pipelinectl window [--at RFC3339] [--calendar FILE] [--json]\n";
+
+/* "--opt VALUE" or "--opt=VALUE"; 1 if argv[*i] is that option. */
+static int opt_value(const char **out, int argc, char **argv, int *i, const char *name)
+{
+	size_t n = strlen(name);
+
+	if (strncmp(argv[*i], name, n) != 0)
+		return 0;
+	if (argv[*i][n] == '=') {
+		*out = argv[*i] + n + 1;
+		return 1;
+	}
+	if (argv[*i][n] != '\0')
+		return 0;
+	if (*i + 1 >= argc)
+		return -1;
+	*out = argv[++*i];
+	return 1;
+}
+
+static int parse_args(struct window_args *a, int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		int r;
+
+		if (strcmp(argv[i], "--json") == 0) {
+			a->json = true;
+			continue;
+		}
+		if ((r = opt_value(&a->at, argc, argv, &i, "--at")) ||
+		    (r = opt_value(&a->calendar, argc, argv, &i, "--calendar"))) {
+			if (r < 0) {
+				fprintf(stderr, "pipelinectl window: '%s' needs a value\n", argv[i]);
+				return -1;
+			}
+			continue;
+		}
+		fprintf(stderr, "pipelinectl window: unknown argument '%s'\n%s", argv[i],
+			window_usage);
+		return -1;
+	}
+	return 0;
+}
+
+/* Parser errors come as complete "file:line: message" lines and are printed
+ * as they are; a single message gets the command's prefix. */
+static void print_err(const char *what, const struct buf *err)
+{
+	const char *msg = err->data && *err->data ? err->data : "unknown error";
+	size_t n = strlen(msg);
+
+	if (msg[n - 1] == '\n')
+		fputs(msg, stderr);
+	else
+		fprintf(stderr, "pipelinectl window: %s%s\n", what, msg);
+}
+
+static void fmt_local(char *out, size_t outsz, const struct tm *tm, const char *zone)
+{
+	static const char *wdays[] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
+
+	snprintf(out, outsz, "%s %04d-%02d-%02d %02d:%02d:%02d %s", wdays[tm->tm_wday % 7],
+		 tm->tm_year + 1900, tm->tm_mon + 1, tm->tm_mday, tm->tm_hour, tm->tm_min,
+		 tm->tm_sec, zone);
+}
+
+static void warning_text(char *out, size_t outsz, const struct window *w,
+			 const struct calendar *cal)
+{
+	snprintf(out, outsz,
+		 "%04d-%02d-%02d is outside the calendar's years %d-%d; applying the plain "
+		 "weekday rule (holidays unknown)",
+		 w->local.tm_year + 1900, w->local.tm_mon + 1, w->local.tm_mday, cal->first_year,
+		 cal->last_year);
+}
+
+static int print_json(const struct window *w, const struct calendar *cal, const char *calpath)
+{
+	char t[64], reason[CAL_NAME_MAX + 32], market[CAL_NAME_MAX + 64], warn[160];
+	json_t *o = json_object();
+	int rc;
+
+	if (!o)
+		return 2;
+	clock_format_reason(reason, sizeof(reason), w);
+	clock_format_trailer(market, sizeof(market), w);
+	json_object_set_new(o, "open", json_boolean(w->open));
+	json_object_set_new(o, "reason", json_string(reason));
+	json_object_set_new(o, "reason_code", json_string(clock_reason_code(w->reason)));
+	if (w->day_name[0])
+		json_object_set_new(o, "day_name", json_string(w->day_name));
+	json_object_set_new(o, "market", json_string(market));
+	clock_format_rfc3339(t, sizeof(t), w->now, 0, true);
+	json_object_set_new(o, "now", json_string(t));
+	clock_format_rfc3339(t, sizeof(t), w->now, w->utc_offset, false);
+	json_object_set_new(o, "local_time", json_string(t));
+	json_object_set_new(o, "zone", json_string(w->zone));
+	clock_format_rfc3339(t, sizeof(t), w->next_change, 0, true);
+	json_object_set_new(o, "next_change", json_string(t));
+	clock_format_rfc3339(t, sizeof(t), w->next_open, 0, true);
+	json_object_set_new(o, "next_open", json_string(t));
+	clock_format_rfc3339(t, sizeof(t), w->next_close, 0, true);
+	json_object_set_new(o, "next_close", json_string(t));
+	json_object_set_new(o, "seconds_to_change", json_integer((json_int_t)(w->next_change - w->now)));
+	json_object_set_new(o, "calendar", json_string(calpath));
+	if (w->beyond_calendar) {
+		warning_text(warn, sizeof(warn), w, cal);
+		json_object_set_new(o, "warning", json_string(warn));
+	}
+	rc = json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	json_decref(o);
+	if (rc)
+		return 2;
+	fputc('\n', stdout);
+	return 0;
+}
+
+static void print_human(const struct window *w, const struct calendar *cal)
+{
+	char status[CAL_NAME_MAX + 160], reason[CAL_NAME_MAX + 32], t[64], z[64], warn[160];
+
+	clock_format_status(status, sizeof(status), w);
+	clock_format_reason(reason, sizeof(reason), w);
+	printf("Market:      %s\n", status);
+	printf("Why:         %s\n", reason);
+	fmt_local(t, sizeof(t), &w->local, w->zone);
+	clock_format_rfc3339(z, sizeof(z), w->now, 0, true);
+	printf("New York:    %s (%s)\n", t, z);
+	fmt_local(t, sizeof(t), &w->close_local, w->close_zone);
+	clock_format_rfc3339(z, sizeof(z), w->next_close, 0, true);
+	printf("Next close:  %s (%s)\n", t, z);
+	fmt_local(t, sizeof(t), &w->open_local, w->open_zone);
+	clock_format_rfc3339(z, sizeof(z), w->next_open, 0, true);
+	printf("Next open:   %s (%s)\n", t, z);
+	if (w->beyond_calendar) {
+		warning_text(warn, sizeof(warn), w, cal);
+		fprintf(stderr, "pipelinectl window: warning: %s\n", warn);
+	}
+}
+
+int cmd_window(int argc, char **argv, const struct ctl_opts *opts)
+{
+	struct window_args a = { .at = NULL, .calendar = NULL, .json = opts->json };
+	struct market_hours hours = { CLOCK_DEFAULT_OPEN, CLOCK_DEFAULT_CLOSE };
+	struct buf err = BUF_INIT, calpath = BUF_INIT;
+	struct calendar cal = { 0 };
+	struct tz_rule tz;
+	struct window w;
+	time_t now = time(NULL);
+	int rc = 2;
+
+	if (parse_args(&a, argc, argv))
+		return 2;
+	if (a.at && clock_parse_rfc3339(&now, a.at, &err)) {
+		print_err("--at: ", &err);
+		goto out;
+	}
+	if (clock_load_tz(&tz, NULL, NULL, &err)) {
+		print_err("", &err);
+		goto out;
+	}
+	if (clock_load_calendar(&cal, &calpath, a.calendar, &err)) {
+		print_err("", &err);
+		goto out;
+	}
+	if (clock_window(&w, now, &tz, &cal, &hours)) {
+		fprintf(stderr, "pipelinectl window: cannot evaluate the window at '%s'\n",
+			a.at ? a.at : "now");
+		goto out;
+	}
+	if (a.json)
+		rc = print_json(&w, &cal, calpath.data);
+	else {
+		print_human(&w, &cal);
+		rc = 0;
+	}
+out:
+	calendar_release(&cal);
+	buf_release(&err);
+	buf_release(&calpath);
+	return rc;
+}
