@@ -79,20 +79,29 @@ int clock_load_calendar(struct calendar *out, struct buf *source, const char *pa
 			struct buf *err)
 {
 	const char *env = getenv("PIPELINED_CALENDAR");
-	struct buf data;
+	struct buf data, shipped = BUF_INIT;
 	int rc;
 
-	if (!path || !*path)
-		path = env && *env ? env : PIPELINED_DATADIR "/nyse.calendar";
+	if ((!path || !*path) && env && *env)
+		path = env;
+	if (!path || !*path) {
+		if (datafile_path(&shipped, "nyse.calendar")) {
+			buf_release(&shipped);
+			return ERR_NOMEM;
+		}
+		path = shipped.data;
+	}
 	rc = file_read(&data, path, CAL_FILE_MAX);
 	if (rc) {
 		buf_printf(err, "cannot read calendar '%s': %s", path,
 			   rc == ERR_NOTFOUND ? "not found" : rc == ERR_TOOBIG ? "too large" : "I/O error");
+		buf_release(&shipped);
 		return rc;
 	}
 	rc = calendar_parse(out, data.data, data.len, path, err);
 	if (!rc && source)
 		buf_adds(source, path);
 	buf_release(&data);
+	buf_release(&shipped);
 	return rc;
 }

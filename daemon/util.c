@@ -351,3 +351,45 @@ uint64_t mono_ms(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
+
+int datafile_path(struct buf *out, const char *name)
+{
+	const char *env = getenv("PIPELINED_DATADIR");
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	const char *cand[4];
+	struct buf rel[2] = { BUF_INIT, BUF_INIT };
+	size_t nc = 0;
+	int rc = 0;
+
+	if (env && *env)
+		cand[nc++] = env;
+	cand[nc++] = PIPELINED_DATADIR;
+	if (n > 0) {
+		char *slash;
+
+		exe[n] = '\0';
+		slash = strrchr(exe, '/');
+		if (slash) {
+			*slash = '\0';
+			if (!buf_printf(&rel[0], "%s/../share/pipelined", exe))
+				cand[nc++] = rel[0].data;
+			if (!buf_printf(&rel[1], "%s/data", exe))
+				cand[nc++] = rel[1].data;
+		}
+	}
+	buf_reset(out);
+	for (size_t i = 0; i < nc; i++) {
+		buf_reset(out);
+		if ((rc = buf_printf(out, "%s/%s", cand[i], name)) != 0)
+			break;
+		if (access(out->data, R_OK) == 0)
+			goto done;
+	}
+	buf_reset(out);
+	rc = buf_printf(out, "%s/%s", PIPELINED_DATADIR, name);
+done:
+	buf_release(&rel[0]);
+	buf_release(&rel[1]);
+	return rc;
+}

@@ -83,3 +83,10 @@ bool ct_equal(const void *a, const void *b, size_t len);
 uint64_t mono_ms(void);
 
 #endif
+
+/* Where a shipped data file (e.g. "nyse.calendar") is: $PIPELINED_DATADIR,
+ * then the install-time data directory, then relative to the running
+ * executable (../share/pipelined when installed elsewhere, data/ beside a
+ * build tree's binaries).  Puts the first existing candidate in out, or the
+ * install-time path when none exists (so errors name the expected place). */
+int datafile_path(struct buf *out, const char *name);

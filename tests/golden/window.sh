@@ -163,6 +163,10 @@ PIPELINED_ZONEINFO="$tmp/no-such-zone" run 0 window --at 2026-03-09T13:30:00Z
 expect_line out "Market:      open, closes 16:00 EDT (in 6h30m)"
 check "an absent zone file falls back to the built-in New York rule"
 
+PIPELINED_CALENDAR= run 0 window --at 2026-11-26T15:00:00Z
+expect_text out "closed (holiday: Thanksgiving Day)"
+check "the shipped calendar is found without any environment help"
+
 if [ "$fails" -ne 0 ]; then
 	echo "$fails check(s) failed" >&2
 	exit 1
