@@ -17,4 +17,7 @@ typedef int ctl_cmd_fn(int argc, char **argv, const struct ctl_opts *opts);
 /* Default configuration file when -c is not given. */
 const char *ctl_default_config(void);
 
+/* ctl_edit.c */
+int cmd_edit(int argc, char **argv, const struct ctl_opts *opts);
+
 #endif

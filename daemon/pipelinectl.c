@@ -16,6 +16,7 @@ static const struct {
 	const char *usage;
 } commands[] = {
 	{ "help", cmd_help, "help                     this list" },
+	{ "edit", cmd_edit, "edit FILE TAGPATH... --tag TAG [-i] [-v]  set image tags in a values file" },
 };
 
 static void usage(FILE *f)
