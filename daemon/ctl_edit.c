@@ -4,6 +4,7 @@
 #include "util.h"
 #include "yamledit.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -67,14 +68,17 @@ static int parse_edit_args(struct edit_args *a, int argc, char **argv)
 
 static int read_input(struct buf *in, const char *file)
 {
-	int rc = file_read(in, file, YAMLEDIT_MAX_INPUT);
+	int rc;
+
+	errno = 0;
+	rc = file_read(in, file, YAMLEDIT_MAX_INPUT);
 
 	if (rc == ERR_TOOBIG)
 		fprintf(stderr, "pipelinectl: %s: larger than %u bytes\n", file, YAMLEDIT_MAX_INPUT);
 	else if (rc == ERR_NOTFOUND)
 		fprintf(stderr, "pipelinectl: %s: no such file\n", file);
 	else if (rc)
-		fprintf(stderr, "pipelinectl: %s: cannot read the file\n", file);
+		fprintf(stderr, "pipelinectl: %s: cannot read the file: %s\n", file, strerror(errno));
 	return rc;
 }
 
