@@ -17,6 +17,8 @@
 #include <strings.h>
 #include <yaml.h>
 
+#define STR_(x)		#x
+#define STR(x)		STR_(x)
 #define NAME_MAX_SHOWN	64	/* bytes of one key shown in a message */
 #define OUT_MAX		(64u * 1024 * 1024)
 
@@ -82,6 +84,9 @@ struct ed {
 	struct target *targets;
 	size_t ntargets, captargets;
 	struct cursor cur;
+	bool reading;		/* yamledit_get: collect the value, no tag */
+	struct buf value;	/* yamledit_get: the first target's value */
+	struct buf value_at;	/* ... and where it is */
 	struct buf *err;
 	int rc;
 };
@@ -166,6 +171,13 @@ static bool seg_index(struct seg *sg)
 	return true;
 }
 
+static int path_error(struct buf *why, const char *msg)
+{
+	if (why)
+		buf_adds(why, msg);
+	return -1;
+}
+
 static int path_parse(struct path *p, const char *text, struct buf *why)
 {
 	size_t len = strlen(text), start = 0;
@@ -173,20 +185,20 @@ static int path_parse(struct path *p, const char *text, struct buf *why)
 	p->text = text;
 	p->nseg = 0;
 	if (len == 0 || len > YAMLEDIT_PATH_MAX)
-		return why ? buf_printf(why, "a tag path has 1 to %d bytes", YAMLEDIT_PATH_MAX), -1 : -1;
+		return path_error(why, "a tag path has 1 to " STR(YAMLEDIT_PATH_MAX) " bytes");
 	for (size_t i = 0; i < len; i++)
 		if ((unsigned char)text[i] < 0x20 || text[i] == 0x7f)
-			return why ? buf_adds(why, "control character in the tag path"), -1 : -1;
+			return path_error(why, "control character in the tag path");
 	for (size_t i = 0; i <= len; i++) {
 		struct seg *sg;
 
 		if (i < len && text[i] != '.')
 			continue;
 		if (i == start)
-			return why ? buf_adds(why, "empty segment in the tag path"), -1 : -1;
+			return path_error(why, "empty segment in the tag path");
 		if (p->nseg == YAMLEDIT_MAX_SEGMENTS)
-			return why ? buf_printf(why, "more than %d segments in the tag path",
-						YAMLEDIT_MAX_SEGMENTS), -1 : -1;
+			return path_error(why, "more than " STR(YAMLEDIT_MAX_SEGMENTS)
+					       " segments in the tag path");
 		sg = &p->seg[p->nseg++];
 		sg->s = text + start;
 		sg->len = i - start;
@@ -450,6 +462,20 @@ static const char *shown_tag(const char *tag, char *tmp, size_t tmpsz)
 	return tag;
 }
 
+/* YAML line breaks: LF, CR, and in UTF-8 NEL, LINE and PARAGRAPH SEPARATOR. */
+static bool has_break(const unsigned char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '\n' || s[i] == '\r')
+			return true;
+		if (i + 1 < n && s[i] == 0xC2 && s[i + 1] == 0x85)
+			return true;
+		if (i + 2 < n && s[i] == 0xE2 && s[i + 1] == 0x80 && (s[i + 2] == 0xA8 || s[i + 2] == 0xA9))
+			return true;
+	}
+	return false;
+}
+
 /* The scalar itself may be edited: one line, no anchor, tag or block style. */
 static bool target_ok(struct ed *ed, const yaml_event_t *ev, uint64_t m, const struct buf *name,
 		      size_t b0, size_t b1)
@@ -467,7 +493,7 @@ static bool target_ok(struct ed *ed, const yaml_event_t *ev, uint64_t m, const s
 	else if (ev->data.scalar.style == YAML_LITERAL_SCALAR_STYLE ||
 		 ev->data.scalar.style == YAML_FOLDED_SCALAR_STYLE)
 		fail(ed, ERR_REJECTED, m, name, "value is a block scalar (| or >)");
-	else if (b1 < b0 || memchr(in + b0, '\n', b1 - b0) || memchr(in + b0, '\r', b1 - b0))
+	else if (b1 < b0 || has_break(in + b0, b1 - b0))
 		fail(ed, ERR_REJECTED, m, name, "value spans several lines");
 	else if (ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE && b1 == b0)
 		fail(ed, ERR_REJECTED, m, name, "value is empty (null); write \"\" to make it a string");
@@ -479,6 +505,29 @@ static bool target_ok(struct ed *ed, const yaml_event_t *ev, uint64_t m, const s
 		 (b1 - b0 < 2 || in[b0] != in[b1 - 1] || (in[b0] != '"' && in[b0] != '\'')))
 		fail(ed, ERR_FAIL, m, name, "cannot locate the quoted value in the input");
 	return ed->rc == 0;
+}
+
+/* yamledit_get: every target must hold the first target's value. */
+static bool same_value(struct ed *ed, const yaml_event_t *ev, uint64_t m, const struct buf *name)
+{
+	const char *v = (const char *)ev->data.scalar.value;
+	size_t len = ev->data.scalar.length;
+	struct buf a = BUF_INIT, b = BUF_INIT;
+
+	if (ed->ntargets == 0) {
+		if (buf_add(&ed->value, v, len) || buf_add(&ed->value_at, name->data, name->len))
+			fail(ed, ERR_NOMEM, UINT64_MAX, NULL, "out of memory");
+		return ed->rc == 0;
+	}
+	if (len == ed->value.len && memcmp(v, ed->value.data, len) == 0)
+		return true;
+	add_shown(&a, ed->value.data, ed->value.len);
+	add_shown(&b, v, len);
+	fail(ed, ERR_REJECTED, m, name, "value \"%s\" differs from \"%s\" at %s", b.data, a.data,
+	     ed->value_at.data);
+	buf_release(&a);
+	buf_release(&b);
+	return false;
 }
 
 static void add_target(struct ed *ed, const yaml_event_t *ev, uint64_t m, const struct buf *name)
@@ -501,6 +550,8 @@ static void add_target(struct ed *ed, const yaml_event_t *ev, uint64_t m, const 
 		ed->targets = nt;
 		ed->captargets = cap;
 	}
+	if (ed->reading && !same_value(ed, ev, m, name))
+		return;
 	t = &ed->targets[ed->ntargets++];
 	t->ordinal = ed->ordinal;
 	t->b0 = b0;
@@ -812,7 +863,7 @@ static void verify(struct ed *ed, const struct buf *out)
 
 /* ---- entry point ---- */
 
-static int check_args(struct ed *ed, const char *in, size_t len, const char *tag)
+static int check_input(struct ed *ed, const char *in, size_t len)
 {
 	if (!in && len)
 		fail(ed, ERR_INVALID, UINT64_MAX, NULL, "no input");
@@ -822,12 +873,17 @@ static int check_args(struct ed *ed, const char *in, size_t len, const char *tag
 	else if (len >= 2 && ((ed->in[0] == 0xFF && ed->in[1] == 0xFE) ||
 			      (ed->in[0] == 0xFE && ed->in[1] == 0xFF)))
 		fail(ed, ERR_REJECTED, UINT64_MAX, NULL, "the document is UTF-16; only UTF-8 is supported");
-	else if (!tag || ed->taglen > TAG_MAX)
+	return ed->rc;
+}
+
+static int check_tag(struct ed *ed, const char *tag)
+{
+	struct buf shown = BUF_INIT;
+
+	if (!tag || ed->taglen > TAG_MAX) {
 		fail(ed, ERR_INVALID, UINT64_MAX, NULL,
 		     "the tag is %zu characters long; an image tag has at most %d", ed->taglen, TAG_MAX);
-	else if (!tag_valid(tag, ed->taglen)) {
-		struct buf shown = BUF_INIT;
-
+	} else if (!tag_valid(tag, ed->taglen)) {
 		add_shown(&shown, tag, ed->taglen);
 		fail(ed, ERR_INVALID, UINT64_MAX, NULL,
 		     "\"%s\" is not a valid image tag (allowed: [A-Za-z0-9_][A-Za-z0-9._-]{0,127})",
@@ -882,11 +938,27 @@ static void fill_stats(const struct ed *ed, struct yamledit_stats *st)
 	}
 }
 
+/* Parse the paths, then find every target; the caller owns ed->targets. */
+static int find_all(struct ed *ed, struct path *pv, const char *const *paths, size_t npaths)
+{
+	int rc = parse_paths(pv, paths, npaths, ed->err);
+
+	if (rc)
+		return ed->rc = rc;
+	ed->paths = pv;
+	ed->npaths = npaths;
+	if (check_input(ed, (const char *)ed->in, ed->len) == 0 && (ed->reading || check_tag(ed, ed->tag) == 0))
+		find_targets(ed);
+	if (!ed->rc)
+		report_unmatched(ed);
+	return ed->rc;
+}
+
 int yamledit_apply(struct buf *out, struct yamledit_stats *stats, const char *in, size_t len,
 		   const char *const *paths, size_t npaths, const char *tag, struct buf *err)
 {
 	struct path *pv = calloc(YAMLEDIT_MAX_PATHS, sizeof(*pv));
-	struct ed ed = { .in = (const unsigned char *)in, .len = len, .tag = tag,
+	struct ed ed = { .in = (const unsigned char *)(in ? in : ""), .len = len, .tag = tag,
 			 .taglen = tag ? strlen(tag) : 0, .err = err };
 	struct buf res = BUF_INIT;
 	struct yamledit_stats st;
@@ -894,29 +966,43 @@ int yamledit_apply(struct buf *out, struct yamledit_stats *stats, const char *in
 
 	if (!pv)
 		return ERR_NOMEM;
-	if (!in && !len)
-		ed.in = (const unsigned char *)"";	/* libyaml wants a pointer */
-	rc = parse_paths(pv, paths, npaths, err);
-	if (rc)
-		goto out;
-	ed.paths = pv;
-	ed.npaths = npaths;
-	if (check_args(&ed, in, len, tag) == 0)
-		find_targets(&ed);
-	if (!ed.rc)
-		report_unmatched(&ed);
+	if (!in && len)
+		ed.in = NULL;
+	rc = find_all(&ed, pv, paths, npaths);
 	fill_stats(&ed, &st);
-	if (!ed.rc && splice(&ed, &res) == 0 && st.changed)
+	if (!rc && splice(&ed, &res) == 0 && st.changed)
 		verify(&ed, &res);
 	rc = ed.rc;
-	if (rc)
+	if (rc) {
 		buf_release(&res);
-	else {
+	} else {
 		*out = res;
 		if (stats)
 			*stats = st;
 	}
-out:
+	free(ed.targets);
+	free(pv);
+	return rc;
+}
+
+int yamledit_get(struct buf *value, const char *in, size_t len,
+		 const char *const *paths, size_t npaths, struct buf *err)
+{
+	struct path *pv = calloc(YAMLEDIT_MAX_PATHS, sizeof(*pv));
+	struct ed ed = { .in = (const unsigned char *)(in ? in : ""), .len = len, .tag = "",
+			 .reading = true, .err = err };
+	int rc;
+
+	if (!pv)
+		return ERR_NOMEM;
+	if (!in && len)
+		ed.in = NULL;
+	rc = find_all(&ed, pv, paths, npaths);
+	if (rc)
+		buf_release(&ed.value);
+	else
+		*value = ed.value;
+	buf_release(&ed.value_at);
 	free(ed.targets);
 	free(pv);
 	return rc;

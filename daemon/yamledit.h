@@ -66,4 +66,12 @@ int yamledit_apply(struct buf *out, struct yamledit_stats *stats,
 		   const char *const *paths, size_t npaths,
 		   const char *tag, struct buf *err);
 
+/* Read the current tag: every scalar matched by paths (under the same rules
+ * as yamledit_apply: no alias, anchor, block scalar...) must hold the same
+ * string, which goes to *value (initialised on success; the scalar's value,
+ * without quotes).  ERR_NOTFOUND: a path matched nothing; ERR_REJECTED: the
+ * values differ (the line names both places) or the document is unsafe. */
+int yamledit_get(struct buf *value, const char *in, size_t len,
+		 const char *const *paths, size_t npaths, struct buf *err);
+
 #endif

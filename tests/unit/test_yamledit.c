@@ -224,6 +224,56 @@ static void test_multi_document(void **state)
 	buf_release(&err);
 }
 
+static int get(struct buf *v, const char *in, const char *const *paths, struct buf *err)
+{
+	return yamledit_get(v, in, strlen(in), paths, 1, err);
+}
+
+static void test_get(void **state)
+{
+	const char *paths[] = { "services.*.image.tag" };
+	const char *one[] = { "image.tag" };
+	struct buf v = BUF_INIT, err = BUF_INIT;
+
+	assert_int_equal(get(&v, "services:\n  a: {image: {tag: \"abc\"}}\n"
+				 "  b:\n    image:\n      tag: abc # same\n", paths, &err), 0);
+	assert_string_equal(v.data, "abc");
+	buf_release(&v);
+	assert_int_equal(get(&v, "services: {a: {image: {tag: x}}, b: {image: {tag: 'y'}}}\n",
+			     paths, &err), ERR_REJECTED);
+	assert_string_equal(err.data, "services.*.image.tag: at services.b.image.tag: "
+				      "value \"y\" differs from \"x\" at services.a.image.tag");
+	assert_null(v.data);
+	buf_reset(&err);
+	assert_int_equal(get(&v, "a: &a 1\nimage: {tag: *a}\n", one, &err), ERR_REJECTED);
+	assert_string_equal(err.data, "image.tag: value is an alias (*a)");
+	buf_reset(&err);
+	assert_int_equal(get(&v, "other: 1\n", one, &err), ERR_NOTFOUND);
+	assert_null(v.data);
+	buf_release(&err);
+}
+
+/* NEL and the Unicode separators are YAML line breaks, though not '\n'. */
+static void test_unicode_line_breaks(void **state)
+{
+	const char *paths[] = { "tag" };
+	struct buf out = BUF_INIT, err = BUF_INIT;
+
+	assert_int_equal(edit(&out, NULL, "tag: \"a\xe2\x80\xa8" "b\"\n", paths, 1, "x", &err),
+			 ERR_REJECTED);
+	assert_string_equal(err.data, "tag: value spans several lines");
+	buf_reset(&err);
+	assert_int_equal(edit(&out, NULL, "tag: 'a\xc2\x85" "b'\n", paths, 1, "x", &err), ERR_REJECTED);
+	assert_null(out.data);
+	/* In a comment on the same line, multibyte text is only counted. */
+	buf_reset(&err);
+	assert_int_equal(edit(&out, NULL, "{n: \"\xf0\x9f\x9a\x80\xc3\xa9\", tag: \"1\"} # \xe2\x98\x95\n",
+			      paths, 1, "2", &err), 0);
+	assert_string_equal(out.data, "{n: \"\xf0\x9f\x9a\x80\xc3\xa9\", tag: \"2\"} # \xe2\x98\x95\n");
+	buf_release(&out);
+	buf_release(&err);
+}
+
 static int write_file(const char *path, const char *data)
 {
 	FILE *f = fopen(path, "wb");
@@ -339,6 +389,8 @@ int main(void)
 		cmocka_unit_test(test_unchanged),
 		cmocka_unit_test(test_too_big),
 		cmocka_unit_test(test_multi_document),
+		cmocka_unit_test(test_get),
+		cmocka_unit_test(test_unicode_line_breaks),
 		cmocka_unit_test(test_failed_in_place_write),
 		cmocka_unit_test(test_unreadable_path),
 		cmocka_unit_test(test_cli_usage),
