@@ -16,7 +16,8 @@ static const struct {
 	const char *usage;
 } commands[] = {
 	{ "help", cmd_help, "help                     this list" },
-	{ "edit", cmd_edit, "edit FILE TAGPATH... --tag TAG [-i] [-v]  set image tags in a values file" },
+	{ "edit", cmd_edit, "edit FILE TAGPATH... --tag TAG [-i] [-v]\n"
+			    "                           print (-i: write) FILE with the tags set" },
 };
 
 static void usage(FILE *f)

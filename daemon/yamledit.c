@@ -102,6 +102,8 @@ static void add_shown(struct buf *b, const char *s, size_t len)
 {
 	size_t n = len > NAME_MAX_SHOWN ? NAME_MAX_SHOWN : len;
 
+	while (n < len && n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+		n--;	/* cut before a UTF-8 character, not inside one */
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 
@@ -410,9 +412,32 @@ static void check_duplicates(struct ed *ed, struct frame *f)
 	}
 }
 
-static void on_key(struct ed *ed, struct frame *f, const yaml_event_t *ev)
+static int frame_add_key(struct frame *f, const yaml_char_t *v, size_t len)
 {
 	struct key *k;
+
+	if (f->nkeys == f->capkeys) {
+		size_t cap = f->capkeys ? f->capkeys * 2 : 16;
+		struct key *nk = realloc(f->keys, cap * sizeof(*nk));
+
+		if (!nk)
+			return ERR_NOMEM;
+		f->keys = nk;
+		f->capkeys = cap;
+	}
+	k = &f->keys[f->nkeys];
+	k->s = xstrndup((const char *)v, len);
+	k->len = len;
+	if (!k->s)
+		return ERR_NOMEM;
+	f->nkeys++;
+	return 0;
+}
+
+static void on_key(struct ed *ed, struct frame *f, const yaml_event_t *ev)
+{
+	const yaml_char_t *v = ev->data.scalar.value;
+	size_t len = ev->data.scalar.length;
 
 	f->have_key = false;
 	if (ev->type == YAML_SEQUENCE_START_EVENT || ev->type == YAML_MAPPING_START_EVENT) {
@@ -420,32 +445,14 @@ static void on_key(struct ed *ed, struct frame *f, const yaml_event_t *ev)
 		return;
 	}
 	if (ev->type == YAML_SCALAR_EVENT) {
-		const yaml_char_t *v = ev->data.scalar.value;
-		size_t len = ev->data.scalar.length;
-
 		if (ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE && len == 2 && memcmp(v, "<<", 2) == 0)
 			fail(ed, ERR_REJECTED, f->mask, NULL,
 			     "merge key (<<) in %s may supply values from an anchor",
 			     f->name.len ? f->name.data : "the top level");
-		if (f->nkeys == f->capkeys) {
-			size_t cap = f->capkeys ? f->capkeys * 2 : 16;
-			struct key *nk = realloc(f->keys, cap * sizeof(*nk));
-
-			if (!nk) {
-				fail(ed, ERR_NOMEM, UINT64_MAX, NULL, "out of memory");
-				return;
-			}
-			f->keys = nk;
-			f->capkeys = cap;
-		}
-		k = &f->keys[f->nkeys];
-		k->s = xstrndup((const char *)v, len);
-		k->len = len;
-		if (!k->s) {
+		if (frame_add_key(f, v, len)) {
 			fail(ed, ERR_NOMEM, UINT64_MAX, NULL, "out of memory");
 			return;
 		}
-		f->nkeys++;
 		f->have_key = true;
 	}
 	node_done(ed);
