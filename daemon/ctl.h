@@ -19,5 +19,7 @@ const char *ctl_default_config(void);
 
 /* ctl_window.c */
 int cmd_window(int argc, char **argv, const struct ctl_opts *opts);
+/* ctl_edit.c */
+int cmd_edit(int argc, char **argv, const struct ctl_opts *opts);
 
 #endif

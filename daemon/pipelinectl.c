@@ -17,6 +17,8 @@ static const struct {
 } commands[] = {
 	{ "help", cmd_help, "help                     this list" },
 	{ "window", cmd_window, "window [--at RFC3339] [--calendar FILE]  market open or closed, why, next change" },
+	{ "edit", cmd_edit, "edit FILE TAGPATH... --tag TAG [-i] [-v]\n"
+			    "                           print (-i: write) FILE with the tags set" },
 };
 
 static void usage(FILE *f)

@@ -1,0 +1,1016 @@
+/* yamledit.c - see yamledit.h
+ *
+ * Three passes over libyaml's event stream: find the target scalars and
+ * their byte ranges, splice the new tag into a copy of the input, then parse
+ * the original and the copy side by side and demand that they differ only in
+ * the targeted values.  libyaml's marks count characters (code points, CRLF =
+ * 2, a leading BOM not at all), so every mark is converted to a byte offset.
+ */
+#include "yamledit.h"
+#include "tag.h"
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <yaml.h>
+
+#define STR_(x)		#x
+#define STR(x)		STR_(x)
+#define NAME_MAX_SHOWN	64	/* bytes of one key shown in a message */
+#define OUT_MAX		(64u * 1024 * 1024)
+
+struct seg {
+	const char *s;
+	size_t len;
+	bool star;
+	bool is_index;
+	size_t index;
+};
+
+struct path {
+	const char *text;
+	struct seg seg[YAMLEDIT_MAX_SEGMENTS];
+	size_t nseg;
+};
+
+struct key {
+	char *s;
+	size_t len;
+};
+
+/* A mapping or sequence that at least one path descends into.  Containers
+ * off every path are only counted (struct ed.skip), never stacked. */
+struct frame {
+	uint64_t mask;		/* paths whose first depth segments lead here */
+	size_t depth;		/* segments consumed to reach this container */
+	bool is_map;
+	bool want_key;
+	bool have_key;		/* the pending mapping value has a scalar key */
+	size_t index;		/* sequence: index of the current item */
+	struct key *keys;	/* mapping: scalar keys so far, for duplicates */
+	size_t nkeys, capkeys;
+	struct buf name;	/* concrete path of this container, for messages */
+};
+
+struct target {
+	size_t ordinal;		/* event number in the stream */
+	size_t b0, b1;		/* byte range of the old value (with quotes) */
+	size_t line;
+	char quote;		/* 0 plain, or the quote character to write */
+	bool changed;
+};
+
+/* libyaml mark index (characters after the BOM) -> byte offset.  Marks are
+ * asked for in stream order, so the cursor only moves forward. */
+struct cursor {
+	size_t b, c, bom;
+};
+
+struct ed {
+	const unsigned char *in;
+	size_t len;
+	const struct path *paths;
+	size_t npaths;
+	const char *tag;
+	size_t taglen;
+	struct frame stack[YAMLEDIT_MAX_SEGMENTS + 1];
+	size_t sp;
+	size_t skip;		/* nesting depth inside an off-path container */
+	size_t ordinal;
+	uint64_t matched;	/* paths that matched at least one scalar */
+	struct target *targets;
+	size_t ntargets, captargets;
+	struct cursor cur;
+	bool reading;		/* yamledit_get: collect the value, no tag */
+	struct buf value;	/* yamledit_get: the first target's value */
+	struct buf value_at;	/* ... and where it is */
+	struct buf *err;
+	int rc;
+};
+
+typedef void event_fn(struct ed *ed, const yaml_event_t *ev);
+
+static uint64_t bit(size_t i)
+{
+	return (uint64_t)1 << i;
+}
+
+static void add_shown(struct buf *b, const char *s, size_t len)
+{
+	size_t n = len > NAME_MAX_SHOWN ? NAME_MAX_SHOWN : len;
+
+	while (n < len && n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+		n--;	/* cut before a UTF-8 character, not inside one */
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c < 0x20 || c == 0x7f || c == '"' || c == '\\')
+			buf_printf(b, "\\x%02x", c);
+		else
+			buf_addch(b, (char)c);
+	}
+	if (n < len)
+		buf_adds(b, "...");
+}
+
+/* The path named in a message: the first one in mask, or all of them. */
+static void add_paths(struct ed *ed, uint64_t mask)
+{
+	bool first = true;
+
+	for (size_t i = 0; i < ed->npaths; i++) {
+		if (!(mask & bit(i)))
+			continue;
+		if (!first)
+			buf_adds(ed->err, ", ");
+		add_shown(ed->err, ed->paths[i].text, strlen(ed->paths[i].text));
+		first = false;
+		if (mask != UINT64_MAX)
+			break;
+	}
+	buf_adds(ed->err, ": ");
+}
+
+/* Record the first failure only: later ones are consequences of it. */
+static void fail(struct ed *ed, int rc, uint64_t mask, const struct buf *where,
+		 const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static void fail(struct ed *ed, int rc, uint64_t mask, const struct buf *where,
+		 const char *fmt, ...)
+{
+	va_list ap;
+	size_t i;
+
+	if (ed->rc)
+		return;
+	ed->rc = rc;
+	add_paths(ed, mask);
+	for (i = 0; i < ed->npaths && !(mask & bit(i)); i++)
+		;
+	if (where && where->len && i < ed->npaths && strcmp(where->data, ed->paths[i].text) != 0)
+		buf_printf(ed->err, "at %s: ", where->data);
+	va_start(ap, fmt);
+	buf_vprintf(ed->err, fmt, ap);
+	va_end(ap);
+}
+
+/* ---- tag paths ---- */
+
+static bool seg_index(struct seg *sg)
+{
+	size_t v = 0;
+
+	if (sg->len == 0 || sg->len > 9 || (sg->s[0] == '0' && sg->len > 1))
+		return false;
+	for (size_t i = 0; i < sg->len; i++) {
+		if (sg->s[i] < '0' || sg->s[i] > '9')
+			return false;
+		v = v * 10 + (size_t)(sg->s[i] - '0');
+	}
+	sg->index = v;
+	return true;
+}
+
+static int path_error(struct buf *why, const char *msg)
+{
+	if (why)
+		buf_adds(why, msg);
+	return -1;
+}
+
+static int path_parse(struct path *p, const char *text, struct buf *why)
+{
+	size_t len = strlen(text), start = 0;
+
+	p->text = text;
+	p->nseg = 0;
+	if (len == 0 || len > YAMLEDIT_PATH_MAX)
+		return path_error(why, "a tag path has 1 to " STR(YAMLEDIT_PATH_MAX) " bytes");
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)text[i] < 0x20 || text[i] == 0x7f)
+			return path_error(why, "control character in the tag path");
+	for (size_t i = 0; i <= len; i++) {
+		struct seg *sg;
+
+		if (i < len && text[i] != '.')
+			continue;
+		if (i == start)
+			return path_error(why, "empty segment in the tag path");
+		if (p->nseg == YAMLEDIT_MAX_SEGMENTS)
+			return path_error(why, "more than " STR(YAMLEDIT_MAX_SEGMENTS)
+					       " segments in the tag path");
+		sg = &p->seg[p->nseg++];
+		sg->s = text + start;
+		sg->len = i - start;
+		sg->star = sg->len == 1 && sg->s[0] == '*';
+		sg->is_index = seg_index(sg);
+		start = i + 1;
+	}
+	return 0;
+}
+
+bool yamledit_path_valid(const char *path, struct buf *why)
+{
+	struct path p;
+
+	return path && path_parse(&p, path, why) == 0;
+}
+
+/* ---- marks ---- */
+
+static void cursor_init(struct cursor *c, const unsigned char *s, size_t n)
+{
+	c->bom = n >= 3 && s[0] == 0xEF && s[1] == 0xBB && s[2] == 0xBF ? 3 : 0;
+	c->b = c->bom;
+	c->c = 0;
+}
+
+static size_t cursor_byte(struct cursor *c, const unsigned char *s, size_t n, size_t cidx)
+{
+	if (cidx < c->c) {
+		c->b = c->bom;
+		c->c = 0;
+	}
+	while (c->b < n && c->c < cidx) {
+		c->b++;
+		while (c->b < n && (s[c->b] & 0xC0) == 0x80)
+			c->b++;
+		c->c++;
+	}
+	return c->b;
+}
+
+/* ---- would a plain scalar read as something other than a string? ---- */
+
+static size_t span(const char *s, size_t n, const char *set)
+{
+	size_t i = 0;
+
+	while (i < n && s[i] && strchr(set, s[i]))
+		i++;
+	return i;
+}
+
+/* Integers and floats of YAML 1.1 (with '_' separators, 0b/0x/leading-0
+ * octal, sexagesimal 1:30) and of YAML 1.2 (0o, 1e10).  Generous on purpose:
+ * a needless pair of quotes costs nothing, a tag read as 1.1 breaks a deploy.
+ * "1.2.3" stays plain: no YAML implementation reads it as a number. */
+static bool looks_numeric(const char *s, size_t n)
+{
+	size_t i = 0, m, dots = 0, digits = 0;
+
+	if (i < n && (s[i] == '-' || s[i] == '+'))
+		i++;
+	if (n - i > 2 && s[i] == '0' && strchr("xXoObB", s[i + 1]))
+		return span(s + i + 2, n - i - 2, "0123456789abcdefABCDEF_") == n - i - 2;
+	for (; i < n && strchr("0123456789_.:", s[i]) && s[i]; i++) {
+		dots += s[i] == '.';
+		digits += s[i] >= '0' && s[i] <= '9';
+	}
+	if (!digits || dots > 1)
+		return false;
+	if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+		i++;
+		if (i < n && (s[i] == '-' || s[i] == '+'))
+			i++;
+		m = span(s + i, n - i, "0123456789");
+		if (m == 0)
+			return false;
+		i += m;
+	}
+	return i == n;
+}
+
+static bool is_word(const char *s, size_t n)
+{
+	static const char *const words[] = {
+		"y", "n", "yes", "no", "true", "false", "on", "off", "null", "~",
+		".inf", "-.inf", "+.inf", ".nan", "=", "<<",
+	};
+
+	if (n == 0)
+		return true;
+	for (size_t i = 0; i < ARRAY_SIZE(words); i++)
+		if (strlen(words[i]) == n && strncasecmp(s, words[i], n) == 0)
+			return true;
+	return false;
+}
+
+/* YAML 1.1 timestamps start with yyyy-m-d; quote anything that does. */
+static bool looks_date(const char *s, size_t n)
+{
+	size_t i = span(s, n, "0123456789"), m;
+
+	if (i != 4 || i >= n || s[i] != '-')
+		return false;
+	m = span(s + i + 1, n - i - 1, "0123456789");
+	if (m < 1 || m > 2 || i + 1 + m >= n || s[i + 1 + m] != '-')
+		return false;
+	i += 2 + m;
+	m = span(s + i, n - i, "0123456789");
+	return m >= 1 && m <= 2;
+}
+
+static bool plain_needs_quotes(const char *s, size_t n)
+{
+	return is_word(s, n) || looks_numeric(s, n) || looks_date(s, n);
+}
+
+/* ---- pass 1: find the targets ---- */
+
+static struct frame *top(struct ed *ed)
+{
+	return ed->sp ? &ed->stack[ed->sp - 1] : NULL;
+}
+
+static void node_done(struct ed *ed)
+{
+	struct frame *f = top(ed);
+
+	if (!f)
+		return;
+	if (f->is_map)
+		f->want_key = !f->want_key;
+	else
+		f->index++;
+}
+
+static uint64_t child_mask(struct ed *ed, const struct frame *f)
+{
+	const struct key *k = f->nkeys ? &f->keys[f->nkeys - 1] : NULL;
+	uint64_t m = 0;
+
+	if (f->is_map && !f->have_key)
+		return 0;
+	for (size_t p = 0; p < ed->npaths; p++) {
+		const struct seg *sg = &ed->paths[p].seg[f->depth];
+		bool hit;
+
+		if (!(f->mask & bit(p)))
+			continue;
+		if (f->is_map)
+			hit = sg->star || (sg->len == k->len && memcmp(sg->s, k->s, k->len) == 0);
+		else
+			hit = sg->star || (sg->is_index && sg->index == f->index);
+		if (hit)
+			m |= bit(p);
+	}
+	return m;
+}
+
+static void child_name(struct buf *name, const struct frame *f)
+{
+	buf_init(name, 4096);
+	if (!f) {
+		buf_adds(name, "");
+		return;
+	}
+	buf_add(name, f->name.data, f->name.len);
+	if (f->name.len)
+		buf_addch(name, '.');
+	if (f->is_map)
+		add_shown(name, f->keys[f->nkeys - 1].s, f->keys[f->nkeys - 1].len);
+	else
+		buf_printf(name, "%zu", f->index);
+}
+
+static void frame_release(struct frame *f)
+{
+	for (size_t i = 0; i < f->nkeys; i++)
+		free(f->keys[i].s);
+	free(f->keys);
+	buf_release(&f->name);
+	memset(f, 0, sizeof(*f));
+}
+
+static int key_cmp(const void *a, const void *b)
+{
+	const struct key *x = a, *y = b;
+	size_t n = x->len < y->len ? x->len : y->len;
+	int c = memcmp(x->s, y->s, n);
+
+	return c ? c : (x->len > y->len) - (x->len < y->len);
+}
+
+static void check_duplicates(struct ed *ed, struct frame *f)
+{
+	if (f->nkeys < 2)
+		return;
+	qsort(f->keys, f->nkeys, sizeof(*f->keys), key_cmp);
+	for (size_t i = 1; i < f->nkeys; i++) {
+		struct buf k = BUF_INIT;
+
+		if (key_cmp(&f->keys[i - 1], &f->keys[i]) != 0)
+			continue;
+		add_shown(&k, f->keys[i].s, f->keys[i].len);
+		fail(ed, ERR_REJECTED, f->mask, NULL, "duplicate key \"%s\" %s%s", k.data,
+		     f->name.len ? "in " : "at the top level", f->name.len ? f->name.data : "");
+		buf_release(&k);
+		return;
+	}
+}
+
+static int frame_add_key(struct frame *f, const yaml_char_t *v, size_t len)
+{
+	struct key *k;
+
+	if (f->nkeys == f->capkeys) {
+		size_t cap = f->capkeys ? f->capkeys * 2 : 16;
+		struct key *nk = realloc(f->keys, cap * sizeof(*nk));
+
+		if (!nk)
+			return ERR_NOMEM;
+		f->keys = nk;
+		f->capkeys = cap;
+	}
+	k = &f->keys[f->nkeys];
+	k->s = xstrndup((const char *)v, len);
+	k->len = len;
+	if (!k->s)
+		return ERR_NOMEM;
+	f->nkeys++;
+	return 0;
+}
+
+static void on_key(struct ed *ed, struct frame *f, const yaml_event_t *ev)
+{
+	const yaml_char_t *v = ev->data.scalar.value;
+	size_t len = ev->data.scalar.length;
+
+	f->have_key = false;
+	if (ev->type == YAML_SEQUENCE_START_EVENT || ev->type == YAML_MAPPING_START_EVENT) {
+		ed->skip = 1;	/* a complex key: never matches; node_done at its end */
+		return;
+	}
+	if (ev->type == YAML_SCALAR_EVENT) {
+		if (ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE && len == 2 && memcmp(v, "<<", 2) == 0)
+			fail(ed, ERR_REJECTED, f->mask, NULL,
+			     "merge key (<<) in %s may supply values from an anchor",
+			     f->name.len ? f->name.data : "the top level");
+		if (frame_add_key(f, v, len)) {
+			fail(ed, ERR_NOMEM, UINT64_MAX, NULL, "out of memory");
+			return;
+		}
+		f->have_key = true;
+	}
+	node_done(ed);
+}
+
+static const char *shown_tag(const char *tag, char *tmp, size_t tmpsz)
+{
+	static const char prefix[] = "tag:yaml.org,2002:";
+
+	if (strncmp(tag, prefix, sizeof(prefix) - 1) == 0) {
+		snprintf(tmp, tmpsz, "!!%s", tag + sizeof(prefix) - 1);
+		return tmp;
+	}
+	return tag;
+}
+
+/* YAML line breaks: LF, CR, and in UTF-8 NEL, LINE and PARAGRAPH SEPARATOR. */
+static bool has_break(const unsigned char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '\n' || s[i] == '\r')
+			return true;
+		if (i + 1 < n && s[i] == 0xC2 && s[i + 1] == 0x85)
+			return true;
+		if (i + 2 < n && s[i] == 0xE2 && s[i + 1] == 0x80 && (s[i + 2] == 0xA8 || s[i + 2] == 0xA9))
+			return true;
+	}
+	return false;
+}
+
+/* The scalar itself may be edited: one line, no anchor, tag or block style. */
+static bool target_ok(struct ed *ed, const yaml_event_t *ev, uint64_t m, const struct buf *name,
+		      size_t b0, size_t b1)
+{
+	const unsigned char *in = ed->in;
+	char tmp[96];
+
+	if (ev->data.scalar.anchor)
+		fail(ed, ERR_REJECTED, m, name,
+		     "value is anchored (&%s); editing it would change every alias of it",
+		     (const char *)ev->data.scalar.anchor);
+	else if (ev->data.scalar.tag)
+		fail(ed, ERR_REJECTED, m, name, "value has an explicit tag (%s)",
+		     shown_tag((const char *)ev->data.scalar.tag, tmp, sizeof(tmp)));
+	else if (ev->data.scalar.style == YAML_LITERAL_SCALAR_STYLE ||
+		 ev->data.scalar.style == YAML_FOLDED_SCALAR_STYLE)
+		fail(ed, ERR_REJECTED, m, name, "value is a block scalar (| or >)");
+	else if (b1 < b0 || has_break(in + b0, b1 - b0))
+		fail(ed, ERR_REJECTED, m, name, "value spans several lines");
+	else if (ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE && b1 == b0)
+		fail(ed, ERR_REJECTED, m, name, "value is empty (null); write \"\" to make it a string");
+	else if (ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
+		 (b1 - b0 != ev->data.scalar.length ||
+		  memcmp(in + b0, ev->data.scalar.value, b1 - b0) != 0))
+		fail(ed, ERR_FAIL, m, name, "cannot locate the value in the input");
+	else if (ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE &&
+		 (b1 - b0 < 2 || in[b0] != in[b1 - 1] || (in[b0] != '"' && in[b0] != '\'')))
+		fail(ed, ERR_FAIL, m, name, "cannot locate the quoted value in the input");
+	return ed->rc == 0;
+}
+
+/* yamledit_get: every target must hold the first target's value. */
+static bool same_value(struct ed *ed, const yaml_event_t *ev, uint64_t m, const struct buf *name)
+{
+	const char *v = (const char *)ev->data.scalar.value;
+	size_t len = ev->data.scalar.length;
+	struct buf a = BUF_INIT, b = BUF_INIT;
+
+	if (ed->ntargets == 0) {
+		if (buf_add(&ed->value, v, len) || buf_add(&ed->value_at, name->data, name->len))
+			fail(ed, ERR_NOMEM, UINT64_MAX, NULL, "out of memory");
+		return ed->rc == 0;
+	}
+	if (len == ed->value.len && memcmp(v, ed->value.data, len) == 0)
+		return true;
+	add_shown(&a, ed->value.data, ed->value.len);
+	add_shown(&b, v, len);
+	fail(ed, ERR_REJECTED, m, name, "value \"%s\" differs from \"%s\" at %s", b.data, a.data,
+	     ed->value_at.data);
+	buf_release(&a);
+	buf_release(&b);
+	return false;
+}
+
+static void add_target(struct ed *ed, const yaml_event_t *ev, uint64_t m, const struct buf *name)
+{
+	size_t b0 = cursor_byte(&ed->cur, ed->in, ed->len, ev->start_mark.index);
+	size_t b1 = cursor_byte(&ed->cur, ed->in, ed->len, ev->end_mark.index);
+	struct target *t;
+	size_t oldlen;
+
+	if (!target_ok(ed, ev, m, name, b0, b1))
+		return;
+	if (ed->ntargets == ed->captargets) {
+		size_t cap = ed->captargets ? ed->captargets * 2 : 16;
+		struct target *nt = realloc(ed->targets, cap * sizeof(*nt));
+
+		if (!nt) {
+			fail(ed, ERR_NOMEM, UINT64_MAX, NULL, "out of memory");
+			return;
+		}
+		ed->targets = nt;
+		ed->captargets = cap;
+	}
+	if (ed->reading && !same_value(ed, ev, m, name))
+		return;
+	t = &ed->targets[ed->ntargets++];
+	t->ordinal = ed->ordinal;
+	t->b0 = b0;
+	t->b1 = b1;
+	t->line = ev->start_mark.line;
+	if (ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE)
+		t->quote = plain_needs_quotes(ed->tag, ed->taglen) ? '"' : 0;
+	else
+		t->quote = (char)ed->in[b0];
+	oldlen = b1 - b0;
+	t->changed = t->quote ? oldlen != ed->taglen + 2 || ed->in[b0] != (unsigned char)t->quote ||
+				memcmp(ed->in + b0 + 1, ed->tag, ed->taglen) != 0
+			      : oldlen != ed->taglen || memcmp(ed->in + b0, ed->tag, ed->taglen) != 0;
+	ed->matched |= m;
+}
+
+static void push_frame(struct ed *ed, const yaml_event_t *ev, uint64_t mask, size_t depth,
+		       struct buf *name)
+{
+	struct frame *f = &ed->stack[ed->sp++];
+
+	memset(f, 0, sizeof(*f));
+	f->mask = mask;
+	f->depth = depth;
+	f->is_map = ev->type == YAML_MAPPING_START_EVENT;
+	f->want_key = true;
+	f->name = *name;
+	buf_init(name, 0);
+}
+
+static const char *node_kind(const yaml_event_t *ev)
+{
+	return ev->type == YAML_MAPPING_START_EVENT ? "a mapping" : "a sequence";
+}
+
+static void on_container(struct ed *ed, const yaml_event_t *ev, uint64_t term, uint64_t cont,
+			 size_t depth, struct buf *name)
+{
+	const yaml_char_t *anchor = ev->type == YAML_MAPPING_START_EVENT
+					    ? ev->data.mapping_start.anchor
+					    : ev->data.sequence_start.anchor;
+
+	if (term)
+		fail(ed, ERR_REJECTED, term, name, "value is %s, not a scalar", node_kind(ev));
+	else if (cont && anchor)
+		fail(ed, ERR_REJECTED, cont, name,
+		     "path runs through an anchored node (&%s); editing it would change every alias of it",
+		     (const char *)anchor);
+	if (cont && !ed->rc)
+		push_frame(ed, ev, cont, depth, name);
+	else
+		ed->skip = 1;
+}
+
+static void on_node(struct ed *ed, const yaml_event_t *ev)
+{
+	struct frame *f = top(ed);
+	struct buf name = BUF_INIT;
+	uint64_t m, term = 0;
+	size_t depth;
+
+	if (ed->skip) {
+		ed->skip += ev->type == YAML_MAPPING_START_EVENT || ev->type == YAML_SEQUENCE_START_EVENT;
+		return;
+	}
+	if (f && f->is_map && f->want_key) {
+		on_key(ed, f, ev);
+		return;
+	}
+	m = f ? child_mask(ed, f) : (ed->npaths == 64 ? UINT64_MAX : bit(ed->npaths) - 1);
+	depth = f ? f->depth + 1 : 0;
+	for (size_t p = 0; p < ed->npaths; p++)
+		if ((m & bit(p)) && ed->paths[p].nseg == depth)
+			term |= bit(p);
+	if (m)
+		child_name(&name, f);
+	if (ev->type == YAML_ALIAS_EVENT && m)
+		fail(ed, ERR_REJECTED, m, &name, "%s an alias (*%s)",
+		     term ? "value is" : "path runs through", (const char *)ev->data.alias.anchor);
+	else if (ev->type == YAML_SCALAR_EVENT && term)
+		add_target(ed, ev, term, &name);
+	if (ev->type == YAML_MAPPING_START_EVENT || ev->type == YAML_SEQUENCE_START_EVENT)
+		on_container(ed, ev, term, m & ~term, depth, &name);
+	else
+		node_done(ed);
+	buf_release(&name);
+}
+
+static void on_end(struct ed *ed, const yaml_event_t *ev)
+{
+	struct frame *f;
+
+	if (ed->skip) {
+		if (--ed->skip == 0)
+			node_done(ed);
+		return;
+	}
+	f = &ed->stack[--ed->sp];
+	if (f->is_map)
+		check_duplicates(ed, f);
+	frame_release(f);
+	node_done(ed);
+}
+
+static void on_other(struct ed *ed, const yaml_event_t *ev)
+{
+}
+
+static event_fn *const handlers[] = {
+	[YAML_NO_EVENT] = on_other,
+	[YAML_STREAM_START_EVENT] = on_other,
+	[YAML_STREAM_END_EVENT] = on_other,
+	[YAML_DOCUMENT_START_EVENT] = on_other,
+	[YAML_DOCUMENT_END_EVENT] = on_other,
+	[YAML_ALIAS_EVENT] = on_node,
+	[YAML_SCALAR_EVENT] = on_node,
+	[YAML_SEQUENCE_START_EVENT] = on_node,
+	[YAML_SEQUENCE_END_EVENT] = on_end,
+	[YAML_MAPPING_START_EVENT] = on_node,
+	[YAML_MAPPING_END_EVENT] = on_end,
+};
+
+static void parse_failed(struct ed *ed, const yaml_parser_t *p, const char *what)
+{
+	if (p->error == YAML_MEMORY_ERROR) {
+		fail(ed, ERR_NOMEM, UINT64_MAX, NULL, "out of memory");
+	} else if (p->error == YAML_READER_ERROR) {
+		fail(ed, ERR_REJECTED, UINT64_MAX, NULL, "%s does not parse: byte %zu: %s", what,
+		     p->problem_offset, p->problem ? p->problem : "unreadable input");
+	} else {
+		fail(ed, ERR_REJECTED, UINT64_MAX, NULL, "%s does not parse: line %zu, column %zu: %s",
+		     what, p->problem_mark.line + 1, p->problem_mark.column + 1,
+		     p->problem ? p->problem : "syntax error");
+		if (p->context)
+			buf_printf(ed->err, " (%s at line %zu, column %zu)", p->context,
+				   p->context_mark.line + 1, p->context_mark.column + 1);
+	}
+}
+
+static void find_targets(struct ed *ed)
+{
+	yaml_parser_t p;
+	yaml_event_t ev;
+	bool done = false;
+
+	if (!yaml_parser_initialize(&p)) {
+		fail(ed, ERR_NOMEM, UINT64_MAX, NULL, "out of memory");
+		return;
+	}
+	yaml_parser_set_input_string(&p, ed->in, ed->len);
+	cursor_init(&ed->cur, ed->in, ed->len);
+	while (!done && !ed->rc) {
+		if (!yaml_parser_parse(&p, &ev)) {
+			parse_failed(ed, &p, "the document");
+			break;
+		}
+		if ((size_t)ev.type < ARRAY_SIZE(handlers) && handlers[ev.type])
+			handlers[ev.type](ed, &ev);
+		done = ev.type == YAML_STREAM_END_EVENT;
+		ed->ordinal++;
+		yaml_event_delete(&ev);
+	}
+	while (ed->sp)
+		frame_release(&ed->stack[--ed->sp]);
+	yaml_parser_delete(&p);
+}
+
+/* ---- pass 2: splice ---- */
+
+static int splice(struct ed *ed, struct buf *out)
+{
+	size_t at = 0;
+	int rc = 0;
+
+	buf_init(out, OUT_MAX);
+	rc = buf_grow(out, ed->len);
+	for (size_t i = 0; i < ed->ntargets && !rc; i++) {
+		const struct target *t = &ed->targets[i];
+
+		rc = buf_add(out, ed->in + at, t->b0 - at);
+		if (!rc && t->quote)
+			rc = buf_addch(out, t->quote);
+		if (!rc)
+			rc = buf_add(out, ed->tag, ed->taglen);
+		if (!rc && t->quote)
+			rc = buf_addch(out, t->quote);
+		at = t->b1;
+	}
+	if (!rc)
+		rc = buf_add(out, ed->in + at, ed->len - at);
+	if (rc) {
+		buf_release(out);
+		fail(ed, rc, UINT64_MAX, NULL, rc == ERR_TOOBIG ? "the edited document is too large"
+								: "out of memory");
+	}
+	return rc;
+}
+
+/* ---- pass 3: the edited document must differ only in the targets ---- */
+
+static bool str_eq(const yaml_char_t *a, const yaml_char_t *b)
+{
+	return (!a && !b) || (a && b && strcmp((const char *)a, (const char *)b) == 0);
+}
+
+static bool scalar_eq(const yaml_event_t *a, const yaml_event_t *b, const struct target *t,
+		      const struct ed *ed)
+{
+	const yaml_scalar_style_t want[] = {
+		['"'] = YAML_DOUBLE_QUOTED_SCALAR_STYLE,
+		['\''] = YAML_SINGLE_QUOTED_SCALAR_STYLE,
+		[0] = YAML_PLAIN_SCALAR_STYLE,
+	};
+
+	if (!str_eq(a->data.scalar.anchor, b->data.scalar.anchor) ||
+	    !str_eq(a->data.scalar.tag, b->data.scalar.tag))
+		return false;
+	if (t)
+		return b->data.scalar.length == ed->taglen &&
+		       memcmp(b->data.scalar.value, ed->tag, ed->taglen) == 0 &&
+		       b->data.scalar.style == want[(unsigned char)t->quote];
+	return a->data.scalar.length == b->data.scalar.length &&
+	       memcmp(a->data.scalar.value, b->data.scalar.value, a->data.scalar.length) == 0 &&
+	       a->data.scalar.style == b->data.scalar.style &&
+	       a->data.scalar.plain_implicit == b->data.scalar.plain_implicit &&
+	       a->data.scalar.quoted_implicit == b->data.scalar.quoted_implicit;
+}
+
+static bool events_eq(const yaml_event_t *a, const yaml_event_t *b, const struct target *t,
+		      const struct ed *ed)
+{
+	if (a->type != b->type || a->start_mark.line != b->start_mark.line ||
+	    a->end_mark.line != b->end_mark.line)
+		return false;
+	switch (a->type) {
+	case YAML_SCALAR_EVENT:
+		return scalar_eq(a, b, t, ed);
+	case YAML_ALIAS_EVENT:
+		return str_eq(a->data.alias.anchor, b->data.alias.anchor);
+	case YAML_MAPPING_START_EVENT:
+		return str_eq(a->data.mapping_start.anchor, b->data.mapping_start.anchor) &&
+		       str_eq(a->data.mapping_start.tag, b->data.mapping_start.tag) &&
+		       a->data.mapping_start.style == b->data.mapping_start.style;
+	case YAML_SEQUENCE_START_EVENT:
+		return str_eq(a->data.sequence_start.anchor, b->data.sequence_start.anchor) &&
+		       str_eq(a->data.sequence_start.tag, b->data.sequence_start.tag) &&
+		       a->data.sequence_start.style == b->data.sequence_start.style;
+	case YAML_DOCUMENT_START_EVENT:
+		return a->data.document_start.implicit == b->data.document_start.implicit;
+	case YAML_DOCUMENT_END_EVENT:
+		return a->data.document_end.implicit == b->data.document_end.implicit;
+	default:
+		return true;
+	}
+}
+
+static void verify_step(struct ed *ed, yaml_parser_t *pa, yaml_parser_t *pb, size_t *next,
+			bool *done)
+{
+	yaml_event_t a, b;
+	const struct target *t = NULL;
+
+	if (!yaml_parser_parse(pa, &a)) {
+		parse_failed(ed, pa, "the document");
+		return;
+	}
+	if (!yaml_parser_parse(pb, &b)) {
+		parse_failed(ed, pb, "the edited document");
+		yaml_event_delete(&a);
+		return;
+	}
+	if (*next < ed->ntargets && ed->targets[*next].ordinal == ed->ordinal)
+		t = &ed->targets[(*next)++];
+	if (!events_eq(&a, &b, t, ed))
+		fail(ed, ERR_FAIL, UINT64_MAX, NULL,
+		     "the edited document differs from the original at line %zu beyond the new tag",
+		     a.start_mark.line + 1);
+	*done = a.type == YAML_STREAM_END_EVENT;
+	ed->ordinal++;
+	yaml_event_delete(&a);
+	yaml_event_delete(&b);
+}
+
+static void verify(struct ed *ed, const struct buf *out)
+{
+	yaml_parser_t pa, pb;
+	bool done = false;
+	size_t next = 0;
+
+	if (!yaml_parser_initialize(&pa)) {
+		fail(ed, ERR_NOMEM, UINT64_MAX, NULL, "out of memory");
+		return;
+	}
+	if (!yaml_parser_initialize(&pb)) {
+		yaml_parser_delete(&pa);
+		fail(ed, ERR_NOMEM, UINT64_MAX, NULL, "out of memory");
+		return;
+	}
+	yaml_parser_set_input_string(&pa, ed->in, ed->len);
+	yaml_parser_set_input_string(&pb, (const unsigned char *)out->data, out->len);
+	ed->ordinal = 0;
+	while (!done && !ed->rc)
+		verify_step(ed, &pa, &pb, &next, &done);
+	if (!ed->rc && next != ed->ntargets)
+		fail(ed, ERR_FAIL, UINT64_MAX, NULL, "the edited document lost a target");
+	yaml_parser_delete(&pa);
+	yaml_parser_delete(&pb);
+}
+
+/* ---- entry point ---- */
+
+static int check_input(struct ed *ed, const char *in, size_t len)
+{
+	if (!in && len)
+		fail(ed, ERR_INVALID, UINT64_MAX, NULL, "no input");
+	else if (len > YAMLEDIT_MAX_INPUT)
+		fail(ed, ERR_TOOBIG, UINT64_MAX, NULL, "the document is larger than %u bytes",
+		     YAMLEDIT_MAX_INPUT);
+	else if (len >= 2 && ((ed->in[0] == 0xFF && ed->in[1] == 0xFE) ||
+			      (ed->in[0] == 0xFE && ed->in[1] == 0xFF)))
+		fail(ed, ERR_REJECTED, UINT64_MAX, NULL, "the document is UTF-16; only UTF-8 is supported");
+	return ed->rc;
+}
+
+static int check_tag(struct ed *ed, const char *tag)
+{
+	struct buf shown = BUF_INIT;
+
+	if (!tag || ed->taglen > TAG_MAX) {
+		fail(ed, ERR_INVALID, UINT64_MAX, NULL,
+		     "the tag is %zu characters long; an image tag has at most %d", ed->taglen, TAG_MAX);
+	} else if (!tag_valid(tag, ed->taglen)) {
+		add_shown(&shown, tag, ed->taglen);
+		fail(ed, ERR_INVALID, UINT64_MAX, NULL,
+		     "\"%s\" is not a valid image tag (allowed: [A-Za-z0-9_][A-Za-z0-9._-]{0,127})",
+		     shown.data ? shown.data : "");
+		buf_release(&shown);
+	}
+	return ed->rc;
+}
+
+static int parse_paths(struct path *paths, const char *const *texts, size_t n, struct buf *err)
+{
+	struct buf why = BUF_INIT;
+
+	if (n == 0 || n > YAMLEDIT_MAX_PATHS) {
+		buf_printf(err, "between 1 and %d tag paths are needed", YAMLEDIT_MAX_PATHS);
+		return ERR_INVALID;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (texts[i] && path_parse(&paths[i], texts[i], &why) == 0)
+			continue;
+		if (texts[i])
+			add_shown(err, texts[i], strlen(texts[i]));
+		buf_printf(err, ": invalid tag path: %s", why.data ? why.data : "missing");
+		buf_release(&why);
+		return ERR_INVALID;
+	}
+	return 0;
+}
+
+static void report_unmatched(struct ed *ed)
+{
+	for (size_t i = 0; i < ed->npaths; i++)
+		if (!(ed->matched & bit(i))) {
+			fail(ed, ERR_NOTFOUND, bit(i), NULL, "no scalar at this path in the document");
+			return;
+		}
+}
+
+static void fill_stats(const struct ed *ed, struct yamledit_stats *st)
+{
+	size_t last = SIZE_MAX;
+
+	memset(st, 0, sizeof(*st));
+	st->matched = ed->ntargets;
+	for (size_t i = 0; i < ed->ntargets; i++) {
+		if (!ed->targets[i].changed)
+			continue;
+		st->changed++;
+		if (ed->targets[i].line != last)
+			st->lines++;
+		last = ed->targets[i].line;
+	}
+}
+
+/* Parse the paths, then find every target; the caller owns ed->targets. */
+static int find_all(struct ed *ed, struct path *pv, const char *const *paths, size_t npaths)
+{
+	int rc = parse_paths(pv, paths, npaths, ed->err);
+
+	if (rc)
+		return ed->rc = rc;
+	ed->paths = pv;
+	ed->npaths = npaths;
+	if (check_input(ed, (const char *)ed->in, ed->len) == 0 && (ed->reading || check_tag(ed, ed->tag) == 0))
+		find_targets(ed);
+	if (!ed->rc)
+		report_unmatched(ed);
+	return ed->rc;
+}
+
+int yamledit_apply(struct buf *out, struct yamledit_stats *stats, const char *in, size_t len,
+		   const char *const *paths, size_t npaths, const char *tag, struct buf *err)
+{
+	struct path *pv = calloc(YAMLEDIT_MAX_PATHS, sizeof(*pv));
+	struct ed ed = { .in = (const unsigned char *)(in ? in : ""), .len = len, .tag = tag,
+			 .taglen = tag ? strlen(tag) : 0, .err = err };
+	struct buf res = BUF_INIT;
+	struct yamledit_stats st;
+	int rc;
+
+	if (!pv)
+		return ERR_NOMEM;
+	if (!in && len)
+		ed.in = NULL;
+	rc = find_all(&ed, pv, paths, npaths);
+	fill_stats(&ed, &st);
+	if (!rc && splice(&ed, &res) == 0 && st.changed)
+		verify(&ed, &res);
+	rc = ed.rc;
+	if (rc) {
+		buf_release(&res);
+	} else {
+		*out = res;
+		if (stats)
+			*stats = st;
+	}
+	free(ed.targets);
+	free(pv);
+	return rc;
+}
+
+int yamledit_get(struct buf *value, const char *in, size_t len,
+		 const char *const *paths, size_t npaths, struct buf *err)
+{
+	struct path *pv = calloc(YAMLEDIT_MAX_PATHS, sizeof(*pv));
+	struct ed ed = { .in = (const unsigned char *)(in ? in : ""), .len = len, .tag = "",
+			 .reading = true, .err = err };
+	int rc;
+
+	if (!pv)
+		return ERR_NOMEM;
+	if (!in && len)
+		ed.in = NULL;
+	rc = find_all(&ed, pv, paths, npaths);
+	if (rc)
+		buf_release(&ed.value);
+	else
+		*value = ed.value;
+	buf_release(&ed.value_at);
+	free(ed.targets);
+	free(pv);
+	return rc;
+}

@@ -1,0 +1,400 @@
+/* Unit tests for yamledit.c and pipelinectl edit: the API edge cases the
+ * golden data cannot express (argument bounds, out-parameters, statistics,
+ * the plain-scalar quoting table) and a failed -i write. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "ctl.h"
+#include "util.h"
+#include "yamledit.h"
+
+static const char doc[] =
+	"# app\n"
+	"image:\n"
+	"  repository: ghcr.io/acme/app\n"
+	"  tag: \"1.0.0\"   # keep\n"
+	"sidecar: {image: {tag: '1.0.0'}, extra: {tag: 1.0.0}}\n";
+
+static int edit(struct buf *out, struct yamledit_stats *st, const char *in,
+		const char *const *paths, size_t n, const char *tag, struct buf *err)
+{
+	return yamledit_apply(out, st, in, in ? strlen(in) : 0, paths, n, tag, err);
+}
+
+static void test_several_paths(void **state)
+{
+	const char *paths[] = { "image.tag", "sidecar.*.tag" };
+	struct buf out = BUF_INIT, err = BUF_INIT;
+	struct yamledit_stats st;
+
+	assert_int_equal(edit(&out, &st, doc, paths, 2, "2.0.0", &err), 0);
+	assert_string_equal(out.data,
+			    "# app\n"
+			    "image:\n"
+			    "  repository: ghcr.io/acme/app\n"
+			    "  tag: \"2.0.0\"   # keep\n"
+			    "sidecar: {image: {tag: '2.0.0'}, extra: {tag: 2.0.0}}\n");
+	assert_int_equal(st.matched, 3);
+	assert_int_equal(st.changed, 3);
+	assert_int_equal(st.lines, 2);	/* both sidecar tags share a line */
+	assert_null(err.data);
+	buf_release(&out);
+}
+
+static void test_same_scalar_two_paths(void **state)
+{
+	const char *paths[] = { "image.tag", "*.tag", "image.*" };
+	struct buf out = BUF_INIT, err = BUF_INIT;
+	struct yamledit_stats st;
+	const char *in = "image:\n  tag: 1.0.0\n";
+
+	/* image.* matches image's only key, tag: still one scalar. */
+	assert_int_equal(edit(&out, &st, in, paths, 3, "1.0.1", &err), 0);
+	assert_string_equal(out.data, "image:\n  tag: 1.0.1\n");
+	assert_int_equal(st.matched, 1);
+	assert_int_equal(st.changed, 1);
+	buf_release(&out);
+}
+
+static void test_empty_input(void **state)
+{
+	const char *paths[] = { "image.tag" };
+	struct buf out = BUF_INIT, err = BUF_INIT;
+
+	assert_int_equal(edit(&out, NULL, "", paths, 1, "1.0.0", &err), ERR_NOTFOUND);
+	assert_string_equal(err.data, "image.tag: no scalar at this path in the document");
+	assert_null(out.data);
+	buf_reset(&err);
+	assert_int_equal(edit(&out, NULL, NULL, paths, 1, "1.0.0", &err), ERR_NOTFOUND);
+	assert_null(out.data);
+	buf_release(&err);
+}
+
+static void test_out_untouched_on_failure(void **state)
+{
+	const char *paths[] = { "image.repository" };
+	char sentinel[] = "previous";
+	struct buf out = { sentinel, 8, 9, 0 }, err = BUF_INIT;
+	struct yamledit_stats st = { 7, 7, 7 };
+
+	assert_int_equal(edit(&out, &st, doc, paths, 1, "bad tag", &err), ERR_INVALID);
+	assert_ptr_equal(out.data, sentinel);
+	assert_int_equal(st.matched, 7);
+	assert_string_equal(err.data, "image.repository: \"bad tag\" is not a valid image tag "
+				      "(allowed: [A-Za-z0-9_][A-Za-z0-9._-]{0,127})");
+	buf_release(&err);
+}
+
+static void test_bad_arguments(void **state)
+{
+	const char *many[YAMLEDIT_MAX_PATHS + 1];
+	const char *bad[] = { "image.tag", "image..tag" };
+	struct buf out = BUF_INIT, err = BUF_INIT;
+
+	for (size_t i = 0; i < ARRAY_SIZE(many); i++)
+		many[i] = "image.tag";
+	assert_int_equal(edit(&out, NULL, doc, many, 0, "1", &err), ERR_INVALID);
+	assert_int_equal(edit(&out, NULL, doc, many, ARRAY_SIZE(many), "1", &err), ERR_INVALID);
+	buf_reset(&err);
+	assert_int_equal(edit(&out, NULL, doc, many, YAMLEDIT_MAX_PATHS, "1", &err), 0);
+	buf_release(&out);
+	assert_int_equal(edit(&out, NULL, doc, bad, 2, "1", &err), ERR_INVALID);
+	assert_string_equal(err.data, "image..tag: invalid tag path: empty segment in the tag path");
+	buf_reset(&err);
+	assert_int_equal(edit(&out, NULL, doc, bad, 1, NULL, &err), ERR_INVALID);
+	assert_null(out.data);
+	buf_release(&err);
+}
+
+static void test_path_valid(void **state)
+{
+	struct buf why = BUF_INIT;
+	char longp[YAMLEDIT_PATH_MAX + 2];
+
+	assert_true(yamledit_path_valid("services.*.image.tag", NULL));
+	assert_true(yamledit_path_valid("images.0.tag", NULL));
+	assert_true(yamledit_path_valid("tag", NULL));
+	assert_false(yamledit_path_valid("", NULL));
+	assert_false(yamledit_path_valid(NULL, NULL));
+	assert_false(yamledit_path_valid(".tag", &why));
+	assert_string_equal(why.data, "empty segment in the tag path");
+	assert_false(yamledit_path_valid("a.", NULL));
+	assert_false(yamledit_path_valid("a\tb", NULL));
+	memset(longp, 'a', sizeof(longp) - 1);
+	longp[sizeof(longp) - 1] = '\0';
+	assert_false(yamledit_path_valid(longp, NULL));
+	assert_false(yamledit_path_valid("a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a",
+					 NULL));
+	buf_release(&why);
+}
+
+/* The YAML 1.1 / 1.2 resolvers' non-strings must come out double-quoted
+ * from a plain original; ordinary tags stay plain. */
+static void test_plain_quoting(void **state)
+{
+	static const struct {
+		const char *tag;
+		bool quoted;
+	} cases[] = {
+		{ "1e10", true }, { "1E10", true }, { "0755", true }, { "1.10", true },
+		{ "0x1F", true }, { "0o17", true }, { "0b101", true }, { "1_000", true },
+		{ "10", true }, { "5.", true }, { "1234567", true }, { "1234e567", true },
+		{ "yes", true }, { "No", true }, { "ON", true }, { "off", true }, { "y", true },
+		{ "n", true }, { "true", true }, { "False", true }, { "null", true },
+		{ "NULL", true }, { "2026-01-01", true }, { "2026-1-1", true },
+		{ "1.2.3", false }, { "v1.10", false }, { "latest", false },
+		{ "1.0.0-rc1", false }, { "e10", false }, { "1e", false }, { "_", false },
+		{ "yesterday", false }, { "2026-01", false },
+		{ "8b1e4c07d2f9a3e56c1b7d08f4a2e9c35b6d1f70", false },
+	};
+	const char *paths[] = { "tag" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct buf out = BUF_INIT, err = BUF_INIT, want = BUF_INIT;
+
+		buf_printf(&want, cases[i].quoted ? "tag: \"%s\" # c\n" : "tag: %s # c\n",
+			   cases[i].tag);
+		assert_int_equal(edit(&out, NULL, "tag: old # c\n", paths, 1, cases[i].tag, &err), 0);
+		if (strcmp(out.data, want.data) != 0)
+			fail_msg("tag %s: got %s", cases[i].tag, out.data);
+		buf_release(&out);
+		buf_release(&want);
+	}
+}
+
+static void test_unchanged(void **state)
+{
+	const char *paths[] = { "image.tag" };
+	struct buf out = BUF_INIT, err = BUF_INIT;
+	struct yamledit_stats st;
+
+	assert_int_equal(edit(&out, &st, doc, paths, 1, "1.0.0", &err), 0);
+	assert_string_equal(out.data, doc);
+	assert_int_equal(st.matched, 1);
+	assert_int_equal(st.changed, 0);
+	assert_int_equal(st.lines, 0);
+	buf_release(&out);
+	/* A plain 1.10 is a float: writing the same text makes it a string. */
+	assert_int_equal(edit(&out, &st, "image: {tag: 1.10}\n", paths, 1, "1.10", &err), 0);
+	assert_string_equal(out.data, "image: {tag: \"1.10\"}\n");
+	assert_int_equal(st.changed, 1);
+	buf_release(&out);
+}
+
+static void test_too_big(void **state)
+{
+	const char *paths[] = { "tag" };
+	size_t n = YAMLEDIT_MAX_INPUT + 1;
+	char *big = malloc(n);
+	struct buf out = BUF_INIT, err = BUF_INIT;
+
+	assert_non_null(big);
+	memset(big, '#', n);
+	assert_int_equal(yamledit_apply(&out, NULL, big, n, paths, 1, "1", &err), ERR_TOOBIG);
+	assert_null(out.data);
+	free(big);
+	buf_release(&err);
+}
+
+static void test_multi_document(void **state)
+{
+	const char *paths[] = { "image.tag" };
+	struct buf out = BUF_INIT, err = BUF_INIT;
+	struct yamledit_stats st;
+
+	assert_int_equal(edit(&out, &st, "a: 1\n---\nimage: {tag: x}\n---\nimage:\n  tag: 'y'\n",
+			      paths, 1, "z", &err), 0);
+	assert_string_equal(out.data, "a: 1\n---\nimage: {tag: z}\n---\nimage:\n  tag: 'z'\n");
+	assert_int_equal(st.matched, 2);
+	buf_release(&out);
+	/* A refusal in any document refuses the whole stream. */
+	assert_int_equal(edit(&out, &st, "image: {tag: x}\n---\nimage:\n  tag: |\n    y\n",
+			      paths, 1, "z", &err), ERR_REJECTED);
+	assert_null(out.data);
+	buf_release(&err);
+}
+
+static int get(struct buf *v, const char *in, const char *const *paths, struct buf *err)
+{
+	return yamledit_get(v, in, strlen(in), paths, 1, err);
+}
+
+static void test_get(void **state)
+{
+	const char *paths[] = { "services.*.image.tag" };
+	const char *one[] = { "image.tag" };
+	struct buf v = BUF_INIT, err = BUF_INIT;
+
+	assert_int_equal(get(&v, "services:\n  a: {image: {tag: \"abc\"}}\n"
+				 "  b:\n    image:\n      tag: abc # same\n", paths, &err), 0);
+	assert_string_equal(v.data, "abc");
+	buf_release(&v);
+	assert_int_equal(get(&v, "services: {a: {image: {tag: x}}, b: {image: {tag: 'y'}}}\n",
+			     paths, &err), ERR_REJECTED);
+	assert_string_equal(err.data, "services.*.image.tag: at services.b.image.tag: "
+				      "value \"y\" differs from \"x\" at services.a.image.tag");
+	assert_null(v.data);
+	buf_reset(&err);
+	assert_int_equal(get(&v, "a: &a 1\nimage: {tag: *a}\n", one, &err), ERR_REJECTED);
+	assert_string_equal(err.data, "image.tag: value is an alias (*a)");
+	buf_reset(&err);
+	assert_int_equal(get(&v, "other: 1\n", one, &err), ERR_NOTFOUND);
+	assert_null(v.data);
+	buf_release(&err);
+}
+
+/* NEL and the Unicode separators are YAML line breaks, though not '\n'. */
+static void test_unicode_line_breaks(void **state)
+{
+	const char *paths[] = { "tag" };
+	struct buf out = BUF_INIT, err = BUF_INIT;
+
+	assert_int_equal(edit(&out, NULL, "tag: \"a\xe2\x80\xa8" "b\"\n", paths, 1, "x", &err),
+			 ERR_REJECTED);
+	assert_string_equal(err.data, "tag: value spans several lines");
+	buf_reset(&err);
+	assert_int_equal(edit(&out, NULL, "tag: 'a\xc2\x85" "b'\n", paths, 1, "x", &err), ERR_REJECTED);
+	assert_null(out.data);
+	/* In a comment on the same line, multibyte text is only counted. */
+	buf_reset(&err);
+	assert_int_equal(edit(&out, NULL, "{n: \"\xf0\x9f\x9a\x80\xc3\xa9\", tag: \"1\"} # \xe2\x98\x95\n",
+			      paths, 1, "2", &err), 0);
+	assert_string_equal(out.data, "{n: \"\xf0\x9f\x9a\x80\xc3\xa9\", tag: \"2\"} # \xe2\x98\x95\n");
+	buf_release(&out);
+	buf_release(&err);
+}
+
+static int write_file(const char *path, const char *data)
+{
+	FILE *f = fopen(path, "wb");
+	int rc;
+
+	if (!f)
+		return -1;
+	rc = fputs(data, f) < 0;
+	return fclose(f) || rc ? -1 : 0;
+}
+
+static size_t count_entries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	size_t n = 0;
+
+	assert_non_null(d);
+	while ((e = readdir(d)))
+		n += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
+	closedir(d);
+	return n;
+}
+
+/* A write that fails half-way (file size limit: works as root too, unlike
+ * a read-only directory) must leave the original byte-identical and no
+ * temporary file behind. */
+static void test_failed_in_place_write(void **state)
+{
+	char dir[] = "/tmp/test_yamledit.XXXXXX";
+	struct buf path = BUF_INIT, after = BUF_INIT;
+	struct rlimit old, small;
+	const struct ctl_opts opts = { false, NULL };
+	const char *orig = "image:\n  tag: \"1.0.0\"\n";
+	char tag[] = "a-long-tag-that-makes-the-new-file-bigger-than-the-limit";
+	char *argv[] = { "edit", NULL, "image.tag", "--tag", tag, "-i", NULL };
+	void (*prev)(int);
+	int rc;
+
+	assert_non_null(mkdtemp(dir));
+	buf_printf(&path, "%s/values.yaml", dir);
+	argv[1] = path.data;
+	assert_int_equal(write_file(path.data, orig), 0);
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+	small = old;
+	small.rlim_cur = strlen(orig) + 4;
+	prev = signal(SIGXFSZ, SIG_IGN);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &small), 0);
+	rc = cmd_edit(6, argv, &opts);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+	signal(SIGXFSZ, prev);
+	assert_int_equal(rc, 2);
+	assert_int_equal(file_read(&after, path.data, 1024), 0);
+	assert_string_equal(after.data, orig);
+	assert_int_equal(count_entries(dir), 1);
+	/* Without the limit the same command succeeds. */
+	assert_int_equal(cmd_edit(6, argv, &opts), 0);
+	buf_release(&after);
+	assert_int_equal(file_read(&after, path.data, 1024), 0);
+	assert_non_null(strstr(after.data, tag));
+	assert_int_equal(count_entries(dir), 1);
+	unlink(path.data);
+	rmdir(dir);
+	buf_release(&after);
+	buf_release(&path);
+}
+
+/* A path under a regular file: the read fails, nothing is created. */
+static void test_unreadable_path(void **state)
+{
+	char dir[] = "/tmp/test_yamledit.XXXXXX";
+	struct buf file = BUF_INIT, path = BUF_INIT;
+	const struct ctl_opts opts = { false, NULL };
+	char *argv[] = { "edit", NULL, "image.tag", "--tag", "1", "-i", NULL };
+
+	assert_non_null(mkdtemp(dir));
+	buf_printf(&file, "%s/plain-file", dir);
+	assert_int_equal(write_file(file.data, "image: {tag: x}\n"), 0);
+	buf_printf(&path, "%s/values.yaml", file.data);
+	argv[1] = path.data;
+	assert_int_equal(cmd_edit(6, argv, &opts), 2);
+	assert_int_equal(count_entries(dir), 1);
+	unlink(file.data);
+	rmdir(dir);
+	buf_release(&file);
+	buf_release(&path);
+}
+
+static void test_cli_usage(void **state)
+{
+	const struct ctl_opts opts = { false, NULL };
+	char *no_tag[] = { "edit", "f.yaml", "image.tag", NULL };
+	char *no_path[] = { "edit", "f.yaml", "--tag", "1", NULL };
+	char *unknown[] = { "edit", "f.yaml", "image.tag", "--tag", "1", "-x", NULL };
+	char *missing[] = { "edit", "/nonexistent/f.yaml", "image.tag", "--tag", "1", NULL };
+
+	assert_int_equal(cmd_edit(3, no_tag, &opts), 2);
+	assert_int_equal(cmd_edit(4, no_path, &opts), 2);
+	assert_int_equal(cmd_edit(6, unknown, &opts), 2);
+	assert_int_equal(cmd_edit(5, missing, &opts), 2);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_several_paths),
+		cmocka_unit_test(test_same_scalar_two_paths),
+		cmocka_unit_test(test_empty_input),
+		cmocka_unit_test(test_out_untouched_on_failure),
+		cmocka_unit_test(test_bad_arguments),
+		cmocka_unit_test(test_path_valid),
+		cmocka_unit_test(test_plain_quoting),
+		cmocka_unit_test(test_unchanged),
+		cmocka_unit_test(test_too_big),
+		cmocka_unit_test(test_multi_document),
+		cmocka_unit_test(test_get),
+		cmocka_unit_test(test_unicode_line_breaks),
+		cmocka_unit_test(test_failed_in_place_write),
+		cmocka_unit_test(test_unreadable_path),
+		cmocka_unit_test(test_cli_usage),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
