@@ -250,6 +250,24 @@ static const struct http_route *route_find(const struct http_server *s, const ch
 	return NULL;
 }
 
+/* Paths reach handlers verbatim (percent-decoded, not normalised); refuse
+ * dot segments so that no prefix route ever has to think about them. */
+static bool path_safe(const char *path)
+{
+	const char *p = path;
+
+	if (p[0] != '/')
+		return false;
+	while ((p = strstr(p, "/."))) {
+		size_t n = p[2] == '.' ? 3 : 2;
+
+		if (p[n] == '/' || p[n] == '\0')
+			return false;
+		p++;
+	}
+	return true;
+}
+
 static struct http_conn *conn_of(struct MHD_Connection *c)
 {
 	const union MHD_ConnectionInfo *ci =
@@ -295,9 +313,11 @@ static enum MHD_Result request_begin(struct http_server *s, struct MHD_Connectio
 	buf_init(&rq->body, r && r->max_body ? r->max_body : 1);
 	*con_cls = rq;
 	ret = MHD_YES;
-	if (!r || declared_too_big(c, r)) {
+	if (!path_safe(url) || !r || declared_too_big(c, r)) {
 		rq->answered = true;
-		if (r)
+		if (!path_safe(url))
+			ret = send_text(c, 400, "bad path\n", NULL);
+		else if (r)
 			ret = send_text(c, 413, "request body too large\n", NULL);
 		else if (allow.len)
 			ret = send_text(c, 405, "method not allowed\n", allow.data);

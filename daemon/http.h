@@ -4,10 +4,12 @@
  * fd is watched with a uv_poll_t and its timeout with a uv_timer_t, so every
  * handler runs on the loop thread and may touch daemon state directly.
  * Routes are a table of (method, path, handler, max body).  The server
- * answers 404, 405 (with Allow), 413 and HEAD for GET routes itself, bounds
- * connections (in total and per client address), cuts a connection that
- * has not delivered a whole request within request_timeout_ms (slow
- * senders), and stops gracefully.
+ * answers 404, 405 (with Allow), 413, 400 for paths with "." or ".."
+ * segments, 431 for oversized headers and HEAD for GET routes itself,
+ * bounds connections (in total and per client address), cuts a connection
+ * that has not delivered a whole request within request_timeout_ms (slow
+ * senders; an idle keep-alive connection counts too), and stops
+ * gracefully.
  */
 #ifndef PIPELINED_HTTP_H
 #define PIPELINED_HTTP_H
@@ -28,7 +30,7 @@ struct http_conn;
 
 struct http_request {
 	const char *method;	/* as sent: a GET route also sees "HEAD" */
-	const char *path;	/* percent-decoded path, without the query */
+	const char *path;	/* percent-decoded, no dot segments, no query */
 	const char *body;	/* NUL-terminated copy of the body ("" if none) */
 	size_t body_len;
 	char remote[64];	/* client address, "127.0.0.1" or "::1" */

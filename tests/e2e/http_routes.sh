@@ -55,12 +55,30 @@ code=$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Length: 5' --data-bina
 [ "$code" = 413 ] || fail "body on a no-body route got $code"
 ok "per-route body limit: 64 KiB accepted, one byte more 413"
 
-# Graceful stop while a keep-alive connection idles: exit 0 promptly.
+code=$(curl -s -o /dev/null -w '%{http_code}' -H "X-Big: $(head -c 70000 /dev/zero | tr '\0' a)" "$URL/healthz")
+[ "$code" = 431 ] || fail "70 KB header got $code"
+code=$(curl -s -o /dev/null -w '%{http_code}' --data-binary @"$T/64k" "$URL/nope")
+[ "$code" = 404 ] || fail "body to an unknown path got $code"
+for p in /static/../healthz /static/./x /static/x/.. /./healthz; do
+	code=$(curl -s -o /dev/null -w '%{http_code}' --path-as-is "$URL$p")
+	[ "$code" = 400 ] || fail "dot segment path $p got $code"
+done
+code=$(curl -s -o /dev/null -w '%{http_code}' "$URL/static/%2e%2e/healthz")
+[ "$code" = 400 ] || fail "percent-encoded dot segment got $code"
+body=$(curl -sf --path-as-is "$URL/static/..x/.y") && [ "$body" = "static /static/..x/.y" ] \
+	|| fail "dotted names that are not dot segments: '$body'"
+[ "$(status GET /healthz)" = 200 ] || fail "not serving after bad requests"
+ok "oversized header 431, body to unknown path 404, dot segments 400"
+
+# Graceful stop while a keep-alive connection idles and another has sent
+# half its headers: both are dropped, exit 0 promptly.
 "$PY" - "$PORT" <<'PYEOF' &
 import socket, sys, time
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
 s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
 s.recv(4096)
+h = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+h.sendall(b"GET /healthz HTTP/1.1\r\nHo")
 time.sleep(5)
 PYEOF
 EXTRA_PIDS+=($!)
@@ -68,8 +86,8 @@ sleep 0.3
 t0=$(date +%s%N)
 stop_testd
 ms=$(( ($(date +%s%N) - t0) / 1000000 ))
-[ "$ms" -lt 1500 ] || fail "graceful stop took ${ms}ms with an idle keep-alive client"
-ok "SIGTERM with an idle keep-alive client: exit 0 in ${ms}ms"
+[ "$ms" -lt 1500 ] || fail "graceful stop took ${ms}ms with idle and half-sent clients"
+ok "SIGTERM with an idle keep-alive and a half-sent request: exit 0 in ${ms}ms"
 
 if "$PY" -c 'import socket; socket.socket(socket.AF_INET6).bind(("::1", 0))' 2>/dev/null; then
 	URL_HOST='http://[::1]' start_testd --listen '[::1]:0'
