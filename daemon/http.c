@@ -24,14 +24,30 @@ struct http_conn {
 	int fd;
 	uint64_t since_ms;	/* connection start or end of the last response */
 	bool in_request;	/* headers complete, not yet answered */
+	bool deferred;		/* suspended, waiting for http_deferred_reply */
 	bool cut;
 };
 
 /* One request, from complete headers to MHD's completion callback. */
 struct http_rq {
+	struct http_server *server;
 	const struct http_route *route;
 	struct buf body;
 	bool answered;
+	struct http_deferred *deferred;
+};
+
+/* A request whose handler answers later (HTTP_DEFER). */
+struct http_deferred {
+	struct http_deferred *prev, *next;
+	struct http_server *server;
+	struct MHD_Connection *conn;
+	struct http_rq *rq;
+	void (*cancel_cb)(void *arg);
+	void *arg;
+	bool suspended;
+	bool has_reply;
+	struct http_response res;
 };
 
 struct http_server {
@@ -46,10 +62,12 @@ struct http_server {
 	uint64_t request_timeout_ms;
 	struct http_conn *conns;
 	unsigned nconns;
+	struct http_deferred *deferred;
 	unsigned port;
 	bool stopping;
 	bool closed_in_run;	/* a connection closed during MHD_run */
 	uint64_t stop_deadline_ms;
+	uint64_t grace_ms;
 	void (*done_cb)(void *arg);
 	void *done_arg;
 };
@@ -309,6 +327,7 @@ static enum MHD_Result request_begin(struct http_server *s, struct MHD_Connectio
 		buf_release(&allow);
 		return MHD_NO;
 	}
+	rq->server = s;
 	rq->route = r;
 	buf_init(&rq->body, r && r->max_body ? r->max_body : 1);
 	*con_cls = rq;
@@ -343,20 +362,70 @@ static void remote_name(char *out, size_t outsz, struct MHD_Connection *c)
 			  out, (socklen_t)outsz);
 }
 
+static void deferred_unlink(struct http_deferred *d)
+{
+	if (d->prev)
+		d->prev->next = d->next;
+	else
+		d->server->deferred = d->next;
+	if (d->next)
+		d->next->prev = d->prev;
+}
+
+static void deferred_free(struct http_deferred *d)
+{
+	deferred_unlink(d);
+	d->rq->deferred = NULL;
+	buf_release(&d->res.body);
+	free(d);
+}
+
+/* Called again by MHD after MHD_resume_connection: send the reply. */
+static enum MHD_Result deferred_send(struct MHD_Connection *c, struct http_rq *rq)
+{
+	struct http_deferred *d = rq->deferred;
+	struct http_conn *hc = conn_of(c);
+	enum MHD_Result ret;
+
+	if (!d->has_reply)
+		return MHD_YES;
+	if (hc)
+		hc->deferred = false;
+	rq->answered = true;
+	ret = send_response(c, &d->res);
+	deferred_free(d);
+	return ret;
+}
+
 static enum MHD_Result request_finish(struct MHD_Connection *c, const char *url,
 				      const char *method, struct http_rq *rq)
 {
-	struct http_request req = { .method = method, .path = url, .conn = c };
+	struct http_request req = { .method = method, .path = url, .conn = c, .rq = rq };
 	struct http_response res;
+	struct http_conn *hc;
 	enum MHD_Result ret;
 	int rc;
 
+	if (rq->deferred)
+		return deferred_send(c, rq);
 	req.body = rq->body.data ? rq->body.data : "";
 	req.body_len = rq->body.len;
 	remote_name(req.remote, sizeof(req.remote), c);
 	response_init(&res);
 	rc = rq->route->fn(&req, &res, rq->route->arg);
-	if (rc < 0)
+	if (rc == HTTP_DEFER && rq->deferred) {
+		buf_release(&res.body);
+		if (rq->deferred->has_reply)	/* replied before returning */
+			return deferred_send(c, rq);
+		if ((hc = conn_of(c)))
+			hc->deferred = true;
+		rq->deferred->suspended = true;
+		MHD_suspend_connection(c);
+		return MHD_YES;
+	}
+	if (rq->deferred)	/* deferred, then answered at once after all */
+		deferred_free(rq->deferred);
+	if (rc < 0 || rc == HTTP_DEFER)
 		http_text(&res, 500, "internal error\n");
 	rq->answered = true;
 	ret = send_response(c, &res);
@@ -405,6 +474,11 @@ static void completed_cb(void *cls, struct MHD_Connection *c, void **con_cls,
 		hc->since_ms = uv_now(s->loop);
 	}
 	if (rq) {
+		if (rq->deferred) {
+			if (!rq->deferred->has_reply && rq->deferred->cancel_cb)
+				rq->deferred->cancel_cb(rq->deferred->arg);
+			deferred_free(rq->deferred);
+		}
 		buf_release(&rq->body);
 		free(rq);
 		*con_cls = NULL;
@@ -515,14 +589,34 @@ static void close_all(struct http_server *s)
 	uv_close((uv_handle_t *)&s->sweep, close_cb);
 }
 
+/* Server stopping with replies still outstanding: tell their owners, and
+ * answer 503 (MHD must not be stopped with suspended connections). */
+static void deferred_cancel_all(struct http_server *s)
+{
+	for (struct http_deferred *d = s->deferred; d; d = d->next) {
+		if (d->has_reply)
+			continue;
+		if (d->cancel_cb)
+			d->cancel_cb(d->arg);
+		d->cancel_cb = NULL;
+		http_text(&d->res, 503, "server shutting down\n");
+		d->has_reply = true;
+		if (d->suspended)
+			MHD_resume_connection(d->conn);
+	}
+	uv_timer_start(&s->timer, timer_cb, 0, 0);
+}
+
 static void sweep_cb(uv_timer_t *t)
 {
 	struct http_server *s = t->data;
 	uint64_t now = uv_now(s->loop);
 	bool cut = false;
 
+	if (s->stopping && now >= s->stop_deadline_ms && s->deferred)
+		deferred_cancel_all(s);
 	for (struct http_conn *hc = s->conns; hc; hc = hc->next) {
-		bool late = now - hc->since_ms > s->request_timeout_ms;
+		bool late = !hc->deferred && now - hc->since_ms > s->request_timeout_ms;
 
 		if (!hc->cut && (late || (s->stopping && !hc->in_request))) {
 			if (late && !s->stopping)
@@ -535,7 +629,8 @@ static void sweep_cb(uv_timer_t *t)
 	}
 	if (cut)
 		kick(s);
-	if (s->stopping && (s->nconns == 0 || now >= s->stop_deadline_ms))
+	/* Cancelled deferred replies get one more grace period to go out. */
+	if (s->stopping && (s->nconns == 0 || now >= s->stop_deadline_ms + s->grace_ms))
 		close_all(s);
 }
 
@@ -557,7 +652,7 @@ static void mhd_log_cb(void *cls, const char *fmt, va_list ap)
 static struct MHD_Daemon *mhd_start(struct http_server *s, const struct http_config *cfg,
 				    const struct sockaddr_storage *addr)
 {
-	unsigned flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+	unsigned flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
 
 	if (addr->ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
@@ -648,6 +743,7 @@ void http_stop(struct http_server *s, uint64_t grace_ms,
 	s->stopping = true;
 	s->done_cb = done_cb;
 	s->done_arg = arg;
+	s->grace_ms = grace_ms;
 	s->stop_deadline_ms = uv_now(s->loop) + grace_ms;
 	ls = MHD_quiesce_daemon(s->mhd);
 	if (ls != MHD_INVALID_SOCKET)
@@ -655,4 +751,45 @@ void http_stop(struct http_server *s, uint64_t grace_ms,
 	/* Keep the loop alive until the last response has gone out. */
 	uv_ref((uv_handle_t *)&s->sweep);
 	sweep_cb(&s->sweep);
+}
+
+struct http_deferred *http_defer(struct http_request *req, void (*cancel_cb)(void *arg),
+				 void *arg)
+{
+	struct http_rq *rq = req->rq;
+	struct http_server *s = rq->server;
+	struct http_deferred *d;
+
+	if (rq->deferred || s->stopping || !(d = calloc(1, sizeof(*d))))
+		return NULL;
+	d->server = s;
+	d->conn = req->conn;
+	d->rq = rq;
+	d->cancel_cb = cancel_cb;
+	d->arg = arg;
+	response_init(&d->res);
+	d->next = s->deferred;
+	if (s->deferred)
+		s->deferred->prev = d;
+	s->deferred = d;
+	rq->deferred = d;
+	return d;
+}
+
+struct http_response *http_deferred_response(struct http_deferred *d)
+{
+	return &d->res;
+}
+
+void http_deferred_reply(struct http_deferred *d)
+{
+	if (d->has_reply)
+		return;
+	d->has_reply = true;
+	if (!d->suspended)	/* still inside the handler: sent on return */
+		return;
+	MHD_resume_connection(d->conn);
+	/* MHD must run again to notice; not from here, which may be inside
+	 * MHD_run already. */
+	uv_timer_start(&d->server->timer, timer_cb, 0, 0);
 }

@@ -35,6 +35,7 @@ struct http_request {
 	size_t body_len;
 	char remote[64];	/* client address, "127.0.0.1" or "::1" */
 	struct MHD_Connection *conn;	/* private to http.c */
+	struct http_rq *rq;		/* private to http.c */
 };
 
 struct http_response {
@@ -49,7 +50,9 @@ struct http_response {
 };
 
 /* Fill res and return 0 to send it.  A negative return sends a plain 500
- * (the handler logs why: the server does not know). */
+ * (the handler logs why: the server does not know).  HTTP_DEFER: the
+ * answer comes later, see http_defer(). */
+#define HTTP_DEFER 1
 typedef int (*http_handler_fn)(struct http_request *req, struct http_response *res,
 			       void *arg);
 
@@ -102,5 +105,22 @@ const char *http_header(const struct http_request *req, const char *name);
 int http_response_header(struct http_response *res, const char *name, const char *value);
 /* Set status, a text/plain body and return 0: `return http_text(res, 400, "...\n")`. */
 int http_text(struct http_response *res, unsigned status, const char *text);
+
+/* Answering later (work on another thread, a git push): in the handler,
+ *
+ *	d = http_defer(req, cancel_cb, arg);   then   return HTTP_DEFER;
+ *
+ * (NULL when stopping or out of memory: answer now instead).  The
+ * connection is parked; the request deadline does not apply to it.
+ * Later, on the loop thread, fill http_deferred_response(d) and call
+ * http_deferred_reply(d); d is freed by the server once the reply is out.
+ * If the server stops first, cancel_cb(arg) runs once (after the grace
+ * period of http_stop), the client gets 503, and d must not be used
+ * again.  A deferred request that is never answered is held until stop. */
+struct http_deferred;
+struct http_deferred *http_defer(struct http_request *req, void (*cancel_cb)(void *arg),
+				 void *arg);
+struct http_response *http_deferred_response(struct http_deferred *d);
+void http_deferred_reply(struct http_deferred *d);
 
 #endif

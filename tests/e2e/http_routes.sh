@@ -70,6 +70,23 @@ body=$(curl -sf --path-as-is "$URL/static/..x/.y") && [ "$body" = "static /stati
 [ "$(status GET /healthz)" = 200 ] || fail "not serving after bad requests"
 ok "oversized header 431, body to unknown path 404, dot segments 400"
 
+# Deferred replies: the loop keeps serving while one waits.
+t0=$(date +%s%N)
+body=$(curl -sf "$URL/debug/slow?ms=400") && [ "$body" = "slow 400" ] || fail "deferred reply: '$body'"
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+[ "$ms" -ge 400 ] || fail "deferred reply came after ${ms}ms, before its timer"
+body=$(curl -sf "$URL/debug/slow?ms=0") && [ "$body" = "slow 0" ] || fail "reply inside the handler: '$body'"
+curl -s -o "$T/slow" "$URL/debug/slow?ms=1500" &
+EXTRA_PIDS+=($!)
+sleep 0.2
+t0=$(date +%s%N)
+[ "$(status GET /healthz)" = 200 ] || fail "/healthz while a reply is deferred"
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+[ "$ms" -lt 500 ] || fail "/healthz took ${ms}ms while a reply was deferred"
+wait "${EXTRA_PIDS[-1]}"
+[ "$(cat "$T/slow")" = "slow 1500" ] || fail "long deferred reply: $(cat "$T/slow")"
+ok "deferred replies (400 ms, inside the handler, 1.5 s while /healthz answers in ${ms}ms)"
+
 # Graceful stop while a keep-alive connection idles and another has sent
 # half its headers: both are dropped, exit 0 promptly.
 "$PY" - "$PORT" <<'PYEOF' &
@@ -88,6 +105,18 @@ stop_testd
 ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 [ "$ms" -lt 1500 ] || fail "graceful stop took ${ms}ms with idle and half-sent clients"
 ok "SIGTERM with an idle keep-alive and a half-sent request: exit 0 in ${ms}ms"
+
+# Stopping with a deferred reply outstanding: after the grace period its
+# owner is told, the client gets 503, and the server still exits 0.
+start_testd
+curl -s -o "$T/slow" -w '%{http_code}' "$URL/debug/slow?ms=20000" > "$T/slow.code" &
+EXTRA_PIDS+=($!)
+sleep 0.3
+stop_testd
+wait "${EXTRA_PIDS[-1]}" || true
+[ "$(cat "$T/slow.code")" = 503 ] || fail "deferred request at stop got $(cat "$T/slow.code")"
+grep -q 'slow request cancelled' "$T/testd.log" || fail "deferred owner not told of the stop"
+ok "SIGTERM with a deferred reply pending: owner cancelled, client 503, exit 0"
 
 if "$PY" -c 'import socket; socket.socket(socket.AF_INET6).bind(("::1", 0))' 2>/dev/null; then
 	URL_HOST='http://[::1]' start_testd --listen '[::1]:0'

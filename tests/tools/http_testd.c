@@ -2,7 +2,8 @@
  *
  * Mounts GET /healthz, GET+POST /api/v1/echo (JSON), GET /static/... (a
  * prefix route), GET /metrics (metrics.c, with awkward label values),
- * GET /debug/ticks (a 100 ms loop timer's count: proves the loop turns)
+ * GET /debug/ticks (a 100 ms loop timer's count: proves the loop turns),
+ * GET /debug/slow?ms=N (a deferred reply)
  * and POST /hooks/github (hooks.c); each fired trigger appends a line to
  * --trigger-log.  SIGTERM stops it gracefully; exit 0 when every handle
  * is closed.
@@ -76,7 +77,63 @@ static int ticks_page(struct http_request *req, struct http_response *res, void 
 	return buf_printf(&res->body, "%lu\n", ticks);
 }
 
+/* GET /debug/slow?ms=N answers after N ms from a loop timer (a deferred
+ * reply, as the engine gives after a push). */
+struct slow {
+	uv_timer_t timer;
+	struct http_deferred *d;
+	uint32_t ms;
+};
+
+static void slow_close_cb(uv_handle_t *h)
+{
+	free(h->data);
+}
+
+static void slow_done_cb(uv_timer_t *t)
+{
+	struct slow *sl = t->data;
+
+	buf_printf(&http_deferred_response(sl->d)->body, "slow %u\n", sl->ms);
+	http_deferred_reply(sl->d);
+	uv_close((uv_handle_t *)&sl->timer, slow_close_cb);
+}
+
+static void slow_cancel_cb(void *arg)
+{
+	struct slow *sl = arg;
+
+	log_info("testd", "slow request cancelled");
+	uv_close((uv_handle_t *)&sl->timer, slow_close_cb);
+}
+
+static int slow_page(struct http_request *req, struct http_response *res, void *arg)
+{
+	struct slow *sl = calloc(1, sizeof(*sl));
+	const char *ms = http_query(req, "ms");
+
+	if (!sl)
+		return ERR_NOMEM;
+	if (!ms || parse_u32(&sl->ms, ms, 0, 60000)) {
+		free(sl);
+		return http_text(res, 400, "want ?ms=0..60000\n");
+	}
+	sl->d = http_defer(req, slow_cancel_cb, sl);
+	if (!sl->d) {
+		free(sl);
+		return http_text(res, 503, "cannot defer\n");
+	}
+	uv_timer_init(&loop, &sl->timer);
+	sl->timer.data = sl;
+	if (sl->ms == 0)	/* the reply-before-return path */
+		slow_done_cb(&sl->timer);
+	else
+		uv_timer_start(&sl->timer, slow_done_cb, sl->ms, 0);
+	return HTTP_DEFER;
+}
+
 static struct http_route routes[] = {
+	{ "GET", "/debug/slow", slow_page, NULL, 0 },
 	{ "GET", "/healthz", healthz, NULL, 0 },
 	{ "GET", "/api/v1/echo", echo, NULL, 0 },
 	{ "POST", "/api/v1/echo", echo, NULL, 64 * 1024 },
