@@ -65,7 +65,7 @@ struct http_server {
 	struct http_deferred *deferred;
 	unsigned port;
 	bool stopping;
-	bool closed_in_run;	/* a connection closed during MHD_run */
+	bool rerun;		/* MHD_run must run again soon */
 	uint64_t stop_deadline_ms;
 	uint64_t grace_ms;
 	void (*done_cb)(void *arg);
@@ -413,7 +413,9 @@ static enum MHD_Result request_finish(struct MHD_Connection *c, const char *url,
 	remote_name(req.remote, sizeof(req.remote), c);
 	response_init(&res);
 	rc = rq->route->fn(&req, &res, rq->route->arg);
-	if (rc == HTTP_DEFER && rq->deferred) {
+	/* Once deferred, the owner of d answers, whatever the handler returned:
+	 * freeing d here would leave the owner a dangling handle. */
+	if (rq->deferred) {
 		buf_release(&res.body);
 		if (rq->deferred->has_reply)	/* replied before returning */
 			return deferred_send(c, rq);
@@ -423,8 +425,6 @@ static enum MHD_Result request_finish(struct MHD_Connection *c, const char *url,
 		MHD_suspend_connection(c);
 		return MHD_YES;
 	}
-	if (rq->deferred)	/* deferred, then answered at once after all */
-		deferred_free(rq->deferred);
 	if (rc < 0 || rc == HTTP_DEFER)
 		http_text(&res, 500, "internal error\n");
 	rq->answered = true;
@@ -518,7 +518,7 @@ static void connection_cb(void *cls, struct MHD_Connection *c, void **socket_con
 	if (hc->next)
 		hc->next->prev = hc->prev;
 	s->nconns--;
-	s->closed_in_run = true;
+	s->rerun = true;
 	free(hc);
 	*socket_context = NULL;
 }
@@ -543,12 +543,13 @@ static void kick(struct http_server *s)
 
 	if (!s->mhd || uv_is_closing((uv_handle_t *)&s->timer))
 		return;
-	s->closed_in_run = false;
+	s->rerun = false;
 	MHD_run(s->mhd);
-	/* At the connection limit MHD takes its listen socket out of the epoll
-	 * set and puts it back only on a later run; with nothing else pending
-	 * that run would never come and queued clients would wait forever. */
-	if (s->closed_in_run)
+	/* Run again at once when a connection closed (at the connection limit
+	 * MHD takes its listen socket out of the epoll set and puts it back
+	 * only on a later run: with nothing else pending, queued clients would
+	 * wait forever) or a deferred reply was resumed during this run. */
+	if (s->rerun)
 		uv_timer_start(&s->timer, timer_cb, 0, 0);
 	else if (MHD_get_timeout(s->mhd, &to) == MHD_YES)
 		uv_timer_start(&s->timer, timer_cb, to, 0);
@@ -790,6 +791,7 @@ void http_deferred_reply(struct http_deferred *d)
 		return;
 	MHD_resume_connection(d->conn);
 	/* MHD must run again to notice; not from here, which may be inside
-	 * MHD_run already. */
+	 * MHD_run already (kick() then sees rerun). */
+	d->server->rerun = true;
 	uv_timer_start(&d->server->timer, timer_cb, 0, 0);
 }

@@ -110,7 +110,8 @@ int http_text(struct http_response *res, unsigned status, const char *text);
  *
  *	d = http_defer(req, cancel_cb, arg);   then   return HTTP_DEFER;
  *
- * (NULL when stopping or out of memory: answer now instead).  The
+ * (NULL when stopping or out of memory: answer now instead; once it
+ * succeeds, d decides the answer whatever the handler returns).  The
  * connection is parked; the request deadline does not apply to it.
  * Later, on the loop thread, fill http_deferred_response(d) and call
  * http_deferred_reply(d); d is freed by the server once the reply is out.
