@@ -5,7 +5,8 @@
  * total number of series is bounded so that a label fed from outside (a
  * refusal code, a registry result) can never grow the registry without
  * limit: past the bound an update fails with ERR_TOOBIG and is dropped.
- * Pure: no I/O, the caller serves the rendered buffer.
+ * Pure: no I/O, the caller serves the rendered buffer.  Not locked: update
+ * and render from the loop thread (workers report back through the loop).
  */
 #ifndef PIPELINED_METRICS_H
 #define PIPELINED_METRICS_H
