@@ -1,0 +1,85 @@
+/* Unit tests for the pure parts of http.c: listen addresses and response
+ * headers.  The server itself is exercised by tests/e2e/http_*.sh. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <string.h>
+
+#include "http.h"
+
+static void test_listen_ok(void **state)
+{
+	struct sockaddr_storage ss;
+	const struct sockaddr_in *a4 = (const void *)&ss;
+	const struct sockaddr_in6 *a6 = (const void *)&ss;
+	char err[128];
+
+	assert_int_equal(http_listen_parse(&ss, "127.0.0.1:8787", err, sizeof(err)), 0);
+	assert_int_equal(ss.ss_family, AF_INET);
+	assert_int_equal(ntohs(a4->sin_port), 8787);
+	assert_int_equal(ntohl(a4->sin_addr.s_addr), INADDR_LOOPBACK);
+	assert_int_equal(http_listen_parse(&ss, "[::1]:0", err, sizeof(err)), 0);
+	assert_int_equal(ss.ss_family, AF_INET6);
+	assert_int_equal(ntohs(a6->sin6_port), 0);
+	assert_true(IN6_IS_ADDR_LOOPBACK(&a6->sin6_addr));
+	assert_int_equal(http_listen_parse(&ss, "0.0.0.0:65535", err, sizeof(err)), 0);
+	assert_int_equal(http_listen_parse(&ss, HTTP_DEFAULT_LISTEN, err, sizeof(err)), 0);
+	assert_int_equal(ntohl(a4->sin_addr.s_addr), INADDR_LOOPBACK);
+}
+
+static void test_listen_bad(void **state)
+{
+	static const char *const bad[] = {
+		"", "127.0.0.1", "127.0.0.1:", "127.0.0.1:65536", "127.0.0.1:-1",
+		"127.0.0.1:80x", "localhost:80", "::1:80", "[::1]80", "[::1]:",
+		"[127.0.0.1]:80", "256.0.0.1:80", ":80", "[::1:80",
+	};
+	struct sockaddr_storage ss = { .ss_family = AF_UNIX };
+	char err[128];
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(http_listen_parse(&ss, bad[i], err, sizeof(err)), ERR_INVALID);
+		assert_int_equal(ss.ss_family, AF_UNIX);
+	}
+	assert_int_equal(http_listen_parse(&ss, NULL, err, sizeof(err)), ERR_INVALID);
+	http_listen_parse(&ss, "localhost:80", err, sizeof(err));
+	assert_string_equal(err, "bad listen address 'localhost:80': want IPv4:port or [IPv6]:port");
+}
+
+static void test_response_helpers(void **state)
+{
+	struct http_response res = { .status = 200 };
+	char big[300];
+
+	buf_init(&res.body, 0);
+	assert_int_equal(http_response_header(&res, "Location", "/api/v1/status"), 0);
+	assert_int_equal(http_response_header(&res, "X-Bad", "a\r\nSet-Cookie: x"), ERR_INVALID);
+	assert_int_equal(http_response_header(&res, "X-Bad\n", "v"), ERR_INVALID);
+	memset(big, 'v', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	assert_int_equal(http_response_header(&res, "X-Big", big), ERR_TOOBIG);
+	for (int i = 1; i < HTTP_MAX_HEADERS; i++)
+		assert_int_equal(http_response_header(&res, "X-N", "1"), 0);
+	assert_int_equal(http_response_header(&res, "X-N", "1"), ERR_TOOBIG);
+	assert_int_equal(res.nheaders, HTTP_MAX_HEADERS);
+	assert_string_equal(res.headers[0].value, "/api/v1/status");
+	assert_int_equal(http_text(&res, 404, "gone\n"), 0);
+	assert_int_equal(res.status, 404);
+	assert_string_equal(res.body.data, "gone\n");
+	assert_string_equal(res.content_type, "text/plain; charset=utf-8");
+	buf_release(&res.body);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_listen_ok),
+		cmocka_unit_test(test_listen_bad),
+		cmocka_unit_test(test_response_helpers),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
