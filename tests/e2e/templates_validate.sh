@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2016  # literal $ and ${{ }} inside the mutation expressions
 # Validates templates/ and values/ offline against the real schemas:
 # Kubernetes core and Argo CD CRD schemas (kubernetes-models,
 # @kubernetes-models/argo-cd, plus an unknown-field check), the GitHub
