@@ -106,7 +106,8 @@ exists() { # kind name [namespace]
 
 helm_release_exists() { # release namespace
 	local r
-	r=$(helm list -n "$2" -q) || die "helm list -n $2 failed"
+	# -a: also a release stuck in pending-install or failed
+	r=$(helm list -n "$2" -q -a) || die "helm list -n $2 failed"
 	grep -qxF -- "$1" <<<"$r"
 }
 
