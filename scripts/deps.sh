@@ -19,9 +19,6 @@ command -v npm >/dev/null 2>&1 || EXTRA+=(npm)
 
 missing=("${EXTRA[@]}")
 for p in "${PKGS[@]}"; do
-  # A Node.js build that bundles npm (e.g. NodeSource's nodejs) conflicts
-  # with Debian's npm package; a working npm command is what the tests need.
-  if [ "$p" = npm ] && command -v npm >/dev/null 2>&1; then continue; fi
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
 if [ ${#missing[@]} -eq 0 ]; then
