@@ -17,4 +17,6 @@ typedef int ctl_cmd_fn(int argc, char **argv, const struct ctl_opts *opts);
 /* Default configuration file when -c is not given. */
 const char *ctl_default_config(void);
 
+int cmd_check_config(int argc, char **argv, const struct ctl_opts *opts);
+
 #endif

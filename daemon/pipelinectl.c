@@ -16,6 +16,7 @@ static const struct {
 	const char *usage;
 } commands[] = {
 	{ "help", cmd_help, "help                     this list" },
+	{ "check-config", cmd_check_config, "check-config             check the configuration file (-c)" },
 };
 
 static void usage(FILE *f)
