@@ -131,7 +131,7 @@ static void add_error(struct load_ctx *c, int line, const char *fmt, ...)
 		return;
 	}
 	va_end(ap);
-	c->errs[c->nerrs].line = line > 0 ? line : 1;
+	c->errs[c->nerrs].line = line;	/* 0: about the whole file */
 	c->errs[c->nerrs].seq = c->nerrs;
 	c->errs[c->nerrs].msg = buf_detach(&b, NULL);
 	c->nerrs++;
@@ -151,8 +151,10 @@ static void flush_errors(struct load_ctx *c, struct buf *out)
 	if (c->nerrs)
 		qsort(c->errs, c->nerrs, sizeof(*c->errs), error_cmp);
 	for (size_t i = 0; i < c->nerrs; i++) {
-		if (out)
+		if (out && c->errs[i].line)
 			buf_printf(out, "%s:%d: %s\n", c->file, c->errs[i].line, c->errs[i].msg);
+		else if (out)
+			buf_printf(out, "%s: %s\n", c->file, c->errs[i].msg);
 		free(c->errs[i].msg);
 	}
 	free(c->errs);
@@ -474,14 +476,22 @@ static int parse_repo_url(void *dst, const char *val, const struct key *k, struc
 	return 0;
 }
 
+/* localhost, ::1 or a numeric 127.0.0.0/8 address (not a name that merely
+ * starts with "127."). */
 static bool is_loopback(const char *h, size_t n)
 {
 	static const char *const names[] = { "localhost", "::1" };
+	unsigned char bin[4];
+	char addr[16];
 
 	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
 		if (n == strlen(names[i]) && strncasecmp(h, names[i], n) == 0)
 			return true;
-	return n >= 4 && strncmp(h, "127.", 4) == 0;
+	if (n >= sizeof(addr))
+		return false;
+	memcpy(addr, h, n);
+	addr[n] = '\0';
+	return inet_pton(AF_INET, addr, bin) == 1 && bin[0] == 127;
 }
 
 static void release_registry_url(void *dst)

@@ -132,9 +132,12 @@ struct config {
 };
 
 /* Load and check path.  On success *out is a new config (config_free it) and
- * 0 is returned.  On failure *out is untouched, errors holds one line per
- * problem ("file:line: message\n", sorted by line) and ERR_INVALID is
- * returned (ERR_NOMEM if memory ran out).  errors may be NULL. */
+ * 0 is returned.  On failure *out is untouched, errors gets one line per
+ * problem, "file:line: message\n" sorted by line ("file: message\n" when the
+ * file as a whole cannot be read), and ERR_INVALID is returned (ERR_NOMEM if
+ * memory ran out).  errors may be NULL.  Wants libgit2 (it calls
+ * git_libgit2_init/shutdown itself; a daemon that keeps libgit2 initialised
+ * makes that pair free). */
 int config_load(struct config **out, const char *path, struct buf *errors);
 void config_free(struct config *cfg);
 
