@@ -476,6 +476,18 @@ static int parse_repo_url(void *dst, const char *val, const struct key *k, struc
 	return 0;
 }
 
+static bool ipv6_valid(const char *h, size_t n)
+{
+	unsigned char bin[16];
+	char addr[64];
+
+	if (n >= sizeof(addr))
+		return false;
+	memcpy(addr, h, n);
+	addr[n] = '\0';
+	return inet_pton(AF_INET6, addr, bin) == 1;
+}
+
 /* localhost, ::1 or a numeric 127.0.0.0/8 address (not a name that merely
  * starts with "127."). */
 static bool is_loopback(const char *h, size_t n)
@@ -522,7 +534,7 @@ static int parse_registry_url(void *dst, const char *val, const struct key *k, s
 	if (has_ctl_or_space(rest) || memchr(rest, '/', n) || memchr(rest, '@', n) ||
 	    split_hostport(&host, &hostlen, &port, rest, n, false))
 		return ERR_INVALID;
-	if (host[-1] != '[' && !host_valid(host, hostlen))
+	if (host == rest ? !host_valid(host, hostlen) : !ipv6_valid(host, hostlen))
 		return ERR_INVALID;
 	if (!tls && !is_loopback(host, hostlen)) {
 		why(c, "http:// is accepted only for a loopback registry (127.0.0.1, ::1, localhost); use https://");
@@ -1216,14 +1228,25 @@ static void entry_check(struct load_ctx *c, const char *name, const char *val, i
 	struct entry_name n;
 	const struct key *k;
 	enum section sec;
-	int stage;
+	int stage, rc;
 	char sv[96];
 
-	if (split_name(&n, name) == ERR_INVALID) {
+	rc = split_name(&n, name);
+	if (rc == ERR_INVALID) {
 		add_error(c, line, "key '%s' is outside any section", shown(sv, sizeof(sv), name));
 		return;
 	}
-	if (split_name(&n, name) || locate(&sec, &stage, c, &n, line, hdr))
+	if (rc) {
+		/* Longer than any name pipelined knows. */
+		if (strcspn(name, ".") >= sizeof(n.section)) {
+			if (first_report(c, hdr))
+				add_error(c, hdr ? hdr : line, "unknown section '%.*s...'", 60, name);
+		}
+		else
+			add_error(c, line, "unknown key '%s'", shown(sv, sizeof(sv), name));
+		return;
+	}
+	if (locate(&sec, &stage, c, &n, line, hdr))
 		return;
 	if (sec == SEC_STAGE)
 		snprintf(n.display, sizeof(n.display), "stage.%s.", n.sub);
@@ -1284,6 +1307,13 @@ static void check_stage(struct load_ctx *c, enum stage s)
 	int line = missing_line(c, "stage", name);
 	struct buf p = BUF_INIT;
 
+	if (st->values) {
+		if (buf_printf(&p, "%s/%s", c->cfg->repository.values_dir, st->values)) {
+			c->nomem = true;
+			return;
+		}
+		st->values_path = buf_detach(&p, NULL);
+	}
 	if (!stage_is_deploy(s) || !st->enabled)
 		return;
 	/* A key that was given but bad has its own error already. */
@@ -1296,14 +1326,7 @@ static void check_stage(struct load_ctx *c, enum stage s)
 	if (st->require_signature && !st->signers)
 		add_error(c, seen_line(c, SEC_STAGE, "requireSignature", s),
 			  "stage '%s' requires signatures but has no 'signers' file", name);
-	if (!st->values)
-		return;
-	if (buf_printf(&p, "%s/%s", c->cfg->repository.values_dir, st->values)) {
-		c->nomem = true;
-		return;
-	}
-	st->values_path = buf_detach(&p, NULL);
-	for (int o = STAGE_BETA; o < (int)s; o++)
+	for (int o = STAGE_BETA; o < (int)s && st->values_path; o++)
 		if (c->cfg->stages[o].enabled && c->cfg->stages[o].values_path &&
 		    strcmp(c->cfg->stages[o].values_path, st->values_path) == 0)
 			add_error(c, seen_line(c, SEC_STAGE, "values", s),
@@ -1387,21 +1410,26 @@ static void check_files(struct load_ctx *c)
 /* --- libgit2 ------------------------------------------------------------- */
 
 /* libgit2 says "failed to parse config file: WHAT (in FILE:LINE[, column N])";
- * keep WHAT and LINE. */
+ * keep WHAT and LINE.  A FILE other than ours is an included file: its
+ * problem is reported at our include line, naming it. */
 static void report_git_error(struct load_ctx *c)
 {
 	const git_error *e = git_error_last();
 	const char *msg = e && e->message ? e->message : "cannot parse the file";
 	const char *prefix = "failed to parse config file: ";
-	const char *in = strstr(msg, " (in ");
-	const char *colon;
+	const char *in, *colon = NULL;
 	int64_t line = 0;
+	size_t n, mlen;
 	char num[24];
-	size_t n;
+	size_t cursor = 0;
+	const struct config_scan_var *inc;
 
+	c->parse_failed = true;
 	if (strncmp(msg, prefix, strlen(prefix)) == 0)
 		msg += strlen(prefix);
-	if (in && in > msg && (colon = strrchr(in, ':')) && colon > in) {
+	in = strstr(msg, " (in ");
+	mlen = in ? (size_t)(in - msg) : strlen(msg);
+	if (in && (colon = strrchr(in, ':')) && colon > in + 5) {
 		n = strspn(colon + 1, "0123456789");
 		if (n && n < sizeof(num)) {
 			memcpy(num, colon + 1, n);
@@ -1410,14 +1438,19 @@ static void report_git_error(struct load_ctx *c)
 				line = 0;
 		}
 	}
-	c->parse_failed = true;
+	if (line && (strlen(c->file) != (size_t)(colon - in - 5) ||
+		     strncmp(in + 5, c->file, strlen(c->file)) != 0)) {
+		inc = config_scan_match(&c->scan, &cursor, "include.path");
+		add_error(c, inc ? inc->line : 1, "in included file: %s", msg);
+		return;
+	}
 	if (!line)
 		line = c->scan.error_line ? c->scan.error_line : 1;
 	if (strncmp(msg, "invalid escape at ", 18) == 0)
 		add_error(c, (int)line, "invalid escape sequence '\\%c' in value",
 			  msg[18] >= 0x21 && msg[18] < 0x7f ? msg[18] : '?');
 	else
-		add_error(c, (int)line, "%.*s", in && in > msg ? (int)(in - msg) : (int)strlen(msg), msg);
+		add_error(c, (int)line, "%.*s", (int)mlen, msg);
 }
 
 static void load_entries(struct load_ctx *c)
