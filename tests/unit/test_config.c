@@ -6,6 +6,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -562,6 +563,67 @@ static void test_scan_lines(void **state)
 	config_scan_release(&s);
 }
 
+/* The scanner finds exactly libgit2's variables, in libgit2's order, in
+ * every golden case and the shipped file (the fuzz target checks the same on
+ * random input). */
+static void check_agree(const char *path)
+{
+	struct buf data = BUF_INIT;
+	struct config_scan s;
+	git_config *gc;
+	git_config_iterator *it;
+	git_config_entry *e;
+	size_t cursor = 0, n = 0;
+
+	assert_int_equal(file_read(&data, path, CONFIG_MAX_BYTES), 0);
+	assert_int_equal(config_scan_run(&s, data.data, data.len), 0);
+	assert_int_equal(git_config_new(&gc), 0);
+	if (git_config_add_file_ondisk(gc, path, GIT_CONFIG_LEVEL_APP, NULL, 0) == 0) {
+		assert_int_equal(s.error_line, 0);
+		assert_int_equal(git_config_iterator_new(&it, gc), 0);
+		while (git_config_next(&e, it) == 0) {
+			if (e->include_depth)
+				continue;
+			if (!config_scan_match(&s, &cursor, e->name))
+				fail_msg("%s: scanner misses '%s'", path, e->name);
+			n++;
+		}
+		git_config_iterator_free(it);
+		if (n != s.nvars)
+			fail_msg("%s: libgit2 has %zu variables, the scanner %zu", path, n, s.nvars);
+	}
+	git_config_free(gc);
+	config_scan_release(&s);
+	buf_release(&data);
+}
+
+static void test_scan_agrees_with_libgit2(void **state)
+{
+	const char *data = getenv("TESTDATA"), *src = getenv("SRCDIR");
+	char dir[512], path[1024];
+	struct dirent *d;
+	DIR *dp;
+	int cases = 0;
+
+	if (!data || !src)
+		skip();
+	snprintf(dir, sizeof(dir), "%s/config", data);
+	assert_non_null(dp = opendir(dir));
+	while ((d = readdir(dp))) {
+		size_t len = strlen(d->d_name);
+
+		if (len < 6 || strcmp(d->d_name + len - 5, ".conf") != 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, d->d_name);
+		check_agree(path);
+		cases++;
+	}
+	closedir(dp);
+	assert_true(cases >= 25);
+	snprintf(path, sizeof(path), "%s/pipelines.conf", src);
+	check_agree(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -572,6 +634,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_whole_file_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_global_config, setup, teardown),
 		cmocka_unit_test(test_scan_lines),
+		cmocka_unit_test(test_scan_agrees_with_libgit2),
 	};
 
 	int rc;
