@@ -21,5 +21,6 @@ const char *ctl_default_config(void);
 int cmd_window(int argc, char **argv, const struct ctl_opts *opts);
 /* ctl_edit.c */
 int cmd_edit(int argc, char **argv, const struct ctl_opts *opts);
+int cmd_check_config(int argc, char **argv, const struct ctl_opts *opts);
 
 #endif

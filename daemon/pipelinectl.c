@@ -19,6 +19,7 @@ static const struct {
 	{ "window", cmd_window, "window [--at RFC3339] [--calendar FILE]  market open or closed, why, next change" },
 	{ "edit", cmd_edit, "edit FILE TAGPATH... --tag TAG [-i] [-v]\n"
 			    "                           print (-i: write) FILE with the tags set" },
+	{ "check-config", cmd_check_config, "check-config             check the configuration file (-c)" },
 };
 
 static void usage(FILE *f)

@@ -1,5 +1,6 @@
 /* pipelined - the promotion daemon.  Entry point: options, configuration,
  * then the event loop (engine.c). */
+#include "config.h"
 #include "log.h"
 #include "util.h"
 
@@ -14,6 +15,24 @@ static void usage(FILE *f)
 		   "  -d  debug logging\n"
 		   "  -c  configuration file (default %s/pipelines.conf)\n",
 		PIPELINED_SYSCONFDIR);
+}
+
+/* -n: report every problem in the file, "configuration OK" otherwise. */
+static int check_config(const char *path)
+{
+	struct buf errors = BUF_INIT;
+	struct config *cfg = NULL;
+	int rc = config_load(&cfg, path, &errors);
+
+	if (rc == 0)
+		printf("configuration OK\n");
+	else if (errors.len)
+		fputs(errors.data, stderr);
+	else
+		fprintf(stderr, "pipelined: out of memory reading '%s'\n", path);
+	buf_release(&errors);
+	config_free(cfg);
+	return rc == 0 ? 0 : 1;
 }
 
 int main(int argc, char **argv)
@@ -35,8 +54,8 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	(void)check_only;
-	(void)config;
+	if (check_only)
+		return check_config(config);
 	log_err("main", "the daemon is not built yet");
 	return 1;
 }

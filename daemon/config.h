@@ -1,0 +1,144 @@
+/* config.h - pipelines.conf: git-config syntax read with libgit2's config
+ * reader, checked against one key table (config.c), loaded into typed values.
+ *
+ * config_load() reports every problem it finds, one "file:line: message"
+ * line each, and only then fails; nothing is half-loaded.  Reload is the
+ * caller's business: load into a fresh struct and swap only on success.
+ *
+ * Relative file paths in the file (sshKey, knownHosts, credentials, caFile,
+ * users, webhookSecret, signers, calendar) are resolved against the directory
+ * that holds the configuration file; the struct holds the resolved paths.
+ * Secrets are only ever paths: the struct never holds secret contents. */
+#ifndef PIPELINED_CONFIG_H
+#define PIPELINED_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "log.h"
+#include "stage.h"
+#include "util.h"
+
+#define CONFIG_MAX_BYTES (1024 * 1024)
+#define CONFIG_MAX_IMAGES 64
+#define CONFIG_MAX_TAGPATHS 16
+
+struct config_list {
+	char **v;
+	size_t n;
+};
+
+/* "Name <email>", the committer of promotion commits. */
+struct config_identity {
+	char *name;
+	char *email;
+};
+
+/* Where the GitOps repository lives.  kind says how to reach it; host and
+ * port are set for ssh (port 22 unless the url names one) so the host-key
+ * check can look up "[host]:port" in knownHosts. */
+enum config_repo_kind {
+	CONFIG_REPO_SSH = 0,	/* ssh://[user@]host[:port]/path or user@host:path */
+	CONFIG_REPO_LOCAL,	/* file:///path or /path (tests, local mirrors) */
+};
+
+struct config_repo_url {
+	char *url;		/* as written, handed to libgit2 */
+	enum config_repo_kind kind;
+	char *host;		/* ssh only */
+	uint16_t port;		/* ssh only */
+};
+
+struct config_registry_url {
+	char *url;		/* scheme://host[:port], no trailing slash */
+	bool tls;		/* false only for http:// on loopback */
+};
+
+struct config_listen {
+	char *host;		/* numeric address: "127.0.0.1", "::1", "0.0.0.0" */
+	uint16_t port;
+};
+
+enum config_registry_mode {
+	CONFIG_MODE_GIT = 0,	/* candidates from git history (SPEC 4.1) */
+	CONFIG_MODE_TAGS,	/* tag listing (SPEC 4.2) */
+};
+
+/* audit.since: the baseline before which history is not judged. */
+struct config_since {
+	bool set;
+	bool is_commit;		/* commit id (40 hex) or a date */
+	char commit[41];
+	int64_t time;		/* UTC midnight of the date, when !is_commit */
+};
+
+struct config_stage {
+	bool enabled;
+	bool auto_promote;	/* key "auto" */
+	bool market_gated;
+	bool require_notes;
+	bool require_signature;
+	bool queue;
+	char *values;		/* file name relative to repository.valuesDir */
+	char *values_path;	/* valuesDir/values: the path inside the repo */
+	struct config_list tag_paths;
+	char *signers;
+};
+
+struct config {
+	char *path;		/* the configuration file, as given */
+	struct {
+		struct config_repo_url url;
+		char *branch;
+		char *ssh_key;
+		char *known_hosts;
+		char *values_dir;
+		uint64_t deadline_ms;
+	} repository;
+	struct {
+		struct config_registry_url url;
+		char *namespace;
+		struct config_list images;
+		char *credentials;
+		char *ca_file;
+		uint64_t poll_interval_ms;
+		enum config_registry_mode mode;
+		uint32_t request_budget;	/* requests per minute */
+		uint32_t max_pages;		/* tag-list pages per cycle */
+		uint64_t timeout_ms;
+	} registry;
+	struct {
+		char *timezone;
+		int open_min;		/* minutes after local midnight */
+		int close_min;
+		char *calendar;
+	} market;
+	struct config_stage stages[STAGE_COUNT];
+	struct {
+		struct config_listen listen;
+		char *users;
+		char *webhook_secret;
+		char *trusted_proxy_header;
+	} http;
+	struct {
+		char *state_dir;
+		enum log_level log_level;
+		struct config_identity identity;
+	} daemon;
+	struct {
+		struct config_since since;
+	} audit;
+};
+
+/* Load and check path.  On success *out is a new config (config_free it) and
+ * 0 is returned.  On failure *out is untouched, errors gets one line per
+ * problem, "file:line: message\n" sorted by line ("file: message\n" when the
+ * file as a whole cannot be read), and ERR_INVALID is returned (ERR_NOMEM if
+ * memory ran out).  errors may be NULL.  Wants libgit2 (it calls
+ * git_libgit2_init/shutdown itself; a daemon that keeps libgit2 initialised
+ * makes that pair free). */
+int config_load(struct config **out, const char *path, struct buf *errors);
+void config_free(struct config *cfg);
+
+#endif

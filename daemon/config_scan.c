@@ -1,0 +1,355 @@
+/* config_scan.c - see config_scan.h
+ *
+ * The rules below follow libgit2 1.5 src/libgit2/config_parse.c closely on
+ * purpose, quirks included (the last ']' or '"' on a line decides whether a
+ * header is complete; blank and comment lines inside a continuation are
+ * skipped), because any difference would put an error on the wrong line.
+ * The fuzz target checks that both agree on every input libgit2 accepts. */
+#include "config_scan.h"
+#include "util.h"
+
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct cursor {
+	const char *d;
+	size_t len;
+	size_t pos;		/* start of the next line */
+	int line;		/* number of the line last returned */
+};
+
+/* git__isspace */
+static bool sp(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\f' || c == '\r' || c == '\v';
+}
+
+/* isalnum() in the C locale; libgit2 passes a plain char, so bytes >= 0x80
+ * never count. */
+static bool alnum(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+static char lower(char c)
+{
+	return c >= 'A' && c <= 'Z' ? (char)(c + 32) : c;
+}
+
+static bool next_line(struct cursor *cur, size_t *start, size_t *end)
+{
+	const char *nl;
+
+	if (cur->pos >= cur->len)
+		return false;
+	*start = cur->pos;
+	nl = memchr(cur->d + cur->pos, '\n', cur->len - cur->pos);
+	*end = nl ? (size_t)(nl - cur->d) : cur->len;
+	cur->pos = nl ? *end + 1 : cur->len;
+	cur->line++;
+	return true;
+}
+
+/* strip_comments(): cut at an unquoted, unescaped ';' or '#', then drop
+ * trailing whitespace.  Returns the quote count; *tend is the new end. */
+static int strip_comments(const char *d, size_t start, size_t end, int in_quotes, size_t *tend)
+{
+	int quotes = in_quotes, backslashes = 0;
+	size_t i;
+
+	for (i = start; i < end; i++) {
+		if (d[i] == '"' && (i == start || d[i - 1] != '\\'))
+			quotes++;
+		if ((d[i] == ';' || d[i] == '#') && quotes % 2 == 0 && backslashes % 2 == 0)
+			break;
+		backslashes = d[i] == '\\' ? backslashes + 1 : 0;
+	}
+	while (i > start && sp(d[i - 1]))
+		i--;
+	*tend = i;
+	return quotes;
+}
+
+/* unescape_line() without the copy: 1 when the value continues on the next
+ * line, 0 when it ends here, -1 on a bad escape. */
+static int value_continues(const char *d, size_t start, size_t end)
+{
+	for (size_t i = start; i < end; i++) {
+		if (d[i] != '\\')
+			continue;
+		if (++i == end)
+			return 1;
+		if (!strchr("ntb\"\\", d[i]))
+			return -1;
+	}
+	return 0;
+}
+
+static int push_var(struct config_scan *s, char *name, int line, int hdr)
+{
+	if (s->nvars == s->capvars) {
+		size_t cap = s->capvars ? s->capvars * 2 : 32;
+		struct config_scan_var *v = realloc(s->vars, cap * sizeof(*v));
+
+		if (!v) {
+			free(name);
+			return ERR_NOMEM;
+		}
+		s->vars = v;
+		s->capvars = cap;
+	}
+	s->vars[s->nvars++] = (struct config_scan_var){ name, line, hdr };
+	return 0;
+}
+
+static int push_header(struct config_scan *s, char *name, int line)
+{
+	if (s->nhdrs == s->caphdrs) {
+		size_t cap = s->caphdrs ? s->caphdrs * 2 : 16;
+		struct config_scan_header *h = realloc(s->hdrs, cap * sizeof(*h));
+
+		if (!h) {
+			free(name);
+			return ERR_NOMEM;
+		}
+		s->hdrs = h;
+		s->caphdrs = cap;
+	}
+	s->hdrs[s->nhdrs++] = (struct config_scan_header){ name, line };
+	return 0;
+}
+
+/* parse_subsection_header(): d[i] is the whitespace after the section name;
+ * appends "." and the subsection to b; returns the index after ']' or 0. */
+static size_t scan_subsection(struct buf *b, const char *d, size_t q, size_t i, size_t end)
+{
+	size_t fq, lq, r;
+	char c;
+
+	while (i < end && sp(d[i]))
+		i++;
+	if (i >= end || d[i] != '"')
+		return 0;
+	fq = i;
+	for (lq = end; lq > q && d[lq - 1] != '"'; lq--)
+		;
+	lq--;
+	if (lq == fq || buf_addch(b, '.'))
+		return 0;
+	r = fq + 1;
+	c = d[r];
+	do {
+		if (c == '"')
+			break;
+		if (c == '\\')
+			c = d[++r];	/* r < lq here, so still inside the line */
+		if (buf_addch(b, c))
+			return 0;
+		r++;
+		c = r < end ? d[r] : '\0';
+	} while (r < lq);
+	if (r >= end || d[r] != '"' || r + 1 >= end || d[r + 1] != ']')
+		return 0;
+	return r + 2;
+}
+
+/* parse_section_header(): d[q] is '['.  Returns the index after the header
+ * and the normalised name in b, or 0 on a syntax error. */
+static size_t scan_header(struct buf *b, const char *d, size_t q, size_t end)
+{
+	size_t i = q + 1;
+
+	if (!memchr(d + q, ']', end - q))
+		return 0;
+	do {
+		if (i >= end)
+			return 0;
+		if (sp(d[i]))
+			return scan_subsection(b, d, q, i, end);
+		if (!alnum(d[i]) && d[i] != '-' && d[i] != '.')
+			return 0;
+		if (buf_addch(b, lower(d[i])))
+			return 0;
+		i++;
+	} while (i < end && d[i] != ']');
+	return i < end ? i + 1 : 0;
+}
+
+struct scan_state {
+	struct config_scan *s;
+	struct cursor cur;
+	char *section;		/* current normalised section, or NULL */
+	int hdr_line;
+};
+
+/* After a variable whose value ended in a backslash: consume the lines that
+ * continue it, as parse_multiline_variable() does. */
+static int scan_continuation(struct scan_state *st, int in_quotes)
+{
+	size_t start, end, tend;
+	int quotes, more = 1;
+
+	while (more) {
+		if (!next_line(&st->cur, &start, &end))
+			return 0;
+		quotes = strip_comments(st->cur.d, start, end, in_quotes, &tend);
+		if (tend == start)
+			continue;
+		more = value_continues(st->cur.d, start, tend);
+		if (more < 0)
+			return -1;
+		in_quotes = quotes;
+	}
+	return 0;
+}
+
+/* parse_variable() from d[q]; -1 on a syntax error. */
+static int scan_variable(struct scan_state *st, size_t q, size_t end)
+{
+	const char *d = st->cur.d;
+	size_t tend, n = q, v;
+	struct buf name = BUF_INIT;
+	int quotes = strip_comments(d, q, end, 0, &tend), more;
+	int line = st->cur.line;
+
+	while (n < tend && (alnum(d[n]) || d[n] == '-'))
+		n++;
+	if (n == q)
+		return -1;
+	for (v = n; v < tend && sp(d[v]); v++)
+		;
+	if (v < tend && d[v] != '=')
+		return -1;
+	if (st->section)
+		buf_printf(&name, "%s.", st->section);
+	for (size_t i = q; i < n; i++)
+		buf_addch(&name, lower(d[i]));
+	if (!name.data || push_var(st->s, buf_detach(&name, NULL), line, st->hdr_line))
+		return ERR_NOMEM;
+	if (v == tend)
+		return 0;
+	for (v++; v < tend && sp(d[v]); v++)
+		;
+	more = value_continues(d, v, tend);
+	if (more <= 0)
+		return more;
+	return scan_continuation(st, quotes % 2);
+}
+
+/* One physical line, or the rest of it after a header. */
+static int scan_line(struct scan_state *st, size_t start, size_t end)
+{
+	const char *d = st->cur.d;
+	struct buf name = BUF_INIT;
+	size_t q, after;
+	bool fresh = true;
+
+	for (;; fresh = false) {
+		for (q = start; q < end && sp(d[q]); q++)
+			;
+		if (q == end) {
+			/* A line of nothing but whitespace is blank unless it
+			 * starts with \f or \v, which libgit2 takes for a key
+			 * (but not in what follows a header). */
+			return fresh && start < end && (d[start] == '\f' || d[start] == '\v') ? -1 : 0;
+		}
+		if (d[q] == ';' || d[q] == '#')
+			return 0;
+		if (d[q] != '[')
+			return scan_variable(st, q, end);
+		after = scan_header(&name, d, q, end);
+		if (!after || !name.data) {
+			buf_release(&name);
+			return after ? ERR_NOMEM : -1;
+		}
+		free(st->section);
+		st->section = xstrndup(name.data, name.len);
+		st->hdr_line = st->cur.line;
+		if (!st->section || push_header(st->s, buf_detach(&name, NULL), st->cur.line)) {
+			buf_release(&name);
+			return ERR_NOMEM;
+		}
+		start = after;
+	}
+}
+
+static int count_lines(const char *d, size_t len, size_t upto)
+{
+	int n = 1;
+
+	for (size_t i = 0; i < upto && i < len; i++)
+		n += d[i] == '\n';
+	return n;
+}
+
+int config_scan_run(struct config_scan *s, const char *data, size_t len)
+{
+	struct scan_state st = { s, { data, len, 0, 0 }, NULL, 0 };
+	const char *nul = memchr(data, '\0', len);
+	size_t start, end;
+	int rc = 0;
+
+	memset(s, 0, sizeof(*s));
+	s->last_line = count_lines(data, len, len) - (len && data[len - 1] == '\n');
+	if (nul) {
+		s->nul_line = count_lines(data, len, (size_t)(nul - data));
+		return 0;
+	}
+	if (len >= 3 && memcmp(data, "\xef\xbb\xbf", 3) == 0)
+		st.cur.pos = 3;
+	while (next_line(&st.cur, &start, &end)) {
+		rc = scan_line(&st, start, end);
+		if (rc == -1) {
+			s->error_line = st.cur.line;
+			rc = 0;
+			break;
+		}
+		if (rc)
+			break;
+	}
+	free(st.section);
+	return rc;
+}
+
+const struct config_scan_var *config_scan_match(const struct config_scan *s, size_t *cursor,
+						const char *name)
+{
+	for (size_t i = *cursor; i < s->nvars; i++)
+		if (strcmp(s->vars[i].name, name) == 0) {
+			*cursor = i + 1;
+			return &s->vars[i];
+		}
+#ifdef PIPELINED_FUZZING
+	/* Disagreeing with libgit2 would put messages on wrong lines. */
+	abort();
+#endif
+	return NULL;
+}
+
+const struct config_scan_header *config_scan_find_header(const struct config_scan *s,
+							 const char *section, const char *sub)
+{
+	size_t sl = strlen(section);
+
+	for (size_t i = 0; i < s->nhdrs; i++) {
+		const char *n = s->hdrs[i].name;
+
+		if (strncmp(n, section, sl) != 0)
+			continue;
+		if (sub ? n[sl] == '.' && strcmp(n + sl + 1, sub) == 0 : n[sl] == '\0')
+			return &s->hdrs[i];
+	}
+	return NULL;
+}
+
+void config_scan_release(struct config_scan *s)
+{
+	for (size_t i = 0; i < s->nvars; i++)
+		free(s->vars[i].name);
+	for (size_t i = 0; i < s->nhdrs; i++)
+		free(s->hdrs[i].name);
+	free(s->vars);
+	free(s->hdrs);
+	memset(s, 0, sizeof(*s));
+}

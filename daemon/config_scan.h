@@ -1,0 +1,48 @@
+/* config_scan.h - where each pipelines.conf variable stands.
+ *
+ * libgit2 parses the configuration but gives no line numbers.  This scanner
+ * walks the same bytes with the same rules as libgit2 1.5's config parser
+ * (comments, quoting, backslash continuation, "[section "sub"]" and the old
+ * "[section.sub]" headers, a variable on the header's line) and records, in
+ * file order, each variable's normalised name ("section[.sub].key", section
+ * and key lowercased) with its line and its section header's line.  It only
+ * locates: values are not kept, and libgit2 stays the parser of record. */
+#ifndef PIPELINED_CONFIG_SCAN_H
+#define PIPELINED_CONFIG_SCAN_H
+
+#include <stddef.h>
+
+struct config_scan_var {
+	char *name;
+	int line;
+	int header_line;	/* 0 before any header */
+};
+
+struct config_scan_header {
+	char *name;		/* "registry", "stage.beta" */
+	int line;
+};
+
+struct config_scan {
+	struct config_scan_var *vars;
+	size_t nvars, capvars;
+	struct config_scan_header *hdrs;
+	size_t nhdrs, caphdrs;
+	int last_line;		/* the file's last line (1 for an empty file) */
+	int error_line;		/* first line the scanner found unreadable, or 0 */
+	int nul_line;		/* first line holding a NUL byte, or 0 */
+};
+
+/* Scan len bytes.  Stops at the first syntax error (error_line), as libgit2
+ * does.  0, or ERR_NOMEM. */
+int config_scan_run(struct config_scan *s, const char *data, size_t len);
+/* The next variable named name at or after *cursor, advancing *cursor past
+ * it; NULL when the scanner saw no such variable (it and libgit2 disagree). */
+const struct config_scan_var *config_scan_match(const struct config_scan *s, size_t *cursor,
+						const char *name);
+/* The first header of section (with subsection sub, or none when NULL). */
+const struct config_scan_header *config_scan_find_header(const struct config_scan *s,
+							 const char *section, const char *sub);
+void config_scan_release(struct config_scan *s);
+
+#endif

@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# Golden tests of the configuration checker (STYLE.md 10).
+#
+# tests/data/config/NNN.conf is checked from inside tests/data/config, so
+# messages name it "NNN.conf" and relative file paths in it point into that
+# directory (files/ holds stand-in secret files).  Expected result:
+#   NNN.err  the exact lines on stderr (exit status 1), or
+#   NNN.ok   the file is valid: "configuration OK" on stdout, exit status 0.
+# Both `pipelined -n -c` and `pipelinectl -c ... check-config` must give it.
+#
+# Regenerate the expected files after an intended change of wording (then
+# review the diff before committing):
+#   PIPELINED=build-test/pipelined bash tests/golden/config.sh --update
+#
+# Last, the shipped pipelines.conf is checked the way an operator installs
+# it: copied into a directory next to its deploy key and known_hosts.
+set -uo pipefail
+
+SRCDIR=${SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+TESTDATA=${TESTDATA:-$SRCDIR/tests/data}
+PIPELINED=${PIPELINED:-$SRCDIR/build-test/pipelined}
+PIPELINECTL=${PIPELINECTL:-$(dirname "$PIPELINED")/pipelinectl}
+update=0
+[ "${1:-}" = --update ] && update=1
+# The cases run from their own directory: make the binaries' paths absolute.
+PIPELINED=$(realpath "$PIPELINED") PIPELINECTL=$(realpath "$PIPELINECTL")
+[ -x "$PIPELINED" ] && [ -x "$PIPELINECTL" ] || { echo "FAIL no binaries at $PIPELINED"; exit 1; }
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail=0 n=0
+
+check_case() {
+	local conf=$1 base=${1%.conf} rc ctlrc
+	"$PIPELINED" -n -c "$conf" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	"$PIPELINECTL" -c "$conf" check-config >"$tmp/ctlout" 2>"$tmp/ctlerr"
+	ctlrc=$?
+	if [ $update = 1 ]; then
+		rm -f "$base.err" "$base.ok"
+		if [ $rc = 0 ]; then cp "$tmp/out" "$base.ok"; else cp "$tmp/err" "$base.err"; fi
+		return
+	fi
+	n=$((n + 1))
+	if [ -f "$base.ok" ]; then
+		if [ $rc != 0 ] || ! cmp -s "$tmp/out" "$base.ok" || [ -s "$tmp/err" ]; then
+			echo "FAIL $conf: expected configuration OK, got exit $rc:"; cat "$tmp/err"
+			fail=1; return
+		fi
+	elif [ -f "$base.err" ]; then
+		if [ $rc != 1 ] || [ -s "$tmp/out" ] || ! cmp -s "$tmp/err" "$base.err"; then
+			echo "FAIL $conf: exit $rc, stderr differs from $base.err:"
+			diff "$base.err" "$tmp/err"
+			fail=1; return
+		fi
+		if ! grep -qv "^$conf:[0-9][0-9]*: " "$base.err"; then :; else
+			echo "FAIL $base.err: a line without '$conf:LINE: '"; fail=1; return
+		fi
+	else
+		echo "FAIL $conf: no $base.err or $base.ok"; fail=1; return
+	fi
+	if [ $ctlrc != $rc ] || ! cmp -s "$tmp/out" "$tmp/ctlout" || ! cmp -s "$tmp/err" "$tmp/ctlerr"; then
+		echo "FAIL $conf: pipelinectl check-config (exit $ctlrc) disagrees with pipelined -n (exit $rc)"
+		fail=1; return
+	fi
+	echo "ok   $conf"
+}
+
+cd "$TESTDATA/config" || exit 1
+for conf in [0-9][0-9][0-9].conf; do
+	check_case "$conf"
+done
+[ $update = 1 ] && { echo "updated expected files in $TESTDATA/config"; exit 0; }
+[ $n -ge 25 ] || { echo "FAIL only $n golden cases"; fail=1; }
+
+# The shipped file, installed as an operator would: next to its key files.
+mkdir "$tmp/etc"
+cp "$SRCDIR/pipelines.conf" "$tmp/etc/"
+printf 'stand-in deploy key\n' >"$tmp/etc/deploy_key"
+printf 'github.com ssh-ed25519 stand-in\n' >"$tmp/etc/known_hosts"
+out=$("$PIPELINED" -n -c "$tmp/etc/pipelines.conf" 2>&1)
+if [ $? = 0 ] && [ "$out" = "configuration OK" ]; then
+	echo "ok   shipped pipelines.conf, installed with its key files: $out"
+else
+	echo "FAIL shipped pipelines.conf: $out"; fail=1
+fi
+# Without the key files the only complaints are those two files.
+rm "$tmp/etc/deploy_key" "$tmp/etc/known_hosts"
+out=$("$PIPELINED" -n -c "$tmp/etc/pipelines.conf" 2>&1 | sed "s|$tmp/etc/||")
+expect="pipelines.conf:$(grep -n '^	sshKey = deploy_key$' "$SRCDIR/pipelines.conf" | cut -d: -f1): cannot read 'repository.sshKey' file 'deploy_key': No such file or directory
+pipelines.conf:$(grep -n '^	knownHosts = known_hosts$' "$SRCDIR/pipelines.conf" | cut -d: -f1): cannot read 'repository.knownHosts' file 'known_hosts': No such file or directory"
+if [ "$out" = "$expect" ]; then
+	echo "ok   shipped pipelines.conf without its key files names exactly those"
+else
+	echo "FAIL shipped pipelines.conf without key files:"; echo "$out"; fail=1
+fi
+# Every key of the table is documented in the shipped file.
+for key in url branch sshKey knownHosts valuesDir deadline namespace image credentials \
+	caFile pollInterval mode requestBudget maxPages timeout timezone open close calendar \
+	enabled values tagPath auto marketGated requireNotes requireSignature signers queue \
+	listen users webhookSecret trustedProxyHeader stateDir logLevel identity since; do
+	grep -q "\b$key\b" "$SRCDIR/pipelines.conf" || { echo "FAIL key $key undocumented"; fail=1; }
+done
+
+[ $fail = 0 ] && echo "all $n config cases passed"
+exit $fail
