@@ -897,7 +897,7 @@ static const struct key keys[] = {
 	{ SEC_MARKET, "timezone", &T_TZ, G(market.timezone), 0, "America/New_York", 0, 0 },
 	{ SEC_MARKET, "open", &T_CLOCK, G(market.open_min), 0, "09:30", 0, 0 },
 	{ SEC_MARKET, "close", &T_CLOCK, G(market.close_min), 0, "16:00", 0, 0 },
-	{ SEC_MARKET, "calendar", &T_PATH, G(market.calendar), 0, PIPELINED_DATADIR "/nyse.calendar", 0, 0 },
+	{ SEC_MARKET, "calendar", &T_PATH, G(market.calendar), 0, NULL, 0, 0 },
 
 	{ SEC_STAGE, "enabled", &T_BOOL, S(enabled), 0, "true", 0, 0 },
 	{ SEC_STAGE, "values", &T_REPOPATH, S(values), K_DEPLOY, NULL, 0, 0 },

@@ -112,7 +112,7 @@ struct config {
 		char *timezone;
 		int open_min;		/* minutes after local midnight */
 		int close_min;
-		char *calendar;
+		char *calendar;		/* NULL: the shipped nyse.calendar */
 	} market;
 	struct config_stage stages[STAGE_COUNT];
 	struct {

@@ -9,13 +9,21 @@
 
 struct ctl_opts {
 	bool json;		/* --json: one JSON document on stdout */
-	const char *config;	/* -c FILE, or NULL for the default */
+	const char *config;	/* -c FILE, or the default path */
+	bool config_given;	/* -c was on the command line */
 };
 
 typedef int ctl_cmd_fn(int argc, char **argv, const struct ctl_opts *opts);
 
 /* Default configuration file when -c is not given. */
 const char *ctl_default_config(void);
+
+struct config;
+/* The configuration for a command that can use it: loaded from -c FILE, or
+ * from the default file when that exists; *out = NULL when -c was not given
+ * and there is no default file (the command then uses built-in defaults).
+ * Errors are printed as file:line lines; returns -1 then. */
+int ctl_load_config(struct config **out, const struct ctl_opts *opts);
 
 /* ctl_window.c */
 int cmd_window(int argc, char **argv, const struct ctl_opts *opts);

@@ -2,6 +2,7 @@
  * when does it change.  Reads the zone rule and the calendar through the
  * clock_load_* edge; everything else is the pure clock module. */
 #include "clock.h"
+#include "config.h"
 #include "ctl.h"
 
 #include <jansson.h>
@@ -164,6 +165,7 @@ int cmd_window(int argc, char **argv, const struct ctl_opts *opts)
 	struct calendar cal = { 0 };
 	struct tz_rule tz;
 	struct window w;
+	struct config *cfg = NULL;
 	time_t now = time(NULL);
 	int rc = 2;
 
@@ -173,7 +175,15 @@ int cmd_window(int argc, char **argv, const struct ctl_opts *opts)
 		print_err("--at: ", &err);
 		goto out;
 	}
-	if (clock_load_tz(&tz, NULL, NULL, &err)) {
+	if (ctl_load_config(&cfg, opts))
+		goto out;
+	if (cfg) {
+		hours.open_min = cfg->market.open_min;
+		hours.close_min = cfg->market.close_min;
+		if (!a.calendar)
+			a.calendar = cfg->market.calendar;
+	}
+	if (clock_load_tz(&tz, NULL, cfg ? cfg->market.timezone : NULL, &err)) {
 		print_err("", &err);
 		goto out;
 	}
@@ -193,6 +203,7 @@ int cmd_window(int argc, char **argv, const struct ctl_opts *opts)
 		rc = 0;
 	}
 out:
+	config_free(cfg);
 	calendar_release(&cal);
 	buf_release(&err);
 	buf_release(&calpath);

@@ -37,7 +37,7 @@ static int cmd_help(int argc, char **argv, const struct ctl_opts *opts)
 
 int main(int argc, char **argv)
 {
-	struct ctl_opts opts = { .json = false, .config = NULL };
+	struct ctl_opts opts = { .json = false, .config = NULL, .config_given = false };
 	int i = 1;
 
 	for (; i < argc && argv[i][0] == '-'; i++) {
@@ -45,6 +45,7 @@ int main(int argc, char **argv)
 			opts.json = true;
 		} else if (strcmp(argv[i], "-c") == 0 && i + 1 < argc) {
 			opts.config = argv[++i];
+			opts.config_given = true;
 		} else if (strcmp(argv[i], "--version") == 0) {
 			printf("pipelinectl %s\n", PIPELINED_VERSION);
 			return 0;

@@ -167,6 +167,29 @@ PIPELINED_CALENDAR= run 0 window --at 2026-11-26T15:00:00Z
 expect_text out "closed (holiday: Thanksgiving Day)"
 check "the shipped calendar is found without any environment help"
 
+cat >"$tmp/short.conf" <<'CONF'
+[repository]
+	url = file:///srv/gitops.git
+[registry]
+	namespace = acme/app
+[market]
+	close = 13:00
+[stage "beta"]
+	enabled = false
+[stage "paper"]
+	enabled = false
+[stage "live"]
+	enabled = false
+CONF
+PIPELINED_CALENDAR= run 0 -c "$tmp/short.conf" window --at 2026-03-09T17:30:00Z
+expect_text out "closed (after close)"
+check "[market] close from the -c configuration moves the window's end"
+
+printf '[market]\n\tclose = 25:00\n' >"$tmp/bad.conf"
+run 2 -c "$tmp/bad.conf" window --at 2026-03-09T17:30:00Z
+expect_text err "bad.conf:2: bad value '25:00' for 'market.close'"
+check "a bad -c configuration is reported with file:line and exit 2"
+
 if [ "$fails" -ne 0 ]; then
 	echo "$fails check(s) failed" >&2
 	exit 1

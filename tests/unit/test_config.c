@@ -133,7 +133,7 @@ static void test_defaults(void **state)
 	assert_string_equal(cfg->market.timezone, "America/New_York");
 	assert_int_equal(cfg->market.open_min, 9 * 60 + 30);
 	assert_int_equal(cfg->market.close_min, 16 * 60);
-	assert_string_equal(cfg->market.calendar, PIPELINED_DATADIR "/nyse.calendar");
+	assert_null(cfg->market.calendar);	/* the shipped calendar (datafile_path) */
 
 	for (int s = 0; s < STAGE_COUNT; s++) {
 		assert_true(cfg->stages[s].enabled);

@@ -306,7 +306,7 @@ static void test_failed_in_place_write(void **state)
 	char dir[] = "/tmp/test_yamledit.XXXXXX";
 	struct buf path = BUF_INIT, after = BUF_INIT;
 	struct rlimit old, small;
-	const struct ctl_opts opts = { false, NULL };
+	const struct ctl_opts opts = { .json = false, .config = NULL };
 	const char *orig = "image:\n  tag: \"1.0.0\"\n";
 	char tag[] = "a-long-tag-that-makes-the-new-file-bigger-than-the-limit";
 	char *argv[] = { "edit", NULL, "image.tag", "--tag", tag, "-i", NULL };
@@ -346,7 +346,7 @@ static void test_unreadable_path(void **state)
 {
 	char dir[] = "/tmp/test_yamledit.XXXXXX";
 	struct buf file = BUF_INIT, path = BUF_INIT;
-	const struct ctl_opts opts = { false, NULL };
+	const struct ctl_opts opts = { .json = false, .config = NULL };
 	char *argv[] = { "edit", NULL, "image.tag", "--tag", "1", "-i", NULL };
 
 	assert_non_null(mkdtemp(dir));
@@ -364,7 +364,7 @@ static void test_unreadable_path(void **state)
 
 static void test_cli_usage(void **state)
 {
-	const struct ctl_opts opts = { false, NULL };
+	const struct ctl_opts opts = { .json = false, .config = NULL };
 	char *no_tag[] = { "edit", "f.yaml", "image.tag", NULL };
 	char *no_path[] = { "edit", "f.yaml", "--tag", "1", NULL };
 	char *unknown[] = { "edit", "f.yaml", "image.tag", "--tag", "1", "-x", NULL };
