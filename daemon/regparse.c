@@ -172,9 +172,10 @@ static int store_param(struct reg_challenge *ch, unsigned *seen, const char *nam
 static int parse_params(struct cur *c, struct reg_challenge *ch)
 {
 	unsigned seen = 0;
+	bool token68;
 
 	skip_ows(c);
-	skip_token68(c);
+	token68 = skip_token68(c);
 	for (;;) {
 		const char *name;
 		size_t nl;
@@ -192,6 +193,9 @@ static int parse_params(struct cur *c, struct reg_challenge *ch)
 			c->p = name;	/* the next challenge's scheme */
 			return 0;
 		}
+		/* a challenge has a token68 or parameters, never both */
+		if (token68)
+			return ERR_INVALID;
 		c->p++;
 		skip_ows(c);
 		rc = store_param(ch, &seen, name, nl, c);
