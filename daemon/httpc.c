@@ -111,7 +111,7 @@ static void resp_fill(struct hreq *r, CURLcode rc)
 		return;
 	}
 	resp->fail = rc == CURLE_OPERATION_TIMEDOUT ? HTTPC_ERR_TIMEOUT : HTTPC_ERR_TRANSPORT;
-	snprintf(resp->error, sizeof(resp->error), "%s%s%s", curl_easy_strerror(rc),
+	snprintf(resp->error, sizeof(resp->error), "%.80s%s%.160s", curl_easy_strerror(rc),
 		 r->errbuf[0] ? ": " : "", r->errbuf);
 	resp->error[strcspn(resp->error, "\r\n")] = '\0';
 }

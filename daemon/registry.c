@@ -27,6 +27,8 @@
 #define RETRY_AFTER_MAX_MS (6ull * 3600 * 1000)
 #define TAGS_PAGE_N 100
 #define URL_MAX 2048
+/* the distribution spec's limit on a repository name */
+#define REPO_MAX 255
 
 static const char *const manifest_accept =
 	"Accept: application/vnd.oci.image.manifest.v1+json, "
@@ -66,7 +68,7 @@ struct op {
 	} u;
 	bool failed;		/* an error other than the budget: back off */
 	uint64_t retry_after_ms;	/* the longest Retry-After seen */
-	char name[256];		/* tags: the repository */
+	char name[REPO_MAX + 1];	/* tags: the repository */
 	size_t tags_alloc;
 	struct reg_layer layer;
 };
@@ -789,7 +791,7 @@ int registry_release_check(struct registry *r, const char *sha, registry_release
 	op->u.rel.n_images = r->o.n_images;
 	for (size_t i = 0; i < r->o.n_images; i++) {
 		struct registry_image_result *im = &op->u.rel.images[i];
-		char repo[300];
+		char repo[REPO_MAX + 1];
 		struct rreq *q;
 
 		im->image = r->images[i];
@@ -899,7 +901,7 @@ int registry_evidence_fetch(struct registry *r, const char *sha, registry_eviden
 {
 	struct op *op;
 	struct rreq *q;
-	char repo[300];
+	char repo[REPO_MAX + 1];
 
 	if (!sha || !tag_is_sha1(sha, strlen(sha)))
 		return ERR_INVALID;
@@ -1059,7 +1061,7 @@ static bool repo_name_ok(const char *s)
 {
 	size_t n = strlen(s);
 
-	if (n == 0 || n > 255 || s[0] == '/' || s[n - 1] == '/')
+	if (n == 0 || n > REPO_MAX || s[0] == '/' || s[n - 1] == '/')
 		return false;
 	for (; *s; s++)
 		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || strchr("._-/", *s)))
@@ -1174,7 +1176,9 @@ static int copy_names(struct registry *r, char *err, size_t errsz)
 	if (!r->base || !r->ns || !r->evidence_image || !r->images)
 		return ERR_NOMEM;
 	for (size_t i = 0; i < r->o.n_images; i++) {
-		if (!repo_name_ok(r->o.images[i])) {
+		if (!repo_name_ok(r->o.images[i]) ||
+		    strlen(r->ns) + 1 + strlen(r->o.images[i]) > REPO_MAX ||
+		    strlen(r->ns) + 1 + strlen(r->evidence_image) > REPO_MAX) {
 			seterr(err, errsz, "invalid image name '%s'", r->o.images[i]);
 			return ERR_INVALID;
 		}
