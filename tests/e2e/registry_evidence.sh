@@ -100,4 +100,22 @@ case=failed; fev; expect_rc 1 "fault failed"
 expect_out '^failures: test_order_roundtrip, test_risk_limits$' "fault failed names"
 case=missing; fev; expect_rc 1 "fault missing"
 ok "fault server passed/failed/missing agree with the real registry"
+# Blob storage elsewhere (GHCR redirects blob downloads): the redirect is
+# followed, but neither a Bearer token nor Basic credentials go to the other
+# host, and a downgrade to plain http is refused.
+mkdir "$W/tls"
+start_fault "$W/tls" tls
+X=$(cat "$W/tls/fault.base")
+printf 'tester:fault-pass\n' > "$W/creds"
+run "$T" --ca "$W/tls/ca.pem" evidence "$X" "$NS/auth/ev-redirect" "$S"
+expect_rc 0 "redirect with a token"
+run "$T" --ca "$W/tls/ca.pem" --creds "$W/creds" evidence "$X" "$NS/basic/ev-redirect" "$S"
+expect_rc 0 "redirect with Basic credentials"
+seen=$(curl -fsS --cacert "$W/tls/ca.pem" "$X/_redirect_auth")
+[ "$seen" = "[false, false]" ] || fail "credentials sent to the redirect target: $seen"
+ok "307 to another host: followed, no Authorization sent there (token and Basic)"
+run "$T" --ca "$W/tls/ca.pem" evidence "$X" "$NS/ev-redirect-http" "$S"
+expect_rc 2 "redirect to http"
+expect_out "^error: .*(Protocol|protocol).*(disabled|not supported)" "redirect to http"
+ok "307 from https to plain http: refused, error"
 echo "registry_evidence: all checks passed"

@@ -7,11 +7,13 @@
  * opts: --ca FILE  --creds FILE  --budget N  --page-cap N  --tag-cap N
  *       --timeout-ms N  --connect-ms N  --low-speed-s N  --evidence-max N
  *       --backoff-ms N  --repeat N (N cycles; stops at the first refusal)
+ *       --cancel-ms N (stop the loop after N ms and free the client with
+ *       requests still in flight: exit 4)
  *       --debug (debug logging on stderr)
  *
  * Prints "result: <status>" and details per run, then the request counters.
  * Exit: 0 complete/passed/listed, 1 incomplete/failed/missing, 2 error,
- * 3 refused while backing off, 64 usage.
+ * 3 refused while backing off, 4 cancelled, 64 usage.
  */
 #include "log.h"
 #include "registry.h"
@@ -26,12 +28,25 @@ struct tool {
 	struct registry_opts o;
 	const char *cmd, *sha, *name;
 	uint32_t repeat;
+	uint32_t cancel_ms;
+	bool answered;
 	int exit_code;
 };
+
+static void cancel_cb(uv_timer_t *timer)
+{
+	uv_stop(timer->loop);
+}
+
+static void timer_close_cb(uv_handle_t *h)
+{
+}
 
 static void release_cb(const struct registry_release *res, void *arg)
 {
 	struct tool *t = arg;
+
+	t->answered = true;
 
 	printf("result: %s\n", registry_status_name(res->status));
 	for (size_t i = 0; i < res->n_images; i++) {
@@ -53,6 +68,8 @@ static void release_cb(const struct registry_release *res, void *arg)
 static void evidence_cb(const struct registry_evidence *res, void *arg)
 {
 	struct tool *t = arg;
+
+	t->answered = true;
 	const struct reg_evidence *e = &res->ev;
 
 	printf("result: %s\n", registry_evidence_status_name(res->status));
@@ -73,6 +90,8 @@ static void evidence_cb(const struct registry_evidence *res, void *arg)
 static void tags_cb(const struct registry_tags *res, void *arg)
 {
 	struct tool *t = arg;
+
+	t->answered = true;
 
 	printf("result: %s\n", res->status ? "error" : "listed");
 	if (res->status)
@@ -139,6 +158,8 @@ static int parse_opts(struct tool *t, int argc, char **argv, int *i)
 			t->o.backoff_base_ms = n;
 		else if (strcmp(a, "--repeat") == 0)
 			t->repeat = n;
+		else if (strcmp(a, "--cancel-ms") == 0)
+			t->cancel_ms = n;
 		else
 			return -1;
 	}
@@ -175,10 +196,15 @@ static int run(struct tool *t, uv_loop_t *loop)
 	struct registry *r = NULL;
 	struct registry_stats st;
 	char err[REGISTRY_ERR_MAX];
+	uv_timer_t cancel;
 	int rc;
+
+	uv_timer_init(loop, &cancel);
 
 	if (registry_new(&r, loop, &t->o, err, sizeof(err))) {
 		fprintf(stderr, "registry_tool: %s\n", err);
+		uv_close((uv_handle_t *)&cancel, timer_close_cb);
+		uv_run(loop, UV_RUN_DEFAULT);
 		return 2;
 	}
 	for (uint32_t k = 0; k < t->repeat; k++) {
@@ -195,7 +221,17 @@ static int run(struct tool *t, uv_loop_t *loop)
 			t->exit_code = 64;
 			break;
 		}
-		uv_run(loop, UV_RUN_DEFAULT);
+		if (t->cancel_ms) {
+			uv_timer_start(&cancel, cancel_cb, t->cancel_ms, 0);
+			uv_run(loop, UV_RUN_DEFAULT);
+			uv_timer_stop(&cancel);
+			if (!t->answered) {
+				printf("cancelled with requests in flight\n");
+				t->exit_code = 4;
+			}
+		} else {
+			uv_run(loop, UV_RUN_DEFAULT);
+		}
 		registry_get_stats(&st, r);
 		printf("requests %llu tokens %llu connections %llu http-version %ld budget-left %u\n",
 		       (unsigned long long)st.requests, (unsigned long long)st.token_requests,
@@ -205,7 +241,9 @@ static int run(struct tool *t, uv_loop_t *loop)
 		       (unsigned long long)st.last_delay_ms, st.failures);
 		fflush(stdout);
 	}
+	/* with --cancel-ms this frees a client whose requests are in flight */
 	registry_free(r);
+	uv_close((uv_handle_t *)&cancel, timer_close_cb);
 	uv_run(loop, UV_RUN_DEFAULT);	/* let the closed handles go */
 	return t->exit_code;
 }
