@@ -105,7 +105,7 @@ struct registry {
 };
 
 static void rreq_send(struct rreq *q);
-static void rreq_finish(struct rreq *q, const struct httpc_resp *resp, const char *error);
+static void rreq_finish(struct rreq *q, const char *error);
 static void token_fail_waiters(struct registry *r, struct token *t, const char *why);
 
 static void seterr(char *err, size_t errsz, const char *fmt, ...)
@@ -311,7 +311,7 @@ static void token_fail_waiters(struct registry *r, struct token *t, const char *
 		struct rreq *n = w->wait_next;
 
 		w->wait_next = NULL;
-		rreq_finish(w, NULL, why);
+		rreq_finish(w, why);
 		w = n;
 	}
 }
@@ -340,7 +340,7 @@ static void token_acquire(struct registry *r, struct rreq *q)
 	int rc;
 
 	if (!t) {
-		rreq_finish(q, NULL, "too many token scopes in flight");
+		rreq_finish(q, "too many token scopes in flight");
 		return;
 	}
 	q->wait_next = t->waiters;
@@ -397,11 +397,11 @@ static void rreq_send(struct rreq *q)
 
 	req.method = q->kind == RQ_HEAD_MANIFEST ? "HEAD" : "GET";
 	if (r->closing) {
-		rreq_finish(q, NULL, "registry client closing");
+		rreq_finish(q, "registry client closing");
 		return;
 	}
 	if (registry_retry_in_ms(r) > 0) {
-		rreq_finish(q, NULL, "registry is backing off after errors, retry later");
+		rreq_finish(q, "registry is backing off after errors, retry later");
 		return;
 	}
 	authz[0] = '\0';
@@ -419,14 +419,14 @@ static void rreq_send(struct rreq *q)
 		q->used_basic = true;
 	}
 	if (!budget_take(r)) {
-		rreq_finish(q, NULL, "request budget exhausted, retry later");
+		rreq_finish(q, "request budget exhausted, retry later");
 		goto out;
 	}
 	req.headers = headers;
 	log_debug(SUB, "%s %s", req.method, q->url);
 	rc = httpc_start(r->http, &req, rreq_done_cb, q);
 	if (rc)
-		rreq_finish(q, NULL, "cannot start the request");
+		rreq_finish(q, "cannot start the request");
 out:
 	explicit_bzero(authz, sizeof(authz));
 }
@@ -448,6 +448,8 @@ static void handle_bearer(struct rreq *q, const struct reg_challenge *ch)
 	token_acquire(r, q);
 }
 
+#define AUTH_REFUSED(what) "authentication failed: the registry refused " what " (HTTP 401)"
+
 static void handle_unauthorized(struct rreq *q, const struct httpc_resp *resp)
 {
 	struct registry *r = q->op->r;
@@ -455,12 +457,12 @@ static void handle_unauthorized(struct rreq *q, const struct httpc_resp *resp)
 	const char *h = resp->www_authenticate;
 
 	if (q->auth_tries++ >= 2) {
-		rreq_finish(q, resp, r->userpwd ? "authentication failed: the registry refused the credentials (HTTP 401)"
-				 : "authentication failed: the registry refused anonymous access (HTTP 401)");
+		rreq_finish(q, r->userpwd ? AUTH_REFUSED("the credentials") :
+			    AUTH_REFUSED("anonymous access"));
 		return;
 	}
 	if (!h || regparse_challenge(&ch, h, strlen(h))) {
-		rreq_finish(q, resp, "HTTP 401 without a usable WWW-Authenticate challenge");
+		rreq_finish(q, "HTTP 401 without a usable WWW-Authenticate challenge");
 		return;
 	}
 	if (ch.scheme == REG_AUTH_BEARER) {
@@ -468,11 +470,11 @@ static void handle_unauthorized(struct rreq *q, const struct httpc_resp *resp)
 		return;
 	}
 	if (!r->userpwd) {
-		rreq_finish(q, resp, "the registry wants HTTP Basic credentials and none are configured");
+		rreq_finish(q, "the registry wants HTTP Basic credentials and none are configured");
 		return;
 	}
 	if (q->used_basic) {
-		rreq_finish(q, resp, "authentication failed: the registry refused the credentials (HTTP 401)");
+		rreq_finish(q, AUTH_REFUSED("the credentials"));
 		return;
 	}
 	r->auth = REG_AUTH_BASIC;
@@ -503,7 +505,7 @@ static void rreq_done_cb(const struct httpc_resp *resp, void *arg)
 	log_debug(SUB, "%s -> %ld%s%s", q->url, resp->status, resp->fail ? ": " : "",
 		  resp->fail ? resp->error : "");
 	if (resp->fail) {
-		rreq_finish(q, resp, resp->error);
+		rreq_finish(q, resp->error);
 		return;
 	}
 	if (resp->status == 401) {
@@ -518,7 +520,7 @@ static void rreq_done_cb(const struct httpc_resp *resp, void *arg)
 		seterr(why, sizeof(why), "HTTP %ld from the registry%s%s", resp->status,
 		       resp->status == 429 ? " (rate limited)" : "",
 		       resp->retry_after ? " with Retry-After" : "");
-		rreq_finish(q, resp, why);
+		rreq_finish(q, why);
 		return;
 	}
 	rreq_step(q, resp);
@@ -639,7 +641,7 @@ static void op_complete(struct op *op)
 	free(op);
 }
 
-static void release_record(struct rreq *q, const struct httpc_resp *resp, const char *error)
+static void release_record(struct rreq *q, const char *error)
 {
 	struct registry_image_result *im = &q->op->u.rel.images[q->index];
 
@@ -649,7 +651,7 @@ static void release_record(struct rreq *q, const struct httpc_resp *resp, const 
 	}
 }
 
-static void evidence_record(struct rreq *q, const struct httpc_resp *resp, const char *error)
+static void evidence_record(struct rreq *q, const char *error)
 {
 	struct registry_evidence *ev = &q->op->u.ev;
 
@@ -659,7 +661,7 @@ static void evidence_record(struct rreq *q, const struct httpc_resp *resp, const
 	}
 }
 
-static void tags_record(struct rreq *q, const struct httpc_resp *resp, const char *error)
+static void tags_record(struct rreq *q, const char *error)
 {
 	struct registry_tags *t = &q->op->u.tags;
 
@@ -670,7 +672,7 @@ static void tags_record(struct rreq *q, const struct httpc_resp *resp, const cha
 }
 
 /* Ends q: error (if any) goes into the op's result; the op may complete. */
-static void rreq_finish(struct rreq *q, const struct httpc_resp *resp, const char *error)
+static void rreq_finish(struct rreq *q, const char *error)
 {
 	struct op *op = q->op;
 
@@ -678,13 +680,13 @@ static void rreq_finish(struct rreq *q, const struct httpc_resp *resp, const cha
 		op->failed = true;
 	switch (op->kind) {
 	case OP_RELEASE:
-		release_record(q, resp, error);
+		release_record(q, error);
 		break;
 	case OP_EVIDENCE:
-		evidence_record(q, resp, error);
+		evidence_record(q, error);
 		break;
 	case OP_TAGS:
-		tags_record(q, resp, error);
+		tags_record(q, error);
 		break;
 	}
 	free(q);
@@ -739,27 +741,27 @@ static void step_head_manifest(struct rreq *q, const struct httpc_resp *resp)
 
 	if (resp->status == 404) {
 		im->state = REGISTRY_IMG_MISSING;
-		rreq_finish(q, resp, NULL);
+		rreq_finish(q, NULL);
 		return;
 	}
 	if (resp->status != 200) {
 		char why[128];
 
 		seterr(why, sizeof(why), "unexpected HTTP %ld for the manifest", resp->status);
-		rreq_finish(q, resp, why);
+		rreq_finish(q, why);
 		return;
 	}
 	if (!media_type_known(resp->content_type)) {
-		rreq_finish(q, resp, "manifest answer has no image manifest or index media type");
+		rreq_finish(q, "manifest answer has no image manifest or index media type");
 		return;
 	}
 	if (!d || !regparse_digest_valid(d, strlen(d))) {
-		rreq_finish(q, resp, "manifest answer has no valid Docker-Content-Digest");
+		rreq_finish(q, "manifest answer has no valid Docker-Content-Digest");
 		return;
 	}
 	im->state = REGISTRY_IMG_PRESENT;
 	strlcpy_(im->digest, d, sizeof(im->digest));
-	rreq_finish(q, resp, NULL);
+	rreq_finish(q, NULL);
 }
 
 static int repo_url(char *out, size_t outsz, struct registry *r, const char *image,
@@ -834,23 +836,23 @@ static void step_evidence_blob(struct rreq *q, const struct httpc_resp *resp)
 	if (resp->status != 200) {
 		seterr(why, sizeof(why), "evidence blob '%s': HTTP %ld", q->op->layer.digest,
 		       resp->status);
-		rreq_finish(q, resp, why);
+		rreq_finish(q, why);
 		return;
 	}
 	if (sha256_hex(got, body, resp->body.len) || strcmp(got, q->op->layer.digest) != 0) {
 		seterr(why, sizeof(why), "evidence blob digest mismatch: expected %s, got %s",
 		       q->op->layer.digest, got);
-		rreq_finish(q, resp, why);
+		rreq_finish(q, why);
 		return;
 	}
 	if (regparse_evidence(&ev->ev, body, resp->body.len, err, sizeof(err))) {
 		seterr(why, sizeof(why), "malformed evidence: %s", err);
-		rreq_finish(q, resp, why);
+		rreq_finish(q, why);
 		return;
 	}
 	strlcpy_(ev->digest, got, sizeof(ev->digest));
 	ev->status = ev->ev.ok ? REGISTRY_EVIDENCE_PASSED : REGISTRY_EVIDENCE_FAILED;
-	rreq_finish(q, resp, NULL);
+	rreq_finish(q, NULL);
 }
 
 static void step_evidence_manifest(struct rreq *q, const struct httpc_resp *resp)
@@ -862,30 +864,30 @@ static void step_evidence_manifest(struct rreq *q, const struct httpc_resp *resp
 
 	if (resp->status == 404) {
 		op->u.ev.status = REGISTRY_EVIDENCE_MISSING;
-		rreq_finish(q, resp, NULL);
+		rreq_finish(q, NULL);
 		return;
 	}
 	if (resp->status != 200) {
 		seterr(why, sizeof(why), "unexpected HTTP %ld for the evidence manifest",
 		       resp->status);
-		rreq_finish(q, resp, why);
+		rreq_finish(q, why);
 		return;
 	}
 	if (regparse_evidence_manifest(&op->layer, resp->body.data ? resp->body.data : "",
 				       resp->body.len, err, sizeof(err))) {
 		seterr(why, sizeof(why), "malformed evidence manifest: %s", err);
-		rreq_finish(q, resp, why);
+		rreq_finish(q, why);
 		return;
 	}
 	if (op->layer.size > r->o.evidence_max) {
 		seterr(why, sizeof(why), "evidence is %llu bytes, over the %zu byte cap",
 		       (unsigned long long)op->layer.size, r->o.evidence_max);
-		rreq_finish(q, resp, why);
+		rreq_finish(q, why);
 		return;
 	}
 	b = rreq_new(op, RQ_EVIDENCE_BLOB, "");
 	if (!b) {
-		rreq_finish(q, resp, "out of memory");
+		rreq_finish(q, "out of memory");
 		return;
 	}
 	strlcpy_(b->scope, q->scope, sizeof(b->scope));
@@ -893,11 +895,12 @@ static void step_evidence_manifest(struct rreq *q, const struct httpc_resp *resp
 	b->body_max = op->layer.size;
 	b->accept = NULL;
 	repo_url(b->url, sizeof(b->url), r, r->evidence_image, "blobs", op->layer.digest);
-	rreq_finish(q, resp, NULL);	/* b keeps the op alive */
+	rreq_finish(q, NULL);	/* b keeps the op alive */
 	rreq_send(b);
 }
 
-int registry_evidence_fetch(struct registry *r, const char *sha, registry_evidence_cb *cb, void *arg)
+int registry_evidence_fetch(struct registry *r, const char *sha, registry_evidence_cb *cb,
+			    void *arg)
 {
 	struct op *op;
 	struct rreq *q;
@@ -920,7 +923,7 @@ int registry_evidence_fetch(struct registry *r, const char *sha, registry_eviden
 		repo_url(q->url, sizeof(q->url), r, r->evidence_image, "manifests", sha);
 		rreq_send(q);
 	} else {
-		evidence_record(&(struct rreq){ .op = op }, NULL, "out of memory");
+		evidence_record(&(struct rreq){ .op = op }, "out of memory");
 	}
 	op_release_hold(op);
 	return 0;
@@ -1003,31 +1006,31 @@ static void tags_next_page(struct rreq *q, const struct httpc_resp *resp)
 	rc = resp->link ? regparse_link_next(target, sizeof(target), resp->link,
 					     strlen(resp->link)) : ERR_NOTFOUND;
 	if (rc == ERR_NOTFOUND) {
-		rreq_finish(q, resp, NULL);
+		rreq_finish(q, NULL);
 		return;
 	}
 	if (rc) {
-		rreq_finish(q, resp, "tags/list has a malformed Link header");
+		rreq_finish(q, "tags/list has a malformed Link header");
 		return;
 	}
 	if (t->pages >= op->r->o.page_cap || t->truncated) {
 		t->truncated = true;
-		rreq_finish(q, resp, NULL);
+		rreq_finish(q, NULL);
 		return;
 	}
 	n = rreq_new(op, RQ_TAGS, op->name);
 	if (!n) {
-		rreq_finish(q, resp, "out of memory");
+		rreq_finish(q, "out of memory");
 		return;
 	}
 	n->accept = "Accept: application/json";
 	if (link_resolve(n->url, sizeof(n->url), op->r, q->url, target, why, sizeof(why))) {
-		rreq_finish(n, NULL, why);
-		rreq_finish(q, resp, NULL);
+		rreq_finish(n, why);
+		rreq_finish(q, NULL);
 		return;
 	}
 	strlcpy_(n->scope, q->scope, sizeof(n->scope));
-	rreq_finish(q, resp, NULL);
+	rreq_finish(q, NULL);
 	rreq_send(n);
 }
 
@@ -1040,7 +1043,7 @@ static void step_tags(struct rreq *q, const struct httpc_resp *resp)
 
 	if (resp->status != 200) {
 		seterr(why, sizeof(why), "tags/list: unexpected HTTP %ld", resp->status);
-		rreq_finish(q, resp, why);
+		rreq_finish(q, why);
 		return;
 	}
 	rc = regparse_tags(&n, &skipped, resp->body.data ? resp->body.data : "", resp->body.len,
@@ -1050,7 +1053,7 @@ static void step_tags(struct rreq *q, const struct httpc_resp *resp)
 		t->truncated = true;
 	} else if (rc) {
 		seterr(why, sizeof(why), "tags/list: %s", err);
-		rreq_finish(q, resp, why);
+		rreq_finish(q, why);
 		return;
 	}
 	t->skipped += skipped;
@@ -1089,7 +1092,7 @@ int registry_tags_list(struct registry *r, const char *name, registry_tags_cb *c
 			 TAGS_PAGE_N);
 		rreq_send(q);
 	} else {
-		tags_record(&(struct rreq){ .op = op }, NULL, "out of memory");
+		tags_record(&(struct rreq){ .op = op }, "out of memory");
 	}
 	op_release_hold(op);
 	return 0;

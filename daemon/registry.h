@@ -135,7 +135,8 @@ void registry_get_stats(struct registry_stats *out, const struct registry *r);
 /* Each starts the work and returns 0; cb runs later on the loop, exactly
  * once.  ERR_INVALID for a bad argument, ERR_REJECTED while backing off. */
 int registry_release_check(struct registry *r, const char *sha, registry_release_cb *cb, void *arg);
-int registry_evidence_fetch(struct registry *r, const char *sha, registry_evidence_cb *cb, void *arg);
+int registry_evidence_fetch(struct registry *r, const char *sha, registry_evidence_cb *cb,
+			    void *arg);
 int registry_tags_list(struct registry *r, const char *name, registry_tags_cb *cb, void *arg);
 
 const char *registry_status_name(enum registry_status s);

@@ -141,16 +141,18 @@ static bool skip_token68(struct cur *c)
 	return true;
 }
 
+#define CHALLENGE_FIELD(f) offsetof(struct reg_challenge, f), sizeof(((struct reg_challenge *)0)->f)
+
 static const struct {
 	const char *name;
 	size_t off;
 	size_t size;
 	unsigned bit;
 } challenge_params[] = {
-	{ "realm", offsetof(struct reg_challenge, realm), sizeof(((struct reg_challenge *)0)->realm), 1 },
-	{ "service", offsetof(struct reg_challenge, service), sizeof(((struct reg_challenge *)0)->service), 2 },
-	{ "scope", offsetof(struct reg_challenge, scope), sizeof(((struct reg_challenge *)0)->scope), 4 },
-	{ "error", offsetof(struct reg_challenge, error), sizeof(((struct reg_challenge *)0)->error), 8 },
+	{ "realm", CHALLENGE_FIELD(realm), 1 },
+	{ "service", CHALLENGE_FIELD(service), 2 },
+	{ "scope", CHALLENGE_FIELD(scope), 4 },
+	{ "error", CHALLENGE_FIELD(error), 8 },
 };
 
 static int store_param(struct reg_challenge *ch, unsigned *seen, const char *name, size_t nl,
