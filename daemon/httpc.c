@@ -2,6 +2,7 @@
  * example: curl says which fd to watch and when to wake it, libuv watches. */
 #include "httpc.h"
 
+#include <arpa/inet.h>
 #include <curl/curl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -295,6 +296,17 @@ static size_t header_cb(char *line, size_t size, size_t nmemb, void *ud)
 	return n;
 }
 
+/* An IPv4 literal in 127/8, [::1] or localhost; "127.0.0.1.example.com"
+ * is not loopback. */
+static bool host_is_loopback(const char *host)
+{
+	struct in_addr a;
+
+	if (inet_pton(AF_INET, host, &a) == 1)
+		return (ntohl(a.s_addr) >> 24) == 127;
+	return strcmp(host, "[::1]") == 0 || strcasecmp(host, "localhost") == 0;
+}
+
 bool httpc_url_allowed(const char *url)
 {
 	CURLU *u = curl_url();
@@ -313,8 +325,7 @@ bool httpc_url_allowed(const char *url)
 	if (strcasecmp(scheme, "https") == 0)
 		ok = true;
 	else if (strcasecmp(scheme, "http") == 0)
-		ok = strncmp(host, "127.", 4) == 0 || strcmp(host, "[::1]") == 0 ||
-		     strcasecmp(host, "localhost") == 0;
+		ok = host_is_loopback(host);
 out:
 	curl_free(scheme);
 	curl_free(host);
