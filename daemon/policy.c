@@ -497,7 +497,7 @@ int policy_auto_pick(size_t *out, const struct policy_input *in, enum stage targ
 		     const struct policy_candidate *c, size_t n)
 {
 	const struct policy_stage_cfg *cfg = in->cfg;
-	enum stage source;
+	enum stage source = STAGE_CI;
 
 	if ((unsigned)target >= STAGE_COUNT || !stage_is_deploy(target))
 		return ERR_INVALID;

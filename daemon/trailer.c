@@ -108,7 +108,9 @@ void trailer_list_release(struct trailer_list *list)
 	list->count = 0;
 }
 
-/* Marks an empty value for libgit2; see prepare(). */
+/* Marks an empty value for libgit2; see copy_line().  A value that itself
+ * starts with this byte loses it, a control character that
+ * trailer_sanitize_value() would drop anyway. */
 #define EMPTY_MARK '\x01'
 
 static int list_add(struct trailer_list *list, const char *key, const char *value)
