@@ -1,0 +1,601 @@
+/* trailer.c - see trailer.h */
+#include "trailer.h"
+
+#include <git2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "tag.h"
+
+static const struct {
+	const char *key;
+	bool daemon_only;
+} known_keys[] = {
+	{ TRAILER_STAGE, true },
+	{ TRAILER_SOURCE_STAGE, true },
+	{ TRAILER_IMAGE_TAG, true },
+	{ TRAILER_REQUESTED_BY, true },
+	{ TRAILER_REQUEST, true },
+	{ TRAILER_NOTES, false },
+	{ TRAILER_BREAK_GLASS, false },
+	{ TRAILER_MARKET, true },
+	{ TRAILER_INTEGRATION_TEST, true },
+	{ TRAILER_SIGNED_BY, true },
+};
+
+static int known_index(const char *key)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(known_keys); i++)
+		if (strcasecmp(key, known_keys[i].key) == 0)
+			return (int)i;
+	return -1;
+}
+
+bool trailer_key_known(const char *key)
+{
+	return key && known_index(key) >= 0;
+}
+
+bool trailer_key_daemon_only(const char *key)
+{
+	int i = key ? known_index(key) : -1;
+
+	return i >= 0 && known_keys[i].daemon_only;
+}
+
+/* git's isspace(): the only bytes its unfolding and trimming skip. */
+static bool git_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+static void errf(struct buf *err, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void errf(struct buf *err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err)
+		return;
+	buf_reset(err);
+	va_start(ap, fmt);
+	(void)buf_vprintf(err, fmt, ap);
+	va_end(ap);
+}
+
+static char *dup_trimmed_n(const char *s, size_t len)
+{
+	while (len && git_space(*s)) {
+		s++;
+		len--;
+	}
+	while (len && git_space(s[len - 1]))
+		len--;
+	return xstrndup(s, len);
+}
+
+/* `git interpret-trailers --unfold`: each newline and the whitespace after
+ * it collapse to one space; v is already trimmed. */
+static void unfold(char *v)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; v[i];) {
+		char c = v[i++];
+
+		if (c == '\n') {
+			while (git_space(v[i]))
+				i++;
+			c = ' ';
+		}
+		v[o++] = c;
+	}
+	v[o] = '\0';
+}
+
+void trailer_list_release(struct trailer_list *list)
+{
+	if (!list)
+		return;
+	for (size_t i = 0; i < list->count; i++) {
+		free(list->items[i].key);
+		free(list->items[i].value);
+	}
+	free(list->items);
+	list->items = NULL;
+	list->count = 0;
+}
+
+/* Marks an empty value for libgit2; see copy_line().  A value that itself
+ * starts with this byte loses it, a control character that
+ * trailer_sanitize_value() would drop anyway. */
+#define EMPTY_MARK '\x01'
+
+static int list_add(struct trailer_list *list, const char *key, const char *value)
+{
+	struct trailer *t;
+	char *v;
+
+	if (list->count == TRAILER_COUNT_MAX)
+		return ERR_TOOBIG;
+	t = realloc(list->items, (list->count + 1) * sizeof(*t));
+	if (!t)
+		return ERR_NOMEM;
+	list->items = t;
+	t = &list->items[list->count];
+	if (value[0] == EMPTY_MARK)
+		value++;
+	t->key = dup_trimmed_n(key, strlen(key));
+	t->value = v = dup_trimmed_n(value, strlen(value));
+	if (!t->key || !t->value) {
+		free(t->key);
+		free(t->value);
+		return ERR_NOMEM;
+	}
+	unfold(v);
+	list->count++;
+	return 0;
+}
+
+/* git stops reading a message at a scissors line (wt_status_locate_end);
+ * libgit2 1.5 does not, so cut there first. */
+static size_t scissors_cut(const char *msg, size_t len)
+{
+	static const char cut[] =
+		"# ------------------------ >8 ------------------------\n";
+	const size_t n = sizeof(cut) - 1;
+
+	if (len >= n && memcmp(msg, cut, n) == 0)
+		return 0;
+	for (const char *p = msg; (p = memchr(p, '\n', len - (size_t)(p - msg))); p++)
+		if ((size_t)(msg + len - (p + 1)) >= n && memcmp(p + 1, cut, n) == 0)
+			return (size_t)(p + 1 - msg);
+	return len;
+}
+
+/* "<token><blanks>:<blanks>" up to the end of the line: a trailer with an
+ * empty value.  Returns the offset just past the colon, 0 if not. */
+static size_t empty_value_at(const char *line)
+{
+	size_t i = 0, colon;
+
+	while ((line[i] >= 'a' && line[i] <= 'z') || (line[i] >= 'A' && line[i] <= 'Z') ||
+	       (line[i] >= '0' && line[i] <= '9') || line[i] == '-')
+		i++;
+	if (i == 0)
+		return 0;
+	while (line[i] == ' ' || line[i] == '\t')
+		i++;
+	if (line[i] != ':')
+		return 0;
+	colon = ++i;
+	while (line[i] == ' ' || line[i] == '\t')
+		i++;
+	return line[i] == '\n' || line[i] == '\0' ? colon : 0;
+}
+
+/* Copy one line for libgit2, working around where its 1.5 line splitter
+ * differs from git's: it continues a value only on a space (git: any
+ * blank), so a leading tab becomes a space; and an empty value ("Notes:")
+ * makes it swallow the next line, hiding that trailer from the daemon while
+ * `git log` shows it, so an empty value gets a mark that list_add() drops.
+ * A "---" line that is no divider for git, or any with no_divider, is
+ * defused. */
+static void copy_line(struct buf *out, const char *line, size_t len, bool no_divider)
+{
+	size_t colon = empty_value_at(line);
+
+	if (colon) {
+		buf_add(out, line, colon);
+		buf_addch(out, ' ');
+		buf_addch(out, EMPTY_MARK);
+		buf_add(out, line + colon, len - colon);
+		return;
+	}
+	if (line[0] == '\t') {
+		buf_addch(out, ' ');
+		line++;
+		len--;
+	}
+	/* libgit2 1.5 takes any line starting with "---" for the patch
+	 * divider, git only "---" and a blank */
+	if (len >= 3 && memcmp(line, "---", 3) == 0 && (no_divider || !git_space(line[3]))) {
+		buf_add(out, "--_", 3);
+		line += 3;
+		len -= 3;
+	}
+	buf_add(out, line, len);
+}
+
+/* The copy libgit2 reads: no CR (a CRLF message otherwise leaves "\r" in
+ * every value, and a lone CR only serves to hide text on a terminal), cut
+ * at a scissors line, lines adjusted by copy_line(). */
+static int prepare(struct buf *out, const char *msg, size_t len, bool no_divider)
+{
+	struct buf nocr;
+	int rc;
+
+	buf_init(&nocr, TRAILER_MESSAGE_MAX + 1);
+	rc = buf_grow(&nocr, len);
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < len; i++)
+		if (msg[i] != '\r')
+			nocr.data[nocr.len++] = msg[i];
+	nocr.len = scissors_cut(nocr.data, nocr.len);
+	nocr.data[nocr.len] = '\0';
+	/* each line grows by at most two bytes */
+	buf_init(out, 3 * nocr.len + 1);
+	rc = buf_grow(out, 3 * nocr.len);
+	if (rc == 0)
+		out->data[0] = '\0';
+	for (size_t i = 0; rc == 0 && i < nocr.len;) {
+		const char *nl = memchr(nocr.data + i, '\n', nocr.len - i);
+		size_t n = nl ? (size_t)(nl + 1 - (nocr.data + i)) : nocr.len - i;
+
+		copy_line(out, nocr.data + i, n, no_divider);
+		i += n;
+	}
+	buf_release(&nocr);
+	if (rc)
+		buf_release(out);
+	return rc;
+}
+
+static int parse_view(struct trailer_list *out, const char *msg, size_t len,
+		      bool no_divider, struct buf *err)
+{
+	git_message_trailer_array arr = { 0 };
+	struct trailer_list list = { NULL, 0 };
+	struct buf copy;
+	int rc = prepare(&copy, msg, len, no_divider);
+
+	if (rc)
+		return rc;
+	if (git_message_trailers(&arr, copy.data) < 0) {
+		const git_error *e = git_error_last();
+
+		errf(err, "cannot parse the commit message: %s",
+		     e && e->message ? e->message : "unknown error");
+		rc = ERR_INVALID;
+	}
+	for (size_t i = 0; rc == 0 && i < arr.count; i++) {
+		/* libgit2 makes a key of "" from a blank-led line in a mixed
+		 * block; git reads no trailer there */
+		if (arr.trailers[i].key[0] == '\0')
+			continue;
+		rc = list_add(&list, arr.trailers[i].key, arr.trailers[i].value);
+		if (rc == ERR_TOOBIG)
+			errf(err, "commit message has more than %d trailers",
+			     TRAILER_COUNT_MAX);
+	}
+	if (rc == 0)
+		*out = list;
+	else
+		trailer_list_release(&list);
+	git_message_trailer_array_free(&arr);
+	buf_release(&copy);
+	return rc;
+}
+
+static bool list_equal(const struct trailer_list *a, const struct trailer_list *b)
+{
+	if (a->count != b->count)
+		return false;
+	for (size_t i = 0; i < a->count; i++)
+		if (strcmp(a->items[i].key, b->items[i].key) != 0 ||
+		    strcmp(a->items[i].value, b->items[i].value) != 0)
+			return false;
+	return true;
+}
+
+int trailer_parse(struct trailer_list *out, const char *msg, size_t len,
+		  struct buf *err)
+{
+	struct trailer_list a, b;
+	int rc;
+
+	if (len > TRAILER_MESSAGE_MAX) {
+		errf(err, "commit message is %zu bytes, more than the %u allowed",
+		     len, TRAILER_MESSAGE_MAX);
+		return ERR_TOOBIG;
+	}
+	if (memchr(msg, '\0', len)) {
+		errf(err, "commit message contains a NUL byte");
+		return ERR_INVALID;
+	}
+	rc = parse_view(&a, msg, len, false, err);
+	if (rc)
+		return rc;
+	/* `git interpret-trailers` stops at a "---" patch divider, `git log
+	 * --format=%(trailers)` does not: if the two would read different
+	 * trailers, the message is ambiguous and refused. */
+	rc = parse_view(&b, msg, len, true, err);
+	if (rc == 0 && !list_equal(&a, &b)) {
+		errf(err, "a \"---\" line makes git read the trailers in two ways; "
+		     "remove the line");
+		rc = ERR_INVALID;
+	}
+	trailer_list_release(&b);
+	if (rc == 0)
+		*out = a;
+	else
+		trailer_list_release(&a);
+	return rc;
+}
+
+const char *trailer_list_get(const struct trailer_list *list, const char *key)
+{
+	for (size_t i = 0; i < list->count; i++)
+		if (strcasecmp(list->items[i].key, key) == 0)
+			return list->items[i].value;
+	return NULL;
+}
+
+size_t trailer_list_count(const struct trailer_list *list, const char *key)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < list->count; i++)
+		n += strcasecmp(list->items[i].key, key) == 0;
+	return n;
+}
+
+const char *trailer_list_repeated(const struct trailer_list *list)
+{
+	for (size_t i = 0; i < list->count; i++) {
+		const char *key = list->items[i].key;
+
+		if (trailer_key_known(key) && trailer_list_count(list, key) > 1)
+			return key;
+	}
+	return NULL;
+}
+
+const char *trailer_list_forged(const struct trailer_list *list)
+{
+	for (size_t i = 0; i < list->count; i++)
+		if (trailer_key_daemon_only(list->items[i].key))
+			return list->items[i].key;
+	return NULL;
+}
+
+/* Length of the control character at s (C0, DEL, or a UTF-8 encoded C1
+ * control such as U+009B, which some terminals read as CSI), 0 if none. */
+static size_t control_len(const unsigned char *s)
+{
+	if (s[0] < 0x20 || s[0] == 0x7f)
+		return 1;
+	if (s[0] == 0xc2 && s[1] >= 0x80 && s[1] <= 0x9f)
+		return 2;
+	return 0;
+}
+
+int trailer_sanitize_value(struct buf *out, const char *s, size_t max)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t start = out->len, n = strlen(s);
+	bool space = false;
+	int rc = 0;
+
+	if (n > max)
+		return ERR_TOOBIG;
+	while (*p && rc == 0) {
+		size_t cl = control_len(p);
+
+		if (cl || *p == ' ') {
+			space = true;
+			p += cl ? cl : 1;
+			continue;
+		}
+		if (space && out->len > start)
+			rc = buf_addch(out, ' ');
+		space = false;
+		if (rc == 0)
+			rc = buf_addch(out, (char)*p++);
+	}
+	if (rc) {
+		out->len = start;
+		if (out->data)
+			out->data[start] = '\0';
+	}
+	return rc;
+}
+
+bool trailer_text_blank(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)(s ? s : "");
+
+	while (*p) {
+		size_t cl = control_len(p);
+
+		if (!cl && *p != ' ')
+			return false;
+		p += cl ? cl : 1;
+	}
+	return true;
+}
+
+/* One body line: controls other than tab become spaces, trailing
+ * whitespace goes, and a line git would read as the end of the message (a
+ * "---" patch divider, a "#" comment or scissors line) is indented so that
+ * no text in the notes can move where the trailer block is found. */
+static int body_line(struct buf *out, const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t start = out->len;
+	int rc = 0;
+
+	if ((len && s[0] == '#') || (len >= 3 && memcmp(s, "---", 3) == 0))
+		rc = buf_addch(out, ' ');
+	for (size_t i = 0; i < len && rc == 0;) {
+		size_t cl = p[i] == '\t' ? 0 : control_len(p + i);
+
+		if (cl && i + cl > len)
+			cl = 1;
+		rc = buf_addch(out, cl ? ' ' : (char)p[i]);
+		i += cl ? cl : 1;
+	}
+	while (rc == 0 && out->len > start &&
+	       (out->data[out->len - 1] == ' ' || out->data[out->len - 1] == '\t'))
+		out->data[--out->len] = '\0';
+	return rc;
+}
+
+/* The notes as body paragraphs: at most one blank line in a row, none at
+ * either end; nothing at all for blank notes. */
+static int add_body(struct buf *out, const char *notes)
+{
+	struct buf line;
+	bool blank_pending = false, any = false;
+	const char *s = notes;
+	int rc = 0;
+
+	buf_init(&line, TRAILER_FORMAT_MAX);
+	while (*s && rc == 0) {
+		const char *nl = strchr(s, '\n');
+		size_t len = nl ? (size_t)(nl - s) : strlen(s);
+
+		buf_reset(&line);
+		rc = body_line(&line, s, len);
+		if (rc == 0 && line.len == 0) {
+			blank_pending = any;
+		} else if (rc == 0) {
+			if (any)
+				rc = buf_adds(out, blank_pending ? "\n\n" : "\n");
+			if (rc == 0)
+				rc = buf_add(out, line.data, line.len);
+			any = true;
+			blank_pending = false;
+		}
+		s += len + (nl ? 1 : 0);
+	}
+	if (rc == 0 && any)
+		rc = buf_adds(out, "\n\n");
+	buf_release(&line);
+	return rc;
+}
+
+static int add_trailer(struct buf *out, const char *key, const char *value,
+		       size_t max, struct buf *err)
+{
+	size_t start = out->len;
+	int rc = buf_printf(out, "%s: ", key);
+
+	if (rc == 0)
+		rc = trailer_sanitize_value(out, value, max);
+	if (rc == ERR_TOOBIG && strlen(value) > max) {
+		errf(err, "%s: value is %zu bytes, more than the %zu allowed",
+		     key, strlen(value), max);
+		return rc;
+	}
+	if (rc == 0 && out->len == start + strlen(key) + 2) {
+		errf(err, "%s: value is empty", key);
+		return ERR_INVALID;
+	}
+	return rc ? rc : buf_addch(out, '\n');
+}
+
+static int check_promotion(const struct trailer_promotion *p, struct buf *err)
+{
+	if ((unsigned)p->stage >= STAGE_COUNT || !stage_is_deploy(p->stage)) {
+		errf(err, "Stage: not a deploy stage");
+		return ERR_INVALID;
+	}
+	if ((unsigned)p->source >= (unsigned)p->stage) {
+		errf(err, "Source-Stage: %s does not come before %s",
+		     stage_name(p->source), stage_name(p->stage));
+		return ERR_INVALID;
+	}
+	if (!p->image_tag || !tag_is_sha1(p->image_tag, strlen(p->image_tag))) {
+		errf(err, "Image-Tag: not a 40-hex release id");
+		return ERR_INVALID;
+	}
+	if (p->request && !tag_is_sha1(p->request, strlen(p->request))) {
+		errf(err, "Request: not a 40-hex commit id");
+		return ERR_INVALID;
+	}
+	if (!p->market || !p->integration_test) {
+		errf(err, "%s: value is missing",
+		     p->market ? TRAILER_INTEGRATION_TEST : TRAILER_MARKET);
+		return ERR_INVALID;
+	}
+	return 0;
+}
+
+static int add_optional(struct buf *out, const char *key, const char *value,
+			size_t max, struct buf *err)
+{
+	if (value && strlen(value) > max) {
+		errf(err, "%s: value is %zu bytes, more than the %zu allowed",
+		     key, strlen(value), max);
+		return ERR_TOOBIG;
+	}
+	if (trailer_text_blank(value))
+		return 0;
+	return add_trailer(out, key, value, max, err);
+}
+
+static int add_trailers(struct buf *m, const struct trailer_promotion *p,
+			struct buf *err)
+{
+	int rc;
+
+	rc = add_trailer(m, TRAILER_STAGE, stage_name(p->stage), TRAILER_VALUE_MAX, err);
+	if (!rc)
+		rc = add_trailer(m, TRAILER_SOURCE_STAGE, stage_name(p->source),
+				 TRAILER_VALUE_MAX, err);
+	if (!rc)
+		rc = add_trailer(m, TRAILER_IMAGE_TAG, p->image_tag, TRAILER_VALUE_MAX, err);
+	if (!rc)
+		rc = add_trailer(m, TRAILER_REQUESTED_BY,
+				 p->requested_by ? p->requested_by : TRAILER_AUTOMATIC,
+				 TRAILER_VALUE_MAX, err);
+	if (!rc && p->request)
+		rc = add_trailer(m, TRAILER_REQUEST, p->request, TRAILER_VALUE_MAX, err);
+	if (!rc)
+		rc = add_optional(m, TRAILER_NOTES, p->notes, TRAILER_NOTES_MAX, err);
+	if (!rc)
+		rc = add_optional(m, TRAILER_BREAK_GLASS, p->break_glass,
+				  TRAILER_JUSTIFICATION_MAX, err);
+	if (!rc)
+		rc = add_trailer(m, TRAILER_MARKET, p->market, TRAILER_VALUE_MAX, err);
+	if (!rc)
+		rc = add_trailer(m, TRAILER_INTEGRATION_TEST, p->integration_test,
+				 TRAILER_VALUE_MAX, err);
+	if (!rc)
+		rc = add_optional(m, TRAILER_SIGNED_BY, p->signed_by, TRAILER_VALUE_MAX, err);
+	return rc;
+}
+
+int trailer_format_promotion(struct buf *out, const struct trailer_promotion *p,
+			     struct buf *err)
+{
+	struct buf m;
+	int rc = check_promotion(p, err);
+
+	if (rc)
+		return rc;
+	if (p->notes && strlen(p->notes) > TRAILER_NOTES_MAX) {
+		errf(err, "Notes: value is %zu bytes, more than the %d allowed",
+		     strlen(p->notes), TRAILER_NOTES_MAX);
+		return ERR_TOOBIG;
+	}
+	buf_init(&m, TRAILER_FORMAT_MAX);
+	rc = buf_printf(&m, "promote %s: %.7s from %s\n\n", stage_name(p->stage),
+			p->image_tag, stage_name(p->source));
+	if (!rc && p->notes)
+		rc = add_body(&m, p->notes);
+	if (!rc)
+		rc = buf_adds(&m, "[skip ci]\n\n");
+	if (!rc)
+		rc = add_trailers(&m, p, err);
+	if (!rc)
+		rc = buf_add(out, m.data, m.len);
+	if (rc == ERR_TOOBIG && err && err->len == 0)
+		errf(err, "promotion message longer than %u bytes", TRAILER_FORMAT_MAX);
+	buf_release(&m);
+	return rc;
+}
