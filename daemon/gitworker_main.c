@@ -11,6 +11,12 @@
  * short-lived process, so every other leak still fails the tests. */
 const char *__lsan_default_suppressions(void);
 const char *__asan_default_options(void);
+const char *__lsan_default_options(void);
+
+const char *__lsan_default_options(void)
+{
+	return "print_suppressions=0";
+}
 
 /* The suppressions match frames below libgit2, which has no frame
  * pointers: unwind slowly (this process lives for one operation). */

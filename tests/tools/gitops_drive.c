@@ -3,7 +3,7 @@
  *   gitops_drive [--url U] [--branch B] [--key K] [--known-hosts F]
  *                [--mirror DIR] [--worker W] [--deadline-ms N]
  *                [--attempts N] [--backoff-ms N] [--gate-refuse FILE]
- *                [--tick-ms N] CMD ARGS...
+ *                [--gate-exec PROG] [--tick-ms N] CMD ARGS...
  *
  *   fetch | ls-remote
  *   read REV PATH
@@ -16,6 +16,8 @@
  *   push SRC DST EXPECT|-           push a local ref (EXPECT "" = new ref)
  *   ref-set REF REV                 point a local ref of the mirror at REV
  *
+ * --gate-exec runs PROG (no shell) inside the gate, i.e. after our fetch
+ * and before our push: the e2e race test makes another writer push there.
  * With --tick-ms the operation runs on a loop with a repeating timer and
  * the tool prints "ticks N maxgap_ms M elapsed_ms E": the loop must never
  * be blocked by git work.  Prints "error rc=N: message" and exits 1 on
@@ -24,10 +26,14 @@
 #include "gitops.h"
 #include "util.h"
 
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+extern char **environ;
 
 struct drive {
 	struct gitops_opts o;
@@ -92,11 +98,22 @@ static int append_line_cb(struct buf *out, const char *path, const char *old, si
 	return buf_printf(out, "%s\n", line);
 }
 
-static const char *gate_file;
+static const char *gate_file, *gate_exec;
 
 static int gate_cb(void *data, struct buf *err)
 {
+	pid_t pid;
+	int st;
+
 	(void)data;
+	if (gate_exec) {
+		char *argv[] = { (char *)gate_exec, NULL };
+		if (posix_spawn(&pid, gate_exec, NULL, NULL, argv, environ) ||
+		    waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st)) {
+			buf_printf(err, "gate program '%s' failed", gate_exec);
+			return ERR_FAIL;
+		}
+	}
 	if (gate_file && access(gate_file, F_OK) == 0) {
 		buf_printf(err, "gate file '%s' exists", gate_file);
 		return ERR_REJECTED;
@@ -142,6 +159,7 @@ static int cmd_rounds(struct drive *d, const char *n_s, const char *path, const 
 		c.edit = append_line_cb;
 		c.data = line;
 		c.message = msg;
+		c.gate = gate_cb;
 		if (gitops_change_sync(d->g, &c, &r)) {
 			printf("round %u: ", i);
 			report(&r);
@@ -338,6 +356,7 @@ static int parse_opts(struct drive *d, int *i, int argc, char **argv)
 		else if (!strcmp(a, "--mirror")) d->o.mirror = v;
 		else if (!strcmp(a, "--worker")) d->o.worker = v;
 		else if (!strcmp(a, "--gate-refuse")) d->gate_file = v;
+		else if (!strcmp(a, "--gate-exec")) gate_exec = v;
 		else if (!strcmp(a, "--ident")) d->o.ident_name = v;
 		else if (!strcmp(a, "--email")) d->o.ident_email = v;
 		else if (parse_u32(&n, v, 1, 3600000)) return -1;
