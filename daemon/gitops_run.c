@@ -32,6 +32,7 @@ struct proc {
 	char what[32];
 	proc_done_fn *done;
 	void *data;
+	char scratch[16384];	/* read buffer, appended to obuf/ebuf */
 };
 
 static void proc_finish(struct proc *p)
@@ -95,13 +96,12 @@ static void deadline_cb(uv_timer_t *t)
 
 static void alloc_cb(uv_handle_t *h, size_t hint, uv_buf_t *b)
 {
-	static char scratch[16384];
+	struct proc *p = h->data;
 
-	(void)h;
 	(void)hint;
-	/* read into a scratch buffer, then append with the bound enforced */
-	b->base = scratch;
-	b->len = sizeof scratch;
+	/* read into scratch, then append with the bound enforced */
+	b->base = p->scratch;
+	b->len = sizeof p->scratch;
 }
 
 static void read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *b)

@@ -33,8 +33,9 @@ for op in fetch ls-remote "push refs/heads/x refs/heads/x -" \
 	elapsed=$(sed -n 's/^elapsed_ms //p' <<<"$out")
 	ticks=$(sed -n 's/^ticks \([0-9]*\) .*/\1/p' <<<"$out")
 	gap=$(sed -n 's/.*maxgap_ms //p' <<<"$out")
-	[ "$elapsed" -ge $DEADLINE ] && [ "$elapsed" -lt $((DEADLINE + 1000)) ] ||
+	if [ "$elapsed" -lt $DEADLINE ] || [ "$elapsed" -ge $((DEADLINE + 1000)) ]; then
 		fail "$op: gave up after ${elapsed}ms, deadline ${DEADLINE}ms"
+	fi
 	[ "$gap" -le $((3 * TICK)) ] || fail "$op: loop blocked, largest timer gap ${gap}ms"
 	[ "$ticks" -ge $((DEADLINE / TICK / 2)) ] || fail "$op: only $ticks ticks in ${elapsed}ms"
 	ok "$op: ERR_TIMEOUT after ${elapsed}ms (deadline ${DEADLINE}ms); timer ticked $ticks times, largest gap ${gap}ms"

@@ -63,15 +63,15 @@ rm -rf "$HOME/.ssh"
 
 # hashed entries (ssh-keygen -H) are understood
 cp "$KNOWN_HOSTS" "$T/kh_hashed"
-ssh-keygen -q -H -f "$T/kh_hashed" 2>/dev/null
+ssh-keygen -q -H -f "$T/kh_hashed" >/dev/null 2>&1
 rm -f "$T/kh_hashed.old"
 grep -q '^|1|' "$T/kh_hashed" || fail "ssh-keygen -H did not hash"
-out=$(drive r1 --known-hosts "$T/kh_hashed" ls-remote)
+out=$(drive r1 --known-hosts "$T/kh_hashed" ls-remote) || fail "hashed known_hosts: $out"
 expect_in "$tip refs/heads/main" "$out" "hashed known_hosts"
 ok "hashed known_hosts entries work"
 
 # deploy keys: ECDSA works, RSA is refused up front, an unknown key once
-out=$(drive r1 --key "$KEY_ECDSA" ls-remote)
+out=$(drive r1 --key "$KEY_ECDSA" ls-remote) || fail "ECDSA key: $out"
 expect_in "$tip refs/heads/main" "$out" "ECDSA deploy key"
 ok "ECDSA deploy key works"
 

@@ -32,20 +32,19 @@ chmod +x "$T/push-one.sh"
 
 git clone -q "$URL" "$T/gate-writer"
 git clone -q "$URL" "$T/bg-writer"
-# the gate program: on odd calls (the first attempt of a round) another
-# writer pushes; on even calls (our retry) it stays quiet
+# the gate program: on the first attempt of each round another writer
+# pushes; on our retry it stays quiet
 cat >"$T/gate.sh" <<EOF
 #!/bin/bash
 set -eu
-n=\$(( \$(cat "$T/gate.count" 2>/dev/null || echo 0) + 1 ))
-echo \$n >"$T/gate.count"
-[ \$((n % 2)) = 1 ] || exit 0
-exec "$T/push-one.sh" "$T/gate-writer" gate.txt "gate-writer \$(( (n + 1) / 2 ))"
+[ "\$(cat "$T/gate.last" 2>/dev/null || true)" != "\$GITOPS_ROUND" ] || exit 0
+echo "\$GITOPS_ROUND" >"$T/gate.last"
+exec "$T/push-one.sh" "$T/gate-writer" gate.txt "gate-writer \$GITOPS_ROUND"
 EOF
 chmod +x "$T/gate.sh"
 
 (
-	for i in $(seq $BG); do
+	for i in $(seq "$BG"); do
 		"$T/push-one.sh" "$T/bg-writer" bg.txt "bg-writer $i"
 		sleep 0.$((RANDOM % 5))
 	done
@@ -53,7 +52,7 @@ chmod +x "$T/gate.sh"
 EXTRA_PIDS=$!
 
 out=$(drive r1 --attempts 12 --backoff-ms 20 --gate-exec "$T/gate.sh" \
-	rounds $ROUNDS values/values-beta.yaml ours) || { echo "$out"; fail "our rounds failed"; }
+	rounds "$ROUNDS" values/values-beta.yaml ours) || { echo "$out"; fail "our rounds failed"; }
 wait "$EXTRA_PIDS" || { cat "$T/bg.log"; fail "background writer failed"; }
 EXTRA_PIDS=
 
@@ -75,15 +74,16 @@ done
 ok "$ROUNDS of ours, $ROUNDS gate-timed and $BG free-running writer commits: each exactly once"
 
 # every one of ours sits on top of the writer's push of the same round
-for i in $(seq $ROUNDS); do
+for i in $(seq "$ROUNDS"); do
 	ours=$(git log --format=%H -1 --grep="^ours $i\$" main)
 	[ "$(git log -1 --format=%s "$ours^")" != "" ] || fail "ours $i has no parent"
 	git merge-base --is-ancestor "$(git log --format=%H -1 --grep="^gate-writer $i\$" main)" "$ours" ||
 		fail "ours $i is not on top of gate-writer $i"
 done
-seq $ROUNDS | sed 's/^/ours /' | diff - <(grep '^ours ' values/values-beta.yaml) ||
+seq "$ROUNDS" | sed 's/^/ours /' | diff - <(grep '^ours ' values/values-beta.yaml) ||
 	fail "values file lost or reordered our lines"
-[ "$(wc -l <gate.txt)" = $ROUNDS ] && [ "$(wc -l <bg.txt)" = $BG ] || fail "writer files lost lines"
+[ "$(wc -l <gate.txt)" = "$ROUNDS" ] || fail "gate writer's file lost lines"
+[ "$(wc -l <bg.txt)" = "$BG" ] || fail "background writer's file lost lines"
 ok "each of ours landed on top of the writer that raced it; no line of anybody's lost"
 
 [ ! -s "$T/srv/r1.log/forced" ] || fail "forced updates reached the server: $(cat "$T/srv/r1.log/forced")"

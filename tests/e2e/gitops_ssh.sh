@@ -161,6 +161,12 @@ set -e
 expect_in "error rc=-5" "$out" "forced refspec refused"
 ok "push of a new ref; an existing ref or a forced refspec is refused"
 
+git push -q "$SSH_URL_BASE/r1.git" --delete refs/heads/promote/beta/new
+drive r1 fetch >/dev/null
+git --git-dir="$T/mirror-r1" rev-parse -q --verify refs/pipelined/remote/heads/promote/beta/new &&
+	fail "fetch did not prune a request branch deleted on the remote"
+ok "fetch prunes request branches deleted on the remote"
+
 # --- file:// and plain paths ----------------------------------------------
 git clone -q --bare "$T/srv/r1.git" "$T/local.git"
 for url in "file://$T/local.git" "$T/local.git"; do

@@ -17,7 +17,8 @@
  *   ref-set REF REV                 point a local ref of the mirror at REV
  *
  * --gate-exec runs PROG (no shell) inside the gate, i.e. after our fetch
- * and before our push: the e2e race test makes another writer push there.
+ * and before our push, with GITOPS_ROUND set by `rounds`: the e2e race
+ * test makes another writer push there.
  * With --tick-ms the operation runs on a loop with a repeating timer and
  * the tool prints "ticks N maxgap_ms M elapsed_ms E": the loop must never
  * be blocked by git work.  Prints "error rc=N: message" and exits 1 on
@@ -151,6 +152,8 @@ static int cmd_rounds(struct drive *d, const char *n_s, const char *path, const 
 	if (parse_u32(&n, n_s, 1, 10000))
 		return die_usage();
 	for (i = 1; i <= n; i++) {
+		snprintf(line, sizeof line, "%u", i);
+		setenv("GITOPS_ROUND", line, 1);	/* for --gate-exec programs */
 		snprintf(line, sizeof line, "%s %u", prefix, i);
 		snprintf(msg, sizeof msg, "%s\n", line);
 		memset(&c, 0, sizeof c);
