@@ -41,6 +41,9 @@ int gitops_map_git_error(int rc)
 }
 
 static void vfail(struct gitops *g, const git_error *e, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
+
+static void vfail(struct gitops *g, const git_error *e, const char *fmt, va_list ap)
 {
 	size_t n;
 

@@ -231,7 +231,11 @@ struct gitops_change {
  * edit re-applied; gate; push (never forced); on any rejection wait
  * (jittered exponential backoff) and start again, at most push_attempts
  * times; then push notes and the deletion.  npaths == 0 and merge == NULL
- * makes a notes/deletion-only transaction. */
+ * makes a notes/deletion-only transaction.  Timeouts, host-key and auth
+ * failures end it at once (the next transaction repairs a lost reply, see
+ * the top of this file).  deadline_ms bounds each network step, so the
+ * whole is bounded by about push_attempts * 3 steps plus the backoffs.
+ * chg is copied, but what it points to must live until done is called. */
 int gitops_change_start(struct gitops *g, uv_loop_t *loop, const struct gitops_change *chg,
 			gitops_done_cb *done, void *data);
 

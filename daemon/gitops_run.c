@@ -431,7 +431,9 @@ static void txn_retry(struct txn *t, int rc, const char *msg)
 	char why[1024];
 
 	if (t->res.attempts >= t->g->push_attempts) {
-		snprintf(why, sizeof why, "gave up after %u attempts: %s", t->res.attempts, msg);
+		if (snprintf(why, sizeof why, "gave up after %u attempts: %s", t->res.attempts,
+			     msg) >= (int)sizeof why)
+			memcpy(why + sizeof why - 4, "...", 4);	/* bounded, and says so */
 		txn_finish(t, rc, why);
 		return;
 	}

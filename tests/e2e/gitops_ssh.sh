@@ -18,6 +18,8 @@ drive r1 fetch >/dev/null
 	fail "fetch did not update the tracking ref"
 drive r1 read refs/pipelined/remote/heads/main $V >"$T/read.out"
 git --git-dir="$T/srv/r1.git" show main:$V | cmp - "$T/read.out" || fail "read differs from git show"
+drive r1 --tick-ms 50 read refs/pipelined/remote/heads/main $V | head -n -1 >"$T/qread.out"
+cmp "$T/read.out" "$T/qread.out" || fail "read on the threadpool (gitops_queue) differs"
 ok "ls-remote, fetch into refs/pipelined/remote/, read a file at a ref"
 
 # --- a commit without a work tree, pushed over SSH -----------------------

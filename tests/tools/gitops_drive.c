@@ -304,8 +304,37 @@ static void tick_done_cb(struct gitops *g, struct gitops_result *res, void *data
 	uv_close((uv_handle_t *)&d->tick, NULL);
 }
 
+/* read REV PATH through gitops_queue: local object work off the loop */
+struct qread {
+	struct drive *d;
+	const char *rev, *path;
+	struct buf out;
+};
+
+static int qread_fn(struct gitops *g, void *data)
+{
+	struct qread *q = data;
+
+	return gitops_read_file(&q->out, g, q->rev, q->path);
+}
+
+static void qread_done_cb(struct gitops *g, int rc, void *data)
+{
+	struct qread *q = data;
+
+	if (rc)
+		printf("error rc=%d: %s\n", rc, gitops_error(g));
+	else
+		fwrite(q->out.data ? q->out.data : "", 1, q->out.len, stdout);
+	q->d->rc = rc ? 1 : 0;
+	buf_release(&q->out);
+	uv_timer_stop(&q->d->tick);
+	uv_close((uv_handle_t *)&q->d->tick, NULL);
+}
+
 static int cmd_tick(struct drive *d, int argc, char **argv)
 {
+	struct qread q = { d, NULL, NULL, BUF_INIT };
 	uv_loop_t loop;
 	const char *paths[1];
 	struct gitops_change c;
@@ -320,6 +349,10 @@ static int cmd_tick(struct drive *d, int argc, char **argv)
 		rc = gitops_fetch_start(d->g, &loop, tick_done_cb, d);
 	} else if (!strcmp(argv[0], "ls-remote")) {
 		rc = gitops_ls_remote_start(d->g, &loop, tick_done_cb, d);
+	} else if (!strcmp(argv[0], "read") && argc == 3) {
+		q.rev = argv[1];
+		q.path = argv[2];
+		rc = gitops_queue(d->g, &loop, qread_fn, qread_done_cb, &q);
 	} else if (!strcmp(argv[0], "push") && argc == 4) {
 		rc = gitops_push_start(d->g, &loop, argv[1], argv[2],
 				       strcmp(argv[3], "-") ? argv[3] : NULL, tick_done_cb, d);
