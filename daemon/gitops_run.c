@@ -273,7 +273,7 @@ struct single {
 	uint64_t started;
 };
 
-static void single_done(struct proc *p, int rc, const char *msg)
+static void single_done_cb(struct proc *p, int rc, const char *msg)
 {
 	struct single *s = p->data;
 	struct buf reasons = BUF_INIT;
@@ -325,7 +325,7 @@ static int single_start(struct gitops *g, uv_loop_t *loop, const char *op,
 		fetch_specs(&a, g);
 	for (; rc == 0 && extra && *extra; extra++)
 		rc = arg_add(&a, *extra);
-	if (rc == 0 && (rc = proc_start(g, loop, &a, op, single_done, s)) == 0)
+	if (rc == 0 && (rc = proc_start(g, loop, &a, op, single_done_cb, s)) == 0)
 		g->busy = true;
 	args_release(&a);
 	if (rc) {
@@ -450,7 +450,7 @@ static bool retryable(int rc)
 	return rc == GITOPS_ENONFF || rc == ERR_REJECTED;
 }
 
-static void push_done(struct proc *p, int rc, const char *msg)
+static void push_done_cb(struct proc *p, int rc, const char *msg)
 {
 	struct txn *t = p->data;
 	struct buf reasons = BUF_INIT;
@@ -475,7 +475,7 @@ static void push_done(struct proc *p, int rc, const char *msg)
 static int push_start(struct txn *t, struct argv_b *a)
 {
 	t->res.attempts++;
-	return proc_start(t->g, t->loop, a, "push", push_done, t);
+	return proc_start(t->g, t->loop, a, "push", push_done_cb, t);
 }
 
 static int add_expect(struct argv_b *a, const char *ref, const char *id)
@@ -587,7 +587,7 @@ static int build_branch_commit(struct txn *t)
 	return rc;
 }
 
-static void build_work(uv_work_t *w)
+static void build_work_cb(uv_work_t *w)
 {
 	struct txn *t = w->data;
 	struct gitops *g = t->g;
@@ -608,7 +608,7 @@ static void build_work(uv_work_t *w)
 	t->work_rc = rc;
 }
 
-static void note_work(uv_work_t *w)
+static void note_work_cb(uv_work_t *w)
 {
 	struct txn *t = w->data;
 	struct gitops *g = t->g;
@@ -627,7 +627,7 @@ static void note_work(uv_work_t *w)
 	t->work_rc = rc;
 }
 
-static void after_build(uv_work_t *w, int status)
+static void after_build_cb(uv_work_t *w, int status)
 {
 	struct txn *t = w->data;
 
@@ -643,7 +643,7 @@ static void after_build(uv_work_t *w, int status)
 	txn_push_branch(t);
 }
 
-static void after_note(uv_work_t *w, int status)
+static void after_note_cb(uv_work_t *w, int status)
 {
 	struct txn *t = w->data;
 
@@ -653,7 +653,7 @@ static void after_note(uv_work_t *w, int status)
 		txn_push_aux(t);
 }
 
-static void after_fetch(struct proc *p, int rc, const char *msg)
+static void after_fetch_cb(struct proc *p, int rc, const char *msg)
 {
 	struct txn *t = p->data;
 
@@ -663,9 +663,9 @@ static void after_fetch(struct proc *p, int rc, const char *msg)
 	}
 	t->work.data = t;
 	if (!t->branch_done)
-		uv_queue_work(t->loop, &t->work, build_work, after_build);
+		uv_queue_work(t->loop, &t->work, build_work_cb, after_build_cb);
 	else if (t->chg.note_text)
-		uv_queue_work(t->loop, &t->work, note_work, after_note);
+		uv_queue_work(t->loop, &t->work, note_work_cb, after_note_cb);
 	else
 		txn_push_aux(t);
 }
@@ -689,7 +689,7 @@ static void txn_round(struct txn *t)
 	rc = args_common(&a, t->g, "fetch");
 	if (rc == 0) {
 		fetch_specs(&a, t->g);
-		rc = proc_start(t->g, t->loop, &a, "fetch", after_fetch, t);
+		rc = proc_start(t->g, t->loop, &a, "fetch", after_fetch_cb, t);
 	}
 	args_release(&a);
 	if (rc)
@@ -759,14 +759,14 @@ struct qwork {
 	int rc;
 };
 
-static void q_work(uv_work_t *w)
+static void queue_work_cb(uv_work_t *w)
 {
 	struct qwork *q = w->data;
 
 	q->rc = q->fn(q->g, q->data);
 }
 
-static void q_after(uv_work_t *w, int status)
+static void queue_after_cb(uv_work_t *w, int status)
 {
 	struct qwork *q = w->data;
 
@@ -790,7 +790,7 @@ int gitops_queue(struct gitops *g, uv_loop_t *loop, gitops_work_fn *fn,
 	q->done = done;
 	q->data = data;
 	g->busy = true;
-	uv_queue_work(loop, &q->w, q_work, q_after);
+	uv_queue_work(loop, &q->w, queue_work_cb, queue_after_cb);
 	return 0;
 }
 
@@ -800,7 +800,7 @@ struct sync_ctx {
 	struct gitops_result *res;
 };
 
-static void sync_done(struct gitops *g, struct gitops_result *res, void *data)
+static void sync_done_cb(struct gitops *g, struct gitops_result *res, void *data)
 {
 	struct sync_ctx *s = data;
 
@@ -835,18 +835,18 @@ static int run_sync(struct gitops *g, struct gitops_result *res, start_fn *start
 static int start_fetch(struct gitops *g, uv_loop_t *l, void *arg, struct sync_ctx *s)
 {
 	(void)arg;
-	return gitops_fetch_start(g, l, sync_done, s);
+	return gitops_fetch_start(g, l, sync_done_cb, s);
 }
 
 static int start_ls(struct gitops *g, uv_loop_t *l, void *arg, struct sync_ctx *s)
 {
 	(void)arg;
-	return gitops_ls_remote_start(g, l, sync_done, s);
+	return gitops_ls_remote_start(g, l, sync_done_cb, s);
 }
 
 static int start_change(struct gitops *g, uv_loop_t *l, void *arg, struct sync_ctx *s)
 {
-	return gitops_change_start(g, l, arg, sync_done, s);
+	return gitops_change_start(g, l, arg, sync_done_cb, s);
 }
 
 struct push_args {
@@ -857,7 +857,7 @@ static int start_push(struct gitops *g, uv_loop_t *l, void *arg, struct sync_ctx
 {
 	struct push_args *p = arg;
 
-	return gitops_push_start(g, l, p->src, p->dst, p->expect, sync_done, s);
+	return gitops_push_start(g, l, p->src, p->dst, p->expect, sync_done_cb, s);
 }
 
 int gitops_push_sync(struct gitops *g, const char *src, const char *dst, const char *expect,
