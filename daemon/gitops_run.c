@@ -1,0 +1,884 @@
+/* gitops_run.c - the loop side of the git layer: pipelined-git helper
+ * processes with a deadline, and the fetch/edit/gate/push transaction with
+ * bounded, jittered retries.  Everything here runs on the caller's loop
+ * thread; libgit2 object work goes to the threadpool (uv_queue_work). */
+#include "gitops_int.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_ARGS 48
+#define MAX_STDOUT (2u << 20)
+#define MAX_STDERR (64u * 1024)
+#define MAX_REMOTE_TEXT (64u * 1024)
+
+/* ---- helper process ---- */
+
+struct proc;
+typedef void proc_done_fn(struct proc *p, int rc, const char *msg);
+
+struct proc {
+	struct gitops *g;
+	uv_process_t proc;
+	uv_pipe_t out, err;
+	uv_timer_t timer;
+	struct buf obuf, ebuf;
+	int open;		/* handles not yet closed */
+	int64_t status;
+	int signal;
+	bool timed_out;
+	char what[32];
+	proc_done_fn *done;
+	void *data;
+	char scratch[16384];	/* read buffer, appended to obuf/ebuf */
+};
+
+static void proc_finish(struct proc *p)
+{
+	char msg[1024] = "";
+	const char *line, *nl;
+	int rc = 0;
+
+	if (p->timed_out) {
+		rc = ERR_TIMEOUT;
+		snprintf(msg, sizeof msg, "%s of '%s' timed out after %llums (helper killed)",
+			 p->what, p->g->url, (unsigned long long)p->g->deadline_ms);
+	} else if (p->signal) {
+		rc = ERR_FAIL;
+		snprintf(msg, sizeof msg, "%s of '%s': helper died of signal %d", p->what,
+			 p->g->url, p->signal);
+	} else if (p->status) {
+		rc = p->status > 0 && p->status < 64 ? -(int)p->status : ERR_FAIL;
+		/* the last "pipelined-git: " line; sanitizer noise may surround it */
+		line = p->ebuf.data ? p->ebuf.data : "";
+		for (const char *s = line; (s = strstr(s, GITOPS_ERR_PREFIX)); s++)
+			line = s + strlen(GITOPS_ERR_PREFIX);
+		nl = strchr(line, '\n');
+		snprintf(msg, sizeof msg, "%s of '%s' failed: %.*s", p->what, p->g->url,
+			 (int)(nl ? (size_t)(nl - line) : strlen(line)), line);
+	}
+	p->done(p, rc, msg);
+	buf_release(&p->obuf);
+	buf_release(&p->ebuf);
+	free(p);
+}
+
+static void proc_close_cb(uv_handle_t *h)
+{
+	struct proc *p = h->data;
+
+	if (--p->open == 0)
+		proc_finish(p);
+}
+
+static void exit_cb(uv_process_t *h, int64_t status, int signal)
+{
+	struct proc *p = h->data;
+
+	p->status = status;
+	p->signal = signal;
+	uv_timer_stop(&p->timer);
+	uv_close((uv_handle_t *)&p->timer, proc_close_cb);
+	uv_close((uv_handle_t *)h, proc_close_cb);
+}
+
+static void deadline_cb(uv_timer_t *t)
+{
+	struct proc *p = t->data;
+
+	p->timed_out = true;
+	/* the worker leads its own process group (UV_PROCESS_DETACHED) */
+	kill(-p->proc.pid, SIGKILL);
+	kill(p->proc.pid, SIGKILL);
+}
+
+static void alloc_cb(uv_handle_t *h, size_t hint, uv_buf_t *b)
+{
+	struct proc *p = h->data;
+
+	(void)hint;
+	/* read into scratch, then append with the bound enforced */
+	b->base = p->scratch;
+	b->len = sizeof p->scratch;
+}
+
+static void read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
+{
+	struct proc *p = s->data;
+	struct buf *dst = s == (uv_stream_t *)&p->out ? &p->obuf : &p->ebuf;
+
+	if (n > 0) {
+		/* past the bound the rest is dropped; the worker bounds its output */
+		if (buf_add(dst, b->base, (size_t)n) == ERR_TOOBIG)
+			buf_add(dst, b->base, dst->max - dst->len < (size_t)n ? dst->max - dst->len : (size_t)n);
+		return;
+	}
+	if (n < 0) {
+		uv_read_stop(s);
+		uv_close((uv_handle_t *)s, proc_close_cb);
+	}
+}
+
+struct argv_b {
+	char *v[MAX_ARGS + 1];
+	size_t n;
+};
+
+static int arg_add(struct argv_b *a, const char *s)
+{
+	if (a->n == MAX_ARGS || !(a->v[a->n] = xstrndup(s, strlen(s))))
+		return ERR_TOOBIG;
+	a->v[++a->n] = NULL;
+	return 0;
+}
+
+static void args_release(struct argv_b *a)
+{
+	size_t i;
+
+	for (i = 0; i < a->n; i++)
+		free(a->v[i]);
+}
+
+static int args_common(struct argv_b *a, struct gitops *g, const char *op)
+{
+	char ms[24];
+	int rc = 0;
+
+	snprintf(ms, sizeof ms, "%llu", (unsigned long long)g->deadline_ms);
+	rc |= arg_add(a, g->worker);
+	rc |= arg_add(a, op);
+	rc |= arg_add(a, "--mirror") | arg_add(a, g->mirror);
+	rc |= arg_add(a, "--url") | arg_add(a, g->url);
+	rc |= arg_add(a, "--home") | arg_add(a, g->home);
+	rc |= arg_add(a, "--deadline-ms") | arg_add(a, ms);
+	if (g->ssh_key)
+		rc |= arg_add(a, "--key") | arg_add(a, g->ssh_key);
+	if (g->known_hosts)
+		rc |= arg_add(a, "--known-hosts") | arg_add(a, g->known_hosts);
+	return rc ? ERR_TOOBIG : 0;
+}
+
+/* Spawns the worker with argv a (never through a shell).  On success done
+ * is called exactly once, later, on the loop thread. */
+static int proc_start(struct gitops *g, uv_loop_t *loop, struct argv_b *a, const char *what,
+		      proc_done_fn *done, void *data)
+{
+	uv_process_options_t o;
+	uv_stdio_container_t io[3];
+	struct proc *p = calloc(1, sizeof *p);
+	int rc;
+
+	if (!p)
+		return gitops_fail(g, ERR_NOMEM, "out of memory");
+	p->g = g;
+	p->done = done;
+	p->data = data;
+	strlcpy_(p->what, what, sizeof p->what);
+	buf_init(&p->obuf, MAX_STDOUT);
+	buf_init(&p->ebuf, MAX_STDERR);
+	uv_pipe_init(loop, &p->out, 0);
+	uv_pipe_init(loop, &p->err, 0);
+	uv_timer_init(loop, &p->timer);
+	p->out.data = p->err.data = p->timer.data = p->proc.data = p;
+	memset(&o, 0, sizeof o);
+	io[0].flags = UV_IGNORE;
+	io[1].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
+	io[1].data.stream = (uv_stream_t *)&p->out;
+	io[2].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
+	io[2].data.stream = (uv_stream_t *)&p->err;
+	o.file = g->worker;
+	o.args = a->v;
+	o.stdio = io;
+	o.stdio_count = 3;
+	o.exit_cb = exit_cb;
+	o.flags = UV_PROCESS_DETACHED;	/* setsid: a group we can kill whole */
+	rc = uv_spawn(loop, &p->proc, &o);
+	if (rc < 0) {
+		/* the process handle still needs closing after a failed spawn */
+		p->status = 127;
+		snprintf(g->err, sizeof g->err, "cannot run '%s': %s", g->worker, uv_strerror(rc));
+		p->open = 4;
+		uv_close((uv_handle_t *)&p->proc, proc_close_cb);
+		uv_close((uv_handle_t *)&p->out, proc_close_cb);
+		uv_close((uv_handle_t *)&p->err, proc_close_cb);
+		uv_close((uv_handle_t *)&p->timer, proc_close_cb);
+		/* proc_finish will report; make it say why */
+		buf_adds(&p->ebuf, GITOPS_ERR_PREFIX);
+		buf_adds(&p->ebuf, g->err);
+		return 0;
+	}
+	p->open = 4;
+	uv_timer_start(&p->timer, deadline_cb, g->deadline_ms, 0);
+	uv_read_start((uv_stream_t *)&p->out, alloc_cb, read_cb);
+	uv_read_start((uv_stream_t *)&p->err, alloc_cb, read_cb);
+	return 0;
+}
+
+/* "remote <text>" lines into res->remote, "ref <id> <name>" into res->refs,
+ * "ng <ref> <status>" appended to reasons. */
+static void parse_output(struct gitops_result *res, const char *out, struct buf *reasons)
+{
+	const char *line = out, *nl;
+	size_t len;
+
+	for (; line && *line; line = nl ? nl + 1 : NULL) {
+		nl = strchr(line, '\n');
+		len = nl ? (size_t)(nl - line) : strlen(line);
+		if (len > 7 && !strncmp(line, "remote ", 7)) {
+			if (res->remote.len + len + 2 < MAX_REMOTE_TEXT)
+				buf_printf(&res->remote, "remote: %.*s\n", (int)len - 7, line + 7);
+		} else if (len > 3 && !strncmp(line, "ng ", 3)) {
+			buf_printf(reasons, "%s%.*s", reasons->len ? "; " : "", (int)len - 3, line + 3);
+		} else if (len > 4 + GITOPS_HEXSZ + 1 && !strncmp(line, "ref ", 4) &&
+			   res->nrefs < GITOPS_MAX_REFS) {
+			struct gitops_ref *r = realloc(res->refs, (res->nrefs + 1) * sizeof *r);
+			if (!r)
+				return;
+			res->refs = r;
+			r = &res->refs[res->nrefs++];
+			memcpy(r->id, line + 4, GITOPS_HEXSZ);
+			r->id[GITOPS_HEXSZ] = '\0';
+			snprintf(r->name, sizeof r->name, "%.*s", (int)(len - 5 - GITOPS_HEXSZ),
+				 line + 5 + GITOPS_HEXSZ);
+		}
+	}
+}
+
+void gitops_result_release(struct gitops_result *r)
+{
+	if (!r)
+		return;
+	buf_release(&r->remote);
+	free(r->refs);
+	r->refs = NULL;
+	r->nrefs = 0;
+}
+
+static void result_init(struct gitops_result *r)
+{
+	memset(r, 0, sizeof *r);
+	buf_init(&r->remote, MAX_REMOTE_TEXT);
+}
+
+/* ---- single operations: fetch, ls-remote ---- */
+
+struct single {
+	struct gitops *g;
+	gitops_done_cb *done;
+	void *data;
+	struct gitops_result res;
+	uint64_t started;
+};
+
+static void single_done_cb(struct proc *p, int rc, const char *msg)
+{
+	struct single *s = p->data;
+	struct buf reasons = BUF_INIT;
+
+	parse_output(&s->res, p->obuf.data ? p->obuf.data : "", &reasons);
+	s->res.rc = rc;
+	snprintf(s->res.error, sizeof s->res.error, "%s%s%s", msg, reasons.len ? ": " : "",
+		 reasons.len ? reasons.data : "");
+	buf_release(&reasons);
+	s->res.elapsed_ms = mono_ms() - s->started;
+	s->g->busy = false;
+	s->done(s->g, &s->res, s->data);
+	gitops_result_release(&s->res);
+	free(s);
+}
+
+static void fetch_specs(struct argv_b *a, struct gitops *g)
+{
+	char spec[640];
+
+	arg_add(a, "--prune");
+	snprintf(spec, sizeof spec, "+refs/heads/%s:" GITOPS_TRACKING "heads/%s", g->branch, g->branch);
+	arg_add(a, spec);
+	arg_add(a, "+" GITOPS_REQUEST_PREFIX "*:" GITOPS_TRACKING "heads/promote/*");
+	arg_add(a, "+" GITOPS_NOTES_REF ":" GITOPS_TRACKING "notes/pipelined");
+}
+
+static int add_expect(struct argv_b *a, const char *ref, const char *id);
+
+/* extra: more worker arguments (refspecs, --expect pairs), NULL-terminated */
+static int single_start(struct gitops *g, uv_loop_t *loop, const char *op,
+			const char *const *extra, gitops_done_cb *done, void *data)
+{
+	struct argv_b a = { { NULL }, 0 };
+	struct single *s;
+	int rc;
+
+	if (g->busy)
+		return gitops_fail(g, GITOPS_EBUSY, "another git operation is running");
+	if (!(s = calloc(1, sizeof *s)))
+		return gitops_fail(g, ERR_NOMEM, "out of memory");
+	s->g = g;
+	s->done = done;
+	s->data = data;
+	s->started = mono_ms();
+	result_init(&s->res);
+	rc = args_common(&a, g, op);
+	if (rc == 0 && !strcmp(op, "fetch"))
+		fetch_specs(&a, g);
+	for (; rc == 0 && extra && *extra; extra++)
+		rc = arg_add(&a, *extra);
+	if (rc == 0 && (rc = proc_start(g, loop, &a, op, single_done_cb, s)) == 0)
+		g->busy = true;
+	args_release(&a);
+	if (rc) {
+		gitops_result_release(&s->res);
+		free(s);
+	}
+	return rc;
+}
+
+int gitops_fetch_start(struct gitops *g, uv_loop_t *loop, gitops_done_cb *done, void *data)
+{
+	return single_start(g, loop, "fetch", NULL, done, data);
+}
+
+int gitops_ls_remote_start(struct gitops *g, uv_loop_t *loop, gitops_done_cb *done, void *data)
+{
+	return single_start(g, loop, "ls-remote", NULL, done, data);
+}
+
+int gitops_push_start(struct gitops *g, uv_loop_t *loop, const char *src, const char *dst,
+		      const char *expect, gitops_done_cb *done, void *data)
+{
+	char spec[600], exp[600];
+	const char *extra[4] = { spec, NULL, NULL, NULL };
+	int own;
+
+	snprintf(spec, sizeof spec, "refs/heads/%s", g->branch);
+	own = !strcmp(dst, spec);
+	if (own && !expect)
+		return gitops_fail(g, ERR_INVALID, "a push to the tracked branch needs the expected tip");
+	if (src[0] == '+' || strlen(src) > 280 || strlen(dst) > 280)
+		return gitops_fail(g, ERR_INVALID, "invalid push of '%s' to '%s'", src, dst);
+	snprintf(spec, sizeof spec, "%s:%s", src, dst);
+	if (expect) {
+		snprintf(exp, sizeof exp, "%s=%s", dst, *expect ? expect :
+			 "0000000000000000000000000000000000000000");
+		extra[1] = "--expect";
+		extra[2] = exp;
+	}
+	return single_start(g, loop, "push", extra, done, data);
+}
+
+/* ---- the transaction ---- */
+
+enum txn_step { STEP_BRANCH, STEP_AUX };
+
+struct txn {
+	struct gitops *g;
+	uv_loop_t *loop;
+	struct gitops_change chg;
+	gitops_done_cb *done;
+	void *data;
+	struct gitops_result res;
+	uv_work_t work;
+	uv_timer_t backoff;
+	enum txn_step step;
+	bool branch_done;	/* our change is on the remote branch */
+	char base[GITOPS_HEXSZ + 1];
+	char notes_base[GITOPS_HEXSZ + 1];	/* "" when the remote has no notes */
+	int work_rc;
+	uint64_t started;
+	char out_branch[320];
+};
+
+static void txn_round(struct txn *t);
+
+static void txn_closed_cb(uv_handle_t *h)
+{
+	struct txn *t = h->data;
+
+	t->g->busy = false;
+	t->done(t->g, &t->res, t->data);
+	gitops_result_release(&t->res);
+	free(t);
+}
+
+static void txn_finish(struct txn *t, int rc, const char *msg)
+{
+	t->res.rc = rc;
+	if (rc)
+		strlcpy_(t->res.error, msg, sizeof t->res.error);
+	if (rc && !t->branch_done)
+		t->res.commit[0] = '\0';	/* built, but not on the remote */
+	t->res.elapsed_ms = mono_ms() - t->started;
+	uv_close((uv_handle_t *)&t->backoff, txn_closed_cb);
+}
+
+static bool has_branch_change(const struct txn *t)
+{
+	return t->chg.npaths > 0 || t->chg.merge;
+}
+
+static void backoff_cb(uv_timer_t *h)
+{
+	txn_round(h->data);
+}
+
+/* Jittered exponential backoff between attempts: [d/2, d], d doubling. */
+static void txn_retry(struct txn *t, int rc, const char *msg)
+{
+	uint64_t d = t->g->backoff_ms;
+	unsigned i;
+	char why[1024];
+
+	if (t->res.attempts >= t->g->push_attempts) {
+		if (snprintf(why, sizeof why, "gave up after %u attempts: %s", t->res.attempts,
+			     msg) >= (int)sizeof why)
+			memcpy(why + sizeof why - 4, "...", 4);	/* bounded, and says so */
+		txn_finish(t, rc, why);
+		return;
+	}
+	for (i = 1; i < t->res.attempts && d < GITOPS_MAX_BACKOFF_MS; i++)
+		d *= 2;
+	if (d > GITOPS_MAX_BACKOFF_MS)
+		d = GITOPS_MAX_BACKOFF_MS;
+	d = d / 2 + (uint64_t)rand_r(&t->g->seed) % (d / 2 + 1);
+	uv_timer_start(&t->backoff, backoff_cb, d, 0);
+}
+
+static bool retryable(int rc)
+{
+	return rc == GITOPS_ENONFF || rc == ERR_REJECTED;
+}
+
+static void push_done_cb(struct proc *p, int rc, const char *msg)
+{
+	struct txn *t = p->data;
+	struct buf reasons = BUF_INIT;
+	char full[1024];
+
+	parse_output(&t->res, p->obuf.data ? p->obuf.data : "", &reasons);
+	snprintf(full, sizeof full, "%s%s%s", msg, reasons.len ? ": " : "",
+		 reasons.len ? reasons.data : "");
+	buf_release(&reasons);
+	if (rc == 0 && t->step == STEP_BRANCH) {
+		t->branch_done = true;
+		txn_round(t);	/* continues with the notes/deletion step */
+	} else if (rc == 0) {
+		txn_finish(t, 0, "");
+	} else if (retryable(rc)) {
+		txn_retry(t, rc, full);
+	} else {
+		txn_finish(t, rc, full);
+	}
+}
+
+static int push_start(struct txn *t, struct argv_b *a)
+{
+	t->res.attempts++;
+	return proc_start(t->g, t->loop, a, "push", push_done_cb, t);
+}
+
+static int add_expect(struct argv_b *a, const char *ref, const char *id)
+{
+	char e[512];
+
+	snprintf(e, sizeof e, "%s=%s", ref, id && *id ? id : "0000000000000000000000000000000000000000");
+	return arg_add(a, "--expect") | arg_add(a, e);
+}
+
+static void txn_push_branch(struct txn *t)
+{
+	struct argv_b a = { { NULL }, 0 };
+	struct buf err = BUF_INIT;
+	char spec[700], ref[320];
+	int rc;
+
+	if (t->chg.gate && t->chg.gate(t->chg.data, &err)) {
+		snprintf(spec, sizeof spec, "refused before pushing: %s", err.data ? err.data : "gate");
+		buf_release(&err);
+		txn_finish(t, GITOPS_EGATE, spec);
+		return;
+	}
+	buf_release(&err);
+	snprintf(ref, sizeof ref, "refs/heads/%s", t->g->branch);
+	snprintf(spec, sizeof spec, "%s:%s", t->out_branch, ref);
+	t->step = STEP_BRANCH;
+	rc = args_common(&a, t->g, "push");
+	rc = rc ? rc : add_expect(&a, ref, t->base) | arg_add(&a, spec);
+	if (rc == 0)
+		rc = push_start(t, &a);
+	args_release(&a);
+	if (rc)
+		txn_finish(t, rc, t->g->err);
+}
+
+static void txn_push_aux(struct txn *t)
+{
+	struct argv_b a = { { NULL }, 0 };
+	char spec[600];
+	int rc;
+
+	t->step = STEP_AUX;
+	rc = args_common(&a, t->g, "push");
+	if (rc == 0 && t->chg.note_text)
+		rc = add_expect(&a, GITOPS_NOTES_REF, t->notes_base) |
+		     arg_add(&a, GITOPS_OUT "notes/pipelined:" GITOPS_NOTES_REF);
+	if (rc == 0 && t->chg.delete_ref) {
+		snprintf(spec, sizeof spec, ":%s", t->chg.delete_ref);
+		rc = add_expect(&a, t->chg.delete_ref, t->chg.merge) | arg_add(&a, spec);
+	}
+	if (rc == 0)
+		rc = push_start(t, &a);
+	args_release(&a);
+	if (rc)
+		txn_finish(t, rc, t->g->err);
+}
+
+/* Threadpool: the new file bytes from the fetched tip, and the commit. */
+static int build_branch_commit(struct txn *t)
+{
+	struct gitops *g = t->g;
+	struct gitops_file *files = calloc(t->chg.npaths + 1, sizeof *files);
+	struct buf *bufs = calloc(t->chg.npaths + 1, sizeof *bufs);
+	struct buf old = BUF_INIT, err = BUF_INIT;
+	struct gitops_commit_spec spec;
+	size_t i, changed = 0;
+	int rc = files && bufs ? 0 : ERR_NOMEM;
+
+	for (i = 0; rc == 0 && i < t->chg.npaths; i++) {
+		buf_reset(&old);
+		rc = gitops_read_file(&old, g, t->base, t->chg.paths[i]);
+		bool missing = rc == ERR_NOTFOUND;
+		if (missing)
+			rc = 0;
+		buf_init(&bufs[i], GITOPS_MAX_FILE);
+		if (rc == 0 && (rc = t->chg.edit(&bufs[i], t->chg.paths[i], missing ? NULL :
+						 (old.data ? old.data : ""), old.len, t->chg.data, &err)))
+			rc = gitops_fail(g, rc < 0 ? rc : ERR_FAIL, "edit of '%s' failed: %s",
+					 t->chg.paths[i], err.data ? err.data : "?");
+		files[i].path = t->chg.paths[i];
+		files[i].data = bufs[i].data ? bufs[i].data : "";
+		files[i].len = bufs[i].len;
+		if (rc == 0 && (missing || bufs[i].len != old.len ||
+				memcmp(files[i].data, old.data ? old.data : "", old.len)))
+			changed++;
+	}
+	if (rc == 0 && changed == 0 && !t->chg.merge) {
+		t->res.unchanged = true;
+		strlcpy_(t->res.commit, t->base, sizeof t->res.commit);
+	} else if (rc == 0) {
+		memset(&spec, 0, sizeof spec);
+		spec.parents[0] = t->base;
+		spec.parents[1] = t->chg.merge;
+		spec.nparents = t->chg.merge ? 2 : 1;
+		spec.files = files;
+		spec.nfiles = t->chg.npaths;
+		spec.message = t->chg.message;
+		spec.author = t->chg.author;
+		if ((rc = gitops_commit_create(t->res.commit, g, &spec)) == 0)
+			rc = gitops_ref_set(g, t->out_branch, t->res.commit);
+	}
+	for (i = 0; bufs && i < t->chg.npaths; i++)
+		buf_release(&bufs[i]);
+	free(bufs);
+	free(files);
+	buf_release(&old);
+	buf_release(&err);
+	return rc;
+}
+
+static void build_work_cb(uv_work_t *w)
+{
+	struct txn *t = w->data;
+	struct gitops *g = t->g;
+	int rc;
+
+	t->res.unchanged = t->res.already_merged = false;
+	rc = gitops_resolve(t->base, g, g->tracking);
+	if (rc == ERR_NOTFOUND)
+		rc = gitops_fail(g, ERR_NOTFOUND, "the remote has no branch '%s'", g->branch);
+	if (rc == 0 && t->chg.merge && (rc = gitops_is_ancestor(g, t->chg.merge, t->base)) == 1) {
+		/* an earlier attempt landed (e.g. its reply was lost): no second merge */
+		t->res.already_merged = true;
+		strlcpy_(t->res.commit, t->base, sizeof t->res.commit);
+		rc = 0;
+	} else if (rc == 0) {
+		rc = build_branch_commit(t);
+	}
+	t->work_rc = rc;
+}
+
+static void note_work_cb(uv_work_t *w)
+{
+	struct txn *t = w->data;
+	struct gitops *g = t->g;
+	const char *target = t->chg.note_target && *t->chg.note_target ? t->chg.note_target :
+			     t->res.commit;
+	char id[GITOPS_HEXSZ + 1];
+	int rc;
+
+	t->notes_base[0] = '\0';
+	if (gitops_resolve(id, g, GITOPS_TRACKING "notes/pipelined") == 0)
+		strlcpy_(t->notes_base, id, sizeof t->notes_base);
+	rc = gitops_note_commit(id, g, t->notes_base[0] ? t->notes_base : NULL, target,
+				t->chg.note_text);
+	if (rc == 0)
+		rc = gitops_ref_set(g, GITOPS_OUT "notes/pipelined", id);
+	t->work_rc = rc;
+}
+
+static void after_build_cb(uv_work_t *w, int status)
+{
+	struct txn *t = w->data;
+
+	if (status < 0 || t->work_rc) {
+		txn_finish(t, t->work_rc ? t->work_rc : ERR_FAIL, t->g->err);
+		return;
+	}
+	if (t->res.unchanged || t->res.already_merged) {
+		t->branch_done = true;
+		txn_round(t);
+		return;
+	}
+	txn_push_branch(t);
+}
+
+static void after_note_cb(uv_work_t *w, int status)
+{
+	struct txn *t = w->data;
+
+	if (status < 0 || t->work_rc)
+		txn_finish(t, t->work_rc ? t->work_rc : ERR_FAIL, t->g->err);
+	else
+		txn_push_aux(t);
+}
+
+static void after_fetch_cb(struct proc *p, int rc, const char *msg)
+{
+	struct txn *t = p->data;
+
+	if (rc) {
+		txn_finish(t, rc, msg);
+		return;
+	}
+	t->work.data = t;
+	if (!t->branch_done)
+		uv_queue_work(t->loop, &t->work, build_work_cb, after_build_cb);
+	else if (t->chg.note_text)
+		uv_queue_work(t->loop, &t->work, note_work_cb, after_note_cb);
+	else
+		txn_push_aux(t);
+}
+
+/* One round: fetch, then whichever step is still missing.  After the
+ * branch step succeeded the remote is not re-fetched for a deletion-only
+ * push (nothing there depends on the remote's new state). */
+static void txn_round(struct txn *t)
+{
+	struct argv_b a = { { NULL }, 0 };
+	int rc;
+
+	if (t->branch_done && !t->chg.note_text && !t->chg.delete_ref) {
+		txn_finish(t, 0, "");
+		return;
+	}
+	if (t->branch_done && !t->chg.note_text) {
+		txn_push_aux(t);
+		return;
+	}
+	rc = args_common(&a, t->g, "fetch");
+	if (rc == 0) {
+		fetch_specs(&a, t->g);
+		rc = proc_start(t->g, t->loop, &a, "fetch", after_fetch_cb, t);
+	}
+	args_release(&a);
+	if (rc)
+		txn_finish(t, rc, t->g->err);
+}
+
+static int check_change(struct gitops *g, const struct gitops_change *c)
+{
+	char own[320];
+
+	if (c->npaths && !c->edit)
+		return gitops_fail(g, ERR_INVALID, "a change with files needs an edit callback");
+	if (has_branch_change(&(struct txn){ .chg = *c }) && !c->message)
+		return gitops_fail(g, ERR_INVALID, "a commit needs a message");
+	if (c->merge && (strlen(c->merge) != GITOPS_HEXSZ))
+		return gitops_fail(g, ERR_INVALID, "merge parent must be a full commit id");
+	snprintf(own, sizeof own, "refs/heads/%s", g->branch);
+	if (c->delete_ref && (!c->merge || strncmp(c->delete_ref, GITOPS_REQUEST_PREFIX,
+						      strlen(GITOPS_REQUEST_PREFIX)) ||
+			      !strcmp(c->delete_ref, own)))
+		return gitops_fail(g, ERR_INVALID,
+				   "only a merged request branch (" GITOPS_REQUEST_PREFIX
+				   "...) may be deleted, not '%s'", c->delete_ref);
+	return 0;
+}
+
+int gitops_change_start(struct gitops *g, uv_loop_t *loop, const struct gitops_change *chg,
+			gitops_done_cb *done, void *data)
+{
+	struct txn *t;
+	int rc;
+
+	if (g->busy)
+		return gitops_fail(g, GITOPS_EBUSY, "another git operation is running");
+	if ((rc = check_change(g, chg)))
+		return rc;
+	if (!(t = calloc(1, sizeof *t)))
+		return gitops_fail(g, ERR_NOMEM, "out of memory");
+	t->g = g;
+	t->loop = loop;
+	t->chg = *chg;
+	t->done = done;
+	t->data = data;
+	t->started = mono_ms();
+	t->branch_done = !has_branch_change(t);
+	snprintf(t->out_branch, sizeof t->out_branch, GITOPS_OUT "heads/%s", g->branch);
+	result_init(&t->res);
+	uv_timer_init(loop, &t->backoff);
+	t->backoff.data = t;
+	g->busy = true;
+	if (t->branch_done && !chg->note_text && !chg->delete_ref) {
+		txn_finish(t, 0, "");
+		return 0;
+	}
+	txn_round(t);
+	return 0;
+}
+
+/* ---- local work on the threadpool ---- */
+
+struct qwork {
+	uv_work_t w;
+	struct gitops *g;
+	gitops_work_fn *fn;
+	gitops_work_done_cb *done;
+	void *data;
+	int rc;
+};
+
+static void queue_work_cb(uv_work_t *w)
+{
+	struct qwork *q = w->data;
+
+	q->rc = q->fn(q->g, q->data);
+}
+
+static void queue_after_cb(uv_work_t *w, int status)
+{
+	struct qwork *q = w->data;
+
+	q->g->busy = false;
+	q->done(q->g, status < 0 ? ERR_FAIL : q->rc, q->data);
+	free(q);
+}
+
+int gitops_queue(struct gitops *g, uv_loop_t *loop, gitops_work_fn *fn,
+		 gitops_work_done_cb *done, void *data)
+{
+	struct qwork *q;
+
+	if (g->busy)
+		return gitops_fail(g, GITOPS_EBUSY, "another git operation is running");
+	if (!(q = calloc(1, sizeof *q)))
+		return gitops_fail(g, ERR_NOMEM, "out of memory");
+	q->w.data = q;
+	q->g = g;
+	q->fn = fn;
+	q->done = done;
+	q->data = data;
+	g->busy = true;
+	uv_queue_work(loop, &q->w, queue_work_cb, queue_after_cb);
+	return 0;
+}
+
+/* ---- synchronous forms ---- */
+
+struct sync_ctx {
+	struct gitops_result *res;
+};
+
+static void sync_done_cb(struct gitops *g, struct gitops_result *res, void *data)
+{
+	struct sync_ctx *s = data;
+
+	(void)g;
+	*s->res = *res;
+	/* keep the buffers: the caller releases them */
+	result_init(res);
+}
+
+typedef int start_fn(struct gitops *g, uv_loop_t *loop, void *arg, struct sync_ctx *s);
+
+static int run_sync(struct gitops *g, struct gitops_result *res, start_fn *start, void *arg)
+{
+	struct sync_ctx s = { res };
+	uv_loop_t loop;
+	int rc;
+
+	result_init(res);
+	if (uv_loop_init(&loop) < 0)
+		return gitops_fail(g, ERR_FAIL, "cannot create an event loop");
+	rc = start(g, &loop, arg, &s);
+	if (rc == 0)
+		uv_run(&loop, UV_RUN_DEFAULT);
+	else {
+		res->rc = rc;
+		strlcpy_(res->error, g->err, sizeof res->error);
+	}
+	uv_loop_close(&loop);
+	return res->rc;
+}
+
+static int start_fetch(struct gitops *g, uv_loop_t *l, void *arg, struct sync_ctx *s)
+{
+	(void)arg;
+	return gitops_fetch_start(g, l, sync_done_cb, s);
+}
+
+static int start_ls(struct gitops *g, uv_loop_t *l, void *arg, struct sync_ctx *s)
+{
+	(void)arg;
+	return gitops_ls_remote_start(g, l, sync_done_cb, s);
+}
+
+static int start_change(struct gitops *g, uv_loop_t *l, void *arg, struct sync_ctx *s)
+{
+	return gitops_change_start(g, l, arg, sync_done_cb, s);
+}
+
+struct push_args {
+	const char *src, *dst, *expect;
+};
+
+static int start_push(struct gitops *g, uv_loop_t *l, void *arg, struct sync_ctx *s)
+{
+	struct push_args *p = arg;
+
+	return gitops_push_start(g, l, p->src, p->dst, p->expect, sync_done_cb, s);
+}
+
+int gitops_push_sync(struct gitops *g, const char *src, const char *dst, const char *expect,
+		     struct gitops_result *res)
+{
+	struct push_args p = { src, dst, expect };
+
+	return run_sync(g, res, start_push, &p);
+}
+
+int gitops_fetch_sync(struct gitops *g, struct gitops_result *res)
+{
+	return run_sync(g, res, start_fetch, NULL);
+}
+
+int gitops_ls_remote_sync(struct gitops *g, struct gitops_result *res)
+{
+	return run_sync(g, res, start_ls, NULL);
+}
+
+int gitops_change_sync(struct gitops *g, const struct gitops_change *chg, struct gitops_result *res)
+{
+	return run_sync(g, res, start_change, (void *)chg);
+}

@@ -1,0 +1,33 @@
+/* gitssh.h - pure helpers for the SSH side of the git layer: where a git
+ * URL points, what kind of key a private key file holds, and how OpenSSH
+ * prints a host key fingerprint.  No I/O. */
+#ifndef PIPELINED_GITSSH_H
+#define PIPELINED_GITSSH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct gitssh_url {
+	bool ssh;		/* false: file:// or a local path */
+	char host[256];		/* without brackets for IPv6 */
+	int port;		/* 22 unless given */
+};
+
+/* Understands ssh://[user@]host[:port]/path, ssh://[user@][v6]:port/path,
+ * scp-like [user@]host:path, file://path and plain paths.  ERR_INVALID on
+ * anything else (git://, http(s)://: not supported for the GitOps remote). */
+int gitssh_url_parse(struct gitssh_url *out, const char *url);
+
+/* The known_hosts name libssh2 and OpenSSH use: "host", or "[host]:port"
+ * when the port is not 22. */
+void gitssh_known_host_name(char *out, size_t outsz, const struct gitssh_url *u);
+
+/* Key type of a private key file's contents: "ssh-ed25519",
+ * "ecdsa-sha2-nistp256", "ssh-rsa", "ssh-dss", ... for OpenSSH and PEM
+ * files; ERR_INVALID if it is not a private key we can read. */
+int gitssh_key_type(char *out, size_t outsz, const char *data, size_t len);
+
+/* "SHA256:" + unpadded base64 of a 32-byte digest, as ssh-keygen -l. */
+void gitssh_fingerprint(char out[60], const unsigned char sha256[32]);
+
+#endif

@@ -1,0 +1,34 @@
+/* libFuzzer target for gitssh.c: private key files (gitssh_key_type reads
+ * whatever file the configuration names) and git URLs from the
+ * configuration.  Both must reject garbage without reading out of bounds. */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gitssh.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct gitssh_url u;
+	char type[64], name[300];
+	char *s;
+
+	if (gitssh_key_type(type, sizeof type, (const char *)data, size) == 0 &&
+	    strlen(type) >= sizeof type)
+		abort();
+	s = malloc(size + 1);
+	if (!s)
+		return 0;
+	memcpy(s, data, size);
+	s[size] = '\0';
+	if (gitssh_url_parse(&u, s) == 0 && u.ssh) {
+		if (u.port < 1 || u.port > 65535 || !u.host[0])
+			abort();
+		gitssh_known_host_name(name, sizeof name, &u);
+	}
+	free(s);
+	return 0;
+}
