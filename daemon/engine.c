@@ -248,6 +248,10 @@ void engine_trigger(struct engine *e, const char *why)
 	if (e->stopping)
 		return;
 	log_info("engine", "cycle requested: %s", why);
+	/* news from outside (a package was published): ask about every
+	 * waiting release now, whatever its re-check delay */
+	for (size_t i = 0; i < ENGINE_MAX_RELEASES; i++)
+		e->rel[i].next_check_ms = 0;
 	if (e->running) {
 		e->again = true;
 		return;
@@ -399,6 +403,10 @@ void engine_cycle_done(struct engine *e)
 		close_all(e);
 		return;
 	}
+	if (e->status_fn && strcmp(e->status_sent, e->status_line) != 0) {
+		strlcpy_(e->status_sent, e->status_line, sizeof e->status_sent);
+		e->status_fn(e->status_arg, e->status_line);
+	}
 	if (next) {
 		e->next_cfg = NULL;
 		apply_reload(e, next);
@@ -423,6 +431,12 @@ bool engine_healthy(const struct engine *e, uint64_t now_ms, uint64_t max_age_ms
 	if (!e->cycles)
 		return now_ms < max_age_ms + 20 * deadline;
 	return e->running || now_ms <= e->last_cycle_ms + max_age_ms;
+}
+
+void engine_on_status(struct engine *e, void (*fn)(void *arg, const char *line), void *arg)
+{
+	e->status_fn = fn;
+	e->status_arg = arg;
 }
 
 const char *engine_status_line(const struct engine *e)

@@ -355,13 +355,17 @@ static void count_request(struct engine *e, const char *result)
 		metrics_add(e->metrics->registry_requests, lv, 1);
 }
 
+/* A release still missing images or evidence is asked about again next
+ * cycle, then less often (at most every 4 polls): a commit that never gets
+ * built must not cost requests every cycle.  A webhook resets this. */
 static void recheck_later(struct engine *e, struct engine_release *r)
 {
 	uint64_t poll = e->cfg->registry.poll_interval_ms ? e->cfg->registry.poll_interval_ms :
 			30000;
-	unsigned shift = r->misses < ENGINE_RECHECK_MAX_SHIFT ? r->misses :
-			 ENGINE_RECHECK_MAX_SHIFT;
+	unsigned shift = r->misses < 2 ? 0 : r->misses - 1;
 
+	if (shift > ENGINE_RECHECK_MAX_SHIFT)
+		shift = ENGINE_RECHECK_MAX_SHIFT;
 	r->misses++;
 	r->next_check_ms = uv_now(e->loop) + (poll << shift) - poll / 2;
 }

@@ -204,11 +204,9 @@ static int format_message(struct engine_action *a, const struct policy_decision 
 
 static void log_auto_once(struct engine *e, enum stage st, const struct policy_decision *d)
 {
-	static char last[STAGE_COUNT][POLICY_MESSAGE_MAX];
-
-	if (strcmp(last[st], d->message) == 0)
+	if (strcmp(e->auto_logged[st], d->message) == 0)
 		return;
-	strlcpy_(last[st], d->message, sizeof last[st]);
+	strlcpy_(e->auto_logged[st], d->message, sizeof e->auto_logged[st]);
 	log_notice("policy", "automatic promotion into %s waits: %s", stage_name(st), d->message);
 }
 

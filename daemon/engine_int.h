@@ -29,7 +29,7 @@
 #define ENGINE_MAX_REQUESTS 128		/* request branches tracked at once */
 #define ENGINE_ERR_MAX 512
 #define ENGINE_NOTE_MAX 2048
-#define ENGINE_RECHECK_MAX_SHIFT 4	/* incomplete releases: at most 16 polls apart */
+#define ENGINE_RECHECK_MAX_SHIFT 2	/* incomplete releases: at most 4 polls apart */
 
 enum engine_subsys {
 	SUB_GIT,
@@ -217,6 +217,10 @@ struct engine {
 	uint64_t cycle_started_ms;
 	uint64_t promotions;
 	char status_line[200];
+	char status_sent[200];
+	void (*status_fn)(void *arg, const char *line);
+	void *status_arg;
+	char auto_logged[STAGE_COUNT][POLICY_MESSAGE_MAX];
 };
 
 /* engine.c */
