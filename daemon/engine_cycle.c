@@ -319,7 +319,7 @@ static bool any_auto(const struct engine *e)
  * first settled one (older ones cannot be picked), and request tags. */
 static void build_checks(struct engine *e)
 {
-	size_t cap = ENGINE_MAX_CANDIDATES + ENGINE_MAX_REQUESTS;
+	size_t cap = ENGINE_MAX_CANDIDATES + ENGINE_MAX_REQUESTS, waiting = 0;
 	uint64_t now = uv_now(e->loop);
 
 	if (!e->check && !(e->check = calloc(cap, sizeof *e->check)))
@@ -329,12 +329,14 @@ static void build_checks(struct engine *e)
 		struct engine_release *r = engine_release_get(e, e->scan->cand[i], true);
 		if (!r)
 			break;
-		if (!release_due(e, r, now)) {
-			if (r->checked && r->complete)
-				break;
-			continue;
-		}
-		check_add(e, r->sha, cap);
+		if (r->checked && r->complete && !release_due(e, r, now))
+			break;
+		/* a commit that is never built (docs, a failed CI run) must not
+		 * cost requests forever: only the newest few unfinished ones */
+		if (++waiting > ENGINE_MAX_WAITING)
+			break;
+		if (release_due(e, r, now))
+			check_add(e, r->sha, cap);
 	}
 	for (size_t i = 0; i < ENGINE_MAX_REQUESTS; i++) {
 		const struct engine_request *q = &e->req[i];

@@ -25,6 +25,7 @@
 #include "trailer.h"
 
 #define ENGINE_MAX_CANDIDATES 20	/* first-parent commits looked at per scan */
+#define ENGINE_MAX_WAITING 3		/* unfinished candidates asked about per cycle */
 #define ENGINE_MAX_RELEASES 64		/* registry facts remembered */
 #define ENGINE_MAX_REQUESTS 128		/* request branches tracked at once */
 #define ENGINE_ERR_MAX 512
