@@ -374,7 +374,7 @@ static void edge_cb(uv_timer_t *t)
  * instant (plus a little, so the window reads "closed" when it fires). */
 static void arm_edge(struct engine *e)
 {
-	int64_t until = 0, now = (int64_t)time(NULL);
+	int64_t until = e->auto_edge, now = (int64_t)time(NULL);
 
 	for (size_t i = 0; i < ENGINE_MAX_REQUESTS; i++)
 		if (e->req[i].used && e->req[i].state == REQ_QUEUED &&
@@ -385,7 +385,7 @@ static void arm_edge(struct engine *e)
 	e->edge_at = until;
 	uint64_t ms = until > now ? (uint64_t)(until - now) * 1000 : 0;
 	uv_timer_start(&e->edge_timer, edge_cb, ms + 200, 0);
-	log_info("engine", "queued request(s) will be merged at the close, in %llus",
+	log_info("engine", "waiting promotions will be pushed at the close, in %llus",
 		 (unsigned long long)(ms / 1000));
 }
 

@@ -241,6 +241,9 @@ static bool decide_auto(struct engine *e, enum stage st, struct policy_input *in
 	in->target = st;
 	in->tag = c[pick].tag;
 	if (policy_check(&d, in) || d.code != POLICY_ALLOW) {
+		if (d.code == POLICY_MARKET_OPEN && in->window.close_time &&
+		    (!e->auto_edge || in->window.close_time < e->auto_edge))
+			e->auto_edge = in->window.close_time;
 		log_auto_once(e, st, &d);
 		return false;
 	}
@@ -470,6 +473,7 @@ void engine_decide(struct engine *e)
 	engine_policy_input(&in, hist_tags, e);
 	policy_window_set(&in.window, wtext, sizeof wtext, &w, wok);
 	e->nactions = e->iaction = 0;
+	e->auto_edge = 0;
 	for (int st = STAGE_BETA; st < STAGE_COUNT && branch_free; st++)
 		if (e->cfg->stages[st].enabled && e->cfg->stages[st].auto_promote &&
 		    decide_auto(e, (enum stage)st, &in, &w))

@@ -176,6 +176,7 @@ struct engine {
 	uv_timer_t poll_timer;		/* next cycle */
 	uv_timer_t edge_timer;		/* market-window edge for queued requests */
 	int64_t edge_at;		/* wall time the edge timer is armed for */
+	int64_t auto_edge;		/* an automatic promotion waits for this close */
 	unsigned handles_open;
 	bool running;			/* a cycle is in progress */
 	bool again;			/* trigger arrived during the cycle */

@@ -60,7 +60,7 @@ write_config() {	# FILE [extra lines appended]
 		printf '[repository]\n\turl = %s/gitops.git\n\tbranch = main\n' "$SSH_URL_BASE"
 		printf '\tsshKey = %s\n\tknownHosts = %s\n\tvaluesDir = values\n\tdeadline = 20s\n' \
 			"$KEY_ED25519" "$KNOWN_HOSTS"
-		printf '[registry]\n\turl = %s\n\tnamespace = %s\n\tpollInterval = 1s\n' "$REG" "$NS"
+		printf '[registry]\n\turl = %s\n\tnamespace = %s\n\tpollInterval = %s\n' "$REG" "$NS" "${POLL:-1s}"
 		for i in "${IMAGES[@]}"; do printf '\timage = %s\n' "$i"; done
 		printf '[stage "beta"]\n\tvalues = values-beta.yaml\n\ttagPath = services.*.image.tag\n\tauto = true\n'
 		printf '[stage "paper"]\n\tvalues = values-paper.yaml\n\ttagPath = services.*.image.tag\n\tmarketGated = true\n'
