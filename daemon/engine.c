@@ -41,6 +41,8 @@ void engine_clear_error(struct engine *e, enum engine_subsys s)
 	struct engine_error *er = &e->errors[s];
 	const char *lv[1] = { names[s] };
 
+	if (er->msg[0])
+		log_notice(names[s], "recovered after %u failure(s)", er->failures);
 	er->msg[0] = '\0';
 	er->failures = 0;
 	er->last_ok = (int64_t)time(NULL);
@@ -345,7 +347,7 @@ void engine_stop(struct engine *e, void (*done)(void *arg), void *arg)
 	}
 }
 
-static uint64_t next_delay_ms(struct engine *e)
+uint64_t engine_next_delay_ms(struct engine *e)
 {
 	uint64_t poll = e->cfg->registry.poll_interval_ms ? e->cfg->registry.poll_interval_ms :
 			30000;
@@ -417,7 +419,7 @@ void engine_cycle_done(struct engine *e)
 		uv_timer_start(&e->poll_timer, poll_cb, 0, 0);
 		return;
 	}
-	uv_timer_start(&e->poll_timer, poll_cb, next_delay_ms(e), 0);
+	uv_timer_start(&e->poll_timer, poll_cb, engine_next_delay_ms(e), 0);
 }
 
 bool engine_healthy(const struct engine *e, uint64_t now_ms, uint64_t max_age_ms)

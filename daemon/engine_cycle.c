@@ -27,17 +27,20 @@ struct scan_job {
 static void registry_next(struct engine *e);
 static void sig_next(struct engine *e);
 
+/* what: NULL when why already names the operation (gitops' messages do). */
 static void git_failed(struct engine *e, const char *what, const char *why)
 {
 	bool repeat = e->errors[SUB_GIT].msg[0] != '\0';
+	char delay[32];
 
-	engine_set_error(e, SUB_GIT, "%s failed: %s", what, why);
+	engine_set_error(e, SUB_GIT, "%s%s%s", what ? what : "", what ? " failed: " : "", why);
+	format_duration(delay, sizeof delay, engine_next_delay_ms(e));
 	/* once per outage at error level; repeats are debug noise */
 	if (!repeat)
-		log_err("git", "%s failed: %s, retrying with backoff", what, why);
+		log_err("git", "%s, retrying in %s", e->errors[SUB_GIT].msg, delay);
 	else
-		log_debug("git", "%s failed again (%u): %s", what, e->errors[SUB_GIT].failures,
-			  why);
+		log_debug("git", "still failing (%u), retrying in %s: %s",
+			  e->errors[SUB_GIT].failures, delay, e->errors[SUB_GIT].msg);
 	engine_cycle_done(e);
 }
 
@@ -233,7 +236,7 @@ static void fetch_done_cb(struct gitops *g, struct gitops_result *res, void *dat
 		return;
 	}
 	if (res->rc) {
-		git_failed(e, "fetch", res->error);
+		git_failed(e, NULL, res->error);
 		return;
 	}
 	log_debug("git", "fetched in %llums", (unsigned long long)res->elapsed_ms);
@@ -250,7 +253,7 @@ static void ls_done_cb(struct gitops *g, struct gitops_result *res, void *data)
 		return;
 	}
 	if (res->rc) {
-		git_failed(e, "ls-remote", res->error);
+		git_failed(e, NULL, res->error);
 		return;
 	}
 	free(e->refs);
@@ -378,7 +381,9 @@ static void registry_failed(struct engine *e, const char *sha, const char *why)
 	uint64_t wait = e->reg ? registry_retry_in_ms(e->reg) : 0;
 
 	engine_set_error(e, SUB_REGISTRY, "release %.7s: %s", sha, why);
-	if (!repeat)
+	if (!repeat && strstr(why, "retrying"))
+		log_err("registry", "cannot check release %.7s: %s", sha, why);
+	else if (!repeat)
 		log_err("registry", "cannot check release %.7s: %s, retrying in %llus", sha, why,
 			(unsigned long long)(wait / 1000));
 	/* a registry that cannot answer means wait: nothing is decided on a guess */

@@ -232,6 +232,8 @@ void engine_set_error(struct engine *e, enum engine_subsys s, const char *fmt, .
 void engine_clear_error(struct engine *e, enum engine_subsys s);
 int engine_window_now(struct window *out, const struct engine *e);
 bool engine_inttest_enabled(const struct engine *e);
+/* Delay before the next cycle: the jittered poll, or the git backoff. */
+uint64_t engine_next_delay_ms(struct engine *e);
 
 /* engine_cycle.c */
 void engine_cycle_start(struct engine *e);
