@@ -226,6 +226,7 @@ int engine_new(struct engine **out, uv_loop_t *loop, struct config *cfg,
 	adopt(e, &s, cfg);
 	e->seed = (unsigned)time(NULL) ^ (unsigned)getpid();
 	e->started_at = (int64_t)time(NULL);
+	e->created_ms = uv_now(loop);
 	uv_timer_init(loop, &e->poll_timer);
 	uv_timer_init(loop, &e->edge_timer);
 	e->poll_timer.data = e->edge_timer.data = e;
@@ -431,7 +432,7 @@ bool engine_healthy(const struct engine *e, uint64_t now_ms, uint64_t max_age_ms
 	if (e->running && now_ms > e->cycle_started_ms + 20 * deadline)
 		return false;
 	if (!e->cycles)
-		return now_ms < max_age_ms + 20 * deadline;
+		return now_ms < e->created_ms + max_age_ms + 20 * deadline;
 	return e->running || now_ms <= e->last_cycle_ms + max_age_ms;
 }
 

@@ -217,6 +217,7 @@ struct engine {
 	int64_t last_cycle_at;		/* wall, end of the last cycle */
 	uint64_t last_cycle_ms;		/* loop time, end of the last cycle */
 	uint64_t cycle_started_ms;
+	uint64_t created_ms;		/* loop time the engine was made */
 	uint64_t promotions;
 	char status_line[200];
 	char status_sent[200];
