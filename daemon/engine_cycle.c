@@ -411,6 +411,7 @@ static void evidence_cb(const struct registry_evidence *res, void *arg)
 	}
 	count_request(e, registry_evidence_status_name(res->status));
 	engine_clear_error(e, SUB_REGISTRY);
+	bool was_failed = r->ev_checked && r->ev == REGISTRY_EVIDENCE_FAILED;
 	r->ev_checked = true;
 	r->ev = res->status;
 	r->ev_failures[0] = r->ev_summary[0] = '\0';
@@ -422,7 +423,7 @@ static void evidence_cb(const struct registry_evidence *res, void *arg)
 			 (long long)res->ev.total);
 		strlcpy_(r->ev_failures, res->ev.failures, sizeof r->ev_failures);
 	}
-	if (res->status == REGISTRY_EVIDENCE_FAILED && r->misses == 0)
+	if (res->status == REGISTRY_EVIDENCE_FAILED && !was_failed)
 		log_warn("registry", "integration tests of %.7s failed (%s)%s%s", r->sha,
 			 r->ev_summary, r->ev_failures[0] ? ": " : "", r->ev_failures);
 	if (res->status != REGISTRY_EVIDENCE_PASSED)

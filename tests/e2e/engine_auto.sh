@@ -86,6 +86,23 @@ curl -fsS "http://127.0.0.1:$HTTP_PORT/metrics" | grep -q '^pipelined_promotions
 	fail "healthz"
 ok "no second promotion; status, history, metrics and healthz answer as documented"
 
+Z=$(app_commit "feature two")
+push_images "$Z"
+push_evidence "$Z" 2
+failed_shown() {
+	status_json | python3 -c '
+import json, sys
+s = json.load(sys.stdin)
+r = [r for r in s["releases"] if r["sha"] == sys.argv[1]][0]
+assert r["complete"] and r["evidence"] == "failed" and r["evidence_summary"] == "failed 2/12", r' "$Z"
+}
+wait_for 15 failed_shown || fail "failing evidence not shown in status"
+sleep 2
+promos() { rgit log --first-parent --format='%(trailers:key=Image-Tag,valueonly)' main | grep -c "^$1$" || true; }
+[ "$(promos "$Z")" = 0 ] || fail "a release with failing integration tests was promoted"
+grep -q "integration tests of ${Z:0:7} failed (failed 2/12)" "$T/pipelined.log" || fail "failure not logged"
+ok "failing integration tests block beta; status and the journal show the failure"
+
 echo "daemon RSS: $(ps -o rss= -p "$PD_PID") KiB"
 out=$("$PIPELINECTL" -c "$T/pipelines.conf" status)
 expect_in "${X:0:7}" "$out" "pipelinectl status"
@@ -111,5 +128,5 @@ PD_PID=
 [ "$rc" = 0 ] || { tail "$T/pipelined.log" >&2; fail "SIGTERM: exit $rc"; }
 [ ! -e "$T/state/pipelined.pid" ] || fail "pid file left behind"
 [ -z "$(ls "$T/state/mirror/refs/pipelined/out" 2>/dev/null | grep -v '^heads$\|^notes$' || true)" ]
-[ "$(remote_main)" = "$P" ] || fail "remote changed during shutdown"
+[ "$(promos "$X")" = 1 ] && [ "$(promos "$Z")" = 0 ] || fail "remote changed during shutdown"
 ok "SIGTERM: exit 0, pid file removed"
