@@ -236,9 +236,21 @@ int engine_new(struct engine **out, uv_loop_t *loop, struct config *cfg,
 	return 0;
 }
 
+static void apply_reload(struct engine *e, struct config *cfg);
+
+/* A reload that arrived during a cycle is applied here, from a timer:
+ * the cycle may end inside a registry callback, where the registry must
+ * not be freed. */
 static void poll_cb(uv_timer_t *t)
 {
-	engine_cycle_start(t->data);
+	struct engine *e = t->data;
+	struct config *next = e->next_cfg;
+
+	if (next) {
+		e->next_cfg = NULL;
+		apply_reload(e, next);
+	}
+	engine_cycle_start(e);
 }
 
 void engine_start(struct engine *e)
@@ -410,12 +422,8 @@ void engine_cycle_done(struct engine *e)
 		strlcpy_(e->status_sent, e->status_line, sizeof e->status_sent);
 		e->status_fn(e->status_arg, e->status_line);
 	}
-	if (next) {
-		e->next_cfg = NULL;
-		apply_reload(e, next);
-	}
 	arm_edge(e);
-	if (e->again || e->promoted) {
+	if (e->again || e->promoted || next) {
 		e->again = e->promoted = false;
 		uv_timer_start(&e->poll_timer, poll_cb, 0, 0);
 		return;

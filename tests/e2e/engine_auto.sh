@@ -8,7 +8,22 @@ set -euo pipefail
 . "$SRCDIR/tests/e2e/lib/engine.sh"
 
 stack_up
+# fatal only at startup, with one clear line: an unusable state directory
+: >"$T/not-a-dir"
+sed "s|stateDir = .*|stateDir = $T/not-a-dir|" "$T/pipelines.conf" >"$T/bad-state.conf"
+rc=0
+out=$("$PIPELINED" -c "$T/bad-state.conf" 2>&1) || rc=$?
+[ "$rc" = 1 ] || fail "unusable state directory: exit $rc"
+expect_in "state directory '$T/not-a-dir' is not a directory" "$out" "state dir error"
+ok "unusable state directory: exit 1 with one clear line"
+
 start_daemon "2026-03-09 12:00:00"	# Monday 08:00 EDT: market closed
+rc=0
+out=$(timeout 20 "$PIPELINED" -c "$T/pipelines.conf" 2>&1) || rc=$?
+[ "$rc" = 1 ] || fail "second daemon on the same port: exit $rc"
+expect_in "cannot listen on '127.0.0.1:$HTTP_PORT'" "$out" "port in use"
+kill -0 "$PD_PID" || fail "the first daemon died"
+ok "port in use: exit 1 with one clear line, the running daemon unharmed"
 base=$(remote_main)
 
 X=$(app_commit "feature one")
