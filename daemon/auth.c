@@ -49,6 +49,19 @@ static const char *bcrypt_cost_refusal(const char *hash)
 	return NULL;
 }
 
+/* crypt_checksalt accepts a bare setting ("$6$salt"); a users file needs
+ * the whole hash, whose checksum length each method fixes. */
+static bool hash_complete(const char *hash)
+{
+	const char *sum = strrchr(hash, '$') + 1;
+
+	if (has_prefix(hash, "$2"))
+		return strlen(hash) == 60;
+	if (has_prefix(hash, "$6$"))
+		return strlen(sum) == 86 && sum - hash > 4;
+	return strlen(sum) == 43 && sum - hash > 4;	/* yescrypt */
+}
+
 const char *auth_hash_refusal(const char *hash)
 {
 	size_t i;
@@ -63,7 +76,7 @@ const char *auth_hash_refusal(const char *hash)
 			break;
 	if (i == ARRAY_SIZE(strong_prefixes))
 		return "unsupported hash method (use yescrypt $y$, bcrypt $2b$ or sha512crypt $6$)";
-	if (crypt_checksalt(hash) != CRYPT_SALT_OK)
+	if (crypt_checksalt(hash) != CRYPT_SALT_OK || !hash_complete(hash))
 		return "malformed hash";
 	if (has_prefix(hash, "$2"))
 		return bcrypt_cost_refusal(hash);
