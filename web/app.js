@@ -41,16 +41,27 @@ function parseTime(t) {
   return Date.parse(t);
 }
 
+/* The server's clock: the market's next edge minus the seconds left to it
+ * (docs/api.md), so a client with a wrong clock still counts down right. */
+function serverNow(status, clientNow) {
+  var m = status && status.market;
+  var next = parseTime(m && m.next_change);
+  if (!isNaN(next) && typeof m.countdown_s === 'number') return next - m.countdown_s * 1000;
+  return clientNow;
+}
+
 /* The market as the page shows it: open or closed, why, and when that
  * changes, relative to now (server time). */
 function marketView(market, nowMs) {
-  var open = !!(market && market.open);
-  var next = parseTime(pick(market, ['next_change', 'next']));
+  if (!market) return { open: false, known: false, label: 'UNKNOWN', reason: 'the daemon cannot evaluate the window', countdown: '', left: null };
+  var open = !!market.open;
+  var next = parseTime(market.next_change);
   var left = isNaN(next) ? null : next - nowMs;
   return {
     open: open,
+    known: true,
     label: open ? 'OPEN' : 'CLOSED',
-    reason: pick(market, ['reason', 'state', 'text']) || '',
+    reason: pick(market, ['reason_text', 'reason']) || '',
     countdown: left === null ? '' : (open ? 'closes in ' : 'opens in ') + formatCountdown(left),
     left: left
   };
@@ -60,32 +71,60 @@ function marketView(market, nowMs) {
  * market is open (break-glass aside). */
 function gateView(stage, market) {
   if (!stage || !stage.market_gated) return null;
-  var open = !!(market && market.open);
-  return { blocked: open, text: open ? 'BLOCKED (market open)' : 'ALLOWED (market closed)' };
+  if (!market) return { blocked: true, text: 'UNKNOWN (market window unavailable)' };
+  return market.open ? { blocked: true, text: 'BLOCKED (market open)' }
+    : { blocked: false, text: 'ALLOWED (market closed)' };
+}
+
+var NO_TAG = /^0{40}$/;
+
+/* The newest release (by first_seen) that passes test(r). */
+function newestRelease(status, test) {
+  var best = null;
+  ((status && status.releases) || []).forEach(function (r) {
+    if (!r || !test(r)) return;
+    if (!best || String(r.first_seen || '') > String(best.first_seen || '')) best = r;
+  });
+  return best;
+}
+
+/* What an evidence stage shows: the newest complete release (ci) and the
+ * newest with an integration-test verdict. */
+function evidenceRow(name, status) {
+  if (name === 'ci') {
+    var r = newestRelease(status, function (x) { return x.complete; });
+    return { tag: r ? r.sha : '', status: r ? 'release complete (' + r.images_present + '/' + r.images_total + ' images)' : 'no complete release seen' };
+  }
+  var e = newestRelease(status, function (x) { return x.evidence === 'passed' || x.evidence === 'failed'; });
+  var any = newestRelease(status, function () { return true; });
+  if (e) return { tag: e.sha, status: e.evidence + (e.evidence_summary ? ' — ' + e.evidence_summary : '') };
+  return { tag: '', status: any && any.evidence === 'disabled' ? 'evidence not required' : 'no result yet' };
 }
 
 /* The five stages in pipeline order, whatever the API listed. */
 function stageRows(status) {
-  var list = (status && status.stages) || [];
   var byName = {};
-  if (Array.isArray(list)) {
-    list.forEach(function (s) { if (s && s.name) byName[s.name] = s; });
-  } else {
-    Object.keys(list).forEach(function (k) { byName[k] = Object.assign({ name: k }, list[k]); });
-  }
+  ((status && status.stages) || []).forEach(function (s) { if (s && s.name) byName[s.name] = s; });
   return STAGES.map(function (name) {
     var s = byName[name] || {};
-    var cur = s.current || {};
+    var p = s.promoted || {};
+    var deploy = !!DEPLOY[name];
+    var ev = deploy ? null : evidenceRow(name, status);
+    var tag = deploy ? (s.current_tag || '') : ev.tag;
+    var st;
+    if (s.enabled === false) st = 'disabled';
+    else if (!deploy) st = ev.status;
+    else st = (s.auto ? 'automatic' : 'on request') + (s.market_gated ? ', market-gated' : '');
     return {
       name: name,
       enabled: s.enabled !== false,
-      deploy: !!DEPLOY[name],
+      deploy: deploy,
       market_gated: !!s.market_gated,
-      tag: pick(s, ['tag']) || pick(cur, ['tag']) || '',
-      promoted_by: pick(s, ['promoted_by', 'requested_by']) || pick(cur, ['requested_by', 'promoted_by']) || '',
-      promoted_at: pick(s, ['promoted_at', 'time']) || pick(cur, ['time', 'promoted_at']) || '',
-      status: pick(s, ['status', 'state']) || (s.enabled === false ? 'disabled' : 'unknown'),
-      message: pick(s, ['message', 'error', 'last_error']) || ''
+      tag: NO_TAG.test(tag) ? '' : tag,
+      source: s.source_stage || '',
+      promoted_by: p.requested_by || '',
+      promoted_at: p.time || '',
+      status: st
     };
   });
 }
@@ -95,17 +134,16 @@ function stageRows(status) {
 function suggestedTag(rows, stageName, status) {
   var idx = STAGES.indexOf(stageName);
   for (var i = idx - 1; i >= 0; i--) {
-    if (!rows[i].enabled) continue;
-    if (rows[i].tag) return rows[i].tag;
+    if (rows[i].enabled && rows[i].tag) return rows[i].tag;
   }
-  return pick(status, ['latest_release']) || '';
+  return '';
 }
 
 var HISTORY_FIELDS = [
-  ['time', ['time', 'date', 'committed_at']],
+  ['time', ['time']],
   ['stage', ['stage']],
-  ['source', ['source_stage', 'source']],
-  ['tag', ['image_tag', 'tag']],
+  ['source', ['source_stage']],
+  ['tag', ['tag']],
   ['requested_by', ['requested_by']],
   ['request', ['request']],
   ['notes', ['notes']],
@@ -116,7 +154,7 @@ var HISTORY_FIELDS = [
 ];
 
 function historyRows(history) {
-  var list = Array.isArray(history) ? history : (history && (history.entries || history.history)) || [];
+  var list = (history && history.entries) || [];
   return list.map(function (e) {
     var row = {};
     HISTORY_FIELDS.forEach(function (f) {
@@ -128,18 +166,28 @@ function historyRows(history) {
 }
 
 function pendingRows(status) {
-  var list = (status && (status.pending || status.requests)) || [];
-  return list.map(function (r) {
+  return ((status && status.requests) || []).map(function (r) {
     return {
-      branch: pick(r, ['branch']) || '',
-      stage: pick(r, ['stage']) || '',
-      tag: pick(r, ['tag', 'image_tag']) || '',
-      requested_by: pick(r, ['requested_by', 'author']) || '',
-      state: pick(r, ['state', 'status']) || '',
-      code: pick(r, ['code', 'refusal_code']) || '',
-      message: pick(r, ['message', 'refusal']) || ''
+      branch: r.branch || '',
+      stage: r.stage || '(malformed)',
+      tag: r.tag || '',
+      state: r.state || '',
+      code: r.code || '',
+      message: r.message || '',
+      since: r.since || ''
     };
   });
+}
+
+/* "registry: connection refused (3 failures)" for each failing subsystem. */
+function errorLines(status) {
+  var errs = (status && status.errors) || {};
+  return Object.keys(errs).filter(function (k) { return errs[k] && errs[k].message; })
+    .map(function (k) {
+      var e = errs[k];
+      return k + ': ' + e.message + (e.failures > 1 ? ' (' + e.failures + ' failures)' : '') +
+        (e.at ? ' at ' + e.at : '');
+    });
 }
 
 /* What the promote API is sent; null break-glass means none. */
@@ -158,7 +206,7 @@ if (typeof module !== 'undefined' && module.exports) {
     shortSha: shortSha, formatCountdown: formatCountdown, marketView: marketView,
     gateView: gateView, stageRows: stageRows, historyRows: historyRows,
     pendingRows: pendingRows, promoteBody: promoteBody, justificationOk: justificationOk,
-    suggestedTag: suggestedTag
+    suggestedTag: suggestedTag, serverNow: serverNow, errorLines: errorLines
   };
 }
 
@@ -210,10 +258,10 @@ if (typeof document !== 'undefined') (function () {
     box.className = 'market ' + (v.open ? 'open' : 'closed');
     $('market-state').textContent = 'Market ' + v.label + (v.reason ? ' — ' + v.reason : '');
     $('market-countdown').textContent = v.countdown ? '(' + v.countdown + ')' : '';
+    var gate = gateView({ market_gated: true }, st.market);
     document.querySelectorAll('[data-gate]').forEach(function (g) {
-      var countdown = v.countdown ? ' — ' + v.countdown : '';
-      g.textContent = (v.open ? 'BLOCKED (market open)' : 'ALLOWED (market closed)') + countdown;
-      g.className = 'gate ' + (v.open ? 'blocked' : 'allowed');
+      g.textContent = gate.text + (v.countdown ? ' — ' + v.countdown : '');
+      g.className = 'gate ' + (gate.blocked ? 'blocked' : 'allowed');
     });
   }
 
@@ -233,9 +281,9 @@ if (typeof document !== 'undefined') (function () {
     item('Promoted by', row.promoted_by || '—');
     item('When', row.promoted_at || '—');
     item('Status', row.status);
-    if (row.message) item('Message', row.message);
+    if (row.source) item('Source', row.source);
     li.appendChild(dl);
-    var gate = gateView(row, state.status.market);
+    var gate = row.enabled ? gateView(row, state.status.market) : null;
     if (gate) {
       var g = el('p', gate.text, 'gate');
       g.setAttribute('data-gate', row.name);
@@ -289,7 +337,11 @@ if (typeof document !== 'undefined') (function () {
 
   function renderPending() {
     fillTable('pending', pendingRows(state.status),
-      ['branch', 'stage', 'tag', 'requested_by', 'state', 'code', 'message']);
+      ['branch', 'stage', 'tag', 'state', 'code', 'message', 'since']);
+    var errs = errorLines(state.status);
+    var ul = $('errors');
+    ul.replaceChildren.apply(ul, errs.length ? errs.map(function (t) { return el('li', t); })
+      : [el('li', 'None')]);
   }
 
   function refreshHistory() {
@@ -301,8 +353,8 @@ if (typeof document !== 'undefined') (function () {
 
   function refresh() {
     return getJSON('/api/v1/status').then(function (st) {
-      var server = Date.parse(st.now || st.generated_at || '');
-      state.skewMs = isNaN(server) ? 0 : server - Date.now();
+      var client = Date.now();
+      state.skewMs = serverNow(st, client) - client;
       state.status = st;
       renderStages();
       renderPending();
