@@ -447,7 +447,9 @@ static void basic_auth(struct pending *p, const char *authz, bool from_page)
 		challenge(p, from_page, "log in to use write actions");
 		return;
 	}
-	if (auth_basic_parse(p->user, p->password, authz) ||
+	/* A name outside the users file's alphabet cannot match, and checking
+	 * it here keeps control characters out of the log line below. */
+	if (auth_basic_parse(p->user, p->password, authz) || !auth_name_valid(p->user) ||
 	    !(hash = auth_hash_for(&d->auth.users, p->user, &p->counts))) {
 		auth_fail_record(&d->auth, p->remote, mono_ms());
 		challenge(p, from_page, "unreadable credentials");
