@@ -45,7 +45,7 @@ static const char *bcrypt_cost_refusal(const char *hash)
 	if (parse_u32(&cost, digits, 4, 31) || hash[6] != '$')
 		return "malformed bcrypt hash";
 	if (cost < AUTH_BCRYPT_MIN_COST)
-		return "bcrypt cost below 10 is too cheap: re-hash with htpasswd -nBC 12 NAME";
+		return "bcrypt cost below 10 is too cheap: re-hash with htpasswd -nBC 10 NAME";
 	return NULL;
 }
 

@@ -18,6 +18,7 @@ struct dashboard {
 	dashboard_promote_fn promote;
 	void *promote_arg;
 	unsigned refs;		/* the owner's, plus one per password check running */
+	unsigned checks;	/* password checks queued or running */
 	bool freed;
 };
 
@@ -411,6 +412,7 @@ static void after_work_cb(uv_work_t *w, int status)
 	const struct auth_user *u = freed ? NULL : auth_users_find(&d->auth.users, p->user);
 
 	explicit_bzero(p->password, sizeof(p->password));
+	d->checks--;
 	if (p->ok && u) {
 		auth_fail_clear(&d->auth, p->remote);
 		auth_operator_of(&p->op, &d->auth, u);
@@ -455,11 +457,21 @@ static void basic_auth(struct pending *p, const char *authz, bool from_page)
 		challenge(p, from_page, "unreadable credentials");
 		return;
 	}
+	/* Each check costs tens to hundreds of milliseconds of a thread-pool
+	 * thread by design; a flood from many addresses must not take the
+	 * whole pool, which the rest of the daemon shares. */
+	if (d->checks >= DASHBOARD_MAX_CHECKS) {
+		http_response_header(pending_res(p), "Retry-After", "1");
+		pending_error(p, 503, "too many logins being checked; try again");
+		return;
+	}
 	strlcpy_(p->hash, hash, sizeof(p->hash));
 	p->work.data = p;
 	d->refs++;
+	d->checks++;
 	if (uv_queue_work(d->loop, &p->work, work_cb, after_work_cb)) {
 		d->refs--;
+		d->checks--;
 		pending_error(p, 503, "cannot check the password now");
 	}
 }

@@ -22,7 +22,7 @@
  * file: 401, 429 after repeated failures), X-CSRF-Token from
  * GET /api/v1/csrf for that operator (403), then valid input (400).
  * Passwords are checked with crypt(3) on libuv's thread pool, never on the
- * loop thread.
+ * loop thread, at most DASHBOARD_MAX_CHECKS at once (503 beyond).
  */
 #ifndef PIPELINED_DASHBOARD_H
 #define PIPELINED_DASHBOARD_H
@@ -41,6 +41,7 @@
 #define DASHBOARD_CSRF_PATH "/api/v1/csrf"
 #define DASHBOARD_PROMOTE_PATH "/api/v1/promote"
 #define DASHBOARD_MAX_BODY (64u * 1024)	/* notes + justification, JSON-escaped */
+#define DASHBOARD_MAX_CHECKS 2	/* password checks at once (of libuv's 4 pool threads) */
 
 /* A validated promotion request.  Strings are NUL-terminated; notes and
  * break_glass are "" when absent (break_glass_given says whether the

@@ -61,7 +61,8 @@ fi
 grep -q "^$T/users-weak:3: MD5-crypt" "$T/log" || fail "no file:line error for MD5: $(cat "$T/log")"
 ok "weak MD5 hash refused at load with file:line"
 
-printf '%s\n%s\n' "$alice" "$bob" > "$T/users"
+dave=$(htpasswd -nbBC 12 dave 'slow hash')	# ~0.6 s per check
+printf '%s\n%s\n%s\n' "$alice" "$bob" "$dave" > "$T/users"
 start --users "$T/users"
 
 # --- the page ---
@@ -178,6 +179,15 @@ ok "break-glass request carries the justification; e-mail from the users file"
 code=$(post "{\"stage\":\"beta\",\"tag\":\"$SHA\",\"notes\":\"refuse me\"}" "${A[@]}" -H "X-CSRF-Token: $TOKEN")
 [ "$code" = 409 ] && grep -q 'refused by the test engine' "$T/reply" || fail "engine refusal got $code: $(reply)"
 ok "an engine refusal comes back as 409 with its message"
+
+# --- at most two password checks at once (the thread pool is shared) ---
+args=()
+for i in 1 2 3 4 5 6 7 8; do args+=(-o /dev/null -w '%{http_code}\n' "$URL/api/v1/csrf?$i"); done
+curl -s --parallel --parallel-immediate --parallel-max 8 -u 'dave:slow hash' "${args[@]}" > "$T/codes"
+n200=$(grep -c '^200$' "$T/codes" || true) n503=$(grep -c '^503$' "$T/codes" || true)
+[ "$n200" -ge 2 ] && [ "$n503" -ge 1 ] && [ $((n200 + n503)) = 8 ] \
+	|| fail "8 concurrent slow logins: $(tr '\n' ' ' < "$T/codes")"
+ok "8 concurrent logins: $n200 checked, $n503 told to retry (503) instead of filling the pool"
 
 # --- the throttle ---
 for _ in 1 2 3 4 5; do

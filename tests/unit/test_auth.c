@@ -70,7 +70,7 @@ static void test_users_errors(void **state)
 		"users:2: expected name:crypt-hash[:email]\n"
 		"users:3: MD5-crypt\n"
 		"users:4: a traditional DES hash (8-character passwords, no real salt)\n"
-		"users:5: bcrypt cost below 10 is too cheap: re-hash with htpasswd -nBC 12 NAME\n"
+		"users:5: bcrypt cost below 10 is too cheap: re-hash with htpasswd -nBC 10 NAME\n"
 		"users:6: duplicate user name\n"
 		"users:7: bad user name (1-64 of A-Z a-z 0-9 . _ @ + -)\n"
 		"users:8: unsupported hash method (use yescrypt $y$, bcrypt $2b$ or sha512crypt $6$)\n"
