@@ -87,6 +87,11 @@ void gitops_global_shutdown(void);
  * On failure *out is untouched and err (may be NULL) says why. */
 int gitops_open(struct gitops **out, const struct gitops_opts *opts, struct buf *err);
 void gitops_free(struct gitops *g);
+/* A handle on an existing local repository at path (work tree, .git or
+ * bare; found like git does from a directory inside it) for local object
+ * work only: no mirror is created, no network operation may be started.
+ * ERR_NOTFOUND when path is not in a repository (gitops_local.c). */
+int gitops_open_local(struct gitops **out, const char *path, struct buf *err);
 /* The message of the last failed call on g (never NULL). */
 const char *gitops_error(const struct gitops *g);
 

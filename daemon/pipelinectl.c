@@ -19,6 +19,8 @@ static const struct {
 	{ "window", cmd_window, "window [--at RFC3339] [--calendar FILE]  market open or closed, why, next change" },
 	{ "edit", cmd_edit, "edit FILE TAGPATH... --tag TAG [-i] [-v]\n"
 			    "                           print (-i: write) FILE with the tags set" },
+	{ "promote", cmd_promote, "promote STAGE TAG [--notes TEXT] [--break-glass TEXT] [--name NAME] [--dry-run]\n"
+				  "                           open a promotion request (branch promote/STAGE/NAME)" },
 	{ "check-config", cmd_check_config, "check-config             check the configuration file (-c)" },
 };
 
