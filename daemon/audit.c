@@ -221,6 +221,28 @@ static void read_baseline(struct run *r, const struct audit_commit *c,
 		remember(r, c, st, tag, trailer_list_get(tl, TRAILER_REQUEST));
 }
 
+/* A commit of a promotion request (see audit_policy.requests). */
+static void judge_request(struct run *r, const struct audit_commit *c,
+			  const struct trailer_list *tl)
+{
+	enum stage st = r->p->request_stage;
+	const char *path = r->p->values_path[st];
+	const char *claim = trailer_list_forged(tl);
+
+	if (claim)
+		add_violation(r, c, AUDIT_FORGED, "request commit carries %s:, which only the "
+			      "daemon writes", claim);
+	for (size_t i = 0; i < c->nchanged; i++)
+		if (!path || strcmp(c->changed[i], path) != 0) {
+			add_violation(r, c, AUDIT_WRONG_FILES, "request for %s changes '%s'",
+				      stage_name(st), c->changed[i]);
+			break;
+		}
+	if (path && c->values[st].changed && !c->values[st].only_tags)
+		add_violation(r, c, AUDIT_WRONG_FILES, "request for %s changes '%s' beyond its tag "
+			      "scalars", stage_name(st), path);
+}
+
 static void judge(struct run *r, const struct audit_commit *c)
 {
 	struct trailer_list tl = { 0 };
@@ -233,6 +255,11 @@ static void judge(struct run *r, const struct audit_commit *c)
 	if (!c->judged) {
 		if (parsed)
 			read_baseline(r, c, &tl);
+	} else if (!parsed && r->p->requests) {
+		add_violation(r, c, AUDIT_MALFORMED, "request commit's trailers cannot be read: %s",
+			      err.data ? err.data : "unparsable");
+	} else if (r->p->requests) {
+		judge_request(r, c, &tl);
 	} else if (!parsed) {
 		if (files[0])
 			add_violation(r, c, AUDIT_MALFORMED, "changed %s but its trailers cannot be "
@@ -263,7 +290,9 @@ int audit_run(struct audit_report *out, const struct audit_policy *p,
 {
 	struct run r;
 
-	if (!p || !p->ident_name || !p->ident_email || (n && !c))
+	if (!p || !p->ident_name || !p->ident_email || (n && !c) ||
+	    (p->requests && (!stage_is_deploy(p->request_stage) ||
+			     !p->values_path[p->request_stage])))
 		return ERR_INVALID;
 	for (size_t i = 0; i < n; i++)
 		if (!c[i].id || !c[i].committer_name || !c[i].committer_email || !c[i].message ||

@@ -78,6 +78,13 @@ struct audit_policy {
 	const char *ident_name, *ident_email;	/* the daemon's committer identity */
 	const char *values_path[STAGE_COUNT];	/* NULL: no values file configured */
 	bool market_gated[STAGE_COUNT];
+	/* The judged commits are a promotion request's (a pull request from
+	 * promote/<request_stage>/...), not the tracked branch's: each may
+	 * carry no daemon-only trailer (forged-trailer) and change nothing but
+	 * that stage's tag scalars (wrong-files).  The rest is the daemon's
+	 * to decide when it sees the request. */
+	bool requests;
+	enum stage request_stage;
 };
 
 #define AUDIT_MESSAGE_MAX 512

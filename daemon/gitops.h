@@ -165,6 +165,12 @@ int gitops_first_parents(char (**out)[GITOPS_HEXSZ + 1], size_t *n, struct gitop
 int gitops_merge_base(char out[GITOPS_HEXSZ + 1], struct gitops *g, const char *a, const char *b);
 /* 1 if ancestor is reachable from descendant (or equal), 0 if not. */
 int gitops_is_ancestor(struct gitops *g, const char *ancestor, const char *descendant);
+/* Paths whose entries differ between the trees of old_rev (NULL: the empty
+ * tree) and new_rev, at most max (ERR_TOOBIG beyond); free the array with
+ * gitops_paths_free (gitops_local.c). */
+int gitops_changed_paths(char ***out, size_t *n, struct gitops *g, const char *old_rev,
+			 const char *new_rev, size_t max);
+void gitops_paths_free(char **v, size_t n);
 /* Point a local ref at rev (force); used for the out/ namespace and tests. */
 int gitops_ref_set(struct gitops *g, const char *ref, const char *rev);
 

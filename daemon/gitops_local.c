@@ -34,3 +34,64 @@ int gitops_open_local(struct gitops **out, const char *path, struct buf *err)
 	*out = g;
 	return 0;
 }
+
+static int tree_of(git_tree **out, struct gitops *g, const char *rev)
+{
+	git_object *obj = NULL;
+	int rc = git_revparse_single(&obj, g->repo, rev);
+
+	if (rc == 0) {
+		rc = git_object_peel((git_object **)out, obj, GIT_OBJECT_TREE);
+		git_object_free(obj);
+	}
+	if (rc < 0)
+		return gitops_gitfail(g, rc, "cannot find the tree of '%s'", rev);
+	return 0;
+}
+
+int gitops_changed_paths(char ***out, size_t *n, struct gitops *g, const char *old_rev,
+			 const char *new_rev, size_t max)
+{
+	git_tree *a = NULL, *b = NULL;
+	git_diff *diff = NULL;
+	char **v = NULL;
+	size_t k = 0, nd;
+	int rc = old_rev ? tree_of(&a, g, old_rev) : 0;
+
+	if (rc == 0)
+		rc = tree_of(&b, g, new_rev);
+	if (rc == 0 && (rc = git_diff_tree_to_tree(&diff, g->repo, a, b, NULL)) < 0)
+		rc = gitops_gitfail(g, rc, "cannot compare '%s' with '%s'", old_rev ? old_rev : "nothing",
+				    new_rev);
+	nd = rc == 0 ? git_diff_num_deltas(diff) : 0;
+	if (rc == 0 && nd > max)
+		rc = gitops_fail(g, ERR_TOOBIG, "'%s' changes more than %zu paths", new_rev, max);
+	if (rc == 0 && !(v = calloc(nd ? nd : 1, sizeof *v)))
+		rc = gitops_fail(g, ERR_NOMEM, "out of memory");
+	for (; rc == 0 && k < nd; k++) {
+		const git_diff_delta *d = git_diff_get_delta(diff, k);
+		const char *p = d->status == GIT_DELTA_DELETED ? d->old_file.path : d->new_file.path;
+
+		if (!(v[k] = xstrndup(p, strlen(p))))
+			rc = gitops_fail(g, ERR_NOMEM, "out of memory");
+	}
+	git_diff_free(diff);
+	git_tree_free(a);
+	git_tree_free(b);
+	if (rc) {
+		gitops_paths_free(v, k);
+		return rc;
+	}
+	*out = v;
+	*n = nd;
+	return 0;
+}
+
+void gitops_paths_free(char **v, size_t n)
+{
+	if (!v)
+		return;
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}

@@ -250,6 +250,53 @@ static void test_messages(void **state)
 		buf_release(&b.msg[i]);
 }
 
+/* Commits of a promotion request for paper (a pull request's range). */
+static void test_request_mode(void **state)
+{
+	static const struct tcase req_cases[] = {
+		{ "request", {
+			{ .who = "Dev", .msg = "promote paper\n\nNotes: go\n", .changes = STAGE_PAPER,
+			  .file_tag = TA },
+		}, 1, "" },
+		{ "request with a daemon trailer", {
+			{ .who = "Dev", .msg = "promote paper\n\nImage-Tag: " TA "\n",
+			  .changes = STAGE_PAPER, .file_tag = TA },
+		}, 1, "forged-trailer" },
+		{ "request for paper touching live", {
+			{ .who = "Dev", .msg = "x\n", .changes = STAGE_LIVE, .file_tag = TA },
+		}, 1, "wrong-files" },
+		{ "request beyond the tag scalars", {
+			{ .who = "Dev", .msg = "x\n", .changes = STAGE_PAPER, .file_tag = TA,
+			  .not_only_tags = true },
+		}, 1, "wrong-files" },
+		{ "baseline promotions are not judged", {
+			{ PROMO(STAGE_BETA, STAGE_INTTEST, TA), .baseline = true },
+			{ .who = "Dev", .msg = "x\n", .changes = STAGE_PAPER, .file_tag = TA },
+		}, 2, "" },
+	};
+	struct audit_policy p = policy;
+	struct audit_report r;
+
+	(void)state;
+	p.requests = true;
+	p.request_stage = STAGE_PAPER;
+	for (size_t t = 0; t < ARRAY_SIZE(req_cases); t++) {
+		struct built b;
+
+		build(&b, &req_cases[t]);
+		assert_int_equal(audit_run(&r, &p, b.c, req_cases[t].n), 0);
+		if (strcmp(req_cases[t].want, "") == 0)
+			assert_int_equal(r.n, 0);
+		else if (r.n != 1 || strcmp(audit_code_name(r.v[0].code), req_cases[t].want))
+			fail_msg("case '%s': %zu violations", req_cases[t].name, r.n);
+		audit_report_release(&r);
+		for (size_t i = 0; i < req_cases[t].n; i++)
+			buf_release(&b.msg[i]);
+	}
+	p.request_stage = STAGE_INTTEST;
+	assert_int_equal(audit_run(&r, &p, NULL, 0), ERR_INVALID);
+}
+
 static void test_range(void **state)
 {
 	static const struct {
@@ -294,6 +341,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cases),
 		cmocka_unit_test(test_messages),
+		cmocka_unit_test(test_request_mode),
 		cmocka_unit_test(test_range),
 	};
 	int rc;
