@@ -229,47 +229,74 @@ static bool only_tags(const struct buf *old, const struct buf *new, const char *
 	return same;
 }
 
-static void values_facts(struct ctx *x, size_t i)
+/* Each values file as of the previous judged commit.  The commits are a
+ * first-parent chain, so commit i's parent is commit i-1: only the files a
+ * commit changed need reading. */
+struct cursor {
+	bool loaded;
+	struct buf bytes[STAGE_COUNT], tag[STAGE_COUNT];
+};
+
+static void cursor_release(struct cursor *k)
+{
+	for (int s = 0; s < STAGE_COUNT; s++) {
+		buf_release(&k->bytes[s]);
+		buf_release(&k->tag[s]);
+	}
+}
+
+static void values_facts(struct ctx *x, size_t i, struct cursor *k)
 {
 	struct facts *f = &x->f[i];
 	struct audit_commit *c = &x->c[i];
 
 	for (int s = 0; s < STAGE_COUNT; s++) {
 		const struct config_stage *st = &x->cfg->stages[s];
-		struct buf old = BUF_INIT, new = BUF_INIT, oldtag = BUF_INIT;
+		struct buf new = BUF_INIT, tag = BUF_INIT;
 
 		if (!stage_is_deploy((enum stage)s) || !st->values_path || !st->tag_paths.n)
 			continue;
-		stage_tag(&f->tags[s], &new, x, f->ci.id, st);
-		c->values[s].tag = f->tags[s].len ? f->tags[s].data : NULL;
+		if (!k->loaded && f->ci.nparents)
+			stage_tag(&k->tag[s], &k->bytes[s], x, f->ci.parents[0], st);
 		for (size_t p = 0; p < f->npaths; p++)
 			if (strcmp(f->paths[p], st->values_path) == 0)
 				c->values[s].changed = true;
-		if (c->values[s].changed && f->ci.nparents) {
-			stage_tag(&oldtag, &old, x, f->ci.parents[0], st);
-			c->values[s].only_tags = only_tags(&old, &new, c->values[s].tag, st);
+		if (c->values[s].changed) {
+			stage_tag(&tag, &new, x, f->ci.id, st);
+			c->values[s].only_tags = only_tags(&k->bytes[s], &new, tag.data, st);
+			buf_release(&k->bytes[s]);
+			buf_release(&k->tag[s]);
+			k->bytes[s] = new;
+			k->tag[s] = tag;
 		}
-		buf_release(&old);
-		buf_release(&new);
-		buf_release(&oldtag);
+		buf_init(&f->tags[s], 0);
+		if (k->tag[s].len)
+			buf_adds(&f->tags[s], k->tag[s].data);
+		c->values[s].tag = f->tags[s].len ? f->tags[s].data : NULL;
 	}
+	k->loaded = true;
 }
 
 static int judged_facts(struct ctx *x, size_t in_range)
 {
 	size_t first = x->n - in_range > x->judged_from ? x->n - in_range : x->judged_from;
+	struct cursor k;
+	int rc = 0;
 
-	for (size_t i = first; i < x->n; i++) {
+	memset(&k, 0, sizeof k);
+	for (size_t i = first; i < x->n && rc == 0; i++) {
 		struct facts *f = &x->f[i];
 		struct window w;
 
 		if (gitops_changed_paths(&f->paths, &f->npaths, x->cg.g,
 					 f->ci.nparents ? f->ci.parents[0] : NULL, f->ci.id,
-					 AUDIT_MAX_PATHS))
-			return fail_git(x);
+					 AUDIT_MAX_PATHS)) {
+			rc = fail_git(x);
+			break;
+		}
 		x->c[i].changed = (const char *const *)f->paths;
 		x->c[i].nchanged = f->npaths;
-		values_facts(x, i);
+		values_facts(x, i, &k);
 		if (clock_window(&w, (time_t)f->ci.committer_time, &x->tz, &x->cal, &x->hours) == 0) {
 			x->c[i].window_open = w.open;
 			clock_format_trailer(f->window, sizeof f->window, &w);
@@ -277,7 +304,8 @@ static int judged_facts(struct ctx *x, size_t in_range)
 		}
 		x->c[i].judged = true;
 	}
-	return 0;
+	cursor_release(&k);
+	return rc;
 }
 
 /* A pull request from promote/<stage>/... carries request commits, which
