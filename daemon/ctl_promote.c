@@ -28,6 +28,7 @@ struct promote_args {
 	const char *stage_name, *tag, *notes, *break_glass, *name, *key;
 	bool dry_run;
 	enum stage stage;
+	char defname[PROMOTE_NAME_MAX + 1];	/* <sha7>-<unix time> when no --name */
 	char branch[128];	/* promote/<stage>/<name> */
 	char ref[160];		/* refs/heads/<branch> */
 	char author[256], email[256], ident_source[64];
@@ -99,7 +100,6 @@ static bool name_ok(const char *s)
 static int check_input(struct promote_args *a, const struct config *cfg, const char *cfgpath)
 {
 	struct buf err = BUF_INIT;
-	char defname[PROMOTE_NAME_MAX + 1];
 	int rc;
 
 	if (stage_parse(&a->stage, a->stage_name) < 0 || !stage_is_deploy(a->stage))
@@ -124,8 +124,8 @@ static int check_input(struct promote_args *a, const struct config *cfg, const c
 			     "commit the bump yourself with 'git commit -S' on a branch promote/%s/<name>",
 			     a->stage_name, a->stage_name);
 	if (!a->name) {
-		snprintf(defname, sizeof defname, "%.7s-%lld", a->tag, (long long)time(NULL));
-		a->name = defname;
+		snprintf(a->defname, sizeof a->defname, "%.7s-%lld", a->tag, (long long)time(NULL));
+		a->name = a->defname;
 	}
 	if (!name_ok(a->name))
 		return fail2("invalid --name '%s' (letters, digits, '.', '_', '-'; at most %d)",
@@ -136,8 +136,6 @@ static int check_input(struct promote_args *a, const struct config *cfg, const c
 	if (rc)
 		fail2("invalid branch '%s': %s", a->branch, err.data ? err.data : "");
 	buf_release(&err);
-	/* the default name points into this frame: keep it in the branch only */
-	a->name = NULL;
 	return rc ? 2 : 0;
 }
 
