@@ -28,6 +28,7 @@
 #define ENGINE_MAX_WAITING 3		/* unfinished candidates asked about per cycle */
 #define ENGINE_MAX_RELEASES 64		/* registry facts remembered */
 #define ENGINE_MAX_REQUESTS 128		/* request branches tracked at once */
+#define ENGINE_MAX_CHANGED_PATHS 4096	/* paths one request may touch */
 #define ENGINE_ERR_MAX 512
 #define ENGINE_NOTE_MAX 2048
 #define ENGINE_RECHECK_MAX_SHIFT 2	/* incomplete releases: at most 4 polls apart */

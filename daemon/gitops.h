@@ -87,6 +87,11 @@ void gitops_global_shutdown(void);
  * On failure *out is untouched and err (may be NULL) says why. */
 int gitops_open(struct gitops **out, const struct gitops_opts *opts, struct buf *err);
 void gitops_free(struct gitops *g);
+/* A handle on an existing local repository at path (work tree, .git or
+ * bare; found like git does from a directory inside it) for local object
+ * work only: no mirror is created, no network operation may be started.
+ * ERR_NOTFOUND when path is not in a repository (gitops_local.c). */
+int gitops_open_local(struct gitops **out, const char *path, struct buf *err);
 /* The message of the last failed call on g (never NULL). */
 const char *gitops_error(const struct gitops *g);
 
@@ -138,6 +143,7 @@ struct gitops_commit_info {
 	char *committer_name, *committer_email;
 	int64_t committer_time;
 	char *message;		/* raw, as stored */
+	int committer_offset_min;
 };
 int gitops_commit_info(struct gitops_commit_info *out, struct gitops *g, const char *rev);
 void gitops_commit_info_release(struct gitops_commit_info *ci);
@@ -159,6 +165,12 @@ int gitops_first_parents(char (**out)[GITOPS_HEXSZ + 1], size_t *n, struct gitop
 int gitops_merge_base(char out[GITOPS_HEXSZ + 1], struct gitops *g, const char *a, const char *b);
 /* 1 if ancestor is reachable from descendant (or equal), 0 if not. */
 int gitops_is_ancestor(struct gitops *g, const char *ancestor, const char *descendant);
+/* Paths whose entries differ between the trees of old_rev (NULL: the empty
+ * tree) and new_rev, at most max (ERR_TOOBIG beyond); free the array with
+ * gitops_paths_free (gitops_local.c). */
+int gitops_changed_paths(char ***out, size_t *n, struct gitops *g, const char *old_rev,
+			 const char *new_rev, size_t max);
+void gitops_paths_free(char **v, size_t n);
 /* Point a local ref at rev (force); used for the out/ namespace and tests. */
 int gitops_ref_set(struct gitops *g, const char *ref, const char *rev);
 
@@ -253,14 +265,5 @@ typedef int gitops_work_fn(struct gitops *g, void *data);
 typedef void gitops_work_done_cb(struct gitops *g, int rc, void *data);
 int gitops_queue(struct gitops *g, uv_loop_t *loop, gitops_work_fn *fn,
 		 gitops_work_done_cb *done, void *data);
-
-/* ---- gitops_diff.c ---- */
-
-/* Every path that differs between the trees of from and to (both sides of
- * a rename; local object work).  *out is an array of *n strings; free it
- * with gitops_paths_free.  ERR_TOOBIG past 4096 paths. */
-int gitops_diff_paths(char ***out, size_t *n, struct gitops *g, const char *from,
-		      const char *to);
-void gitops_paths_free(char **paths, size_t n);
 
 #endif
