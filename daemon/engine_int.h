@@ -211,6 +211,10 @@ struct engine {
 	struct engine_action *current_action;
 	bool promoted;			/* the branch moved in this cycle */
 
+	struct gitops *req_git;		/* dashboard requests: a mirror of their own */
+	struct promote_job *promote_job;	/* the one being created */
+	bool closing;
+
 	struct engine_error errors[SUB_COUNT];
 	uint64_t git_retry_at_ms;
 	uint64_t cycles;
@@ -236,6 +240,11 @@ int engine_window_now(struct window *out, const struct engine *e);
 bool engine_inttest_enabled(const struct engine *e);
 /* Delay before the next cycle: the jittered poll, or the git backoff. */
 uint64_t engine_next_delay_ms(struct engine *e);
+
+int engine_git_open(struct gitops **out, char *mirror, size_t mirrorsz, const struct config *cfg,
+		    const char *worker, const char *subdir, struct buf *err);
+/* Close the handles once stopping and nothing is in flight. */
+void engine_maybe_close(struct engine *e);
 
 /* engine_cycle.c */
 void engine_cycle_start(struct engine *e);
