@@ -1,7 +1,8 @@
 /* engine_int.h - private to the engine: engine.c (life cycle, scheduling),
  * engine_cycle.c (one discovery and promotion cycle), engine_facts.c (git
  * facts gathered off the loop thread), engine_decide.c (facts to policy
- * input to actions), engine_api.c (status and history JSON).
+ * input to actions), engine_act.c (the git transactions), engine_api.c
+ * (status and history JSON), engine_promote.c (the dashboard's requests).
  *
  * Everything here is derived state: Git (history, values files, request
  * branches, notes) and the registry are the truth, and a fresh engine
