@@ -124,6 +124,24 @@ for ref in $(grep -oE 'man:[a-z.]+\([0-9]\)' "$SRCDIR/systemd/pipelined.service"
 done
 echo "ok: the unit's Documentation= pages exist"
 
+# ---- the full example of pipelines.conf(5) is a valid configuration -------
+# Its secrets live under /run/credentials/pipelined.service/ (systemd's
+# LoadCredential=); stand-ins go in a directory of our own, and the relative
+# signers path resolves beside the file, as the page says.
+awk '/^\.Sh EXAMPLES/ { on = 1 } on && /^\.Bd -literal/ { lit = 1; next }
+	lit && /^\.Ed/ { exit } lit' "$MAN/pipelines.conf.5" |
+	sed "s|/run/credentials/pipelined.service/|$W/creds/|" >"$W/example.conf"
+mkdir -p "$W/creds"
+for f in $(grep -o "$W/creds/[a-z-]*" "$W/example.conf") "$W/allowed_signers"; do
+	echo "stand-in" >"$f"
+done
+grep -q '^\[stage "live"\]' "$W/example.conf" || fail "no full example found in pipelines.conf(5)"
+if out=$("$PIPELINED" -n -c "$W/example.conf" 2>&1); then
+	echo "ok: the example of pipelines.conf(5): $out"
+else
+	fail "the example of pipelines.conf(5) is not a valid configuration: $out"
+fi
+
 # ---- install -------------------------------------------------------------
 DESTDIR="$W/dest" cmake --install "$BUILDDIR" >"$W/install.log" 2>&1 ||
 	fail "cmake --install into a DESTDIR failed: $(tail -5 "$W/install.log")"
