@@ -9,7 +9,7 @@ PKGS=(
   libjansson-dev libmicrohttpd-dev libsystemd-dev libcmocka-dev libssl-dev systemd
   git openssh-server openssh-client docker-registry skopeo
   faketime libfaketime apache2-utils openssl python3 tzdata ca-certificates
-  curl shellcheck procps iproute2 mandoc
+  curl shellcheck procps iproute2 mandoc groff-base
 )
 # Node.js may come from another packaging of it (its npm bundled): ask for
 # Debian's packages only when the commands are missing.
