@@ -207,6 +207,9 @@ static void adopt(struct engine *e, struct setup *s, struct config *cfg)
 	if (e->cfg != cfg)
 		config_free(e->cfg);
 	e->cfg = cfg;
+	if (cfg->registry.mode == CONFIG_MODE_TAGS)
+		log_warn("engine", "registry mode 'tags' is not implemented by the engine: "
+			 "releases are discovered from git history");
 	e->hours.open_min = cfg->market.open_min;
 	e->hours.close_min = cfg->market.close_min;
 	log_set_level(cfg->daemon.log_level);
