@@ -308,9 +308,17 @@ static int parse_path(void *dst, const char *val, const struct key *k, struct lo
 	struct buf b = BUF_INIT;
 	char **out = dst;
 
+	const char *creds = getenv("CREDENTIALS_DIRECTORY");
+
 	if (!*val || strlen(val) > 4000 || strchr(val, '\n'))
 		return ERR_INVALID;
-	if (val[0] != '/' && c->dir)
+	/* Under systemd, LoadCredential= hands secret files to the service in
+	 * $CREDENTIALS_DIRECTORY (the unit's DynamicUser cannot read
+	 * /etc/pipelined itself); the same relative name then works for the
+	 * service and for an operator's `pipelined -n` in a shell. */
+	if (val[0] != '/' && (k->flags & K_FILE) && creds && *creds)
+		buf_printf(&b, "%s/%s", creds, val);
+	else if (val[0] != '/' && c->dir)
 		buf_printf(&b, "%s/%s", c->dir, val);
 	else
 		buf_adds(&b, val);

@@ -254,4 +254,13 @@ typedef void gitops_work_done_cb(struct gitops *g, int rc, void *data);
 int gitops_queue(struct gitops *g, uv_loop_t *loop, gitops_work_fn *fn,
 		 gitops_work_done_cb *done, void *data);
 
+/* ---- gitops_diff.c ---- */
+
+/* Every path that differs between the trees of from and to (both sides of
+ * a rename; local object work).  *out is an array of *n strings; free it
+ * with gitops_paths_free.  ERR_TOOBIG past 4096 paths. */
+int gitops_diff_paths(char ***out, size_t *n, struct gitops *g, const char *from,
+		      const char *to);
+void gitops_paths_free(char **paths, size_t n);
+
 #endif

@@ -72,19 +72,6 @@ struct http_server {
 	void *done_arg;
 };
 
-static void set_err(char *errmsg, size_t errsz, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void set_err(char *errmsg, size_t errsz, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!errmsg || !errsz)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(errmsg, errsz, fmt, ap);
-	va_end(ap);
-}
-
 static int parse_port(uint16_t *out, const char *s)
 {
 	uint32_t v;
@@ -138,12 +125,12 @@ int http_listen_parse(struct sockaddr_storage *out, const char *spec,
 	int rc;
 
 	if (!spec || !*spec) {
-		set_err(errmsg, errsz, "empty listen address");
+		errmsg_set(errmsg, errsz, "empty listen address");
 		return ERR_INVALID;
 	}
 	rc = spec[0] == '[' ? parse_v6(&ss, spec) : parse_v4(&ss, spec);
 	if (rc) {
-		set_err(errmsg, errsz, "bad listen address '%s': want IPv4:port or [IPv6]:port",
+		errmsg_set(errmsg, errsz, "bad listen address '%s': want IPv4:port or [IPv6]:port",
 			spec);
 		return rc;
 	}
@@ -706,7 +693,7 @@ int http_start(struct http_server **out, uv_loop_t *loop, const struct http_conf
 	errno = 0;
 	s->mhd = mhd_start(s, cfg, &addr);
 	if (!s->mhd) {
-		set_err(errmsg, errsz, "cannot listen on '%s': %s", listen,
+		errmsg_set(errmsg, errsz, "cannot listen on '%s': %s", listen,
 			errno ? strerror(errno) : "libmicrohttpd refused the options");
 		free(s);
 		return ERR_IO;
@@ -714,7 +701,7 @@ int http_start(struct http_server **out, uv_loop_t *loop, const struct http_conf
 	di = MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_BIND_PORT);
 	s->port = di ? di->port : 0;
 	if (handles_init(s)) {
-		set_err(errmsg, errsz, "cannot watch the HTTP server's epoll fd");
+		errmsg_set(errmsg, errsz, "cannot watch the HTTP server's epoll fd");
 		MHD_stop_daemon(s->mhd);
 		free(s);
 		return ERR_FAIL;

@@ -21,7 +21,7 @@
 
 #include "util.h"
 
-#define HTTP_DEFAULT_LISTEN "127.0.0.1:8787"
+#define HTTP_DEFAULT_LISTEN "127.0.0.1:8780"
 #define HTTP_MAX_HEADERS 8		/* extra response headers per response */
 #define HTTP_MAX_RESPONSE (8u * 1024 * 1024)
 
@@ -65,7 +65,7 @@ struct http_route {
 };
 
 struct http_config {
-	const char *listen;		/* "127.0.0.1:8787", "[::1]:8787"; port 0 = any */
+	const char *listen;		/* "127.0.0.1:8780", "[::1]:8780"; port 0 = any */
 	unsigned max_connections;	/* 0: 64 */
 	unsigned max_per_ip;		/* 0: 16 */
 	unsigned idle_timeout_s;	/* 0: 30; idle keep-alive and stalled sockets */

@@ -53,20 +53,6 @@ int policy_source_stage(enum stage *out, const struct policy_stage_cfg cfg[STAGE
 
 /* ---- branch names ---- */
 
-static void errf(struct buf *err, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static void errf(struct buf *err, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err)
-		return;
-	buf_reset(err);
-	va_start(ap, fmt);
-	(void)buf_vprintf(err, fmt, ap);
-	va_end(ap);
-}
-
 #define BRANCH_MAX 255
 
 /* The subset of git's ref-name rules a request branch must follow; checked
@@ -100,28 +86,28 @@ int policy_parse_branch(enum stage *stage, const char *branch, struct buf *err)
 	if (strncmp(s, "refs/heads/", 11) == 0)
 		s += 11;
 	if (strlen(s) > BRANCH_MAX || !ref_chars_ok(s)) {
-		errf(err, "branch name is longer than %d bytes or has a space, "
+		buf_seterr(err, "branch name is longer than %d bytes or has a space, "
 		     "control or special character", BRANCH_MAX);
 		return ERR_INVALID;
 	}
 	slash = strncmp(s, "promote/", 8) == 0 ? strchr(s + 8, '/') : NULL;
 	if (!slash || (size_t)(slash - (s + 8)) >= sizeof(name)) {
-		errf(err, "branch \"%s\" is not of the form promote/<stage>/<name>", s);
+		buf_seterr(err, "branch \"%s\" is not of the form promote/<stage>/<name>", s);
 		return ERR_INVALID;
 	}
 	memcpy(name, s + 8, (size_t)(slash - (s + 8)));
 	name[slash - (s + 8)] = '\0';
 	if (stage_parse(&st, name) < 0) {
-		errf(err, "branch \"%s\": unknown stage \"%s\" (use beta, paper or live)", s, name);
+		buf_seterr(err, "branch \"%s\": unknown stage \"%s\" (use beta, paper or live)", s, name);
 		return ERR_INVALID;
 	}
 	if (!stage_is_deploy(st)) {
-		errf(err, "branch \"%s\": %s is an evidence stage; request beta, paper or live",
+		buf_seterr(err, "branch \"%s\": %s is an evidence stage; request beta, paper or live",
 		     s, name);
 		return ERR_INVALID;
 	}
 	if (!ref_name_ok(slash + 1)) {
-		errf(err, "branch \"%s\": \"%s\" is not a valid branch name", s, slash + 1);
+		buf_seterr(err, "branch \"%s\": \"%s\" is not a valid branch name", s, slash + 1);
 		return ERR_INVALID;
 	}
 	*stage = st;

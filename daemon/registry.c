@@ -108,19 +108,6 @@ static void rreq_send(struct rreq *q);
 static void rreq_finish(struct rreq *q, const char *error);
 static void token_fail_waiters(struct registry *r, struct token *t, const char *why);
 
-static void seterr(char *err, size_t errsz, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void seterr(char *err, size_t errsz, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errsz)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errsz, fmt, ap);
-	va_end(ap);
-}
-
 /* ---------------------------------------------------------------- politeness */
 
 static uint32_t jitter_rand(void)
@@ -254,7 +241,7 @@ static void token_store(struct registry *r, struct token *t, const struct httpc_
 			   err, sizeof(err))) {
 		char why[REGISTRY_ERR_MAX];
 
-		seterr(why, sizeof(why), "token endpoint: %s", err);
+		errmsg_set(why, sizeof(why), "token endpoint: %s", err);
 		token_fail_waiters(r, t, why);
 		return;
 	}
@@ -286,15 +273,15 @@ static void token_done_cb(const struct httpc_resp *resp, void *arg)
 		return;
 	r->stats.connections += (uint64_t)resp->new_connections;
 	if (resp->fail) {
-		seterr(why, sizeof(why), "token endpoint: %s", resp->error);
+		errmsg_set(why, sizeof(why), "token endpoint: %s", resp->error);
 		token_fail_waiters(r, t, why);
 	} else if (resp->status == 401 || resp->status == 403) {
-		seterr(why, sizeof(why), "token endpoint refused %s (HTTP %ld)",
+		errmsg_set(why, sizeof(why), "token endpoint refused %s (HTTP %ld)",
 		       r->userpwd ? "the configured credentials" : "anonymous access",
 		       resp->status);
 		token_fail_waiters(r, t, why);
 	} else if (resp->status != 200) {
-		seterr(why, sizeof(why), "token endpoint returned HTTP %ld", resp->status);
+		errmsg_set(why, sizeof(why), "token endpoint returned HTTP %ld", resp->status);
 		token_fail_waiters(r, t, why);
 	} else {
 		token_store(r, t, resp);
@@ -517,7 +504,7 @@ static void rreq_done_cb(const struct httpc_resp *resp, void *arg)
 
 		if (ra > q->op->retry_after_ms)
 			q->op->retry_after_ms = ra;
-		seterr(why, sizeof(why), "HTTP %ld from the registry%s%s", resp->status,
+		errmsg_set(why, sizeof(why), "HTTP %ld from the registry%s%s", resp->status,
 		       resp->status == 429 ? " (rate limited)" : "",
 		       resp->retry_after ? " with Retry-After" : "");
 		rreq_finish(q, why);
@@ -573,7 +560,7 @@ static void release_finalize(struct registry_release *rel)
 		else {
 			rel->n_error++;
 			if (!rel->error[0])
-				seterr(rel->error, sizeof(rel->error), "image '%s': %s", im->image,
+				errmsg_set(rel->error, sizeof(rel->error), "image '%s': %s", im->image,
 				       im->error[0] ? im->error : "not asked");
 		}
 		if (budget_error(im->error))
@@ -747,7 +734,7 @@ static void step_head_manifest(struct rreq *q, const struct httpc_resp *resp)
 	if (resp->status != 200) {
 		char why[128];
 
-		seterr(why, sizeof(why), "unexpected HTTP %ld for the manifest", resp->status);
+		errmsg_set(why, sizeof(why), "unexpected HTTP %ld for the manifest", resp->status);
 		rreq_finish(q, why);
 		return;
 	}
@@ -834,19 +821,19 @@ static void step_evidence_blob(struct rreq *q, const struct httpc_resp *resp)
 	const char *body = resp->body.data ? resp->body.data : "";
 
 	if (resp->status != 200) {
-		seterr(why, sizeof(why), "evidence blob '%s': HTTP %ld", q->op->layer.digest,
+		errmsg_set(why, sizeof(why), "evidence blob '%s': HTTP %ld", q->op->layer.digest,
 		       resp->status);
 		rreq_finish(q, why);
 		return;
 	}
 	if (sha256_hex(got, body, resp->body.len) || strcmp(got, q->op->layer.digest) != 0) {
-		seterr(why, sizeof(why), "evidence blob digest mismatch: expected %s, got %s",
+		errmsg_set(why, sizeof(why), "evidence blob digest mismatch: expected %s, got %s",
 		       q->op->layer.digest, got);
 		rreq_finish(q, why);
 		return;
 	}
 	if (regparse_evidence(&ev->ev, body, resp->body.len, err, sizeof(err))) {
-		seterr(why, sizeof(why), "malformed evidence: %s", err);
+		errmsg_set(why, sizeof(why), "malformed evidence: %s", err);
 		rreq_finish(q, why);
 		return;
 	}
@@ -868,19 +855,19 @@ static void step_evidence_manifest(struct rreq *q, const struct httpc_resp *resp
 		return;
 	}
 	if (resp->status != 200) {
-		seterr(why, sizeof(why), "unexpected HTTP %ld for the evidence manifest",
+		errmsg_set(why, sizeof(why), "unexpected HTTP %ld for the evidence manifest",
 		       resp->status);
 		rreq_finish(q, why);
 		return;
 	}
 	if (regparse_evidence_manifest(&op->layer, resp->body.data ? resp->body.data : "",
 				       resp->body.len, err, sizeof(err))) {
-		seterr(why, sizeof(why), "malformed evidence manifest: %s", err);
+		errmsg_set(why, sizeof(why), "malformed evidence manifest: %s", err);
 		rreq_finish(q, why);
 		return;
 	}
 	if (op->layer.size > r->o.evidence_max) {
-		seterr(why, sizeof(why), "evidence is %llu bytes, over the %zu byte cap",
+		errmsg_set(why, sizeof(why), "evidence is %llu bytes, over the %zu byte cap",
 		       (unsigned long long)op->layer.size, r->o.evidence_max);
 		rreq_finish(q, why);
 		return;
@@ -966,7 +953,7 @@ static int link_resolve(char *out, size_t outsz, struct registry *r, const char 
 	if (!u || !b || curl_url_set(u, CURLUPART_URL, page, 0) ||
 	    curl_url_set(u, CURLUPART_URL, target, 0) || curl_url_set(b, CURLUPART_URL, r->base, 0) ||
 	    curl_url_get(u, CURLUPART_URL, &full, 0)) {
-		seterr(why, whysz, "tags/list Link target is not a valid URL");
+		errmsg_set(why, whysz, "tags/list Link target is not a valid URL");
 		goto out;
 	}
 	curl_url_get(u, CURLUPART_SCHEME, &s1, 0);
@@ -977,11 +964,11 @@ static int link_resolve(char *out, size_t outsz, struct registry *r, const char 
 	curl_url_get(b, CURLUPART_PORT, &p2, CURLU_DEFAULT_PORT);
 	if (!s1 || !h1 || !p1 || !s2 || !h2 || !p2 || strcasecmp(s1, s2) || strcasecmp(h1, h2) ||
 	    strcmp(p1, p2)) {
-		seterr(why, whysz, "tags/list Link points to another origin; not followed");
+		errmsg_set(why, whysz, "tags/list Link points to another origin; not followed");
 		goto out;
 	}
 	if (strlen(full) >= outsz) {
-		seterr(why, whysz, "tags/list Link target too long");
+		errmsg_set(why, whysz, "tags/list Link target too long");
 		goto out;
 	}
 	strlcpy_(out, full, outsz);
@@ -1042,7 +1029,7 @@ static void step_tags(struct rreq *q, const struct httpc_resp *resp)
 	int rc;
 
 	if (resp->status != 200) {
-		seterr(why, sizeof(why), "tags/list: unexpected HTTP %ld", resp->status);
+		errmsg_set(why, sizeof(why), "tags/list: unexpected HTTP %ld", resp->status);
 		rreq_finish(q, why);
 		return;
 	}
@@ -1052,7 +1039,7 @@ static void step_tags(struct rreq *q, const struct httpc_resp *resp)
 	if (rc == ERR_TOOBIG) {
 		t->truncated = true;
 	} else if (rc) {
-		seterr(why, sizeof(why), "tags/list: %s", err);
+		errmsg_set(why, sizeof(why), "tags/list: %s", err);
 		rreq_finish(q, why);
 		return;
 	}
@@ -1121,7 +1108,7 @@ static int read_credentials(struct registry *r, const char *path, char *err, siz
 	buf_init(&b, CREDS_MAX);
 	rc = file_read(&b, path, CREDS_MAX);
 	if (rc) {
-		seterr(err, errsz, "cannot read credentials file '%s'%s", path,
+		errmsg_set(err, errsz, "cannot read credentials file '%s'%s", path,
 		       rc == ERR_TOOBIG ? ": too large" : "");
 		goto out;
 	}
@@ -1132,7 +1119,7 @@ static int read_credentials(struct registry *r, const char *path, char *err, siz
 	if (!colon || colon == b.data || !colon[1] || strlen(b.data) != b.len ||
 	    strpbrk(b.data, "\r\n")) {
 		/* say what is wrong, never what is there */
-		seterr(err, errsz, "credentials file '%s' must hold one line 'username:token'", path);
+		errmsg_set(err, errsz, "credentials file '%s' must hold one line 'username:token'", path);
 		goto out;
 	}
 	r->userpwd = buf_detach(&b, NULL);
@@ -1182,7 +1169,7 @@ static int copy_names(struct registry *r, char *err, size_t errsz)
 		if (!repo_name_ok(r->o.images[i]) ||
 		    strlen(r->ns) + 1 + strlen(r->o.images[i]) > REPO_MAX ||
 		    strlen(r->ns) + 1 + strlen(r->evidence_image) > REPO_MAX) {
-			seterr(err, errsz, "invalid image name '%s'", r->o.images[i]);
+			errmsg_set(err, errsz, "invalid image name '%s'", r->o.images[i]);
 			return ERR_INVALID;
 		}
 		r->images[i] = xstrndup(r->o.images[i], strlen(r->o.images[i]));
@@ -1195,16 +1182,16 @@ static int copy_names(struct registry *r, char *err, size_t errsz)
 static int opts_check(const struct registry_opts *o, char *err, size_t errsz)
 {
 	if (!o->base_url || !httpc_url_allowed(o->base_url)) {
-		seterr(err, errsz, "registry URL '%s' must be https (http only on loopback)",
+		errmsg_set(err, errsz, "registry URL '%s' must be https (http only on loopback)",
 		       o->base_url ? o->base_url : "");
 		return ERR_INVALID;
 	}
 	if (!o->namespace || !repo_name_ok(o->namespace)) {
-		seterr(err, errsz, "invalid registry namespace '%s'", o->namespace ? o->namespace : "");
+		errmsg_set(err, errsz, "invalid registry namespace '%s'", o->namespace ? o->namespace : "");
 		return ERR_INVALID;
 	}
 	if (o->evidence_image && !repo_name_ok(o->evidence_image)) {
-		seterr(err, errsz, "invalid evidence image name '%s'", o->evidence_image);
+		errmsg_set(err, errsz, "invalid evidence image name '%s'", o->evidence_image);
 		return ERR_INVALID;
 	}
 	return 0;
@@ -1238,7 +1225,7 @@ int registry_new(struct registry **out, uv_loop_t *loop, const struct registry_o
 		rc = httpc_new(&r->http, loop, &ho);
 	if (rc) {
 		if (rc == ERR_NOMEM)
-			seterr(err, errsz, "out of memory");
+			errmsg_set(err, errsz, "out of memory");
 		registry_free(r);
 		return rc;
 	}

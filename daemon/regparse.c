@@ -19,19 +19,6 @@ struct cur {
 	const char *end;
 };
 
-static void seterr(char *err, size_t errsz, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void seterr(char *err, size_t errsz, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errsz)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errsz, fmt, ap);
-	va_end(ap);
-}
-
 static bool is_tchar(unsigned char c)
 {
 	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
@@ -441,12 +428,12 @@ static json_t *load_object_q(const char *json, size_t len, bool quote, char *err
 	json_t *root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
 
 	if (!root) {
-		seterr(err, errsz, "invalid JSON at line %d column %d%s%s", jerr.line,
+		errmsg_set(err, errsz, "invalid JSON at line %d column %d%s%s", jerr.line,
 		       jerr.column, quote ? ": " : "", quote ? jerr.text : "");
 		return NULL;
 	}
 	if (!json_is_object(root)) {
-		seterr(err, errsz, "JSON document is not an object");
+		errmsg_set(err, errsz, "JSON document is not an object");
 		json_decref(root);
 		return NULL;
 	}
@@ -483,13 +470,13 @@ int regparse_token(char **token, uint64_t *expires_s, const char *json, size_t l
 		s = json_string_value(t);
 	e = json_object_get(root, "expires_in");
 	if (!s) {
-		seterr(err, errsz, "token response has no \"token\" or \"access_token\"");
+		errmsg_set(err, errsz, "token response has no \"token\" or \"access_token\"");
 	} else if (strlen(s) != json_string_length(t) || strlen(s) > TOKEN_MAX ||
 		   !token_chars_ok(s)) {
 		/* never echo the token itself */
-		seterr(err, errsz, "token response holds a malformed token");
+		errmsg_set(err, errsz, "token response holds a malformed token");
 	} else if (e && !json_is_integer(e)) {
-		seterr(err, errsz, "token response \"expires_in\" is not an integer");
+		errmsg_set(err, errsz, "token response \"expires_in\" is not an integer");
 	} else {
 		if (e)
 			exp = json_integer_value(e);
@@ -518,10 +505,10 @@ int regparse_tags(size_t *ntags, size_t *nskipped, const char *json, size_t len,
 		return ERR_INVALID;
 	tags = json_object_get(root, "tags");
 	if (!tags) {
-		seterr(err, errsz, "tags/list response has no \"tags\"");
+		errmsg_set(err, errsz, "tags/list response has no \"tags\"");
 		rc = ERR_INVALID;
 	} else if (!json_is_null(tags) && !json_is_array(tags)) {
-		seterr(err, errsz, "tags/list \"tags\" is neither an array nor null");
+		errmsg_set(err, errsz, "tags/list \"tags\" is neither an array nor null");
 		rc = ERR_INVALID;
 	}
 	if (!rc && json_is_array(tags)) {
@@ -534,7 +521,7 @@ int regparse_tags(size_t *ntags, size_t *nskipped, const char *json, size_t len,
 			}
 			rc = add(arg, s, json_string_length(v));
 			if (rc) {
-				seterr(err, errsz, "too many tags");
+				errmsg_set(err, errsz, "too many tags");
 				break;
 			}
 			n++;
@@ -581,11 +568,11 @@ static int layer_from(struct reg_layer *out, json_t *layer, char *err, size_t er
 	const char *ds = json_string_value(d);
 
 	if (!ds || !regparse_digest_valid(ds, json_string_length(d))) {
-		seterr(err, errsz, "evidence layer digest is missing or not sha256");
+		errmsg_set(err, errsz, "evidence layer digest is missing or not sha256");
 		return ERR_INVALID;
 	}
 	if (!json_is_integer(sz) || json_integer_value(sz) < 0) {
-		seterr(err, errsz, "evidence layer size is missing or negative");
+		errmsg_set(err, errsz, "evidence layer size is missing or negative");
 		return ERR_INVALID;
 	}
 	memcpy(out->digest, ds, 72);
@@ -604,11 +591,11 @@ int regparse_evidence_manifest(struct reg_layer *out, const char *json, size_t l
 		return ERR_INVALID;
 	layers = json_object_get(root, "layers");
 	if (media_is_index(json_string_value(json_object_get(root, "mediaType")))) {
-		seterr(err, errsz, "evidence manifest is an image index, not an artifact");
+		errmsg_set(err, errsz, "evidence manifest is an image index, not an artifact");
 		goto out;
 	}
 	if (!json_is_array(layers)) {
-		seterr(err, errsz, "evidence manifest has no \"layers\" array");
+		errmsg_set(err, errsz, "evidence manifest has no \"layers\" array");
 		goto out;
 	}
 	json_array_foreach(layers, i, v) {
@@ -624,7 +611,7 @@ int regparse_evidence_manifest(struct reg_layer *out, const char *json, size_t l
 		nfound = 1;
 	}
 	if (nfound != 1) {
-		seterr(err, errsz, "evidence manifest has %zu application/json layers, expected 1",
+		errmsg_set(err, errsz, "evidence manifest has %zu application/json layers, expected 1",
 		       nfound);
 		goto out;
 	}
@@ -642,7 +629,7 @@ static int get_count(int64_t *out, json_t *root, const char *key, char *err, siz
 	if (!v)
 		return 0;
 	if (!json_is_integer(v) || json_integer_value(v) < 0) {
-		seterr(err, errsz, "evidence \"%s\" is not a non-negative integer", key);
+		errmsg_set(err, errsz, "evidence \"%s\" is not a non-negative integer", key);
 		return ERR_INVALID;
 	}
 	*out = json_integer_value(v);
@@ -697,7 +684,7 @@ int regparse_evidence(struct reg_evidence *out, const char *json, size_t len,
 	memset(&ev, 0, sizeof(ev));
 	ec = json_object_get(root, "exit_code");
 	if (!json_is_integer(ec)) {
-		seterr(err, errsz, "evidence has no integer \"exit_code\"");
+		errmsg_set(err, errsz, "evidence has no integer \"exit_code\"");
 		goto out;
 	}
 	ev.exit_code = json_integer_value(ec);

@@ -51,20 +51,6 @@ static bool git_space(char c)
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
-static void errf(struct buf *err, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static void errf(struct buf *err, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err)
-		return;
-	buf_reset(err);
-	va_start(ap, fmt);
-	(void)buf_vprintf(err, fmt, ap);
-	va_end(ap);
-}
-
 static char *dup_trimmed_n(const char *s, size_t len)
 {
 	while (len && git_space(*s)) {
@@ -257,7 +243,7 @@ static int parse_view(struct trailer_list *out, const char *msg, size_t len,
 	if (git_message_trailers(&arr, copy.data) < 0) {
 		const git_error *e = git_error_last();
 
-		errf(err, "cannot parse the commit message: %s",
+		buf_seterr(err, "cannot parse the commit message: %s",
 		     e && e->message ? e->message : "unknown error");
 		rc = ERR_INVALID;
 	}
@@ -268,7 +254,7 @@ static int parse_view(struct trailer_list *out, const char *msg, size_t len,
 			continue;
 		rc = list_add(&list, arr.trailers[i].key, arr.trailers[i].value);
 		if (rc == ERR_TOOBIG)
-			errf(err, "commit message has more than %d trailers",
+			buf_seterr(err, "commit message has more than %d trailers",
 			     TRAILER_COUNT_MAX);
 	}
 	if (rc == 0)
@@ -298,12 +284,12 @@ int trailer_parse(struct trailer_list *out, const char *msg, size_t len,
 	int rc;
 
 	if (len > TRAILER_MESSAGE_MAX) {
-		errf(err, "commit message is %zu bytes, more than the %u allowed",
+		buf_seterr(err, "commit message is %zu bytes, more than the %u allowed",
 		     len, TRAILER_MESSAGE_MAX);
 		return ERR_TOOBIG;
 	}
 	if (memchr(msg, '\0', len)) {
-		errf(err, "commit message contains a NUL byte");
+		buf_seterr(err, "commit message contains a NUL byte");
 		return ERR_INVALID;
 	}
 	rc = parse_view(&a, msg, len, false, err);
@@ -314,7 +300,7 @@ int trailer_parse(struct trailer_list *out, const char *msg, size_t len,
 	 * trailers, the message is ambiguous and refused. */
 	rc = parse_view(&b, msg, len, true, err);
 	if (rc == 0 && !list_equal(&a, &b)) {
-		errf(err, "a \"---\" line makes git read the trailers in two ways; "
+		buf_seterr(err, "a \"---\" line makes git read the trailers in two ways; "
 		     "remove the line");
 		rc = ERR_INVALID;
 	}
@@ -487,12 +473,12 @@ static int add_trailer(struct buf *out, const char *key, const char *value,
 	if (rc == 0)
 		rc = trailer_sanitize_value(out, value, max);
 	if (rc == ERR_TOOBIG && strlen(value) > max) {
-		errf(err, "%s: value is %zu bytes, more than the %zu allowed",
+		buf_seterr(err, "%s: value is %zu bytes, more than the %zu allowed",
 		     key, strlen(value), max);
 		return rc;
 	}
 	if (rc == 0 && out->len == start + strlen(key) + 2) {
-		errf(err, "%s: value is empty", key);
+		buf_seterr(err, "%s: value is empty", key);
 		return ERR_INVALID;
 	}
 	return rc ? rc : buf_addch(out, '\n');
@@ -501,24 +487,24 @@ static int add_trailer(struct buf *out, const char *key, const char *value,
 static int check_promotion(const struct trailer_promotion *p, struct buf *err)
 {
 	if ((unsigned)p->stage >= STAGE_COUNT || !stage_is_deploy(p->stage)) {
-		errf(err, "Stage: not a deploy stage");
+		buf_seterr(err, "Stage: not a deploy stage");
 		return ERR_INVALID;
 	}
 	if ((unsigned)p->source >= (unsigned)p->stage) {
-		errf(err, "Source-Stage: %s does not come before %s",
+		buf_seterr(err, "Source-Stage: %s does not come before %s",
 		     stage_name(p->source), stage_name(p->stage));
 		return ERR_INVALID;
 	}
 	if (!p->image_tag || !tag_is_sha1(p->image_tag, strlen(p->image_tag))) {
-		errf(err, "Image-Tag: not a 40-hex release id");
+		buf_seterr(err, "Image-Tag: not a 40-hex release id");
 		return ERR_INVALID;
 	}
 	if (p->request && !tag_is_sha1(p->request, strlen(p->request))) {
-		errf(err, "Request: not a 40-hex commit id");
+		buf_seterr(err, "Request: not a 40-hex commit id");
 		return ERR_INVALID;
 	}
 	if (!p->market || !p->integration_test) {
-		errf(err, "%s: value is missing",
+		buf_seterr(err, "%s: value is missing",
 		     p->market ? TRAILER_INTEGRATION_TEST : TRAILER_MARKET);
 		return ERR_INVALID;
 	}
@@ -529,7 +515,7 @@ static int add_optional(struct buf *out, const char *key, const char *value,
 			size_t max, struct buf *err)
 {
 	if (value && strlen(value) > max) {
-		errf(err, "%s: value is %zu bytes, more than the %zu allowed",
+		buf_seterr(err, "%s: value is %zu bytes, more than the %zu allowed",
 		     key, strlen(value), max);
 		return ERR_TOOBIG;
 	}
@@ -579,7 +565,7 @@ int trailer_format_promotion(struct buf *out, const struct trailer_promotion *p,
 	if (rc)
 		return rc;
 	if (p->notes && strlen(p->notes) > TRAILER_NOTES_MAX) {
-		errf(err, "Notes: value is %zu bytes, more than the %d allowed",
+		buf_seterr(err, "Notes: value is %zu bytes, more than the %d allowed",
 		     strlen(p->notes), TRAILER_NOTES_MAX);
 		return ERR_TOOBIG;
 	}
@@ -595,7 +581,7 @@ int trailer_format_promotion(struct buf *out, const struct trailer_promotion *p,
 	if (!rc)
 		rc = buf_add(out, m.data, m.len);
 	if (rc == ERR_TOOBIG && err && err->len == 0)
-		errf(err, "promotion message longer than %u bytes", TRAILER_FORMAT_MAX);
+		buf_seterr(err, "promotion message longer than %u bytes", TRAILER_FORMAT_MAX);
 	buf_release(&m);
 	return rc;
 }

@@ -393,3 +393,26 @@ done:
 	buf_release(&rel[1]);
 	return rc;
 }
+
+void buf_seterr(struct buf *err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err)
+		return;
+	buf_reset(err);
+	va_start(ap, fmt);
+	(void)buf_vprintf(err, fmt, ap);
+	va_end(ap);
+}
+
+void errmsg_set(char *errmsg, size_t errsz, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!errmsg || !errsz)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(errmsg, errsz, fmt, ap);
+	va_end(ap);
+}

@@ -90,3 +90,10 @@ uint64_t mono_ms(void);
  * build tree's binaries).  Puts the first existing candidate in out, or the
  * install-time path when none exists (so errors name the expected place). */
 int datafile_path(struct buf *out, const char *name);
+
+/* Error-message helpers for modules that report why they failed: replace
+ * the message (NULL err or zero size: do nothing). */
+void buf_seterr(struct buf *err, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void errmsg_set(char *errmsg, size_t errsz, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));

@@ -63,19 +63,6 @@ int webhook_verify(const void *secret, size_t secret_len, const char *header,
 	return ct_equal(want, header + strlen(SIG_PREFIX), SIG_HEX) ? 0 : ERR_REJECTED;
 }
 
-static void set_err(char *errmsg, size_t errsz, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void set_err(char *errmsg, size_t errsz, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!errmsg || !errsz)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(errmsg, errsz, fmt, ap);
-	va_end(ap);
-}
-
 /* Follow a chain of object keys (NULL-terminated) to a string, or NULL. */
 static const char *json_path_str(json_t *v, ...)
 {
@@ -142,20 +129,20 @@ static int classify_body(struct webhook_event *ev, size_t t, const void *body,
 	const char *action;
 
 	if (body_len > WEBHOOK_MAX_BODY) {
-		set_err(errmsg, errsz, "payload of %zu bytes is over the %u byte limit",
+		errmsg_set(errmsg, errsz, "payload of %zu bytes is over the %u byte limit",
 			body_len, WEBHOOK_MAX_BODY);
 		return ERR_TOOBIG;
 	}
 	root = json_loadb(body, body_len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!root) {
-		set_err(errmsg, errsz, "payload is not JSON: %s at byte %d "
+		errmsg_set(errmsg, errsz, "payload is not JSON: %s at byte %d "
 			"(is the hook's content type application/json?)",
 			jerr.text, jerr.position);
 		return ERR_INVALID;
 	}
 	action = json_path_str(root, "action", NULL);
 	if (!json_is_object(root) || !action) {
-		set_err(errmsg, errsz, "'%s' payload has no \"action\"", ev->event);
+		errmsg_set(errmsg, errsz, "'%s' payload has no \"action\"", ev->event);
 		json_decref(root);
 		return ERR_INVALID;
 	}
@@ -177,7 +164,7 @@ int webhook_classify(struct webhook_event *out, const char *event,
 	int rc;
 
 	if (!event_name_ok(event)) {
-		set_err(errmsg, errsz, "missing or malformed X-GitHub-Event header");
+		errmsg_set(errmsg, errsz, "missing or malformed X-GitHub-Event header");
 		return ERR_INVALID;
 	}
 	strlcpy_(ev.event, event, sizeof(ev.event));

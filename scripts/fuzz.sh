@@ -21,12 +21,24 @@ if [ ${#targets[@]} -eq 0 ]; then
 fi
 status=0
 for t in "${targets[@]}"; do
-  corpus=fuzz/corpus/${t#fuzz_}
-  scratch=$BUILD/corpus/${t#fuzz_}
+  name=${t#fuzz_}
+  # Seeds live in fuzz/corpus/<name>/ or, for a family of parsers of one
+  # module, fuzz/corpus/<module>/<parser>/ (fuzz_registry_link ->
+  # corpus/registry/link); a fuzz/<name>.dict is used when present.
+  corpus=fuzz/corpus/$name
+  [ -d "$corpus" ] || corpus=fuzz/corpus/${name%%_*}/${name#*_}
+  if [ ! -d "$corpus" ]; then
+    echo "$t: no seed corpus (fuzz/corpus/$name)" >&2
+    status=1
+    continue
+  fi
+  extra=()
+  [ -f "fuzz/$name.dict" ] && extra+=("-dict=fuzz/$name.dict")
+  scratch=$BUILD/corpus/$name
   mkdir -p "$scratch"
   echo "== $t: ${SECONDS_PER}s (seeds: $corpus)"
   if ! "$BUILD/fuzz/$t" -max_total_time="$SECONDS_PER" -artifact_prefix=fuzz/ \
-       -print_final_stats=1 "$scratch" "$corpus" 2>"$BUILD/$t.log"; then
+       -print_final_stats=1 "${extra[@]}" "$scratch" "$corpus" 2>"$BUILD/$t.log"; then
     echo "$t: FAILED, see $BUILD/$t.log and fuzz/crash-*" >&2
     status=1
   fi

@@ -6,7 +6,7 @@
 #     enable = true;
 #     package = pkgs.callPackage ./pipelined/default.nix { };
 #     # secrets stay root-owned files; systemd hands copies to the daemon
-#     credentials.deploy-key = "/etc/pipelined/deploy-key";
+#     credentials.deploy_key = "/etc/pipelined/deploy_key";
 #   };
 #
 # tests/golden/systemd_unit.sh checks that every [Service] setting of
@@ -34,15 +34,15 @@ in
     credentials = lib.mkOption {
       type = lib.types.attrsOf lib.types.str;
       default = {
-        deploy-key = "/etc/pipelined/deploy-key";
-        known-hosts = "/etc/pipelined/known_hosts";
-        webhook-secret = "/etc/pipelined/webhook-secret";
-        registry-credentials = "/etc/pipelined/registry-credentials";
+        deploy_key = "/etc/pipelined/deploy_key";
+        known_hosts = "/etc/pipelined/known_hosts";
       };
       description = ''
-        Files passed with LoadCredential=; each appears read-only at
-        /run/credentials/pipelined.service/<name>, which is the path
-        pipelines.conf should name.
+        Files passed with LoadCredential=; each appears read-only in
+        $CREDENTIALS_DIRECTORY, where pipelined resolves a relative secret
+        file of pipelines.conf (sshKey = deploy_key).  Add webhook-secret,
+        ghcr-credentials, allowed_signers or dashboard-users when
+        pipelines.conf names them.
       '';
     };
   };

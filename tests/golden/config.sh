@@ -14,6 +14,7 @@
 #
 # Last, the shipped pipelines.conf is checked the way an operator installs
 # it: copied into a directory next to its deploy key and known_hosts.
+unset CREDENTIALS_DIRECTORY
 set -uo pipefail
 
 SRCDIR=${SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -94,6 +95,24 @@ if [ "$out" = "$expect" ]; then
 else
 	echo "FAIL shipped pipelines.conf without key files:"; echo "$out"; fail=1
 fi
+# Under systemd the key files come from $CREDENTIALS_DIRECTORY (LoadCredential=
+# in pipelined.service): the shipped file then checks those, not /etc's.
+mkdir "$tmp/creds"
+printf 'stand-in deploy key\n' >"$tmp/creds/deploy_key"
+printf 'github.com ssh-ed25519 stand-in\n' >"$tmp/creds/known_hosts"
+out=$(CREDENTIALS_DIRECTORY="$tmp/creds" "$PIPELINED" -n -c "$tmp/etc/pipelines.conf" 2>&1)
+if [ $? = 0 ] && [ "$out" = "configuration OK" ]; then
+	echo "ok   shipped pipelines.conf under systemd reads its secrets from CREDENTIALS_DIRECTORY"
+else
+	echo "FAIL shipped pipelines.conf with CREDENTIALS_DIRECTORY: $out"; fail=1
+fi
+rm "$tmp/creds/known_hosts"
+out=$(CREDENTIALS_DIRECTORY="$tmp/creds" "$PIPELINED" -n -c "$tmp/etc/pipelines.conf" 2>&1)
+case "$out" in
+*"cannot read 'repository.knownHosts' file 'known_hosts'"*)
+	echo "ok   a credential systemd did not hand over is reported" ;;
+*)	echo "FAIL missing credential not reported: $out"; fail=1 ;;
+esac
 # Every key of the table is documented in the shipped file.
 for key in url branch sshKey knownHosts valuesDir deadline namespace image credentials \
 	caFile pollInterval mode requestBudget maxPages timeout timezone open close calendar \

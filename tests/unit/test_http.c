@@ -18,9 +18,9 @@ static void test_listen_ok(void **state)
 	const struct sockaddr_in6 *a6 = (const void *)&ss;
 	char err[128];
 
-	assert_int_equal(http_listen_parse(&ss, "127.0.0.1:8787", err, sizeof(err)), 0);
+	assert_int_equal(http_listen_parse(&ss, "127.0.0.1:8780", err, sizeof(err)), 0);
 	assert_int_equal(ss.ss_family, AF_INET);
-	assert_int_equal(ntohs(a4->sin_port), 8787);
+	assert_int_equal(ntohs(a4->sin_port), 8780);
 	assert_int_equal(ntohl(a4->sin_addr.s_addr), INADDR_LOOPBACK);
 	assert_int_equal(http_listen_parse(&ss, "[::1]:0", err, sizeof(err)), 0);
 	assert_int_equal(ss.ss_family, AF_INET6);

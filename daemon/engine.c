@@ -1,0 +1,436 @@
+/* engine.c - the engine's life cycle: setup from the configuration,
+ * scheduling of cycles (jittered poll, triggers, backoff, the market
+ * window's edge), reload at a cycle boundary, and a stop that lets the git
+ * transaction in flight finish. */
+#include "engine_int.h"
+#include "log.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define GIT_BACKOFF_MAX_MS (10u * 60 * 1000)
+
+static unsigned rand_next(unsigned *seed)
+{
+	*seed = *seed * 1103515245u + 12345u;
+	return (*seed >> 16) & 0x7fff;
+}
+
+void engine_set_error(struct engine *e, enum engine_subsys s, const char *fmt, ...)
+{
+	struct engine_error *er = &e->errors[s];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(er->msg, sizeof er->msg, fmt, ap);
+	va_end(ap);
+	er->at = (int64_t)time(NULL);
+	er->failures++;
+}
+
+void engine_clear_error(struct engine *e, enum engine_subsys s)
+{
+	static const char *const names[SUB_COUNT] = { "git", "registry", "policy", "signature" };
+	struct engine_error *er = &e->errors[s];
+	const char *lv[1] = { names[s] };
+
+	er->msg[0] = '\0';
+	er->failures = 0;
+	er->last_ok = (int64_t)time(NULL);
+	if (e->metrics && e->metrics->last_success)
+		metrics_set(e->metrics->last_success, lv, (double)er->last_ok);
+}
+
+int engine_window_now(struct window *out, const struct engine *e)
+{
+	return clock_window(out, time(NULL), &e->tz, e->have_cal ? &e->cal : NULL, &e->hours);
+}
+
+bool engine_inttest_enabled(const struct engine *e)
+{
+	return e->cfg->stages[STAGE_INTTEST].enabled;
+}
+
+/* pipelined-git: $PIPELINED_GIT (tests), beside the running binary (a
+ * build tree), else the installed libexec path (gitops' default). */
+static void find_worker(char *out, size_t outsz)
+{
+	const char *env = getenv("PIPELINED_GIT");
+	char self[PATH_MAX];
+	ssize_t n;
+
+	out[0] = '\0';
+	if (env && *env) {
+		strlcpy_(out, env, outsz);
+		return;
+	}
+	n = readlink("/proc/self/exe", self, sizeof self - 1);
+	if (n <= 0)
+		return;
+	self[n] = '\0';
+	char *slash = strrchr(self, '/');
+	if (!slash)
+		return;
+	*slash = '\0';
+	if ((size_t)snprintf(out, outsz, "%s/pipelined-git", self) >= outsz ||
+	    access(out, X_OK) != 0)
+		out[0] = '\0';
+}
+
+static int state_dir_ready(const char *dir, struct buf *err)
+{
+	struct stat st;
+
+	if (mkdir(dir, 0750) != 0 && errno != EEXIST)
+		return buf_printf(err, "cannot create state directory '%s': %s", dir,
+				  strerror(errno)), ERR_IO;
+	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+		return buf_printf(err, "state directory '%s' is not a directory", dir), ERR_IO;
+	if (access(dir, R_OK | W_OK | X_OK) != 0)
+		return buf_printf(err, "state directory '%s' is not writable: %s", dir,
+				  strerror(errno)), ERR_IO;
+	return 0;
+}
+
+struct setup {
+	struct gitops *git;
+	struct registry *reg;
+	struct tz_rule tz;
+	struct calendar cal;
+	bool have_cal;
+	char mirror[1024];
+};
+
+static int setup_git(struct setup *s, const struct config *cfg, const char *worker,
+		     struct buf *err)
+{
+	struct gitops_opts o;
+
+	memset(&o, 0, sizeof o);
+	if ((size_t)snprintf(s->mirror, sizeof s->mirror, "%s/mirror", cfg->daemon.state_dir) >=
+	    sizeof s->mirror)
+		return buf_printf(err, "state directory path too long"), ERR_TOOBIG;
+	o.url = cfg->repository.url.url;
+	o.branch = cfg->repository.branch;
+	o.ssh_key = cfg->repository.ssh_key;
+	o.known_hosts = cfg->repository.known_hosts;
+	o.mirror = s->mirror;
+	o.worker = *worker ? worker : NULL;
+	o.deadline_ms = cfg->repository.deadline_ms;
+	o.ident_name = cfg->daemon.identity.name;
+	o.ident_email = cfg->daemon.identity.email;
+	return gitops_open(&s->git, &o, err);
+}
+
+static int setup_registry(struct setup *s, uv_loop_t *loop, const struct config *cfg,
+			  struct buf *err)
+{
+	struct registry_opts o;
+	char msg[256];
+	int rc;
+
+	memset(&o, 0, sizeof o);
+	o.base_url = cfg->registry.url.url;
+	o.namespace = cfg->registry.namespace;
+	o.images = (const char *const *)cfg->registry.images.v;
+	o.n_images = cfg->registry.images.n;
+	o.credentials_file = cfg->registry.credentials;
+	o.ca_file = cfg->registry.ca_file;
+	o.total_timeout_ms = (long)cfg->registry.timeout_ms;
+	o.request_budget = cfg->registry.request_budget;
+	o.page_cap = cfg->registry.max_pages;
+	rc = registry_new(&s->reg, loop, &o, msg, sizeof msg);
+	if (rc)
+		buf_printf(err, "registry: %s", msg);
+	return rc;
+}
+
+static int setup_clock(struct setup *s, const struct config *cfg, struct buf *err)
+{
+	int rc = clock_load_tz(&s->tz, NULL, cfg->market.timezone, err);
+
+	if (rc)
+		return rc;
+	rc = clock_load_calendar(&s->cal, NULL, cfg->market.calendar, err);
+	s->have_cal = rc == 0;
+	return rc;
+}
+
+static void setup_release(struct setup *s)
+{
+	gitops_free(s->git);
+	registry_free(s->reg);
+	if (s->have_cal)
+		calendar_release(&s->cal);
+}
+
+static int setup_all(struct setup *s, uv_loop_t *loop, const struct config *cfg,
+		     const char *worker, struct buf *err)
+{
+	int rc;
+
+	memset(s, 0, sizeof *s);
+	if ((rc = state_dir_ready(cfg->daemon.state_dir, err)) ||
+	    (rc = setup_git(s, cfg, worker, err)) || (rc = setup_registry(s, loop, cfg, err)) ||
+	    (rc = setup_clock(s, cfg, err)))
+		setup_release(s);
+	return rc;
+}
+
+/* Swap in what setup_all built (on the loop, between cycles). */
+static void adopt(struct engine *e, struct setup *s, struct config *cfg)
+{
+	gitops_free(e->git);
+	registry_free(e->reg);
+	if (e->have_cal)
+		calendar_release(&e->cal);
+	e->git = s->git;
+	e->reg = s->reg;
+	e->tz = s->tz;
+	e->cal = s->cal;
+	e->have_cal = s->have_cal;
+	strlcpy_(e->mirror, s->mirror, sizeof e->mirror);
+	if (e->cfg != cfg)
+		config_free(e->cfg);
+	e->cfg = cfg;
+	e->hours.open_min = cfg->market.open_min;
+	e->hours.close_min = cfg->market.close_min;
+	log_set_level(cfg->daemon.log_level);
+}
+
+int engine_new(struct engine **out, uv_loop_t *loop, struct config *cfg,
+	       struct metrics_std *metrics, struct buf *err)
+{
+	struct engine *e = calloc(1, sizeof *e);
+	struct setup s;
+	int rc;
+
+	if (!e)
+		return ERR_NOMEM;
+	e->loop = loop;
+	e->metrics = metrics;
+	find_worker(e->worker, sizeof e->worker);
+	if ((rc = setup_all(&s, loop, cfg, e->worker, err))) {
+		free(e);
+		return rc;
+	}
+	adopt(e, &s, cfg);
+	e->seed = (unsigned)time(NULL) ^ (unsigned)getpid();
+	e->started_at = (int64_t)time(NULL);
+	uv_timer_init(loop, &e->poll_timer);
+	uv_timer_init(loop, &e->edge_timer);
+	e->poll_timer.data = e->edge_timer.data = e;
+	e->handles_open = 2;
+	snprintf(e->status_line, sizeof e->status_line, "starting");
+	*out = e;
+	return 0;
+}
+
+static void poll_cb(uv_timer_t *t)
+{
+	engine_cycle_start(t->data);
+}
+
+void engine_start(struct engine *e)
+{
+	uv_timer_start(&e->poll_timer, poll_cb, 0, 0);
+}
+
+void engine_trigger(struct engine *e, const char *why)
+{
+	if (e->stopping)
+		return;
+	log_info("engine", "cycle requested: %s", why);
+	if (e->running) {
+		e->again = true;
+		return;
+	}
+	uv_timer_start(&e->poll_timer, poll_cb, 0, 0);
+}
+
+static void apply_reload(struct engine *e, struct config *cfg)
+{
+	struct buf err = BUF_INIT;
+	struct setup s;
+
+	if (setup_all(&s, e->loop, cfg, e->worker, &err)) {
+		log_err("config", "reload of '%s' failed, keeping the running configuration: %s",
+			cfg->path, err.data ? err.data : "?");
+		config_free(cfg);
+	} else {
+		adopt(e, &s, cfg);
+		/* a different repository or registry: everything is re-derived */
+		e->fingerprint[0] = '\0';
+		memset(e->rel, 0, sizeof e->rel);
+		log_notice("config", "configuration '%s' reloaded", cfg->path);
+	}
+	buf_release(&err);
+}
+
+void engine_reload(struct engine *e, struct config *cfg)
+{
+	if (e->running) {
+		config_free(e->next_cfg);
+		e->next_cfg = cfg;
+		return;
+	}
+	apply_reload(e, cfg);
+	engine_trigger(e, "configuration reloaded");
+}
+
+static void free_requests(struct engine *e)
+{
+	for (size_t i = 0; i < ENGINE_MAX_REQUESTS; i++)
+		engine_facts_free(e->req[i].facts);
+}
+
+static void closed_cb(uv_handle_t *h)
+{
+	struct engine *e = h->data;
+	void (*done)(void *);
+	void *arg;
+
+	if (--e->handles_open)
+		return;
+	done = e->stopped_cb;
+	arg = e->stopped_arg;
+	engine_scan_free(e->scan);
+	free_requests(e);
+	free(e->refs);
+	free(e->check);
+	setup_release(&(struct setup){ .git = e->git, .reg = e->reg, .cal = e->cal,
+				       .have_cal = e->have_cal });
+	config_free(e->cfg);
+	config_free(e->next_cfg);
+	free(e);
+	if (done)
+		done(arg);
+}
+
+static void close_all(struct engine *e)
+{
+	uv_close((uv_handle_t *)&e->poll_timer, closed_cb);
+	uv_close((uv_handle_t *)&e->edge_timer, closed_cb);
+}
+
+void engine_stop(struct engine *e, void (*done)(void *arg), void *arg)
+{
+	e->stopping = true;
+	e->stopped_cb = done;
+	e->stopped_arg = arg;
+	uv_timer_stop(&e->poll_timer);
+	uv_timer_stop(&e->edge_timer);
+	if (!e->running) {
+		close_all(e);
+		return;
+	}
+	/* registry work can be dropped at once (it decides nothing by itself);
+	 * a git operation is left to finish: its deadline bounds the wait and
+	 * the branch push is the only commit point, so it is never half done */
+	if (e->reg && e->nactions == 0 && e->ncheck && e->icheck < e->ncheck) {
+		registry_free(e->reg);
+		e->reg = NULL;
+		engine_cycle_done(e);
+	}
+}
+
+static uint64_t next_delay_ms(struct engine *e)
+{
+	uint64_t poll = e->cfg->registry.poll_interval_ms ? e->cfg->registry.poll_interval_ms :
+			30000;
+	unsigned f = e->errors[SUB_GIT].failures;
+	uint64_t jitter = poll / 10;
+
+	if (f) {
+		uint64_t d = poll;
+		for (unsigned i = 1; i < f && d < GIT_BACKOFF_MAX_MS; i++)
+			d *= 2;
+		return d < GIT_BACKOFF_MAX_MS ? d : GIT_BACKOFF_MAX_MS;
+	}
+	/* +-10%: many daemons on one registry do not poll in lockstep */
+	return jitter ? poll - jitter + (uint64_t)rand_next(&e->seed) % (2 * jitter + 1) : poll;
+}
+
+static void edge_cb(uv_timer_t *t)
+{
+	struct engine *e = t->data;
+
+	e->edge_at = 0;
+	engine_trigger(e, "market window edge");
+}
+
+/* Queued requests wait for the window's next edge: a timer for that exact
+ * instant (plus a little, so the window reads "closed" when it fires). */
+static void arm_edge(struct engine *e)
+{
+	int64_t until = 0, now = (int64_t)time(NULL);
+
+	for (size_t i = 0; i < ENGINE_MAX_REQUESTS; i++)
+		if (e->req[i].used && e->req[i].state == REQ_QUEUED &&
+		    (!until || e->req[i].queue_until < until))
+			until = e->req[i].queue_until;
+	if (!until || until == e->edge_at)
+		return;
+	e->edge_at = until;
+	uint64_t ms = until > now ? (uint64_t)(until - now) * 1000 : 0;
+	uv_timer_start(&e->edge_timer, edge_cb, ms + 200, 0);
+	log_info("engine", "queued request(s) will be merged at the close, in %llus",
+		 (unsigned long long)(ms / 1000));
+}
+
+void engine_cycle_done(struct engine *e)
+{
+	struct config *next = e->next_cfg;
+
+	e->running = false;
+	e->last_cycle_at = (int64_t)time(NULL);
+	e->last_cycle_ms = uv_now(e->loop);
+	e->cycles++;
+	if (e->metrics && e->metrics->cycles)
+		metrics_add(e->metrics->cycles, NULL, 1);
+	if (e->stopping) {
+		close_all(e);
+		return;
+	}
+	if (next) {
+		e->next_cfg = NULL;
+		apply_reload(e, next);
+	}
+	arm_edge(e);
+	if (e->again || e->promoted) {
+		e->again = e->promoted = false;
+		uv_timer_start(&e->poll_timer, poll_cb, 0, 0);
+		return;
+	}
+	uv_timer_start(&e->poll_timer, poll_cb, next_delay_ms(e), 0);
+}
+
+bool engine_healthy(const struct engine *e, uint64_t now_ms, uint64_t max_age_ms)
+{
+	uint64_t deadline = e->cfg->repository.deadline_ms ? e->cfg->repository.deadline_ms :
+			    60000;
+
+	/* a git job runs at most a few deadlines (fetch, push, retries) */
+	if (e->running && now_ms > e->cycle_started_ms + 20 * deadline)
+		return false;
+	if (!e->cycles)
+		return now_ms < max_age_ms + 20 * deadline;
+	return e->running || now_ms <= e->last_cycle_ms + max_age_ms;
+}
+
+const char *engine_status_line(const struct engine *e)
+{
+	return e->status_line;
+}
+
+const struct config *engine_config(const struct engine *e)
+{
+	return e->cfg;
+}

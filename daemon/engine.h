@@ -1,0 +1,56 @@
+/* engine.h - the promotion engine on the daemon's libuv loop.
+ *
+ * One cycle at a time: ls-remote (skips the fetch when nothing moved) ->
+ * fetch -> scan of the mirror off the loop thread (history from trailers,
+ * current tags from the values files, candidate releases from first-parent
+ * history, git facts of new or moved request branches) -> registry checks
+ * -> decisions (policy.h) -> git transactions (gitops_change_start), one
+ * after the other.  Cycles run on a jittered poll interval, at once on
+ * engine_trigger(), and at the market window's edge when a request is
+ * queued.  Errors back off per subsystem; the daemon never promotes on a
+ * guess (a registry that cannot answer means "wait").
+ */
+#ifndef PIPELINED_ENGINE_H
+#define PIPELINED_ENGINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <uv.h>
+
+#include "config.h"
+#include "metrics.h"
+#include "util.h"
+
+struct engine;
+
+/* Takes ownership of cfg on success.  Creates the state directory layout
+ * (mirror under cfg->daemon.state_dir).  metrics may be NULL.  ERR_* with
+ * err filled on failure (cfg is then still the caller's). */
+int engine_new(struct engine **out, uv_loop_t *loop, struct config *cfg,
+	       struct metrics_std *metrics, struct buf *err);
+/* Arms the first cycle. */
+void engine_start(struct engine *e);
+/* Run a cycle as soon as possible (coalesced with one in progress). */
+void engine_trigger(struct engine *e, const char *why);
+/* Swap in a new configuration (ownership passes) at the end of the cycle
+ * in progress, or now when idle. */
+void engine_reload(struct engine *e, struct config *cfg);
+/* Stop: no new cycle, the git transaction in flight finishes (its own
+ * deadlines bound it), every handle closes, then done(arg) runs and e is
+ * freed. */
+void engine_stop(struct engine *e, void (*done)(void *arg), void *arg);
+
+/* Loop alive and no git job past its deadline; the last cycle ended
+ * within max_age_ms. */
+bool engine_healthy(const struct engine *e, uint64_t now_ms, uint64_t max_age_ms);
+/* One line for systemd's STATUS=. */
+const char *engine_status_line(const struct engine *e);
+const struct config *engine_config(const struct engine *e);
+
+/* JSON documents of docs/api.md. */
+int engine_status_json(struct buf *out, const struct engine *e);
+int engine_history_json(struct buf *out, const struct engine *e, const char *stage,
+			struct buf *err);
+
+#endif

@@ -1,0 +1,207 @@
+/* engine_api.c - the engine's state as the JSON of docs/api.md:
+ * GET /api/v1/status and GET /api/v1/history.  Read-only views of what the
+ * last cycle derived; nothing here talks to Git or the registry. */
+#include "engine_int.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static json_t *str_or_null(const char *s)
+{
+	return s && *s ? json_string(s) : json_null();
+}
+
+static json_t *time_or_null(int64_t t)
+{
+	char out[40];
+
+	if (!t)
+		return json_null();
+	clock_format_rfc3339(out, sizeof out, (time_t)t, 0, true);
+	return json_string(out);
+}
+
+static const char *const state_names[] = {
+	[REQ_PENDING] = "pending", [REQ_QUEUED] = "queued", [REQ_REFUSED] = "refused",
+	[REQ_MERGING] = "merging", [REQ_MERGED] = "merged",
+};
+
+static json_t *entry_json(const struct history_entry *h)
+{
+	char who[600];
+
+	snprintf(who, sizeof who, "%s <%s>", h->committer_name ? h->committer_name : "",
+		 h->committer_email ? h->committer_email : "");
+	return json_pack("{s:s, s:s, s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:s, s:o, s:o}",
+			 "commit", h->commit, "stage", stage_name(h->stage),
+			 "source_stage", h->source < STAGE_COUNT ?
+					 json_string(stage_name(h->source)) : json_null(),
+			 "tag", h->tag, "request", str_or_null(h->request),
+			 "requested_by", str_or_null(h->requested_by),
+			 "notes", str_or_null(h->notes), "break_glass", str_or_null(h->break_glass),
+			 "market", str_or_null(h->market),
+			 "integration_test", str_or_null(h->integration_test),
+			 "signed_by", str_or_null(h->signed_by), "committer", who,
+			 "time", time_or_null(h->time), "subject", str_or_null(h->subject));
+}
+
+static json_t *stage_json(const struct engine *e, enum stage st)
+{
+	const struct config_stage *cs = &e->cfg->stages[st];
+	struct policy_stage_cfg pc[STAGE_COUNT];
+	const struct history_entry *h = NULL;
+	enum stage src;
+	bool deploy = stage_is_deploy(st);
+	json_t *j;
+
+	for (int i = 0; i < STAGE_COUNT; i++) {
+		memset(&pc[i], 0, sizeof pc[i]);
+		pc[i].enabled = e->cfg->stages[i].enabled;
+	}
+	if (e->scan && e->scan->hist_ok && deploy)
+		h = history_latest(&e->scan->hist, st);
+	j = json_pack("{s:s, s:b, s:b, s:b, s:b, s:o, s:o, s:o, s:o}", "name", stage_name(st),
+		      "enabled", cs->enabled, "deploy", deploy, "auto", deploy && cs->auto_promote,
+		      "market_gated", deploy && cs->market_gated,
+		      "values", deploy ? str_or_null(cs->values_path) : json_null(),
+		      "current_tag", deploy && e->scan && e->scan->current[st][0] ?
+				     json_string(e->scan->current[st]) : json_null(),
+		      "source_stage", st != STAGE_CI && policy_source_stage(&src, pc, st) == 0 ?
+				      json_string(stage_name(src)) : json_null(),
+		      "promoted", h ? entry_json(h) : json_null());
+	return j;
+}
+
+static json_t *request_json(const struct engine_request *r)
+{
+	return json_pack("{s:s, s:s, s:o, s:s, s:o, s:s, s:o, s:o, s:b, s:o}",
+			 "branch", r->name, "commit", r->id,
+			 "stage", r->stage_ok ? json_string(stage_name(r->stage)) : json_null(),
+			 "state", state_names[r->state],
+			 "code", r->state == REQ_QUEUED || r->state == REQ_REFUSED ?
+				 json_string(policy_code_name(r->code)) : json_null(),
+			 "message", r->message, "tag", str_or_null(r->tag),
+			 "queued_until", time_or_null(r->queue_until),
+			 "break_glass", r->break_glass, "since", time_or_null(r->since));
+}
+
+static const char *evidence_name(const struct engine *e, const struct engine_release *r)
+{
+	if (!engine_inttest_enabled(e))
+		return "disabled";
+	if (!r->ev_checked)
+		return "unknown";
+	return registry_evidence_status_name(r->ev);
+}
+
+static json_t *release_json(const struct engine *e, const struct engine_release *r)
+{
+	return json_pack("{s:s, s:b, s:b, s:I, s:I, s:o, s:s, s:o, s:o, s:o}", "sha", r->sha,
+			 "checked", r->checked, "complete", r->checked && r->complete,
+			 "images_present", (json_int_t)r->present,
+			 "images_total", (json_int_t)r->total, "missing_image",
+			 str_or_null(r->missing), "evidence", evidence_name(e, r),
+			 "evidence_summary", str_or_null(r->ev_summary),
+			 "failures", str_or_null(r->ev_failures),
+			 "first_seen", time_or_null(r->first_seen));
+}
+
+static json_t *market_json(const struct engine *e)
+{
+	struct window w;
+	char reason[128], status[160], countdown[32];
+	int64_t left;
+
+	if (engine_window_now(&w, e))
+		return json_null();
+	clock_format_reason(reason, sizeof reason, &w);
+	clock_format_status(status, sizeof status, &w);
+	left = (int64_t)w.next_change - (int64_t)w.now;
+	clock_format_countdown(countdown, sizeof countdown, left);
+	return json_pack("{s:b, s:s, s:s, s:s, s:o, s:I, s:s, s:b, s:s}", "open", w.open,
+			 "reason", clock_reason_code(w.reason), "reason_text", reason,
+			 "status", status, "next_change", time_or_null(w.next_change),
+			 "countdown_s", (json_int_t)left, "countdown", countdown,
+			 "beyond_calendar", w.beyond_calendar, "zone", w.zone);
+}
+
+static json_t *errors_json(const struct engine *e)
+{
+	static const char *const names[SUB_COUNT] = { "git", "registry", "policy", "signature" };
+	json_t *o = json_object();
+
+	for (int s = 0; o && s < SUB_COUNT; s++) {
+		const struct engine_error *er = &e->errors[s];
+		json_object_set_new(o, names[s], json_pack("{s:o, s:o, s:I, s:o}",
+				    "message", str_or_null(er->msg),
+				    "at", er->msg[0] ? time_or_null(er->at) : json_null(),
+				    "failures", (json_int_t)er->failures,
+				    "last_ok", time_or_null(er->last_ok)));
+	}
+	return o;
+}
+
+static int dump(struct buf *out, json_t *root)
+{
+	char *text = root ? json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+	int rc = text ? buf_adds(out, text) : ERR_NOMEM;
+
+	if (rc == 0)
+		rc = buf_addch(out, '\n');
+	free(text);
+	json_decref(root);
+	return rc;
+}
+
+int engine_status_json(struct buf *out, const struct engine *e)
+{
+	json_t *stages = json_array(), *reqs = json_array(), *rels = json_array(), *root;
+	int64_t now = (int64_t)time(NULL);
+
+	for (int st = 0; stages && st < STAGE_COUNT; st++)
+		json_array_append_new(stages, stage_json(e, (enum stage)st));
+	for (size_t i = 0; reqs && i < ENGINE_MAX_REQUESTS; i++)
+		if (e->req[i].used)
+			json_array_append_new(reqs, request_json(&e->req[i]));
+	for (size_t i = 0; rels && i < ENGINE_MAX_RELEASES; i++)
+		if (e->rel[i].used)
+			json_array_append_new(rels, release_json(e, &e->rel[i]));
+	root = json_pack("{s:s, s:o, s:I, s:I, s:o, s:b, s:o, s:I, s:o, s:o, s:o, s:o, s:o}",
+			 "version", PIPELINED_VERSION, "started", time_or_null(e->started_at),
+			 "uptime_s", (json_int_t)(now - e->started_at),
+			 "cycles", (json_int_t)e->cycles,
+			 "last_cycle", time_or_null(e->last_cycle_at), "running", e->running,
+			 "tip", e->scan ? json_string(e->scan->tip) : json_null(),
+			 "promotions", (json_int_t)e->promotions,
+			 "stages", stages ? stages : json_null(),
+			 "requests", reqs ? reqs : json_null(),
+			 "releases", rels ? rels : json_null(), "market", market_json(e),
+			 "errors", errors_json(e));
+	return dump(out, root);
+}
+
+int engine_history_json(struct buf *out, const struct engine *e, const char *stage,
+			struct buf *err)
+{
+	enum stage st = STAGE_COUNT;
+	json_t *items, *root;
+
+	if (stage && *stage) {
+		if (stage_parse(&st, stage) != 0 || !stage_is_deploy(st))
+			return buf_printf(err, "unknown deploy stage '%.64s'", stage), ERR_INVALID;
+	}
+	if (!(items = json_array()))
+		return ERR_NOMEM;
+	for (size_t i = 0; e->scan && e->scan->hist_ok && i < e->scan->hist.n; i++) {
+		const struct history_entry *h = &e->scan->hist.items[i];
+		if (st == STAGE_COUNT || h->stage == st)
+			json_array_append_new(items, entry_json(h));
+	}
+	root = json_pack("{s:o, s:o, s:b, s:o}", "stage", stage && *stage ? json_string(stage) :
+			 json_null(), "tip", e->scan ? json_string(e->scan->tip) : json_null(),
+			 "truncated", e->scan && e->scan->hist_ok && e->scan->hist.truncated,
+			 "entries", items);
+	return dump(out, root);
+}

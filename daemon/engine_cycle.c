@@ -1,0 +1,532 @@
+/* engine_cycle.c - one cycle, as a chain of callbacks on the loop:
+ * ls-remote -> (fetch -> scan) -> registry checks -> signatures ->
+ * decisions -> git transactions.  Nothing here blocks: git network work
+ * runs in pipelined-git, git object work on the threadpool, registry work
+ * in libcurl's multi interface on the loop. */
+#include "engine_int.h"
+#include "log.h"
+#include "sigverify.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define PROMOTE_HEADS "refs/heads/promote/"
+
+struct scan_job {
+	struct engine *e;
+	struct engine_scan *scan;
+	size_t n;
+	size_t idx[ENGINE_MAX_REQUESTS];
+	char ids[ENGINE_MAX_REQUESTS][GITOPS_HEXSZ + 1];
+	enum stage stages[ENGINE_MAX_REQUESTS];
+	struct request_facts *facts[ENGINE_MAX_REQUESTS];
+};
+
+static void registry_next(struct engine *e);
+static void sig_next(struct engine *e);
+
+static void git_failed(struct engine *e, const char *what, const char *why)
+{
+	bool repeat = e->errors[SUB_GIT].msg[0] != '\0';
+
+	engine_set_error(e, SUB_GIT, "%s failed: %s", what, why);
+	/* once per outage at error level; repeats are debug noise */
+	if (!repeat)
+		log_err("git", "%s failed: %s, retrying with backoff", what, why);
+	else
+		log_debug("git", "%s failed again (%u): %s", what, e->errors[SUB_GIT].failures,
+			  why);
+	engine_cycle_done(e);
+}
+
+static bool relevant_ref(const struct engine *e, const char *name)
+{
+	size_t bl = strlen(e->cfg->repository.branch);
+
+	return (strncmp(name, "refs/heads/", 11) == 0 &&
+		strncmp(name + 11, e->cfg->repository.branch, bl) == 0 && name[11 + bl] == '\0') ||
+	       strncmp(name, PROMOTE_HEADS, strlen(PROMOTE_HEADS)) == 0 ||
+	       strcmp(name, GITOPS_NOTES_REF) == 0;
+}
+
+/* FNV-1a over the refs that matter: equal means nothing to fetch. */
+static void fingerprint(char out[65], const struct engine *e, const struct gitops_ref *refs,
+			size_t n)
+{
+	uint64_t h1 = 1469598103934665603ull, h2 = 1099511628211ull * 7;
+
+	for (size_t i = 0; i < n; i++) {
+		if (!relevant_ref(e, refs[i].name))
+			continue;
+		for (const char *p = refs[i].name; *p; p++)
+			h1 = (h1 ^ (unsigned char)*p) * 1099511628211ull;
+		for (const char *p = refs[i].id; *p; p++)
+			h2 = (h2 ^ (unsigned char)*p) * 1099511628211ull;
+		h1 = (h1 ^ h2) * 1099511628211ull;
+	}
+	snprintf(out, 65, "%016llx%016llx", (unsigned long long)h1, (unsigned long long)h2);
+}
+
+static struct engine_request *request_find(struct engine *e, const char *name)
+{
+	struct engine_request *free_slot = NULL;
+
+	for (size_t i = 0; i < ENGINE_MAX_REQUESTS; i++) {
+		if (e->req[i].used && strcmp(e->req[i].name, name) == 0)
+			return &e->req[i];
+		if (!e->req[i].used && !free_slot)
+			free_slot = &e->req[i];
+	}
+	return free_slot;
+}
+
+static void request_reset(struct engine *e, struct engine_request *r, const char *name,
+			  const char *id)
+{
+	struct buf err = BUF_INIT;
+	char merged[GITOPS_HEXSZ + 1];
+	bool keep_merged = r->used && strcmp(r->name, name) == 0;
+
+	strlcpy_(merged, keep_merged ? r->merged_id : "", sizeof merged);
+	engine_facts_free(r->facts);
+	memset(r, 0, sizeof *r);
+	r->used = true;
+	strlcpy_(r->name, name, sizeof r->name);
+	strlcpy_(r->id, id, sizeof r->id);
+	strlcpy_(r->merged_id, merged, sizeof r->merged_id);
+	r->since = (int64_t)time(NULL);
+	r->stage_ok = policy_parse_branch(&r->stage, name, &err) == 0;
+	if (!r->stage_ok) {
+		r->state = REQ_REFUSED;
+		r->code = POLICY_MALFORMED;
+		snprintf(r->message, sizeof r->message, "malformed: %s",
+			 err.data ? err.data : "bad request branch name");
+	}
+	buf_release(&err);
+}
+
+/* The request table follows the remote's request branches. */
+static void requests_update(struct engine *e)
+{
+	for (size_t i = 0; i < ENGINE_MAX_REQUESTS; i++)
+		e->req[i].seen = false;
+	for (size_t i = 0; i < e->nrefs; i++) {
+		const char *name = e->refs[i].name;
+		struct engine_request *r;
+
+		if (strncmp(name, PROMOTE_HEADS, strlen(PROMOTE_HEADS)) != 0)
+			continue;
+		name += strlen("refs/heads/");
+		if (!(r = request_find(e, name))) {
+			log_warn("engine", "more than %d promotion requests; ignoring '%s'",
+				 ENGINE_MAX_REQUESTS, name);
+			continue;
+		}
+		if (!r->used || strcmp(r->id, e->refs[i].id) != 0) {
+			if (r->used)
+				log_info("engine", "request '%s' moved to %.7s", name, e->refs[i].id);
+			else
+				log_info("engine", "new request '%s' at %.7s", name, e->refs[i].id);
+			request_reset(e, r, name, e->refs[i].id);
+		}
+		r->seen = true;
+	}
+	for (size_t i = 0; i < ENGINE_MAX_REQUESTS; i++) {
+		struct engine_request *r = &e->req[i];
+		if (r->used && !r->seen) {
+			if (r->state != REQ_MERGED)
+				log_info("engine", "request '%s' is gone", r->name);
+			engine_facts_free(r->facts);
+			memset(r, 0, sizeof *r);
+		}
+	}
+}
+
+static int scan_work_cb(struct gitops *g, void *data)
+{
+	struct scan_job *j = data;
+	const struct config *cfg = j->e->cfg;
+	int rc = engine_scan_run(j->scan, g, cfg);
+
+	if (rc)
+		return rc;
+	for (size_t k = 0; k < j->n; k++)
+		if (engine_facts_gather(&j->facts[k], g, cfg, &j->scan->hist, j->scan->tip,
+					j->ids[k], j->stages[k]))
+			return ERR_NOMEM;
+	return 0;
+}
+
+static void scan_done_cb(struct gitops *g, int rc, void *data)
+{
+	struct scan_job *j = data;
+	struct engine *e = j->e;
+
+	if (rc || e->stopping) {
+		char why[ENGINE_ERR_MAX];
+		snprintf(why, sizeof why, "%s", j->scan->error[0] ? j->scan->error :
+			 gitops_error(g));
+		engine_scan_free(j->scan);
+		for (size_t k = 0; k < j->n; k++)
+			engine_facts_free(j->facts[k]);
+		free(j);
+		if (e->stopping)
+			engine_cycle_done(e);
+		else
+			git_failed(e, "scan of the mirror", why);
+		return;
+	}
+	engine_scan_free(e->scan);
+	e->scan = j->scan;
+	for (size_t k = 0; k < j->n; k++) {
+		struct engine_request *r = &e->req[j->idx[k]];
+		engine_facts_free(r->facts);
+		r->facts = j->facts[k];
+		if (r->facts && r->facts->error[0])
+			log_warn("git", "%s", r->facts->error);
+	}
+	free(j);
+	e->scanned = true;
+	engine_clear_error(e, SUB_GIT);
+	e->ncheck = e->icheck = 0;
+	registry_next(e);
+}
+
+static void start_scan(struct engine *e)
+{
+	struct scan_job *j = calloc(1, sizeof *j);
+
+	if (!j || !(j->scan = calloc(1, sizeof *j->scan))) {
+		free(j);
+		git_failed(e, "scan of the mirror", "out of memory");
+		return;
+	}
+	j->e = e;
+	/* facts depend on the tip too (merge base, merged, used): all again */
+	for (size_t i = 0; i < ENGINE_MAX_REQUESTS; i++) {
+		struct engine_request *r = &e->req[i];
+		if (!r->used || !r->stage_ok)
+			continue;
+		j->idx[j->n] = i;
+		strlcpy_(j->ids[j->n], r->id, sizeof j->ids[0]);
+		j->stages[j->n] = r->stage;
+		r->sig_done = false;
+		j->n++;
+	}
+	if (gitops_queue(e->git, e->loop, scan_work_cb, scan_done_cb, j)) {
+		char why[ENGINE_ERR_MAX];
+		snprintf(why, sizeof why, "%s", gitops_error(e->git));
+		engine_scan_free(j->scan);
+		free(j);
+		git_failed(e, "scan of the mirror", why);
+	}
+}
+
+static void fetch_done_cb(struct gitops *g, struct gitops_result *res, void *data)
+{
+	struct engine *e = data;
+
+	if (e->stopping) {
+		engine_cycle_done(e);
+		return;
+	}
+	if (res->rc) {
+		git_failed(e, "fetch", res->error);
+		return;
+	}
+	log_debug("git", "fetched in %llums", (unsigned long long)res->elapsed_ms);
+	start_scan(e);
+}
+
+static void ls_done_cb(struct gitops *g, struct gitops_result *res, void *data)
+{
+	struct engine *e = data;
+	char fp[65];
+
+	if (e->stopping) {
+		engine_cycle_done(e);
+		return;
+	}
+	if (res->rc) {
+		git_failed(e, "ls-remote", res->error);
+		return;
+	}
+	free(e->refs);
+	e->refs = NULL;
+	e->nrefs = 0;
+	if (res->nrefs && (e->refs = malloc(res->nrefs * sizeof *e->refs))) {
+		memcpy(e->refs, res->refs, res->nrefs * sizeof *e->refs);
+		e->nrefs = res->nrefs;
+	}
+	fingerprint(fp, e, e->refs, e->nrefs);
+	requests_update(e);
+	if (e->scan && strcmp(fp, e->fingerprint) == 0) {
+		/* nothing moved: no fetch, no scan; cached facts decide */
+		engine_clear_error(e, SUB_GIT);
+		e->ncheck = e->icheck = 0;
+		registry_next(e);
+		return;
+	}
+	memcpy(e->fingerprint, fp, sizeof fp);
+	if (gitops_fetch_start(e->git, e->loop, fetch_done_cb, e))
+		git_failed(e, "fetch", gitops_error(e->git));
+}
+
+void engine_cycle_start(struct engine *e)
+{
+	if (e->running || e->stopping)
+		return;
+	e->running = true;
+	e->again = e->promoted = false;
+	e->cycle_started_ms = uv_now(e->loop);
+	if (e->reg)
+		registry_cycle_begin(e->reg);
+	if (gitops_ls_remote_start(e->git, e->loop, ls_done_cb, e))
+		git_failed(e, "ls-remote", gitops_error(e->git));
+}
+
+/* ---- registry phase ---- */
+
+static bool release_due(const struct engine *e, const struct engine_release *r, uint64_t now)
+{
+	bool settled = r->checked && r->complete &&
+		       (!engine_inttest_enabled(e) ||
+			(r->ev_checked && r->ev == REGISTRY_EVIDENCE_PASSED));
+
+	return !settled && now >= r->next_check_ms;
+}
+
+static void check_add(struct engine *e, const char *sha, size_t cap)
+{
+	for (size_t i = 0; i < e->ncheck; i++)
+		if (strcmp(e->check[i], sha) == 0)
+			return;
+	if (e->ncheck < cap)
+		strlcpy_(e->check[e->ncheck++], sha, sizeof e->check[0]);
+}
+
+static bool any_auto(const struct engine *e)
+{
+	for (int st = STAGE_BETA; st < STAGE_COUNT; st++)
+		if (e->cfg->stages[st].enabled && e->cfg->stages[st].auto_promote)
+			return true;
+	return false;
+}
+
+/* Which release ids to ask about: candidates newest first down to the
+ * first settled one (older ones cannot be picked), and request tags. */
+static void build_checks(struct engine *e)
+{
+	size_t cap = ENGINE_MAX_CANDIDATES + ENGINE_MAX_REQUESTS;
+	uint64_t now = uv_now(e->loop);
+
+	if (!e->check && !(e->check = calloc(cap, sizeof *e->check)))
+		return;
+	e->ncheck = e->icheck = 0;
+	for (size_t i = 0; e->scan && any_auto(e) && i < e->scan->ncand; i++) {
+		struct engine_release *r = engine_release_get(e, e->scan->cand[i], true);
+		if (!r)
+			break;
+		if (!release_due(e, r, now)) {
+			if (r->checked && r->complete)
+				break;
+			continue;
+		}
+		check_add(e, r->sha, cap);
+	}
+	for (size_t i = 0; i < ENGINE_MAX_REQUESTS; i++) {
+		const struct engine_request *q = &e->req[i];
+		struct engine_release *r;
+		if (!q->used || !q->facts || q->facts->ntags != 1 ||
+		    !tag_is_sha1(q->facts->tags[0], strlen(q->facts->tags[0])))
+			continue;
+		if ((r = engine_release_get(e, q->facts->tags[0], true)) && release_due(e, r, now))
+			check_add(e, r->sha, cap);
+	}
+}
+
+static void count_request(struct engine *e, const char *result)
+{
+	const char *lv[1] = { result };
+
+	if (e->metrics && e->metrics->registry_requests)
+		metrics_add(e->metrics->registry_requests, lv, 1);
+}
+
+static void recheck_later(struct engine *e, struct engine_release *r)
+{
+	uint64_t poll = e->cfg->registry.poll_interval_ms ? e->cfg->registry.poll_interval_ms :
+			30000;
+	unsigned shift = r->misses < ENGINE_RECHECK_MAX_SHIFT ? r->misses :
+			 ENGINE_RECHECK_MAX_SHIFT;
+
+	r->misses++;
+	r->next_check_ms = uv_now(e->loop) + (poll << shift) - poll / 2;
+}
+
+static void registry_failed(struct engine *e, const char *sha, const char *why)
+{
+	bool repeat = e->errors[SUB_REGISTRY].msg[0] != '\0';
+	uint64_t wait = e->reg ? registry_retry_in_ms(e->reg) : 0;
+
+	engine_set_error(e, SUB_REGISTRY, "release %.7s: %s", sha, why);
+	if (!repeat)
+		log_err("registry", "cannot check release %.7s: %s, retrying in %llus", sha, why,
+			(unsigned long long)(wait / 1000));
+	/* a registry that cannot answer means wait: nothing is decided on a guess */
+	e->icheck = e->ncheck;
+	sig_next(e);
+}
+
+static void evidence_cb(const struct registry_evidence *res, void *arg)
+{
+	struct engine *e = arg;
+	struct engine_release *r = engine_release_get(e, res->sha, false);
+
+	if (e->stopping) {
+		engine_cycle_done(e);
+		return;
+	}
+	if (!r) {
+		registry_next(e);
+		return;
+	}
+	if (res->status == REGISTRY_EVIDENCE_ERROR) {
+		count_request(e, "error");
+		registry_failed(e, res->sha, res->error);
+		return;
+	}
+	count_request(e, registry_evidence_status_name(res->status));
+	engine_clear_error(e, SUB_REGISTRY);
+	r->ev_checked = true;
+	r->ev = res->status;
+	r->ev_failures[0] = r->ev_summary[0] = '\0';
+	if (res->status == REGISTRY_EVIDENCE_PASSED || res->status == REGISTRY_EVIDENCE_FAILED) {
+		snprintf(r->ev_summary, sizeof r->ev_summary, "%s %lld/%lld",
+			 res->status == REGISTRY_EVIDENCE_PASSED ? "passed" : "failed",
+			 (long long)(res->status == REGISTRY_EVIDENCE_PASSED ? res->ev.passed :
+				     res->ev.failed),
+			 (long long)res->ev.total);
+		strlcpy_(r->ev_failures, res->ev.failures, sizeof r->ev_failures);
+	}
+	if (res->status == REGISTRY_EVIDENCE_FAILED && r->misses == 0)
+		log_warn("registry", "integration tests of %.7s failed (%s)%s%s", r->sha,
+			 r->ev_summary, r->ev_failures[0] ? ": " : "", r->ev_failures);
+	if (res->status != REGISTRY_EVIDENCE_PASSED)
+		recheck_later(e, r);
+	e->icheck++;
+	registry_next(e);
+}
+
+static void release_cb(const struct registry_release *res, void *arg)
+{
+	struct engine *e = arg;
+	struct engine_release *r = engine_release_get(e, res->sha, false);
+
+	if (e->stopping) {
+		engine_cycle_done(e);
+		return;
+	}
+	if (!r) {
+		e->icheck++;
+		registry_next(e);
+		return;
+	}
+	if (res->status == REGISTRY_ERROR) {
+		count_request(e, "error");
+		registry_failed(e, res->sha, res->error);
+		return;
+	}
+	count_request(e, registry_status_name(res->status));
+	engine_clear_error(e, SUB_REGISTRY);
+	r->checked = true;
+	r->complete = res->status == REGISTRY_COMPLETE;
+	r->present = res->n_present;
+	r->total = res->n_images;
+	r->missing[0] = '\0';
+	for (size_t i = 0; i < res->n_images; i++)
+		if (res->images[i].state == REGISTRY_IMG_MISSING) {
+			strlcpy_(r->missing, res->images[i].image, sizeof r->missing);
+			break;
+		}
+	if (!r->complete) {
+		recheck_later(e, r);
+	} else if (engine_inttest_enabled(e)) {
+		r->misses = 0;
+		if (registry_evidence_fetch(e->reg, r->sha, evidence_cb, e) == 0)
+			return;
+		registry_failed(e, r->sha, "registry is backing off");
+		return;
+	} else {
+		r->misses = 0;
+	}
+	e->icheck++;
+	registry_next(e);
+}
+
+static void registry_next(struct engine *e)
+{
+	if (e->icheck == 0 && e->ncheck == 0)
+		build_checks(e);
+	while (e->icheck < e->ncheck) {
+		const char *sha = e->check[e->icheck];
+		if (!e->reg || registry_retry_in_ms(e->reg) > 0) {
+			/* backing off: keep the facts we have, decide nothing new on them */
+			e->icheck = e->ncheck;
+			break;
+		}
+		if (registry_release_check(e->reg, sha, release_cb, e) == 0)
+			return;
+		e->icheck++;
+	}
+	e->isig = 0;
+	sig_next(e);
+}
+
+/* ---- signatures ---- */
+
+static void sig_cb(const struct sigverify_result *res, void *data)
+{
+	struct engine *e = data;
+	struct engine_request *r = &e->req[e->isig];
+
+	r->sig = res->verdict;
+	r->sig_done = true;
+	strlcpy_(r->signer, res->verdict == POLICY_SIG_GOOD ? res->principal : "",
+		 sizeof r->signer);
+	if (res->verdict == POLICY_SIG_UNCHECKED)
+		engine_set_error(e, SUB_SIGNATURE, "request %.7s: %s", r->id, res->error);
+	else
+		engine_clear_error(e, SUB_SIGNATURE);
+	e->isig++;
+	if (e->stopping)
+		engine_cycle_done(e);
+	else
+		sig_next(e);
+}
+
+static void sig_next(struct engine *e)
+{
+	for (; e->isig < ENGINE_MAX_REQUESTS; e->isig++) {
+		struct engine_request *r = &e->req[e->isig];
+		const struct config_stage *cs;
+		if (!r->used || !r->facts || !r->stage_ok || r->sig_done)
+			continue;
+		cs = &e->cfg->stages[r->stage];
+		if (!cs->require_signature || !cs->signers)
+			continue;
+		if (!r->facts->is_signed) {
+			r->sig = POLICY_SIG_UNSIGNED;
+			r->sig_done = true;
+			continue;
+		}
+		if (sigverify_start(e->loop, cs->signers, r->facts->sig.data, r->facts->sig.len,
+				    r->facts->payload.data, r->facts->payload.len, 0, sig_cb,
+				    e) == 0)
+			return;
+		r->sig = POLICY_SIG_UNCHECKED;
+	}
+	engine_decide(e);
+}

@@ -1,0 +1,485 @@
+/* engine_decide.c - from the facts of a cycle to decisions (policy.h) and
+ * the git transactions that carry them out: at most one promotion per
+ * cycle (the branch moves, so the next cycle re-derives everything), any
+ * number of refusal notes and branch clean-ups. */
+#include "engine_int.h"
+#include "log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+struct engine_release *engine_release_get(struct engine *e, const char *sha, bool create)
+{
+	struct engine_release *oldest = NULL;
+
+	for (size_t i = 0; i < ENGINE_MAX_RELEASES; i++) {
+		struct engine_release *r = &e->rel[i];
+		if (r->used && strcmp(r->sha, sha) == 0) {
+			r->lru = ++e->rel_clock;
+			return r;
+		}
+		if (!oldest || !r->used || (oldest->used && r->lru < oldest->lru))
+			oldest = r;
+	}
+	if (!create || !oldest)
+		return NULL;
+	memset(oldest, 0, sizeof *oldest);
+	oldest->used = true;
+	strlcpy_(oldest->sha, sha, sizeof oldest->sha);
+	oldest->first_seen = (int64_t)time(NULL);
+	oldest->lru = ++e->rel_clock;
+	return oldest;
+}
+
+void engine_release_facts(struct policy_release *out, char *summary, size_t sumsz,
+			  const struct engine_release *r, bool inttest)
+{
+	memset(out, 0, sizeof *out);
+	summary[0] = '\0';
+	out->complete = r->checked && r->complete;
+	out->images_present = r->present;
+	out->images_total = r->total;
+	out->missing_image = r->missing[0] ? r->missing : NULL;
+	out->evidence = POLICY_EVIDENCE_MISSING;
+	if (inttest && r->ev_checked && r->ev == REGISTRY_EVIDENCE_PASSED)
+		out->evidence = POLICY_EVIDENCE_PASSED;
+	else if (inttest && r->ev_checked && r->ev == REGISTRY_EVIDENCE_FAILED)
+		out->evidence = POLICY_EVIDENCE_FAILED;
+	if (r->ev_summary[0]) {
+		snprintf(summary, sumsz, "%s%s%s", r->ev_summary, r->ev_failures[0] ? ": " : "",
+			 r->ev_failures);
+		out->evidence_summary = summary;
+	}
+}
+
+static void policy_cfg(struct policy_stage_cfg *out, const struct config_stage *cs)
+{
+	out->enabled = cs->enabled;
+	out->auto_promote = cs->auto_promote;
+	out->market_gated = cs->market_gated;
+	out->require_notes = cs->require_notes;
+	out->require_signature = cs->require_signature;
+	out->queue = cs->queue;
+	out->values_path = cs->values_path;
+}
+
+void engine_policy_input(struct policy_input *in, const char ***hist_tags,
+			 const struct engine *e)
+{
+	memset(in, 0, sizeof *in);
+	for (int st = 0; st < STAGE_COUNT; st++) {
+		size_t n = 0;
+		policy_cfg(&in->cfg[st], &e->cfg->stages[st]);
+		hist_tags[st] = NULL;
+		if (!stage_is_deploy((enum stage)st) || !e->scan)
+			continue;
+		if (e->scan->current_known[st])
+			in->state[st].current = e->scan->current[st];
+		if (e->scan->hist_ok && history_tags(&hist_tags[st], &n, &e->scan->hist,
+						     (enum stage)st) == 0) {
+			in->state[st].history = hist_tags[st];
+			in->state[st].history_len = n;
+		}
+	}
+}
+
+void engine_policy_input_release(const char ***hist_tags)
+{
+	for (int st = 0; st < STAGE_COUNT; st++)
+		free(hist_tags[st]);
+}
+
+void engine_action_free(struct engine_action *a)
+{
+	if (!a)
+		return;
+	buf_release(&a->message);
+	buf_release(&a->note);
+	for (size_t i = 0; i < a->ntag_paths; i++)
+		free(a->tag_paths[i]);
+	free(a->tag_paths);
+	free(a);
+}
+
+static struct engine_action *action_new(struct engine *e, enum action_kind kind, enum stage st)
+{
+	struct engine_action *a = calloc(1, sizeof *a);
+	struct engine_action **v;
+	const struct config_stage *cs = &e->cfg->stages[st];
+
+	if (!a)
+		return NULL;
+	if (!(v = realloc(e->actions, (e->nactions + 1) * sizeof *v))) {
+		free(a);
+		return NULL;
+	}
+	e->actions = v;
+	a->kind = kind;
+	a->e = e;
+	a->stage = st;
+	a->gated = cs->market_gated;
+	a->nimages = e->cfg->registry.images.n;
+	buf_init(&a->message, TRAILER_FORMAT_MAX);
+	buf_init(&a->note, ENGINE_NOTE_MAX);
+	if (cs->tag_paths.n && (a->tag_paths = calloc(cs->tag_paths.n, sizeof(char *)))) {
+		for (size_t i = 0; i < cs->tag_paths.n; i++)
+			if ((a->tag_paths[i] = xstrndup(cs->tag_paths.v[i],
+							strlen(cs->tag_paths.v[i]))))
+				a->ntag_paths++;
+	}
+	a->paths[0] = cs->values_path;
+	e->actions[e->nactions++] = a;
+	return a;
+}
+
+/* The window as policy wants it.  Its text carries no countdown, so a
+ * refusal note reads the same every cycle and is pushed once. */
+static void policy_window_set(struct policy_window *pw, char *text, size_t textsz,
+			      const struct window *w, bool ok)
+{
+	char t[128];
+
+	if (!ok) {
+		/* cannot tell: treat as open, the gate may block more, never less */
+		pw->open = true;
+		snprintf(text, textsz, "market window unknown");
+		pw->text = text;
+		pw->close_time = 0;
+		return;
+	}
+	clock_format_trailer(t, sizeof t, w);
+	snprintf(text, textsz, "market %s", t);
+	pw->open = w->open;
+	pw->text = text;
+	pw->close_time = w->open ? (int64_t)w->next_close : 0;
+}
+
+static void evidence_text(char *out, size_t outsz, const struct engine *e,
+			  const struct engine_release *r)
+{
+	if (!engine_inttest_enabled(e))
+		snprintf(out, outsz, "disabled");
+	else
+		snprintf(out, outsz, "%s", r && r->ev_summary[0] ? r->ev_summary : "unknown");
+}
+
+static int format_message(struct engine_action *a, const struct policy_decision *d,
+			  const struct window *w, const struct engine_release *r,
+			  const struct engine_request *q)
+{
+	struct trailer_promotion p;
+	struct buf err = BUF_INIT;
+	char market[128], inttest[96], by[600];
+	int rc;
+
+	memset(&p, 0, sizeof p);
+	clock_format_trailer(market, sizeof market, w);
+	evidence_text(inttest, sizeof inttest, a->e, r);
+	p.stage = a->stage;
+	p.source = d->source;
+	p.image_tag = a->tag;
+	p.market = market;
+	p.integration_test = inttest;
+	if (q) {
+		snprintf(by, sizeof by, "%s <%s>", q->facts->author_name ? q->facts->author_name :
+			 "", q->facts->author_email ? q->facts->author_email : "");
+		p.requested_by = by;
+		p.request = q->id;
+		p.notes = trailer_list_get(&q->facts->trailers, TRAILER_NOTES);
+		p.break_glass = d->break_glass ?
+				trailer_list_get(&q->facts->trailers, TRAILER_BREAK_GLASS) : NULL;
+		p.signed_by = q->sig == POLICY_SIG_GOOD ? q->signer : NULL;
+	}
+	rc = trailer_format_promotion(&a->message, &p, &err);
+	if (rc)
+		log_err("engine", "cannot write the promotion message for %.7s: %s", a->tag,
+			err.data ? err.data : "?");
+	buf_release(&err);
+	return rc;
+}
+
+/* ---- automatic promotions ---- */
+
+static void log_auto_once(struct engine *e, enum stage st, const struct policy_decision *d)
+{
+	static char last[STAGE_COUNT][POLICY_MESSAGE_MAX];
+
+	if (strcmp(last[st], d->message) == 0)
+		return;
+	strlcpy_(last[st], d->message, sizeof last[st]);
+	log_notice("policy", "automatic promotion into %s waits: %s", stage_name(st), d->message);
+}
+
+static bool decide_auto(struct engine *e, enum stage st, struct policy_input *in,
+			const struct window *w)
+{
+	struct policy_candidate c[ENGINE_MAX_CANDIDATES];
+	struct engine_release *rel[ENGINE_MAX_CANDIDATES];
+	struct policy_release pr;
+	struct policy_decision d;
+	struct engine_action *a;
+	char summary[400];
+	size_t n = e->scan ? e->scan->ncand : 0, pick;
+	bool inttest = engine_inttest_enabled(e);
+
+	for (size_t i = 0; i < n; i++) {
+		rel[i] = engine_release_get(e, e->scan->cand[i], false);
+		c[i].tag = e->scan->cand[i];
+		c[i].newer = e->scan->newer[i][st];
+		c[i].complete = rel[i] && rel[i]->checked && rel[i]->complete;
+		c[i].evidence = POLICY_EVIDENCE_MISSING;
+		if (rel[i] && inttest && rel[i]->ev_checked)
+			c[i].evidence = rel[i]->ev == REGISTRY_EVIDENCE_PASSED ? POLICY_EVIDENCE_PASSED :
+					rel[i]->ev == REGISTRY_EVIDENCE_FAILED ? POLICY_EVIDENCE_FAILED :
+					POLICY_EVIDENCE_MISSING;
+	}
+	if (policy_auto_pick(&pick, in, st, c, n))
+		return false;
+	engine_release_facts(&pr, summary, sizeof summary, rel[pick], inttest);
+	in->release = &pr;
+	in->request = NULL;
+	in->target = st;
+	in->tag = c[pick].tag;
+	if (policy_check(&d, in) || d.code != POLICY_ALLOW) {
+		log_auto_once(e, st, &d);
+		return false;
+	}
+	if (!(a = action_new(e, ACT_PROMOTE, st)))
+		return false;
+	strlcpy_(a->tag, c[pick].tag, sizeof a->tag);
+	if (format_message(a, &d, w, rel[pick], NULL)) {
+		e->nactions--;
+		engine_action_free(a);
+		return false;
+	}
+	log_notice("engine", "promoting %.7s into %s (automatic)", a->tag, stage_name(st));
+	return true;
+}
+
+/* ---- requests ---- */
+
+static void request_verdict(struct engine *e, struct engine_request *r,
+			    const struct policy_decision *d)
+{
+	const char *lv[2] = { stage_name(r->stage), policy_code_name(d->code) };
+
+	r->code = d->code;
+	r->state = d->queue ? REQ_QUEUED : REQ_REFUSED;
+	r->queue_until = d->queue ? d->queue_until : 0;
+	strlcpy_(r->message, d->message, sizeof r->message);
+	if (strcmp(r->logged, d->message) == 0)
+		return;
+	/* the journal and the counter hear of each verdict once, not every cycle */
+	strlcpy_(r->logged, d->message, sizeof r->logged);
+	log_notice("policy", "request '%s' (%.7s) refused: %s", r->name, r->id, d->message);
+	if (e->metrics && e->metrics->refusals)
+		metrics_add(e->metrics->refusals, lv, 1);
+}
+
+static void note_refusal(struct engine *e, struct engine_request *r)
+{
+	struct engine_action *a;
+	char text[POLICY_MESSAGE_MAX + 2];
+
+	snprintf(text, sizeof text, "%s\n", r->message);
+	if (r->facts->note && strcmp(r->facts->note, text) == 0)
+		return;		/* already on the remote: not pushed again */
+	if (!(a = action_new(e, ACT_NOTE, r->stage)))
+		return;
+	strlcpy_(a->req_name, r->name, sizeof a->req_name);
+	strlcpy_(a->req_id, r->id, sizeof a->req_id);
+	buf_adds(&a->note, text);
+}
+
+static void pending(struct engine_request *r, const char *why)
+{
+	r->state = REQ_PENDING;
+	r->code = POLICY_ALLOW;
+	strlcpy_(r->message, why, sizeof r->message);
+}
+
+static void cleanup(struct engine *e, struct engine_request *r)
+{
+	struct engine_action *a = action_new(e, ACT_CLEANUP, r->stage);
+
+	r->state = REQ_MERGED;
+	snprintf(r->message, sizeof r->message, "merged by %.7s; deleting the branch",
+		 r->facts->used_by);
+	if (!a)
+		return;
+	strlcpy_(a->req_name, r->name, sizeof a->req_name);
+	strlcpy_(a->req_id, r->id, sizeof a->req_id);
+	buf_printf(&a->message, "clean up %s", r->name);
+}
+
+/* Release facts for the request's tag, or false while they are unknown. */
+static bool request_release(struct policy_release *pr, char *summary, size_t sumsz,
+			    struct engine *e, struct engine_request *r,
+			    struct engine_release **rel)
+{
+	const struct request_facts *f = r->facts;
+	bool inttest = engine_inttest_enabled(e);
+
+	*rel = NULL;
+	if (f->ntags != 1 || !tag_is_sha1(f->tags[0], strlen(f->tags[0]))) {
+		memset(pr, 0, sizeof *pr);
+		return true;	/* policy refuses on the tags before the release */
+	}
+	*rel = engine_release_get(e, f->tags[0], false);
+	if (!*rel || !(*rel)->checked || ((*rel)->complete && inttest && !(*rel)->ev_checked)) {
+		pending(r, "waiting for the registry's answer about the release");
+		return false;
+	}
+	engine_release_facts(pr, summary, sumsz, *rel, inttest);
+	return true;
+}
+
+static void request_facts_in(struct policy_request *pq, struct engine_request *r)
+{
+	const struct request_facts *f = r->facts;
+
+	memset(pq, 0, sizeof *pq);
+	pq->branch = r->name;
+	pq->commit = r->id;
+	pq->msg = f->msg;
+	pq->msg_error = f->msg_error;
+	pq->trailers = &f->trailers;
+	pq->changed_paths = (const char *const *)f->paths;
+	pq->changed_len = f->npaths;
+	pq->only_tag_scalars_changed = f->only_tags;
+	pq->tag_values = (const char *const *)f->tags;
+	pq->tag_values_len = f->ntags;
+	pq->sig = r->sig;
+	pq->signer = r->signer[0] ? r->signer : NULL;
+	pq->reused = f->used_by[0] != '\0';
+}
+
+static bool decide_request(struct engine *e, struct engine_request *r, struct policy_input *in,
+			   const struct window *w, bool branch_free)
+{
+	struct policy_request pq;
+	struct policy_release pr;
+	struct policy_decision d;
+	struct engine_release *rel;
+	struct engine_action *a;
+	char summary[400];
+
+	if (!r->stage_ok || !r->facts)
+		return false;	/* malformed name: nothing to read (state set) */
+	if (r->facts->error[0]) {
+		pending(r, r->facts->error);
+		return false;
+	}
+	/* the merge we made is on the branch: only the deletion is left
+	 * (a lost reply, a crash); a different branch with a used commit is
+	 * reused-request below */
+	if (r->facts->merged && r->facts->used_by[0] && strcmp(r->merged_id, r->id) == 0) {
+		cleanup(e, r);
+		return false;
+	}
+	if (e->cfg->stages[r->stage].require_signature && !r->sig_done &&
+	    e->cfg->stages[r->stage].enabled) {
+		pending(r, "waiting for the signature check");
+		return false;
+	}
+	if (!request_release(&pr, summary, sizeof summary, e, r, &rel))
+		return false;
+	request_facts_in(&pq, r);
+	in->release = &pr;
+	in->request = &pq;
+	if (policy_check(&d, in)) {
+		pending(r, "internal error: inconsistent policy input");
+		return false;
+	}
+	r->break_glass = d.break_glass;
+	if (d.tag[0])
+		strlcpy_(r->tag, d.tag, sizeof r->tag);
+	if (d.code != POLICY_ALLOW) {
+		request_verdict(e, r, &d);
+		note_refusal(e, r);
+		return false;
+	}
+	if (!branch_free) {
+		pending(r, "accepted; waits for the promotion ahead of it");
+		return false;
+	}
+	if (!(a = action_new(e, ACT_MERGE, r->stage)))
+		return false;
+	a->break_glass = d.break_glass;
+	strlcpy_(a->tag, d.tag, sizeof a->tag);
+	strlcpy_(a->req_name, r->name, sizeof a->req_name);
+	strlcpy_(a->req_id, r->id, sizeof a->req_id);
+	strlcpy_(a->author_name, r->facts->author_name ? r->facts->author_name : "",
+		 sizeof a->author_name);
+	strlcpy_(a->author_email, r->facts->author_email ? r->facts->author_email : "",
+		 sizeof a->author_email);
+	a->author.time = r->facts->author_time;
+	a->author.offset_min = r->facts->author_offset;
+	if (format_message(a, &d, w, rel, r)) {
+		e->nactions--;
+		engine_action_free(a);
+		return false;
+	}
+	buf_printf(&a->note, "accepted: promoted into %s%s\n", stage_name(r->stage),
+		   d.break_glass ? " with break-glass" : "");
+	r->state = REQ_MERGING;
+	r->code = POLICY_ALLOW;
+	snprintf(r->message, sizeof r->message, "accepted%s; merging",
+		 d.break_glass ? " (break-glass)" : "");
+	log_notice("engine", "request '%s' (%.7s) accepted: promoting %.7s into %s%s", r->name,
+		   r->id, d.tag, stage_name(r->stage), d.break_glass ? " (break-glass)" : "");
+	return true;
+}
+
+static void status_line(struct engine *e, const struct window *w, bool wok)
+{
+	size_t queued = 0, refused = 0;
+	char win[128] = "window unknown";
+
+	for (size_t i = 0; i < ENGINE_MAX_REQUESTS; i++) {
+		queued += e->req[i].used && e->req[i].state == REQ_QUEUED;
+		refused += e->req[i].used && e->req[i].state == REQ_REFUSED;
+	}
+	if (wok)
+		clock_format_trailer(win, sizeof win, w);
+	snprintf(e->status_line, sizeof e->status_line,
+		 "beta %.7s, paper %.7s, live %.7s; %zu queued, %zu refused; market %s",
+		 e->scan && e->scan->current_known[STAGE_BETA] ? e->scan->current[STAGE_BETA] : "-",
+		 e->scan && e->scan->current_known[STAGE_PAPER] ? e->scan->current[STAGE_PAPER] :
+		 "-", e->scan && e->scan->current_known[STAGE_LIVE] ?
+		 e->scan->current[STAGE_LIVE] : "-", queued, refused, win);
+	if (e->metrics && e->metrics->queue_length)
+		metrics_set(e->metrics->queue_length, NULL, (double)queued);
+	if (e->metrics && e->metrics->market_open && wok)
+		metrics_set(e->metrics->market_open, NULL, w->open ? 1 : 0);
+}
+
+void engine_decide(struct engine *e)
+{
+	struct policy_input in;
+	const char **hist_tags[STAGE_COUNT];
+	struct window w;
+	char wtext[160];
+	bool wok, branch_free = true;
+
+	if (e->stopping || !e->scan) {
+		engine_cycle_done(e);
+		return;
+	}
+	wok = engine_window_now(&w, e) == 0;
+	engine_policy_input(&in, hist_tags, e);
+	policy_window_set(&in.window, wtext, sizeof wtext, &w, wok);
+	e->nactions = e->iaction = 0;
+	for (int st = STAGE_BETA; st < STAGE_COUNT && branch_free; st++)
+		if (e->cfg->stages[st].enabled && e->cfg->stages[st].auto_promote &&
+		    decide_auto(e, (enum stage)st, &in, &w))
+			branch_free = false;
+	for (size_t i = 0; i < ENGINE_MAX_REQUESTS; i++)
+		if (e->req[i].used && decide_request(e, &e->req[i], &in, &w, branch_free))
+			branch_free = false;
+	engine_policy_input_release(hist_tags);
+	status_line(e, &w, wok);
+	engine_actions_run(e);
+}

@@ -1,0 +1,262 @@
+/* engine_int.h - private to the engine: engine.c (life cycle, scheduling),
+ * engine_cycle.c (one discovery and promotion cycle), engine_facts.c (git
+ * facts gathered off the loop thread), engine_decide.c (facts to policy
+ * input to actions), engine_api.c (status and history JSON).
+ *
+ * Everything here is derived state: Git (history, values files, request
+ * branches, notes) and the registry are the truth, and a fresh engine
+ * rebuilds all of it in its first cycle. */
+#ifndef PIPELINED_ENGINE_INT_H
+#define PIPELINED_ENGINE_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <uv.h>
+
+#include "clock.h"
+#include "config.h"
+#include "engine.h"
+#include "gitops.h"
+#include "history.h"
+#include "metrics.h"
+#include "policy.h"
+#include "registry.h"
+#include "trailer.h"
+
+#define ENGINE_MAX_CANDIDATES 20	/* first-parent commits looked at per scan */
+#define ENGINE_MAX_RELEASES 64		/* registry facts remembered */
+#define ENGINE_MAX_REQUESTS 128		/* request branches tracked at once */
+#define ENGINE_ERR_MAX 512
+#define ENGINE_NOTE_MAX 2048
+#define ENGINE_RECHECK_MAX_SHIFT 4	/* incomplete releases: at most 16 polls apart */
+
+enum engine_subsys {
+	SUB_GIT,
+	SUB_REGISTRY,
+	SUB_POLICY,
+	SUB_SIGNATURE,
+	SUB_COUNT
+};
+
+struct engine_error {
+	char msg[ENGINE_ERR_MAX];	/* "" when the last attempt succeeded */
+	int64_t at;			/* wall time of the error */
+	int64_t last_ok;		/* wall time of the last success */
+	unsigned failures;		/* consecutive, drives the backoff */
+};
+
+/* What the registry said about one release id. */
+struct engine_release {
+	bool used;
+	char sha[GITOPS_HEXSZ + 1];
+	bool checked;			/* a definite answer arrived */
+	bool complete;
+	size_t present, total;
+	char missing[128];		/* one image without the tag */
+	bool ev_checked;
+	enum registry_evidence_status ev;
+	char ev_summary[64];		/* "passed 312/312" */
+	char ev_failures[256];
+	unsigned misses;		/* incomplete/missing answers in a row */
+	uint64_t next_check_ms;		/* loop time of the next look */
+	int64_t first_seen;
+	uint64_t lru;
+};
+
+enum request_state {
+	REQ_PENDING = 0,	/* facts or registry answers still missing */
+	REQ_QUEUED,		/* refused for market-open only: merged at the close */
+	REQ_REFUSED,
+	REQ_MERGING,
+	REQ_MERGED,		/* merged; branch deletion pending or done */
+};
+
+/* Git facts about one request tip (engine_facts.c). */
+struct request_facts {
+	enum policy_msg_state msg;
+	char msg_error[256];
+	struct trailer_list trailers;
+	char **paths;
+	size_t npaths;
+	bool only_tags;
+	char **tags;
+	size_t ntags;
+	bool merged;			/* tip reachable from the tracked branch */
+	char used_by[GITOPS_HEXSZ + 1];	/* promotion commit with Request: tip */
+	char *author_name, *author_email;
+	int64_t author_time;
+	int author_offset;
+	char *note;			/* the note on the tip now, or NULL */
+	struct buf sig, payload;	/* when the stage wants a signature */
+	bool is_signed;
+	char error[ENGINE_ERR_MAX];	/* git could not tell: retry */
+};
+
+struct engine_request {
+	bool used;
+	bool seen;			/* listed by the latest ls-remote */
+	char name[256];			/* "promote/<stage>/<name>" */
+	char id[GITOPS_HEXSZ + 1];
+	bool stage_ok;
+	enum stage stage;
+	enum request_state state;
+	enum policy_code code;
+	char message[POLICY_MESSAGE_MAX];
+	char tag[GITOPS_HEXSZ + 1];
+	int64_t queue_until;
+	bool break_glass;
+	struct request_facts *facts;	/* NULL until gathered for id */
+	enum policy_sig sig;
+	char signer[256];
+	bool sig_done;
+	char logged[POLICY_MESSAGE_MAX];/* the last verdict written to the journal */
+	int64_t since;			/* wall time the current id was first seen */
+	char merged_id[GITOPS_HEXSZ + 1];	/* we merged this tip under this name */
+};
+
+/* Result of a scan of the mirror (threadpool). */
+struct engine_scan {
+	char tip[GITOPS_HEXSZ + 1];
+	struct history hist;
+	bool hist_ok;
+	char current[STAGE_COUNT][GITOPS_HEXSZ + 1];	/* tag in the values file */
+	bool current_known[STAGE_COUNT];	/* the tag is a commit of the mirror */
+	char cand[ENGINE_MAX_CANDIDATES][GITOPS_HEXSZ + 1];
+	bool newer[ENGINE_MAX_CANDIDATES][STAGE_COUNT];
+	size_t ncand;
+	char error[ENGINE_ERR_MAX];
+};
+
+enum action_kind {
+	ACT_PROMOTE,		/* automatic promotion */
+	ACT_MERGE,		/* accepted request */
+	ACT_NOTE,		/* refusal note on a request */
+	ACT_CLEANUP,		/* delete an already merged request branch */
+};
+
+/* One git transaction; everything gitops_change points at lives here. */
+struct engine_action {
+	enum action_kind kind;
+	struct engine *e;
+	enum stage stage;
+	bool gated;		/* stage is market-gated: re-check before push */
+	bool break_glass;
+	char tag[GITOPS_HEXSZ + 1];
+	char req_name[256];
+	char req_id[GITOPS_HEXSZ + 1];
+	char delete_ref[300];
+	const char *paths[1];
+	char **tag_paths;	/* copy: the config may be swapped meanwhile */
+	size_t ntag_paths;
+	size_t nimages;
+	struct buf message;
+	struct buf note;
+	char author_name[256], author_email[256];
+	struct gitops_person author;
+	struct gitops_change chg;
+	uint64_t started_ms;
+};
+
+struct engine {
+	uv_loop_t *loop;
+	struct config *cfg;
+	struct config *next_cfg;	/* reload waiting for the cycle to end */
+	struct gitops *git;
+	struct registry *reg;
+	struct metrics_std *metrics;
+	struct tz_rule tz;
+	struct calendar cal;
+	bool have_cal;
+	struct market_hours hours;
+	char worker[1024];
+	char mirror[1024];
+
+	uv_timer_t poll_timer;		/* next cycle */
+	uv_timer_t edge_timer;		/* market-window edge for queued requests */
+	int64_t edge_at;		/* wall time the edge timer is armed for */
+	unsigned handles_open;
+	bool running;			/* a cycle is in progress */
+	bool again;			/* trigger arrived during the cycle */
+	bool stopping;
+	void (*stopped_cb)(void *);
+	void *stopped_arg;
+	unsigned seed;
+
+	/* ls-remote fingerprint of the branch, the request branches and the notes */
+	char fingerprint[65];
+	bool scanned;
+	struct gitops_ref *refs;	/* latest ls-remote */
+	size_t nrefs;
+	struct engine_scan *scan;	/* latest completed scan */
+	struct engine_scan *scan_new;	/* being built on the threadpool */
+	struct engine_request *scan_reqs;	/* requests whose facts are gathered now */
+	size_t *scan_req_idx;
+	size_t scan_nreq;
+
+	struct engine_release rel[ENGINE_MAX_RELEASES];
+	uint64_t rel_clock;
+	struct engine_request req[ENGINE_MAX_REQUESTS];
+
+	/* the registry phase walks these ids one at a time */
+	char (*check)[GITOPS_HEXSZ + 1];
+	size_t ncheck, icheck;
+	size_t isig;
+
+	struct engine_action **actions;
+	size_t nactions, iaction;
+	struct engine_action *current_action;
+	bool promoted;			/* the branch moved in this cycle */
+
+	struct engine_error errors[SUB_COUNT];
+	uint64_t git_retry_at_ms;
+	uint64_t cycles;
+	int64_t started_at;		/* wall */
+	int64_t last_cycle_at;		/* wall, end of the last cycle */
+	uint64_t last_cycle_ms;		/* loop time, end of the last cycle */
+	uint64_t cycle_started_ms;
+	uint64_t promotions;
+	char status_line[200];
+};
+
+/* engine.c */
+void engine_cycle_done(struct engine *e);
+void engine_set_error(struct engine *e, enum engine_subsys s, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void engine_clear_error(struct engine *e, enum engine_subsys s);
+int engine_window_now(struct window *out, const struct engine *e);
+bool engine_inttest_enabled(const struct engine *e);
+
+/* engine_cycle.c */
+void engine_cycle_start(struct engine *e);
+
+/* engine_facts.c (threadpool: git objects only, no loop state) */
+int engine_scan_run(struct engine_scan *out, struct gitops *g, const struct config *cfg);
+void engine_scan_free(struct engine_scan *s);
+int engine_facts_gather(struct request_facts **out, struct gitops *g, const struct config *cfg,
+			const struct history *hist, const char *tip, const char *req_id,
+			enum stage stage);
+void engine_facts_free(struct request_facts *f);
+/* Values of every tag scalar of doc at paths, as policy wants them: one value
+ * when they agree, the two that differ when they do not, none when no path
+ * matches. */
+int engine_tag_values(char ***out, size_t *n, const char *doc, size_t len,
+		      char *const *paths, size_t npaths);
+/* Whether req differs from base only in the tag scalars at paths. */
+bool engine_only_tags_changed(const char *base, size_t blen, const char *req, size_t rlen,
+			      char *const *paths, size_t npaths, const char *tag);
+
+/* engine_decide.c */
+struct engine_release *engine_release_get(struct engine *e, const char *sha, bool create);
+void engine_release_facts(struct policy_release *out, char *summary, size_t sumsz,
+			  const struct engine_release *r, bool inttest);
+void engine_policy_input(struct policy_input *in, const char ***hist_tags,
+			 const struct engine *e);
+void engine_policy_input_release(const char ***hist_tags);
+void engine_decide(struct engine *e);
+void engine_action_free(struct engine_action *a);
+
+/* engine_act.c */
+void engine_actions_run(struct engine *e);
+
+#endif

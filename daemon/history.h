@@ -1,0 +1,71 @@
+/* history.h - the promotion history, derived from Git alone.
+ *
+ * Git is the audit trail and the daemon's only durable state (SPEC 5,
+ * invariants): which tag each stage got, when, from whom, which request
+ * commits were already used, which tags ever reached a stage.  This module
+ * reads it back from the first-parent history of the tracked branch by the
+ * trailers of SPEC 6, so that the daemon, `pipelinectl log` and `pipelinectl
+ * audit` all see the same record, and a lost state directory loses nothing.
+ *
+ * A promotion commit is one whose trailer block has Stage and Image-Tag with
+ * a deploy stage and a 40-hex tag (trailer.h).  Whether it is *well-formed*
+ * (all daemon trailers present, made by the daemon's identity, changing
+ * only its stage's values file) is the auditor's question, answered by
+ * history_check_commit, not by loading.
+ */
+#ifndef PIPELINED_HISTORY_H
+#define PIPELINED_HISTORY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gitops.h"
+#include "stage.h"
+#include "tag.h"
+
+#define HISTORY_MAX_COMMITS 100000	/* first-parent commits walked at most */
+
+struct history_entry {
+	char commit[GITOPS_HEXSZ + 1];	/* the promotion commit */
+	enum stage stage;
+	enum stage source;		/* STAGE_COUNT when Source-Stage is absent/bad */
+	char tag[GITOPS_HEXSZ + 1];	/* Image-Tag */
+	char request[GITOPS_HEXSZ + 1];	/* Request, "" for automatic */
+	char *requested_by;		/* Requested-By value, or NULL */
+	char *notes;			/* NULL when absent */
+	char *break_glass;		/* NULL when absent */
+	char *market;
+	char *integration_test;
+	char *signed_by;
+	char *committer_name, *committer_email;
+	int64_t time;			/* committer time (Unix) */
+	int offset_min;			/* committer UTC offset */
+	char *subject;
+};
+
+struct history {
+	struct history_entry *items;	/* newest first */
+	size_t n;
+	char tip[GITOPS_HEXSZ + 1];	/* the commit the walk started from */
+	bool truncated;			/* HISTORY_MAX_COMMITS reached */
+};
+
+/* Walks the first-parent history of rev (a ref or id in g's mirror), newest
+ * first, down to stop (exclusive; NULL = the root) and collects promotion
+ * commits.  Blocking local git work: off the loop thread in the daemon. */
+int history_load(struct history *out, struct gitops *g, const char *rev, const char *stop,
+		 struct buf *err);
+void history_release(struct history *h);
+
+/* The newest promotion into stage, or NULL. */
+const struct history_entry *history_latest(const struct history *h, enum stage stage);
+/* Was tag ever promoted into stage? */
+bool history_has_tag(const struct history *h, enum stage stage, const char *tag);
+/* The promotion that used request commit id, or NULL (reused-request). */
+const struct history_entry *history_find_request(const struct history *h, const char *id);
+/* Every tag ever promoted into stage, newest first, as a borrowed array the
+ * caller frees (not the strings): the policy's stage history. */
+int history_tags(const char ***out, size_t *n, const struct history *h, enum stage stage);
+
+#endif
