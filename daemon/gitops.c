@@ -418,6 +418,7 @@ int gitops_commit_info(struct gitops_commit_info *out, struct gitops *g, const c
 	ci.committer_name = sdup(c->name);
 	ci.committer_email = sdup(c->email);
 	ci.committer_time = c->when.time;
+	ci.committer_offset_min = c->when.offset;
 	ci.message = sdup(git_commit_message_raw(cm));
 	git_commit_free(cm);
 	if (!ci.author_name || !ci.author_email || !ci.committer_name || !ci.committer_email ||

@@ -138,6 +138,7 @@ struct gitops_commit_info {
 	char *committer_name, *committer_email;
 	int64_t committer_time;
 	char *message;		/* raw, as stored */
+	int committer_offset_min;
 };
 int gitops_commit_info(struct gitops_commit_info *out, struct gitops *g, const char *rev);
 void gitops_commit_info_release(struct gitops_commit_info *ci);

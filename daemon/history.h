@@ -23,6 +23,7 @@
 #include "gitops.h"
 #include "stage.h"
 #include "tag.h"
+#include "trailer.h"
 
 #define HISTORY_MAX_COMMITS 100000	/* first-parent commits walked at most */
 
@@ -67,5 +68,16 @@ const struct history_entry *history_find_request(const struct history *h, const 
 /* Every tag ever promoted into stage, newest first, as a borrowed array the
  * caller frees (not the strings): the policy's stage history. */
 int history_tags(const char ***out, size_t *n, const struct history *h, enum stage stage);
+
+/* ---- additions beyond the contract ---- */
+
+/* The promotion record of one commit (ci with its parsed trailers tl):
+ * 0 and *out filled (release it) when tl has a deploy-stage Stage and a
+ * 40-hex Image-Tag; ERR_NOTFOUND when the commit is not a promotion;
+ * ERR_NOMEM.  Repeated keys: the first value counts (the auditor flags
+ * the repetition). */
+int history_entry_from_commit(struct history_entry *out, const struct gitops_commit_info *ci,
+			      const struct trailer_list *tl);
+void history_entry_release(struct history_entry *e);
 
 #endif
