@@ -36,10 +36,10 @@ for ((i = 0; i < ROUNDS + 2; i++)); do
 	[ $i -lt 2 ] || stack_request live "${rel[i - 2]}" --notes "round $i" >/dev/null
 	stack_kick >/dev/null || true
 	maybe_kill
-	b=${rel[ROUNDS - 1]}
-	[ $i -ge "$ROUNDS" ] || b=${rel[i]}
+	last=$((ROUNDS - 1))
+	b=${rel[i < last ? i : last]}
 	p=$Z l=$Z
-	[ $i -lt 1 ] || { p=${rel[ROUNDS - 1]}; [ $((i - 1)) -ge "$ROUNDS" ] || p=${rel[i - 1]}; }
+	[ $i -lt 1 ] || p=${rel[i - 1 < last ? i - 1 : last]}
 	[ $i -lt 2 ] || l=${rel[i - 2]}
 	expect_round "$b" "$p" "$l"
 done

@@ -17,15 +17,19 @@ req=$(stack_request paper "$x" --notes "weekly paper refresh")
 branch=$(cat "$STACK_DIR/last-branch")
 note=$(stack_wait_note "$req" 'market open' 30)
 stack_expect_in "closes 16:00 EST" "$note" "note names the close time"
-grep -qE 'in (1h[0-9]+m|2h)' <<<"$note" || stack_fail "note has no countdown to the close: $note"
 stack_expect_in "Break-Glass" "$note" "note says how to override"
 stack_has_branch "$branch" || stack_fail "refused request branch was deleted"
 stack_expect_eq "$(stack_tag paper)" 0000000000000000000000000000000000000000 "paper during the window"
 st=$(stack_status)
-stack_expect_in "$branch" "$st" "status lists the pending request"
-stack_expect_in "market" "$st" "status gives the reason"
+r=$(jq -c --arg b "$branch" '.requests[] | select(.branch == $b)' <<<"$st")
+[ -n "$r" ] || stack_fail "status does not list $branch: $st"
+stack_expect_eq "$(jq -r .state <<<"$r")" queued "status: request state"
+stack_expect_eq "$(jq -r .code <<<"$r")" market-open "status: request code"
+stack_expect_eq "$(jq -r .queued_until <<<"$r")" 2026-11-30T21:00:00Z "status: queued until the close"
+grep -qE '^open, closes 16:00 EST \((in )?(1h[0-9]+m|2h)' <<<"$(jq -r .market.status <<<"$st")" ||
+	stack_fail "status: market indicator without countdown: $(jq -c .market <<<"$st")"
 out=$(stack_ctl window)
-grep -q '^Market: *open, closes 16:00 EST' <<<"$out" || stack_fail "pipelinectl window: $out"
+grep -qE '^Market: *open, closes 16:00 EST \(in (1h[0-9]+m|2h)' <<<"$out" || stack_fail "pipelinectl window: $out"
 stack_ok "paper request at 14:00 ET refused: $note"
 
 tip=$(stack_request_update "$branch" --notes "weekly paper refresh" \

@@ -12,7 +12,9 @@ stack_wait_for '[ "$(stack_tag beta)" = "$x" ]' 60
 stack_wait_merged "$(stack_request paper "$x")" 60 >/dev/null
 refused=$(stack_request live "$x")
 stack_wait_note "$refused" 'notes-required' 30 >/dev/null
-log_before=$(stack_ctl log)
+hist() { for s in beta paper live; do curl -fsS "$STACK_URL/api/v1/history?stage=$s"; echo; done; }
+hist_before=$(hist)
+stack_expect_in "$x" "$hist_before" "the daemon's history before"
 tip=$(stack_git rev-parse main)
 stack_daemon_stop
 rm -rf "$STACK_DIR/state"
@@ -22,11 +24,13 @@ stack_ok "promotions into beta and paper made, live refused; state directory del
 stack_daemon_start
 stack_wait_cycles 3
 stack_expect_eq "$(stack_git rev-parse main)" "$tip" "main after the restart on an empty state dir"
-stack_expect_eq "$(stack_ctl log)" "$log_before" "pipelinectl log"
+stack_expect_eq "$(hist)" "$hist_before" "GET /api/v1/history (beta, paper, live)"
 st=$(stack_status)
 stack_expect_in "$x" "$st" "status after the rebuild"
-stack_expect_in "notes-required" "$st" "refused request still refused in status"
-stack_ok "rebuilt from Git + registry: nothing promoted again, same log, same refusal"
+stack_expect_eq "$(jq -r --arg c "$refused" '.requests[] | select(.commit == $c) | .code' <<<"$st")" notes-required \
+	"refused request still refused in status"
+stack_expect_eq "$(jq -r '.stages[] | select(.name == "paper") | .current_tag' <<<"$st")" "$x" "status: paper"
+stack_ok "rebuilt from Git + registry: nothing promoted again, same history, same refusal"
 
 y=$(stack_release "feat: Y")
 stack_kick >/dev/null || true

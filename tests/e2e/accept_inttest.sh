@@ -16,10 +16,12 @@ stack_expect_eq "$(stack_tag beta)" 0000000000000000000000000000000000000000 "be
 stack_ok "failing evidence (exit 1, 2 failed): beta unchanged"
 
 st=$(stack_status)
-stack_expect_in "$bad" "$st" "status names the failing release"
-grep -qE 'fail' <<<"$st" || stack_fail "status does not say it failed: $st"
-grep -qE 'test_paper_fill_roundtrip|310/312|2 failed|failed 2' <<<"$st" ||
-	stack_fail "status lacks the failure details: $st"
+r=$(jq -c --arg s "$bad" '.releases[] | select(.sha == $s)' <<<"$st")
+[ -n "$r" ] || stack_fail "status does not list release $bad: $st"
+stack_expect_eq "$(jq -r .evidence <<<"$r")" failed "status: evidence of $bad"
+stack_expect_in "test_paper_fill_roundtrip" "$r" "status: the failing test is named"
+grep -qE '310/312|failed 2' <<<"$r" || stack_fail "status lacks the counts: $r"
+echo "  status: $r"
 grep -E "${bad:0:7}|$bad" "$STACK_LOG" | grep -qE 'fail' ||
 	stack_fail "the daemon log does not report the failing release"
 stack_ok "failure details visible in pipelinectl status --json and in the log"
