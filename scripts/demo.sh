@@ -109,7 +109,9 @@ say "pipelined refused it and wrote the reason as a git note on the request comm
 show rgit notes --ref=pipelined show "$REQ"
 say "The request stays open (queued for the close); pipelinectl status shows it:"
 show pctl status
-case $NOTE in *"closes 16:00 EST (in "*) ;; *) stack_fail "note has no close time and countdown: $NOTE" ;; esac
+case $NOTE in *"closes 16:00 EST"*) ;; *) stack_fail "note has no close time: $NOTE" ;; esac
+say "How long until the close (the countdown the note's reason refers to):"
+show pctl window
 
 step "6. The same request with Break-Glass"
 say "An incident: the paper broker rejects every order and the fix is in ${SHA:0:7}. The developer adds a"
