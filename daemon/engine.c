@@ -41,6 +41,8 @@ void engine_clear_error(struct engine *e, enum engine_subsys s)
 	struct engine_error *er = &e->errors[s];
 	const char *lv[1] = { names[s] };
 
+	if (er->msg[0])
+		log_notice(names[s], "recovered after %u failure(s)", er->failures);
 	er->msg[0] = '\0';
 	er->failures = 0;
 	er->last_ok = (int64_t)time(NULL);
@@ -224,6 +226,7 @@ int engine_new(struct engine **out, uv_loop_t *loop, struct config *cfg,
 	adopt(e, &s, cfg);
 	e->seed = (unsigned)time(NULL) ^ (unsigned)getpid();
 	e->started_at = (int64_t)time(NULL);
+	e->created_ms = uv_now(loop);
 	uv_timer_init(loop, &e->poll_timer);
 	uv_timer_init(loop, &e->edge_timer);
 	e->poll_timer.data = e->edge_timer.data = e;
@@ -233,9 +236,21 @@ int engine_new(struct engine **out, uv_loop_t *loop, struct config *cfg,
 	return 0;
 }
 
+static void apply_reload(struct engine *e, struct config *cfg);
+
+/* A reload that arrived during a cycle is applied here, from a timer:
+ * the cycle may end inside a registry callback, where the registry must
+ * not be freed. */
 static void poll_cb(uv_timer_t *t)
 {
-	engine_cycle_start(t->data);
+	struct engine *e = t->data;
+	struct config *next = e->next_cfg;
+
+	if (next) {
+		e->next_cfg = NULL;
+		apply_reload(e, next);
+	}
+	engine_cycle_start(e);
 }
 
 void engine_start(struct engine *e)
@@ -248,6 +263,10 @@ void engine_trigger(struct engine *e, const char *why)
 	if (e->stopping)
 		return;
 	log_info("engine", "cycle requested: %s", why);
+	/* news from outside (a package was published): ask about every
+	 * waiting release now, whatever its re-check delay */
+	for (size_t i = 0; i < ENGINE_MAX_RELEASES; i++)
+		e->rel[i].next_check_ms = 0;
 	if (e->running) {
 		e->again = true;
 		return;
@@ -341,7 +360,7 @@ void engine_stop(struct engine *e, void (*done)(void *arg), void *arg)
 	}
 }
 
-static uint64_t next_delay_ms(struct engine *e)
+uint64_t engine_next_delay_ms(struct engine *e)
 {
 	uint64_t poll = e->cfg->registry.poll_interval_ms ? e->cfg->registry.poll_interval_ms :
 			30000;
@@ -370,7 +389,7 @@ static void edge_cb(uv_timer_t *t)
  * instant (plus a little, so the window reads "closed" when it fires). */
 static void arm_edge(struct engine *e)
 {
-	int64_t until = 0, now = (int64_t)time(NULL);
+	int64_t until = e->auto_edge, now = (int64_t)time(NULL);
 
 	for (size_t i = 0; i < ENGINE_MAX_REQUESTS; i++)
 		if (e->req[i].used && e->req[i].state == REQ_QUEUED &&
@@ -381,7 +400,7 @@ static void arm_edge(struct engine *e)
 	e->edge_at = until;
 	uint64_t ms = until > now ? (uint64_t)(until - now) * 1000 : 0;
 	uv_timer_start(&e->edge_timer, edge_cb, ms + 200, 0);
-	log_info("engine", "queued request(s) will be merged at the close, in %llus",
+	log_info("engine", "waiting promotions will be pushed at the close, in %llus",
 		 (unsigned long long)(ms / 1000));
 }
 
@@ -399,17 +418,17 @@ void engine_cycle_done(struct engine *e)
 		close_all(e);
 		return;
 	}
-	if (next) {
-		e->next_cfg = NULL;
-		apply_reload(e, next);
+	if (e->status_fn && strcmp(e->status_sent, e->status_line) != 0) {
+		strlcpy_(e->status_sent, e->status_line, sizeof e->status_sent);
+		e->status_fn(e->status_arg, e->status_line);
 	}
 	arm_edge(e);
-	if (e->again || e->promoted) {
+	if (e->again || e->promoted || next) {
 		e->again = e->promoted = false;
 		uv_timer_start(&e->poll_timer, poll_cb, 0, 0);
 		return;
 	}
-	uv_timer_start(&e->poll_timer, poll_cb, next_delay_ms(e), 0);
+	uv_timer_start(&e->poll_timer, poll_cb, engine_next_delay_ms(e), 0);
 }
 
 bool engine_healthy(const struct engine *e, uint64_t now_ms, uint64_t max_age_ms)
@@ -421,8 +440,14 @@ bool engine_healthy(const struct engine *e, uint64_t now_ms, uint64_t max_age_ms
 	if (e->running && now_ms > e->cycle_started_ms + 20 * deadline)
 		return false;
 	if (!e->cycles)
-		return now_ms < max_age_ms + 20 * deadline;
+		return now_ms < e->created_ms + max_age_ms + 20 * deadline;
 	return e->running || now_ms <= e->last_cycle_ms + max_age_ms;
+}
+
+void engine_on_status(struct engine *e, void (*fn)(void *arg, const char *line), void *arg)
+{
+	e->status_fn = fn;
+	e->status_arg = arg;
 }
 
 const char *engine_status_line(const struct engine *e)

@@ -44,6 +44,8 @@ void engine_stop(struct engine *e, void (*done)(void *arg), void *arg);
 /* Loop alive and no git job past its deadline; the last cycle ended
  * within max_age_ms. */
 bool engine_healthy(const struct engine *e, uint64_t now_ms, uint64_t max_age_ms);
+/* Called on the loop after each cycle whose one-line summary changed. */
+void engine_on_status(struct engine *e, void (*fn)(void *arg, const char *line), void *arg);
 /* One line for systemd's STATUS=. */
 const char *engine_status_line(const struct engine *e);
 const struct config *engine_config(const struct engine *e);

@@ -113,7 +113,7 @@ static void after_branch(struct engine *e, struct engine_action *a, struct gitop
 	e->promotions++;
 	if (e->metrics && e->metrics->promotions)
 		metrics_add(e->metrics->promotions, lv, 1);
-	log_notice("engine", "promoted %.7s into %s: commit %.7s pushed (%u attempt(s), %llums)",
+	log_notice("engine", "promoted %.7s into %s: commit %.7s pushed (%u push(es), %llums)",
 		   a->tag, stage_name(a->stage), res->commit, res->attempts,
 		   (unsigned long long)res->elapsed_ms);
 }

@@ -27,17 +27,20 @@ struct scan_job {
 static void registry_next(struct engine *e);
 static void sig_next(struct engine *e);
 
+/* what: NULL when why already names the operation (gitops' messages do). */
 static void git_failed(struct engine *e, const char *what, const char *why)
 {
 	bool repeat = e->errors[SUB_GIT].msg[0] != '\0';
+	char delay[32];
 
-	engine_set_error(e, SUB_GIT, "%s failed: %s", what, why);
+	engine_set_error(e, SUB_GIT, "%s%s%s", what ? what : "", what ? " failed: " : "", why);
+	format_duration(delay, sizeof delay, engine_next_delay_ms(e));
 	/* once per outage at error level; repeats are debug noise */
 	if (!repeat)
-		log_err("git", "%s failed: %s, retrying with backoff", what, why);
+		log_err("git", "%s, retrying in %s", e->errors[SUB_GIT].msg, delay);
 	else
-		log_debug("git", "%s failed again (%u): %s", what, e->errors[SUB_GIT].failures,
-			  why);
+		log_debug("git", "still failing (%u), retrying in %s: %s",
+			  e->errors[SUB_GIT].failures, delay, e->errors[SUB_GIT].msg);
 	engine_cycle_done(e);
 }
 
@@ -233,7 +236,7 @@ static void fetch_done_cb(struct gitops *g, struct gitops_result *res, void *dat
 		return;
 	}
 	if (res->rc) {
-		git_failed(e, "fetch", res->error);
+		git_failed(e, NULL, res->error);
 		return;
 	}
 	log_debug("git", "fetched in %llums", (unsigned long long)res->elapsed_ms);
@@ -250,7 +253,7 @@ static void ls_done_cb(struct gitops *g, struct gitops_result *res, void *data)
 		return;
 	}
 	if (res->rc) {
-		git_failed(e, "ls-remote", res->error);
+		git_failed(e, NULL, res->error);
 		return;
 	}
 	free(e->refs);
@@ -319,7 +322,7 @@ static bool any_auto(const struct engine *e)
  * first settled one (older ones cannot be picked), and request tags. */
 static void build_checks(struct engine *e)
 {
-	size_t cap = ENGINE_MAX_CANDIDATES + ENGINE_MAX_REQUESTS;
+	size_t cap = ENGINE_MAX_CANDIDATES + ENGINE_MAX_REQUESTS, waiting = 0;
 	uint64_t now = uv_now(e->loop);
 
 	if (!e->check && !(e->check = calloc(cap, sizeof *e->check)))
@@ -329,12 +332,14 @@ static void build_checks(struct engine *e)
 		struct engine_release *r = engine_release_get(e, e->scan->cand[i], true);
 		if (!r)
 			break;
-		if (!release_due(e, r, now)) {
-			if (r->checked && r->complete)
-				break;
-			continue;
-		}
-		check_add(e, r->sha, cap);
+		if (r->checked && r->complete && !release_due(e, r, now))
+			break;
+		/* a commit that is never built (docs, a failed CI run) must not
+		 * cost requests forever: only the newest few unfinished ones */
+		if (++waiting > ENGINE_MAX_WAITING)
+			break;
+		if (release_due(e, r, now))
+			check_add(e, r->sha, cap);
 	}
 	for (size_t i = 0; i < ENGINE_MAX_REQUESTS; i++) {
 		const struct engine_request *q = &e->req[i];
@@ -355,13 +360,17 @@ static void count_request(struct engine *e, const char *result)
 		metrics_add(e->metrics->registry_requests, lv, 1);
 }
 
+/* A release still missing images or evidence is asked about again next
+ * cycle, then less often (at most every 4 polls): a commit that never gets
+ * built must not cost requests every cycle.  A webhook resets this. */
 static void recheck_later(struct engine *e, struct engine_release *r)
 {
 	uint64_t poll = e->cfg->registry.poll_interval_ms ? e->cfg->registry.poll_interval_ms :
 			30000;
-	unsigned shift = r->misses < ENGINE_RECHECK_MAX_SHIFT ? r->misses :
-			 ENGINE_RECHECK_MAX_SHIFT;
+	unsigned shift = r->misses < 2 ? 0 : r->misses - 1;
 
+	if (shift > ENGINE_RECHECK_MAX_SHIFT)
+		shift = ENGINE_RECHECK_MAX_SHIFT;
 	r->misses++;
 	r->next_check_ms = uv_now(e->loop) + (poll << shift) - poll / 2;
 }
@@ -372,7 +381,9 @@ static void registry_failed(struct engine *e, const char *sha, const char *why)
 	uint64_t wait = e->reg ? registry_retry_in_ms(e->reg) : 0;
 
 	engine_set_error(e, SUB_REGISTRY, "release %.7s: %s", sha, why);
-	if (!repeat)
+	if (!repeat && strstr(why, "retrying"))
+		log_err("registry", "cannot check release %.7s: %s", sha, why);
+	else if (!repeat)
 		log_err("registry", "cannot check release %.7s: %s, retrying in %llus", sha, why,
 			(unsigned long long)(wait / 1000));
 	/* a registry that cannot answer means wait: nothing is decided on a guess */
@@ -400,6 +411,7 @@ static void evidence_cb(const struct registry_evidence *res, void *arg)
 	}
 	count_request(e, registry_evidence_status_name(res->status));
 	engine_clear_error(e, SUB_REGISTRY);
+	bool was_failed = r->ev_checked && r->ev == REGISTRY_EVIDENCE_FAILED;
 	r->ev_checked = true;
 	r->ev = res->status;
 	r->ev_failures[0] = r->ev_summary[0] = '\0';
@@ -411,7 +423,7 @@ static void evidence_cb(const struct registry_evidence *res, void *arg)
 			 (long long)res->ev.total);
 		strlcpy_(r->ev_failures, res->ev.failures, sizeof r->ev_failures);
 	}
-	if (res->status == REGISTRY_EVIDENCE_FAILED && r->misses == 0)
+	if (res->status == REGISTRY_EVIDENCE_FAILED && !was_failed)
 		log_warn("registry", "integration tests of %.7s failed (%s)%s%s", r->sha,
 			 r->ev_summary, r->ev_failures[0] ? ": " : "", r->ev_failures);
 	if (res->status != REGISTRY_EVIDENCE_PASSED)

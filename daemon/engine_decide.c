@@ -204,11 +204,9 @@ static int format_message(struct engine_action *a, const struct policy_decision 
 
 static void log_auto_once(struct engine *e, enum stage st, const struct policy_decision *d)
 {
-	static char last[STAGE_COUNT][POLICY_MESSAGE_MAX];
-
-	if (strcmp(last[st], d->message) == 0)
+	if (strcmp(e->auto_logged[st], d->message) == 0)
 		return;
-	strlcpy_(last[st], d->message, sizeof last[st]);
+	strlcpy_(e->auto_logged[st], d->message, sizeof e->auto_logged[st]);
 	log_notice("policy", "automatic promotion into %s waits: %s", stage_name(st), d->message);
 }
 
@@ -243,6 +241,9 @@ static bool decide_auto(struct engine *e, enum stage st, struct policy_input *in
 	in->target = st;
 	in->tag = c[pick].tag;
 	if (policy_check(&d, in) || d.code != POLICY_ALLOW) {
+		if (d.code == POLICY_MARKET_OPEN && in->window.close_time &&
+		    (!e->auto_edge || in->window.close_time < e->auto_edge))
+			e->auto_edge = in->window.close_time;
 		log_auto_once(e, st, &d);
 		return false;
 	}
@@ -472,6 +473,7 @@ void engine_decide(struct engine *e)
 	engine_policy_input(&in, hist_tags, e);
 	policy_window_set(&in.window, wtext, sizeof wtext, &w, wok);
 	e->nactions = e->iaction = 0;
+	e->auto_edge = 0;
 	for (int st = STAGE_BETA; st < STAGE_COUNT && branch_free; st++)
 		if (e->cfg->stages[st].enabled && e->cfg->stages[st].auto_promote &&
 		    decide_auto(e, (enum stage)st, &in, &w))

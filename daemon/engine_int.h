@@ -25,11 +25,12 @@
 #include "trailer.h"
 
 #define ENGINE_MAX_CANDIDATES 20	/* first-parent commits looked at per scan */
+#define ENGINE_MAX_WAITING 3		/* unfinished candidates asked about per cycle */
 #define ENGINE_MAX_RELEASES 64		/* registry facts remembered */
 #define ENGINE_MAX_REQUESTS 128		/* request branches tracked at once */
 #define ENGINE_ERR_MAX 512
 #define ENGINE_NOTE_MAX 2048
-#define ENGINE_RECHECK_MAX_SHIFT 4	/* incomplete releases: at most 16 polls apart */
+#define ENGINE_RECHECK_MAX_SHIFT 2	/* incomplete releases: at most 4 polls apart */
 
 enum engine_subsys {
 	SUB_GIT,
@@ -175,6 +176,7 @@ struct engine {
 	uv_timer_t poll_timer;		/* next cycle */
 	uv_timer_t edge_timer;		/* market-window edge for queued requests */
 	int64_t edge_at;		/* wall time the edge timer is armed for */
+	int64_t auto_edge;		/* an automatic promotion waits for this close */
 	unsigned handles_open;
 	bool running;			/* a cycle is in progress */
 	bool again;			/* trigger arrived during the cycle */
@@ -215,8 +217,13 @@ struct engine {
 	int64_t last_cycle_at;		/* wall, end of the last cycle */
 	uint64_t last_cycle_ms;		/* loop time, end of the last cycle */
 	uint64_t cycle_started_ms;
+	uint64_t created_ms;		/* loop time the engine was made */
 	uint64_t promotions;
 	char status_line[200];
+	char status_sent[200];
+	void (*status_fn)(void *arg, const char *line);
+	void *status_arg;
+	char auto_logged[STAGE_COUNT][POLICY_MESSAGE_MAX];
 };
 
 /* engine.c */
@@ -226,6 +233,8 @@ void engine_set_error(struct engine *e, enum engine_subsys s, const char *fmt, .
 void engine_clear_error(struct engine *e, enum engine_subsys s);
 int engine_window_now(struct window *out, const struct engine *e);
 bool engine_inttest_enabled(const struct engine *e);
+/* Delay before the next cycle: the jittered poll, or the git backoff. */
+uint64_t engine_next_delay_ms(struct engine *e);
 
 /* engine_cycle.c */
 void engine_cycle_start(struct engine *e);

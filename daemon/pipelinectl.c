@@ -19,6 +19,8 @@ static const struct {
 	{ "window", cmd_window, "window [--at RFC3339] [--calendar FILE]  market open or closed, why, next change" },
 	{ "edit", cmd_edit, "edit FILE TAGPATH... --tag TAG [-i] [-v]\n"
 			    "                           print (-i: write) FILE with the tags set" },
+	{ "status", cmd_status, "status [--json]          stages, current tags, requests, window, errors" },
+	{ "reload", cmd_reload, "reload                   make the daemon re-read its configuration" },
 	{ "check-config", cmd_check_config, "check-config             check the configuration file (-c)" },
 };
 

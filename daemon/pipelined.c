@@ -155,6 +155,14 @@ static void hook_trigger_cb(void *arg, const struct webhook_event *ev)
 	engine_trigger(d->engine, why);
 }
 
+static void status_cb(void *arg, const char *line)
+{
+	struct daemon *d = arg;
+
+	if (d->notify)
+		notify_status(d->notify, "%s", line);
+}
+
 static struct http_route routes[5];
 
 static int http_setup(struct daemon *d, const struct config *cfg)
@@ -317,6 +325,7 @@ static int startup(struct daemon *d, struct config *cfg)
 		log_err("main", "cannot set up systemd notifications");
 		return -1;
 	}
+	engine_on_status(d->engine, status_cb, d);
 	pidfile_write(d, cfg);
 	signals_setup(d);
 	return 0;
