@@ -4,6 +4,7 @@
 #include "util.h"
 
 #include <stdio.h>
+#include <string.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -31,4 +32,23 @@ int ctl_load_config(struct config **out, const struct ctl_opts *opts)
 	}
 	buf_release(&errors);
 	return rc ? -1 : 0;
+}
+
+/* "--opt VALUE" or "--opt=VALUE"; 1 if argv[*i] is that option. */
+int ctl_opt_value(const char **out, int argc, char **argv, int *i, const char *name)
+{
+	size_t n = strlen(name);
+
+	if (strncmp(argv[*i], name, n) != 0)
+		return 0;
+	if (argv[*i][n] == '=') {
+		*out = argv[*i] + n + 1;
+		return 1;
+	}
+	if (argv[*i][n] != '\0')
+		return 0;
+	if (*i + 1 >= argc)
+		return -1;
+	*out = argv[++*i];
+	return 1;
 }

@@ -18,25 +18,6 @@ struct window_args {
 static const char window_usage[] =
 	"usage: pipelinectl window [--at RFC3339] [--calendar FILE] [--json]\n";
 
-/* "--opt VALUE" or "--opt=VALUE"; 1 if argv[*i] is that option. */
-static int opt_value(const char **out, int argc, char **argv, int *i, const char *name)
-{
-	size_t n = strlen(name);
-
-	if (strncmp(argv[*i], name, n) != 0)
-		return 0;
-	if (argv[*i][n] == '=') {
-		*out = argv[*i] + n + 1;
-		return 1;
-	}
-	if (argv[*i][n] != '\0')
-		return 0;
-	if (*i + 1 >= argc)
-		return -1;
-	*out = argv[++*i];
-	return 1;
-}
-
 static int parse_args(struct window_args *a, int argc, char **argv)
 {
 	for (int i = 1; i < argc; i++) {
@@ -46,8 +27,8 @@ static int parse_args(struct window_args *a, int argc, char **argv)
 			a->json = true;
 			continue;
 		}
-		if ((r = opt_value(&a->at, argc, argv, &i, "--at")) ||
-		    (r = opt_value(&a->calendar, argc, argv, &i, "--calendar"))) {
+		if ((r = ctl_opt_value(&a->at, argc, argv, &i, "--at")) ||
+		    (r = ctl_opt_value(&a->calendar, argc, argv, &i, "--calendar"))) {
 			if (r < 0) {
 				fprintf(stderr, "pipelinectl window: '%s' needs a value\n", argv[i]);
 				return -1;

@@ -87,6 +87,11 @@ void gitops_global_shutdown(void);
  * On failure *out is untouched and err (may be NULL) says why. */
 int gitops_open(struct gitops **out, const struct gitops_opts *opts, struct buf *err);
 void gitops_free(struct gitops *g);
+/* A handle on an existing local repository at path (work tree, .git or
+ * bare; found like git does from a directory inside it) for local object
+ * work only: no mirror is created, no network operation may be started.
+ * ERR_NOTFOUND when path is not in a repository (gitops_local.c). */
+int gitops_open_local(struct gitops **out, const char *path, struct buf *err);
 /* The message of the last failed call on g (never NULL). */
 const char *gitops_error(const struct gitops *g);
 
@@ -160,6 +165,12 @@ int gitops_first_parents(char (**out)[GITOPS_HEXSZ + 1], size_t *n, struct gitop
 int gitops_merge_base(char out[GITOPS_HEXSZ + 1], struct gitops *g, const char *a, const char *b);
 /* 1 if ancestor is reachable from descendant (or equal), 0 if not. */
 int gitops_is_ancestor(struct gitops *g, const char *ancestor, const char *descendant);
+/* Paths whose entries differ between the trees of old_rev (NULL: the empty
+ * tree) and new_rev, at most max (ERR_TOOBIG beyond); free the array with
+ * gitops_paths_free (gitops_local.c). */
+int gitops_changed_paths(char ***out, size_t *n, struct gitops *g, const char *old_rev,
+			 const char *new_rev, size_t max);
+void gitops_paths_free(char **v, size_t n);
 /* Point a local ref at rev (force); used for the out/ namespace and tests. */
 int gitops_ref_set(struct gitops *g, const char *ref, const char *rev);
 

@@ -21,6 +21,10 @@ static const struct {
 			    "                           print (-i: write) FILE with the tags set" },
 	{ "status", cmd_status, "status [--json]          stages, current tags, requests, window, errors" },
 	{ "reload", cmd_reload, "reload                   make the daemon re-read its configuration" },
+	{ "promote", cmd_promote, "promote STAGE TAG [--notes TEXT] [--break-glass TEXT] [--name NAME] [--dry-run]\n"
+				  "                           open a promotion request (branch promote/STAGE/NAME)" },
+	{ "log", cmd_log, "log [--stage S] [-n N] [--repo DIR [REV]]  promotion history from git trailers" },
+	{ "audit", cmd_audit, "audit [RANGE] [--repo DIR]  re-check history against policy (exit 1: violations)" },
 	{ "check-config", cmd_check_config, "check-config             check the configuration file (-c)" },
 };
 

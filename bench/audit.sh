@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# pipelinectl log and audit over a long history: N promotions (beta, paper,
+# live in turn, each a one-file commit by the daemon identity with the full
+# trailer block), written with git fast-import, then both commands timed on
+# the local clone.  BUILD names a build directory with pipelinectl.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BUILD=${BUILD:-build-bench}
+N=${N:-3000}
+T=$(mktemp -d)
+[ -z "${KEEP:-}" ] || echo "kept: $T"
+trap '[ -n "${KEEP:-}" ] || rm -rf "$T"' EXIT
+git init -q --bare "$T/r.git"
+python3 - "$N" >"$T/stream" <<'PY'
+import sys
+n = int(sys.argv[1])
+base = {s: open(f"values/values-{s}.yaml").read() for s in ("beta", "paper", "live")}
+zero = "0" * 40
+def blob(data):
+    b = data.encode()
+    return b"data %d\n" % len(b) + b + b"\n"
+out = sys.stdout.buffer
+t = 1772800000
+out.write(b"commit refs/heads/main\ncommitter Dev <dev@example.com> %d +0000\n" % t)
+out.write(blob("initial layout\n"))
+for s in base:
+    out.write(b"M 100644 inline values/values-%s.yaml\n" % s.encode() + blob(base[s]))
+src = {"beta": "integration-test", "paper": "beta", "live": "paper"}
+for i in range(n):
+    rel = i // 3
+    st = ("beta", "paper", "live")[i % 3]
+    tag = "%040x" % (rel + 1)
+    t += 3600 * 24 * 7 // 3 if i % 3 else 3600   # keep to weekends/nights loosely
+    msg = (f"promote {st}: {tag[:7]} from {src[st]}\n\n[skip ci]\n\nStage: {st}\n"
+           f"Source-Stage: {src[st]}\nImage-Tag: {tag}\n"
+           f"Requested-By: pipelined (automatic)\nBreak-Glass: bench\nMarket: closed (weekend)\n"
+           f"Integration-Test: passed 1/1\n")
+    out.write(b"commit refs/heads/main\ncommitter pipelined <pipelined@gremlin-1> %d +0000\n" % t)
+    out.write(blob(msg))
+    out.write(b"M 100644 inline values/values-%s.yaml\n" % st.encode() + blob(base[st].replace(zero, tag)))
+PY
+git --git-dir="$T/r.git" fast-import --quiet <"$T/stream"
+git --git-dir="$T/r.git" symbolic-ref HEAD refs/heads/main
+cat >"$T/p.conf" <<CONF
+[repository]
+	url = /nonexistent
+	valuesDir = values
+[registry]
+	namespace = celesrenata/stonks-oracle
+	image = api
+[stage "beta"]
+	values = values-beta.yaml
+	tagPath = services.*.image.tag
+[stage "paper"]
+	values = values-paper.yaml
+	tagPath = services.*.image.tag
+	marketGated = true
+[stage "live"]
+	values = values-live.yaml
+	tagPath = services.*.image.tag
+	marketGated = true
+[daemon]
+	identity = pipelined <pipelined@gremlin-1>
+CONF
+ctl=$BUILD/pipelinectl
+timeit() { local s e rc=0; s=$(date +%s%N); "$@" >/dev/null || rc=$?; [ $rc -le 1 ] || exit 1; e=$(date +%s%N); echo "$(( (e - s) / 1000000 )) ms"; }
+echo "$N promotions + 1 commit"
+echo "log --repo (all):        $(timeit "$ctl" -c "$T/p.conf" log --repo "$T/r.git")"
+echo "audit --repo (all):      $(timeit "$ctl" -c "$T/p.conf" audit --repo "$T/r.git")"
+echo "audit --repo HEAD~30..:  $(timeit "$ctl" -c "$T/p.conf" audit --repo "$T/r.git" HEAD~30..HEAD)"
+"$ctl" -c "$T/p.conf" audit --repo "$T/r.git" | tail -1

@@ -1,0 +1,384 @@
+/* audit.c - judge the promotion history (audit.h).  Facts in, violations
+ * out; the order of the checks follows a commit's claim: what it is (a
+ * promotion or not, by whom), whether its record is readable, then what it
+ * changed and whether the policy allowed it then. */
+#include "audit.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tag.h"
+#include "trailer.h"
+#include "util.h"
+
+static const char *const code_names[AUDIT_CODE_COUNT] = {
+	[AUDIT_DIRECT_CHANGE] = "direct-change",
+	[AUDIT_FORGED] = "forged-trailer",
+	[AUDIT_MALFORMED] = "malformed-trailers",
+	[AUDIT_WRONG_FILES] = "wrong-files",
+	[AUDIT_TAG_MISMATCH] = "tag-mismatch",
+	[AUDIT_MARKET_OPEN] = "market-open",
+	[AUDIT_REUSED_REQUEST] = "reused-request",
+	[AUDIT_SKIPPED_STAGE] = "skipped-stage",
+};
+
+const char *audit_code_name(enum audit_code c)
+{
+	return (unsigned)c < AUDIT_CODE_COUNT ? code_names[c] : "unknown";
+}
+
+/* What earlier promotions established: (stage, tag) reached, requests used. */
+struct seen {
+	enum stage stage;
+	char tag[41];
+	char request[41];
+	char commit[41];
+};
+
+struct run {
+	const struct audit_policy *p;
+	struct audit_report rep;
+	struct seen *seen;
+	size_t nseen, capseen;
+	int rc;
+};
+
+static void add_violation(struct run *r, const struct audit_commit *c, enum audit_code code,
+			  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static void add_violation(struct run *r, const struct audit_commit *c, enum audit_code code,
+			  const char *fmt, ...)
+{
+	struct audit_violation *v;
+	va_list ap;
+
+	if (r->rc)
+		return;
+	v = realloc(r->rep.v, (r->rep.n + 1) * sizeof *v);
+	if (!v) {
+		r->rc = ERR_NOMEM;
+		return;
+	}
+	r->rep.v = v;
+	v = &v[r->rep.n++];
+	strlcpy_(v->commit, c->id, sizeof v->commit);
+	v->code = code;
+	va_start(ap, fmt);
+	vsnprintf(v->message, sizeof v->message, fmt, ap);
+	va_end(ap);
+}
+
+static void remember(struct run *r, const struct audit_commit *c, enum stage st, const char *tag,
+		     const char *request)
+{
+	struct seen *s;
+
+	if (r->nseen == r->capseen) {
+		size_t ncap = r->capseen ? r->capseen * 2 : 32;
+
+		s = realloc(r->seen, ncap * sizeof *s);
+		if (!s) {
+			r->rc = ERR_NOMEM;
+			return;
+		}
+		r->seen = s;
+		r->capseen = ncap;
+	}
+	s = &r->seen[r->nseen++];
+	s->stage = st;
+	strlcpy_(s->tag, tag, sizeof s->tag);
+	strlcpy_(s->request, request ? request : "", sizeof s->request);
+	strlcpy_(s->commit, c->id, sizeof s->commit);
+}
+
+static const struct seen *find_request(const struct run *r, const char *req)
+{
+	for (size_t i = 0; req && *req && i < r->nseen; i++)
+		if (strcmp(r->seen[i].request, req) == 0)
+			return &r->seen[i];
+	return NULL;
+}
+
+static bool reached(const struct run *r, enum stage st, const char *tag)
+{
+	for (size_t i = 0; i < r->nseen; i++)
+		if (r->seen[i].stage == st && strcmp(r->seen[i].tag, tag) == 0)
+			return true;
+	return false;
+}
+
+static bool by_daemon(const struct audit_policy *p, const struct audit_commit *c)
+{
+	return strcmp(c->committer_name, p->ident_name) == 0 &&
+	       strcmp(c->committer_email, p->ident_email) == 0;
+}
+
+/* "values/values-paper.yaml, values/values-live.yaml" */
+static void changed_values(char *out, size_t outsz, const struct audit_policy *p,
+			   const struct audit_commit *c)
+{
+	size_t len = 0;
+
+	out[0] = '\0';
+	for (int s = 0; s < STAGE_COUNT; s++)
+		if (p->values_path[s] && c->values[s].changed && len < outsz)
+			len += (size_t)snprintf(out + len, outsz - len, "%s%s", len ? ", " : "",
+						p->values_path[s]);
+}
+
+static enum stage stage_value(const struct trailer_list *tl, const char *key)
+{
+	const char *v = trailer_list_get(tl, key);
+	enum stage s;
+
+	return v && stage_parse(&s, v) == 0 ? s : STAGE_COUNT;
+}
+
+/* Why the daemon trailers are not a well-formed record ("" when they are). */
+static void record_problems(char *out, size_t outsz, const struct trailer_list *tl)
+{
+	static const char *const required[] = { TRAILER_STAGE, TRAILER_SOURCE_STAGE,
+						TRAILER_IMAGE_TAG, TRAILER_REQUESTED_BY,
+						TRAILER_MARKET, TRAILER_INTEGRATION_TEST };
+	enum stage st = stage_value(tl, TRAILER_STAGE), src = stage_value(tl, TRAILER_SOURCE_STAGE);
+	const char *tag = trailer_list_get(tl, TRAILER_IMAGE_TAG);
+	const char *req = trailer_list_get(tl, TRAILER_REQUEST);
+	const char *by = trailer_list_get(tl, TRAILER_REQUESTED_BY);
+	const char *dup = trailer_list_repeated(tl);
+	size_t len = 0;
+
+#define ADD(...) (len < outsz ? (len += (size_t)snprintf(out + len, outsz - len, __VA_ARGS__)) : 0)
+	out[0] = '\0';
+	for (size_t i = 0; i < ARRAY_SIZE(required); i++)
+		if (!trailer_list_get(tl, required[i]))
+			ADD("%smissing %s:", len ? "; " : "", required[i]);
+	if (dup)
+		ADD("%s%s: repeated", len ? "; " : "", dup);
+	if (trailer_list_get(tl, TRAILER_STAGE) && (st == STAGE_COUNT || !stage_is_deploy(st)))
+		ADD("%sStage: is not a deploy stage", len ? "; " : "");
+	if (trailer_list_get(tl, TRAILER_SOURCE_STAGE) && (src == STAGE_COUNT || src >= st))
+		ADD("%sSource-Stage: is not a stage before Stage:", len ? "; " : "");
+	if (tag && !tag_is_sha1(tag, strlen(tag)))
+		ADD("%sImage-Tag: is not a 40-hex release id", len ? "; " : "");
+	if (req && !tag_is_sha1(req, strlen(req)))
+		ADD("%sRequest: is not a commit id", len ? "; " : "");
+	if (by && strcmp(by, TRAILER_AUTOMATIC) != 0 && !req)
+		ADD("%sRequested-By a person without Request:", len ? "; " : "");
+#undef ADD
+}
+
+/* A promotion commit whose record is readable: what it changed and
+ * whether the policy allowed it at the time. */
+static void judge_promotion(struct run *r, const struct audit_commit *c,
+			    const struct trailer_list *tl)
+{
+	const struct audit_policy *p = r->p;
+	enum stage st = stage_value(tl, TRAILER_STAGE), src = stage_value(tl, TRAILER_SOURCE_STAGE);
+	const char *tag = trailer_list_get(tl, TRAILER_IMAGE_TAG);
+	const char *req = trailer_list_get(tl, TRAILER_REQUEST);
+	const char *bg = trailer_list_get(tl, TRAILER_BREAK_GLASS);
+	const struct audit_values *v = &c->values[st];
+	const struct seen *prev;
+	const char *path = p->values_path[st];
+
+	for (size_t i = 0; i < c->nchanged; i++)
+		if (!path || strcmp(c->changed[i], path) != 0) {
+			add_violation(r, c, AUDIT_WRONG_FILES, "promotion into %s also changed '%s'",
+				      stage_name(st), c->changed[i]);
+			break;
+		}
+	if (path && v->changed && !v->only_tags)
+		add_violation(r, c, AUDIT_WRONG_FILES, "promotion into %s changed '%s' beyond its "
+			      "tag scalars", stage_name(st), path);
+	if (path && (!v->tag || strcmp(v->tag, tag) != 0))
+		add_violation(r, c, AUDIT_TAG_MISMATCH, "Image-Tag: %s but '%s' %s%s", tag, path,
+			      v->tag ? "sets " : "has no single tag", v->tag ? v->tag : "");
+	if (p->market_gated[st] && c->window_open && (!bg || trailer_text_blank(bg)))
+		add_violation(r, c, AUDIT_MARKET_OPEN, "%s changed while the market was %s, "
+			      "without Break-Glass:", stage_name(st),
+			      c->window_text ? c->window_text : "open");
+	if ((prev = find_request(r, req)))
+		add_violation(r, c, AUDIT_REUSED_REQUEST, "Request: %.12s was already used by "
+			      "promotion %.12s", req, prev->commit);
+	if (stage_is_deploy(src) && !reached(r, src, tag))
+		add_violation(r, c, AUDIT_SKIPPED_STAGE, "%.12s promoted into %s from %s, where it "
+			      "had never been promoted", tag, stage_name(st), stage_name(src));
+	remember(r, c, st, tag, req);
+	r->rep.promotions++;
+}
+
+/* Baseline: only its (daemon-made) promotions count, as facts. */
+static void read_baseline(struct run *r, const struct audit_commit *c,
+			  const struct trailer_list *tl)
+{
+	enum stage st = stage_value(tl, TRAILER_STAGE);
+	const char *tag = trailer_list_get(tl, TRAILER_IMAGE_TAG);
+
+	if (by_daemon(r->p, c) && st != STAGE_COUNT && stage_is_deploy(st) && tag &&
+	    tag_is_sha1(tag, strlen(tag)))
+		remember(r, c, st, tag, trailer_list_get(tl, TRAILER_REQUEST));
+}
+
+/* A commit of a promotion request (see audit_policy.requests). */
+static void judge_request(struct run *r, const struct audit_commit *c,
+			  const struct trailer_list *tl)
+{
+	enum stage st = r->p->request_stage;
+	const char *path = r->p->values_path[st];
+	const char *claim = trailer_list_forged(tl);
+
+	if (claim)
+		add_violation(r, c, AUDIT_FORGED, "request commit carries %s:, which only the "
+			      "daemon writes", claim);
+	for (size_t i = 0; i < c->nchanged; i++)
+		if (!path || strcmp(c->changed[i], path) != 0) {
+			add_violation(r, c, AUDIT_WRONG_FILES, "request for %s changes '%s'",
+				      stage_name(st), c->changed[i]);
+			break;
+		}
+	if (path && c->values[st].changed && !c->values[st].only_tags)
+		add_violation(r, c, AUDIT_WRONG_FILES, "request for %s changes '%s' beyond its tag "
+			      "scalars", stage_name(st), path);
+}
+
+static void judge(struct run *r, const struct audit_commit *c)
+{
+	struct trailer_list tl = { 0 };
+	char files[400], why[400];
+	struct buf err = BUF_INIT;
+	const char *claim;
+	bool parsed = trailer_parse(&tl, c->message, c->message_len, &err) == 0;
+
+	changed_values(files, sizeof files, r->p, c);
+	if (!c->judged) {
+		if (parsed)
+			read_baseline(r, c, &tl);
+	} else if (!parsed && r->p->requests) {
+		add_violation(r, c, AUDIT_MALFORMED, "request commit's trailers cannot be read: %s",
+			      err.data ? err.data : "unparsable");
+	} else if (r->p->requests) {
+		judge_request(r, c, &tl);
+	} else if (!parsed) {
+		if (files[0])
+			add_violation(r, c, AUDIT_MALFORMED, "changed %s but its trailers cannot be "
+				      "read: %s", files, err.data ? err.data : "unparsable");
+	} else if (!(claim = trailer_list_forged(&tl))) {
+		if (files[0])
+			add_violation(r, c, AUDIT_DIRECT_CHANGE, "changed %s without being a "
+				      "promotion commit (a push that bypassed pipelined)", files);
+	} else if (!by_daemon(r->p, c)) {
+		add_violation(r, c, AUDIT_FORGED, "carries %s: but was committed by %s <%s>, not "
+			      "%s <%s>", claim, c->committer_name, c->committer_email,
+			      r->p->ident_name, r->p->ident_email);
+	} else {
+		record_problems(why, sizeof why, &tl);
+		if (why[0])
+			add_violation(r, c, AUDIT_MALFORMED, "%s", why);
+		else
+			judge_promotion(r, c, &tl);
+	}
+	if (c->judged)
+		r->rep.judged++;
+	trailer_list_release(&tl);
+	buf_release(&err);
+}
+
+int audit_run(struct audit_report *out, const struct audit_policy *p,
+	      const struct audit_commit *c, size_t n)
+{
+	struct run r;
+
+	if (!p || !p->ident_name || !p->ident_email || (n && !c) ||
+	    (p->requests && (!stage_is_deploy(p->request_stage) ||
+			     !p->values_path[p->request_stage])))
+		return ERR_INVALID;
+	for (size_t i = 0; i < n; i++)
+		if (!c[i].id || !c[i].committer_name || !c[i].committer_email || !c[i].message ||
+		    (c[i].nchanged && !c[i].changed))
+			return ERR_INVALID;
+	memset(&r, 0, sizeof r);
+	r.p = p;
+	for (size_t i = 0; i < n && r.rc == 0; i++)
+		judge(&r, &c[i]);
+	free(r.seen);
+	if (r.rc) {
+		audit_report_release(&r.rep);
+		return r.rc;
+	}
+	*out = r.rep;
+	return 0;
+}
+
+void audit_report_release(struct audit_report *r)
+{
+	if (!r)
+		return;
+	free(r->v);
+	memset(r, 0, sizeof *r);
+}
+
+size_t audit_first_promotion(const struct audit_commit *c, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct trailer_list tl;
+		bool found = false;
+
+		if (trailer_parse(&tl, c[i].message, c[i].message_len, NULL) == 0) {
+			enum stage st = stage_value(&tl, TRAILER_STAGE);
+			const char *tag = trailer_list_get(&tl, TRAILER_IMAGE_TAG);
+
+			found = st != STAGE_COUNT && stage_is_deploy(st) && tag &&
+				tag_is_sha1(tag, strlen(tag));
+			trailer_list_release(&tl);
+		}
+		if (found)
+			return i;
+	}
+	return n;
+}
+
+static bool rev_ok(const char *s, size_t n)
+{
+	if (n == 0 || n > 255 || s[0] == '-')
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] <= ' ' || (unsigned char)s[i] >= 0x7f)
+			return false;
+	return true;
+}
+
+int audit_parse_range(char *from, size_t fromsz, char *to, size_t tosz, bool *has_from,
+		      const char *range, char *err, size_t errsz)
+{
+	const char *dots = strstr(range, "..");
+	const char *a = range, *b = range;
+	size_t na = 0, nb = strlen(range);
+
+	if (dots) {
+		if (dots[2] == '.' || strstr(dots + 2, "..")) {
+			snprintf(err, errsz, "'%s': only A..B ranges are supported", range);
+			return ERR_INVALID;
+		}
+		na = (size_t)(dots - range);
+		b = dots + 2;
+		nb = strlen(b);
+		if (na == 0) {
+			a = "HEAD";
+			na = 4;
+		}
+		if (nb == 0) {
+			b = "HEAD";
+			nb = 4;
+		}
+	}
+	if ((dots && !rev_ok(a, na)) || !rev_ok(b, nb) || na >= fromsz || nb >= tosz) {
+		snprintf(err, errsz, "'%s' is not a revision range (A..B, A.. or B)", range);
+		return ERR_INVALID;
+	}
+	snprintf(from, fromsz, "%.*s", (int)na, dots ? a : "");
+	snprintf(to, tosz, "%.*s", (int)nb, b);
+	*has_from = dots != NULL;
+	return 0;
+}

@@ -1,0 +1,123 @@
+/* audit.h - re-check the tracked branch's history against policy (SPEC 6).
+ *
+ * Pure: facts about each first-parent commit in (oldest first), violations
+ * out.  The edge (ctl_audit.c) reads the facts from git (the trailers, the
+ * paths changed against the first parent, the tag scalars of each values
+ * file through yamledit) and the market window at the committer time from
+ * the clock module.
+ *
+ * What can be checked from Git alone, and what cannot:
+ *   - a values file changed by a commit without promotion trailers
+ *     (direct-change), or by one whose trailers are forged (a committer
+ *     other than the daemon's identity), malformed, missing or repeated;
+ *   - a promotion that changed anything besides its stage's tag scalars
+ *     (wrong-files), or wrote a tag other than its Image-Tag (tag-mismatch);
+ *   - a market-gated stage changed while the window was open without a
+ *     Break-Glass justification, judged at the committer time with the
+ *     calendar and the *current* marketGated settings (market-open);
+ *   - two promotions from the same request commit (reused-request);
+ *   - a tag promoted from a deploy stage it had never reached before
+ *     (skipped-stage), judged against the Source-Stage the commit records,
+ *     because the chain of enabled stages may have changed since.
+ * Not checkable from Git: whether a release was complete or passed its
+ * integration tests (Source-Stage ci / integration-test: that evidence
+ * lives in the registry), whether the stage chain recorded in a
+ * Source-Stage was the configured one at the time, whether a signature was
+ * required then (Signed-By is reported, not re-verified), and anything
+ * about a commit whose committer identity was itself forged with the
+ * daemon's name (Git does not authenticate committers; signed pushes or
+ * branch protection do).
+ */
+#ifndef PIPELINED_AUDIT_H
+#define PIPELINED_AUDIT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "stage.h"
+
+enum audit_code {
+	AUDIT_DIRECT_CHANGE = 0,	/* values changed outside a promotion commit */
+	AUDIT_FORGED,			/* promotion trailers by another committer */
+	AUDIT_MALFORMED,		/* daemon trailers missing, bad or repeated */
+	AUDIT_WRONG_FILES,		/* more than the stage's tag scalars changed */
+	AUDIT_TAG_MISMATCH,		/* the file does not hold the Image-Tag */
+	AUDIT_MARKET_OPEN,		/* gated stage, window open, no Break-Glass */
+	AUDIT_REUSED_REQUEST,
+	AUDIT_SKIPPED_STAGE,
+	AUDIT_CODE_COUNT
+};
+
+/* "direct-change", "forged-trailer", "malformed-trailers", "wrong-files",
+ * "tag-mismatch", "market-open", "reused-request", "skipped-stage". */
+const char *audit_code_name(enum audit_code c);
+
+/* One deploy stage's values file in one commit. */
+struct audit_values {
+	bool changed;		/* differs from the first parent's */
+	bool only_tags;		/* ...and only in its tag scalars */
+	const char *tag;	/* the one value of its tag scalars now; NULL if mixed/unreadable */
+};
+
+struct audit_commit {
+	const char *id;			/* 40 hex */
+	const char *committer_name, *committer_email;
+	int64_t time;			/* committer time */
+	const char *message;
+	size_t message_len;
+	const char *const *changed;	/* paths changed against the first parent */
+	size_t nchanged;
+	struct audit_values values[STAGE_COUNT];	/* deploy stages */
+	bool window_open;		/* market window at time */
+	const char *window_text;	/* e.g. "open, closes 16:00 EST" */
+	bool judged;			/* false: baseline, read for its promotions only */
+};
+
+struct audit_policy {
+	const char *ident_name, *ident_email;	/* the daemon's committer identity */
+	const char *values_path[STAGE_COUNT];	/* NULL: no values file configured */
+	bool market_gated[STAGE_COUNT];
+	/* The judged commits are a promotion request's (a pull request from
+	 * promote/<request_stage>/...), not the tracked branch's: each may
+	 * carry no daemon-only trailer (forged-trailer) and change nothing but
+	 * that stage's tag scalars (wrong-files).  The rest is the daemon's
+	 * to decide when it sees the request. */
+	bool requests;
+	enum stage request_stage;
+};
+
+#define AUDIT_MESSAGE_MAX 512
+
+struct audit_violation {
+	char commit[41];
+	enum audit_code code;
+	char message[AUDIT_MESSAGE_MAX];
+};
+
+struct audit_report {
+	struct audit_violation *v;
+	size_t n;
+	size_t judged;		/* commits judged */
+	size_t promotions;	/* well-formed promotions among them */
+};
+
+/* Judge commits c[0..n) (oldest first).  0 and *out filled (release it),
+ * or ERR_NOMEM / ERR_INVALID (a NULL fact the caller must give). */
+int audit_run(struct audit_report *out, const struct audit_policy *p,
+	      const struct audit_commit *c, size_t n);
+void audit_report_release(struct audit_report *r);
+
+/* Index of the first commit whose trailers name a deploy Stage and a
+ * 40-hex Image-Tag (where the baseline ends when [audit] since is not
+ * set); n when there is none. */
+size_t audit_first_promotion(const struct audit_commit *c, size_t n);
+
+/* Parse "A..B", "A.." (B = HEAD) or "B" (everything up to B) into the two
+ * revisions; *from = NULL when absent.  Each side must be a plausible
+ * revision (1..255 bytes of printable ASCII, no spaces, not starting with
+ * '-').  ERR_INVALID with the reason in err (may be NULL). */
+int audit_parse_range(char *from, size_t fromsz, char *to, size_t tosz, bool *has_from,
+		      const char *range, char *err, size_t errsz);
+
+#endif

@@ -1,0 +1,459 @@
+/* ctl_audit.c - pipelinectl audit [<range>] [--repo DIR] [--json]: gather
+ * the facts of the tracked branch's first-parent history from git and let
+ * the pure audit module judge them (audit.h).
+ *
+ * Where the history comes from: --repo DIR, else the current directory
+ * when it is inside a git repository (the CI template runs
+ * `pipelinectl -c .github/pipelines.conf audit BASE..HEAD` in a checkout),
+ * else a fresh fetch of [repository] url.  A range A..B judges the
+ * first-parent commits after A up to B; everything before it is read only
+ * for the promotions it records (so a tag that reached paper last month
+ * may go live today).  Exit 0 clean, 1 violations, 2 operational error. */
+#include "audit.h"
+#include "clock.h"
+#include "config.h"
+#include "ctl.h"
+#include "gitops.h"
+#include "history.h"
+#include "policy.h"
+#include "yamledit.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define AUDIT_MAX_PATHS 10000	/* paths changed by one commit */
+
+static const char audit_usage[] =
+	"usage: pipelinectl audit [<range>] [--repo DIR] [--branch NAME] [--json]\n";
+
+struct audit_args {
+	const char *range, *repo;
+	const char *branch;	/* the range is this branch's (a pull request head) */
+	bool json;
+};
+
+/* Everything read for one commit; audit_commit points into it. */
+struct facts {
+	struct gitops_commit_info ci;
+	char **paths;
+	size_t npaths;
+	struct buf tags[STAGE_COUNT];
+	char window[128];
+};
+
+struct ctx {
+	const struct config *cfg;
+	struct ctl_git cg;
+	struct tz_rule tz;
+	struct calendar cal;
+	struct market_hours hours;
+	char (*ids)[GITOPS_HEXSZ + 1];	/* oldest first */
+	size_t n;
+	size_t judged_from;		/* first index judged */
+	struct facts *f;
+	struct audit_commit *c;
+	char label[600];		/* what was audited, for the summary */
+};
+
+static int parse_args(struct audit_args *a, int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		int r;
+
+		if (strcmp(argv[i], "--json") == 0) {
+			a->json = true;
+			continue;
+		}
+		if ((r = ctl_opt_value(&a->repo, argc, argv, &i, "--repo")) ||
+		    (r = ctl_opt_value(&a->branch, argc, argv, &i, "--branch"))) {
+			if (r < 0) {
+				fprintf(stderr, "pipelinectl audit: '%s' needs a value\n", argv[i]);
+				return 2;
+			}
+			continue;
+		}
+		if (argv[i][0] == '-' || a->range) {
+			fprintf(stderr, "pipelinectl audit: unexpected argument '%s'\n%s", argv[i],
+				audit_usage);
+			return 2;
+		}
+		a->range = argv[i];
+	}
+	return 0;
+}
+
+/* The repository: --repo, the current directory, or a fetched mirror. */
+static int open_repo(struct ctx *x, const struct audit_args *a)
+{
+	struct gitops *probe = NULL;
+	struct buf err = BUF_INIT;
+
+	if (a->repo)
+		return ctl_git_local(&x->cg, a->repo);
+	if (gitops_open_local(&probe, ".", &err) == 0) {
+		gitops_free(probe);
+		buf_release(&err);
+		return ctl_git_local(&x->cg, ".");
+	}
+	buf_release(&err);
+	return ctl_git_remote(&x->cg, x->cfg, x->cfg->daemon.identity.name,
+			      x->cfg->daemon.identity.email, NULL);
+}
+
+/* "HEAD" means the fetched branch when auditing the remote. */
+static const char *rev_name(const struct ctx *x, const char *rev)
+{
+	return x->cg.tmp[0] && strcmp(rev, "HEAD") == 0 ? x->cg.rev : rev;
+}
+
+static int fail_git(const struct ctx *x)
+{
+	fprintf(stderr, "pipelinectl audit: %s\n", gitops_error(x->cg.g));
+	return 2;
+}
+
+/* The first-parent commits up to the range's end, oldest first, and how
+ * many of the newest are inside the range. */
+static int walk(struct ctx *x, const char *range, size_t *in_range)
+{
+	char from[256], to[256], err[300];
+	char (*ids)[GITOPS_HEXSZ + 1] = NULL, (*rng)[GITOPS_HEXSZ + 1] = NULL;
+	bool has_from = false;
+	size_t n = 0, k = 0;
+
+	if (audit_parse_range(from, sizeof from, to, sizeof to, &has_from, range ? range : "HEAD",
+			      err, sizeof err)) {
+		fprintf(stderr, "pipelinectl audit: %s\n", err);
+		return 2;
+	}
+	if (gitops_first_parents(&ids, &n, x->cg.g, rev_name(x, to), NULL, HISTORY_MAX_COMMITS)) {
+		free(ids);
+		return fail_git(x);
+	}
+	*in_range = n;
+	if (has_from) {
+		if (gitops_first_parents(&rng, &k, x->cg.g, rev_name(x, to), rev_name(x, from),
+					 HISTORY_MAX_COMMITS)) {
+			free(ids);
+			free(rng);
+			return fail_git(x);
+		}
+		free(rng);
+		*in_range = k;
+	}
+	/* newest first from git; the auditor reads oldest first */
+	for (size_t i = 0; i < n / 2; i++) {
+		char t[GITOPS_HEXSZ + 1];
+
+		memcpy(t, ids[i], sizeof t);
+		memcpy(ids[i], ids[n - 1 - i], sizeof t);
+		memcpy(ids[n - 1 - i], t, sizeof t);
+	}
+	x->ids = ids;
+	x->n = n;
+	snprintf(x->label, sizeof x->label, "%s%s", range ? range : rev_name(x, "HEAD"),
+		 x->cg.tmp[0] ? " (fetched)" : "");
+	return 0;
+}
+
+static int read_commits(struct ctx *x)
+{
+	x->f = calloc(x->n ? x->n : 1, sizeof *x->f);
+	x->c = calloc(x->n ? x->n : 1, sizeof *x->c);
+	if (!x->f || !x->c)
+		return 2;
+	for (size_t i = 0; i < x->n; i++) {
+		if (gitops_commit_info(&x->f[i].ci, x->cg.g, x->ids[i]))
+			return fail_git(x);
+		x->c[i].id = x->f[i].ci.id;
+		x->c[i].committer_name = x->f[i].ci.committer_name;
+		x->c[i].committer_email = x->f[i].ci.committer_email;
+		x->c[i].time = x->f[i].ci.committer_time;
+		x->c[i].message = x->f[i].ci.message;
+		x->c[i].message_len = strlen(x->f[i].ci.message);
+	}
+	return 0;
+}
+
+/* Where judging starts: [audit] since when set, else the first promotion. */
+static int baseline(struct ctx *x)
+{
+	const struct config_since *s = &x->cfg->audit.since;
+
+	if (!s->set) {
+		x->judged_from = audit_first_promotion(x->c, x->n);
+		return 0;
+	}
+	for (size_t i = 0; i < x->n; i++)
+		if (s->is_commit ? strcmp(x->ids[i], s->commit) == 0 : x->c[i].time >= s->time) {
+			x->judged_from = i;
+			return 0;
+		}
+	if (s->is_commit) {
+		fprintf(stderr, "pipelinectl audit: [audit] since %s is not on the first-parent "
+			"history audited\n", s->commit);
+		return 2;
+	}
+	x->judged_from = x->n;
+	return 0;
+}
+
+/* The one value of a values file's tag scalars at rev, or "" (absent,
+ * mixed or unreadable).  bytes gets the file. */
+static void stage_tag(struct buf *tag, struct buf *bytes, struct ctx *x, const char *rev,
+		      const struct config_stage *st)
+{
+	if (gitops_read_file(bytes, x->cg.g, rev, st->values_path) ||
+	    yamledit_get(tag, bytes->data, bytes->len, (const char *const *)st->tag_paths.v,
+			 st->tag_paths.n, NULL))
+		buf_init(tag, 0);
+}
+
+/* Did only the tag scalars change?  Re-apply the new tag to the old file,
+ * as the engine edits, and compare bytes. */
+static bool only_tags(const struct buf *old, const struct buf *new, const char *tag,
+		      const struct config_stage *st)
+{
+	struct buf out = BUF_INIT;
+	bool same;
+
+	if (!old->data || !new->data || !tag || !*tag)
+		return false;
+	if (yamledit_apply(&out, NULL, old->data, old->len, (const char *const *)st->tag_paths.v,
+			   st->tag_paths.n, tag, NULL))
+		return false;
+	same = out.len == new->len && memcmp(out.data, new->data, out.len) == 0;
+	buf_release(&out);
+	return same;
+}
+
+/* Each values file as of the previous judged commit.  The commits are a
+ * first-parent chain, so commit i's parent is commit i-1: only the files a
+ * commit changed need reading. */
+struct cursor {
+	bool loaded;
+	struct buf bytes[STAGE_COUNT], tag[STAGE_COUNT];
+};
+
+static void cursor_release(struct cursor *k)
+{
+	for (int s = 0; s < STAGE_COUNT; s++) {
+		buf_release(&k->bytes[s]);
+		buf_release(&k->tag[s]);
+	}
+}
+
+static void values_facts(struct ctx *x, size_t i, struct cursor *k)
+{
+	struct facts *f = &x->f[i];
+	struct audit_commit *c = &x->c[i];
+
+	for (int s = 0; s < STAGE_COUNT; s++) {
+		const struct config_stage *st = &x->cfg->stages[s];
+		struct buf new = BUF_INIT, tag = BUF_INIT;
+
+		if (!stage_is_deploy((enum stage)s) || !st->values_path || !st->tag_paths.n)
+			continue;
+		if (!k->loaded && f->ci.nparents)
+			stage_tag(&k->tag[s], &k->bytes[s], x, f->ci.parents[0], st);
+		for (size_t p = 0; p < f->npaths; p++)
+			if (strcmp(f->paths[p], st->values_path) == 0)
+				c->values[s].changed = true;
+		if (c->values[s].changed) {
+			stage_tag(&tag, &new, x, f->ci.id, st);
+			c->values[s].only_tags = only_tags(&k->bytes[s], &new, tag.data, st);
+			buf_release(&k->bytes[s]);
+			buf_release(&k->tag[s]);
+			k->bytes[s] = new;
+			k->tag[s] = tag;
+		}
+		buf_init(&f->tags[s], 0);
+		if (k->tag[s].len)
+			buf_adds(&f->tags[s], k->tag[s].data);
+		c->values[s].tag = f->tags[s].len ? f->tags[s].data : NULL;
+	}
+	k->loaded = true;
+}
+
+static int judged_facts(struct ctx *x, size_t in_range)
+{
+	size_t first = x->n - in_range > x->judged_from ? x->n - in_range : x->judged_from;
+	struct cursor k;
+	int rc = 0;
+
+	memset(&k, 0, sizeof k);
+	for (size_t i = first; i < x->n && rc == 0; i++) {
+		struct facts *f = &x->f[i];
+		struct window w;
+
+		if (gitops_changed_paths(&f->paths, &f->npaths, x->cg.g,
+					 f->ci.nparents ? f->ci.parents[0] : NULL, f->ci.id,
+					 AUDIT_MAX_PATHS)) {
+			rc = fail_git(x);
+			break;
+		}
+		x->c[i].changed = (const char *const *)f->paths;
+		x->c[i].nchanged = f->npaths;
+		values_facts(x, i, &k);
+		if (clock_window(&w, (time_t)f->ci.committer_time, &x->tz, &x->cal, &x->hours) == 0) {
+			x->c[i].window_open = w.open;
+			clock_format_trailer(f->window, sizeof f->window, &w);
+			x->c[i].window_text = f->window;
+		}
+		x->c[i].judged = true;
+	}
+	cursor_release(&k);
+	return rc;
+}
+
+/* A pull request from promote/<stage>/... carries request commits, which
+ * are judged as requests.  GitHub Actions names the head branch of a pull
+ * request in GITHUB_HEAD_REF, so the CI template's plain `audit BASE..HEAD`
+ * gets this without a flag. */
+static int request_mode(struct audit_policy *p, const struct audit_args *a)
+{
+	const char *b = a->branch ? a->branch : getenv("GITHUB_HEAD_REF");
+	struct buf err = BUF_INIT;
+
+	if (!b || strncmp(b, "promote/", 8) != 0)
+		return 0;
+	if (policy_parse_branch(&p->request_stage, b, &err) || !p->values_path[p->request_stage]) {
+		fprintf(stderr, "pipelinectl audit: branch '%s': %s\n", b,
+			err.data ? err.data : "stage has no values file");
+		buf_release(&err);
+		return 2;
+	}
+	buf_release(&err);
+	p->requests = true;
+	return 0;
+}
+
+static void policy_from_config(struct audit_policy *p, const struct config *cfg)
+{
+	memset(p, 0, sizeof *p);
+	p->ident_name = cfg->daemon.identity.name;
+	p->ident_email = cfg->daemon.identity.email;
+	for (int s = 0; s < STAGE_COUNT; s++) {
+		p->values_path[s] = stage_is_deploy((enum stage)s) ? cfg->stages[s].values_path : NULL;
+		p->market_gated[s] = cfg->stages[s].market_gated;
+	}
+}
+
+static int print_report(const struct ctx *x, const struct audit_report *r, bool json)
+{
+	if (json) {
+		json_t *v = json_array(), *o;
+
+		for (size_t i = 0; i < r->n; i++)
+			json_array_append_new(v, json_pack("{s:s, s:s, s:s}", "commit", r->v[i].commit,
+							   "code", audit_code_name(r->v[i].code),
+							   "message", r->v[i].message));
+		o = json_pack("{s:b, s:I, s:I, s:s?, s:o}", "clean", r->n == 0,
+			      "commits_checked", (json_int_t)r->judged,
+			      "promotions", (json_int_t)r->promotions,
+			      "baseline", x->judged_from < x->n && x->judged_from > 0 ?
+					  x->ids[x->judged_from - 1] : NULL, "violations", v);
+		json_dumpf(o, stdout, JSON_INDENT(2));
+		fputc('\n', stdout);
+		json_decref(o);
+	} else if (r->n) {
+		for (size_t i = 0; i < r->n; i++)
+			printf("%.12s %s: %s\n", r->v[i].commit, audit_code_name(r->v[i].code),
+			       r->v[i].message);
+	} else {
+		printf("audit: clean: %zu commit%s checked in %s, %zu promotion%s\n", r->judged,
+		       r->judged == 1 ? "" : "s", x->label,
+		       r->promotions, r->promotions == 1 ? "" : "s");
+	}
+	return r->n ? 1 : 0;
+}
+
+static int load_clock(struct ctx *x)
+{
+	struct buf err = BUF_INIT;
+	int rc = clock_load_tz(&x->tz, NULL, x->cfg->market.timezone, &err);
+
+	if (rc == 0)
+		rc = clock_load_calendar(&x->cal, NULL, x->cfg->market.calendar, &err);
+	if (rc)
+		fprintf(stderr, "pipelinectl audit: %s\n", err.data ? err.data : "clock");
+	buf_release(&err);
+	x->hours.open_min = x->cfg->market.open_min;
+	x->hours.close_min = x->cfg->market.close_min;
+	return rc ? 2 : 0;
+}
+
+static int audit_repo(struct ctx *x, const struct audit_args *a)
+{
+	struct audit_policy pol;
+	struct audit_report rep;
+	size_t in_range = 0;
+	int rc;
+
+	policy_from_config(&pol, x->cfg);
+	if ((rc = request_mode(&pol, a)) || (rc = load_clock(x)))
+		return rc;
+	if (open_repo(x, a))
+		return 2;
+	if ((rc = walk(x, a->range, &in_range)) || (rc = read_commits(x)))
+		return rc;
+	/* a request's commits are judged whatever the baseline */
+	if (!pol.requests && (rc = baseline(x)))
+		return rc;
+	if ((rc = judged_facts(x, in_range)))
+		return rc;
+	if (audit_run(&rep, &pol, x->c, x->n)) {
+		fprintf(stderr, "pipelinectl audit: out of memory\n");
+		return 2;
+	}
+	rc = print_report(x, &rep, a->json);
+	audit_report_release(&rep);
+	return rc;
+}
+
+static void ctx_release(struct ctx *x)
+{
+	for (size_t i = 0; x->f && i < x->n; i++) {
+		gitops_commit_info_release(&x->f[i].ci);
+		gitops_paths_free(x->f[i].paths, x->f[i].npaths);
+		for (int s = 0; s < STAGE_COUNT; s++)
+			buf_release(&x->f[i].tags[s]);
+	}
+	free(x->f);
+	free(x->c);
+	free(x->ids);
+	calendar_release(&x->cal);
+	ctl_git_close(&x->cg);
+}
+
+int cmd_audit(int argc, char **argv, const struct ctl_opts *opts)
+{
+	struct audit_args a = { .json = opts->json };
+	struct config *cfg = NULL;
+	struct ctx x;
+	int rc;
+
+	if ((rc = parse_args(&a, argc, argv)))
+		return rc;
+	if (ctl_load_config(&cfg, opts))
+		return 2;
+	if (!cfg) {
+		fprintf(stderr, "pipelinectl audit: no configuration file '%s' (use -c FILE): the "
+			"daemon identity and the stages' values files are needed\n", opts->config);
+		return 2;
+	}
+	memset(&x, 0, sizeof x);
+	x.cfg = cfg;
+	if (gitops_global_init()) {
+		fprintf(stderr, "pipelinectl audit: cannot initialise libgit2\n");
+		config_free(cfg);
+		return 2;
+	}
+	rc = audit_repo(&x, &a);
+	ctx_release(&x);
+	gitops_global_shutdown();
+	config_free(cfg);
+	return rc;
+}

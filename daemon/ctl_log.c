@@ -1,0 +1,197 @@
+/* ctl_log.c - pipelinectl log [--stage S] [-n N] [--repo DIR] [--json]: the
+ * promotion history read from the trailers alone (history.h), of a fresh
+ * fetch of the configured remote or of any local clone (--repo), so an
+ * auditor needs neither the daemon nor its state. */
+#include "clock.h"
+#include "config.h"
+#include "ctl.h"
+#include "gitops.h"
+#include "history.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+
+static const char log_usage[] =
+	"usage: pipelinectl log [--stage STAGE] [-n N] [--repo DIR [REV]] [--json]\n";
+
+struct log_args {
+	const char *stage_name, *count, *repo, *rev;
+	enum stage stage;	/* STAGE_COUNT: all */
+	uint32_t n;		/* 0: all */
+	bool json;
+};
+
+static int parse_args(struct log_args *a, int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		int r;
+
+		if (strcmp(argv[i], "--json") == 0) {
+			a->json = true;
+			continue;
+		}
+		if ((r = ctl_opt_value(&a->stage_name, argc, argv, &i, "--stage")) ||
+		    (r = ctl_opt_value(&a->count, argc, argv, &i, "-n")) ||
+		    (r = ctl_opt_value(&a->repo, argc, argv, &i, "--repo"))) {
+			if (r < 0) {
+				fprintf(stderr, "pipelinectl log: '%s' needs a value\n", argv[i]);
+				return 2;
+			}
+			continue;
+		}
+		if (argv[i][0] == '-' || a->rev) {
+			fprintf(stderr, "pipelinectl log: unexpected argument '%s'\n%s", argv[i],
+				log_usage);
+			return 2;
+		}
+		a->rev = argv[i];
+	}
+	a->stage = STAGE_COUNT;
+	if (a->stage_name && (stage_parse(&a->stage, a->stage_name) < 0 ||
+			      !stage_is_deploy(a->stage))) {
+		fprintf(stderr, "pipelinectl log: '%s' is not a deploy stage (beta, paper or live)\n",
+			a->stage_name);
+		return 2;
+	}
+	if (a->count && parse_u32(&a->n, a->count, 1, 1000000)) {
+		fprintf(stderr, "pipelinectl log: -n wants a number from 1 to 1000000, not '%s'\n",
+			a->count);
+		return 2;
+	}
+	if (a->rev && !a->repo) {
+		fprintf(stderr, "pipelinectl log: a revision needs --repo\n%s", log_usage);
+		return 2;
+	}
+	return 0;
+}
+
+static const char *or_dash(const char *s)
+{
+	return s && *s ? s : "-";
+}
+
+static void print_text(const struct history_entry *e, const struct tz_rule *tz)
+{
+	char when[96];
+
+	ctl_format_time(when, sizeof when, e->time, tz);
+	printf("%s  %-5s <- %-16s %.7s  by %s\n", when, stage_name(e->stage),
+	       e->source < STAGE_COUNT ? stage_name(e->source) : "?", e->tag, or_dash(e->requested_by));
+	printf("    commit %.12s  request %.12s  market: %s  integration-test: %s\n", e->commit,
+	       e->request[0] ? e->request : "-", or_dash(e->market), or_dash(e->integration_test));
+	if (e->break_glass)
+		printf("    break-glass: %s\n", e->break_glass);
+	if (e->notes)
+		printf("    notes: %s\n", e->notes);
+	if (e->signed_by)
+		printf("    signed-by: %s\n", e->signed_by);
+}
+
+static json_t *entry_json(const struct history_entry *e, const struct tz_rule *tz)
+{
+	char utc[40], local[40];
+	struct tm tm;
+	int32_t off = 0;
+
+	clock_format_rfc3339(utc, sizeof utc, (time_t)e->time, 0, true);
+	if (tz_rule_localtime(&tm, &off, tz, (time_t)e->time))
+		off = 0;
+	clock_format_rfc3339(local, sizeof local, (time_t)e->time, off, false);
+	return json_pack("{s:s, s:s, s:s, s:s?, s:s, s:s%, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?,"
+			 " s:s?, s:s, s:s, s:s}",
+			 "time", utc, "time_local", local, "stage", stage_name(e->stage),
+			 "source", e->source < STAGE_COUNT ? stage_name(e->source) : NULL,
+			 "tag", e->tag, "tag_short", e->tag, (size_t)7,
+			 "requested_by", e->requested_by, "request", e->request[0] ? e->request : NULL,
+			 "break_glass", e->break_glass, "notes", e->notes, "market", e->market,
+			 "integration_test", e->integration_test, "signed_by", e->signed_by,
+			 "commit", e->commit, "committer", e->committer_name,
+			 "committer_email", e->committer_email);
+}
+
+static int print_history(const struct history *h, const struct log_args *a,
+			 const struct tz_rule *tz)
+{
+	json_t *arr = a->json ? json_array() : NULL;
+	size_t shown = 0;
+
+	for (size_t i = 0; i < h->n && (!a->n || shown < a->n); i++) {
+		const struct history_entry *e = &h->items[i];
+
+		if (a->stage != STAGE_COUNT && e->stage != a->stage)
+			continue;
+		shown++;
+		if (arr)
+			json_array_append_new(arr, entry_json(e, tz));
+		else
+			print_text(e, tz);
+	}
+	if (arr) {
+		json_dumpf(arr, stdout, JSON_INDENT(2));
+		fputc('\n', stdout);
+		json_decref(arr);
+	} else if (shown == 0) {
+		printf("no promotions%s%s\n", a->stage_name ? " into " : "",
+		       a->stage_name ? a->stage_name : "");
+	}
+	if (h->truncated)
+		fprintf(stderr, "pipelinectl log: only the newest %d commits were read\n",
+			HISTORY_MAX_COMMITS);
+	return 0;
+}
+
+static int run_log(const struct log_args *a, const struct config *cfg)
+{
+	struct ctl_git cg;
+	struct history h;
+	struct tz_rule tz;
+	struct buf err = BUF_INIT;
+	int rc = 2;
+
+	memset(&cg, 0, sizeof cg);
+	if (clock_load_tz(&tz, NULL, cfg ? cfg->market.timezone : NULL, &err)) {
+		fprintf(stderr, "pipelinectl log: %s\n", err.data ? err.data : "time zone");
+		goto out;
+	}
+	if (a->repo ? ctl_git_local(&cg, a->repo)
+		    : ctl_git_remote(&cg, cfg, cfg->daemon.identity.name,
+				     cfg->daemon.identity.email, NULL))
+		goto out;
+	if (history_load(&h, cg.g, a->rev ? a->rev : cg.rev, NULL, &err)) {
+		fprintf(stderr, "pipelinectl log: %s\n", err.data ? err.data : "cannot read history");
+		goto out;
+	}
+	rc = print_history(&h, a, &tz);
+	history_release(&h);
+out:
+	ctl_git_close(&cg);
+	buf_release(&err);
+	return rc;
+}
+
+int cmd_log(int argc, char **argv, const struct ctl_opts *opts)
+{
+	struct log_args a = { .json = opts->json };
+	struct config *cfg = NULL;
+	int rc;
+
+	if ((rc = parse_args(&a, argc, argv)))
+		return rc;
+	if (ctl_load_config(&cfg, opts))
+		return 2;
+	if (!cfg && !a.repo) {
+		fprintf(stderr, "pipelinectl log: no configuration file '%s': use -c FILE, or "
+			"--repo DIR to read a local clone\n", opts->config);
+		return 2;
+	}
+	if (gitops_global_init()) {
+		fprintf(stderr, "pipelinectl log: cannot initialise libgit2\n");
+		config_free(cfg);
+		return 2;
+	}
+	rc = run_log(&a, cfg);
+	gitops_global_shutdown();
+	config_free(cfg);
+	return rc;
+}

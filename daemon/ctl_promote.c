@@ -1,0 +1,324 @@
+/* ctl_promote.c - pipelinectl promote: open a promotion request exactly as
+ * a developer would by hand (SPEC 5): a branch promote/<stage>/<name> with
+ * one commit on the tracked branch's tip that changes only that stage's tag
+ * scalars, authored by the user, carrying at most Notes: and Break-Glass:.
+ * It decides nothing: the daemon validates the request on its next cycle,
+ * through the same gates as every other request. */
+#include "config.h"
+#include "ctl.h"
+#include "gitops.h"
+#include "policy.h"
+#include "tag.h"
+#include "trailer.h"
+#include "yamledit.h"
+
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#define PROMOTE_NAME_MAX 64
+
+static const char promote_usage[] =
+	"usage: pipelinectl promote <stage> <tag> [--notes TEXT] [--break-glass TEXT]\n"
+	"                           [--name NAME] [--key FILE] [--dry-run]\n";
+
+struct promote_args {
+	const char *stage_name, *tag, *notes, *break_glass, *name, *key;
+	bool dry_run;
+	enum stage stage;
+	char defname[PROMOTE_NAME_MAX + 1];	/* <sha7>-<unix time> when no --name */
+	char branch[128];	/* promote/<stage>/<name> */
+	char ref[160];		/* refs/heads/<branch> */
+	char author[256], email[256], ident_source[64];
+};
+
+static int fail2(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* One error line; 2 is the exit status of bad input. */
+static int fail2(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("pipelinectl promote: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return 2;
+}
+
+static int parse_args(struct promote_args *a, int argc, char **argv)
+{
+	const char *pos[2];
+	int npos = 0;
+
+	for (int i = 1; i < argc; i++) {
+		int r;
+
+		if (strcmp(argv[i], "--dry-run") == 0) {
+			a->dry_run = true;
+			continue;
+		}
+		if ((r = ctl_opt_value(&a->notes, argc, argv, &i, "--notes")) ||
+		    (r = ctl_opt_value(&a->break_glass, argc, argv, &i, "--break-glass")) ||
+		    (r = ctl_opt_value(&a->name, argc, argv, &i, "--name")) ||
+		    (r = ctl_opt_value(&a->key, argc, argv, &i, "--key"))) {
+			if (r < 0)
+				return fail2("'%s' needs a value", argv[i]);
+			continue;
+		}
+		if (argv[i][0] == '-' || npos == 2) {
+			fprintf(stderr, "pipelinectl promote: unexpected argument '%s'\n%s", argv[i],
+				promote_usage);
+			return 2;
+		}
+		pos[npos++] = argv[i];
+	}
+	if (npos != 2) {
+		fputs(promote_usage, stderr);
+		return 2;
+	}
+	a->stage_name = pos[0];
+	a->tag = pos[1];
+	return 0;
+}
+
+/* A branch name component people can type and git accepts everywhere. */
+static bool name_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > PROMOTE_NAME_MAX || s[0] == '.' || s[0] == '-' || strstr(s, "..") ||
+	    (n >= 5 && strcmp(s + n - 5, ".lock") == 0))
+		return false;
+	return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == n;
+}
+
+/* Everything that can be refused without the network. */
+static int check_input(struct promote_args *a, const struct config *cfg, const char *cfgpath)
+{
+	struct buf err = BUF_INIT;
+	int rc;
+
+	if (stage_parse(&a->stage, a->stage_name) < 0 || !stage_is_deploy(a->stage))
+		return fail2("'%s' is not a deploy stage (beta, paper or live)", a->stage_name);
+	if (!cfg->stages[a->stage].enabled)
+		return fail2("stage '%s' is disabled in '%s'", a->stage_name, cfgpath);
+	if (!tag_is_sha1(a->tag, strlen(a->tag)))
+		return fail2("'%s' is not a release id (the full 40-hex commit id, lowercase)",
+			     a->tag);
+	if (a->notes && trailer_text_blank(a->notes))
+		return fail2("--notes is empty");
+	if (a->notes && strlen(a->notes) > TRAILER_NOTES_MAX)
+		return fail2("--notes is longer than %d bytes", TRAILER_NOTES_MAX);
+	if (a->break_glass && trailer_text_blank(a->break_glass))
+		return fail2("--break-glass needs a justification");
+	if (a->break_glass && strlen(a->break_glass) > TRAILER_JUSTIFICATION_MAX)
+		return fail2("--break-glass is longer than %d bytes", TRAILER_JUSTIFICATION_MAX);
+	if (cfg->stages[a->stage].require_notes && !a->notes)
+		return fail2("stage '%s' requires notes: add --notes TEXT", a->stage_name);
+	if (cfg->stages[a->stage].require_signature)
+		return fail2("stage '%s' accepts only signed requests, and pipelinectl does not sign: "
+			     "commit the bump yourself with 'git commit -S' on a branch promote/%s/<name>",
+			     a->stage_name, a->stage_name);
+	if (!a->name) {
+		snprintf(a->defname, sizeof a->defname, "%.7s-%lld", a->tag, (long long)time(NULL));
+		a->name = a->defname;
+	}
+	if (!name_ok(a->name))
+		return fail2("invalid --name '%s' (letters, digits, '.', '_', '-'; at most %d)",
+			     a->name, PROMOTE_NAME_MAX);
+	snprintf(a->branch, sizeof a->branch, "promote/%s/%s", a->stage_name, a->name);
+	snprintf(a->ref, sizeof a->ref, "refs/heads/%s", a->branch);
+	rc = policy_parse_branch(&a->stage, a->branch, &err);
+	if (rc)
+		fail2("invalid branch '%s': %s", a->branch, err.data ? err.data : "");
+	buf_release(&err);
+	return rc ? 2 : 0;
+}
+
+static int add_trailer(struct buf *msg, const char *key, const char *value, size_t max)
+{
+	if (!value)
+		return 0;
+	if (buf_printf(msg, "%s: ", key))
+		return ERR_TOOBIG;
+	if (trailer_sanitize_value(msg, value, max))
+		return ERR_TOOBIG;
+	return buf_addch(msg, '\n');
+}
+
+/* The request's message; re-read with the daemon's parser so that what we
+ * push is exactly what it will see (no daemon-only key, values intact). */
+static int build_message(struct buf *msg, const struct promote_args *a)
+{
+	struct trailer_list tl;
+	int rc = 0;
+
+	buf_printf(msg, "promote %s: %.7s\n", a->stage_name, a->tag);
+	if (a->notes || a->break_glass)
+		buf_addch(msg, '\n');
+	if (add_trailer(msg, TRAILER_NOTES, a->notes, TRAILER_NOTES_MAX) ||
+	    add_trailer(msg, TRAILER_BREAK_GLASS, a->break_glass, TRAILER_JUSTIFICATION_MAX))
+		return ERR_TOOBIG;
+	if (trailer_parse(&tl, msg->data, msg->len, NULL))
+		return ERR_INVALID;
+	if (trailer_list_forged(&tl) || trailer_list_repeated(&tl) ||
+	    (a->notes && !trailer_list_get(&tl, TRAILER_NOTES)) ||
+	    (a->break_glass && !trailer_list_get(&tl, TRAILER_BREAK_GLASS)))
+		rc = ERR_INVALID;
+	trailer_list_release(&tl);
+	return rc;
+}
+
+/* The stage's values file at tip with its tag scalars set to the tag. */
+static int edit_values(struct buf *out, struct gitops *g, const char *tip,
+		       const struct config_stage *st, const struct promote_args *a)
+{
+	struct buf old = BUF_INIT, err = BUF_INIT;
+	struct yamledit_stats stats = { 0 };
+	int rc = gitops_read_file(&old, g, tip, st->values_path);
+
+	if (rc) {
+		fprintf(stderr, "pipelinectl promote: %s\n", gitops_error(g));
+	} else if ((rc = yamledit_apply(out, &stats, old.data, old.len,
+					(const char *const *)st->tag_paths.v, st->tag_paths.n,
+					a->tag, &err))) {
+		fprintf(stderr, "pipelinectl promote: %s: %s\n", st->values_path,
+			err.data ? err.data : "cannot edit");
+	} else if (stats.changed == 0) {
+		fprintf(stderr, "pipelinectl promote: %s already sets every tag to %s; nothing to "
+			"request\n", st->values_path, a->tag);
+		buf_release(out);
+		rc = ERR_INVALID;
+	}
+	buf_release(&old);
+	buf_release(&err);
+	return rc;
+}
+
+static void print_result(const struct promote_args *a, const char *commit, bool json,
+			 const struct buf *msg)
+{
+	if (json) {
+		json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b}",
+				      "branch", a->branch, "commit", commit, "stage", a->stage_name,
+				      "tag", a->tag, "author", a->author, "email", a->email,
+				      "identity_source", a->ident_source, "pushed", !a->dry_run);
+
+		if (o) {
+			json_dumpf(o, stdout, JSON_INDENT(2));
+			fputc('\n', stdout);
+		}
+		json_decref(o);
+		return;
+	}
+	if (a->dry_run) {
+		printf("dry run: would push %s (commit %.7s) by %s <%s>:\n\n%s\n", a->branch, commit,
+		       a->author, a->email, msg->data);
+		return;
+	}
+	printf("pushed %s (commit %.7s): %s <- %s\n"
+	       "author: %s <%s> (from %s)\n"
+	       "the daemon validates it on its next cycle; see pipelinectl status\n",
+	       a->branch, commit, a->stage_name, a->tag, a->author, a->email, a->ident_source);
+}
+
+/* Fetch, build the commit on the tracked branch's tip, push the branch
+ * (which must not exist yet on the remote). */
+static int make_request(struct promote_args *a, const struct config *cfg, bool json)
+{
+	const struct config_stage *st = &cfg->stages[a->stage];
+	struct ctl_git cg;
+	struct buf vals = BUF_INIT, msg = BUF_INIT;
+	struct gitops_result res;
+	struct gitops_file file;
+	struct gitops_commit_spec spec = { 0 };
+	char tip[GITOPS_HEXSZ + 1], commit[GITOPS_HEXSZ + 1], remote_ref[400];
+	int rc = 2;
+
+	if (build_message(&msg, a)) {
+		fprintf(stderr, "pipelinectl promote: cannot build a clean request message\n");
+		buf_release(&msg);
+		return 2;
+	}
+	if (ctl_git_remote(&cg, cfg, a->author, a->email, a->key))
+		goto out;
+	snprintf(remote_ref, sizeof remote_ref, GITOPS_TRACKING "heads/%s", a->branch);
+	if (gitops_resolve(commit, cg.g, remote_ref) == 0) {
+		fprintf(stderr, "pipelinectl promote: '%s' already exists on the remote; choose "
+			"another --name\n", a->branch);
+		goto out;
+	}
+	if (gitops_resolve(tip, cg.g, cg.rev)) {
+		fprintf(stderr, "pipelinectl promote: %s\n", gitops_error(cg.g));
+		goto out;
+	}
+	if (edit_values(&vals, cg.g, tip, st, a))
+		goto out;
+	file = (struct gitops_file){ st->values_path, vals.data, vals.len };
+	spec.parents[0] = tip;
+	spec.nparents = 1;
+	spec.files = &file;
+	spec.nfiles = 1;
+	spec.message = msg.data;
+	if (gitops_commit_create(commit, cg.g, &spec) || gitops_ref_set(cg.g, a->ref, commit)) {
+		fprintf(stderr, "pipelinectl promote: %s\n", gitops_error(cg.g));
+		goto out;
+	}
+	if (!a->dry_run) {
+		if (gitops_push_sync(cg.g, a->ref, a->ref, "", &res)) {
+			fprintf(stderr, "pipelinectl promote: push of '%s' failed: %s\n", a->branch,
+				res.error);
+			gitops_result_release(&res);
+			goto out;
+		}
+		gitops_result_release(&res);
+	}
+	print_result(a, commit, json, &msg);
+	rc = 0;
+out:
+	ctl_git_close(&cg);
+	buf_release(&vals);
+	buf_release(&msg);
+	return rc;
+}
+
+int cmd_promote(int argc, char **argv, const struct ctl_opts *opts)
+{
+	struct promote_args a;
+	struct config *cfg = NULL;
+	int rc;
+
+	memset(&a, 0, sizeof a);
+	if ((rc = parse_args(&a, argc, argv)))
+		return rc;
+	if (ctl_load_config(&cfg, opts))
+		return 2;
+	if (!cfg) {
+		fprintf(stderr, "pipelinectl promote: no configuration file '%s' (use -c FILE)\n",
+			opts->config);
+		return 2;
+	}
+	if ((rc = check_input(&a, cfg, opts->config)))
+		goto out;
+	if (ctl_user_identity(a.author, sizeof a.author, a.email, sizeof a.email,
+			      a.ident_source, sizeof a.ident_source)) {
+		fprintf(stderr, "pipelinectl promote: no git identity: set user.name and user.email "
+			"(git config --global) or GIT_AUTHOR_NAME and GIT_AUTHOR_EMAIL\n");
+		rc = 2;
+		goto out;
+	}
+	if (gitops_global_init()) {
+		fprintf(stderr, "pipelinectl promote: cannot initialise libgit2\n");
+		rc = 2;
+		goto out;
+	}
+	rc = make_request(&a, cfg, opts->json);
+	gitops_global_shutdown();
+out:
+	config_free(cfg);
+	return rc;
+}

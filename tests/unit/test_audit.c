@@ -1,0 +1,353 @@
+/* Table-driven tests for audit.c: small histories (oldest first) built from
+ * real promotion messages (trailer_format_promotion) and hand-made
+ * tampering, each with the exact violation codes an auditor must see. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <git2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "audit.h"
+#include "trailer.h"
+#include "util.h"
+
+#define TA "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+#define TB "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+#define R1 "1111111111111111111111111111111111111111"
+#define R2 "2222222222222222222222222222222222222222"
+#define MAXC 8
+
+static const char *const paths[STAGE_COUNT] = {
+	[STAGE_BETA] = "values/values-beta.yaml",
+	[STAGE_PAPER] = "values/values-paper.yaml",
+	[STAGE_LIVE] = "values/values-live.yaml",
+};
+
+static const struct audit_policy policy = {
+	.ident_name = "pipelined", .ident_email = "pipelined@gremlin-1",
+	.values_path = { [STAGE_BETA] = "values/values-beta.yaml",
+			 [STAGE_PAPER] = "values/values-paper.yaml",
+			 [STAGE_LIVE] = "values/values-live.yaml" },
+	.market_gated = { [STAGE_PAPER] = true, [STAGE_LIVE] = true },
+};
+
+/* One commit of a case.  msg NULL: a promotion message from the fields. */
+struct step {
+	const char *who;	/* NULL: the daemon */
+	const char *msg;
+	enum stage st, src;
+	const char *tag, *req, *bg;
+	enum stage changes;	/* the values file changed; STAGE_COUNT: none */
+	const char *file_tag;	/* tag in that file afterwards; NULL: = tag */
+	bool not_only_tags;
+	const char *extra_path;
+	bool open;
+	bool baseline;
+};
+
+struct tcase {
+	const char *name;
+	struct step steps[MAXC];
+	size_t n;
+	const char *want;	/* space-separated codes in order, "" for none */
+};
+
+#define PROMO(s, so, t) .st = s, .src = so, .tag = t, .changes = s
+
+static const struct tcase cases[] = {
+	{ "clean history", {
+		{ .who = "Dev", .msg = "initial layout\n", .changes = STAGE_PAPER, .baseline = true },
+		{ PROMO(STAGE_BETA, STAGE_INTTEST, TA), .open = true },
+		{ PROMO(STAGE_PAPER, STAGE_BETA, TA), .req = R1 },
+		{ PROMO(STAGE_LIVE, STAGE_PAPER, TA), .req = R2, .bg = "hotfix", .open = true },
+		{ .who = "Dev", .msg = "docs\n", .changes = STAGE_COUNT, .extra_path = "README.md" },
+	}, 5, "" },
+	{ "direct push to a values file", {
+		{ PROMO(STAGE_BETA, STAGE_INTTEST, TA) },
+		{ .who = "Dev", .msg = "bump paper by hand\n", .changes = STAGE_PAPER, .file_tag = TA },
+	}, 2, "direct-change" },
+	{ "the daemon's identity without trailers is still a direct change", {
+		{ .msg = "bump\n", .changes = STAGE_BETA, .file_tag = TA },
+	}, 1, "direct-change" },
+	{ "forged trailers by a person", {
+		{ PROMO(STAGE_BETA, STAGE_INTTEST, TA), .who = "Mallory" },
+	}, 1, "forged-trailer" },
+	{ "a forged promotion establishes nothing", {
+		{ PROMO(STAGE_PAPER, STAGE_BETA, TA), .who = "Mallory", .req = R1 },
+		{ PROMO(STAGE_LIVE, STAGE_PAPER, TA), .req = R2, .bg = "x" },
+	}, 2, "forged-trailer skipped-stage" },
+	{ "missing Market", {
+		{ .msg = "promote beta: aaaaaaa\n\nStage: beta\nSource-Stage: integration-test\n"
+			 "Image-Tag: " TA "\nRequested-By: pipelined (automatic)\n"
+			 "Integration-Test: passed 1/1\n", .changes = STAGE_BETA, .file_tag = TA },
+	}, 1, "malformed-trailers" },
+	{ "repeated Stage", {
+		{ .msg = "p\n\nStage: beta\nStage: live\nSource-Stage: integration-test\n"
+			 "Image-Tag: " TA "\nRequested-By: pipelined (automatic)\nMarket: closed\n"
+			 "Integration-Test: passed 1/1\n", .changes = STAGE_BETA, .file_tag = TA },
+	}, 1, "malformed-trailers" },
+	{ "source after target, person without Request", {
+		{ .msg = "p\n\nStage: beta\nSource-Stage: live\nImage-Tag: " TA "\n"
+			 "Requested-By: Dev <d@x>\nMarket: closed\nIntegration-Test: disabled\n",
+		  .changes = STAGE_BETA, .file_tag = TA },
+	}, 1, "malformed-trailers" },
+	{ "unreadable trailers on a values change", {
+		{ .who = "Dev", .msg = "x\n\nStage: beta\n---\nImage-Tag: y\n", .changes = STAGE_BETA,
+		  .file_tag = TA },
+	}, 1, "malformed-trailers" },
+	{ "promotion changed another file", {
+		{ PROMO(STAGE_BETA, STAGE_INTTEST, TA), .extra_path = "templates/x.yaml" },
+	}, 1, "wrong-files" },
+	{ "promotion changed more than tag scalars", {
+		{ PROMO(STAGE_BETA, STAGE_INTTEST, TA), .not_only_tags = true },
+	}, 1, "wrong-files" },
+	{ "Image-Tag differs from the file", {
+		{ PROMO(STAGE_BETA, STAGE_INTTEST, TA), .file_tag = TB },
+	}, 1, "tag-mismatch" },
+	{ "gated stage inside the window without break-glass", {
+		{ PROMO(STAGE_BETA, STAGE_INTTEST, TA), .open = true },
+		{ PROMO(STAGE_PAPER, STAGE_BETA, TA), .req = R1, .open = true },
+		{ PROMO(STAGE_LIVE, STAGE_PAPER, TA), .req = R2, .bg = "urgent", .open = true },
+	}, 3, "market-open" },
+	{ "reused request", {
+		{ PROMO(STAGE_BETA, STAGE_INTTEST, TA) },
+		{ PROMO(STAGE_PAPER, STAGE_BETA, TA), .req = R1 },
+		{ PROMO(STAGE_PAPER, STAGE_BETA, TA), .req = R1 },
+	}, 3, "reused-request" },
+	{ "skipped stage", {
+		{ PROMO(STAGE_BETA, STAGE_INTTEST, TA) },
+		{ PROMO(STAGE_LIVE, STAGE_PAPER, TA), .req = R1 },
+	}, 2, "skipped-stage" },
+	{ "source reached in the baseline", {
+		{ PROMO(STAGE_PAPER, STAGE_BETA, TA), .req = R1, .open = true, .baseline = true },
+		{ PROMO(STAGE_LIVE, STAGE_PAPER, TA), .req = R2 },
+	}, 2, "" },
+	{ "evidence-stage source cannot be checked from git", {
+		{ PROMO(STAGE_LIVE, STAGE_INTTEST, TB), .req = R1 },
+	}, 1, "" },
+	{ "reached only in a later commit", {
+		{ PROMO(STAGE_PAPER, STAGE_BETA, TB), .req = R1 },
+		{ PROMO(STAGE_BETA, STAGE_INTTEST, TB) },
+	}, 2, "skipped-stage" },
+	{ "several at once, in commit order", {
+		{ .who = "Dev", .msg = "hand edit\n", .changes = STAGE_LIVE, .file_tag = TA },
+		{ PROMO(STAGE_PAPER, STAGE_BETA, TA), .req = R1, .open = true, .file_tag = TB,
+		  .extra_path = "x" },
+	}, 2, "direct-change wrong-files tag-mismatch market-open skipped-stage" },
+};
+
+struct built {
+	struct audit_commit c[MAXC];
+	struct buf msg[MAXC];
+	const char *changed[MAXC][2];
+	char ids[MAXC][41];
+};
+
+static void build(struct built *b, const struct tcase *t)
+{
+	memset(b, 0, sizeof *b);
+	for (size_t i = 0; i < t->n; i++) {
+		const struct step *s = &t->steps[i];
+		struct audit_commit *c = &b->c[i];
+		size_t k = 0;
+
+		snprintf(b->ids[i], sizeof b->ids[i], "%040zu", i + 1);
+		buf_init(&b->msg[i], 0);
+		if (s->msg) {
+			buf_adds(&b->msg[i], s->msg);
+		} else {
+			struct trailer_promotion p = {
+				.stage = s->st, .source = s->src, .image_tag = s->tag,
+				.requested_by = s->req ? "Dev <dev@example.com>" : NULL,
+				.request = s->req, .break_glass = s->bg,
+				.market = s->open ? "open, closes 16:00 EST" : "closed (weekend)",
+				.integration_test = "passed 3/3",
+			};
+			assert_int_equal(trailer_format_promotion(&b->msg[i], &p, NULL), 0);
+		}
+		c->id = b->ids[i];
+		c->committer_name = s->who ? s->who : "pipelined";
+		c->committer_email = s->who ? "someone@example.com" : "pipelined@gremlin-1";
+		c->time = 1772800000 + (int64_t)i * 3600;
+		c->message = b->msg[i].data;
+		c->message_len = b->msg[i].len;
+		if (s->changes != STAGE_COUNT && s->changes != STAGE_CI) {
+			b->changed[i][k++] = paths[s->changes];
+			c->values[s->changes].changed = true;
+			c->values[s->changes].only_tags = !s->not_only_tags;
+			c->values[s->changes].tag = s->file_tag ? s->file_tag : s->tag;
+		}
+		if (s->extra_path)
+			b->changed[i][k++] = s->extra_path;
+		c->changed = b->changed[i];
+		c->nchanged = k;
+		c->window_open = s->open;
+		c->window_text = s->open ? "open, closes 16:00 EST" : "closed (weekend)";
+		c->judged = !s->baseline;
+	}
+}
+
+static void test_cases(void **state)
+{
+	(void)state;
+	for (size_t t = 0; t < ARRAY_SIZE(cases); t++) {
+		struct built b;
+		struct audit_report r;
+		char got[512] = "";
+		size_t len = 0;
+
+		build(&b, &cases[t]);
+		assert_int_equal(audit_run(&r, &policy, b.c, cases[t].n), 0);
+		for (size_t i = 0; i < r.n; i++) {
+			len += (size_t)snprintf(got + len, sizeof got - len, "%s%s", i ? " " : "",
+						audit_code_name(r.v[i].code));
+			assert_true(strlen(r.v[i].message) > 10);
+			assert_int_equal(strlen(r.v[i].commit), 40);
+		}
+		if (strcmp(got, cases[t].want) != 0)
+			fail_msg("case '%s': got '%s', want '%s'", cases[t].name, got, cases[t].want);
+		audit_report_release(&r);
+		for (size_t i = 0; i < cases[t].n; i++)
+			buf_release(&b.msg[i]);
+	}
+}
+
+static void test_messages(void **state)
+{
+	struct built b;
+	struct audit_report r;
+
+	(void)state;
+	build(&b, &cases[4]);	/* forged, then skipped */
+	assert_int_equal(audit_run(&r, &policy, b.c, 2), 0);
+	assert_int_equal(r.n, 2);
+	assert_string_equal(r.v[0].commit, b.ids[0]);
+	assert_string_equal(r.v[0].message, "carries Stage: but was committed by Mallory "
+			    "<someone@example.com>, not pipelined <pipelined@gremlin-1>");
+	assert_string_equal(r.v[1].message, "aaaaaaaaaaaa promoted into live from paper, where it "
+			    "had never been promoted");
+	assert_int_equal(r.judged, 2);
+	assert_int_equal(r.promotions, 1);
+	audit_report_release(&r);
+	for (size_t i = 0; i < 2; i++)
+		buf_release(&b.msg[i]);
+
+	build(&b, &cases[0]);
+	assert_int_equal(audit_run(&r, &policy, b.c, 5), 0);
+	assert_int_equal(r.judged, 4);
+	assert_int_equal(r.promotions, 3);
+	assert_int_equal(audit_first_promotion(b.c, 5), 1);
+	assert_int_equal(audit_first_promotion(b.c, 1), 1);
+	audit_report_release(&r);
+	/* missing facts are a caller bug */
+	b.c[2].message = NULL;
+	assert_int_equal(audit_run(&r, &policy, b.c, 5), ERR_INVALID);
+	for (size_t i = 0; i < 5; i++)
+		buf_release(&b.msg[i]);
+}
+
+/* Commits of a promotion request for paper (a pull request's range). */
+static void test_request_mode(void **state)
+{
+	static const struct tcase req_cases[] = {
+		{ "request", {
+			{ .who = "Dev", .msg = "promote paper\n\nNotes: go\n", .changes = STAGE_PAPER,
+			  .file_tag = TA },
+		}, 1, "" },
+		{ "request with a daemon trailer", {
+			{ .who = "Dev", .msg = "promote paper\n\nImage-Tag: " TA "\n",
+			  .changes = STAGE_PAPER, .file_tag = TA },
+		}, 1, "forged-trailer" },
+		{ "request for paper touching live", {
+			{ .who = "Dev", .msg = "x\n", .changes = STAGE_LIVE, .file_tag = TA },
+		}, 1, "wrong-files" },
+		{ "request beyond the tag scalars", {
+			{ .who = "Dev", .msg = "x\n", .changes = STAGE_PAPER, .file_tag = TA,
+			  .not_only_tags = true },
+		}, 1, "wrong-files" },
+		{ "baseline promotions are not judged", {
+			{ PROMO(STAGE_BETA, STAGE_INTTEST, TA), .baseline = true },
+			{ .who = "Dev", .msg = "x\n", .changes = STAGE_PAPER, .file_tag = TA },
+		}, 2, "" },
+	};
+	struct audit_policy p = policy;
+	struct audit_report r;
+
+	(void)state;
+	p.requests = true;
+	p.request_stage = STAGE_PAPER;
+	for (size_t t = 0; t < ARRAY_SIZE(req_cases); t++) {
+		struct built b;
+
+		build(&b, &req_cases[t]);
+		assert_int_equal(audit_run(&r, &p, b.c, req_cases[t].n), 0);
+		if (strcmp(req_cases[t].want, "") == 0)
+			assert_int_equal(r.n, 0);
+		else if (r.n != 1 || strcmp(audit_code_name(r.v[0].code), req_cases[t].want))
+			fail_msg("case '%s': %zu violations", req_cases[t].name, r.n);
+		audit_report_release(&r);
+		for (size_t i = 0; i < req_cases[t].n; i++)
+			buf_release(&b.msg[i]);
+	}
+	p.request_stage = STAGE_INTTEST;
+	assert_int_equal(audit_run(&r, &p, NULL, 0), ERR_INVALID);
+}
+
+static void test_range(void **state)
+{
+	static const struct {
+		const char *in, *from, *to;
+		bool has_from;
+		int rc;
+	} t[] = {
+		{ "main", "", "main", false, 0 },
+		{ "abc..def", "abc", "def", true, 0 },
+		{ "v1..", "v1", "HEAD", true, 0 },
+		{ "..HEAD~3", "HEAD", "HEAD~3", true, 0 },
+		{ "origin/main..HEAD", "origin/main", "HEAD", true, 0 },
+		{ "a...b", NULL, NULL, false, ERR_INVALID },
+		{ "a..b..c", NULL, NULL, false, ERR_INVALID },
+		{ "", NULL, NULL, false, ERR_INVALID },
+		{ "..", "HEAD", "HEAD", true, 0 },
+		{ "-n..b", NULL, NULL, false, ERR_INVALID },
+		{ "a b", NULL, NULL, false, ERR_INVALID },
+		{ "a..\n", NULL, NULL, false, ERR_INVALID },
+	};
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(t); i++) {
+		char from[64] = "x", to[64] = "y", err[128] = "";
+		bool has = true;
+		int rc = audit_parse_range(from, sizeof from, to, sizeof to, &has, t[i].in, err,
+					   sizeof err);
+
+		if (rc != t[i].rc)
+			fail_msg("'%s': rc %d", t[i].in, rc);
+		if (rc == 0) {
+			assert_string_equal(from, t[i].from);
+			assert_string_equal(to, t[i].to);
+			assert_int_equal(has, t[i].has_from);
+		} else {
+			assert_true(strlen(err) > 0);
+		}
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_cases),
+		cmocka_unit_test(test_messages),
+		cmocka_unit_test(test_request_mode),
+		cmocka_unit_test(test_range),
+	};
+	int rc;
+
+	git_libgit2_init();
+	rc = cmocka_run_group_tests(tests, NULL, NULL);
+	git_libgit2_shutdown();
+	return rc;
+}
