@@ -167,10 +167,9 @@ int gitops_merge_base(char out[GITOPS_HEXSZ + 1], struct gitops *g, const char *
 int gitops_is_ancestor(struct gitops *g, const char *ancestor, const char *descendant);
 /* Paths whose entries differ between the trees of old_rev (NULL: the empty
  * tree) and new_rev, at most max (ERR_TOOBIG beyond); free the array with
- * gitops_paths_free (gitops_local.c). */
+ * gitops_paths_free (gitops_diff.c). */
 int gitops_changed_paths(char ***out, size_t *n, struct gitops *g, const char *old_rev,
 			 const char *new_rev, size_t max);
-void gitops_paths_free(char **v, size_t n);
 /* Point a local ref at rev (force); used for the out/ namespace and tests. */
 int gitops_ref_set(struct gitops *g, const char *ref, const char *rev);
 
