@@ -40,7 +40,9 @@ B=$'\e[1m' N=$'\e[0m'
 step() { printf '\n%s==== %s ====%s\n' "$B" "$*" "$N"; }
 say() { printf '%s\n' "$*" | fold -s -w 100 | sed 's/^/   /'; }
 show() {	# show CMD...: print the command as a user would type it, run it
-	printf '%s$ %s%s\n' "$B" "$*" "$N"
+	local shown="$*"
+	case $1 in pctl) shown="pipelinectl ${*:2}" ;; rgit) shown="git ${*:2}" ;; esac
+	printf '%s$ %s%s\n' "$B" "$shown" "$N"
 	"$@" 2>&1 | sed 's/^/    /'
 	return "${PIPESTATUS[0]}"
 }
@@ -100,8 +102,14 @@ say "values-beta.yaml by itself (beta is not market-gated). One commit, 14 one-l
 show rgit show --stat --format='commit %H%nAuthor:    %an <%ae>%nCommitter: %cn <%ce>  %cd%n%n%B' --date=iso "$P"
 
 step "5. A paper request during market hours is refused"
-say "A developer asks for paper: a branch promote/paper/<name> whose one commit sets paper's tags:"
-REQ=$(stack_request paper "$SHA" --name weekly-refresh --notes "weekly paper refresh")
+say "A developer asks for paper: a branch promote/paper/<name> whose one commit sets paper's tags."
+if stack_ctl_has promote; then
+	printf '%s$ pipelinectl promote paper %s --name weekly-refresh --notes "weekly paper refresh"%s\n' "$B" "${SHA:0:12}" "$N"
+	REQ=$(stack_request paper "$SHA" --ctl --name weekly-refresh --notes "weekly paper refresh")
+	sed 's/^/    /' "$STACK_DIR/promote.out"
+else
+	REQ=$(stack_request paper "$SHA" --name weekly-refresh --notes "weekly paper refresh")
+fi
 BR=promote/paper/weekly-refresh
 NOTE=$(stack_wait_note "$REQ" 'market open' 30)
 refresh_view

@@ -8,6 +8,7 @@
 # left behind.
 . "$SRCDIR/tests/fixtures/stack.sh"
 ROUNDS=${ACCEPT_KILL9_ROUNDS:-34}
+STACK_READY=listen	# restarts do not wait for a first cycle: kills may land in it
 SEED=${ACCEPT_KILL9_SEED:-$$}
 RANDOM=$SEED
 echo "rounds $ROUNDS, random seed $SEED (ACCEPT_KILL9_SEED=$SEED to replay)"

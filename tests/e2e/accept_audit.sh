@@ -25,6 +25,8 @@ set +e
 out=$(stack_ctl audit 2>&1); rc=$?
 set -e
 [ $rc = 0 ] || stack_fail "audit of the daemon's own history: exit $rc: $out"
+grep -qE 'clean: .*, 3 promotions' <<<"$out" || stack_fail "audit did not judge the 3 promotions: $out"
+echo "  $out"
 stack_ok "pipelinectl audit passes on the daemon's history"
 
 out=$(stack_ctl log) || stack_fail "pipelinectl log: $out"
@@ -78,8 +80,8 @@ git -C "$dev" push -q origin main
 c=$(git -C "$dev" rev-parse HEAD)
 expect_flagged "$c" 'forg|committer|identity|not .*pipelined|not made by' "promotion commit forged by a person"
 
-_stack_dev_sync; set_tags paper "$z"
-"$FMT" format --stage paper --source beta --tag "$z" --requested-by "Mallory <m@example.com>" \
+zm=$(stack_release "feat: ZM"); _stack_dev_sync; set_tags paper "$zm"
+"$FMT" format --stage paper --source beta --tag "$zm" --requested-by "Mallory <m@example.com>" \
 	--request "$(git -C "$dev" rev-parse HEAD)" --market "open, closes 16:00 EST" \
 	--inttest "passed 312/312" >"$STACK_DIR/msg"
 c=$(daemon_commit "2026-11-30 15:00:00" "$STACK_DIR/msg")
