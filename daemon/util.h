@@ -82,8 +82,6 @@ bool ct_equal(const void *a, const void *b, size_t len);
 /* Monotonic milliseconds (CLOCK_MONOTONIC), for deadlines only. */
 uint64_t mono_ms(void);
 
-#endif
-
 /* Where a shipped data file (e.g. "nyse.calendar") is: $PIPELINED_DATADIR,
  * then the install-time data directory, then relative to the running
  * executable (../share/pipelined when installed elsewhere, data/ beside a
@@ -97,3 +95,5 @@ void buf_seterr(struct buf *err, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void errmsg_set(char *errmsg, size_t errsz, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+#endif

@@ -6,10 +6,10 @@ set -euo pipefail
 PKGS=(
   build-essential cmake pkg-config clang
   libgit2-dev libssh2-1-dev libuv1-dev libyaml-dev libcurl4-openssl-dev
-  libjansson-dev libmicrohttpd-dev libsystemd-dev libcmocka-dev libssl-dev systemd
+  libjansson-dev libmicrohttpd-dev libsystemd-dev libcmocka-dev libssl-dev libcrypt-dev systemd
   git openssh-server openssh-client docker-registry skopeo
   faketime libfaketime apache2-utils openssl python3 tzdata ca-certificates
-  curl shellcheck procps iproute2
+  curl shellcheck procps iproute2 chromium mandoc groff-base
 )
 # Node.js may come from another packaging of it (its npm bundled): ask for
 # Debian's packages only when the commands are missing.

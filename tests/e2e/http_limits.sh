@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest: serial
 # The HTTP layer under abuse: connection floods past the per-address and
 # total limits are refused without harm, and slow senders (headers or
 # body) are cut off at the request deadline while the loop keeps turning.

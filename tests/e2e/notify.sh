@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest: serial
 # notify.c on a real datagram socket: READY, STATUS, WATCHDOG at half of
 # WATCHDOG_USEC only while the health predicate holds, RELOADING/READY,
 # STOPPING last; and nothing at all without NOTIFY_SOCKET.

@@ -76,7 +76,7 @@ static void test_bad_signatures(void **state)
 			 ERR_INVALID);
 	assert_int_equal(verify(GH_SECRET, "sha512=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17", body),
 			 ERR_INVALID);
-	assert_int_equal(verify(GH_SECRET, GH_SIG + strlen("sha256="), body), ERR_INVALID);
+	assert_int_equal(verify(GH_SECRET, &GH_SIG[strlen("sha256=")], body), ERR_INVALID);
 	/* truncated, overlong, non-hex, surrounding space */
 	assert_int_equal(verify(GH_SECRET, "sha256=757107ea0eb2509fc211221cce984b8a", body), ERR_INVALID);
 	assert_int_equal(verify(GH_SECRET, GH_SIG "00", body), ERR_INVALID);

@@ -1,0 +1,124 @@
+// The dashboard's pure functions (web/app.js) under node's own test runner:
+// countdown text, market and gate indicators, stage rows from a status
+// fixture, history rows with every audit field, the promote body.
+'use strict';
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const path = require('node:path');
+const fs = require('node:fs');
+
+const src = process.env.SRCDIR || path.join(__dirname, '..', '..');
+const app = require(path.join(src, 'web', 'app.js'));
+const fixture = (name) =>
+  JSON.parse(fs.readFileSync(path.join(src, 'tests', 'data', 'dashboard', name), 'utf8'));
+
+test('formatCountdown', () => {
+  assert.equal(app.formatCountdown(0), '0s');
+  assert.equal(app.formatCountdown(999), '0s');
+  assert.equal(app.formatCountdown(42 * 1000), '42s');
+  assert.equal(app.formatCountdown(4 * 60e3 + 5e3), '4m05s');
+  assert.equal(app.formatCountdown(2 * 3600e3 + 13 * 60e3 + 59e3), '2h13m');
+  assert.equal(app.formatCountdown(3 * 86400e3 + 5 * 3600e3), '3d5h');
+  assert.equal(app.formatCountdown(-5000), '0s');
+  assert.equal(app.formatCountdown(NaN), '');
+  assert.equal(app.formatCountdown(undefined), '');
+});
+
+test('marketView counts down to the next edge on the server clock', () => {
+  const st = fixture('status.json');
+  // The client's clock is a day off; the page still counts from the server's.
+  const now = app.serverNow(st, Date.parse('2026-03-10T15:00:00Z'));
+  assert.equal(new Date(now).toISOString(), '2026-03-09T15:00:00.000Z');
+  const open = app.marketView(st.market, now);
+  assert.equal(open.open, true);
+  assert.equal(open.label, 'OPEN');
+  assert.equal(open.reason, 'open, closes 16:00 EDT');
+  assert.equal(open.countdown, 'closes in 5h00m');
+  assert.equal(app.marketView(st.market, now + 3600e3 + 1000).countdown, 'closes in 3h59m');
+  const closed = app.marketView({ open: false, reason_text: 'closed (weekend)',
+    next_change: '2026-03-09T13:30:00Z', countdown_s: 42 }, Date.parse('2026-03-09T13:29:18Z'));
+  assert.equal(closed.label, 'CLOSED');
+  assert.equal(closed.countdown, 'opens in 42s');
+  assert.equal(app.marketView(null, now).label, 'UNKNOWN');
+  assert.equal(app.serverNow({ market: null }, 1234), 1234);
+});
+
+test('gateView: block/allow on market-gated stages only, never allow on no data', () => {
+  assert.deepEqual(app.gateView({ market_gated: true }, { open: true }),
+    { blocked: true, text: 'BLOCKED (market open)' });
+  assert.deepEqual(app.gateView({ market_gated: true }, { open: false }),
+    { blocked: false, text: 'ALLOWED (market closed)' });
+  assert.equal(app.gateView({ market_gated: true }, null).blocked, true);
+  assert.equal(app.gateView({ market_gated: false }, { open: true }), null);
+});
+
+test('stageRows: five stages in pipeline order from the status fixture', () => {
+  const st = fixture('status.json');
+  const rows = app.stageRows(st);
+  assert.deepEqual(rows.map((r) => r.name), ['ci', 'integration-test', 'beta', 'paper', 'live']);
+  const paper = rows[3];
+  assert.equal(paper.enabled, true);
+  assert.equal(paper.deploy, true);
+  assert.equal(paper.market_gated, true);
+  assert.equal(app.shortSha(paper.tag), '2222222');
+  assert.equal(paper.promoted_by, 'Alice <alice@example.org>');
+  assert.equal(paper.promoted_at, '2026-03-06T21:30:00Z');
+  assert.equal(paper.source, 'beta');
+  assert.equal(paper.status, 'on request, market-gated');
+  assert.equal(rows[2].status, 'automatic');
+  assert.equal(rows[2].promoted_by, 'pipelined (automatic)');
+  assert.equal(rows[4].enabled, false);
+  assert.equal(rows[4].status, 'disabled');
+  // evidence stages: newest complete release, newest verdict
+  assert.equal(rows[0].deploy, false);
+  assert.equal(rows[0].tag, '1111111111111111111111111111111111111111');
+  assert.equal(rows[0].status, 'release complete (14/14 images)');
+  assert.equal(rows[1].status, 'passed — passed 312/312');
+  // the forty-zero placeholder is no tag; a stage the API left out still shows
+  const partial = app.stageRows({ stages: [{ name: 'beta', enabled: true, current_tag: '0'.repeat(40) }] });
+  assert.equal(partial.length, 5);
+  assert.equal(partial[2].tag, '');
+  assert.equal(partial[0].status, 'no complete release seen');
+  assert.equal(app.suggestedTag(rows, 'paper'), '1111111111111111111111111111111111111111');
+  assert.equal(app.suggestedTag(rows, 'live'), '2222222222222222222222222222222222222222');
+});
+
+test('historyRows keep every audit field as text', () => {
+  const rows = app.historyRows(fixture('history-paper.json'));
+  assert.equal(rows.length, 2);
+  assert.deepEqual(rows[0], {
+    time: '2026-03-06T21:30:00Z', stage: 'paper', source: 'beta',
+    tag: '2222222222222222222222222222222222222222', requested_by: 'Alice <alice@example.org>',
+    request: '5555555555555555555555555555555555555555', notes: 'weekly release',
+    break_glass: '', market: 'closed (after hours)', integration_test: 'passed 312/312',
+    signed_by: '' });
+  assert.equal(rows[1].break_glass, 'broker outage');
+  assert.equal(rows[1].signed_by, 'bob@example.org');
+  assert.deepEqual(app.historyRows(fixture('history-live.json')), []);
+});
+
+test('pendingRows carry the refusal code and message; errors per subsystem', () => {
+  const st = fixture('status.json');
+  const rows = app.pendingRows(st);
+  assert.equal(rows.length, 1);
+  assert.equal(rows[0].state, 'queued');
+  assert.equal(rows[0].code, 'market-open');
+  assert.match(rows[0].message, /^blocked: market open/);
+  // hostile text stays text: the renderer uses textContent
+  assert.equal(rows[0].branch, 'promote/paper/<img src=x onerror=alert(1)>');
+  assert.equal(app.pendingRows({ requests: [{ branch: 'promote/x', stage: null }] })[0].stage, '(malformed)');
+  assert.deepEqual(app.errorLines(st),
+    ['registry: GET https://ghcr.io/v2/: connection timed out (3 failures) at 2026-03-09T14:58:00Z']);
+});
+
+test('promote body and the break-glass justification rule', () => {
+  const sha = '0123456789abcdef0123456789abcdef01234567';
+  assert.deepEqual(app.promoteBody('paper', ' ' + sha + ' ', 'n'),
+    { stage: 'paper', tag: sha, notes: 'n' });
+  assert.deepEqual(app.promoteBody('live', sha, '', 'outage'),
+    { stage: 'live', tag: sha, notes: '', break_glass: 'outage' });
+  assert.equal(app.justificationOk(''), false);
+  assert.equal(app.justificationOk('  \n\t'), false);
+  assert.equal(app.justificationOk('x'.repeat(1025)), false);
+  assert.equal(app.justificationOk('broker outage'), true);
+});

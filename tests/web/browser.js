@@ -1,0 +1,134 @@
+// One browser test of the dashboard: headless Chromium (Debian's package)
+// driven over the DevTools protocol on --remote-debugging-pipe (fds 3 and
+// 4, NUL-separated JSON), so no npm package is needed.  Loads the page from
+// tests/tools/dashboard_testd, checks the five stages render with the
+// market gate in words and hostile API text stays text, logs in through
+// the page's form, checks the Break-Glass dialog refuses an empty and a
+// blank justification (nothing reaches the promote callback), then sends a
+// justified request and sees it arrive with the operator as author.
+// Usage: node browser.js URL RECORD-FILE SCREENSHOT.png PROFILE-DIR
+'use strict';
+const { spawn } = require('node:child_process');
+const fs = require('node:fs');
+const assert = require('node:assert/strict');
+
+const [url, recordFile, shotFile, profile] = process.argv.slice(2);
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const flags = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  '--user-data-dir=' + profile, '--remote-debugging-pipe', '--window-size=1400,1000'];
+
+const chrome = spawn(CHROMIUM, flags, { stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'] });
+let stderr = '';
+chrome.stderr.on('data', (d) => { stderr += d; });
+const out = chrome.stdio[3], input = chrome.stdio[4];
+let nextId = 1, pending = new Map(), events = [], buffered = '';
+
+input.on('data', (chunk) => {
+  buffered += chunk.toString('utf8');
+  let nul;
+  while ((nul = buffered.indexOf('\0')) >= 0) {
+    const msg = JSON.parse(buffered.slice(0, nul));
+    buffered = buffered.slice(nul + 1);
+    if (msg.id && pending.has(msg.id)) {
+      const { resolve, reject } = pending.get(msg.id);
+      pending.delete(msg.id);
+      if (msg.error) reject(new Error(JSON.stringify(msg.error))); else resolve(msg.result);
+    } else if (msg.method) {
+      events.push(msg);
+    }
+  }
+});
+
+function send(method, params, sessionId) {
+  const id = nextId++;
+  const msg = { id, method, params: params || {} };
+  if (sessionId) msg.sessionId = sessionId;
+  out.write(JSON.stringify(msg) + '\0');
+  return new Promise((resolve, reject) => pending.set(id, { resolve, reject }));
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function main() {
+  const deadline = setTimeout(() => { console.error('FAIL: browser test timed out\n' + stderr); process.exit(1); }, 45000);
+  const { targetId } = await send('Target.createTarget', { url: 'about:blank' });
+  const { sessionId } = await send('Target.attachToTarget', { targetId, flatten: true });
+  const ev = async (expr) => {
+    const r = await send('Runtime.evaluate', { expression: expr, awaitPromise: true, returnByValue: true }, sessionId);
+    if (r.exceptionDetails) throw new Error(expr + ': ' + JSON.stringify(r.exceptionDetails));
+    return r.result.value;
+  };
+  const waitFor = async (expr, what) => {
+    for (let i = 0; i < 100; i++) {
+      if (await ev(expr)) return;
+      await sleep(100);
+    }
+    throw new Error('timed out waiting for ' + what);
+  };
+  const records = () => fs.readFileSync(recordFile, 'utf8').split('\n').filter(Boolean);
+
+  await send('Page.enable', {}, sessionId);
+  await send('Page.navigate', { url }, sessionId);
+  await waitFor("document.querySelectorAll('#pipeline li.stage').length === 5", 'five stages');
+  await waitFor("document.querySelectorAll('#history tbody td').length > 1", 'history rows');
+
+  const names = await ev("[...document.querySelectorAll('#pipeline h3')].map(h => h.textContent)");
+  assert.deepEqual(names, ['ci', 'integration-test', 'beta', 'paper', 'live']);
+  const paper = await ev("document.querySelectorAll('#pipeline li.stage')[3].textContent");
+  assert.match(paper, /2222222/);
+  assert.match(paper, /BLOCKED \(market open\)/);
+  assert.match(await ev("document.getElementById('market-state').textContent"), /Market OPEN/);
+  assert.match(await ev("document.querySelectorAll('#pipeline li.stage')[4].textContent"), /Disabled/);
+  assert.equal(await ev("document.querySelectorAll('#pending img').length"), 0);
+  assert.match(await ev("document.getElementById('pending').textContent"), /<img src=x onerror=alert\(1\)>/);
+  assert.match(await ev("document.getElementById('history').textContent"), /pipelined \(automatic\)/);
+  assert.match(await ev("document.getElementById('errors').textContent"), /registry: GET .* timed out \(3 failures\)/);
+  await ev("const s = document.getElementById('history-stage'); s.value = 'paper'; s.dispatchEvent(new Event('change')); true");
+  await waitFor("/broker outage/.test(document.getElementById('history').textContent)", 'paper history');
+  console.log('ok: five stages, gate in words, pending, errors and per-stage history rendered as text');
+
+  // Break-Glass on paper: first the page asks for a login.
+  await ev("[...document.querySelectorAll('#pipeline button')].find(b => /Break-Glass/.test(b.textContent)).click()");
+  await waitFor("document.getElementById('login-dialog').open", 'the login dialog');
+  await ev(`document.getElementById('login-user').value = 'alice';
+            document.getElementById('login-password').value = 'correct horse';
+            document.getElementById('login-form').requestSubmit(); true`);
+  await waitFor("document.getElementById('bg-dialog').open", 'the Break-Glass dialog');
+  assert.equal(await ev("document.getElementById('bg-tag').value"), '1111111111111111111111111111111111111111');
+
+  await ev("document.getElementById('bg-justification').value = ''; document.getElementById('bg-submit').click(); true");
+  await sleep(300);
+  assert.equal(await ev("document.getElementById('bg-dialog').open"), true);
+  await ev("document.getElementById('bg-justification').value = '   \\n '; document.getElementById('bg-submit').click(); true");
+  await sleep(300);
+  assert.equal(await ev("document.getElementById('bg-dialog').open"), true);
+  assert.match(await ev("document.getElementById('bg-error').textContent"), /justification is required/);
+  assert.equal(records().length, 0, 'an unjustified Break-Glass reached the callback');
+  console.log('ok: Break-Glass dialog refuses an empty and a blank justification');
+
+  await send('Page.captureScreenshot', { format: 'png' }, sessionId)
+    .then((r) => fs.writeFileSync(shotFile, Buffer.from(r.data, 'base64')));
+
+  await ev("document.getElementById('bg-justification').value = 'broker outage, fix must ship'; document.getElementById('bg-submit').click(); true");
+  await waitFor("!document.getElementById('bg-dialog').open", 'the dialog to close');
+  await waitFor("/promote\\/paper\\/dashboard-1/.test(document.getElementById('notice').textContent)", 'the branch notice');
+  const got = records().map((l) => JSON.parse(l));
+  assert.equal(got.length, 1);
+  assert.equal(got[0].stage, 'paper');
+  assert.equal(got[0].break_glass, 'broker outage, fix must ship');
+  assert.equal(got[0].author_name, 'alice');
+  console.log('ok: a justified Break-Glass request reaches the callback as alice; screenshot ' + shotFile);
+  clearTimeout(deadline);
+}
+
+// Exit only once Chromium has gone, so it no longer writes to its profile
+// when the test script removes it.
+function finish(code) {
+  const t = setTimeout(() => chrome.kill('SIGKILL'), 5000);
+  chrome.on('exit', () => { clearTimeout(t); process.exit(code); });
+  if (chrome.exitCode !== null || chrome.signalCode !== null) process.exit(code);
+  send('Browser.close').catch(() => chrome.kill('SIGKILL'));
+}
+
+main().then(() => finish(0), (e) => { console.error('FAIL: ' + e.message); finish(1); });

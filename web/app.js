@@ -1,0 +1,496 @@
+/* pipelined dashboard: reads /api/v1/status and /api/v1/history, writes
+ * through /api/v1/promote.  Every string from the API goes into the page
+ * as textContent, never as markup.  The pure functions at the top are
+ * exported for tests under node (tests/web/app.test.js). */
+'use strict';
+
+var STAGES = ['ci', 'integration-test', 'beta', 'paper', 'live'];
+var DEPLOY = { beta: true, paper: true, live: true };
+var REFRESH_MS = 15000;	/* a promotion shows within 60 s (seed 14.2) */
+
+function pick(obj, keys) {
+  if (!obj) return undefined;
+  for (var i = 0; i < keys.length; i++) {
+    var v = obj[keys[i]];
+    if (v !== undefined && v !== null && v !== '') return v;
+  }
+  return undefined;
+}
+
+function shortSha(tag) {
+  if (typeof tag !== 'string' || tag === '') return '—';
+  return /^[0-9a-f]{40}$/.test(tag) ? tag.slice(0, 7) : tag;
+}
+
+/* "1d2h", "2h13m", "4m05s", "42s": the countdown to the market's next edge. */
+function formatCountdown(ms) {
+  if (typeof ms !== 'number' || !isFinite(ms)) return '';
+  if (ms < 0) ms = 0;
+  var s = Math.floor(ms / 1000);
+  var d = Math.floor(s / 86400), h = Math.floor(s % 86400 / 3600);
+  var m = Math.floor(s % 3600 / 60), sec = s % 60;
+  function two(n) { return (n < 10 ? '0' : '') + n; }
+  if (d > 0) return d + 'd' + h + 'h';
+  if (h > 0) return h + 'h' + two(m) + 'm';
+  if (m > 0) return m + 'm' + two(sec) + 's';
+  return sec + 's';
+}
+
+function parseTime(t) {
+  if (typeof t !== 'string') return NaN;
+  return Date.parse(t);
+}
+
+/* The server's clock: the market's next edge minus the seconds left to it
+ * (docs/api.md), so a client with a wrong clock still counts down right. */
+function serverNow(status, clientNow) {
+  var m = status && status.market;
+  var next = parseTime(m && m.next_change);
+  if (!isNaN(next) && typeof m.countdown_s === 'number') return next - m.countdown_s * 1000;
+  return clientNow;
+}
+
+/* The market as the page shows it: open or closed, why, and when that
+ * changes, relative to now (server time). */
+function marketView(market, nowMs) {
+  if (!market) return { open: false, known: false, label: 'UNKNOWN', reason: 'the daemon cannot evaluate the window', countdown: '', left: null };
+  var open = !!market.open;
+  var next = parseTime(market.next_change);
+  var left = isNaN(next) ? null : next - nowMs;
+  return {
+    open: open,
+    known: true,
+    label: open ? 'OPEN' : 'CLOSED',
+    reason: pick(market, ['reason_text', 'reason']) || '',
+    countdown: left === null ? '' : (open ? 'closes in ' : 'opens in ') + formatCountdown(left),
+    left: left
+  };
+}
+
+/* Block/allow for one stage: a market-gated stage is blocked while the
+ * market is open (break-glass aside). */
+function gateView(stage, market) {
+  if (!stage || !stage.market_gated) return null;
+  if (!market) return { blocked: true, text: 'UNKNOWN (market window unavailable)' };
+  return market.open ? { blocked: true, text: 'BLOCKED (market open)' }
+    : { blocked: false, text: 'ALLOWED (market closed)' };
+}
+
+var NO_TAG = /^0{40}$/;
+
+/* The newest release (by first_seen) that passes test(r). */
+function newestRelease(status, test) {
+  var best = null;
+  ((status && status.releases) || []).forEach(function (r) {
+    if (!r || !test(r)) return;
+    if (!best || String(r.first_seen || '') > String(best.first_seen || '')) best = r;
+  });
+  return best;
+}
+
+/* What an evidence stage shows: the newest complete release (ci) and the
+ * newest with an integration-test verdict. */
+function evidenceRow(name, status) {
+  if (name === 'ci') {
+    var r = newestRelease(status, function (x) { return x.complete; });
+    return { tag: r ? r.sha : '', status: r ? 'release complete (' + r.images_present + '/' + r.images_total + ' images)' : 'no complete release seen' };
+  }
+  var e = newestRelease(status, function (x) { return x.evidence === 'passed' || x.evidence === 'failed'; });
+  var any = newestRelease(status, function () { return true; });
+  if (e) return { tag: e.sha, status: e.evidence + (e.evidence_summary ? ' — ' + e.evidence_summary : '') };
+  return { tag: '', status: any && any.evidence === 'disabled' ? 'evidence not required' : 'no result yet' };
+}
+
+/* The five stages in pipeline order, whatever the API listed. */
+function stageRows(status) {
+  var byName = {};
+  ((status && status.stages) || []).forEach(function (s) { if (s && s.name) byName[s.name] = s; });
+  return STAGES.map(function (name) {
+    var s = byName[name] || {};
+    var p = s.promoted || {};
+    var deploy = !!DEPLOY[name];
+    var ev = deploy ? null : evidenceRow(name, status);
+    var tag = deploy ? (s.current_tag || '') : ev.tag;
+    var st;
+    if (s.enabled === false) st = 'disabled';
+    else if (!deploy) st = ev.status;
+    else st = (s.auto ? 'automatic' : 'on request') + (s.market_gated ? ', market-gated' : '');
+    return {
+      name: name,
+      enabled: s.enabled !== false,
+      deploy: deploy,
+      market_gated: !!s.market_gated,
+      tag: NO_TAG.test(tag) ? '' : tag,
+      source: s.source_stage || '',
+      promoted_by: p.requested_by || '',
+      promoted_at: p.time || '',
+      status: st
+    };
+  });
+}
+
+/* The tag a promotion into stage would most likely take: the source
+ * stage's (nearest enabled deploy stage before it, else the newest release). */
+function suggestedTag(rows, stageName, status) {
+  var idx = STAGES.indexOf(stageName);
+  for (var i = idx - 1; i >= 0; i--) {
+    if (rows[i].enabled && rows[i].tag) return rows[i].tag;
+  }
+  return '';
+}
+
+var HISTORY_FIELDS = [
+  ['time', ['time']],
+  ['stage', ['stage']],
+  ['source', ['source_stage']],
+  ['tag', ['tag']],
+  ['requested_by', ['requested_by']],
+  ['request', ['request']],
+  ['notes', ['notes']],
+  ['break_glass', ['break_glass']],
+  ['market', ['market']],
+  ['integration_test', ['integration_test']],
+  ['signed_by', ['signed_by']]
+];
+
+function historyRows(history) {
+  var list = (history && history.entries) || [];
+  return list.map(function (e) {
+    var row = {};
+    HISTORY_FIELDS.forEach(function (f) {
+      var v = pick(e, f[1]);
+      row[f[0]] = v === undefined ? '' : String(v);
+    });
+    return row;
+  });
+}
+
+function pendingRows(status) {
+  return ((status && status.requests) || []).map(function (r) {
+    return {
+      branch: r.branch || '',
+      stage: r.stage || '(malformed)',
+      tag: r.tag || '',
+      state: r.state || '',
+      code: r.code || '',
+      message: r.message || '',
+      since: r.since || ''
+    };
+  });
+}
+
+/* "registry: connection refused (3 failures)" for each failing subsystem. */
+function errorLines(status) {
+  var errs = (status && status.errors) || {};
+  return Object.keys(errs).filter(function (k) { return errs[k] && errs[k].message; })
+    .map(function (k) {
+      var e = errs[k];
+      return k + ': ' + e.message + (e.failures > 1 ? ' (' + e.failures + ' failures)' : '') +
+        (e.at ? ' at ' + e.at : '');
+    });
+}
+
+/* What the promote API is sent; null break-glass means none. */
+function promoteBody(stage, tag, notes, justification) {
+  var body = { stage: stage, tag: tag.trim(), notes: notes || '' };
+  if (justification !== undefined && justification !== null) body.break_glass = justification;
+  return body;
+}
+
+function justificationOk(text) {
+  return typeof text === 'string' && text.trim().length > 0 && text.length <= 1024;
+}
+
+if (typeof module !== 'undefined' && module.exports) {
+  module.exports = {
+    shortSha: shortSha, formatCountdown: formatCountdown, marketView: marketView,
+    gateView: gateView, stageRows: stageRows, historyRows: historyRows,
+    pendingRows: pendingRows, promoteBody: promoteBody, justificationOk: justificationOk,
+    suggestedTag: suggestedTag, serverNow: serverNow, errorLines: errorLines
+  };
+}
+
+/* ---- the page ---- */
+
+if (typeof document !== 'undefined') (function () {
+  var state = {
+    status: null, skewMs: 0, user: null, password: null, token: null,
+    operator: null, writes: null, target: null
+  };
+
+  function $(id) { return document.getElementById(id); }
+
+  function el(tag, text, cls) {
+    var e = document.createElement(tag);
+    if (text !== undefined && text !== null) e.textContent = String(text);
+    if (cls) e.className = cls;
+    return e;
+  }
+
+  function notice(text, isError) {
+    var n = $('notice');
+    n.textContent = text || '';
+    n.className = isError ? 'error' : '';
+  }
+
+  function authHeaders(extra) {
+    var h = { 'X-Requested-With': 'pipelined-dashboard' };
+    if (state.user !== null)
+      h.Authorization = 'Basic ' + btoa(unescape(encodeURIComponent(state.user + ':' + state.password)));
+    Object.keys(extra || {}).forEach(function (k) { h[k] = extra[k]; });
+    return h;
+  }
+
+  function getJSON(url) {
+    return fetch(url, { headers: { Accept: 'application/json' }, cache: 'no-store' })
+      .then(function (r) {
+        if (!r.ok) throw new Error(url + ': HTTP ' + r.status);
+        return r.json();
+      });
+  }
+
+  function renderMarket() {
+    var st = state.status;
+    if (!st) return;
+    var now = Date.now() + state.skewMs;
+    var v = marketView(st.market, now);
+    var box = $('market');
+    box.className = 'market ' + (v.open ? 'open' : 'closed');
+    $('market-state').textContent = 'Market ' + v.label + (v.reason ? ' — ' + v.reason : '');
+    $('market-countdown').textContent = v.countdown ? '(' + v.countdown + ')' : '';
+    var gate = gateView({ market_gated: true }, st.market);
+    document.querySelectorAll('[data-gate]').forEach(function (g) {
+      g.textContent = gate.text + (v.countdown ? ' — ' + v.countdown : '');
+      g.className = 'gate ' + (gate.blocked ? 'blocked' : 'allowed');
+    });
+  }
+
+  function stageCard(row, rows) {
+    var li = el('li', null, 'stage ' + (row.enabled ? 'enabled' : 'disabled'));
+    li.setAttribute('aria-label', 'Stage ' + row.name);
+    li.appendChild(el('h3', row.name));
+    li.appendChild(el('p', row.enabled ? 'Enabled' : 'Disabled', 'flag'));
+    var dl = el('dl');
+    function item(k, v, title) {
+      dl.appendChild(el('dt', k));
+      var dd = el('dd', v);
+      if (title) dd.title = title;
+      dl.appendChild(dd);
+    }
+    item('Tag', shortSha(row.tag), row.tag);
+    item('Promoted by', row.promoted_by || '—');
+    item('When', row.promoted_at || '—');
+    item('Status', row.status);
+    if (row.source) item('Source', row.source);
+    li.appendChild(dl);
+    var gate = row.enabled ? gateView(row, state.status.market) : null;
+    if (gate) {
+      var g = el('p', gate.text, 'gate');
+      g.setAttribute('data-gate', row.name);
+      li.appendChild(g);
+    }
+    if (row.deploy && row.enabled) {
+      var actions = el('div', null, 'actions');
+      var b = el('button', 'Promote…');
+      b.type = 'button';
+      b.setAttribute('aria-label', 'Promote a release to ' + row.name);
+      b.addEventListener('click', function () { openPromote(row.name, false, rows); });
+      actions.appendChild(b);
+      if (row.market_gated) {
+        var bg = el('button', 'Break-Glass…', 'danger');
+        bg.type = 'button';
+        bg.setAttribute('aria-label', 'Break-Glass promotion to ' + row.name);
+        bg.addEventListener('click', function () { openPromote(row.name, true, rows); });
+        actions.appendChild(bg);
+      }
+      li.appendChild(actions);
+    }
+    return li;
+  }
+
+  function renderStages() {
+    var rows = stageRows(state.status);
+    var ol = $('pipeline');
+    ol.replaceChildren.apply(ol, rows.map(function (r) { return stageCard(r, rows); }));
+  }
+
+  function fillTable(id, rows, keys) {
+    var tbody = $(id).querySelector('tbody');
+    var trs = rows.map(function (r) {
+      var tr = el('tr');
+      keys.forEach(function (k) {
+        var td = el('td', k === 'tag' ? shortSha(r[k]) : r[k]);
+        if (k === 'tag' && r[k]) td.title = r[k];
+        tr.appendChild(td);
+      });
+      return tr;
+    });
+    if (!trs.length) {
+      var tr = el('tr');
+      var td = el('td', 'None');
+      td.colSpan = keys.length;
+      tr.appendChild(td);
+      trs = [tr];
+    }
+    tbody.replaceChildren.apply(tbody, trs);
+  }
+
+  function renderPending() {
+    fillTable('pending', pendingRows(state.status),
+      ['branch', 'stage', 'tag', 'state', 'code', 'message', 'since']);
+    var errs = errorLines(state.status);
+    var ul = $('errors');
+    ul.replaceChildren.apply(ul, errs.length ? errs.map(function (t) { return el('li', t); })
+      : [el('li', 'None')]);
+  }
+
+  function refreshHistory() {
+    var stage = $('history-stage').value;
+    return getJSON('/api/v1/history?stage=' + encodeURIComponent(stage)).then(function (h) {
+      fillTable('history', historyRows(h), HISTORY_FIELDS.map(function (f) { return f[0]; }));
+    });
+  }
+
+  function refresh() {
+    return getJSON('/api/v1/status').then(function (st) {
+      var client = Date.now();
+      state.skewMs = serverNow(st, client) - client;
+      state.status = st;
+      renderStages();
+      renderPending();
+      renderMarket();
+      $('updated').textContent = new Date().toLocaleTimeString();
+      return refreshHistory();
+    }).catch(function (e) { notice('Cannot load the status: ' + e.message, true); });
+  }
+
+  function showOperator() {
+    $('operator-name').textContent = state.operator ? 'Operator: ' + state.operator
+      : state.writes === false ? 'Read-only' : 'Not logged in';
+    $('login-button').hidden = !!state.operator || state.writes === false;
+  }
+
+  /* Ask for a CSRF token: proves the credentials (or the proxy's header). */
+  function fetchToken() {
+    return fetch('/api/v1/csrf', { headers: authHeaders(), cache: 'no-store' }).then(function (r) {
+      return r.json().catch(function () { return {}; }).then(function (j) {
+        if (r.status === 200) {
+          state.token = j.token;
+          state.operator = j.operator;
+          state.writes = true;
+        } else if (r.status === 403) {
+          state.writes = false;
+          notice(j.error || 'Write actions are disabled', false);
+        } else {
+          state.token = null;
+          state.operator = null;
+        }
+        showOperator();
+        return { status: r.status, error: j.error };
+      });
+    });
+  }
+
+  function openDialog(d, focusId) {
+    if (typeof d.showModal === 'function') d.showModal(); else d.setAttribute('open', '');
+    $(focusId).focus();
+  }
+
+  function closeDialog(d) {
+    if (typeof d.close === 'function') d.close(); else d.removeAttribute('open');
+  }
+
+  function login() {
+    return new Promise(function (resolve) {
+      var d = $('login-dialog');
+      $('login-error').textContent = '';
+      openDialog(d, 'login-user');
+      $('login-form').onsubmit = function (ev) {
+        ev.preventDefault();
+        state.user = $('login-user').value;
+        state.password = $('login-password').value;
+        fetchToken().then(function (res) {
+          if (res.status === 200) { closeDialog(d); resolve(true); return; }
+          state.user = state.password = null;
+          $('login-error').textContent = res.error || ('Login failed (HTTP ' + res.status + ')');
+        });
+      };
+      $('login-cancel').onclick = function () { closeDialog(d); resolve(false); };
+    });
+  }
+
+  function ensureOperator() {
+    if (state.token) return Promise.resolve(true);
+    if (state.writes === false) return Promise.resolve(false);
+    return fetchToken().then(function (res) {
+      if (res.status === 200) return true;
+      if (res.status === 403) return false;
+      return login();
+    });
+  }
+
+  function openPromote(stage, breakGlass, rows) {
+    ensureOperator().then(function (ok) {
+      if (!ok) return;
+      state.target = stage;
+      var prefix = breakGlass ? 'bg' : 'promote';
+      $(prefix + '-tag').value = suggestedTag(rows, stage, state.status);
+      $(prefix + '-error').textContent = '';
+      if (breakGlass) $('bg-justification').value = '';
+      $(breakGlass ? 'bg-title' : 'promote-title').textContent =
+        (breakGlass ? 'Break-Glass promotion to ' : 'Promote to ') + stage;
+      openDialog($(prefix + '-dialog'), prefix + '-tag');
+    });
+  }
+
+  function submitPromote(body, errId, dialog) {
+    return fetch('/api/v1/promote', {
+      method: 'POST',
+      headers: authHeaders({ 'Content-Type': 'application/json', 'X-CSRF-Token': state.token || '' }),
+      body: JSON.stringify(body)
+    }).then(function (r) {
+      return r.json().catch(function () { return {}; }).then(function (j) {
+        if (r.status === 202 || r.status === 200) {
+          closeDialog(dialog);
+          notice('Requested: branch ' + (j.branch || '?') + ' — the daemon applies its gates; ' +
+                 'watch Pending requests.');
+          refresh();
+          return;
+        }
+        if (r.status === 401 || r.status === 403) state.token = null;
+        $(errId).textContent = j.error || ('HTTP ' + r.status);
+      });
+    }).catch(function (e) { $(errId).textContent = e.message; });
+  }
+
+  function wire() {
+    $('login-button').addEventListener('click', function () { login(); });
+    $('history-stage').addEventListener('change', function () { refreshHistory().catch(function () {}); });
+    $('promote-cancel').addEventListener('click', function () { closeDialog($('promote-dialog')); });
+    $('bg-cancel').addEventListener('click', function () { closeDialog($('bg-dialog')); });
+    $('promote-form').addEventListener('submit', function (ev) {
+      ev.preventDefault();
+      submitPromote(promoteBody(state.target, $('promote-tag').value, $('promote-notes').value),
+        'promote-error', $('promote-dialog'));
+    });
+    $('bg-form').addEventListener('submit', function (ev) {
+      ev.preventDefault();
+      var just = $('bg-justification').value;
+      if (!justificationOk(just)) {
+        $('bg-error').textContent = 'A written justification is required for Break-Glass.';
+        $('bg-justification').focus();
+        return;
+      }
+      submitPromote(promoteBody(state.target, $('bg-tag').value, $('bg-notes').value, just),
+        'bg-error', $('bg-dialog'));
+    });
+  }
+
+  document.addEventListener('DOMContentLoaded', function () {
+    wire();
+    refresh();
+    fetchToken().catch(function () {});
+    setInterval(refresh, REFRESH_MS);
+    setInterval(renderMarket, 1000);
+  });
+})();
