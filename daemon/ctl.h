@@ -37,14 +37,6 @@ int cmd_window(int argc, char **argv, const struct ctl_opts *opts);
 int cmd_edit(int argc, char **argv, const struct ctl_opts *opts);
 int cmd_check_config(int argc, char **argv, const struct ctl_opts *opts);
 
-/* ctl_status.c */
-int cmd_status(int argc, char **argv, const struct ctl_opts *opts);
-struct buf;
-/* GET path from the daemon at [http] listen into body: 0, or 2 with the
- * reason printed. */
-int ctl_api_get(struct buf *body, const struct config *cfg, const char *path);
-/* ctl_reload.c */
-int cmd_reload(int argc, char **argv, const struct ctl_opts *opts);
 /* ctl_git.c: the git side of promote, log and audit */
 struct gitops;
 struct tz_rule;
@@ -73,5 +65,14 @@ void ctl_format_time(char *out, size_t outsz, int64_t t, const struct tz_rule *t
 int cmd_promote(int argc, char **argv, const struct ctl_opts *opts);
 int cmd_log(int argc, char **argv, const struct ctl_opts *opts);
 int cmd_audit(int argc, char **argv, const struct ctl_opts *opts);
+
+/* ctl_status.c */
+int cmd_status(int argc, char **argv, const struct ctl_opts *opts);
+struct buf;
+/* GET path from the daemon at [http] listen into body: 0, or 2 with the
+ * reason printed. */
+int ctl_api_get(struct buf *body, const struct config *cfg, const char *path);
+/* ctl_reload.c */
+int cmd_reload(int argc, char **argv, const struct ctl_opts *opts);
 
 #endif

@@ -139,40 +139,6 @@ static int check_input(struct promote_args *a, const struct config *cfg, const c
 	return rc ? 2 : 0;
 }
 
-static int add_trailer(struct buf *msg, const char *key, const char *value, size_t max)
-{
-	if (!value)
-		return 0;
-	if (buf_printf(msg, "%s: ", key))
-		return ERR_TOOBIG;
-	if (trailer_sanitize_value(msg, value, max))
-		return ERR_TOOBIG;
-	return buf_addch(msg, '\n');
-}
-
-/* The request's message; re-read with the daemon's parser so that what we
- * push is exactly what it will see (no daemon-only key, values intact). */
-static int build_message(struct buf *msg, const struct promote_args *a)
-{
-	struct trailer_list tl;
-	int rc = 0;
-
-	buf_printf(msg, "promote %s: %.7s\n", a->stage_name, a->tag);
-	if (a->notes || a->break_glass)
-		buf_addch(msg, '\n');
-	if (add_trailer(msg, TRAILER_NOTES, a->notes, TRAILER_NOTES_MAX) ||
-	    add_trailer(msg, TRAILER_BREAK_GLASS, a->break_glass, TRAILER_JUSTIFICATION_MAX))
-		return ERR_TOOBIG;
-	if (trailer_parse(&tl, msg->data, msg->len, NULL))
-		return ERR_INVALID;
-	if (trailer_list_forged(&tl) || trailer_list_repeated(&tl) ||
-	    (a->notes && !trailer_list_get(&tl, TRAILER_NOTES)) ||
-	    (a->break_glass && !trailer_list_get(&tl, TRAILER_BREAK_GLASS)))
-		rc = ERR_INVALID;
-	trailer_list_release(&tl);
-	return rc;
-}
-
 /* The stage's values file at tip with its tag scalars set to the tag. */
 static int edit_values(struct buf *out, struct gitops *g, const char *tip,
 		       const struct config_stage *st, const struct promote_args *a)
@@ -239,7 +205,7 @@ static int make_request(struct promote_args *a, const struct config *cfg, bool j
 	char tip[GITOPS_HEXSZ + 1], commit[GITOPS_HEXSZ + 1], remote_ref[400];
 	int rc = 2;
 
-	if (build_message(&msg, a)) {
+	if (trailer_format_request(&msg, a->stage_name, a->tag, a->notes, a->break_glass)) {
 		fprintf(stderr, "pipelinectl promote: cannot build a clean request message\n");
 		buf_release(&msg);
 		return 2;

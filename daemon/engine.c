@@ -110,25 +110,30 @@ struct setup {
 	char mirror[1024];
 };
 
-static int setup_git(struct setup *s, const struct config *cfg, const char *worker,
-		     struct buf *err)
+int engine_git_open(struct gitops **out, char *mirror, size_t mirrorsz, const struct config *cfg,
+		    const char *worker, const char *subdir, struct buf *err)
 {
 	struct gitops_opts o;
 
 	memset(&o, 0, sizeof o);
-	if ((size_t)snprintf(s->mirror, sizeof s->mirror, "%s/mirror", cfg->daemon.state_dir) >=
-	    sizeof s->mirror)
+	if ((size_t)snprintf(mirror, mirrorsz, "%s/%s", cfg->daemon.state_dir, subdir) >= mirrorsz)
 		return buf_printf(err, "state directory path too long"), ERR_TOOBIG;
 	o.url = cfg->repository.url.url;
 	o.branch = cfg->repository.branch;
 	o.ssh_key = cfg->repository.ssh_key;
 	o.known_hosts = cfg->repository.known_hosts;
-	o.mirror = s->mirror;
+	o.mirror = mirror;
 	o.worker = *worker ? worker : NULL;
 	o.deadline_ms = cfg->repository.deadline_ms;
 	o.ident_name = cfg->daemon.identity.name;
 	o.ident_email = cfg->daemon.identity.email;
-	return gitops_open(&s->git, &o, err);
+	return gitops_open(out, &o, err);
+}
+
+static int setup_git(struct setup *s, const struct config *cfg, const char *worker,
+		     struct buf *err)
+{
+	return engine_git_open(&s->git, s->mirror, sizeof s->mirror, cfg, worker, "mirror", err);
 }
 
 static int setup_registry(struct setup *s, uv_loop_t *loop, const struct config *cfg,
@@ -321,6 +326,7 @@ static void closed_cb(uv_handle_t *h)
 	done = e->stopped_cb;
 	arg = e->stopped_arg;
 	engine_scan_free(e->scan);
+	gitops_free(e->req_git);
 	free_requests(e);
 	free(e->refs);
 	free(e->check);
@@ -335,8 +341,17 @@ static void closed_cb(uv_handle_t *h)
 
 static void close_all(struct engine *e)
 {
+	if (e->closing || e->running || e->promote_job)
+		return;	/* the last of them calls again */
+	e->closing = true;
 	uv_close((uv_handle_t *)&e->poll_timer, closed_cb);
 	uv_close((uv_handle_t *)&e->edge_timer, closed_cb);
+}
+
+void engine_maybe_close(struct engine *e)
+{
+	if (e->stopping)
+		close_all(e);
 }
 
 void engine_stop(struct engine *e, void (*done)(void *arg), void *arg)
@@ -347,7 +362,7 @@ void engine_stop(struct engine *e, void (*done)(void *arg), void *arg)
 	uv_timer_stop(&e->poll_timer);
 	uv_timer_stop(&e->edge_timer);
 	if (!e->running) {
-		close_all(e);
+		engine_maybe_close(e);
 		return;
 	}
 	/* registry work can be dropped at once (it decides nothing by itself);

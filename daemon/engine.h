@@ -50,6 +50,14 @@ void engine_on_status(struct engine *e, void (*fn)(void *arg, const char *line),
 const char *engine_status_line(const struct engine *e);
 const struct config *engine_config(const struct engine *e);
 
+/* The dashboard's promote callback (dashboard.h's dashboard_promote_fn;
+ * arg is the engine). */
+struct dashboard_promote;
+typedef void (*engine_reply_fn)(void *reply_arg, int rc, const char *branch,
+				const char *message);
+void engine_dashboard_promote(void *arg, const struct dashboard_promote *req,
+			      engine_reply_fn reply, void *reply_arg);
+
 /* JSON documents of docs/api.md. */
 int engine_status_json(struct buf *out, const struct engine *e);
 int engine_history_json(struct buf *out, const struct engine *e, const char *stage,

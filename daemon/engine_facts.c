@@ -240,7 +240,8 @@ static int diff_and_tags(struct request_facts *f, struct gitops *g, const struct
 	/* unrelated histories: everything the request has differs */
 	if (gitops_merge_base(base, g, tip, req_id))
 		strlcpy_(base, tip, sizeof base);
-	if ((rc = gitops_diff_paths(&f->paths, &f->npaths, g, base, req_id)))
+	if ((rc = gitops_changed_paths(&f->paths, &f->npaths, g, base, req_id,
+				       ENGINE_MAX_CHANGED_PATHS)))
 		return rc;
 	rc = gitops_read_file(&rdoc, g, req_id, cs->values_path);
 	if (rc == ERR_NOTFOUND) {

@@ -1,7 +1,8 @@
 /* engine_int.h - private to the engine: engine.c (life cycle, scheduling),
  * engine_cycle.c (one discovery and promotion cycle), engine_facts.c (git
  * facts gathered off the loop thread), engine_decide.c (facts to policy
- * input to actions), engine_api.c (status and history JSON).
+ * input to actions), engine_act.c (the git transactions), engine_api.c
+ * (status and history JSON), engine_promote.c (the dashboard's requests).
  *
  * Everything here is derived state: Git (history, values files, request
  * branches, notes) and the registry are the truth, and a fresh engine
@@ -28,6 +29,7 @@
 #define ENGINE_MAX_WAITING 3		/* unfinished candidates asked about per cycle */
 #define ENGINE_MAX_RELEASES 64		/* registry facts remembered */
 #define ENGINE_MAX_REQUESTS 128		/* request branches tracked at once */
+#define ENGINE_MAX_CHANGED_PATHS 4096	/* paths one request may touch */
 #define ENGINE_ERR_MAX 512
 #define ENGINE_NOTE_MAX 2048
 #define ENGINE_RECHECK_MAX_SHIFT 2	/* incomplete releases: at most 4 polls apart */
@@ -210,6 +212,10 @@ struct engine {
 	struct engine_action *current_action;
 	bool promoted;			/* the branch moved in this cycle */
 
+	struct gitops *req_git;		/* dashboard requests: a mirror of their own */
+	struct promote_job *promote_job;	/* the one being created */
+	bool closing;
+
 	struct engine_error errors[SUB_COUNT];
 	uint64_t git_retry_at_ms;
 	uint64_t cycles;
@@ -235,6 +241,11 @@ int engine_window_now(struct window *out, const struct engine *e);
 bool engine_inttest_enabled(const struct engine *e);
 /* Delay before the next cycle: the jittered poll, or the git backoff. */
 uint64_t engine_next_delay_ms(struct engine *e);
+
+int engine_git_open(struct gitops **out, char *mirror, size_t mirrorsz, const struct config *cfg,
+		    const char *worker, const char *subdir, struct buf *err);
+/* Close the handles once stopping and nothing is in flight. */
+void engine_maybe_close(struct engine *e);
 
 /* engine_cycle.c */
 void engine_cycle_start(struct engine *e);

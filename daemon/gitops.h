@@ -167,9 +167,10 @@ int gitops_merge_base(char out[GITOPS_HEXSZ + 1], struct gitops *g, const char *
 int gitops_is_ancestor(struct gitops *g, const char *ancestor, const char *descendant);
 /* Paths whose entries differ between the trees of old_rev (NULL: the empty
  * tree) and new_rev, at most max (ERR_TOOBIG beyond); free the array with
- * gitops_paths_free (gitops_diff.c). */
+ * gitops_paths_free (gitops_local.c). */
 int gitops_changed_paths(char ***out, size_t *n, struct gitops *g, const char *old_rev,
 			 const char *new_rev, size_t max);
+void gitops_paths_free(char **v, size_t n);
 /* Point a local ref at rev (force); used for the out/ namespace and tests. */
 int gitops_ref_set(struct gitops *g, const char *ref, const char *rev);
 
@@ -264,14 +265,5 @@ typedef int gitops_work_fn(struct gitops *g, void *data);
 typedef void gitops_work_done_cb(struct gitops *g, int rc, void *data);
 int gitops_queue(struct gitops *g, uv_loop_t *loop, gitops_work_fn *fn,
 		 gitops_work_done_cb *done, void *data);
-
-/* ---- gitops_diff.c ---- */
-
-/* Every path that differs between the trees of from and to (both sides of
- * a rename; local object work).  *out is an array of *n strings; free it
- * with gitops_paths_free.  ERR_TOOBIG past 4096 paths. */
-int gitops_diff_paths(char ***out, size_t *n, struct gitops *g, const char *from,
-		      const char *to);
-void gitops_paths_free(char **paths, size_t n);
 
 #endif

@@ -87,4 +87,11 @@ int gitops_changed_paths(char ***out, size_t *n, struct gitops *g, const char *o
 	return 0;
 }
 
-/* gitops_paths_free: one definition, in gitops_diff.c */
+void gitops_paths_free(char **v, size_t n)
+{
+	if (!v)
+		return;
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}

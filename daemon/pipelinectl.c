@@ -19,12 +19,12 @@ static const struct {
 	{ "window", cmd_window, "window [--at RFC3339] [--calendar FILE]  market open or closed, why, next change" },
 	{ "edit", cmd_edit, "edit FILE TAGPATH... --tag TAG [-i] [-v]\n"
 			    "                           print (-i: write) FILE with the tags set" },
-	{ "status", cmd_status, "status [--json]          stages, current tags, requests, window, errors" },
-	{ "reload", cmd_reload, "reload                   make the daemon re-read its configuration" },
 	{ "promote", cmd_promote, "promote STAGE TAG [--notes TEXT] [--break-glass TEXT] [--name NAME] [--dry-run]\n"
 				  "                           open a promotion request (branch promote/STAGE/NAME)" },
 	{ "log", cmd_log, "log [--stage S] [-n N] [--repo DIR [REV]]  promotion history from git trailers" },
 	{ "audit", cmd_audit, "audit [RANGE] [--repo DIR]  re-check history against policy (exit 1: violations)" },
+	{ "status", cmd_status, "status [--json]          stages, current tags, requests, window, errors" },
+	{ "reload", cmd_reload, "reload                   make the daemon re-read its configuration" },
 	{ "check-config", cmd_check_config, "check-config             check the configuration file (-c)" },
 };
 

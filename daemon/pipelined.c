@@ -2,6 +2,7 @@
  * the state directory, then one libuv loop carrying the engine (engine.h),
  * the HTTP API, webhooks, metrics, systemd notifications and signals. */
 #include "config.h"
+#include "dashboard.h"
 #include "engine.h"
 #include "gitops.h"
 #include "hooks.h"
@@ -31,6 +32,7 @@ struct daemon {
 	struct metrics_std std;
 	struct hooks hooks;
 	bool have_hooks;
+	struct dashboard *dashboard;
 	uv_signal_t sighup, sigterm, sigint;
 	char pidfile[1100];
 	bool stopping;
@@ -163,14 +165,17 @@ static void status_cb(void *arg, const char *line)
 		notify_status(d->notify, "%s", line);
 }
 
-static struct http_route routes[5];
+static struct http_route routes[9];
 
 static int http_setup(struct daemon *d, const struct config *cfg)
 {
 	struct http_config hc;
 	char listen[300], msg[256];
 	size_t n = 0;
+	const struct http_route dash[] = { DASHBOARD_ROUTES(d->dashboard) };
 
+	for (size_t i = 0; i < ARRAY_SIZE(dash); i++)
+		routes[n++] = dash[i];
 	routes[n++] = (struct http_route){ "GET", "/api/v1/status", status_route, d, 0 };
 	routes[n++] = (struct http_route){ "GET", "/api/v1/history", history_route, d, 0 };
 	routes[n++] = (struct http_route){ "GET", "/metrics", metrics_route, d, 0 };
@@ -211,6 +216,10 @@ static void reload(struct daemon *d)
 		if (d->have_hooks && cfg->http.webhook_secret &&
 		    hooks_secret_reload(&d->hooks, cfg->http.webhook_secret, msg, sizeof msg))
 			log_err("http", "webhook secret not reloaded: %s", msg);
+		buf_reset(&errors);
+		if (dashboard_reload(d->dashboard, cfg->http.users, cfg->http.trusted_proxy_header,
+				     &errors))
+			log_config_errors(&errors, d->config_path);
 		engine_reload(d->engine, cfg);
 	}
 	buf_release(&errors);
@@ -312,10 +321,21 @@ static int startup(struct daemon *d, struct config *cfg)
 		d->hooks.deliveries = d->std.webhooks;
 		d->have_hooks = true;
 	}
+	struct dashboard_opts dopts = {
+		.loop = &d->loop, .users_path = cfg->http.users,
+		.trusted_proxy_header = cfg->http.trusted_proxy_header,
+		.promote = engine_dashboard_promote,
+	};
 	if (engine_new(&d->engine, &d->loop, cfg, &d->std, &err)) {
 		log_err("main", "%s", err.data ? err.data : "cannot start the engine");
 		buf_release(&err);
 		config_free(cfg);
+		return -1;
+	}
+	dopts.promote_arg = d->engine;
+	if (dashboard_new(&d->dashboard, &dopts, &err)) {
+		log_config_errors(&err, d->config_path);
+		buf_release(&err);
 		return -1;
 	}
 	buf_release(&err);
@@ -377,6 +397,8 @@ static int run(const char *path, bool debug)
 		unlink(d.pidfile);
 	if (d.have_hooks)
 		hooks_release(&d.hooks);
+	/* after the engine, which answers a dashboard request in flight */
+	dashboard_free(d.dashboard);
 	metrics_free(d.metrics);
 	uv_loop_close(&d.loop);
 	curl_global_cleanup();

@@ -585,3 +585,36 @@ int trailer_format_promotion(struct buf *out, const struct trailer_promotion *p,
 	buf_release(&m);
 	return rc;
 }
+
+static int add_request_trailer(struct buf *msg, const char *key, const char *value, size_t max)
+{
+	if (!value)
+		return 0;
+	if (buf_printf(msg, "%s: ", key))
+		return ERR_TOOBIG;
+	if (trailer_sanitize_value(msg, value, max))
+		return ERR_TOOBIG;
+	return buf_addch(msg, '\n');
+}
+
+int trailer_format_request(struct buf *msg, const char *stage, const char *tag,
+			   const char *notes, const char *break_glass)
+{
+	struct trailer_list tl;
+	int rc = 0;
+
+	buf_printf(msg, "promote %s: %.7s\n", stage, tag);
+	if (notes || break_glass)
+		buf_addch(msg, '\n');
+	if (add_request_trailer(msg, TRAILER_NOTES, notes, TRAILER_NOTES_MAX) ||
+	    add_request_trailer(msg, TRAILER_BREAK_GLASS, break_glass, TRAILER_JUSTIFICATION_MAX))
+		return ERR_TOOBIG;
+	if (trailer_parse(&tl, msg->data, msg->len, NULL))
+		return ERR_INVALID;
+	if (trailer_list_forged(&tl) || trailer_list_repeated(&tl) ||
+	    (notes && !trailer_list_get(&tl, TRAILER_NOTES)) ||
+	    (break_glass && !trailer_list_get(&tl, TRAILER_BREAK_GLASS)))
+		rc = ERR_INVALID;
+	trailer_list_release(&tl);
+	return rc;
+}

@@ -150,4 +150,13 @@ struct trailer_promotion {
 int trailer_format_promotion(struct buf *out, const struct trailer_promotion *p,
 			     struct buf *err);
 
+/* Append a promotion request's commit message (pipelinectl promote, the
+ * dashboard): "promote <stage>: <tag7>", then Notes: and Break-Glass: when
+ * given (sanitised to one line each).  Re-read with trailer_parse so that
+ * what is pushed is exactly what the daemon will see: ERR_INVALID when it
+ * would read differently (a forged or repeated key, a lost value),
+ * ERR_TOOBIG past a bound. */
+int trailer_format_request(struct buf *msg, const char *stage, const char *tag,
+			   const char *notes, const char *break_glass);
+
 #endif

@@ -1,0 +1,228 @@
+/* engine_promote.c - the dashboard's write path (dashboard.h): a promotion
+ * request created exactly as `pipelinectl promote` creates it (a branch
+ * promote/<stage>/<name> with one commit on the tracked branch's tip that
+ * sets the stage's tags, message from trailer_format_request), pushed, and
+ * then decided by the same cycle and gates as any other request.  It uses
+ * a mirror of its own so that it never waits for a cycle's git work. */
+#include "dashboard.h"
+#include "engine_int.h"
+#include "log.h"
+#include "yamledit.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+struct promote_job {
+	struct engine *e;
+	struct dashboard_promote req;
+	dashboard_reply_fn reply;
+	void *reply_arg;
+	char branch[160];
+	char ref[200];
+	char values_path[512];
+	char **tag_paths;
+	size_t ntag_paths;
+	struct buf msg;
+	int rc;
+	char error[512];
+};
+
+static void job_finish(struct promote_job *j, int rc, const char *message)
+{
+	struct engine *e = j->e;
+
+	if (rc)
+		log_warn("engine", "dashboard request by %s <%s> from %s failed: %s",
+			 j->req.author_name, j->req.author_email, j->req.remote, message);
+	else
+		log_notice("engine", "dashboard request '%s' created by %s <%s> from %s", j->branch,
+			   j->req.author_name, j->req.author_email, j->req.remote);
+	j->reply(j->reply_arg, rc, rc ? NULL : j->branch, message);
+	for (size_t i = 0; i < j->ntag_paths; i++)
+		free(j->tag_paths[i]);
+	free(j->tag_paths);
+	buf_release(&j->msg);
+	free(j);
+	e->promote_job = NULL;
+	if (rc == 0)
+		engine_trigger(e, "dashboard request");
+	engine_maybe_close(e);
+}
+
+static void push_done_cb(struct gitops *g, struct gitops_result *res, void *data)
+{
+	struct promote_job *j = data;
+	char msg[1400];
+
+	if (res->rc) {
+		snprintf(msg, sizeof msg, "push of '%.160s' failed: %.1100s", j->branch, res->error);
+		job_finish(j, res->rc == ERR_TIMEOUT ? ERR_TIMEOUT : ERR_FAIL, msg);
+		return;
+	}
+	job_finish(j, 0, "request pushed; the daemon decides it on its next cycle");
+}
+
+/* Threadpool: the commit on the fetched tip, at a local ref. */
+static int build_work_cb(struct gitops *g, void *data)
+{
+	struct promote_job *j = data;
+	struct buf old = BUF_INIT, vals = BUF_INIT, err = BUF_INIT;
+	struct yamledit_stats st;
+	struct gitops_file file;
+	struct gitops_commit_spec spec;
+	struct gitops_person author = { j->req.author_name, j->req.author_email, 0, 0, true };
+	char tip[GITOPS_HEXSZ + 1], id[GITOPS_HEXSZ + 1], tracking[300];
+	int rc;
+
+	snprintf(tracking, sizeof tracking, GITOPS_TRACKING "heads/%s", j->branch);
+	if (gitops_resolve(id, g, tracking) == 0) {
+		snprintf(j->error, sizeof j->error, "'%s' already exists on the remote", j->branch);
+		return ERR_INVALID;
+	}
+	if ((rc = gitops_resolve(tip, g, gitops_tracking_branch(g))) ||
+	    (rc = gitops_read_file(&old, g, tip, j->values_path))) {
+		snprintf(j->error, sizeof j->error, "%s", gitops_error(g));
+		goto out;
+	}
+	rc = yamledit_apply(&vals, &st, old.data ? old.data : "", old.len,
+			    (const char *const *)j->tag_paths, j->ntag_paths, j->req.tag, &err);
+	if (rc == 0 && st.changed == 0)
+		rc = ERR_INVALID, buf_printf(&err, "every tag is already %s", j->req.tag);
+	if (rc) {
+		snprintf(j->error, sizeof j->error, "%.200s: %.300s", j->values_path,
+			 err.data ? err.data : "cannot edit");
+		goto out;
+	}
+	file = (struct gitops_file){ j->values_path, vals.data, vals.len };
+	memset(&spec, 0, sizeof spec);
+	spec.parents[0] = tip;
+	spec.nparents = 1;
+	spec.files = &file;
+	spec.nfiles = 1;
+	spec.message = j->msg.data;
+	spec.author = &author;
+	if ((rc = gitops_commit_create(id, g, &spec)) || (rc = gitops_ref_set(g, j->ref, id)))
+		snprintf(j->error, sizeof j->error, "%s", gitops_error(g));
+out:
+	buf_release(&old);
+	buf_release(&vals);
+	buf_release(&err);
+	return rc;
+}
+
+static void build_done_cb(struct gitops *g, int rc, void *data)
+{
+	struct promote_job *j = data;
+
+	if (rc) {
+		job_finish(j, rc == ERR_INVALID ? ERR_INVALID : ERR_FAIL, j->error);
+		return;
+	}
+	if (gitops_push_start(g, j->e->loop, j->ref, j->ref, "", push_done_cb, j))
+		job_finish(j, ERR_FAIL, gitops_error(g));
+}
+
+static void fetch_done_cb(struct gitops *g, struct gitops_result *res, void *data)
+{
+	struct promote_job *j = data;
+	char msg[1100];
+
+	if (res->rc) {
+		snprintf(msg, sizeof msg, "fetch failed: %.1024s", res->error);
+		job_finish(j, res->rc == ERR_TIMEOUT ? ERR_TIMEOUT : ERR_FAIL, msg);
+		return;
+	}
+	if (gitops_queue(g, j->e->loop, build_work_cb, build_done_cb, j))
+		job_finish(j, ERR_FAIL, gitops_error(g));
+}
+
+/* The checks pipelinectl promote makes before it builds anything. */
+static int precheck(char *why, size_t whysz, const struct engine *e,
+		    const struct dashboard_promote *req)
+{
+	const struct config_stage *cs = &e->cfg->stages[req->stage];
+
+	if (e->stopping)
+		return snprintf(why, whysz, "the daemon is stopping"), ERR_FAIL;
+	if (!cs->enabled)
+		return snprintf(why, whysz, "stage '%s' is disabled", stage_name(req->stage)),
+		       ERR_REJECTED;
+	if (cs->require_notes && trailer_text_blank(req->notes))
+		return snprintf(why, whysz, "stage '%s' requires notes", stage_name(req->stage)),
+		       ERR_INVALID;
+	if (cs->require_signature)
+		return snprintf(why, whysz, "stage '%s' accepts only signed requests: commit the "
+				"bump with 'git commit -S' on a branch promote/%s/<name>",
+				stage_name(req->stage), stage_name(req->stage)), ERR_REJECTED;
+	if (e->promote_job)
+		return snprintf(why, whysz, "another request is being created; try again"),
+		       ERR_REJECTED;
+	return 0;
+}
+
+static int job_new(struct promote_job **out, struct engine *e, const struct dashboard_promote *req)
+{
+	const struct config_stage *cs = &e->cfg->stages[req->stage];
+	struct promote_job *j = calloc(1, sizeof *j);
+
+	if (!j || !(j->tag_paths = calloc(cs->tag_paths.n ? cs->tag_paths.n : 1, sizeof(char *)))) {
+		free(j);
+		return ERR_NOMEM;
+	}
+	j->e = e;
+	j->req = *req;
+	for (size_t i = 0; i < cs->tag_paths.n; i++)
+		if ((j->tag_paths[i] = xstrndup(cs->tag_paths.v[i], strlen(cs->tag_paths.v[i]))))
+			j->ntag_paths++;
+	strlcpy_(j->values_path, cs->values_path ? cs->values_path : "", sizeof j->values_path);
+	snprintf(j->branch, sizeof j->branch, "promote/%s/%.7s-%lld", stage_name(req->stage),
+		 req->tag, (long long)time(NULL));
+	snprintf(j->ref, sizeof j->ref, "refs/heads/%s", j->branch);
+	buf_init(&j->msg, TRAILER_FORMAT_MAX);
+	*out = j;
+	return trailer_format_request(&j->msg, stage_name(req->stage), req->tag,
+				      trailer_text_blank(req->notes) ? NULL : req->notes,
+				      req->break_glass_given ? req->break_glass : NULL);
+}
+
+void engine_dashboard_promote(void *arg, const struct dashboard_promote *req,
+			      dashboard_reply_fn reply, void *reply_arg)
+{
+	struct engine *e = arg;
+	struct promote_job *j = NULL;
+	struct buf err = BUF_INIT;
+	char why[512], mirror[1024];
+	int rc = precheck(why, sizeof why, e, req);
+
+	if (rc) {
+		reply(reply_arg, rc, NULL, why);
+		return;
+	}
+	if (!e->req_git && engine_git_open(&e->req_git, mirror, sizeof mirror, e->cfg, e->worker,
+					   "requests", &err)) {
+		snprintf(why, sizeof why, "%s", err.data ? err.data : "cannot open the mirror");
+		buf_release(&err);
+		reply(reply_arg, ERR_FAIL, NULL, why);
+		return;
+	}
+	buf_release(&err);
+	if ((rc = job_new(&j, e, req))) {
+		if (j) {
+			j->reply = reply;
+			j->reply_arg = reply_arg;
+			e->promote_job = j;
+			job_finish(j, ERR_INVALID, "notes or justification cannot be written as a "
+				   "trailer");
+		} else {
+			reply(reply_arg, ERR_NOMEM, NULL, "out of memory");
+		}
+		return;
+	}
+	j->reply = reply;
+	j->reply_arg = reply_arg;
+	e->promote_job = j;
+	if (gitops_fetch_start(e->req_git, e->loop, fetch_done_cb, j))
+		job_finish(j, ERR_FAIL, gitops_error(e->req_git));
+}

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# The dashboard mounted on the daemon: GET / serves the page, and a promote
+# from an authenticated operator (HTTP Basic against the users file, CSRF
+# token) creates a request branch exactly as pipelinectl promote does, which
+# the engine then merges through the same gates, with the operator as
+# Requested-By.  Without a CSRF token nothing is created.
+set -euo pipefail
+. "$SRCDIR/tests/e2e/lib/engine.sh"
+
+stack_up
+printf 'ops:%s:ops@example.com\n' "$(htpasswd -nbBC 10 ops s3cret | cut -d: -f2)" >"$T/users"
+write_config "$T/pipelines.conf" "[http]" "	users = $T/users"
+start_daemon "2026-03-09 12:00:00"	# 08:00 EDT: closed
+U=http://127.0.0.1:$HTTP_PORT
+X=$(app_commit "feature one")
+push_images "$X"
+push_evidence "$X"
+in_stage() { rgit log --first-parent --format='%(trailers:key=Stage,valueonly,separator=) %(trailers:key=Image-Tag,valueonly,separator=)' main | grep -qx "$1 $X"; }
+wait_for 30 in_stage beta || fail "not in beta"
+
+curl -fsS "$U/" | grep -qi '<html' || fail "GET / is not the page"
+body=$(printf '{"stage":"paper","tag":"%s","notes":"from the dashboard"}' "$X")
+code=$(curl -s -o "$T/nocsrf" -w '%{http_code}' -u ops:s3cret -H 'Content-Type: application/json' \
+	--data "$body" "$U/api/v1/promote")
+[ "$code" = 403 ] || fail "promote without CSRF token: $code"
+[ -z "$(rgit for-each-ref refs/heads/promote)" ] || fail "a branch was created without a token"
+token=$(curl -fsS -u ops:s3cret "$U/api/v1/csrf" | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
+code=$(curl -s -o "$T/promote.json" -w '%{http_code}' -u ops:s3cret -H 'Content-Type: application/json' \
+	-H "X-CSRF-Token: $token" --data "$body" "$U/api/v1/promote")
+[ "$code" = 202 ] || { cat "$T/promote.json"; tail "$T/pipelined.log"; fail "promote: HTTP $code"; }
+branch=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["branch"])' "$T/promote.json")
+expect_in "promote/paper/" "$branch" "branch name"
+wait_for 30 in_stage paper || { tail "$T/pipelined.log"; fail "dashboard request not merged"; }
+M=$(remote_main)
+[ "$(rgit log -1 --format='%(trailers:key=Requested-By,valueonly,separator=)' "$M")" = \
+	"ops <ops@example.com>" ] || fail "Requested-By"
+[ "$(rgit log -1 --format='%(trailers:key=Notes,valueonly,separator=)' "$M")" = "from the dashboard" ] ||
+	fail "Notes"
+gone() { ! rgit rev-parse -q --verify "refs/heads/$branch" >/dev/null; }
+wait_for 10 gone || fail "request branch left"
+ok "dashboard promote: 403 without CSRF; with it a request branch, merged by the engine with the operator as Requested-By"
