@@ -50,7 +50,7 @@ stack_ok "stack_request: promote/paper/... with one commit, 14 tags, Notes and B
 
 stack_clock_set "2026-11-30 15:59:30"
 out=$(stack_ctl window)
-grep -q '^Market: *open, closes 16:00 EST (in 30s)' <<<"$out" || stack_fail "fake clock not seen by pipelinectl: $out"
+grep -qE '^Market: *open, closes 16:00 EST \(in (2[89]|30)s\)' <<<"$out" || stack_fail "fake clock not seen by pipelinectl: $out"
 c=$(stack_app_commit "chore: dated")
 [ "$(stack_git log -1 --format=%ct "$c")" -ge "$(TZ=America/New_York date -d '2026-11-30 15:59:30' +%s)" ] ||
 	stack_fail "developer commits do not carry the fake time"
