@@ -26,7 +26,7 @@ if [ $CI_MODE = 0 ]; then
 	BUILD=${BUILD:-build-demo}
 	echo "== building a release tree in $BUILD"
 	cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Release >/dev/null
-	cmake --build "$BUILD" -j "$(nproc)" --target pipelined pipelinectl pipelined-git trailer_fmt >/dev/null
+	cmake --build "$BUILD" -j "$(nproc)" --target pipelined pipelinectl pipelined-git >/dev/null
 	PIPELINED=$PWD/$BUILD/pipelined PIPELINECTL=$PWD/$BUILD/pipelinectl PIPELINED_GIT=$PWD/$BUILD/pipelined-git
 fi
 : "${PIPELINED:?}" "${PIPELINECTL:?}" "${PIPELINED_GIT:?}"
