@@ -330,6 +330,17 @@ int engine_facts_gather(struct request_facts **out, struct gitops *g, const stru
 	return 0;
 }
 
+int engine_facts_note_only(struct request_facts **out, struct gitops *g, const char *req_id)
+{
+	struct request_facts *f = calloc(1, sizeof *f);
+
+	if (!f)
+		return ERR_NOMEM;
+	read_note(f, g, req_id);
+	*out = f;
+	return 0;
+}
+
 void engine_facts_free(struct request_facts *f)
 {
 	if (!f)
