@@ -21,6 +21,7 @@ struct scan_job {
 	size_t idx[ENGINE_MAX_REQUESTS];
 	char ids[ENGINE_MAX_REQUESTS][GITOPS_HEXSZ + 1];
 	enum stage stages[ENGINE_MAX_REQUESTS];
+	bool stage_ok[ENGINE_MAX_REQUESTS];	/* false: a malformed branch name */
 	struct request_facts *facts[ENGINE_MAX_REQUESTS];
 };
 
@@ -155,10 +156,13 @@ static int scan_work_cb(struct gitops *g, void *data)
 
 	if (rc)
 		return rc;
-	for (size_t k = 0; k < j->n; k++)
-		if (engine_facts_gather(&j->facts[k], g, cfg, &j->scan->hist, j->scan->tip,
-					j->ids[k], j->stages[k]))
+	for (size_t k = 0; k < j->n; k++) {
+		rc = j->stage_ok[k] ? engine_facts_gather(&j->facts[k], g, cfg, &j->scan->hist,
+							  j->scan->tip, j->ids[k], j->stages[k]) :
+				      engine_facts_note_only(&j->facts[k], g, j->ids[k]);
+		if (rc)
 			return ERR_NOMEM;
+	}
 	return 0;
 }
 
@@ -210,11 +214,14 @@ static void start_scan(struct engine *e)
 	/* facts depend on the tip too (merge base, merged, used): all again */
 	for (size_t i = 0; i < ENGINE_MAX_REQUESTS; i++) {
 		struct engine_request *r = &e->req[i];
-		if (!r->used || !r->stage_ok)
+		if (!r->used)
 			continue;
+		/* a malformed request's refusal is recorded as a note too: its
+		 * current note says whether that is done */
 		j->idx[j->n] = i;
 		strlcpy_(j->ids[j->n], r->id, sizeof j->ids[0]);
 		j->stages[j->n] = r->stage;
+		j->stage_ok[j->n] = r->stage_ok;
 		r->sig_done = false;
 		j->n++;
 	}

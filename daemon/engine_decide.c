@@ -264,7 +264,8 @@ static bool decide_auto(struct engine *e, enum stage st, struct policy_input *in
 static void request_verdict(struct engine *e, struct engine_request *r,
 			    const struct policy_decision *d)
 {
-	const char *lv[2] = { stage_name(r->stage), policy_code_name(d->code) };
+	const char *lv[2] = { r->stage_ok ? stage_name(r->stage) : "unknown",
+			      policy_code_name(d->code) };
 
 	r->code = d->code;
 	r->state = d->queue ? REQ_QUEUED : REQ_REFUSED;
@@ -292,6 +293,19 @@ static void note_refusal(struct engine *e, struct engine_request *r)
 	strlcpy_(a->req_name, r->name, sizeof a->req_name);
 	strlcpy_(a->req_id, r->id, sizeof a->req_id);
 	buf_adds(&a->note, text);
+}
+
+/* A branch name policy cannot read (request_reset set the message):
+ * recorded like any other refusal, journal and note. */
+static void refuse_malformed(struct engine *e, struct engine_request *r)
+{
+	struct policy_decision d;
+
+	memset(&d, 0, sizeof d);
+	d.code = POLICY_MALFORMED;
+	strlcpy_(d.message, r->message, sizeof d.message);
+	request_verdict(e, r, &d);
+	note_refusal(e, r);
 }
 
 static void pending(struct engine_request *r, const char *why)
@@ -367,8 +381,12 @@ static bool decide_request(struct engine *e, struct engine_request *r, struct po
 	struct engine_action *a;
 	char summary[400];
 
-	if (!r->stage_ok || !r->facts)
-		return false;	/* malformed name: nothing to read (state set) */
+	if (!r->facts)
+		return false;	/* not gathered for this tip yet */
+	if (!r->stage_ok) {
+		refuse_malformed(e, r);
+		return false;
+	}
 	if (r->facts->error[0]) {
 		pending(r, r->facts->error);
 		return false;

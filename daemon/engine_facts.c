@@ -82,18 +82,36 @@ int engine_tag_values(char ***out, size_t *n, const char *doc, size_t len,
 	return 0;
 }
 
-bool engine_only_tags_changed(const char *base, size_t blen, const char *req, size_t rlen,
-			      char *const *paths, size_t npaths, const char *tag)
+/* A value YAML reads as a number, so yamledit writes it double-quoted into
+ * a plain scalar too: a tag that only gained or lost its double quotes
+ * normalises to the same bytes. */
+#define TAG_PLACEHOLDER "0"
+
+static int tags_masked(struct buf *out, const char *doc, size_t len, char *const *paths,
+		       size_t npaths)
 {
-	struct buf out = BUF_INIT, err = BUF_INIT;
+	struct buf err = BUF_INIT;
+	int rc = yamledit_apply(out, NULL, doc, len, PATHS(paths), npaths, TAG_PLACEHOLDER, &err);
+
+	buf_release(&err);
+	return rc;
+}
+
+bool engine_only_tags_changed(const char *base, size_t blen, const char *req, size_t rlen,
+			      char *const *paths, size_t npaths)
+{
+	struct buf b = BUF_INIT, r = BUF_INIT;
 	bool same = false;
 
-	/* the base with the request's tag applied must be the request's file,
-	 * byte for byte: anything else changed more than the tag scalars */
-	if (yamledit_apply(&out, NULL, base, blen, PATHS(paths), npaths, tag, &err) == 0)
-		same = out.len == rlen && memcmp(out.data ? out.data : "", req, rlen) == 0;
-	buf_release(&out);
-	buf_release(&err);
+	/* with every tag scalar of both set to one placeholder, the files must
+	 * be equal byte for byte: the tags' own values (equal or not, that is
+	 * mixed-tags) do not count, anything else changed more than them */
+	if (tags_masked(&b, base, blen, paths, npaths) == 0 &&
+	    tags_masked(&r, req, rlen, paths, npaths) == 0)
+		same = b.len == r.len && memcmp(b.data ? b.data : "", r.data ? r.data : "",
+						 b.len) == 0;
+	buf_release(&b);
+	buf_release(&r);
 	return same;
 }
 
@@ -251,11 +269,10 @@ static int diff_and_tags(struct request_facts *f, struct gitops *g, const struct
 	if (rc || (rc = engine_tag_values(&f->tags, &f->ntags, rdoc.data ? rdoc.data : "",
 					  rdoc.len, cs->tag_paths.v, cs->tag_paths.n)))
 		goto out;
-	if (f->ntags == 1 && gitops_read_file(&bdoc, g, base, cs->values_path) == 0)
+	if (gitops_read_file(&bdoc, g, base, cs->values_path) == 0)
 		f->only_tags = engine_only_tags_changed(bdoc.data ? bdoc.data : "", bdoc.len,
 							rdoc.data ? rdoc.data : "", rdoc.len,
-							cs->tag_paths.v, cs->tag_paths.n,
-							f->tags[0]);
+							cs->tag_paths.v, cs->tag_paths.n);
 out:
 	buf_release(&rdoc);
 	buf_release(&bdoc);
@@ -309,6 +326,17 @@ int engine_facts_gather(struct request_facts **out, struct gitops *g, const stru
 	read_note(f, g, req_id);
 	if (cs->require_signature)
 		f->is_signed = gitops_commit_signature(&f->sig, &f->payload, g, req_id) == 0;
+	*out = f;
+	return 0;
+}
+
+int engine_facts_note_only(struct request_facts **out, struct gitops *g, const char *req_id)
+{
+	struct request_facts *f = calloc(1, sizeof *f);
+
+	if (!f)
+		return ERR_NOMEM;
+	read_note(f, g, req_id);
 	*out = f;
 	return 0;
 }

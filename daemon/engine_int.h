@@ -262,9 +262,13 @@ void engine_facts_free(struct request_facts *f);
  * matches. */
 int engine_tag_values(char ***out, size_t *n, const char *doc, size_t len,
 		      char *const *paths, size_t npaths);
-/* Whether req differs from base only in the tag scalars at paths. */
+/* Whether req differs from base only in the tag scalars at paths, whatever
+ * values they hold (whether those agree is mixed-tags, not wrong-files). */
 bool engine_only_tags_changed(const char *base, size_t blen, const char *req, size_t rlen,
-			      char *const *paths, size_t npaths, const char *tag);
+			      char *const *paths, size_t npaths);
+/* Facts for a request whose branch name is malformed: only its note, so
+ * the refusal note is pushed once per commit. */
+int engine_facts_note_only(struct request_facts **out, struct gitops *g, const char *req_id);
 
 /* engine_decide.c */
 struct engine_release *engine_release_get(struct engine *e, const char *sha, bool create);

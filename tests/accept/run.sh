@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Run the acceptance tests against a build tree (default build-test):
 #   bash tests/accept/run.sh [BUILD] [accept_x ...]
-# Prints one line per test with its time; logs in $BUILD/accept-logs/.
+# Names are looked up in tests/accept/, then tests/e2e/.  Prints one line per
+# test with its time; logs in $BUILD/accept-logs/.
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 2
 B=$(realpath "${1:-build-test}")
@@ -11,7 +12,9 @@ export SRCDIR=$PWD TESTDATA=$PWD/tests/data BUILDDIR=$B TOOLDIR=$B/tests/tools
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 mkdir -p "$B/accept-logs"
 tests=("$@")
-[ ${#tests[@]} -gt 0 ] || mapfile -t tests < <(cd tests/accept && find . -name "accept_*.sh" | sed "s,^\./,,;s,\.sh$,," | sort)
+# default: every acceptance test, those still here and those moved to e2e/
+[ ${#tests[@]} -gt 0 ] || mapfile -t tests < <(find tests/accept tests/e2e -name "accept_*.sh" |
+	sed "s,.*/,,;s,\.sh$,," | sort -u)
 pass=0 failn=0
 for t in "${tests[@]}"; do
 	f=tests/accept/$t.sh

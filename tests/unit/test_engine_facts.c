@@ -94,42 +94,101 @@ static void test_tags_unsafe_document(void **state)
 	free_values(v, n);
 }
 
+/* two_same with every occurrence of A40 set to what, first only when one */
+static void retag(char *req, size_t sz, const char *what, bool one)
+{
+	strlcpy_(req, two_same, sz);
+	for (char *p = strstr(req, A40); p; p = one ? NULL : strstr(p, A40))
+		memcpy(p, what, 40);
+}
+
+static bool only_tags(const char *base, const char *req)
+{
+	return engine_only_tags_changed(base, strlen(base), req, strlen(req), paths, 1);
+}
+
 static void test_only_tags_changed(void **state)
 {
 	char req[sizeof two_same + 8];
 
-	/* the request file is the base with every tag set to B40 */
-	strlcpy_(req, two_same, sizeof req);
-	for (char *p = strstr(req, A40); p; p = strstr(p, A40))
-		memcpy(p, B40, 40);
-	assert_true(engine_only_tags_changed(two_same, strlen(two_same), req, strlen(req), paths,
-					     1, B40));
+	retag(req, sizeof req, B40, false);
+	assert_true(only_tags(two_same, req));
+	/* no change at all is only tags too; policy refuses it for the paths */
+	assert_true(only_tags(two_same, two_same));
 }
 
 static void test_comment_change_is_more(void **state)
 {
 	char req[sizeof two_same + 8];
 
-	strlcpy_(req, two_same, sizeof req);
-	for (char *p = strstr(req, A40); p; p = strstr(p, A40))
-		memcpy(p, B40, 40);
+	retag(req, sizeof req, B40, false);
 	req[2] = 'C';	/* "# Comment" */
-	assert_false(engine_only_tags_changed(two_same, strlen(two_same), req, strlen(req), paths,
-					      1, B40));
+	assert_false(only_tags(two_same, req));
 }
 
-static void test_partial_tag_change_is_not_only_tags(void **state)
+static void test_partial_tag_change_is_only_tags(void **state)
 {
-	/* one tag moved, the other not: applying the tag to the base sets
-	 * both, so the bytes differ */
+	char req[sizeof two_same + 8];
+	char **v = NULL;
+	size_t n = 0;
+
+	/* one tag moved, the other not: nothing but tag scalars changed, so
+	 * not wrong-files; the two values it now holds make it mixed-tags */
+	retag(req, sizeof req, B40, true);
+	assert_true(only_tags(two_same, req));
+	assert_int_equal(engine_tag_values(&v, &n, req, strlen(req), paths, 1), 0);
+	assert_int_equal(n, 2);
+	assert_string_not_equal(v[0], v[1]);
+	free_values(v, n);
+}
+
+static void test_non_release_tag_is_only_tags(void **state)
+{
 	char req[sizeof two_same + 8];
 	char *p;
 
-	strlcpy_(req, two_same, sizeof req);
-	p = strstr(req, A40);
-	memcpy(p, B40, 40);
-	assert_false(engine_only_tags_changed(two_same, strlen(two_same), req, strlen(req), paths,
-					      1, B40));
+	/* a tag that is no release id is still only a tag change: mixed-tags
+	 * says why it is refused */
+	retag(req, sizeof req, B40, false);
+	p = strstr(req, B40);
+	memcpy(p, "latest\"", 7);
+	memmove(p + 7, p + 41, strlen(p + 41) + 1);
+	assert_true(only_tags(two_same, req));
+}
+
+static void test_quotes_dropped_is_only_tags(void **state)
+{
+	static const char plain[] =
+		"# comment\n"
+		"services:\n"
+		"  api:\n"
+		"    image:\n"
+		"      tag: " B40 "\n"
+		"  web:\n"
+		"    image:\n"
+		"      tag: \"" B40 "\"\n";
+
+	/* the same scalar with and without its double quotes */
+	assert_true(only_tags(two_same, plain));
+}
+
+static void test_other_scalar_is_more(void **state)
+{
+	static const char base[] =
+		"services:\n  api:\n    image:\n      repository: ghcr.io/x/api\n"
+		"      tag: \"" A40 "\"\n";
+	static const char repo[] =
+		"services:\n  api:\n    image:\n      repository: ghcr.io/x/evil\n"
+		"      tag: \"" B40 "\"\n";
+	static const char added[] =
+		"services:\n  api:\n    image:\n      repository: ghcr.io/x/api\n"
+		"      tag: \"" B40 "\"\n  web:\n    image:\n      tag: \"" B40 "\"\n";
+	static const char nomatch[] = "services: {}\n";
+
+	assert_false(only_tags(base, repo));
+	assert_false(only_tags(base, added));	/* a new image is more than a tag */
+	assert_false(only_tags(base, nomatch));
+	assert_false(only_tags(nomatch, base));
 }
 
 static void test_release_facts(void **state)
@@ -174,7 +233,10 @@ int main(void)
 		cmocka_unit_test(test_tags_unsafe_document),
 		cmocka_unit_test(test_only_tags_changed),
 		cmocka_unit_test(test_comment_change_is_more),
-		cmocka_unit_test(test_partial_tag_change_is_not_only_tags),
+		cmocka_unit_test(test_partial_tag_change_is_only_tags),
+		cmocka_unit_test(test_non_release_tag_is_only_tags),
+		cmocka_unit_test(test_quotes_dropped_is_only_tags),
+		cmocka_unit_test(test_other_scalar_is_more),
 		cmocka_unit_test(test_release_facts),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -3,7 +3,8 @@
 # whose tag scalars disagree (it sets the scheduler's tag only, leaving 13
 # others) is mixed-tags -- it changes nothing but tag scalars, so it is not
 # wrong-files; a branch for an unknown stage (promote/production/...) is
-# malformed.  Each gets its note; nothing is committed.
+# malformed.  Each gets its note (once, not every cycle), a journal line and
+# its status; nothing is committed.
 . "$SRCDIR/tests/fixtures/stack.sh"
 stack_start "2026-11-30 18:00:00"
 stack_daemon_start
@@ -32,6 +33,15 @@ git -C "$dev" checkout -q main
 note=$(stack_wait_note "$req" 'malformed' 30)
 stack_ok "request branch for an unknown stage (promote/production/hotfix) refused: $note"
 stack_wait_cycles 2
+# recorded once per request commit, not every cycle
+n=$(grep -c "note on request 'promote/production/hotfix' ($(cut -c1-7 <<<"$req")) pushed" "$STACK_LOG")
+stack_expect_eq "$n" 1 "notes pushed for the malformed request over 3+ cycles"
+n=$(grep -c "request 'promote/production/hotfix' ($(cut -c1-7 <<<"$req")) refused: malformed: " "$STACK_LOG")
+stack_expect_eq "$n" 1 "journal lines for the malformed request"
+r=$(stack_status | jq -c '.requests[] | select(.branch == "promote/production/hotfix")')
+stack_expect_eq "$(jq -r .code <<<"$r")" malformed "status: malformed request code"
+stack_expect_eq "$(jq -r .state <<<"$r")" refused "status: malformed request state"
+stack_ok "malformed request: one note, one journal line, status refused"
 stack_expect_eq "$(stack_git rev-parse main)" "$tip" "main after the refusals"
 stack_expect_eq "$(stack_tag live)" 0000000000000000000000000000000000000000 "live"
 echo "accept_refusal_codes: all checks passed"
