@@ -95,7 +95,7 @@ for k in ("commit", "request", "requested_by", "notes", "break_glass", "market",
           "integration_test", "signed_by", "committer", "time", "subject"):
     assert k in e, k
 PY
-curl -fsS "http://127.0.0.1:$HTTP_PORT/metrics" | grep -q '^pipelined_promotions_total{stage="beta"} 1$' ||
+curl -fsS "http://127.0.0.1:$HTTP_PORT/metrics" | grep '^pipelined_promotions_total{stage="beta"} 1$' >/dev/null ||
 	fail "metrics"
 [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$HTTP_PORT/healthz")" = 200 ] ||
 	fail "healthz"

@@ -15,10 +15,10 @@ U=http://127.0.0.1:$HTTP_PORT
 X=$(app_commit "feature one")
 push_images "$X"
 push_evidence "$X"
-in_stage() { rgit log --first-parent --format='%(trailers:key=Stage,valueonly,separator=) %(trailers:key=Image-Tag,valueonly,separator=)' main | grep -qx "$1 $X"; }
+in_stage() { rgit log --first-parent --format='%(trailers:key=Stage,valueonly,separator=) %(trailers:key=Image-Tag,valueonly,separator=)' main | grep -x "$1 $X" >/dev/null; }
 wait_for 30 in_stage beta || fail "not in beta"
 
-curl -fsS "$U/" | grep -qi '<html' || fail "GET / is not the page"
+curl -fsS "$U/" | grep -i '<html' >/dev/null || fail "GET / is not the page"
 body=$(printf '{"stage":"paper","tag":"%s","notes":"from the dashboard"}' "$X")
 code=$(curl -s -o "$T/nocsrf" -w '%{http_code}' -u ops:s3cret -H 'Content-Type: application/json' \
 	--data "$body" "$U/api/v1/promote")

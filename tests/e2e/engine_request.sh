@@ -32,7 +32,7 @@ request() {
 	git -C "$W" rev-parse HEAD
 }
 note_of() { rgit notes --ref=pipelined show "$1" 2>/dev/null; }
-has_note() { note_of "$1" | grep -q -- "$2"; }
+has_note() { note_of "$1" | grep -- "$2" >/dev/null; }
 
 R1=$(request promote/paper/first paper "$X" "$(printf 'promote %s to paper\n\nNotes: first paper run' "${X:0:7}")")
 wait_for 20 has_note "$R1" "market open, closes 16:00 EDT" || { tail -20 "$T/pipelined.log"; fail "no refusal note"; }

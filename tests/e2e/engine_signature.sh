@@ -34,7 +34,7 @@ request() {	# BRANCH STAGE MESSAGE [KEY]
 	git -C "$W" push -q origin "req:refs/heads/$1"
 	git -C "$W" rev-parse HEAD
 }
-has_note() { rgit notes --ref=pipelined show "$1" 2>/dev/null | grep -q -- "$2"; }
+has_note() { rgit notes --ref=pipelined show "$1" 2>/dev/null | grep -- "$2" >/dev/null; }
 
 request promote/paper/p paper "$(printf 'paper\n\nNotes: paper run')" >/dev/null
 in_paper() { [ "$(promos paper "$X")" = 1 ]; }
