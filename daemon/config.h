@@ -82,7 +82,8 @@ struct config_stage {
 	bool queue;
 	char *values;		/* file name relative to repository.valuesDir */
 	char *values_path;	/* valuesDir/values: the path inside the repo */
-	struct config_list tag_paths;
+	struct config_list tag_paths;	/* templates ({image} or '*') and shared paths (layout.h) */
+	bool digest;		/* write each image's digest beside its tag (layout.h) */
 	char *signers;
 };
 
@@ -100,6 +101,7 @@ struct config {
 		struct config_registry_url url;
 		char *namespace;
 		struct config_list images;
+		char **image_tag_paths;	/* [images.n]: [image "NAME"] tagPath, or NULL */
 		char *credentials;
 		char *ca_file;
 		uint64_t poll_interval_ms;

@@ -74,4 +74,41 @@ int yamledit_apply(struct buf *out, struct yamledit_stats *stats,
 int yamledit_get(struct buf *value, const char *in, size_t len,
 		 const char *const *paths, size_t npaths, struct buf *err);
 
+/* One scalar found by yamledit_find. */
+struct yamledit_scalar {
+	char *path;		/* concrete dotted path: '*' replaced by the key or index */
+	size_t ipath;		/* which of paths[] matched it */
+	size_t line, column;	/* 1-based, of the first byte (the quote, if quoted) */
+	char *value;		/* the value, without quotes, NUL-terminated */
+	size_t len;
+	char quote;		/* 0 plain, '\'' or '"' */
+};
+
+/* Every scalar the paths match, in document order, under the rules of
+ * yamledit_apply (a target that could not be edited safely fails the call
+ * with "<concrete path>: <reason>" in err).  Unlike yamledit_apply, a path
+ * that matches nothing is not an error: it simply contributes no scalar.
+ * A mapping with a merge key (<<) on a path is accepted when the next key
+ * of the path is present in that mapping explicitly (YAML uses the explicit
+ * key); when it is not, or when a '*' would have to enumerate the mapping's
+ * keys, the call fails with ERR_REJECTED ("... may come from the merge key
+ * (<<) at line N").  A scalar with an explicit !!str tag is a target (the
+ * tag is kept, only the value changes); any other explicit tag is refused.
+ * *out (free with yamledit_scalars_free) may be NULL when *n is 0. */
+int yamledit_find(struct yamledit_scalar **out, size_t *n, const char *in, size_t len,
+		  const char *const *paths, size_t npaths, struct buf *err);
+void yamledit_scalars_free(struct yamledit_scalar *v, size_t n);
+
+/* Set the scalar at each concrete path (no '*') paths[i] to values[i]; each
+ * path must match exactly one scalar (ERR_NOTFOUND otherwise).  A value
+ * may be an OCI tag, an image reference (REPO:TAG[@sha256:HEX]) or a digest
+ * (sha256:HEX): bytes from [A-Za-z0-9._:/@-] only, at most 512; anything
+ * else is ERR_INVALID.  Quoting as in yamledit_apply (a plain scalar stays
+ * plain unless the new value would not read back as the same string).  The
+ * result is re-parsed and compared event by event; *out is initialised on
+ * success. */
+int yamledit_set(struct buf *out, struct yamledit_stats *stats, const char *in, size_t len,
+		 const char *const *paths, const char *const *values, size_t n,
+		 struct buf *err);
+
 #endif
