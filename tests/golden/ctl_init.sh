@@ -90,6 +90,19 @@ grep -qxF "	url = file://$T/own-bare.git" <<<"$out" || bad "init URL: url line: 
 grep -q "^# check: 3 of 3 stages can be promoted" <<<"$out" || bad "init URL: no check"
 ok "init URL (fetched into a throw-away mirror) writes to standard output"
 
+# a clone of a hosted repository: the url written is its origin's, in the
+# ssh form pipelined speaks, without credentials; the key files are named
+git clone -q "$T/own" "$T/hosted"
+git -C "$T/hosted" remote set-url origin "https://ci-bot:s3cret@github.com/acme/gitops"
+rc=0
+out=$("$PIPELINECTL" init "$T/hosted" 2>"$T/err") || rc=$?
+grep -qxF "	url = ssh://git@github.com/acme/gitops.git" <<<"$out" || bad "origin url: $(grep 'url =' <<<"$out")"
+grep -q "s3cret" <<<"$out" && bad "the origin's credentials were copied into the file"
+grep -qxF "	sshKey = deploy_key" <<<"$out" && grep -qxF "	knownHosts = known_hosts" <<<"$out" ||
+	bad "an ssh url without sshKey/knownHosts"
+grep -q "^# check: 3 of 3 stages can be promoted" <<<"$out" || bad "hosted: the check ran on the clone"
+ok "a clone's https origin becomes its ssh url (no credentials); sshKey and knownHosts are named"
+
 # --- never overwrite ----------------------------------------------------------
 cp "$T/own.conf" "$T/keep.conf"
 rc=0
