@@ -715,8 +715,9 @@ bool calendar_day(struct cal_day *out, const struct calendar *c, int64_t day)
 /* Scan horizon for the next session: longer than any calendar can close
  * the market, so running out means bad input.  The longest closure is
  * CAL_MAX_DAYS consecutive weekdays from the file, lengthened by the rules'
- * holidays in between (at most 10 a year over the ~17 years that spans),
- * about 4300 weekdays or 6050 days. */
+ * days in between (at most 13 a year, early closes included when the
+ * configured open is 13:00 or later, over the ~17 years that spans):
+ * about 4320 weekdays or 6050 days (test_calendar_longest_closure). */
 #define SCAN_DAYS 8000
 /* Instants the window reasons about: years 1900..9000. */
 #define T_MIN (-2208988800LL)

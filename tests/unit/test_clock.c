@@ -747,6 +747,47 @@ static void test_calendar_exceptions(void **state)
 	buf_release(&err);
 }
 
+/* The longest closure a calendar can make: CAL_MAX_DAYS weekdays in a
+ * row, with the rules' holidays and (the session opening at 14:00) their
+ * 13:00 early closes in between; the window still finds the next session. */
+static void test_calendar_longest_closure(void **state)
+{
+	struct market_hours late = { 14 * 60, 16 * 60 };
+	struct buf text = BUF_INIT, err = BUF_INIT;
+	struct calendar c;
+	struct cal_day e;
+	struct window w;
+	int64_t day = clock_days_from_civil(2030, 1, 1), y;
+	int m, d, listed = 0;
+
+	buf_adds(&text, "covers 2030-2099\n");
+	for (; listed < CAL_MAX_DAYS; day++) {
+		int wd = (int)(((day % 7) + 11) % 7);
+
+		if (wd == 0 || wd == 6 || nyse_rules_day(&e, day))
+			continue;
+		clock_civil_from_days(&y, &m, &d, day);
+		buf_printf(&text, "%04lld-%02d-%02d closed X\n", (long long)y, m, d);
+		listed++;
+	}
+	/* the first weekday after them that the rules do not close either */
+	while ((((day % 7) + 11) % 7) == 0 || (((day % 7) + 11) % 7) == 6 ||
+	       nyse_rules_day(&e, day))
+		day++;
+	assert_int_equal(calendar_parse(&c, text.data, text.len, "long", &err), 0);
+	assert_int_equal(clock_window(&w, at("2030-01-01T12:00:00Z"), &ny, &c, &late), 0);
+	assert_false(w.open);
+	clock_civil_from_days(&y, &m, &d, day);
+	assert_int_equal(w.open_local.tm_year + 1900, y);
+	assert_int_equal(w.open_local.tm_mon + 1, m);
+	assert_int_equal(w.open_local.tm_mday, d);
+	print_message("closed from 2030-01-01 to %04lld-%02d-%02d (%lld days)\n", (long long)y, m,
+		      d, (long long)(day - clock_days_from_civil(2030, 1, 1)));
+	calendar_release(&c);
+	buf_release(&text);
+	buf_release(&err);
+}
+
 /* The 2026-2028 table shipped before the rules, every day listed, still
  * parses and gives the same answer as the rules on every day. */
 static void test_calendar_full_table_compatible(void **state)
@@ -1286,6 +1327,7 @@ int main(void)
 		cmocka_unit_test(test_rules_new_year_saturday),
 		cmocka_unit_test(test_calendar_exceptions),
 		cmocka_unit_test(test_calendar_full_table_compatible),
+		cmocka_unit_test(test_calendar_longest_closure),
 		cmocka_unit_test(test_gap_and_fold),
 		cmocka_unit_test(test_bad_window_input),
 		cmocka_unit_test(test_formats),
