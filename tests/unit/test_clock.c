@@ -1,6 +1,8 @@
-/* Unit tests for clock.c: POSIX TZ rules, the TZif footer, the calendar
- * parser, the market window (DST switches, holidays, early closes,
- * weekends, next open/close), formatting, RFC 3339, and a property test of
+/* Unit tests for clock.c and nyse_rules.c: POSIX TZ rules, the TZif
+ * footer, the NYSE rules (Easter, weekend observance, New Year's Day on a
+ * Saturday), the calendar parser and its exceptions over the rules, the
+ * market window (DST switches, holidays, early closes, weekends, next
+ * open/close), formatting, RFC 3339, and a property test of
  * the rule evaluator against glibc's localtime_r (TZ is set in this test
  * binary only; the daemon never does that). */
 #include <stdarg.h>
