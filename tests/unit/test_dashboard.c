@@ -56,6 +56,10 @@ static void test_good(void **state)
 			       "\"break_glass\":null}", err, sizeof(err)), 0);
 	assert_false(p->break_glass_given);
 	assert_string_equal(p->notes, "");
+	/* so are notes of Unicode spaces and invisible characters */
+	assert_int_equal(parse(p, "{\"stage\":\"live\",\"tag\":\"" SHA "\",\"notes\":"
+			       "\"\\u00a0\\u3000\\u200b\\ufeff\"}", err, sizeof(err)), 0);
+	assert_string_equal(p->notes, "");
 	free(p);
 }
 
@@ -109,6 +113,16 @@ static void test_bad(void **state)
 		{ "{\"stage\":\"paper\",\"tag\":\"" SHA "\",\"break_glass\":\"\"}",
 		  "Break-Glass needs a written justification" },
 		{ "{\"stage\":\"paper\",\"tag\":\"" SHA "\",\"break_glass\":\" \\t\\n\"}",
+		  "Break-Glass needs a written justification" },
+		/* Unicode spaces and invisible characters are no justification */
+		{ "{\"stage\":\"paper\",\"tag\":\"" SHA "\",\"break_glass\":\"\\u00a0\"}",
+		  "Break-Glass needs a written justification" },
+		{ "{\"stage\":\"paper\",\"tag\":\"" SHA "\",\"break_glass\":\"\\u3000\\u3000\"}",
+		  "Break-Glass needs a written justification" },
+		{ "{\"stage\":\"paper\",\"tag\":\"" SHA "\",\"break_glass\":"
+		  "\"\\u200b\\ufeff\\u2060\\u202f\\u2028\\u0085\"}",
+		  "Break-Glass needs a written justification" },
+		{ "{\"stage\":\"paper\",\"tag\":\"" SHA "\",\"break_glass\":\"\xc2\xa0\xe3\x80\x80\"}",
 		  "Break-Glass needs a written justification" },
 		{ "{\"stage\":\"paper\",\"tag\":\"" SHA "\",\"break_glass\":true}",
 		  "'break_glass' must be a string" },
