@@ -207,12 +207,14 @@ int auth_users_load(struct auth_users *out, const char *path, struct buf *errors
 {
 	struct buf text = BUF_INIT;
 	int rc = file_read(&text, path, AUTH_USERS_FILE_MAX);
+	char why[160];
 
 	if (rc == ERR_TOOBIG)
 		buf_printf(errors, "%s: larger than %u bytes\n", path, AUTH_USERS_FILE_MAX);
-	else if (rc)
-		buf_printf(errors, "%s: cannot read: %s\n", path, strerror(errno));
-	else
+	else if (rc) {
+		file_error(why, sizeof(why), path, rc, AUTH_USERS_FILE_MAX);
+		buf_printf(errors, "%s: cannot read: %s\n", path, why);
+	} else
 		rc = auth_users_parse(out, path, text.data ? text.data : "", text.len, errors);
 	buf_release(&text);
 	return rc ? (rc == ERR_NOMEM ? rc : ERR_INVALID) : 0;
