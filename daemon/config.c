@@ -731,6 +731,32 @@ static int parse_header_name(void *dst, const char *val, const struct key *k, st
 	return set_str(dst, val, strlen(val));
 }
 
+/* A Host header value: a DNS name or IPv4 literal, or [IPv6], with an
+ * optional :port; compared without case. */
+static int parse_allowed_host(void *dst, const char *val, const struct key *k,
+			      struct load_ctx *c)
+{
+	const char *host;
+	size_t hostlen, n = strlen(val);
+	uint16_t port;
+	char v6[64];
+	struct in6_addr a6;
+
+	if (split_hostport(&host, &hostlen, &port, val, n, false))
+		return ERR_INVALID;
+	if (val[0] == '[') {
+		if (hostlen >= sizeof(v6))
+			return ERR_INVALID;
+		memcpy(v6, host, hostlen);
+		v6[hostlen] = '\0';
+		if (inet_pton(AF_INET6, v6, &a6) != 1)
+			return ERR_INVALID;
+	} else if (!host_valid(host, hostlen)) {
+		return ERR_INVALID;
+	}
+	return list_add(dst, val, CONFIG_MAX_ALLOWED_HOSTS, c);
+}
+
 static void release_identity(void *dst)
 {
 	struct config_identity *id = dst;
@@ -868,6 +894,9 @@ static const struct type T_LISTEN = { parse_listen, release_listen,
 	"expected ADDRESS:PORT like 127.0.0.1:8780 or [::1]:8780" };
 static const struct type T_HEADER = { parse_header_name, release_str,
 	"expected an HTTP header name like X-Remote-User" };
+static const struct type T_HOSTNAME = { parse_allowed_host, release_list,
+	"expected a host name or address with an optional port, like dash.example.com, "
+	"localhost:8780 or [::1]:8780" };
 static const struct type T_IDENTITY = { parse_identity, release_identity,
 	"expected Name <email>" };
 static const struct type T_SINCE = { parse_since, release_none,
@@ -924,6 +953,7 @@ static const struct key keys[] = {
 	{ SEC_HTTP, "users", &T_PATH, G(http.users), K_FILE, NULL, 0, 0 },
 	{ SEC_HTTP, "webhookSecret", &T_PATH, G(http.webhook_secret), K_FILE, NULL, 0, 0 },
 	{ SEC_HTTP, "trustedProxyHeader", &T_HEADER, G(http.trusted_proxy_header), 0, NULL, 0, 0 },
+	{ SEC_HTTP, "allowedHosts", &T_HOSTNAME, G(http.allowed_hosts), K_REPEAT, NULL, 0, 0 },
 
 	{ SEC_DAEMON, "stateDir", &T_ABSDIR, G(daemon.state_dir), 0, "/var/lib/pipelined", 0, 0 },
 	{ SEC_DAEMON, "logLevel", &T_LOGLEVEL, G(daemon.log_level), 0, "info", 0, 0 },

@@ -162,6 +162,7 @@ static void test_defaults(void **state)
 	assert_null(cfg->http.users);
 	assert_null(cfg->http.webhook_secret);
 	assert_null(cfg->http.trusted_proxy_header);
+	assert_int_equal(cfg->http.allowed_hosts.n, 0);	/* http.c derives them from listen */
 	assert_string_equal(cfg->daemon.state_dir, "/var/lib/pipelined");
 	assert_int_equal(cfg->daemon.log_level, LOG_LVL_INFO);
 	assert_string_equal(cfg->daemon.identity.name, "pipelined");
@@ -190,6 +191,7 @@ static void test_typed_values(void **state)
 		   "[stage \"paper\"]\n\tauto\n\tqueue = off\n\ttagPath = extra.tag\n"
 		   "[stage \"integration-test\"]\n\tenabled = false\n"
 		   "[http]\n\tlisten = [::1]:9000\n\ttrustedProxyHeader = X-Remote-User\n"
+		   "\tallowedHosts = dash.example.com\n\tallowedHosts = [::1]:9000\n"
 		   "[daemon]\n\tlogLevel = debug\n\tidentity = Promo Bot  <bot@example.com>\n"
 		   "\tstateDir = /srv/state\n"
 		   "[audit]\n\tsince = 2026-02-28\n",
@@ -224,6 +226,9 @@ static void test_typed_values(void **state)
 	assert_string_equal(cfg->http.listen.host, "::1");
 	assert_int_equal(cfg->http.listen.port, 9000);
 	assert_string_equal(cfg->http.trusted_proxy_header, "X-Remote-User");
+	assert_int_equal(cfg->http.allowed_hosts.n, 2);
+	assert_string_equal(cfg->http.allowed_hosts.v[0], "dash.example.com");
+	assert_string_equal(cfg->http.allowed_hosts.v[1], "[::1]:9000");
 	assert_int_equal(cfg->daemon.log_level, LOG_LVL_DEBUG);
 	assert_string_equal(cfg->daemon.identity.name, "Promo Bot");
 	assert_string_equal(cfg->daemon.identity.email, "bot@example.com");
@@ -343,6 +348,21 @@ static const struct {
 	{ "stage \"beta\"", "enabled = 2", false },
 	{ "stage \"live\"", "requireSignature", false },	/* no signers */
 	{ "http", "trustedProxyHeader = X-Forwarded-User", true },
+	{ "http", "allowedHosts = pipelined.example.com", true },
+	{ "http", "allowedHosts = localhost:8780", true },
+	{ "http", "allowedHosts = 127.0.0.1", true },
+	{ "http", "allowedHosts = [::1]:8780", true },
+	{ "http", "allowedHosts = [::1]", true },
+	{ "http", "allowedHosts = http://localhost:8780", false },
+	{ "http", "allowedHosts = evil example", false },
+	{ "http", "allowedHosts = host:0", false },
+	{ "http", "allowedHosts = host:65536", false },
+	{ "http", "allowedHosts = host:", false },
+	{ "http", "allowedHosts = [::1", false },
+	{ "http", "allowedHosts = [zz]:80", false },
+	{ "http", "allowedHosts = ::1", false },
+	{ "http", "allowedHosts = .example.com", false },
+	{ "http", "allowedHosts = *", false },
 	{ "http", "trustedProxyHeader = X:User", false },
 	{ "daemon", "stateDir = /", true },
 	{ "daemon", "stateDir = state", false },

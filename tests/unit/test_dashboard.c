@@ -166,9 +166,31 @@ static void test_origin(void **state)
 	assert_false(dashboard_origin_ok("https://x", NULL));
 }
 
+/* Every route that acts for the operator is checked against the allowed
+ * Host names by the server: the promote POST, and the CSRF token, which a
+ * rebinding page would need first. */
+static void test_routes(void **state)
+{
+	const struct http_route routes[] = { DASHBOARD_ROUTES(NULL) };
+	size_t writes = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(routes); i++) {
+		bool w = strcmp(routes[i].method, "GET") || (routes[i].flags & HTTP_ROUTE_WRITE);
+
+		if (!strcmp(routes[i].path, DASHBOARD_CSRF_PATH) ||
+		    !strcmp(routes[i].path, DASHBOARD_PROMOTE_PATH))
+			assert_true(w);
+		else
+			assert_false(w);
+		writes += w;
+	}
+	assert_int_equal(writes, 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_routes),
 		cmocka_unit_test(test_good),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_bad),
