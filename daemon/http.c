@@ -268,6 +268,19 @@ bool http_host_allowed(const char *host, const char (*hosts)[HTTP_HOST_MAX], siz
 	return false;
 }
 
+/* Said once per (re)configuration: a 421 is easier to understand when the
+ * journal shows which names writes are accepted for. */
+static void log_hosts(const struct http_server *s, bool defaults)
+{
+	struct buf b = BUF_INIT;
+
+	for (size_t i = 0; i < s->nhosts; i++)
+		buf_printf(&b, "%s%s", i ? ", " : "", s->hosts[i]);
+	log_info("http", "writes accepted with Host %s%s", b.data ? b.data : "(none)",
+		 defaults ? " (the default; set [http] allowedHosts to change it)" : "");
+	buf_release(&b);
+}
+
 int http_set_allowed_hosts(struct http_server *s, const char *const *hosts, size_t n)
 {
 	if (n > HTTP_MAX_HOSTS)
@@ -277,11 +290,12 @@ int http_set_allowed_hosts(struct http_server *s, const char *const *hosts, size
 			return ERR_TOOBIG;
 	if (n == 0) {
 		s->nhosts = http_default_hosts(s->hosts, HTTP_MAX_HOSTS, s->listen_host, s->port);
-		return 0;
+	} else {
+		for (size_t i = 0; i < n; i++)
+			strlcpy_(s->hosts[i], hosts[i], HTTP_HOST_MAX);
+		s->nhosts = n;
 	}
-	for (size_t i = 0; i < n; i++)
-		strlcpy_(s->hosts[i], hosts[i], HTTP_HOST_MAX);
-	s->nhosts = n;
+	log_hosts(s, n == 0);
 	return 0;
 }
 
