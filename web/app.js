@@ -197,8 +197,17 @@ function promoteBody(stage, tag, notes, justification) {
   return body;
 }
 
+// What the daemon counts as no visible text (trailer_text_blank): whitespace,
+// controls, zero-width and other invisible characters.  The daemon decides;
+// this only saves a round trip.
+var INVISIBLE = /[\s\u0000-\u001f\u007f-\u00a0\u00ad\u034f\u061c\u115f\u1160\u1680\u17b4\u17b5\u180b-\u180f\u2000-\u200f\u2028-\u202f\u205f-\u206f\u2800\u3000\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff9-\ufffb]/g;
+
+function visibleText(text) {
+  return typeof text === 'string' && text.replace(INVISIBLE, '').length > 0;
+}
+
 function justificationOk(text) {
-  return typeof text === 'string' && text.trim().length > 0 && text.length <= 1024;
+  return visibleText(text) && text.length <= 1024;
 }
 
 if (typeof module !== 'undefined' && module.exports) {
@@ -206,6 +215,7 @@ if (typeof module !== 'undefined' && module.exports) {
     shortSha: shortSha, formatCountdown: formatCountdown, marketView: marketView,
     gateView: gateView, stageRows: stageRows, historyRows: historyRows,
     pendingRows: pendingRows, promoteBody: promoteBody, justificationOk: justificationOk,
+    visibleText: visibleText,
     suggestedTag: suggestedTag, serverNow: serverNow, errorLines: errorLines
   };
 }

@@ -121,4 +121,8 @@ test('promote body and the break-glass justification rule', () => {
   assert.equal(app.justificationOk('  \n\t'), false);
   assert.equal(app.justificationOk('x'.repeat(1025)), false);
   assert.equal(app.justificationOk('broker outage'), true);
+  for (const blank of ['\u00a0', '\u3000', '\u200b', '\u200c', '\u200d', '\u2060', '\ufeff',
+    '\u2000\u2005\u200a', '\u202f', '\u205f', '\u1680', '\u0085', '\u2028\u2029', '\u0007'])
+    assert.equal(app.justificationOk(' ' + blank + ' '), false, JSON.stringify(blank));
+  assert.equal(app.justificationOk('\u00a0\u672c\u3000'), true);
 });
