@@ -141,7 +141,6 @@ int cmd_status(int argc, char **argv, const struct ctl_opts *opts)
 	}
 	buf_init(&body, STATUS_MAX);
 	rc = ctl_api_get(&body, cfg, "/api/v1/status");
-	config_free(cfg);
 	if (rc == 0 && json) {
 		fputs(body.data ? body.data : "", stdout);
 	} else if (rc == 0) {
@@ -149,11 +148,17 @@ int cmd_status(int argc, char **argv, const struct ctl_opts *opts)
 			fprintf(stderr, "pipelinectl: unreadable status: %s\n", jerr.text);
 			rc = 2;
 		} else {
+			/* the git-derived columns are the daemon's reading of its
+			 * mirror of the configured repository, never of a checkout */
+			printf("repository: %s branch %s at %.12s (the daemon's last scan)\n",
+			       cfg->repository.url.url, cfg->repository.branch,
+			       s_or(root, "tip", "(none yet)"));
 			print_stages(json_object_get(root, "stages"));
 			print_rest(root);
 			json_decref(root);
 		}
 	}
 	buf_release(&body);
+	config_free(cfg);
 	return rc;
 }
