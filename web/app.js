@@ -114,6 +114,7 @@ function stageRows(status) {
     var st;
     if (s.enabled === false) st = 'disabled';
     else if (!deploy) st = ev.status;
+    else if (s.blocked) st = 'blocked';
     else st = (s.auto ? 'automatic' : 'on request') + (s.market_gated ? ', market-gated' : '');
     return {
       name: name,
@@ -124,7 +125,9 @@ function stageRows(status) {
       source: s.source_stage || '',
       promoted_by: p.requested_by || '',
       promoted_at: p.time || '',
-      status: st
+      status: st,
+      blocked: deploy && !!s.blocked,
+      blocked_reason: (deploy && s.blocked && s.blocked_reason) || ''
     };
   });
 }
@@ -293,6 +296,12 @@ if (typeof document !== 'undefined') (function () {
     item('Status', row.status);
     if (row.source) item('Source', row.source);
     li.appendChild(dl);
+    if (row.blocked) {
+      // a permanent failure: nothing is retried until Git or the config changes
+      var bl = el('p', 'Blocked: ' + (row.blocked_reason || 'see pipelinectl status'), 'gate blocked');
+      bl.setAttribute('data-blocked', row.name);
+      li.appendChild(bl);
+    }
     var gate = row.enabled ? gateView(row, state.status.market) : null;
     if (gate) {
       var g = el('p', gate.text, 'gate');

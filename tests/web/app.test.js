@@ -79,6 +79,13 @@ test('stageRows: five stages in pipeline order from the status fixture', () => {
   assert.equal(partial.length, 5);
   assert.equal(partial[2].tag, '');
   assert.equal(partial[0].status, 'no complete release seen');
+  assert.equal(rows[2].blocked, false);
+  // a blocked stage says so, with the daemon's reason
+  const blocked = app.stageRows({ stages: [{ name: 'beta', enabled: true, auto: true, blocked: true,
+    blocked_reason: "values/values-beta.yaml: image 'superset' has no tag location" }] });
+  assert.equal(blocked[2].status, 'blocked');
+  assert.equal(blocked[2].blocked, true);
+  assert.match(blocked[2].blocked_reason, /image 'superset' has no tag location/);
   assert.equal(app.suggestedTag(rows, 'paper'), '1111111111111111111111111111111111111111');
   assert.equal(app.suggestedTag(rows, 'live'), '2222222222222222222222222222222222222222');
 });
