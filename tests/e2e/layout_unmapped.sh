@@ -15,6 +15,12 @@ UPDATES=$STACK_DIR/ssh/srv/gitops.log/updates
 # the oracle agrees that this chart is refused, and why
 if out=$(stack_image_tags beta 2>&1); then stack_fail "the oracle accepted the unmapped chart: $out"; fi
 stack_expect_in "image 'superset' has no tag location: tried backend.superset.image.tag" "$out" "oracle"
+rc=0
+out=$(stack_ctl check 2>&1) || rc=$?
+stack_expect_eq "$rc" 1 "pipelinectl check's exit status ($out)"
+stack_expect_in "superset" "$out" "pipelinectl check"
+stack_expect_in "backend.superset.image.tag" "$out" "pipelinectl check"
+stack_ok "pipelinectl check refuses the chart before anything is written: $(grep -m1 -F superset <<<"$out")"
 
 stack_daemon_start
 sha=$(stack_release "feat: superset dashboards")

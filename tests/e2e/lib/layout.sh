@@ -4,8 +4,9 @@
 # the real stack (tests/fixtures/stack.sh): the automatic beta promotion of a
 # published, evidence-passing release, a paper request made by
 # `pipelinectl promote` and a live request made by hand, both merged,
-# `pipelinectl audit` clean, and `pipelinectl edit --stage` giving the bytes
-# the daemon committed.  Every file the daemon commits is compared byte for
+# `pipelinectl audit` clean, `pipelinectl edit --stage` giving the bytes
+# the daemon committed, and `pipelinectl check` naming, before anything is
+# written, the same scalars the oracle finds.  Every file the daemon commits is compared byte for
 # byte with what the tests' own oracle (tests/fixtures/tagmap.py) computes.
 #
 #   layout_start NAME                servers + the chart NAME seeded
@@ -52,16 +53,20 @@ layout_check_commit() {
 # layout_check_edit COMMIT STAGE TAG: pipelinectl edit --stage on the file
 # before COMMIT prints the bytes COMMIT has (stdout) and writes them (-i).
 layout_check_edit() {
-	local c=$1 st=$2 tag=$3 out rc=0
+	local c=$1 st=$2 tag=$3 out rc=0 img d args
 	stack_values "$st" "$c^1" >"$STACK_DIR/edit-in.yaml"
 	stack_values "$st" "$c" >"$STACK_DIR/edit-want.yaml"
-	out=$(stack_ctl edit "$STACK_DIR/edit-in.yaml" --stage "$st" --tag "$tag" 2>&1 >"$STACK_DIR/edit-out.yaml") || rc=$?
+	args=(--stage "$st" --tag "$tag")
+	if [ "$(git config -f "$STACK_CONF" --type=bool "stage.$st.digest" || echo false)" = true ]; then
+		while read -r img d; do args+=(--digest "$img=$d"); done < <(stack_digests "$tag")
+	fi
+	out=$(stack_ctl edit "$STACK_DIR/edit-in.yaml" "${args[@]}" 2>&1 >"$STACK_DIR/edit-out.yaml") || rc=$?
 	[ "$rc" = 0 ] || stack_fail "pipelinectl edit FILE --stage $st --tag $tag exited $rc: $out"
 	if ! cmp -s "$STACK_DIR/edit-want.yaml" "$STACK_DIR/edit-out.yaml"; then
 		diff -u "$STACK_DIR/edit-want.yaml" "$STACK_DIR/edit-out.yaml" >&2 || true
 		stack_fail "pipelinectl edit --stage $st: not the daemon's bytes (diff above: daemon -> edit)"
 	fi
-	stack_ctl edit "$STACK_DIR/edit-in.yaml" --stage "$st" --tag "$tag" -i >/dev/null 2>&1 ||
+	stack_ctl edit "$STACK_DIR/edit-in.yaml" "${args[@]}" -i >/dev/null 2>&1 ||
 		stack_fail "pipelinectl edit --stage $st -i failed"
 	cmp -s "$STACK_DIR/edit-want.yaml" "$STACK_DIR/edit-in.yaml" ||
 		stack_fail "pipelinectl edit --stage $st -i: the file is not the daemon's bytes"
@@ -72,9 +77,20 @@ layout_prove() {
 	local lines=$1 out rc sha p req m lreq st
 	out=$("$PIPELINED" -n -c "$STACK_CONF" 2>&1) || stack_fail "pipelined -n: $out"
 	stack_expect_eq "$out" "configuration OK" "pipelined -n"
+	# pipelinectl check names every scalar the oracle resolves, at its
+	# file:line:column, before anything is written
+	rc=0
+	out=$(stack_ctl check 2>&1) || rc=$?
+	[ "$rc" = 0 ] || stack_fail "pipelinectl check exited $rc: $out"
+	local img path pos
 	for st in beta paper live; do
-		stack_image_tags "$st" >/dev/null || stack_fail "$st: the seeded file does not satisfy the mapping"
+		stack_image_tags "$st" >"$STACK_DIR/oracle-$st" || stack_fail "$st: the seeded file does not satisfy the mapping"
+		while read -r img path pos _; do
+			grep -F "$(stack_values_path "$st"):$pos " <<<"$out" | grep -qw -- "$img" ||
+				stack_fail "pipelinectl check: no line for $img at $(stack_values_path "$st"):$pos ($path): $out"
+		done <"$STACK_DIR/oracle-$st"
 	done
+	stack_ok "$LAYOUT: pipelinectl check shows the scalar of each of the ${#STACK_IMAGES[@]} images in every stage"
 	stack_daemon_start
 	sha=$(stack_release "feat: $LAYOUT chart")
 	stack_kick >/dev/null || true
