@@ -26,17 +26,23 @@ stack_daemon_start
 sha=$(stack_release "feat: superset dashboards")
 pushes=$(wc -l <"$UPDATES")
 stack_kick >/dev/null || true
-blocked_beta() { stack_status | jq -c '.stages[] | select(.name == "beta")' | grep -q 'backend.superset.image.tag'; }
-stack_wait_for blocked_beta 30 || stack_fail "status never showed beta blocked on superset's path"
-json=$(stack_status | jq -c '.stages[] | select(.name == "beta")')
-stack_expect_in "superset" "$json" "status --json, beta"
-stack_expect_in "blocked" "$json" "status --json, beta"
+beta_json() { stack_status | jq -c '.stages[] | select(.name == "beta")'; }
+blocked_beta() { [ "$(beta_json | jq -r .blocked)" = true ]; }
+stack_wait_for blocked_beta 30 || stack_fail "status never showed beta blocked"
+reason=$(beta_json | jq -r .blocked_reason)
+stack_expect_in "superset" "$reason" "status --json: beta's blocked_reason"
+stack_expect_in "backend.superset.image.tag" "$reason" "status --json: beta's blocked_reason"
 text=$(stack_ctl status 2>&1) || stack_fail "pipelinectl status failed: $text"
-line=$(grep -E '^ *beta' <<<"$text" || true)
-grep -q 'blocked' <<<"$text" || stack_fail "pipelinectl status does not say blocked: $text"
-stack_expect_in "backend.superset.image.tag" "$text" "pipelinectl status"
-stack_expect_in "superset" "$text" "pipelinectl status"
-stack_ok "status (JSON and text) shows beta blocked, naming superset and backend.superset.image.tag${line:+: $line}"
+line=$(grep -i 'blocked' <<<"$text" | grep -E '^beta' || true)
+[ -n "$line" ] || stack_fail "pipelinectl status does not say beta is blocked: $text"
+stack_expect_in "backend.superset.image.tag" "$line" "pipelinectl status"
+stack_expect_in "superset" "$line" "pipelinectl status"
+stack_ok "status (JSON and text) shows beta blocked: $line"
+health=$(curl -s -w ' %{http_code}' "$STACK_URL/healthz")
+stack_expect_in "degraded" "$health" "/healthz while beta is blocked"
+stack_expect_eq "$(curl -s "$STACK_URL/metrics" | grep -E '^pipelined_stage_blocked\{stage="beta"\}' | awk '{print $2}')" 1 \
+	"pipelined_stage_blocked{stage=\"beta\"}"
+stack_ok "/healthz says degraded ($health), pipelined_stage_blocked{stage=\"beta\"} is 1"
 
 journal() { grep -E "superset" "$STACK_LOG" | grep -F 'backend.superset.image.tag' | grep -cF "$1" || true; }
 stack_wait_for '[ "$(journal values-beta.yaml)" -ge 1 ]' 10 || stack_fail "no journal line names superset's path"
@@ -58,5 +64,7 @@ stack_daemon_reload
 stack_wait_for '[ "$(stack_tag beta)" = "$sha" ]' 60 || stack_fail "$sha did not reach beta after the mapping was fixed"
 layout_check_commit "$(stack_promotions beta "$sha")" beta "$sha" 14
 stack_wait_for '! blocked_beta' 30 || stack_fail "beta still shown blocked after the fix"
+stack_expect_eq "$(curl -s "$STACK_URL/metrics" | grep -E '^pipelined_stage_blocked\{stage="beta"\}' | awk '{print $2}')" 0 \
+	"pipelined_stage_blocked{stage=\"beta\"} after the fix"
 stack_ok "with [image \"superset\"] added and a reload, beta is unblocked and $sha promoted"
 echo "layout_unmapped: all checks passed"
