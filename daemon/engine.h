@@ -44,6 +44,10 @@ void engine_stop(struct engine *e, void (*done)(void *arg), void *arg);
 /* Loop alive and no git job past its deadline; the last cycle ended
  * within max_age_ms. */
 bool engine_healthy(const struct engine *e, uint64_t now_ms, uint64_t max_age_ms);
+/* A deploy stage is blocked by a permanent error (engine_int.h): the
+ * daemon works but cannot promote into it.  why gets "stage S blocked:
+ * REASON" for each (truncated to whysz). */
+bool engine_degraded(const struct engine *e, char *why, size_t whysz);
 /* Called on the loop after each cycle whose one-line summary changed. */
 void engine_on_status(struct engine *e, void (*fn)(void *arg, const char *line), void *arg);
 /* One line for systemd's STATUS=. */

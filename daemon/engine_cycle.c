@@ -197,6 +197,10 @@ static void scan_done_cb(struct gitops *g, int rc, void *data)
 	free(j);
 	e->scanned = true;
 	engine_clear_error(e, SUB_GIT);
+	/* the layout check: before anything is written into a stage */
+	for (int st = STAGE_BETA; st < STAGE_COUNT; st++)
+		engine_stage_layout(e, (enum stage)st, e->cfg->stages[st].enabled ?
+				    e->scan->layout_error[st] : "");
 	e->ncheck = e->icheck = 0;
 	registry_next(e);
 }

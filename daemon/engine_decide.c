@@ -218,7 +218,7 @@ static bool decide_auto(struct engine *e, enum stage st, struct policy_input *in
 	struct policy_release pr;
 	struct policy_decision d;
 	struct engine_action *a;
-	char summary[400];
+	char summary[400], why[ENGINE_REASON_MAX + 64];
 	size_t n = e->scan ? e->scan->ncand : 0, pick;
 	bool inttest = engine_inttest_enabled(e);
 
@@ -247,6 +247,9 @@ static bool decide_auto(struct engine *e, enum stage st, struct policy_input *in
 		log_auto_once(e, st, &d);
 		return false;
 	}
+	/* blocked, or backing off after a failure: said once when it began */
+	if (!engine_stage_may_act(e, st, c[pick].tag, "", why, sizeof why))
+		return false;
 	if (!(a = action_new(e, ACT_PROMOTE, st)))
 		return false;
 	strlcpy_(a->tag, c[pick].tag, sizeof a->tag);
@@ -379,7 +382,7 @@ static bool decide_request(struct engine *e, struct engine_request *r, struct po
 	struct policy_decision d;
 	struct engine_release *rel;
 	struct engine_action *a;
-	char summary[400];
+	char summary[400], why[POLICY_MESSAGE_MAX];
 
 	if (!r->facts)
 		return false;	/* not gathered for this tip yet */
@@ -424,6 +427,10 @@ static bool decide_request(struct engine *e, struct engine_request *r, struct po
 		pending(r, "accepted; waits for the promotion ahead of it");
 		return false;
 	}
+	if (!engine_stage_may_act(e, r->stage, d.tag, r->id, why, sizeof why)) {
+		pending(r, why);
+		return false;
+	}
 	if (!(a = action_new(e, ACT_MERGE, r->stage)))
 		return false;
 	a->break_glass = d.break_glass;
@@ -454,7 +461,7 @@ static bool decide_request(struct engine *e, struct engine_request *r, struct po
 
 static void status_line(struct engine *e, const struct window *w, bool wok)
 {
-	size_t queued = 0, refused = 0;
+	size_t queued = 0, refused = 0, n;
 	char win[128] = "window unknown";
 
 	for (size_t i = 0; i < ENGINE_MAX_REQUESTS; i++) {
@@ -469,6 +476,12 @@ static void status_line(struct engine *e, const struct window *w, bool wok)
 		 e->scan && e->scan->current_known[STAGE_PAPER] ? e->scan->current[STAGE_PAPER] :
 		 "-", e->scan && e->scan->current_known[STAGE_LIVE] ?
 		 e->scan->current[STAGE_LIVE] : "-", queued, refused, win);
+	for (int st = STAGE_BETA; st < STAGE_COUNT; st++) {
+		n = strlen(e->status_line);
+		if (e->stages[st].block.on && n < sizeof e->status_line)
+			snprintf(e->status_line + n, sizeof e->status_line - n, "; %s BLOCKED",
+				 stage_name((enum stage)st));
+	}
 	if (e->metrics && e->metrics->queue_length)
 		metrics_set(e->metrics->queue_length, NULL, (double)queued);
 	if (e->metrics && e->metrics->market_open && wok)

@@ -1,7 +1,8 @@
 /* engine_int.h - private to the engine: engine.c (life cycle, scheduling),
  * engine_cycle.c (one discovery and promotion cycle), engine_facts.c (git
  * facts gathered off the loop thread), engine_decide.c (facts to policy
- * input to actions), engine_act.c (the git transactions), engine_api.c
+ * input to actions), engine_act.c (the git transactions and what their
+ * failures mean for a stage), engine_block.c (that meaning, pure), engine_api.c
  * (status and history JSON), engine_promote.c (the dashboard's requests).
  *
  * Everything here is derived state: Git (history, values files, request
@@ -31,6 +32,7 @@
 #define ENGINE_MAX_REQUESTS 128		/* request branches tracked at once */
 #define ENGINE_MAX_CHANGED_PATHS 4096	/* paths one request may touch */
 #define ENGINE_ERR_MAX 512
+#define ENGINE_REASON_MAX 1024		/* a stage's block or failure, with the file, image, path */
 #define ENGINE_NOTE_MAX 2048
 #define ENGINE_RECHECK_MAX_SHIFT 2	/* incomplete releases: at most 4 polls apart */
 
@@ -47,6 +49,41 @@ struct engine_error {
 	int64_t at;			/* wall time of the error */
 	int64_t last_ok;		/* wall time of the last success */
 	unsigned failures;		/* consecutive, drives the backoff */
+};
+
+/* What a failed promotion means (engine_block.c). */
+enum engine_fail {
+	ENGINE_FAIL_NONE = 0,
+	ENGINE_FAIL_TRANSIENT,	/* retried with a jittered backoff */
+	ENGINE_FAIL_PERMANENT,	/* the stage is blocked */
+};
+
+enum block_source {
+	BLOCK_LAYOUT = 0,	/* the layout check of the values file at the tip */
+	BLOCK_ACTION,		/* a promotion or merge failed permanently */
+};
+
+/* A stage that cannot be promoted into until something changes. */
+struct engine_block {
+	bool on;
+	enum block_source source;
+	char reason[ENGINE_REASON_MAX];	/* names the file, image and path */
+	int64_t since;			/* wall time it started */
+	/* what the failed attempt was made with: a different tip, release,
+	 * request or configuration allows one more attempt (BLOCK_ACTION) */
+	char tip[GITOPS_HEXSZ + 1];
+	char tag[GITOPS_HEXSZ + 1];
+	char req[GITOPS_HEXSZ + 1];
+	uint64_t cfg_gen;
+};
+
+/* Per deploy stage: its block and its transient failures. */
+struct engine_stage_state {
+	struct engine_block block;
+	char error[ENGINE_REASON_MAX];	/* the last transient failure, "" after a success */
+	int64_t error_at;		/* wall */
+	unsigned failures;		/* consecutive transient failures */
+	uint64_t retry_at_ms;		/* loop time before which no new attempt is made */
 };
 
 /* What the registry said about one release id. */
@@ -125,6 +162,9 @@ struct engine_scan {
 	bool hist_ok;
 	char current[STAGE_COUNT][GITOPS_HEXSZ + 1];	/* tag in the values file */
 	bool current_known[STAGE_COUNT];	/* the tag is a commit of the mirror */
+	/* the layout check: why the stage's values file at tip cannot be
+	 * edited under the mapping ("" when it can, or the stage is off) */
+	char layout_error[STAGE_COUNT][ENGINE_REASON_MAX];
 	char cand[ENGINE_MAX_CANDIDATES][GITOPS_HEXSZ + 1];
 	bool newer[ENGINE_MAX_CANDIDATES][STAGE_COUNT];
 	size_t ncand;
@@ -159,6 +199,7 @@ struct engine_action {
 	struct gitops_person author;
 	struct gitops_change chg;
 	uint64_t started_ms;
+	int edit_rc;		/* set by the edit (threadpool): its last result */
 };
 
 struct engine {
@@ -217,6 +258,8 @@ struct engine {
 	bool closing;
 
 	struct engine_error errors[SUB_COUNT];
+	struct engine_stage_state stages[STAGE_COUNT];
+	uint64_t cfg_gen;		/* bumped by every configuration swapped in */
 	uint64_t git_retry_at_ms;
 	uint64_t cycles;
 	int64_t started_at;		/* wall */
@@ -246,6 +289,22 @@ int engine_git_open(struct gitops **out, char *mirror, size_t mirrorsz, const st
 		    const char *worker, const char *subdir, struct buf *err);
 /* Close the handles once stopping and nothing is in flight. */
 void engine_maybe_close(struct engine *e);
+
+/* engine_block.c (pure) */
+enum engine_fail engine_fail_classify(int rc, int edit_rc);
+/* The delay before attempt failures+1: poll doubled per failure from the
+ * second, at most 10 min, +-10% from rnd. */
+uint64_t engine_backoff_ms(uint64_t poll_ms, unsigned failures, unsigned rnd);
+/* Whether an attempt with these inputs may run under b. */
+bool engine_block_allows(const struct engine_block *b, const char *tip, const char *tag,
+			 const char *req, uint64_t cfg_gen);
+/* Block (or re-block) b; true when this is news worth one journal line
+ * (it was not blocked, or for another reason). */
+bool engine_block_set(struct engine_block *b, enum block_source source, const char *reason,
+		      int64_t now, const char *tip, const char *tag, const char *req,
+		      uint64_t cfg_gen);
+/* Unblock b; true when it was blocked. */
+bool engine_block_clear(struct engine_block *b);
 
 /* engine_cycle.c */
 void engine_cycle_start(struct engine *e);
@@ -282,5 +341,16 @@ void engine_action_free(struct engine_action *a);
 
 /* engine_act.c */
 void engine_actions_run(struct engine *e);
+/* A stage's promotion succeeded / failed (res->rc, the edit's rc): clears
+ * or records the failure, blocks the stage on a permanent one, logs once. */
+void engine_stage_ok(struct engine *e, enum stage st);
+void engine_stage_failed(struct engine *e, enum stage st, int rc, int edit_rc, const char *why,
+			 const char *tag, const char *req);
+/* The layout check of one stage after a scan: "" passes. */
+void engine_stage_layout(struct engine *e, enum stage st, const char *error);
+/* May a promotion of tag (for request req, "" for automatic) into st be
+ * tried now?  If not, why says why. */
+bool engine_stage_may_act(const struct engine *e, enum stage st, const char *tag,
+			  const char *req, char *why, size_t whysz);
 
 #endif
