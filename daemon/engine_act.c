@@ -3,7 +3,6 @@
  * gate, push never forced, then notes and the request-branch deletion). */
 #include "engine_int.h"
 #include "log.h"
-#include "yamledit.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,36 +18,27 @@ static struct engine_request *action_request(struct engine *e, const struct engi
 	return NULL;
 }
 
-/* Threadpool: the stage's values file on the fresh tip with every tag
- * scalar set to the release.  The daemon re-applies the tag itself: a
- * request's own tree is never taken. */
+/* Threadpool: the stage's values file on the fresh tip with every image's
+ * tag set to the release, where the mapping says (layout.h: a shared tag,
+ * per-image tags, image references).  The daemon re-applies the tag
+ * itself: a request's own tree is never taken. */
 static int set_tags_cb(struct buf *out, const char *path, const char *old, size_t oldlen,
 		       void *data, struct buf *err)
 {
 	struct engine_action *a = data;
-	struct yamledit_stats st;
 	struct buf doc = BUF_INIT;
 	int rc;
 
-	a->edit_rc = 0;
-	if (!old)
-		return a->edit_rc = ERR_NOTFOUND,
-		       buf_printf(err, "'%s' does not exist on the branch", path), ERR_NOTFOUND;
-	rc = yamledit_apply(&doc, &st, old, oldlen, (const char *const *)a->tag_paths,
-			    a->ntag_paths, a->tag, err);
-	if (rc)
-		return a->edit_rc = rc;
-	/* a partial set is never deployed: one tag scalar per configured image */
-	if (st.matched != a->nimages) {
-		buf_printf(err, "the tag paths match %zu tag(s) but %zu images are configured",
-			   st.matched, a->nimages);
-		rc = ERR_REJECTED;
-	} else {
-		rc = buf_add(out, doc.data ? doc.data : "", doc.len);
+	if (!old) {
+		buf_printf(err, "'%s' does not exist on the branch", path);
+		return a->edit_rc = ERR_NOTFOUND;
 	}
+	rc = layout_apply(&doc, NULL, &a->rules.r, old, oldlen, a->tag,
+			  a->rules.r.digest ? a->digest_v : NULL, err);
+	if (rc == 0)
+		rc = buf_add(out, doc.data ? doc.data : "", doc.len);
 	buf_release(&doc);
-	a->edit_rc = rc;
-	return rc;
+	return a->edit_rc = rc;
 }
 
 /* Clean-up only: the merge is expected on the branch already.  Were it

@@ -97,9 +97,7 @@ void engine_action_free(struct engine_action *a)
 		return;
 	buf_release(&a->message);
 	buf_release(&a->note);
-	for (size_t i = 0; i < a->ntag_paths; i++)
-		free(a->tag_paths[i]);
-	free(a->tag_paths);
+	engine_rules_release(&a->rules);
 	free(a);
 }
 
@@ -111,7 +109,12 @@ static struct engine_action *action_new(struct engine *e, enum action_kind kind,
 
 	if (!a)
 		return NULL;
+	if ((kind == ACT_PROMOTE || kind == ACT_MERGE) && engine_rules_copy(&a->rules, e->cfg, st)) {
+		free(a);
+		return NULL;
+	}
 	if (!(v = realloc(e->actions, (e->nactions + 1) * sizeof *v))) {
+		engine_rules_release(&a->rules);
 		free(a);
 		return NULL;
 	}
@@ -120,18 +123,29 @@ static struct engine_action *action_new(struct engine *e, enum action_kind kind,
 	a->e = e;
 	a->stage = st;
 	a->gated = cs->market_gated;
-	a->nimages = e->cfg->registry.images.n;
 	buf_init(&a->message, TRAILER_FORMAT_MAX);
 	buf_init(&a->note, ENGINE_NOTE_MAX);
-	if (cs->tag_paths.n && (a->tag_paths = calloc(cs->tag_paths.n, sizeof(char *)))) {
-		for (size_t i = 0; i < cs->tag_paths.n; i++)
-			if ((a->tag_paths[i] = xstrndup(cs->tag_paths.v[i],
-							strlen(cs->tag_paths.v[i]))))
-				a->ntag_paths++;
-	}
-	a->paths[0] = cs->values_path;
+	strlcpy_(a->values_path, cs->values_path ? cs->values_path : "", sizeof a->values_path);
+	a->paths[0] = a->values_path;
 	e->actions[e->nactions++] = a;
 	return a;
+}
+
+/* A stage with digest = true pins each image's digest beside its tag:
+ * the digests the registry check verified for this release.  False when
+ * they are not known (then nothing is promoted: a tag without its digest
+ * would not be immutable). */
+static bool action_digests(struct engine_action *a, const struct engine_release *rel)
+{
+	if (!a->rules.r.digest)
+		return true;
+	if (!rel || !rel->have_digests || a->rules.nimages > CONFIG_MAX_IMAGES)
+		return false;
+	for (size_t i = 0; i < a->rules.nimages; i++) {
+		strlcpy_(a->digests[i], rel->digests[i], sizeof a->digests[i]);
+		a->digest_v[i] = a->digests[i];
+	}
+	return true;
 }
 
 /* The window as policy wants it.  Its text carries no countdown, so a
@@ -253,7 +267,7 @@ static bool decide_auto(struct engine *e, enum stage st, struct policy_input *in
 	if (!(a = action_new(e, ACT_PROMOTE, st)))
 		return false;
 	strlcpy_(a->tag, c[pick].tag, sizeof a->tag);
-	if (format_message(a, &d, w, rel[pick], NULL)) {
+	if (!action_digests(a, rel[pick]) || format_message(a, &d, w, rel[pick], NULL)) {
 		e->nactions--;
 		engine_action_free(a);
 		return false;
@@ -443,6 +457,12 @@ static bool decide_request(struct engine *e, struct engine_request *r, struct po
 		 sizeof a->author_email);
 	a->author.time = r->facts->author_time;
 	a->author.offset_min = r->facts->author_offset;
+	if (!action_digests(a, rel)) {
+		e->nactions--;
+		engine_action_free(a);
+		pending(r, "waiting for the registry's digests of the release");
+		return false;
+	}
 	if (format_message(a, &d, w, rel, r)) {
 		e->nactions--;
 		engine_action_free(a);

@@ -21,6 +21,7 @@
 #include "engine.h"
 #include "gitops.h"
 #include "history.h"
+#include "layout.h"
 #include "metrics.h"
 #include "policy.h"
 #include "registry.h"
@@ -99,6 +100,10 @@ struct engine_release {
 	char ev_summary[64];		/* "passed 312/312" */
 	char ev_failures[256];
 	unsigned misses;		/* incomplete/missing answers in a row */
+	/* the manifest digests the check verified, in configuration order,
+	 * for stages with digest = true (layout.h) */
+	char digests[CONFIG_MAX_IMAGES][LAYOUT_DIGEST_MAX];
+	bool have_digests;
 	uint64_t next_check_ms;		/* loop time of the next look */
 	int64_t first_seen;
 	uint64_t lru;
@@ -171,6 +176,15 @@ struct engine_scan {
 	char error[ENGINE_ERR_MAX];
 };
 
+/* A stage's mapping (layout.h) copied out of the configuration, which a
+ * reload may free while a transaction still runs on the threadpool. */
+struct engine_rules {
+	struct layout_rules r;		/* points into the fields below */
+	char *file;
+	char **images, **image_paths, **paths;
+	size_t nimages, npaths;
+};
+
 enum action_kind {
 	ACT_PROMOTE,		/* automatic promotion */
 	ACT_MERGE,		/* accepted request */
@@ -190,9 +204,11 @@ struct engine_action {
 	char req_id[GITOPS_HEXSZ + 1];
 	char delete_ref[300];
 	const char *paths[1];
-	char **tag_paths;	/* copy: the config may be swapped meanwhile */
-	size_t ntag_paths;
-	size_t nimages;
+	char values_path[512];	/* paths[0]: copy, the config may be swapped meanwhile */
+	struct engine_rules rules;	/* copy, likewise */
+	/* rules.r.digest: each image's digest from the registry check */
+	char digests[CONFIG_MAX_IMAGES][LAYOUT_DIGEST_MAX];
+	const char *digest_v[CONFIG_MAX_IMAGES];
 	struct buf message;
 	struct buf note;
 	char author_name[256], author_email[256];
@@ -316,15 +332,20 @@ int engine_facts_gather(struct request_facts **out, struct gitops *g, const stru
 			const struct history *hist, const char *tip, const char *req_id,
 			enum stage stage);
 void engine_facts_free(struct request_facts *f);
-/* Values of every tag scalar of doc at paths, as policy wants them: one value
- * when they agree, the two that differ when they do not, none when no path
- * matches. */
+/* Copy stage st's mapping out of cfg; release with engine_rules_release. */
+int engine_rules_copy(struct engine_rules *out, const struct config *cfg, enum stage st);
+void engine_rules_release(struct engine_rules *c);
+/* The tags of doc's images under the mapping r, as policy wants them: one
+ * value when they agree, the two that differ when they do not, none when
+ * an image has no tag there; "" and the reason when doc cannot be read
+ * under the mapping (so that policy refuses it as mixed-tags). */
 int engine_tag_values(char ***out, size_t *n, const char *doc, size_t len,
-		      char *const *paths, size_t npaths);
-/* Whether req differs from base only in the tag scalars at paths, whatever
- * values they hold (whether those agree is mixed-tags, not wrong-files). */
+		      const struct layout_rules *r);
+/* Whether req differs from base only in the tags (and digests) the mapping
+ * owns, whatever values they hold (whether those agree is mixed-tags, not
+ * wrong-files).  False when either cannot be read under the mapping. */
 bool engine_only_tags_changed(const char *base, size_t blen, const char *req, size_t rlen,
-			      char *const *paths, size_t npaths);
+			      const struct layout_rules *r);
 /* Facts for a request whose branch name is malformed: only its note, so
  * the refusal note is pushed once per commit. */
 int engine_facts_note_only(struct request_facts **out, struct gitops *g, const char *req_id);
