@@ -98,6 +98,18 @@ int cmd_promote(int argc, char **argv, const struct ctl_opts *opts);
 int cmd_log(int argc, char **argv, const struct ctl_opts *opts);
 int cmd_audit(int argc, char **argv, const struct ctl_opts *opts);
 
+/* ctl_check.c */
+int cmd_check(int argc, char **argv, const struct ctl_opts *opts);
+/* Resolve every enabled deploy stage's layout (only: that stage, or -1) in
+ * g at rev and print it to f, each line prefixed with pfx; with json, build
+ * the stages array in *json instead.  0 when every stage can be promoted,
+ * 1 when one cannot. */
+int ctl_check_stages(FILE *f, const char *pfx, struct gitops *g, const char *rev,
+		     const struct config *cfg, int only, struct json_t **json);
+
+/* ctl_init.c */
+int cmd_init(int argc, char **argv, const struct ctl_opts *opts);
+
 /* ctl_status.c */
 int cmd_status(int argc, char **argv, const struct ctl_opts *opts);
 struct buf;

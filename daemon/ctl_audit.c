@@ -17,8 +17,8 @@
 #include "ctl.h"
 #include "gitops.h"
 #include "history.h"
+#include "layout.h"
 #include "policy.h"
-#include "yamledit.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -193,35 +193,45 @@ static int baseline(struct ctx *x)
 	return 0;
 }
 
-/* The one value of a values file's tag scalars at rev, or "" (absent,
- * mixed or unreadable).  bytes gets the file. */
+/* The tag every image runs per the configured mapping (layout.h) at rev,
+ * or "" (absent, unresolvable or mixed).  bytes gets the file. */
 static void stage_tag(struct buf *tag, struct buf *bytes, struct ctx *x, const char *rev,
-		      const struct config_stage *st)
+		      enum stage s)
 {
+	struct layout_rules r;
+	struct layout l;
 	struct buf err = BUF_INIT;
 
-	if (gitops_read_file(bytes, x->cg.g, rev, st->values_path) ||
-	    yamledit_get(tag, bytes->data, bytes->len, (const char *const *)st->tag_paths.v,
-			 st->tag_paths.n, &err))
-		buf_init(tag, 0);
+	buf_init(tag, 0);
+	layout_rules_from_config(&r, x->cfg, s);
+	if (gitops_read_file(bytes, x->cg.g, rev, x->cfg->stages[s].values_path) == 0 &&
+	    layout_resolve(&l, &r, bytes->data ? bytes->data : "", bytes->len, &err) == 0) {
+		if (layout_current(tag, &l, &err))
+			buf_init(tag, 0);
+		layout_release(&l);
+	}
 	buf_release(&err);
 }
 
-/* Did only the tag scalars change?  Re-apply the new tag to the old file,
- * as the engine edits, and compare bytes. */
+/* Did only what the mapping owns (the tags and digests) change?  The two
+ * files with those masked must be byte-equal: the judgement the daemon
+ * makes of a request, by the same mapping. */
 static bool only_tags(const struct buf *old, const struct buf *new, const char *tag,
-		      const struct config_stage *st)
+		      struct ctx *x, enum stage s)
 {
-	struct buf out = BUF_INIT;
-	bool same;
+	struct layout_rules r;
+	struct buf a = BUF_INIT, b = BUF_INIT, err = BUF_INIT;
+	bool same = false;
 
 	if (!old->data || !new->data || !tag || !*tag)
 		return false;
-	if (yamledit_apply(&out, NULL, old->data, old->len, (const char *const *)st->tag_paths.v,
-			   st->tag_paths.n, tag, NULL))
-		return false;
-	same = out.len == new->len && memcmp(out.data, new->data, out.len) == 0;
-	buf_release(&out);
+	layout_rules_from_config(&r, x->cfg, s);
+	if (layout_mask(&a, &r, old->data, old->len, &err) == 0 &&
+	    layout_mask(&b, &r, new->data, new->len, &err) == 0)
+		same = a.len == b.len && memcmp(a.data, b.data, a.len) == 0;
+	buf_release(&a);
+	buf_release(&b);
+	buf_release(&err);
 	return same;
 }
 
@@ -250,16 +260,17 @@ static void values_facts(struct ctx *x, size_t i, struct cursor *k)
 		const struct config_stage *st = &x->cfg->stages[s];
 		struct buf new = BUF_INIT, tag = BUF_INIT;
 
-		if (!stage_is_deploy((enum stage)s) || !st->values_path || !st->tag_paths.n)
+		if (!stage_is_deploy((enum stage)s) || !st->values_path)
 			continue;
 		if (!k->loaded && f->ci.nparents)
-			stage_tag(&k->tag[s], &k->bytes[s], x, f->ci.parents[0], st);
+			stage_tag(&k->tag[s], &k->bytes[s], x, f->ci.parents[0], (enum stage)s);
 		for (size_t p = 0; p < f->npaths; p++)
 			if (strcmp(f->paths[p], st->values_path) == 0)
 				c->values[s].changed = true;
 		if (c->values[s].changed) {
-			stage_tag(&tag, &new, x, f->ci.id, st);
-			c->values[s].only_tags = only_tags(&k->bytes[s], &new, tag.data, st);
+			stage_tag(&tag, &new, x, f->ci.id, (enum stage)s);
+			c->values[s].only_tags = only_tags(&k->bytes[s], &new, tag.data, x,
+							   (enum stage)s);
 			buf_release(&k->bytes[s]);
 			buf_release(&k->tag[s]);
 			k->bytes[s] = new;

@@ -8,7 +8,11 @@
  * after the other.  Cycles run on a jittered poll interval, at once on
  * engine_trigger(), and at the market window's edge when a request is
  * queued.  Errors back off per subsystem; the daemon never promotes on a
- * guess (a registry that cannot answer means "wait").
+ * guess (a registry that cannot answer means "wait").  A deploy stage whose
+ * values file does not satisfy its tag mapping at the tip (checked by every
+ * scan), or whose promotion failed permanently (the edit refused, a hook
+ * declined the push), is blocked: not tried again until the branch tip,
+ * the release or the configuration changes (engine_block.c).
  */
 #ifndef PIPELINED_ENGINE_H
 #define PIPELINED_ENGINE_H

@@ -239,6 +239,8 @@ static int find_failed(struct res *s, int rc, size_t base, size_t n, const char 
 	long who = blamed(s, base, n, msg);
 	const char *rest = msg;
 
+	if (who >= 0 && !strncmp(msg + strlen(s->q[who].path) + 2, "the document ", 13))
+		return fail(s, rc, "%s", msg + strlen(s->q[who].path) + 2);
 	if (who >= 0 && s->q[who].kind != Q_SHARED && s->q[who].kind != Q_INFO)
 		return fail(s, rc, "image '%s': %s", s->r->images[s->q[who].image], msg);
 	if (who >= 0)

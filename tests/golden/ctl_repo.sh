@@ -15,7 +15,7 @@ PIPELINECTL=$(realpath "$PIPELINECTL")
 export PIPELINED_GIT=$(realpath "$PIPELINED_GIT")
 unset GITHUB_HEAD_REF XDG_CACHE_HOME
 T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
+trap '[ -n "${KEEP:-}" ] || rm -rf "$T"' EXIT
 export HOME=$T/home
 mkdir -p "$HOME"
 git config --global user.name 'Other Writer'
@@ -64,7 +64,6 @@ cat >"$C" <<CONF
 	branch = main
 [registry]
 	namespace = acme/app
-	image = scheduler
 [stage "beta"]
 	values = values-beta.yaml
 	tagPath = services.*.image.tag
@@ -96,6 +95,16 @@ expect_in "repository: $T/srv.git branch main at ${DIRECT:0:12} (fetched into $C
 expect_in "beta  <- integration-test" "$out" "log shows the configured repository's promotion"
 expect_in "commit ${PROMO:0:12}" "$out" "log names the promotion commit"
 ok "log inside an unrelated checkout reads the configured repository"
+
+rc=0
+out=$(cd "$U" && "$PIPELINECTL" -c "$C" audit HEAD~1..HEAD 2>&1) || rc=$?
+[ "$rc" = 1 ] || fail "audit HEAD~1..HEAD of the configured repository exited $rc: $out"
+expect_in "${DIRECT:0:12} direct-change: " "$out" "HEAD~1..HEAD means the configured branch's tip"
+rc=0
+out=$(cd "$U" && "$PIPELINECTL" -c "$C" audit HEAD~2..HEAD~1 2>&1) || rc=$?
+[ "$rc" = 0 ] || fail "audit HEAD~2..HEAD~1 exited $rc: $out"
+expect_in "audit: clean: 1 commit checked in HEAD~2..HEAD~1, 1 promotion" "$out" "a range below the tip"
+ok "HEAD in a range means the configured branch's tip, not the checkout's"
 
 js=$(cd "$U" && "$PIPELINECTL" -c "$C" --json audit) || true
 python3 - "$js" "$T/srv.git" "$DIRECT" <<'PY' || fail "audit --json names the repository: $js"

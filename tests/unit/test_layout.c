@@ -499,6 +499,11 @@ static void test_unsafe_targets(void **state)
 	refused(&r, "s:\n  api: {tag: a}\n  worker: {tag: a}\n  dashboard: {tag: a}\n  x: [\n",
 		ERR_REJECTED, "values/values-beta.yaml: the document does not parse: line 6, column 1: "
 		"did not find expected node content (while parsing a flow node at line 6, column 1)");
+	r.nimages = 1;	/* one query: the path is not listed before a document error */
+	refused(&r, "s: {api: {tag: a}}\nx: [\n", ERR_REJECTED, "values/values-beta.yaml: the "
+		"document does not parse: line 3, column 1: did not find expected node content "
+		"(while parsing a flow node at line 3, column 1)");
+	r.nimages = NIMG;
 	refused(&r, "s:\n  api: {tag: !!int 1}\n  worker: {tag: a}\n  dashboard: {tag: a}\n",
 		ERR_REJECTED, "values/values-beta.yaml: image 'api': s.api.tag: value has an explicit "
 		"tag (!!int)");
