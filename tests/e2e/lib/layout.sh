@@ -74,7 +74,7 @@ layout_check_edit() {
 
 # layout_prove LINES: the whole proof for the layout set up by the caller.
 layout_prove() {
-	local lines=$1 out rc sha p req m lreq st
+	local lines=$1 out rc sha p req m lreq st how
 	out=$("$PIPELINED" -n -c "$STACK_CONF" 2>&1) || stack_fail "pipelined -n: $out"
 	stack_expect_eq "$out" "configuration OK" "pipelined -n"
 	# pipelinectl check names every scalar the oracle resolves, at its
@@ -103,13 +103,27 @@ layout_prove() {
 		stack_fail "status does not show beta at $sha"
 	stack_ok "$LAYOUT: $sha promoted into beta by itself, exactly $lines line(s) of $(stack_values_path beta), status reads it"
 
-	req=$(stack_request paper "$sha" --ctl)
+	if [ "$(git config -f "$STACK_CONF" --type=bool stage.paper.digest || echo false)" = true ]; then
+		# pipelinectl promote does not look digests up: it must say so and
+		# push nothing; the developer bumps with pipelinectl edit --stage
+		rc=0
+		out=$(stack_ctl promote paper "$sha" --name by-promote 2>&1) || rc=$?
+		[ "$rc" != 0 ] || stack_fail "pipelinectl promote into a digest stage succeeded: $out"
+		stack_expect_in "digest" "$out" "pipelinectl promote into a digest stage"
+		! stack_has_branch promote/paper/by-promote || stack_fail "pipelinectl promote pushed a branch: $out"
+		stack_ok "$LAYOUT: pipelinectl promote paper refuses (exit $rc): $out"
+		req=$(stack_request paper "$sha" --edit-ctl)
+		how="a request made with pipelinectl edit --stage paper --digest ..."
+	else
+		req=$(stack_request paper "$sha" --ctl)
+		how="pipelinectl promote paper made a request that"
+	fi
 	m=$(stack_wait_merged "$req" 60)
 	stack_expect_eq "$(stack_git rev-list --parents -n1 "$m" | wc -w)" 3 "a request's promotion is a merge"
 	stack_expect_eq "$(stack_git rev-parse "$m^2")" "$req" "second parent of the paper promotion"
 	stack_expect_eq "$(stack_trailer "$m" Image-Tag)" "$sha" "Image-Tag of the paper promotion"
 	layout_check_commit "$m" paper "$sha" "$lines"
-	stack_ok "$LAYOUT: pipelinectl promote paper made a request that was merged, bytes exact"
+	stack_ok "$LAYOUT: $how was merged, bytes exact"
 
 	lreq=$(stack_request live "$sha" --notes "CAB-12: $LAYOUT chart to production")
 	m=$(stack_wait_merged "$lreq" 60)
