@@ -61,7 +61,7 @@ stack_ok "nothing pushed while blocked (main at $sha, no ref update at the serve
 
 stack_map_image superset superset.image.tag
 stack_daemon_reload
-stack_wait_for '[ "$(stack_tag beta)" = "$sha" ]' 60 || stack_fail "$sha did not reach beta after the mapping was fixed"
+stack_wait_for '[ -n "$(stack_promotions beta "$sha")" ]' 60 || stack_fail "$sha did not reach beta after the mapping was fixed"
 layout_check_commit "$(stack_promotions beta "$sha")" beta "$sha" 14
 stack_wait_for '! blocked_beta' 30 || stack_fail "beta still shown blocked after the fix"
 stack_expect_eq "$(curl -s "$STACK_URL/metrics" | grep -E '^pipelined_stage_blocked\{stage="beta"\}' | awk '{print $2}')" 0 \

@@ -40,10 +40,11 @@ layout_check_commit() {
 	fi
 	stack_expect_eq "$(stack_git diff --numstat "$c^1" "$c")" "$(printf '%s\t%s\t%s' "$lines" "$lines" "$f")" \
 		"lines of $f changed by $c"
+	stack_image_tags "$st" "$c" >"$STACK_DIR/after.tags"
 	while read -r img _ _ t _; do
 		stack_expect_eq "$t" "$tag" "$st: $img's tag at $c"
-	done < <(stack_image_tags "$st" "$c")
-	stack_expect_eq "$(stack_image_tags "$st" "$c" | wc -l)" "${#STACK_IMAGES[@]}" "$st: images read at $c"
+	done <"$STACK_DIR/after.tags"
+	stack_expect_eq "$(wc -l <"$STACK_DIR/after.tags")" "${#STACK_IMAGES[@]}" "$st: images read at $c"
 	for s in beta paper live; do
 		[ "$s" = "$st" ] || stack_expect_eq "$(stack_values "$s" "$c" | sha256sum)" \
 			"$(stack_values "$s" "$c^1" | sha256sum)" "$s's file at $c"
@@ -94,8 +95,9 @@ layout_prove() {
 	stack_daemon_start
 	sha=$(stack_release "feat: $LAYOUT chart")
 	stack_kick >/dev/null || true
-	stack_wait_for '[ "$(stack_tag beta)" = "$sha" ]' 60 || stack_fail "$sha never reached beta"
+	stack_wait_for '[ -n "$(stack_promotions beta "$sha")" ]' 60 || stack_fail "$sha never reached beta"
 	p=$(stack_promotions beta "$sha")
+	stack_expect_eq "$(stack_tag beta)" "$sha" "beta's tag on main"
 	stack_expect_eq "$(wc -l <<<"$p")" 1 "promotion commits of $sha into beta"
 	stack_expect_eq "$(stack_git rev-list --parents -n1 "$p" | wc -w)" 2 "an automatic promotion has one parent"
 	layout_check_commit "$p" beta "$sha" "$lines"
