@@ -148,7 +148,13 @@ static int open_source(struct ctl_git *cg, struct init_args *a, char *url, size_
 	cfg.repository.ssh_key = (char *)a->key;
 	cfg.repository.known_hosts = (char *)a->known_hosts;
 	cfg.repository.deadline_ms = 60000;
-	return ctl_git_remote(cg, &cfg, "pipelinectl", "pipelinectl@localhost", NULL);
+	if (ctl_git_remote(cg, &cfg, "pipelinectl", "pipelinectl@localhost", NULL) == 0)
+		return 0;
+	if ((!a->key || !a->known_hosts) && (strncmp(url, "ssh://", 6) == 0 ||
+					     (!strstr(url, "://") && strchr(url, ':'))))
+		fprintf(stderr, "pipelinectl init: an ssh url needs --key FILE and --known-hosts "
+			"FILE (a key with read access is enough), or give a local clone\n");
+	return 2;
 }
 
 /* The values file of each deploy stage in the tree at rev, read. */

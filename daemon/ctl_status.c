@@ -152,7 +152,7 @@ int cmd_status(int argc, char **argv, const struct ctl_opts *opts)
 			 * mirror of the configured repository, never of a checkout */
 			printf("repository: %s branch %s at %.12s (the daemon's last scan)\n",
 			       cfg->repository.url.url, cfg->repository.branch,
-			       s_or(root, "tip", "(not read yet)"));
+			       s_or(root, "tip", "(none yet)"));
 			print_stages(json_object_get(root, "stages"));
 			print_rest(root);
 			json_decref(root);

@@ -131,11 +131,23 @@ static void after_note(struct engine *e, struct engine_action *a, struct gitops_
 {
 	struct engine_request *r = action_request(e, a);
 
+	if (res->rc == GITOPS_EHOOK && r) {
+		/* the server's policy: the same push would be declined again */
+		if (!r->note_declined[0])
+			log_warn("git", "a hook declined the note on request '%s' (%.7s): %s; not "
+				 "retried until the branch or the configuration changes",
+				 a->req_name, a->req_id, res->error);
+		strlcpy_(r->note_declined, e->scan ? e->scan->tip : "", sizeof r->note_declined);
+		r->note_declined_gen = e->cfg_gen;
+		return;
+	}
 	if (res->rc) {
 		log_warn("git", "cannot push the note on request '%s' (%.7s): %s, retrying next "
 			 "cycle", a->req_name, a->req_id, res->error);
 		return;
 	}
+	if (r)
+		r->note_declined[0] = '\0';
 	if (r && r->facts) {
 		free(r->facts->note);
 		r->facts->note = xstrndup(a->note.data ? a->note.data : "", a->note.len);

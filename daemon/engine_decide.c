@@ -305,6 +305,9 @@ static void note_refusal(struct engine *e, struct engine_request *r)
 	snprintf(text, sizeof text, "%s\n", r->message);
 	if (r->facts->note && strcmp(r->facts->note, text) == 0)
 		return;		/* already on the remote: not pushed again */
+	if (r->note_declined[0] && e->scan && strcmp(r->note_declined, e->scan->tip) == 0 &&
+	    r->note_declined_gen == e->cfg_gen)
+		return;		/* a hook declined it; nothing changed since */
 	if (!(a = action_new(e, ACT_NOTE, r->stage)))
 		return;
 	strlcpy_(a->req_name, r->name, sizeof a->req_name);

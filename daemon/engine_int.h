@@ -158,6 +158,10 @@ struct engine_request {
 	char logged[POLICY_MESSAGE_MAX];/* the last verdict written to the journal */
 	int64_t since;			/* wall time the current id was first seen */
 	char merged_id[GITOPS_HEXSZ + 1];	/* we merged this tip under this name */
+	/* a hook declined the refusal note at this branch tip and config
+	 * generation: not pushed again until either changes */
+	char note_declined[GITOPS_HEXSZ + 1];
+	uint64_t note_declined_gen;
 };
 
 /* Result of a scan of the mirror (threadpool). */

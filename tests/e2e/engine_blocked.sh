@@ -11,9 +11,10 @@
 #     watches the branch (counted at the server, from git's own trace of
 #     each session), also across a reload; a fix pushed to the values file
 #     unblocks it (one line) and the release is promoted.
-#  2. a server-side hook declines the promotion's push: blocked with the
-#     hook's text; no further push until the branch moves; once the freeze
-#     is lifted and main moves, the promotion lands and the block clears.
+#  2. a server-side hook declines the promotion's push (and a refusal
+#     note's): blocked with the hook's text; no further push until the
+#     branch moves; once the freeze is lifted and main moves, the
+#     promotion lands, the block clears and the note is pushed.
 set -euo pipefail
 . "$SRCDIR/tests/fixtures/stack.sh"
 
@@ -88,20 +89,28 @@ stack_tags_agree beta || stack_fail "beta's tags disagree after the promotion"
 stack_ok "a fix pushed to the values file: unblocked (one line), ${X:0:7} promoted"
 
 # ---- 2. a hook declines the push ----------------------------------------
+# While the daemon is down: a release commit, a request it will refuse
+# (live needs notes), then the server freezes main and every other ref.
+stack_daemon_stop
 Y=$(stack_app_commit "feature two")
-touch "$STACK_DIR/ssh/srv/gitops.refuse"	# the server freezes main
+R=$(stack_request live "$X")
+touch "$STACK_DIR/ssh/srv/gitops.refuse"
 stack_publish "$Y"
 stack_evidence "$Y" pass
+stack_daemon_start
 stack_wait_for '[ "$(beta blocked)" = true ]' 60 || stack_fail "a declined push did not block beta"
 reason=$(beta blocked_reason)
 stack_expect_in "hook declined" "$reason" "the reason says a hook declined"
 stack_expect_in "policy: gitops is frozen" "$reason" "the reason carries the hook's text"
 stack_expect_eq "$(log_count "stage beta is blocked")" 2 "one more journal line"
+stack_wait_for 'grep -q "a hook declined the note on request" "$STACK_LOG"' 30 ||
+	stack_fail "the declined note was not reported"
 r0=$(stack_sessions receive)
 stack_wait_cycles 6
-stack_expect_eq "$(stack_sessions receive)" "$r0" "pushes while blocked by the hook"
+stack_expect_eq "$(stack_sessions receive)" "$r0" "pushes while the hook declines them"
 stack_expect_eq "$(log_count "stage beta is blocked")" 2 "journal lines while blocked by the hook"
-stack_ok "a hook's refusal blocks beta with its text; no push until something changes"
+stack_expect_eq "$(log_count "a hook declined the note")" 1 "journal lines about the note"
+stack_ok "a hook's refusal blocks beta with its text; no push (promotion or note) until something changes"
 
 rm -f "$STACK_DIR/ssh/srv/gitops.refuse"
 stack_app_commit "feature three (not built)" >/dev/null	# main moves: one more attempt
@@ -109,4 +118,5 @@ stack_wait_for '[ "$(stack_tag beta)" = "$Y" ]' 60 || stack_fail "beta was not p
 stack_wait_for '[ "$(beta blocked)" = false ]' 10
 stack_expect_eq "$(log_count "stage beta is no longer blocked")" 2 "journal lines about the unblock"
 stack_expect_eq "$(log_count "recovered after")" 0 "'recovered' lines"
-stack_ok "freeze lifted, main moved: ${Y:0:7} promoted, block cleared"
+stack_wait_note "$R" . 30 >/dev/null
+stack_ok "freeze lifted, main moved: ${Y:0:7} promoted, block cleared, the refusal note pushed"
