@@ -6,7 +6,8 @@
 # `pipelinectl promote` and a live request made by hand, both merged,
 # `pipelinectl audit` clean, `pipelinectl edit --stage` giving the bytes
 # the daemon committed, and `pipelinectl check` naming, before anything is
-# written, the same scalars the oracle finds.  Every file the daemon commits is compared byte for
+# written, the same scalars the oracle finds; a hand edit of a tag is then
+# flagged by the audit.  Every file the daemon commits is compared byte for
 # byte with what the tests' own oracle (tests/fixtures/tagmap.py) computes.
 #
 #   layout_start NAME                servers + the chart NAME seeded
@@ -148,4 +149,16 @@ layout_prove() {
 	stack_wait_cycles 2
 	stack_expect_eq "$(stack_git rev-parse main)" "$tip" "main after idle cycles"
 	stack_ok "$LAYOUT: idle cycles commit nothing"
+
+	# clean is not the only answer the audit gives here: a hand edit of paper's
+	# tag(s) on main, outside any promotion, is flagged
+	local bad=0123456789abcdef0123456789abcdef01234567 c
+	c=$(stack_direct_push "$(stack_values_path paper)" "s/$sha/$bad/g" "paper: pin by hand")
+	stack_expect_eq "$(stack_tag paper)" "$bad" "paper's tag after the hand edit"
+	rc=0
+	out=$(stack_ctl audit 2>&1) || rc=$?
+	stack_expect_eq "$rc" 1 "pipelinectl audit's exit status after a hand edit of paper ($out)"
+	# a violation line: "<commit> <code>: <message>" (the header names the tip too)
+	grep -qE "^${c:0:12} [a-z-]+: " <<<"$out" || stack_fail "pipelinectl audit does not flag ${c:0:12}: $out"
+	stack_ok "$LAYOUT: audit flags a hand edit of paper's tag: $(grep -E "^${c:0:12} " <<<"$out" | head -n1)"
 }
