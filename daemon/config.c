@@ -30,6 +30,7 @@ enum section {
 	SEC_HTTP,
 	SEC_DAEMON,
 	SEC_AUDIT,
+	SEC_IMAGE,
 	SEC_COUNT
 };
 
@@ -37,7 +38,7 @@ static const char *const section_names[SEC_COUNT] = {
 	[SEC_REPOSITORY] = "repository", [SEC_REGISTRY] = "registry",
 	[SEC_MARKET] = "market",	  [SEC_STAGE] = "stage",
 	[SEC_HTTP] = "http",		  [SEC_DAEMON] = "daemon",
-	[SEC_AUDIT] = "audit",
+	[SEC_AUDIT] = "audit",		  [SEC_IMAGE] = "image",
 };
 
 struct load_ctx;
@@ -56,6 +57,7 @@ enum {
 	K_REQUIRED = 2,		/* no default: must be set */
 	K_DEPLOY = 4,		/* only in [stage "beta|paper|live"] */
 	K_FILE = 8,		/* a file the daemon reads: checked for readability */
+	K_IMAGE = 16,		/* in [image "NAME"]: kept per name until the images are known */
 };
 
 struct key {
@@ -74,6 +76,14 @@ struct file_ref {
 	int line;
 	char *raw;		/* as written, for the message */
 	char *path;		/* resolved */
+};
+
+/* An [image "NAME"] value, held until every registry.image is known (the
+ * sections may come in any order). */
+struct image_ref {
+	char *name;
+	char *path;
+	int line;
 };
 
 struct error {
@@ -99,6 +109,8 @@ struct load_ctx {
 	bool parse_failed;	/* libgit2 refused the file */
 	struct file_ref *files;
 	size_t nfiles, capfiles;
+	struct image_ref *imgs;
+	size_t nimgs, capimgs;
 	char why[160];		/* detail from a parser, instead of the form */
 };
 
@@ -619,20 +631,28 @@ static int parse_image(void *dst, const char *val, const struct key *k, struct l
 	return list_add(dst, val, CONFIG_MAX_IMAGES, c);
 }
 
-/* Dotted keys, "*" for any key at one mapping level.  A component cannot hold
- * a dot (there is no escape), whitespace, or a "*" inside other text. */
-static bool tag_path_valid(const char *s)
+/* Dotted keys; one whole key may be the wildcard: "{image}" (the image's
+ * name, layout.h) or "*", its older spelling.  A component cannot hold a dot
+ * (there is no escape), whitespace, or a wildcard inside other text. */
+static bool tag_path_valid(const char *s, size_t *wildcards, struct load_ctx *c)
 {
 	size_t comps = 0;
 
+	*wildcards = 0;
 	if (!*s || strlen(s) > 255 || has_ctl_or_space(s))
 		return false;
 	while (*s) {
 		const char *e = strchr(s, '.');
 		size_t n = e ? (size_t)(e - s) : strlen(s);
+		bool brace = n == 7 && memcmp(s, "{image}", 7) == 0;
 
 		if (n == 0 || (memchr(s, '*', n) && n != 1) || ++comps > 32)
 			return false;
+		if (!brace && (memchr(s, '{', n) || memchr(s, '}', n))) {
+			why(c, "'{image}' only as a whole key");
+			return false;
+		}
+		*wildcards += brace || (n == 1 && s[0] == '*');
 		if (!e)
 			return true;
 		s = e + 1;
@@ -644,9 +664,31 @@ static bool tag_path_valid(const char *s)
 
 static int parse_tag_path(void *dst, const char *val, const struct key *k, struct load_ctx *c)
 {
-	if (!tag_path_valid(val))
+	size_t wild;
+
+	if (!tag_path_valid(val, &wild, c))
 		return ERR_INVALID;
+	if (wild > 1) {
+		why(c, "at most one wildcard ('*' or {image}) per path");
+		return ERR_INVALID;
+	}
 	return list_add(dst, val, CONFIG_MAX_TAGPATHS, c);
+}
+
+/* [image "NAME"] tagPath: one concrete path, kept in c->imgs until the
+ * configured images are known (resolve_images). */
+static int parse_image_path(void *dst, const char *val, const struct key *k, struct load_ctx *c)
+{
+	char **out = dst;
+	size_t wild;
+
+	if (!tag_path_valid(val, &wild, c))
+		return ERR_INVALID;
+	if (wild) {
+		why(c, "an [image] tagPath names one scalar: no '*' or {image}");
+		return ERR_INVALID;
+	}
+	return set_str(out, val, strlen(val));
 }
 
 /* A tz database name, read later from the system zoneinfo directory: no
@@ -857,6 +899,8 @@ static const struct type T_IMAGE = { parse_image, release_list,
 	"expected an image name like query-api (lowercase)" };
 static const struct type T_TAGPATH = { parse_tag_path, release_list,
 	"expected dotted keys like services.*.image.tag ('*' only as a whole key)" };
+static const struct type T_IMAGEPATH = { parse_image_path, release_none,
+	"expected dotted keys like backend.dashboard.image.tag" };
 static const struct type T_TZ = { parse_tz, release_str,
 	"expected a time zone name like America/New_York" };
 static const struct type T_CLOCK = { parse_clock_time, release_none,
@@ -916,6 +960,7 @@ static const struct key keys[] = {
 	{ SEC_STAGE, "requireSignature", &T_BOOL, S(require_signature), K_DEPLOY, "false", 0, 0 },
 	{ SEC_STAGE, "signers", &T_PATH, S(signers), K_DEPLOY | K_FILE, NULL, 0, 0 },
 	{ SEC_STAGE, "queue", &T_BOOL, S(queue), K_DEPLOY, "true", 0, 0 },
+	{ SEC_STAGE, "digest", &T_BOOL, S(digest), K_DEPLOY, "false", 0, 0 },
 
 	{ SEC_HTTP, "listen", &T_LISTEN, G(http.listen), 0, "127.0.0.1:8780", 0, 0 },
 	{ SEC_HTTP, "users", &T_PATH, G(http.users), K_FILE, NULL, 0, 0 },
@@ -928,6 +973,9 @@ static const struct key keys[] = {
 	  "pipelined <pipelined@localhost>", 0, 0 },
 
 	{ SEC_AUDIT, "since", &T_SINCE, G(audit.since), 0, NULL, 0, 0 },
+
+	/* Stored per image in registry.image_tag_paths (resolve_images). */
+	{ SEC_IMAGE, "tagPath", &T_IMAGEPATH, G(registry.image_tag_paths), K_IMAGE, NULL, 0, 0 },
 };
 
 _Static_assert(ARRAY_SIZE(keys) <= MAX_KEYS, "raise MAX_KEYS");
@@ -1017,6 +1065,10 @@ void config_free(struct config *cfg)
 {
 	if (!cfg)
 		return;
+	/* Before the table's release empties registry.images. */
+	for (size_t i = 0; cfg->registry.image_tag_paths && i < cfg->registry.images.n; i++)
+		free(cfg->registry.image_tag_paths[i]);
+	free(cfg->registry.image_tag_paths);
 	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
 		int nstages = keys[i].sect == SEC_STAGE ? STAGE_COUNT : 1;
 
@@ -1145,7 +1197,13 @@ static int locate(enum section *sec, int *stage, struct load_ctx *c, const struc
 				  "section 'stage' needs a stage name, like [stage \"beta\"]");
 		return -1;
 	}
-	if (s != SEC_STAGE && n->has_sub) {
+	if (s == SEC_IMAGE && !n->has_sub) {
+		if (first_report(c, hdr))
+			add_error(c, hdr ? hdr : line,
+				  "section 'image' needs an image name, like [image \"dashboard\"]");
+		return -1;
+	}
+	if (s != SEC_STAGE && s != SEC_IMAGE && n->has_sub) {
 		if (first_report(c, hdr))
 			add_error(c, hdr ? hdr : line, "section '%s' takes no name, found \"%s\"",
 				  section_names[s], shown(sv, sizeof(sv), n->sub));
@@ -1231,6 +1289,59 @@ static void entry_apply(struct load_ctx *c, const struct key *k, int stage, cons
 		record_file(c, k, stage, line, val);
 }
 
+/* An [image "NAME"] key: one value per name, checked against the images
+ * once all entries are in (resolve_images). */
+static void entry_image(struct load_ctx *c, const struct key *k, const char *image,
+			const char *display, const char *val, int line)
+{
+	struct image_ref *r;
+	char *path = NULL, sv[96];
+	int rc;
+
+	for (size_t i = 0; i < c->nimgs; i++)
+		if (strcmp(c->imgs[i].name, image) == 0) {
+			add_error(c, line, "'%s' is set more than once (first on line %d)", display,
+				  c->imgs[i].line);
+			return;
+		}
+	if (!val) {
+		add_error(c, line, "'%s' has no value (write %s = VALUE)", display, k->name);
+		return;
+	}
+	c->why[0] = '\0';
+	rc = k->type->parse(&path, val, k, c);
+	if (rc == ERR_NOMEM) {
+		c->nomem = true;
+		return;
+	}
+	if (rc) {
+		add_error(c, line, "bad value '%s' for '%s': %s", shown(sv, sizeof(sv), val),
+			  display, c->why[0] ? c->why : k->type->form);
+		return;
+	}
+	if (c->nimgs == c->capimgs) {
+		size_t cap = c->capimgs ? c->capimgs * 2 : 8;
+
+		if (!(r = realloc(c->imgs, cap * sizeof(*r)))) {
+			free(path);
+			c->nomem = true;
+			return;
+		}
+		c->imgs = r;
+		c->capimgs = cap;
+	}
+	r = &c->imgs[c->nimgs];
+	r->name = xstrndup(image, strlen(image));
+	r->path = path;
+	r->line = line;
+	if (!r->name) {
+		free(path);
+		c->nomem = true;
+		return;
+	}
+	c->nimgs++;
+}
+
 static void entry_check(struct load_ctx *c, const char *name, const char *val, int line, int hdr)
 {
 	struct entry_name n;
@@ -1256,8 +1367,8 @@ static void entry_check(struct load_ctx *c, const char *name, const char *val, i
 	}
 	if (locate(&sec, &stage, c, &n, line, hdr))
 		return;
-	if (sec == SEC_STAGE)
-		snprintf(n.display, sizeof(n.display), "stage.%s.", n.sub);
+	if (sec == SEC_STAGE || sec == SEC_IMAGE)
+		snprintf(n.display, sizeof(n.display), "%s.%s.", section_names[sec], n.sub);
 	else
 		snprintf(n.display, sizeof(n.display), "%s.", n.section);
 	k = key_find(sec, n.key);
@@ -1273,7 +1384,10 @@ static void entry_check(struct load_ctx *c, const char *name, const char *val, i
 			  k->name, stage_name((enum stage)stage));
 		return;
 	}
-	entry_apply(c, k, stage, n.display, val, line);
+	if (k->flags & K_IMAGE)
+		entry_image(c, k, n.sub, n.display, val, line);
+	else
+		entry_apply(c, k, stage, n.display, val, line);
 }
 
 /* --- cross-key checks ---------------------------------------------------- */
@@ -1308,6 +1422,50 @@ static void check_required(struct load_ctx *c)
 	}
 }
 
+/* Each [image "NAME"] must name a configured image; its path goes to
+ * registry.image_tag_paths, in the order of registry.images. */
+static void resolve_images(struct load_ctx *c)
+{
+	struct config *cfg = c->cfg;
+	char sv[96];
+
+	if (!c->nimgs)
+		return;
+	cfg->registry.image_tag_paths = calloc(cfg->registry.images.n ? cfg->registry.images.n : 1,
+					       sizeof(char *));
+	if (!cfg->registry.image_tag_paths) {
+		c->nomem = true;
+		return;
+	}
+	for (size_t r = 0; r < c->nimgs; r++) {
+		size_t i;
+
+		for (i = 0; i < cfg->registry.images.n; i++)
+			if (strcmp(cfg->registry.images.v[i], c->imgs[r].name) == 0)
+				break;
+		if (i == cfg->registry.images.n) {
+			add_error(c, c->imgs[r].line,
+				  "[image \"%s\"] is not a configured image (add it to registry.image, "
+				  "or remove the section)", shown(sv, sizeof(sv), c->imgs[r].name));
+			continue;
+		}
+		cfg->registry.image_tag_paths[i] = c->imgs[r].path;
+		c->imgs[r].path = NULL;
+	}
+}
+
+/* True when every image has its own [image] tagPath: then a stage needs
+ * no tagPath of its own. */
+static bool all_images_placed(const struct config *cfg)
+{
+	if (!cfg->registry.image_tag_paths)
+		return false;
+	for (size_t i = 0; i < cfg->registry.images.n; i++)
+		if (!cfg->registry.image_tag_paths[i])
+			return false;
+	return true;
+}
+
 static void check_stage(struct load_ctx *c, enum stage s)
 {
 	struct config_stage *st = &c->cfg->stages[s];
@@ -1328,7 +1486,7 @@ static void check_stage(struct load_ctx *c, enum stage s)
 	if (!seen_line(c, SEC_STAGE, "values", s))
 		add_error(c, line, "stage '%s' is enabled but has no 'values' file "
 			  "(set values and tagPath in [stage \"%s\"], or enabled = false)", name, name);
-	if (!seen_line(c, SEC_STAGE, "tagPath", s))
+	if (!seen_line(c, SEC_STAGE, "tagPath", s) && !all_images_placed(c->cfg))
 		add_error(c, line, "stage '%s' is enabled but has no 'tagPath' "
 			  "(set values and tagPath in [stage \"%s\"], or enabled = false)", name, name);
 	if (st->require_signature && !st->signers)
@@ -1348,6 +1506,7 @@ static void check_cross(struct load_ctx *c)
 	int url_line = seen_line(c, SEC_REPOSITORY, "url", SLOT_GLOBAL);
 
 	check_required(c);
+	resolve_images(c);
 	for (int s = 0; s < STAGE_COUNT; s++)
 		check_stage(c, (enum stage)s);
 	if (cfg->repository.url.url && cfg->repository.url.kind == CONFIG_REPO_SSH) {
@@ -1574,6 +1733,11 @@ out:
 		free(c.files[i].path);
 	}
 	free(c.files);
+	for (size_t i = 0; i < c.nimgs; i++) {
+		free(c.imgs[i].name);
+		free(c.imgs[i].path);
+	}
+	free(c.imgs);
 	config_scan_release(&c.scan);
 	buf_release(&data);
 	free(dir);

@@ -94,6 +94,7 @@ struct layout {
 	char **untouched;		/* concrete paths a template matched whose key
 					 * is not a configured image: never edited */
 	size_t nuntouched;
+	const char *const *images;	/* image names, borrowed from the rules */
 };
 
 /* Fill *r for stage s from cfg (borrowing its strings).  A disabled or

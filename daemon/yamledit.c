@@ -1,10 +1,13 @@
 /* yamledit.c - see yamledit.h
  *
  * Three passes over libyaml's event stream: find the target scalars and
- * their byte ranges, splice the new tag into a copy of the input, then parse
- * the original and the copy side by side and demand that they differ only in
- * the targeted values.  libyaml's marks count characters (code points, CRLF =
- * 2, a leading BOM not at all), so every mark is converted to a byte offset.
+ * their byte ranges, splice the new values into a copy of the input, then
+ * parse the original and the copy side by side and demand that they differ
+ * only in the targeted values.  libyaml's marks count characters (code
+ * points, CRLF = 2, a leading BOM not at all), so every mark is converted to
+ * a byte offset.  The four entry points share the walk and differ only in
+ * what a target does (struct ed.mode): apply and set splice (one tag for
+ * every path, or one value per path), get compares, find records.
  */
 #include "yamledit.h"
 #include "tag.h"
@@ -47,6 +50,8 @@ struct frame {
 	uint64_t mask;		/* paths whose first depth segments lead here */
 	size_t depth;		/* segments consumed to reach this container */
 	bool is_map;
+	bool flow;		/* a {...} or [...] node: plain scalars end at ':' there */
+	size_t merge_line;	/* 1-based line of this mapping's first '<<' key, or 0 */
 	bool want_key;
 	bool have_key;		/* the pending mapping value has a scalar key */
 	size_t index;		/* sequence: index of the current item */
@@ -59,8 +64,17 @@ struct target {
 	size_t ordinal;		/* event number in the stream */
 	size_t b0, b1;		/* byte range of the old value (with quotes) */
 	size_t line;
+	const char *val;	/* the new value (borrowed from the caller) */
+	size_t vlen;
 	char quote;		/* 0 plain, or the quote character to write */
 	bool changed;
+};
+
+enum mode {
+	MODE_APPLY,		/* one tag for every path; each path matches */
+	MODE_GET,		/* every target holds the same value */
+	MODE_FIND,		/* record every target; no path has to match */
+	MODE_SET,		/* values[p] for path p; each matches exactly once */
 };
 
 /* libyaml mark index (characters after the BOM) -> byte offset.  Marks are
@@ -76,6 +90,11 @@ struct ed {
 	size_t npaths;
 	const char *tag;
 	size_t taglen;
+	enum mode mode;
+	const char *const *values;	/* MODE_SET: one per path */
+	size_t hits[YAMLEDIT_MAX_PATHS];	/* MODE_SET: scalars each path matched */
+	struct yamledit_scalar *found;	/* MODE_FIND */
+	size_t nfound, capfound;
 	struct frame stack[YAMLEDIT_MAX_SEGMENTS + 1];
 	size_t sp;
 	size_t skip;		/* nesting depth inside an off-path container */
@@ -84,7 +103,6 @@ struct ed {
 	struct target *targets;
 	size_t ntargets, captargets;
 	struct cursor cur;
-	bool reading;		/* yamledit_get: collect the value, no tag */
 	struct buf value;	/* yamledit_get: the first target's value */
 	struct buf value_at;	/* ... and where it is */
 	struct buf *err;
@@ -445,17 +463,59 @@ static void on_key(struct ed *ed, struct frame *f, const yaml_event_t *ev)
 		return;
 	}
 	if (ev->type == YAML_SCALAR_EVENT) {
-		if (ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE && len == 2 && memcmp(v, "<<", 2) == 0)
-			fail(ed, ERR_REJECTED, f->mask, NULL,
-			     "merge key (<<) in %s may supply values from an anchor",
-			     f->name.len ? f->name.data : "the top level");
+		bool merge = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE && !ev->data.scalar.tag &&
+			     len == 2 && memcmp(v, "<<", 2) == 0;
+
 		if (frame_add_key(f, v, len)) {
 			fail(ed, ERR_NOMEM, UINT64_MAX, NULL, "out of memory");
 			return;
 		}
-		f->have_key = true;
+		/* The merged values are never walked (they live at the anchor);
+		 * whether the paths may pass this mapping is decided at its end,
+		 * when every explicit key is known (check_merge). */
+		if (merge && !f->merge_line)
+			f->merge_line = ev->start_mark.line + 1;
+		f->have_key = !merge;
 	}
 	node_done(ed);
+}
+
+static bool has_key(const struct frame *f, const char *s, size_t len)
+{
+	for (size_t i = 0; i < f->nkeys; i++)
+		if (f->keys[i].len == len && memcmp(f->keys[i].s, s, len) == 0)
+			return true;
+	return false;
+}
+
+/* A mapping with a merge key (<<): YAML takes an explicit key over a merged
+ * one, so a path whose next key is written here is safe to follow; a key
+ * that is not written here may come from the merge (and editing it would
+ * mean editing the anchor), and a '*' would have to list merged keys. */
+static void check_merge(struct ed *ed, const struct frame *f)
+{
+	const char *where = f->name.len ? f->name.data : "the top level";
+
+	for (size_t p = 0; p < ed->npaths && !ed->rc; p++) {
+		const struct seg *sg = &ed->paths[p].seg[f->depth];
+		struct buf k = BUF_INIT;
+
+		if (!(f->mask & bit(p)))
+			continue;
+		if (sg->star) {
+			fail(ed, ERR_REJECTED, bit(p), NULL,
+			     "'*' would list the keys of %s, which has a merge key (<<) at line %zu; "
+			     "merged keys cannot be edited (name the keys explicitly)",
+			     where, f->merge_line);
+		} else if (!has_key(f, sg->s, sg->len)) {
+			add_shown(&k, sg->s, sg->len);
+			fail(ed, ERR_REJECTED, bit(p), NULL,
+			     "key \"%s\" of %s may come from the merge key (<<) at line %zu; "
+			     "write it explicitly there to edit it", k.data ? k.data : "", where,
+			     f->merge_line);
+			buf_release(&k);
+		}
+	}
 }
 
 static const char *shown_tag(const char *tag, char *tmp, size_t tmpsz)
@@ -483,20 +543,42 @@ static bool has_break(const unsigned char *s, size_t n)
 	return false;
 }
 
-/* The scalar itself may be edited: one line, no anchor, tag or block style. */
+static bool is_str_tag(const yaml_char_t *tag)
+{
+	return tag && strcmp((const char *)tag, "tag:yaml.org,2002:str") == 0;
+}
+
+/* A scalar's event starts at its properties: step over an explicit !!str
+ * (which stays) to the value's first byte, on the same line. */
+static size_t skip_tag(const unsigned char *in, size_t b0, size_t b1)
+{
+	if (b0 >= b1 || in[b0] != '!')
+		return SIZE_MAX;
+	while (b0 < b1 && in[b0] != ' ' && in[b0] != '\t' && in[b0] != '\n' && in[b0] != '\r')
+		b0++;
+	while (b0 < b1 && (in[b0] == ' ' || in[b0] == '\t'))
+		b0++;
+	return b0 < b1 && in[b0] != '\n' && in[b0] != '\r' ? b0 : SIZE_MAX;
+}
+
+/* The scalar itself may be edited: one line, no anchor, block style or
+ * explicit tag other than !!str.  *b0 moves past a !!str tag. */
 static bool target_ok(struct ed *ed, const yaml_event_t *ev, uint64_t m, const struct buf *name,
-		      size_t b0, size_t b1)
+		      size_t *b0p, size_t b1)
 {
 	const unsigned char *in = ed->in;
+	size_t b0 = *b0p;
 	char tmp[96];
 
 	if (ev->data.scalar.anchor)
 		fail(ed, ERR_REJECTED, m, name,
 		     "value is anchored (&%s); editing it would change every alias of it",
 		     (const char *)ev->data.scalar.anchor);
-	else if (ev->data.scalar.tag)
+	else if (ev->data.scalar.tag && !is_str_tag(ev->data.scalar.tag))
 		fail(ed, ERR_REJECTED, m, name, "value has an explicit tag (%s)",
 		     shown_tag((const char *)ev->data.scalar.tag, tmp, sizeof(tmp)));
+	else if (ev->data.scalar.tag && (b0 = skip_tag(in, b0, b1)) == SIZE_MAX)
+		fail(ed, ERR_REJECTED, m, name, "value is not on the line of its !!str tag");
 	else if (ev->data.scalar.style == YAML_LITERAL_SCALAR_STYLE ||
 		 ev->data.scalar.style == YAML_FOLDED_SCALAR_STYLE)
 		fail(ed, ERR_REJECTED, m, name, "value is a block scalar (| or >)");
@@ -511,6 +593,7 @@ static bool target_ok(struct ed *ed, const yaml_event_t *ev, uint64_t m, const s
 	else if (ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE &&
 		 (b1 - b0 < 2 || in[b0] != in[b1 - 1] || (in[b0] != '"' && in[b0] != '\'')))
 		fail(ed, ERR_FAIL, m, name, "cannot locate the quoted value in the input");
+	*b0p = b0;
 	return ed->rc == 0;
 }
 
@@ -537,41 +620,151 @@ static bool same_value(struct ed *ed, const yaml_event_t *ev, uint64_t m, const 
 	return false;
 }
 
+static int grow(void **v, size_t *cap, size_t n, size_t size)
+{
+	size_t ncap;
+	void *nv;
+
+	if (n < *cap)
+		return 0;
+	ncap = *cap ? *cap * 2 : 16;
+	nv = realloc(*v, ncap * size);
+	if (!nv)
+		return ERR_NOMEM;
+	*v = nv;
+	*cap = ncap;
+	return 0;
+}
+
+/* The concrete path of the scalar the top frame is at: each level's key or
+ * index, as written (a '*' of the tag path becomes what it matched). */
+static int concrete_path(const struct ed *ed, struct buf *out)
+{
+	int rc = 0;
+
+	buf_init(out, 2 * YAMLEDIT_PATH_MAX + 4096);
+	for (size_t i = 0; i < ed->sp && !rc; i++) {
+		const struct frame *f = &ed->stack[i];
+
+		if (i)
+			rc = buf_addch(out, '.');
+		if (!rc && f->is_map)
+			rc = buf_add(out, f->keys[f->nkeys - 1].s, f->keys[f->nkeys - 1].len);
+		else if (!rc)
+			rc = buf_printf(out, "%zu", f->index);
+	}
+	return rc ? rc : buf_add(out, "", 0);
+}
+
+/* yamledit_find: one record per path that matches the scalar. */
+static void record(struct ed *ed, const yaml_event_t *ev, uint64_t m, size_t b0, size_t column)
+{
+	struct buf path = BUF_INIT;
+
+	if (concrete_path(ed, &path)) {
+		fail(ed, ERR_TOOBIG, m, NULL, "the concrete path is too long");
+		buf_release(&path);
+		return;
+	}
+	for (size_t p = 0; p < ed->npaths && !ed->rc; p++) {
+		struct yamledit_scalar *sc;
+
+		if (!(m & bit(p)))
+			continue;
+		if (grow((void **)&ed->found, &ed->capfound, ed->nfound, sizeof(*ed->found))) {
+			fail(ed, ERR_NOMEM, UINT64_MAX, NULL, "out of memory");
+			break;
+		}
+		sc = &ed->found[ed->nfound];
+		memset(sc, 0, sizeof(*sc));
+		sc->path = xstrndup(path.data, path.len);
+		sc->value = xstrndup((const char *)ev->data.scalar.value, ev->data.scalar.length);
+		if (!sc->path || !sc->value) {
+			free(sc->path);
+			free(sc->value);
+			fail(ed, ERR_NOMEM, UINT64_MAX, NULL, "out of memory");
+			break;
+		}
+		ed->nfound++;
+		sc->ipath = p;
+		sc->line = ev->start_mark.line + 1;
+		sc->column = column;
+		sc->len = ev->data.scalar.length;
+		sc->quote = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE ? 0 : (char)ed->in[b0];
+	}
+	buf_release(&path);
+}
+
+/* yamledit_set: the value of the first path in m; every other path that
+ * names the same scalar must want the same value. */
+static bool set_value(struct ed *ed, uint64_t m, const struct buf *name, const char **val)
+{
+	*val = NULL;
+	for (size_t p = 0; p < ed->npaths; p++) {
+		if (!(m & bit(p)))
+			continue;
+		ed->hits[p]++;
+		if (!*val)
+			*val = ed->values[p];
+		else if (strcmp(*val, ed->values[p]) != 0)
+			fail(ed, ERR_INVALID, m, name, "two paths set this scalar to different values");
+	}
+	return ed->rc == 0;
+}
+
+/* Would the new plain value read back as the same string? */
+static bool needs_quotes(const struct ed *ed, const yaml_event_t *ev, const char *v, size_t n)
+{
+	const struct frame *f = ed->sp ? &ed->stack[ed->sp - 1] : NULL;
+
+	if (is_str_tag(ev->data.scalar.tag))
+		return false;	/* the tag already makes any plain text a string */
+	if (n && (v[0] == '@' || v[0] == ':'))
+		return true;	/* indicators that cannot start a plain scalar */
+	if (f && f->flow && memchr(v, ':', n))
+		return true;	/* older readers end a flow plain scalar at ':' */
+	return plain_needs_quotes(v, n);
+}
+
 static void add_target(struct ed *ed, const yaml_event_t *ev, uint64_t m, const struct buf *name)
 {
 	size_t b0 = cursor_byte(&ed->cur, ed->in, ed->len, ev->start_mark.index);
 	size_t b1 = cursor_byte(&ed->cur, ed->in, ed->len, ev->end_mark.index);
+	size_t ev_b0 = b0;
+	const char *val = ed->tag;
 	struct target *t;
 	size_t oldlen;
 
-	if (!target_ok(ed, ev, m, name, b0, b1))
+	if (!target_ok(ed, ev, m, name, &b0, b1))
 		return;
-	if (ed->ntargets == ed->captargets) {
-		size_t cap = ed->captargets ? ed->captargets * 2 : 16;
-		struct target *nt = realloc(ed->targets, cap * sizeof(*nt));
-
-		if (!nt) {
-			fail(ed, ERR_NOMEM, UINT64_MAX, NULL, "out of memory");
-			return;
-		}
-		ed->targets = nt;
-		ed->captargets = cap;
+	if (ed->mode == MODE_FIND) {
+		record(ed, ev, m, b0, ev->start_mark.column + 1 + (b0 - ev_b0));
+		ed->matched |= m;
+		return;
 	}
-	if (ed->reading && !same_value(ed, ev, m, name))
+	if (grow((void **)&ed->targets, &ed->captargets, ed->ntargets, sizeof(*ed->targets))) {
+		fail(ed, ERR_NOMEM, UINT64_MAX, NULL, "out of memory");
+		return;
+	}
+	if (ed->mode == MODE_GET && !same_value(ed, ev, m, name))
+		return;
+	if (ed->mode == MODE_SET && !set_value(ed, m, name, &val))
 		return;
 	t = &ed->targets[ed->ntargets++];
 	t->ordinal = ed->ordinal;
 	t->b0 = b0;
 	t->b1 = b1;
 	t->line = ev->start_mark.line;
+	t->val = val;
+	t->vlen = strlen(val);
 	if (ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE)
-		t->quote = plain_needs_quotes(ed->tag, ed->taglen) ? '"' : 0;
+		t->quote = needs_quotes(ed, ev, t->val, t->vlen) ? '"' : 0;
 	else
 		t->quote = (char)ed->in[b0];
 	oldlen = b1 - b0;
-	t->changed = t->quote ? oldlen != ed->taglen + 2 || ed->in[b0] != (unsigned char)t->quote ||
-				memcmp(ed->in + b0 + 1, ed->tag, ed->taglen) != 0
-			      : oldlen != ed->taglen || memcmp(ed->in + b0, ed->tag, ed->taglen) != 0;
+	t->changed = t->quote ? oldlen != t->vlen + 2 || ed->in[b0] != (unsigned char)t->quote ||
+				memcmp(ed->in + b0 + 1, t->val, t->vlen) != 0
+			      : oldlen != t->vlen || memcmp(ed->in + b0, t->val, t->vlen) != 0;
 	ed->matched |= m;
 }
 
@@ -584,6 +777,8 @@ static void push_frame(struct ed *ed, const yaml_event_t *ev, uint64_t mask, siz
 	f->mask = mask;
 	f->depth = depth;
 	f->is_map = ev->type == YAML_MAPPING_START_EVENT;
+	f->flow = f->is_map ? ev->data.mapping_start.style == YAML_FLOW_MAPPING_STYLE
+			    : ev->data.sequence_start.style == YAML_FLOW_SEQUENCE_STYLE;
 	f->want_key = true;
 	f->name = *name;
 	buf_init(name, 0);
@@ -657,6 +852,8 @@ static void on_end(struct ed *ed, const yaml_event_t *ev)
 		return;
 	}
 	f = &ed->stack[--ed->sp];
+	if (f->is_map && f->merge_line)
+		check_merge(ed, f);
 	if (f->is_map)
 		check_duplicates(ed, f);
 	frame_release(f);
@@ -742,7 +939,7 @@ static int splice(struct ed *ed, struct buf *out)
 		if (!rc && t->quote)
 			rc = buf_addch(out, t->quote);
 		if (!rc)
-			rc = buf_add(out, ed->tag, ed->taglen);
+			rc = buf_add(out, t->val, t->vlen);
 		if (!rc && t->quote)
 			rc = buf_addch(out, t->quote);
 		at = t->b1;
@@ -777,8 +974,8 @@ static bool scalar_eq(const yaml_event_t *a, const yaml_event_t *b, const struct
 	    !str_eq(a->data.scalar.tag, b->data.scalar.tag))
 		return false;
 	if (t)
-		return b->data.scalar.length == ed->taglen &&
-		       memcmp(b->data.scalar.value, ed->tag, ed->taglen) == 0 &&
+		return b->data.scalar.length == t->vlen &&
+		       memcmp(b->data.scalar.value, t->val, t->vlen) == 0 &&
 		       b->data.scalar.style == want[(unsigned char)t->quote];
 	return a->data.scalar.length == b->data.scalar.length &&
 	       memcmp(a->data.scalar.value, b->data.scalar.value, a->data.scalar.length) == 0 &&
@@ -922,11 +1119,16 @@ static int parse_paths(struct path *paths, const char *const *texts, size_t n, s
 
 static void report_unmatched(struct ed *ed)
 {
-	for (size_t i = 0; i < ed->npaths; i++)
-		if (!(ed->matched & bit(i))) {
-			fail(ed, ERR_NOTFOUND, bit(i), NULL, "no scalar at this path in the document");
+	for (size_t i = 0; i < ed->npaths && !ed->rc; i++) {
+		if (ed->mode == MODE_FIND)
 			return;
-		}
+		if (!(ed->matched & bit(i)))
+			fail(ed, ERR_NOTFOUND, bit(i), NULL, "no scalar at this path in the document");
+		else if (ed->mode == MODE_SET && ed->hits[i] > 1)
+			fail(ed, ERR_REJECTED, bit(i), NULL,
+			     "the path matches %zu scalars (one per document?); it must name exactly one",
+			     ed->hits[i]);
+	}
 }
 
 static void fill_stats(const struct ed *ed, struct yamledit_stats *st)
@@ -945,7 +1147,8 @@ static void fill_stats(const struct ed *ed, struct yamledit_stats *st)
 	}
 }
 
-/* Parse the paths, then find every target; the caller owns ed->targets. */
+/* Parse the paths, then find every target; the caller owns ed->targets
+ * and ed->found. */
 static int find_all(struct ed *ed, struct path *pv, const char *const *paths, size_t npaths)
 {
 	int rc = parse_paths(pv, paths, npaths, ed->err);
@@ -954,11 +1157,30 @@ static int find_all(struct ed *ed, struct path *pv, const char *const *paths, si
 		return ed->rc = rc;
 	ed->paths = pv;
 	ed->npaths = npaths;
-	if (check_input(ed, (const char *)ed->in, ed->len) == 0 && (ed->reading || check_tag(ed, ed->tag) == 0))
+	if (check_input(ed, (const char *)ed->in, ed->len) == 0 &&
+	    (ed->mode != MODE_APPLY || check_tag(ed, ed->tag) == 0))
 		find_targets(ed);
-	if (!ed->rc)
-		report_unmatched(ed);
+	report_unmatched(ed);
 	return ed->rc;
+}
+
+/* Splice the targets and verify the result; *out only on success. */
+static int edit(struct ed *ed, struct buf *out, struct yamledit_stats *stats)
+{
+	struct buf res = BUF_INIT;
+	struct yamledit_stats st;
+
+	fill_stats(ed, &st);
+	if (!ed->rc && splice(ed, &res) == 0 && st.changed)
+		verify(ed, &res);
+	if (ed->rc) {
+		buf_release(&res);
+		return ed->rc;
+	}
+	*out = res;
+	if (stats)
+		*stats = st;
+	return 0;
 }
 
 int yamledit_apply(struct buf *out, struct yamledit_stats *stats, const char *in, size_t len,
@@ -966,27 +1188,15 @@ int yamledit_apply(struct buf *out, struct yamledit_stats *stats, const char *in
 {
 	struct path *pv = calloc(YAMLEDIT_MAX_PATHS, sizeof(*pv));
 	struct ed ed = { .in = (const unsigned char *)(in ? in : ""), .len = len, .tag = tag,
-			 .taglen = tag ? strlen(tag) : 0, .err = err };
-	struct buf res = BUF_INIT;
-	struct yamledit_stats st;
+			 .taglen = tag ? strlen(tag) : 0, .mode = MODE_APPLY, .err = err };
 	int rc;
 
 	if (!pv)
 		return ERR_NOMEM;
 	if (!in && len)
 		ed.in = NULL;
-	rc = find_all(&ed, pv, paths, npaths);
-	fill_stats(&ed, &st);
-	if (!rc && splice(&ed, &res) == 0 && st.changed)
-		verify(&ed, &res);
-	rc = ed.rc;
-	if (rc) {
-		buf_release(&res);
-	} else {
-		*out = res;
-		if (stats)
-			*stats = st;
-	}
+	find_all(&ed, pv, paths, npaths);
+	rc = edit(&ed, out, stats);
 	free(ed.targets);
 	free(pv);
 	return rc;
@@ -997,7 +1207,7 @@ int yamledit_get(struct buf *value, const char *in, size_t len,
 {
 	struct path *pv = calloc(YAMLEDIT_MAX_PATHS, sizeof(*pv));
 	struct ed ed = { .in = (const unsigned char *)(in ? in : ""), .len = len, .tag = "",
-			 .reading = true, .err = err };
+			 .mode = MODE_GET, .err = err };
 	int rc;
 
 	if (!pv)
@@ -1010,6 +1220,110 @@ int yamledit_get(struct buf *value, const char *in, size_t len,
 	else
 		*value = ed.value;
 	buf_release(&ed.value_at);
+	free(ed.targets);
+	free(pv);
+	return rc;
+}
+
+void yamledit_scalars_free(struct yamledit_scalar *v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++) {
+		free(v[i].path);
+		free(v[i].value);
+	}
+	free(v);
+}
+
+int yamledit_find(struct yamledit_scalar **out, size_t *n, const char *in, size_t len,
+		  const char *const *paths, size_t npaths, struct buf *err)
+{
+	struct path *pv = calloc(YAMLEDIT_MAX_PATHS, sizeof(*pv));
+	struct ed ed = { .in = (const unsigned char *)(in ? in : ""), .len = len, .tag = "",
+			 .mode = MODE_FIND, .err = err };
+	int rc;
+
+	if (!pv)
+		return ERR_NOMEM;
+	if (!in && len)
+		ed.in = NULL;
+	rc = find_all(&ed, pv, paths, npaths);
+	if (rc) {
+		yamledit_scalars_free(ed.found, ed.nfound);
+	} else {
+		*out = ed.found;
+		*n = ed.nfound;
+	}
+	free(pv);
+	return rc;
+}
+
+/* What yamledit_set may write: an OCI tag, an image reference or a digest.
+ * None of these bytes needs an escape in either quoting style. */
+static bool set_value_valid(const char *v)
+{
+	size_t n = v ? strlen(v) : 0;
+
+	if (n == 0 || n > YAMLEDIT_VALUE_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = v[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      strchr("._:/@-", c)))
+			return false;
+	}
+	return true;
+}
+
+static int set_check(const char *const *paths, const char *const *values, size_t n,
+		     const struct path *pv, struct buf *err)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct buf shown = BUF_INIT;
+
+		for (size_t k = 0; k < pv[i].nseg; k++)
+			if (pv[i].seg[k].star) {
+				add_shown(err, paths[i], strlen(paths[i]));
+				buf_adds(err, ": a path to set must be concrete (no '*')");
+				return ERR_INVALID;
+			}
+		if (set_value_valid(values[i]))
+			continue;
+		if (values[i])
+			add_shown(&shown, values[i], strlen(values[i]));
+		add_shown(err, paths[i], strlen(paths[i]));
+		buf_printf(err, ": \"%s\" is not a tag, image reference or digest "
+			   "(1 to %d bytes of [A-Za-z0-9._:/@-])", shown.data ? shown.data : "",
+			   YAMLEDIT_VALUE_MAX);
+		buf_release(&shown);
+		return ERR_INVALID;
+	}
+	return 0;
+}
+
+int yamledit_set(struct buf *out, struct yamledit_stats *stats, const char *in, size_t len,
+		 const char *const *paths, const char *const *values, size_t n, struct buf *err)
+{
+	struct path *pv = calloc(YAMLEDIT_MAX_PATHS, sizeof(*pv));
+	struct ed ed = { .in = (const unsigned char *)(in ? in : ""), .len = len, .tag = "",
+			 .mode = MODE_SET, .values = values, .err = err };
+	int rc;
+
+	if (!pv)
+		return ERR_NOMEM;
+	if (!in && len)
+		ed.in = NULL;
+	rc = parse_paths(pv, paths, n, err);
+	if (!rc && !values) {
+		buf_adds(err, "no values to set");
+		rc = ERR_INVALID;
+	}
+	if (!rc)
+		rc = set_check(paths, values, n, pv, err);
+	if (!rc) {
+		find_all(&ed, pv, paths, n);
+		rc = edit(&ed, out, stats);
+	}
 	free(ed.targets);
 	free(pv);
 	return rc;

@@ -18,11 +18,16 @@
  * matches is edited; each path must match at least one scalar overall.
  *
  * Refused (non-zero return, one line in err, *out untouched): a path with no
- * match; a target that is an alias, anchored, explicitly tagged (!!str),
- * a block (| >) or multi-line scalar, empty (`tag:`), or a mapping/sequence;
- * a path that runs through an alias or an anchored mapping/sequence; duplicate
- * keys or a merge key (<<) in a mapping the paths descend into; a document libyaml rejects
- * (with its line and column); UTF-16 input; a tag that is not a valid OCI tag.
+ * match; a target that is an alias, anchored, explicitly tagged with
+ * anything but !!str, a block (| >) or multi-line scalar, empty (`tag:`), or
+ * a mapping/sequence; a path that runs through an alias or an anchored
+ * mapping/sequence; duplicate keys in a mapping the paths descend into; a
+ * mapping with a merge key (<<) whose next key on the path is not written
+ * in it explicitly (it may come from the merge), or that a '*' would have
+ * to enumerate; a document libyaml rejects (with its line and column);
+ * UTF-16 input; a tag that is not a valid OCI tag.  A merge key is fine
+ * when the path's key is explicit: YAML takes the explicit key, so that is
+ * the one edited.  A !!str target keeps its tag; only its value changes.
  * A plain target whose new value YAML 1.1 or 1.2 would read as a non-string
  * (1e10, 0755, 1.10, 0x1F, yes, on, null, 2026-01-01...) is written
  * double-quoted.  Quoted targets keep their quotes: the OCI tag grammar has
@@ -44,6 +49,7 @@
 #define YAMLEDIT_MAX_PATHS	64
 #define YAMLEDIT_MAX_SEGMENTS	32
 #define YAMLEDIT_PATH_MAX	512			/* bytes of one tag path */
+#define YAMLEDIT_VALUE_MAX	512			/* bytes of one yamledit_set value */
 
 struct yamledit_stats {
 	size_t matched;		/* distinct scalars matched by the paths */
@@ -94,13 +100,16 @@ struct yamledit_scalar {
  * keys, the call fails with ERR_REJECTED ("... may come from the merge key
  * (<<) at line N").  A scalar with an explicit !!str tag is a target (the
  * tag is kept, only the value changes); any other explicit tag is refused.
- * *out (free with yamledit_scalars_free) may be NULL when *n is 0. */
+ * A scalar matched by several paths gives one record per path (same line
+ * and column).  *out (free with yamledit_scalars_free) may be NULL when *n
+ * is 0; both are set only on success. */
 int yamledit_find(struct yamledit_scalar **out, size_t *n, const char *in, size_t len,
 		  const char *const *paths, size_t npaths, struct buf *err);
 void yamledit_scalars_free(struct yamledit_scalar *v, size_t n);
 
 /* Set the scalar at each concrete path (no '*') paths[i] to values[i]; each
- * path must match exactly one scalar (ERR_NOTFOUND otherwise).  A value
+ * path must match exactly one scalar (ERR_NOTFOUND when none, ERR_REJECTED
+ * when several, as a path repeated in several documents of a stream).  A value
  * may be an OCI tag, an image reference (REPO:TAG[@sha256:HEX]) or a digest
  * (sha256:HEX): bytes from [A-Za-z0-9._:/@-] only, at most 512; anything
  * else is ERR_INVALID.  Quoting as in yamledit_apply (a plain scalar stays

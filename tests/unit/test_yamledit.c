@@ -376,6 +376,198 @@ static void test_cli_usage(void **state)
 	assert_int_equal(cmd_edit(5, missing, &opts), 2);
 }
 
+/* ---- yamledit_find / yamledit_set ---- */
+
+static const char chart[] =
+	"global:\n"
+	"  image:\n"
+	"    tag: 'abc'\n"
+	"services:\n"
+	"  api: {image: {tag: \"1.0\"}}\n"
+	"  web:\n"
+	"    image:\n"
+	"      tag: !!str 1.0   # pinned\n"
+	"      digest: \"\"\n"
+	"refs:\n"
+	"  - ghcr.io/acme/api:1.0@sha256:00\n";
+
+static void test_find(void **state)
+{
+	const char *paths[] = { "services.*.image.tag", "global.image.tag", "refs.*", "nothing.here" };
+	struct yamledit_scalar *v = NULL;
+	struct buf err = BUF_INIT;
+	size_t n = 99;
+
+	assert_int_equal(yamledit_find(&v, &n, chart, strlen(chart), paths, 4, &err), 0);
+	assert_null(err.data);
+	assert_int_equal(n, 4);	/* document order; the unmatched path is no error */
+	assert_string_equal(v[0].path, "global.image.tag");
+	assert_int_equal(v[0].ipath, 1);
+	assert_int_equal(v[0].line, 3);
+	assert_int_equal(v[0].column, 10);
+	assert_string_equal(v[0].value, "abc");
+	assert_int_equal(v[0].quote, '\'');
+	assert_string_equal(v[1].path, "services.api.image.tag");
+	assert_int_equal(v[1].line, 5);
+	assert_int_equal(v[1].column, 22);
+	assert_int_equal(v[1].quote, '"');
+	assert_string_equal(v[2].path, "services.web.image.tag");
+	assert_int_equal(v[2].column, 18);	/* the value, after its !!str tag */
+	assert_int_equal(v[2].quote, 0);
+	assert_string_equal(v[2].value, "1.0");
+	assert_string_equal(v[3].path, "refs.0");
+	assert_string_equal(v[3].value, "ghcr.io/acme/api:1.0@sha256:00");
+	assert_int_equal(v[3].len, strlen(v[3].value));
+	yamledit_scalars_free(v, n);
+
+	/* Nothing matched: success, no records. */
+	v = NULL;
+	assert_int_equal(yamledit_find(&v, &n, chart, strlen(chart), paths + 3, 1, &err), 0);
+	assert_int_equal(n, 0);
+	yamledit_scalars_free(v, n);
+	yamledit_scalars_free(NULL, 0);
+}
+
+static void test_find_two_paths_one_scalar(void **state)
+{
+	const char *paths[] = { "services.web.image.tag", "services.*.image.tag" };
+	struct yamledit_scalar *v = NULL;
+	struct buf err = BUF_INIT;
+	size_t n = 0;
+
+	assert_int_equal(yamledit_find(&v, &n, chart, strlen(chart), paths, 2, &err), 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(v[0].ipath, 1);	/* services.api: only the template */
+	assert_int_equal(v[1].ipath, 0);	/* services.web: one record per path */
+	assert_int_equal(v[2].ipath, 1);
+	assert_int_equal(v[1].line, v[2].line);
+	assert_string_equal(v[2].path, "services.web.image.tag");
+	yamledit_scalars_free(v, n);
+}
+
+static void find_fails(const char *in, const char *path, int rc, const char *msg)
+{
+	struct yamledit_scalar *v = (void *)1;
+	struct buf err = BUF_INIT;
+	size_t n = 77;
+
+	assert_int_equal(yamledit_find(&v, &n, in, strlen(in), &path, 1, &err), rc);
+	assert_ptr_equal(v, (void *)1);
+	assert_int_equal(n, 77);
+	assert_non_null(err.data);
+	if (!strstr(err.data, msg))
+		fail_msg("\"%s\" lacks \"%s\"", err.data, msg);
+	buf_release(&err);
+}
+
+static void test_find_refusals(void **state)
+{
+	find_fails("a: &x {tag: 1}\nb: *x\n", "b.tag", ERR_REJECTED, "b.tag: at b: path runs through an alias (*x)");
+	find_fails("a:\n  tag: &t v1\n", "a.tag", ERR_REJECTED, "value is anchored (&t)");
+	find_fails("a:\n  tag: |\n    v1\n", "a.tag", ERR_REJECTED, "block scalar");
+	find_fails("a:\n  tag: !!int 1\n", "a.tag", ERR_REJECTED, "explicit tag (!!int)");
+	find_fails("a:\n  tag: v\nb: [x\n", "a.tag", ERR_REJECTED, "does not parse: line 4, column 1");
+	find_fails("d: &d {tag: 1}\na:\n  <<: *d\n", "a.tag", ERR_REJECTED,
+		   "a.tag: key \"tag\" of a may come from the merge key (<<) at line 3");
+	find_fails("<<: {x: 1}\ntag: 2\n", "*", ERR_REJECTED,
+		   "'*' would list the keys of the top level");
+	find_fails("d: &d {x: 1}\na:\n  <<: *d\n  tag: 2\n", "a.*", ERR_REJECTED,
+		   "'*' would list the keys of a, which has a merge key (<<) at line 3");
+}
+
+static void test_find_merge_explicit(void **state)
+{
+	const char *in = "d: &d {image: {tag: old}}\napp:\n  <<: [*d]\n  image: {tag: new}\n";
+	const char *path = "app.image.tag";
+	struct yamledit_scalar *v = NULL;
+	struct buf err = BUF_INIT, out = BUF_INIT;
+	const char *val = "2.0";
+	size_t n = 0;
+
+	assert_int_equal(yamledit_find(&v, &n, in, strlen(in), &path, 1, &err), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(v[0].value, "new");
+	yamledit_scalars_free(v, n);
+	assert_int_equal(yamledit_set(&out, NULL, in, strlen(in), &path, &val, 1, &err), 0);
+	assert_string_equal(out.data, "d: &d {image: {tag: old}}\napp:\n  <<: [*d]\n  image: {tag: \"2.0\"}\n");
+	buf_release(&out);
+}
+
+static void test_set(void **state)
+{
+	const char *paths[] = { "global.image.tag", "services.api.image.tag", "services.web.image.tag",
+				"services.web.image.digest", "refs.0" };
+	const char *values[] = { "1.10", "ghcr.io/acme/api:2", "2.0", "sha256:ab12", "ghcr.io/acme/api:2.0@sha256:ff" };
+	struct buf out = BUF_INIT, err = BUF_INIT;
+	struct yamledit_stats st;
+
+	assert_int_equal(yamledit_set(&out, &st, chart, strlen(chart), paths, values, 5, &err), 0);
+	assert_null(err.data);
+	assert_string_equal(out.data,
+			    "global:\n"
+			    "  image:\n"
+			    "    tag: '1.10'\n"
+			    "services:\n"
+			    "  api: {image: {tag: \"ghcr.io/acme/api:2\"}}\n"
+			    "  web:\n"
+			    "    image:\n"
+			    "      tag: !!str 2.0   # pinned\n"
+			    "      digest: \"sha256:ab12\"\n"
+			    "refs:\n"
+			    "  - ghcr.io/acme/api:2.0@sha256:ff\n");
+	assert_int_equal(st.matched, 5);
+	assert_int_equal(st.changed, 5);
+	assert_int_equal(st.lines, 5);
+	buf_release(&out);
+}
+
+static void test_set_quoting(void **state)
+{
+	const char *in = "a: x\nb: {c: x}\nd: x\ne: x\n";
+	const char *paths[] = { "a", "b.c", "d", "e" };
+	const char *values[] = { "1.10", "sha256:00", "ghcr.io/a/b:1", "@x" };
+	struct buf out = BUF_INIT, err = BUF_INIT;
+
+	assert_int_equal(yamledit_set(&out, NULL, in, strlen(in), paths, values, 4, &err), 0);
+	/* a number is quoted; a ':' in a flow plain scalar too (older readers
+	 * end it there); an indicator cannot start a plain scalar */
+	assert_string_equal(out.data, "a: \"1.10\"\nb: {c: \"sha256:00\"}\nd: ghcr.io/a/b:1\ne: \"@x\"\n");
+	buf_release(&out);
+}
+
+static void set_fails(const char *in, const char *path, const char *value, int rc, const char *msg)
+{
+	struct buf out = BUF_INIT, err = BUF_INIT;
+
+	assert_int_equal(yamledit_set(&out, NULL, in, strlen(in), &path, &value, 1, &err), rc);
+	assert_null(out.data);
+	assert_non_null(err.data);
+	if (!strstr(err.data, msg))
+		fail_msg("\"%s\" lacks \"%s\"", err.data, msg);
+	buf_release(&err);
+}
+
+static void test_set_refusals(void **state)
+{
+	const char *two[] = { "a", "a" }, *vals[] = { "1", "2" };
+	struct buf out = BUF_INIT, err = BUF_INIT;
+
+	set_fails("a: 1\n", "b", "2", ERR_NOTFOUND, "b: no scalar at this path");
+	set_fails("a: 1\n---\na: 1\n", "a", "2", ERR_REJECTED, "a: the path matches 2 scalars");
+	set_fails("a: {b: 1}\n", "a.*", "2", ERR_INVALID, "a.*: a path to set must be concrete");
+	set_fails("a: 1\n", "a", "x y", ERR_INVALID, "\"x y\" is not a tag, image reference or digest");
+	set_fails("a: 1\n", "a", "", ERR_INVALID, "is not a tag");
+	set_fails("a: 1\n", "a", "a\"b", ERR_INVALID, "is not a tag");
+	set_fails("a: &x 1\n", "a", "2", ERR_REJECTED, "anchored");
+	set_fails("a: 1\nb: [1\n", "a", "2", ERR_REJECTED, "does not parse");
+	assert_int_equal(yamledit_set(&out, NULL, "a: 1\n", 5, two, vals, 2, &err), ERR_INVALID);
+	assert_non_null(strstr(err.data, "two paths set this scalar to different values"));
+	buf_release(&err);
+	assert_int_equal(yamledit_set(&out, NULL, "a: 1\n", 5, two, NULL, 1, &err), ERR_INVALID);
+	buf_release(&err);
+	assert_null(out.data);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -394,6 +586,13 @@ int main(void)
 		cmocka_unit_test(test_failed_in_place_write),
 		cmocka_unit_test(test_unreadable_path),
 		cmocka_unit_test(test_cli_usage),
+		cmocka_unit_test(test_find),
+		cmocka_unit_test(test_find_two_paths_one_scalar),
+		cmocka_unit_test(test_find_refusals),
+		cmocka_unit_test(test_find_merge_explicit),
+		cmocka_unit_test(test_set),
+		cmocka_unit_test(test_set_quoting),
+		cmocka_unit_test(test_set_refusals),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
