@@ -47,7 +47,6 @@ cat >"$T/p.conf" <<CONF
 	valuesDir = values
 [registry]
 	namespace = celesrenata/stonks-oracle
-	image = api
 [stage "beta"]
 	values = values-beta.yaml
 	tagPath = services.*.image.tag

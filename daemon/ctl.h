@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 struct ctl_opts {
 	bool json;		/* --json: one JSON document on stdout */
@@ -37,22 +38,53 @@ int cmd_window(int argc, char **argv, const struct ctl_opts *opts);
 int cmd_edit(int argc, char **argv, const struct ctl_opts *opts);
 int cmd_check_config(int argc, char **argv, const struct ctl_opts *opts);
 
-/* ctl_git.c: the git side of promote, log and audit */
+/* ctl_git.c: the git side of promote, log, audit and check */
 struct gitops;
 struct tz_rule;
+enum ctl_repo_source {
+	CTL_REPO_TEMP = 0,	/* a throw-away mirror, fetched, removed on close */
+	CTL_REPO_LOCAL,		/* a clone the user named (--repo) */
+	CTL_REPO_DAEMON,	/* the daemon's mirror in [daemon] stateDir, read only */
+	CTL_REPO_CACHE,		/* the user's cache mirror of the url, fetched */
+};
 struct ctl_git {
 	struct gitops *g;
 	char tmp[256];		/* temporary mirror directory, removed on close */
 	char rev[320];		/* what to read: the fetched tracked branch, or HEAD */
+	enum ctl_repo_source source;
+	char where[1100];	/* the directory read */
+	char name[1100];	/* the repository: the url, or the --repo path */
+	char branch[256];	/* the branch read ("" for --repo: its HEAD) */
+	char tip[41];		/* rev resolved, or "" */
+	char warning[1200];	/* why the daemon's mirror was read although stale, or "" */
 };
 /* A fresh mirror of cfg's remote in a temporary directory, fetched; name
  * and email are the committer of anything made in it; key (may be NULL)
  * replaces [repository] sshKey.  Errors are printed. */
 int ctl_git_remote(struct ctl_git *cg, const struct config *cfg, const char *name,
 		   const char *email, const char *key);
+/* The configured repository, read-only work (log, audit, check): the
+ * daemon's mirror ([daemon] stateDir/mirror) when this user can read it and
+ * it holds the remote's current tip (one ls-remote), else a fetch into the
+ * user's cache ($XDG_CACHE_HOME/pipelined/<url key>, or ~/.cache/...; a
+ * temporary directory when there is no usable cache).  When the remote
+ * cannot be reached but the daemon's mirror can be read, that mirror is
+ * read and cg->warning says so.  Never the current directory.  Errors are
+ * printed with prefix ("pipelinectl audit"). */
+int ctl_git_configured(struct ctl_git *cg, const struct config *cfg, const char *prefix);
 /* An existing local repository (a clone) at path; rev = HEAD. */
 int ctl_git_local(struct ctl_git *cg, const char *path);
 void ctl_git_close(struct ctl_git *cg);
+/* The first line of human output: which repository and branch is read,
+ * at which commit, from where ("repository: URL branch main at 0123abc
+ * (fetched into DIR)"). */
+void ctl_git_describe(FILE *f, const struct ctl_git *cg);
+/* {"repository", "branch", "commit", "source", "dir"} of what was read. */
+struct json_t;
+struct json_t *ctl_git_json(const struct ctl_git *cg);
+/* rev with a leading "HEAD" meaning the branch read (the tracking ref of a
+ * mirror, whose own HEAD means nothing): "HEAD~2" -> "<tracking>~2". */
+const char *ctl_git_rev(char *out, size_t outsz, const struct ctl_git *cg, const char *rev);
 /* The user's git identity: GIT_AUTHOR_NAME/EMAIL, else user.name/user.email
  * from their git configuration; source says which.  Call before
  * gitops_global_init (which hides the configuration files).  ERR_NOTFOUND. */
@@ -65,6 +97,18 @@ void ctl_format_time(char *out, size_t outsz, int64_t t, const struct tz_rule *t
 int cmd_promote(int argc, char **argv, const struct ctl_opts *opts);
 int cmd_log(int argc, char **argv, const struct ctl_opts *opts);
 int cmd_audit(int argc, char **argv, const struct ctl_opts *opts);
+
+/* ctl_check.c */
+int cmd_check(int argc, char **argv, const struct ctl_opts *opts);
+/* Resolve every enabled deploy stage's layout (only: that stage, or -1) in
+ * g at rev and print it to f, each line prefixed with pfx; with json, build
+ * the stages array in *json instead.  0 when every stage can be promoted,
+ * 1 when one cannot. */
+int ctl_check_stages(FILE *f, const char *pfx, struct gitops *g, const char *rev,
+		     const struct config *cfg, int only, struct json_t **json);
+
+/* ctl_init.c */
+int cmd_init(int argc, char **argv, const struct ctl_opts *opts);
 
 /* ctl_status.c */
 int cmd_status(int argc, char **argv, const struct ctl_opts *opts);

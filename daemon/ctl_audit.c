@@ -2,10 +2,12 @@
  * the facts of the tracked branch's first-parent history from git and let
  * the pure audit module judge them (audit.h).
  *
- * Where the history comes from: --repo DIR, else the current directory
- * when it is inside a git repository (the CI template runs
- * `pipelinectl -c .github/pipelines.conf audit BASE..HEAD` in a checkout),
- * else a fresh fetch of [repository] url.  A range A..B judges the
+ * Where the history comes from: --repo DIR (the CI template runs
+ * `pipelinectl -c .github/pipelines.conf audit --repo . BASE..HEAD` in a
+ * checkout), else the configured repository (ctl_git_configured: the
+ * daemon's mirror when it is current, else a fetch of [repository] url).
+ * Never the current directory unasked: an auditor inside some other
+ * checkout would get a clean bill for the wrong repository.  A range A..B judges the
  * first-parent commits after A up to B; everything before it is read only
  * for the promotions it records (so a tag that reached paper last month
  * may go live today).  Exit 0 clean, 1 violations, 2 operational error. */
@@ -15,8 +17,8 @@
 #include "ctl.h"
 #include "gitops.h"
 #include "history.h"
+#include "layout.h"
 #include "policy.h"
-#include "yamledit.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -55,6 +57,7 @@ struct ctx {
 	struct facts *f;
 	struct audit_commit *c;
 	char label[600];		/* what was audited, for the summary */
+	char revbuf[2][600];		/* rev_name's results */
 };
 
 static int parse_args(struct audit_args *a, int argc, char **argv)
@@ -84,28 +87,18 @@ static int parse_args(struct audit_args *a, int argc, char **argv)
 	return 0;
 }
 
-/* The repository: --repo, the current directory, or a fetched mirror. */
+/* The repository: --repo, or the configured one. */
 static int open_repo(struct ctx *x, const struct audit_args *a)
 {
-	struct gitops *probe = NULL;
-	struct buf err = BUF_INIT;
-
 	if (a->repo)
 		return ctl_git_local(&x->cg, a->repo);
-	if (gitops_open_local(&probe, ".", &err) == 0) {
-		gitops_free(probe);
-		buf_release(&err);
-		return ctl_git_local(&x->cg, ".");
-	}
-	buf_release(&err);
-	return ctl_git_remote(&x->cg, x->cfg, x->cfg->daemon.identity.name,
-			      x->cfg->daemon.identity.email, NULL);
+	return ctl_git_configured(&x->cg, x->cfg, "pipelinectl audit");
 }
 
-/* "HEAD" means the fetched branch when auditing the remote. */
-static const char *rev_name(const struct ctx *x, const char *rev)
+/* "HEAD" means the branch read when auditing a mirror. */
+static const char *rev_name(struct ctx *x, const char *rev, int which)
 {
-	return x->cg.tmp[0] && strcmp(rev, "HEAD") == 0 ? x->cg.rev : rev;
+	return ctl_git_rev(x->revbuf[which], sizeof x->revbuf[which], &x->cg, rev);
 }
 
 static int fail_git(const struct ctx *x)
@@ -128,13 +121,13 @@ static int walk(struct ctx *x, const char *range, size_t *in_range)
 		fprintf(stderr, "pipelinectl audit: %s\n", err);
 		return 2;
 	}
-	if (gitops_first_parents(&ids, &n, x->cg.g, rev_name(x, to), NULL, HISTORY_MAX_COMMITS)) {
+	if (gitops_first_parents(&ids, &n, x->cg.g, rev_name(x, to, 0), NULL, HISTORY_MAX_COMMITS)) {
 		free(ids);
 		return fail_git(x);
 	}
 	*in_range = n;
 	if (has_from) {
-		if (gitops_first_parents(&rng, &k, x->cg.g, rev_name(x, to), rev_name(x, from),
+		if (gitops_first_parents(&rng, &k, x->cg.g, rev_name(x, to, 0), rev_name(x, from, 1),
 					 HISTORY_MAX_COMMITS)) {
 			free(ids);
 			free(rng);
@@ -153,8 +146,8 @@ static int walk(struct ctx *x, const char *range, size_t *in_range)
 	}
 	x->ids = ids;
 	x->n = n;
-	snprintf(x->label, sizeof x->label, "%s%s", range ? range : rev_name(x, "HEAD"),
-		 x->cg.tmp[0] ? " (fetched)" : "");
+	snprintf(x->label, sizeof x->label, "%s", range ? range :
+		 x->cg.source == CTL_REPO_LOCAL ? "HEAD" : x->cg.branch);
 	return 0;
 }
 
@@ -200,32 +193,45 @@ static int baseline(struct ctx *x)
 	return 0;
 }
 
-/* The one value of a values file's tag scalars at rev, or "" (absent,
- * mixed or unreadable).  bytes gets the file. */
+/* The tag every image runs per the configured mapping (layout.h) at rev,
+ * or "" (absent, unresolvable or mixed).  bytes gets the file. */
 static void stage_tag(struct buf *tag, struct buf *bytes, struct ctx *x, const char *rev,
-		      const struct config_stage *st)
+		      enum stage s)
 {
-	if (gitops_read_file(bytes, x->cg.g, rev, st->values_path) ||
-	    yamledit_get(tag, bytes->data, bytes->len, (const char *const *)st->tag_paths.v,
-			 st->tag_paths.n, NULL))
-		buf_init(tag, 0);
+	struct layout_rules r;
+	struct layout l;
+	struct buf err = BUF_INIT;
+
+	buf_init(tag, 0);
+	layout_rules_from_config(&r, x->cfg, s);
+	if (gitops_read_file(bytes, x->cg.g, rev, x->cfg->stages[s].values_path) == 0 &&
+	    layout_resolve(&l, &r, bytes->data ? bytes->data : "", bytes->len, &err) == 0) {
+		if (layout_current(tag, &l, &err))
+			buf_init(tag, 0);
+		layout_release(&l);
+	}
+	buf_release(&err);
 }
 
-/* Did only the tag scalars change?  Re-apply the new tag to the old file,
- * as the engine edits, and compare bytes. */
+/* Did only what the mapping owns (the tags and digests) change?  The two
+ * files with those masked must be byte-equal: the judgement the daemon
+ * makes of a request, by the same mapping. */
 static bool only_tags(const struct buf *old, const struct buf *new, const char *tag,
-		      const struct config_stage *st)
+		      struct ctx *x, enum stage s)
 {
-	struct buf out = BUF_INIT;
-	bool same;
+	struct layout_rules r;
+	struct buf a = BUF_INIT, b = BUF_INIT, err = BUF_INIT;
+	bool same = false;
 
 	if (!old->data || !new->data || !tag || !*tag)
 		return false;
-	if (yamledit_apply(&out, NULL, old->data, old->len, (const char *const *)st->tag_paths.v,
-			   st->tag_paths.n, tag, NULL))
-		return false;
-	same = out.len == new->len && memcmp(out.data, new->data, out.len) == 0;
-	buf_release(&out);
+	layout_rules_from_config(&r, x->cfg, s);
+	if (layout_mask(&a, &r, old->data, old->len, &err) == 0 &&
+	    layout_mask(&b, &r, new->data, new->len, &err) == 0)
+		same = a.len == b.len && memcmp(a.data, b.data, a.len) == 0;
+	buf_release(&a);
+	buf_release(&b);
+	buf_release(&err);
 	return same;
 }
 
@@ -254,16 +260,17 @@ static void values_facts(struct ctx *x, size_t i, struct cursor *k)
 		const struct config_stage *st = &x->cfg->stages[s];
 		struct buf new = BUF_INIT, tag = BUF_INIT;
 
-		if (!stage_is_deploy((enum stage)s) || !st->values_path || !st->tag_paths.n)
+		if (!stage_is_deploy((enum stage)s) || !st->values_path)
 			continue;
 		if (!k->loaded && f->ci.nparents)
-			stage_tag(&k->tag[s], &k->bytes[s], x, f->ci.parents[0], st);
+			stage_tag(&k->tag[s], &k->bytes[s], x, f->ci.parents[0], (enum stage)s);
 		for (size_t p = 0; p < f->npaths; p++)
 			if (strcmp(f->paths[p], st->values_path) == 0)
 				c->values[s].changed = true;
 		if (c->values[s].changed) {
-			stage_tag(&tag, &new, x, f->ci.id, st);
-			c->values[s].only_tags = only_tags(&k->bytes[s], &new, tag.data, st);
+			stage_tag(&tag, &new, x, f->ci.id, (enum stage)s);
+			c->values[s].only_tags = only_tags(&k->bytes[s], &new, tag.data, x,
+							   (enum stage)s);
 			buf_release(&k->bytes[s]);
 			buf_release(&k->tag[s]);
 			k->bytes[s] = new;
@@ -350,15 +357,19 @@ static int print_report(const struct ctx *x, const struct audit_report *r, bool 
 			json_array_append_new(v, json_pack("{s:s, s:s, s:s}", "commit", r->v[i].commit,
 							   "code", audit_code_name(r->v[i].code),
 							   "message", r->v[i].message));
-		o = json_pack("{s:b, s:I, s:I, s:s?, s:o}", "clean", r->n == 0,
+		o = json_pack("{s:b, s:I, s:I, s:s?, s:o, s:o}", "clean", r->n == 0,
 			      "commits_checked", (json_int_t)r->judged,
 			      "promotions", (json_int_t)r->promotions,
 			      "baseline", x->judged_from < x->n && x->judged_from > 0 ?
-					  x->ids[x->judged_from - 1] : NULL, "violations", v);
+					  x->ids[x->judged_from - 1] : NULL, "violations", v,
+			      "repository", ctl_git_json(&x->cg));
 		json_dumpf(o, stdout, JSON_INDENT(2));
 		fputc('\n', stdout);
 		json_decref(o);
-	} else if (r->n) {
+		return r->n ? 1 : 0;
+	}
+	ctl_git_describe(stdout, &x->cg);
+	if (r->n) {
 		for (size_t i = 0; i < r->n; i++)
 			printf("%.12s %s: %s\n", r->v[i].commit, audit_code_name(r->v[i].code),
 			       r->v[i].message);

@@ -1,5 +1,7 @@
-/* ctl_git.c - the git side shared by pipelinectl promote, log and audit:
- * a throw-away mirror of the configured remote (or a local clone), the
+/* ctl_git.c - the git side shared by pipelinectl promote, log, audit and
+ * check: which repository is read (the daemon's mirror when it is current,
+ * a cached or throw-away mirror of the configured remote, or a clone the
+ * user names with --repo; never the current directory by accident), the
  * user's own git identity, and time stamps in UTC and the market's zone. */
 #define _XOPEN_SOURCE 700	/* nftw */
 #include "ctl.h"
@@ -7,8 +9,10 @@
 #include "clock.h"
 #include "gitops.h"
 
+#include <ctype.h>
 #include <ftw.h>
 #include <git2.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,17 +51,38 @@ static const char *worker_path(char *out, size_t outsz)
 	return NULL;
 }
 
-int ctl_git_remote(struct ctl_git *cg, const struct config *cfg, const char *name,
-		   const char *email, const char *key)
+/* gitops handle on a mirror directory of cfg's remote (created if absent). */
+static int open_mirror(struct ctl_git *cg, const struct config *cfg, const char *dir,
+		       const char *name, const char *email, const char *key, bool quiet)
 {
 	struct gitops_opts o = { 0 };
-	struct gitops_result res;
-	struct buf err = BUF_INIT, mirror = BUF_INIT;
-	const char *tmp = getenv("TMPDIR");
+	struct buf err = BUF_INIT;
 	char worker[1100];
 	int rc;
 
-	memset(cg, 0, sizeof *cg);
+	o.url = cfg->repository.url.url;
+	o.branch = cfg->repository.branch;
+	o.ssh_key = key ? key : cfg->repository.ssh_key;
+	o.known_hosts = cfg->repository.known_hosts;
+	o.mirror = dir;
+	o.worker = worker_path(worker, sizeof worker);
+	o.deadline_ms = cfg->repository.deadline_ms;
+	o.ident_name = name;
+	o.ident_email = email;
+	o.push_attempts = 1;
+	rc = gitops_open(&cg->g, &o, &err);
+	if (rc && !quiet)
+		fprintf(stderr, "pipelinectl: %s\n", err.data ? err.data : "cannot open git");
+	buf_release(&err);
+	if (rc == 0)
+		snprintf(cg->where, sizeof cg->where, "%s", dir);
+	return rc;
+}
+
+static int make_tmp(struct ctl_git *cg)
+{
+	const char *tmp = getenv("TMPDIR");
+
 	snprintf(cg->tmp, sizeof cg->tmp, "%s/pipelinectl.XXXXXX",
 		 tmp && *tmp && strlen(tmp) < 200 ? tmp : "/tmp");
 	if (!mkdtemp(cg->tmp)) {
@@ -66,32 +91,166 @@ int ctl_git_remote(struct ctl_git *cg, const struct config *cfg, const char *nam
 		cg->tmp[0] = '\0';
 		return ERR_IO;
 	}
-	buf_printf(&mirror, "%s/mirror.git", cg->tmp);
-	o.url = cfg->repository.url.url;
-	o.branch = cfg->repository.branch;
-	o.ssh_key = key ? key : cfg->repository.ssh_key;
-	o.known_hosts = cfg->repository.known_hosts;
-	o.mirror = mirror.data;
-	o.worker = worker_path(worker, sizeof worker);
-	o.deadline_ms = cfg->repository.deadline_ms;
-	o.ident_name = name;
-	o.ident_email = email;
-	o.push_attempts = 1;
-	rc = gitops_open(&cg->g, &o, &err);
-	buf_release(&mirror);
-	if (rc) {
-		fprintf(stderr, "pipelinectl: %s\n", err.data ? err.data : "cannot open git");
-		buf_release(&err);
+	return 0;
+}
+
+static void set_names(struct ctl_git *cg, const struct config *cfg)
+{
+	snprintf(cg->name, sizeof cg->name, "%s", cfg->repository.url.url);
+	snprintf(cg->branch, sizeof cg->branch, "%s", cfg->repository.branch);
+}
+
+static int fetch(struct ctl_git *cg, const char *url)
+{
+	struct gitops_result res;
+	int rc = gitops_fetch_sync(cg->g, &res);
+
+	if (rc)
+		fprintf(stderr, "pipelinectl: fetch from '%s' failed: %s\n", url, res.error);
+	gitops_result_release(&res);
+	if (rc == 0) {
+		snprintf(cg->rev, sizeof cg->rev, "%s", gitops_tracking_branch(cg->g));
+		if (gitops_resolve(cg->tip, cg->g, cg->rev)) {
+			fprintf(stderr, "pipelinectl: '%s' has no branch '%s'\n", url, cg->branch);
+			rc = ERR_NOTFOUND;
+		}
+	}
+	return rc;
+}
+
+int ctl_git_remote(struct ctl_git *cg, const struct config *cfg, const char *name,
+		   const char *email, const char *key)
+{
+	char dir[300];
+	int rc;
+
+	memset(cg, 0, sizeof *cg);
+	set_names(cg, cfg);
+	cg->source = CTL_REPO_TEMP;
+	if ((rc = make_tmp(cg)))
 		return rc;
+	snprintf(dir, sizeof dir, "%s/mirror.git", cg->tmp);
+	if ((rc = open_mirror(cg, cfg, dir, name, email, key, false)))
+		return rc;
+	return fetch(cg, cfg->repository.url.url);
+}
+
+/* The user's cache directory for url: a readable part of the url and a
+ * hash of all of it, so two urls never share a mirror.  "" when there is
+ * no absolute XDG_CACHE_HOME and no HOME. */
+static void cache_dir(char *out, size_t outsz, const char *url)
+{
+	const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+	const char *p = strstr(url, "://");
+	char key[64];
+	uint64_t h = 1469598103934665603ull;	/* FNV-1a */
+	size_t n = 0;
+
+	for (const char *c = url; *c; c++)
+		h = (h ^ (unsigned char)*c) * 1099511628211ull;
+	for (p = p ? p + 3 : url; *p && n < 40; p++)
+		key[n++] = isalnum((unsigned char)*p) || *p == '.' || *p == '-' ? *p : '_';
+	key[n] = '\0';
+	out[0] = '\0';
+	if (xdg && xdg[0] == '/' && strlen(xdg) < 700)
+		snprintf(out, outsz, "%s/pipelined/%s-%016llx", xdg, key, (unsigned long long)h);
+	else if (home && home[0] == '/' && strlen(home) < 700)
+		snprintf(out, outsz, "%s/.cache/pipelined/%s-%016llx", home, key,
+			 (unsigned long long)h);
+}
+
+/* The daemon's mirror, if this user can read it and it has the branch:
+ * *out and its tip, else NULL.  A directory that is not a repository is
+ * not searched upwards (gitops_open_local would find an enclosing one). */
+static struct gitops *daemon_mirror(char *dir, size_t dirsz, char tip[GITOPS_HEXSZ + 1],
+				    char *ref, size_t refsz, const struct config *cfg)
+{
+	struct gitops *g = NULL;
+	struct buf err = BUF_INIT;
+	char head[1100];
+
+	if (!cfg->daemon.state_dir || strlen(cfg->daemon.state_dir) > 900)
+		return NULL;
+	snprintf(dir, dirsz, "%s/mirror", cfg->daemon.state_dir);
+	snprintf(head, sizeof head, "%s/HEAD", dir);
+	snprintf(ref, refsz, GITOPS_TRACKING "heads/%s", cfg->repository.branch);
+	if (access(head, R_OK) != 0 || gitops_open_local(&g, dir, &err) != 0) {
+		buf_release(&err);
+		return NULL;
 	}
 	buf_release(&err);
-	rc = gitops_fetch_sync(cg->g, &res);
+	if (gitops_resolve(tip, g, ref)) {
+		gitops_free(g);
+		return NULL;
+	}
+	return g;
+}
+
+/* The remote's tip of the branch, by ls-remote on cg's handle. */
+static int remote_tip(char tip[GITOPS_HEXSZ + 1], struct ctl_git *cg, const char *branch,
+		      char *why, size_t whysz)
+{
+	struct gitops_result res;
+	char ref[300];
+	int rc = gitops_ls_remote_sync(cg->g, &res);
+
+	snprintf(ref, sizeof ref, "refs/heads/%s", branch);
 	if (rc)
-		fprintf(stderr, "pipelinectl: fetch from '%s' failed: %s\n", o.url, res.error);
+		snprintf(why, whysz, "%s", res.error);
+	else
+		rc = ERR_NOTFOUND;
+	for (size_t i = 0; i < res.nrefs && rc == ERR_NOTFOUND; i++)
+		if (strcmp(res.refs[i].name, ref) == 0) {
+			memcpy(tip, res.refs[i].id, GITOPS_HEXSZ + 1);
+			rc = 0;
+		}
+	if (rc == ERR_NOTFOUND)
+		snprintf(why, whysz, "the remote has no branch '%s'", branch);
 	gitops_result_release(&res);
-	if (rc == 0)
-		snprintf(cg->rev, sizeof cg->rev, "%s", gitops_tracking_branch(cg->g));
 	return rc;
+}
+
+int ctl_git_configured(struct ctl_git *cg, const struct config *cfg, const char *prefix)
+{
+	const char *url = cfg->repository.url.url;
+	const char *name = cfg->daemon.identity.name, *email = cfg->daemon.identity.email;
+	char dir[1100], dtip[GITOPS_HEXSZ + 1], rtip[GITOPS_HEXSZ + 1], ref[320], why[1024];
+	struct gitops *d;
+	int rc;
+
+	memset(cg, 0, sizeof *cg);
+	set_names(cg, cfg);
+	cg->source = CTL_REPO_CACHE;
+	cache_dir(dir, sizeof dir, url);
+	if (!dir[0] || open_mirror(cg, cfg, dir, name, email, NULL, true)) {
+		cg->source = CTL_REPO_TEMP;
+		if ((rc = make_tmp(cg)))
+			return rc;
+		snprintf(dir, sizeof dir, "%s/mirror.git", cg->tmp);
+		if ((rc = open_mirror(cg, cfg, dir, name, email, NULL, false)))
+			return rc;
+	}
+	d = daemon_mirror(dir, sizeof dir, dtip, ref, sizeof ref, cfg);
+	if (d) {
+		rc = remote_tip(rtip, cg, cfg->repository.branch, why, sizeof why);
+		if (rc == 0 && strcmp(rtip, dtip) != 0) {
+			gitops_free(d);	/* stale: the daemon has not fetched yet */
+		} else {
+			if (rc)
+				snprintf(cg->warning, sizeof cg->warning, "cannot reach '%s' (%s): "
+					 "reading the daemon's mirror as of its last fetch", url, why);
+			gitops_free(cg->g);
+			cg->g = d;
+			cg->source = CTL_REPO_DAEMON;
+			snprintf(cg->where, sizeof cg->where, "%s", dir);
+			snprintf(cg->rev, sizeof cg->rev, "%s", ref);
+			memcpy(cg->tip, dtip, sizeof cg->tip);
+			if (cg->warning[0])
+				fprintf(stderr, "%s: warning: %s\n", prefix, cg->warning);
+			return 0;
+		}
+	}
+	return fetch(cg, url);
 }
 
 int ctl_git_local(struct ctl_git *cg, const char *path)
@@ -100,12 +259,18 @@ int ctl_git_local(struct ctl_git *cg, const char *path)
 	int rc;
 
 	memset(cg, 0, sizeof *cg);
+	cg->source = CTL_REPO_LOCAL;
+	snprintf(cg->name, sizeof cg->name, "%s", path);
+	snprintf(cg->where, sizeof cg->where, "%s", path);
 	rc = gitops_open_local(&cg->g, path, &err);
 	if (rc)
 		fprintf(stderr, "pipelinectl: %s\n", err.data ? err.data : "cannot open repository");
 	buf_release(&err);
-	if (rc == 0)
+	if (rc == 0) {
 		snprintf(cg->rev, sizeof cg->rev, "HEAD");
+		if (gitops_resolve(cg->tip, cg->g, "HEAD"))
+			cg->tip[0] = '\0';
+	}
 	return rc;
 }
 
@@ -116,6 +281,49 @@ void ctl_git_close(struct ctl_git *cg)
 	if (cg->tmp[0])
 		nftw(cg->tmp, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
 	cg->tmp[0] = '\0';
+}
+
+void ctl_git_describe(FILE *f, const struct ctl_git *cg)
+{
+	static const char *const how[] = {
+		[CTL_REPO_TEMP] = "fetched into a temporary mirror",
+		[CTL_REPO_LOCAL] = "--repo",
+		[CTL_REPO_DAEMON] = "the daemon's mirror",
+		[CTL_REPO_CACHE] = "fetched into",
+	};
+	char at[64] = "";
+
+	if (cg->tip[0])
+		snprintf(at, sizeof at, " at %.12s", cg->tip);
+	if (cg->source == CTL_REPO_LOCAL)
+		fprintf(f, "repository: %s HEAD%s (--repo)\n", cg->name, at);
+	else
+		fprintf(f, "repository: %s branch %s%s (%s%s%s%s)\n", cg->name, cg->branch, at,
+			how[cg->source], cg->source == CTL_REPO_TEMP ? "" : " ",
+			cg->source == CTL_REPO_TEMP ? "" : cg->where,
+			cg->warning[0] ? ", as of its last fetch: the remote cannot be reached" : "");
+}
+
+json_t *ctl_git_json(const struct ctl_git *cg)
+{
+	static const char *const src[] = {
+		[CTL_REPO_TEMP] = "fetched", [CTL_REPO_LOCAL] = "repo",
+		[CTL_REPO_DAEMON] = "daemon-mirror", [CTL_REPO_CACHE] = "cache",
+	};
+
+	return json_pack("{s:s, s:s?, s:s?, s:s, s:s?}", "repository", cg->name,
+			 "branch", cg->branch[0] ? cg->branch : NULL,
+			 "commit", cg->tip[0] ? cg->tip : NULL, "source", src[cg->source],
+			 "dir", cg->source == CTL_REPO_TEMP ? NULL : cg->where);
+}
+
+const char *ctl_git_rev(char *out, size_t outsz, const struct ctl_git *cg, const char *rev)
+{
+	if (cg->source == CTL_REPO_LOCAL || strncmp(rev, "HEAD", 4) != 0 ||
+	    (rev[4] != '\0' && rev[4] != '~' && rev[4] != '^'))
+		return rev;
+	snprintf(out, outsz, "%s%s", cg->rev, rev + 4);
+	return out;
 }
 
 /* One value from the user's git configuration (global/XDG/system). */

@@ -1,7 +1,9 @@
 /* ctl_log.c - pipelinectl log [--stage S] [-n N] [--repo DIR] [--json]: the
- * promotion history read from the trailers alone (history.h), of a fresh
- * fetch of the configured remote or of any local clone (--repo), so an
- * auditor needs neither the daemon nor its state. */
+ * promotion history read from the trailers alone (history.h), of the
+ * configured repository (ctl_git_configured: the daemon's mirror when it is
+ * current, else a fetch) or of any local clone (--repo), so an auditor
+ * needs neither the daemon nor its state.  The first line of text output
+ * names the repository, branch and commit read. */
 #include "clock.h"
 #include "config.h"
 #include "ctl.h"
@@ -154,14 +156,14 @@ static int run_log(const struct log_args *a, const struct config *cfg)
 		fprintf(stderr, "pipelinectl log: %s\n", err.data ? err.data : "time zone");
 		goto out;
 	}
-	if (a->repo ? ctl_git_local(&cg, a->repo)
-		    : ctl_git_remote(&cg, cfg, cfg->daemon.identity.name,
-				     cfg->daemon.identity.email, NULL))
+	if (a->repo ? ctl_git_local(&cg, a->repo) : ctl_git_configured(&cg, cfg, "pipelinectl log"))
 		goto out;
 	if (history_load(&h, cg.g, a->rev ? a->rev : cg.rev, NULL, &err)) {
 		fprintf(stderr, "pipelinectl log: %s\n", err.data ? err.data : "cannot read history");
 		goto out;
 	}
+	if (!a->json)
+		ctl_git_describe(stdout, &cg);
 	rc = print_history(&h, a, &tz);
 	history_release(&h);
 out:

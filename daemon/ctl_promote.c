@@ -7,6 +7,7 @@
 #include "config.h"
 #include "ctl.h"
 #include "gitops.h"
+#include "layout.h"
 #include "policy.h"
 #include "tag.h"
 #include "trailer.h"
@@ -119,6 +120,11 @@ static int check_input(struct promote_args *a, const struct config *cfg, const c
 		return fail2("--break-glass is longer than %d bytes", TRAILER_JUSTIFICATION_MAX);
 	if (cfg->stages[a->stage].require_notes && !a->notes)
 		return fail2("stage '%s' requires notes: add --notes TEXT", a->stage_name);
+	if (cfg->stages[a->stage].digest)
+		return fail2("stage '%s' pins image digests (digest = true) and pipelinectl "
+			     "promote does not look digests up: commit the bump yourself with "
+			     "'pipelinectl edit --stage %s --digest IMAGE=sha256:...' on a branch "
+			     "promote/%s/<name>", a->stage_name, a->stage_name, a->stage_name);
 	if (cfg->stages[a->stage].require_signature)
 		return fail2("stage '%s' accepts only signed requests, and pipelinectl does not sign: "
 			     "commit the bump yourself with 'git commit -S' on a branch promote/%s/<name>",
@@ -139,21 +145,23 @@ static int check_input(struct promote_args *a, const struct config *cfg, const c
 	return rc ? 2 : 0;
 }
 
-/* The stage's values file at tip with its tag scalars set to the tag. */
+/* The stage's values file at tip with every image's tag set, through the
+ * configured mapping (layout.h), exactly as the daemon would edit it. */
 static int edit_values(struct buf *out, struct gitops *g, const char *tip,
-		       const struct config_stage *st, const struct promote_args *a)
+		       const struct config *cfg, const struct promote_args *a)
 {
+	const struct config_stage *st = &cfg->stages[a->stage];
+	struct layout_rules r;
 	struct buf old = BUF_INIT, err = BUF_INIT;
 	struct yamledit_stats stats = { 0 };
 	int rc = gitops_read_file(&old, g, tip, st->values_path);
 
+	layout_rules_from_config(&r, cfg, a->stage);
 	if (rc) {
 		fprintf(stderr, "pipelinectl promote: %s\n", gitops_error(g));
-	} else if ((rc = yamledit_apply(out, &stats, old.data, old.len,
-					(const char *const *)st->tag_paths.v, st->tag_paths.n,
-					a->tag, &err))) {
-		fprintf(stderr, "pipelinectl promote: %s: %s\n", st->values_path,
-			err.data ? err.data : "cannot edit");
+	} else if ((rc = layout_apply(out, &stats, &r, old.data ? old.data : "", old.len, a->tag,
+				      NULL, &err))) {
+		fprintf(stderr, "pipelinectl promote: %s\n", err.data ? err.data : "cannot edit");
 	} else if (stats.changed == 0) {
 		fprintf(stderr, "pipelinectl promote: %s already sets every tag to %s; nothing to "
 			"request\n", st->values_path, a->tag);
@@ -222,7 +230,7 @@ static int make_request(struct promote_args *a, const struct config *cfg, bool j
 		fprintf(stderr, "pipelinectl promote: %s\n", gitops_error(cg.g));
 		goto out;
 	}
-	if (edit_values(&vals, cg.g, tip, st, a))
+	if (edit_values(&vals, cg.g, tip, cfg, a))
 		goto out;
 	file = (struct gitops_file){ st->values_path, vals.data, vals.len };
 	spec.parents[0] = tip;

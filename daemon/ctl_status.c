@@ -59,6 +59,25 @@ static const char *yn(json_t *o, const char *key)
 	return json_is_true(json_object_get(o, key)) ? "yes" : "no";
 }
 
+/* A blocked stage (a permanent error, docs/api.md) and the last failure
+ * of a stage that is being retried: what an operator must act on. */
+static void print_stage_problems(json_t *stages)
+{
+	size_t i;
+	json_t *s;
+
+	json_array_foreach(stages, i, s) {
+		if (json_is_true(json_object_get(s, "blocked")))
+			printf("\n%s is BLOCKED since %s: %s\n", s_or(s, "name", "?"),
+			       s_or(s, "blocked_since", "?"), s_or(s, "blocked_reason", "?"));
+		else if (json_string_value(json_object_get(s, "error")))
+			printf("\n%s: promotion failing (%lld time(s)), retried with backoff: %s\n",
+			       s_or(s, "name", "?"),
+			       (long long)json_integer_value(json_object_get(s, "failures")),
+			       s_or(s, "error", "?"));
+	}
+}
+
 static void print_stages(json_t *stages)
 {
 	size_t i;
@@ -75,6 +94,7 @@ static void print_stages(json_t *stages)
 		       s_or(s, "source_stage", "-"), s_or(p, "requested_by", "-"),
 		       s_or(p, "time", "-"));
 	}
+	print_stage_problems(stages);
 }
 
 static void print_rest(json_t *root)
@@ -121,7 +141,6 @@ int cmd_status(int argc, char **argv, const struct ctl_opts *opts)
 	}
 	buf_init(&body, STATUS_MAX);
 	rc = ctl_api_get(&body, cfg, "/api/v1/status");
-	config_free(cfg);
 	if (rc == 0 && json) {
 		fputs(body.data ? body.data : "", stdout);
 	} else if (rc == 0) {
@@ -129,11 +148,17 @@ int cmd_status(int argc, char **argv, const struct ctl_opts *opts)
 			fprintf(stderr, "pipelinectl: unreadable status: %s\n", jerr.text);
 			rc = 2;
 		} else {
+			/* the git-derived columns are the daemon's reading of its
+			 * mirror of the configured repository, never of a checkout */
+			printf("repository: %s branch %s at %.12s (the daemon's last scan)\n",
+			       cfg->repository.url.url, cfg->repository.branch,
+			       s_or(root, "tip", "(none yet)"));
 			print_stages(json_object_get(root, "stages"));
 			print_rest(root);
 			json_decref(root);
 		}
 	}
 	buf_release(&body);
+	config_free(cfg);
 	return rc;
 }

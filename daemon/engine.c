@@ -15,8 +15,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define GIT_BACKOFF_MAX_MS (10u * 60 * 1000)
-
 static unsigned rand_next(unsigned *seed)
 {
 	*seed = *seed * 1103515245u + 12345u;
@@ -41,7 +39,9 @@ void engine_clear_error(struct engine *e, enum engine_subsys s)
 	struct engine_error *er = &e->errors[s];
 	const char *lv[1] = { names[s] };
 
-	if (er->msg[0])
+	/* only a success that follows failures of this same subsystem is a
+	 * recovery (a promotion's failures are its stage's, engine_act.c) */
+	if (er->failures)
 		log_notice(names[s], "recovered after %u failure(s)", er->failures);
 	er->msg[0] = '\0';
 	er->failures = 0;
@@ -207,6 +207,13 @@ static void adopt(struct engine *e, struct setup *s, struct config *cfg)
 	if (e->cfg != cfg)
 		config_free(e->cfg);
 	e->cfg = cfg;
+	e->cfg_gen++;	/* a blocked stage gets one more attempt */
+	for (int st = STAGE_BETA; st < STAGE_COUNT; st++) {
+		const char *lv[1] = { stage_name((enum stage)st) };
+		e->stages[st].retry_at_ms = 0;
+		if (e->metrics && e->metrics->stage_blocked)
+			metrics_set(e->metrics->stage_blocked, lv, e->stages[st].block.on ? 1 : 0);
+	}
 	if (cfg->registry.mode == CONFIG_MODE_TAGS)
 		log_warn("engine", "registry mode 'tags' is not implemented by the engine: "
 			 "releases are discovered from git history");
@@ -382,17 +389,10 @@ uint64_t engine_next_delay_ms(struct engine *e)
 {
 	uint64_t poll = e->cfg->registry.poll_interval_ms ? e->cfg->registry.poll_interval_ms :
 			30000;
-	unsigned f = e->errors[SUB_GIT].failures;
-	uint64_t jitter = poll / 10;
-
-	if (f) {
-		uint64_t d = poll;
-		for (unsigned i = 1; i < f && d < GIT_BACKOFF_MAX_MS; i++)
-			d *= 2;
-		return d < GIT_BACKOFF_MAX_MS ? d : GIT_BACKOFF_MAX_MS;
-	}
-	/* +-10%: many daemons on one registry do not poll in lockstep */
-	return jitter ? poll - jitter + (uint64_t)rand_next(&e->seed) % (2 * jitter + 1) : poll;
+	/* +-10% either way: many daemons on one registry do not poll in
+	 * lockstep; after git failures the poll doubles per failure */
+	return engine_backoff_ms(poll, e->errors[SUB_GIT].failures,
+				 rand_next(&e->seed));
 }
 
 static void edge_cb(uv_timer_t *t)
@@ -466,6 +466,27 @@ void engine_on_status(struct engine *e, void (*fn)(void *arg, const char *line),
 {
 	e->status_fn = fn;
 	e->status_arg = arg;
+}
+
+bool engine_degraded(const struct engine *e, char *why, size_t whysz)
+{
+	size_t n = 0;
+	bool any = false;
+
+	why[0] = '\0';
+	for (int st = STAGE_BETA; st < STAGE_COUNT; st++) {
+		const struct engine_block *b = &e->stages[st].block;
+		int k;
+		if (!b->on)
+			continue;
+		any = true;
+		if (n >= whysz)
+			continue;	/* truncated; still degraded */
+		k = snprintf(why + n, whysz - n, "%sstage %s blocked: %s", n ? "; " : "",
+			     stage_name((enum stage)st), b->reason);
+		n = k < 0 ? whysz : n + (size_t)k;
+	}
+	return any;
 }
 
 const char *engine_status_line(const struct engine *e)

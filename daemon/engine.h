@@ -8,7 +8,11 @@
  * after the other.  Cycles run on a jittered poll interval, at once on
  * engine_trigger(), and at the market window's edge when a request is
  * queued.  Errors back off per subsystem; the daemon never promotes on a
- * guess (a registry that cannot answer means "wait").
+ * guess (a registry that cannot answer means "wait").  A deploy stage whose
+ * values file does not satisfy its tag mapping at the tip (checked by every
+ * scan), or whose promotion failed permanently (the edit refused, a hook
+ * declined the push), is blocked: not tried again until the branch tip,
+ * the release or the configuration changes (engine_block.c).
  */
 #ifndef PIPELINED_ENGINE_H
 #define PIPELINED_ENGINE_H
@@ -44,6 +48,10 @@ void engine_stop(struct engine *e, void (*done)(void *arg), void *arg);
 /* Loop alive and no git job past its deadline; the last cycle ended
  * within max_age_ms. */
 bool engine_healthy(const struct engine *e, uint64_t now_ms, uint64_t max_age_ms);
+/* A deploy stage is blocked by a permanent error (engine_int.h): the
+ * daemon works but cannot promote into it.  why gets "stage S blocked:
+ * REASON" for each (truncated to whysz). */
+bool engine_degraded(const struct engine *e, char *why, size_t whysz);
 /* Called on the loop after each cycle whose one-line summary changed. */
 void engine_on_status(struct engine *e, void (*fn)(void *arg, const char *line), void *arg);
 /* One line for systemd's STATUS=. */

@@ -3,7 +3,6 @@
  * gate, push never forced, then notes and the request-branch deletion). */
 #include "engine_int.h"
 #include "log.h"
-#include "yamledit.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,33 +18,27 @@ static struct engine_request *action_request(struct engine *e, const struct engi
 	return NULL;
 }
 
-/* Threadpool: the stage's values file on the fresh tip with every tag
- * scalar set to the release.  The daemon re-applies the tag itself: a
- * request's own tree is never taken. */
+/* Threadpool: the stage's values file on the fresh tip with every image's
+ * tag set to the release, where the mapping says (layout.h: a shared tag,
+ * per-image tags, image references).  The daemon re-applies the tag
+ * itself: a request's own tree is never taken. */
 static int set_tags_cb(struct buf *out, const char *path, const char *old, size_t oldlen,
 		       void *data, struct buf *err)
 {
 	struct engine_action *a = data;
-	struct yamledit_stats st;
 	struct buf doc = BUF_INIT;
 	int rc;
 
-	if (!old)
-		return buf_printf(err, "'%s' does not exist on the branch", path), ERR_NOTFOUND;
-	rc = yamledit_apply(&doc, &st, old, oldlen, (const char *const *)a->tag_paths,
-			    a->ntag_paths, a->tag, err);
-	if (rc)
-		return rc;
-	/* a partial set is never deployed: one tag scalar per configured image */
-	if (st.matched != a->nimages) {
-		buf_printf(err, "the tag paths match %zu tag(s) but %zu images are configured",
-			   st.matched, a->nimages);
-		rc = ERR_REJECTED;
-	} else {
-		rc = buf_add(out, doc.data ? doc.data : "", doc.len);
+	if (!old) {
+		buf_printf(err, "'%s' does not exist on the branch", path);
+		return a->edit_rc = ERR_NOTFOUND;
 	}
+	rc = layout_apply(&doc, NULL, &a->rules.r, old, oldlen, a->tag,
+			  a->rules.r.digest ? a->digest_v : NULL, err);
+	if (rc == 0)
+		rc = buf_add(out, doc.data ? doc.data : "", doc.len);
 	buf_release(&doc);
-	return rc;
+	return a->edit_rc = rc;
 }
 
 /* Clean-up only: the merge is expected on the branch already.  Were it
@@ -77,10 +70,23 @@ static int gate_cb(void *data, struct buf *err)
 	return -1;
 }
 
+/* The first "remote: " line the server sent, for a hook's refusal. */
+static void remote_text(char *out, size_t outsz, const struct gitops_result *res)
+{
+	const char *t = res->remote.data, *nl;
+
+	out[0] = '\0';
+	if (!t || !res->remote.len)
+		return;
+	nl = memchr(t, '\n', res->remote.len);
+	snprintf(out, outsz, " (%.*s)", (int)(nl ? (size_t)(nl - t) : res->remote.len), t);
+}
+
 static void after_branch(struct engine *e, struct engine_action *a, struct gitops_result *res)
 {
 	struct engine_request *r = a->kind == ACT_PROMOTE ? NULL : action_request(e, a);
 	const char *lv[1] = { stage_name(a->stage) };
+	char why[ENGINE_REASON_MAX], remote[200];
 
 	if (res->rc == GITOPS_EGATE) {
 		log_notice("engine", "promotion of %.7s into %s withheld: %s", a->tag,
@@ -90,15 +96,18 @@ static void after_branch(struct engine *e, struct engine_action *a, struct gitop
 		return;
 	}
 	if (res->rc) {
-		engine_set_error(e, SUB_GIT, "promotion of %.7s into %s failed: %s", a->tag,
-				 stage_name(a->stage), res->error);
-		log_err("git", "promotion of %.7s into %s failed: %s, retrying next cycle", a->tag,
-			stage_name(a->stage), res->error);
-		if (r)
+		remote_text(remote, sizeof remote, res);
+		snprintf(why, sizeof why, "promotion of %.7s into %s failed: %.780s%s", a->tag,
+			 stage_name(a->stage), res->error, res->rc == GITOPS_EHOOK ? remote : "");
+		engine_stage_failed(e, a->stage, res->rc, a->edit_rc, why, a->tag,
+				    a->kind == ACT_MERGE ? a->req_id : "");
+		if (r) {
 			r->state = REQ_PENDING;
+			strlcpy_(r->message, why, sizeof r->message);
+		}
 		return;
 	}
-	engine_clear_error(e, SUB_GIT);
+	engine_stage_ok(e, a->stage);
 	e->promoted = true;
 	if (r) {
 		r->state = REQ_MERGED;
@@ -122,11 +131,23 @@ static void after_note(struct engine *e, struct engine_action *a, struct gitops_
 {
 	struct engine_request *r = action_request(e, a);
 
+	if (res->rc == GITOPS_EHOOK && r) {
+		/* the server's policy: the same push would be declined again */
+		if (!r->note_declined[0])
+			log_warn("git", "a hook declined the note on request '%s' (%.7s): %s; not "
+				 "retried until the branch or the configuration changes",
+				 a->req_name, a->req_id, res->error);
+		strlcpy_(r->note_declined, e->scan ? e->scan->tip : "", sizeof r->note_declined);
+		r->note_declined_gen = e->cfg_gen;
+		return;
+	}
 	if (res->rc) {
 		log_warn("git", "cannot push the note on request '%s' (%.7s): %s, retrying next "
 			 "cycle", a->req_name, a->req_id, res->error);
 		return;
 	}
+	if (r)
+		r->note_declined[0] = '\0';
 	if (r && r->facts) {
 		free(r->facts->note);
 		r->facts->note = xstrndup(a->note.data ? a->note.data : "", a->note.len);
@@ -225,4 +246,113 @@ void engine_actions_run(struct engine *e)
 {
 	e->iaction = 0;
 	run_next(e);
+}
+
+/* ---- what a promotion's outcome means for its stage ---- */
+
+static void blocked_metric(struct engine *e, enum stage st, bool on)
+{
+	const char *lv[1] = { stage_name(st) };
+
+	if (e->metrics && e->metrics->stage_blocked)
+		metrics_set(e->metrics->stage_blocked, lv, on ? 1 : 0);
+}
+
+static void unblock(struct engine *e, enum stage st, const char *why)
+{
+	struct engine_block *b = &e->stages[st].block;
+	char since[32];
+
+	format_duration(since, sizeof since,
+			(uint64_t)((int64_t)time(NULL) - b->since) * 1000);
+	if (!engine_block_clear(b))
+		return;
+	blocked_metric(e, st, false);
+	log_notice("engine", "stage %s is no longer blocked (blocked for %s): %s", stage_name(st),
+		   since, why);
+}
+
+static void block(struct engine *e, enum stage st, enum block_source src, const char *reason,
+		  const char *tag, const char *req)
+{
+	struct engine_block *b = &e->stages[st].block;
+	const char *tip = e->scan ? e->scan->tip : "";
+
+	if (!engine_block_set(b, src, reason, (int64_t)time(NULL), tip, tag, req, e->cfg_gen))
+		return;
+	blocked_metric(e, st, true);
+	log_err("engine", "stage %s is blocked: %s; not retried until %s", stage_name(st), reason,
+		src == BLOCK_LAYOUT ? "the branch or the configuration changes" :
+		"the branch, the release or the configuration changes");
+}
+
+void engine_stage_ok(struct engine *e, enum stage st)
+{
+	struct engine_stage_state *s = &e->stages[st];
+
+	if (s->block.on)
+		unblock(e, st, "a promotion into it succeeded");
+	/* "recovered" only after a success that follows failures */
+	if (s->failures)
+		log_notice("engine", "promotion into %s recovered after %u failure(s)",
+			   stage_name(st), s->failures);
+	s->failures = 0;
+	s->error[0] = '\0';
+	s->error_at = 0;
+	s->retry_at_ms = 0;
+}
+
+void engine_stage_failed(struct engine *e, enum stage st, int rc, int edit_rc, const char *why,
+			 const char *tag, const char *req)
+{
+	struct engine_stage_state *s = &e->stages[st];
+	uint64_t poll = e->cfg->registry.poll_interval_ms, wait;
+	char delay[32];
+
+	if (engine_fail_classify(rc, edit_rc) == ENGINE_FAIL_PERMANENT) {
+		block(e, st, BLOCK_ACTION, why, tag, req);
+		return;
+	}
+	s->failures++;
+	strlcpy_(s->error, why, sizeof s->error);
+	s->error_at = (int64_t)time(NULL);
+	wait = engine_backoff_ms(poll, s->failures, (unsigned)rand_r(&e->seed));
+	s->retry_at_ms = uv_now(e->loop) + wait;
+	format_duration(delay, sizeof delay, wait);
+	/* once per outage at error level; repeats are debug noise */
+	if (s->failures == 1)
+		log_err("git", "%s, retrying in %s", why, delay);
+	else
+		log_debug("git", "still failing (%u), retrying in %s: %s", s->failures, delay, why);
+}
+
+void engine_stage_layout(struct engine *e, enum stage st, const char *error)
+{
+	struct engine_block *b = &e->stages[st].block;
+
+	if (error && *error)
+		block(e, st, BLOCK_LAYOUT, error, "", "");
+	else if (b->on && b->source == BLOCK_LAYOUT)
+		unblock(e, st, "its values file at the tip satisfies the mapping");
+	else if (b->on && !e->cfg->stages[st].enabled)
+		unblock(e, st, "the stage is disabled");
+}
+
+bool engine_stage_may_act(const struct engine *e, enum stage st, const char *tag,
+			  const char *req, char *why, size_t whysz)
+{
+	const struct engine_stage_state *s = &e->stages[st];
+	uint64_t now = uv_now(e->loop);
+	char delay[32];
+
+	if (!engine_block_allows(&s->block, e->scan ? e->scan->tip : "", tag, req, e->cfg_gen)) {
+		snprintf(why, whysz, "stage %s is blocked: %s", stage_name(st), s->block.reason);
+		return false;
+	}
+	if (now < s->retry_at_ms) {
+		format_duration(delay, sizeof delay, s->retry_at_ms - now);
+		snprintf(why, whysz, "retrying in %s: %s", delay, s->error);
+		return false;
+	}
+	return true;
 }

@@ -47,6 +47,21 @@ static json_t *entry_json(const struct history_entry *h)
 			 "time", time_or_null(h->time), "subject", str_or_null(h->subject));
 }
 
+/* Why promotions into the stage do not happen: blocked (a permanent
+ * error, retried when the tip, release or configuration changes) or the
+ * last transient failure (retried with backoff). */
+static void stage_state_json(json_t *j, const struct engine_stage_state *s)
+{
+	const struct engine_block *b = &s->block;
+
+	json_object_set_new(j, "blocked", json_boolean(b->on));
+	json_object_set_new(j, "blocked_reason", b->on ? json_string(b->reason) : json_null());
+	json_object_set_new(j, "blocked_since", b->on ? time_or_null(b->since) : json_null());
+	json_object_set_new(j, "error", str_or_null(s->error));
+	json_object_set_new(j, "error_at", s->error[0] ? time_or_null(s->error_at) : json_null());
+	json_object_set_new(j, "failures", json_integer((json_int_t)s->failures));
+}
+
 static json_t *stage_json(const struct engine *e, enum stage st)
 {
 	const struct config_stage *cs = &e->cfg->stages[st];
@@ -71,6 +86,8 @@ static json_t *stage_json(const struct engine *e, enum stage st)
 		      "source_stage", st != STAGE_CI && policy_source_stage(&src, pc, st) == 0 ?
 				      json_string(stage_name(src)) : json_null(),
 		      "promoted", h ? entry_json(h) : json_null());
+	if (j && deploy)
+		stage_state_json(j, &e->stages[st]);
 	return j;
 }
 

@@ -197,6 +197,10 @@ static void scan_done_cb(struct gitops *g, int rc, void *data)
 	free(j);
 	e->scanned = true;
 	engine_clear_error(e, SUB_GIT);
+	/* the layout check: before anything is written into a stage */
+	for (int st = STAGE_BETA; st < STAGE_COUNT; st++)
+		engine_stage_layout(e, (enum stage)st, e->cfg->stages[st].enabled ?
+				    e->scan->layout_error[st] : "");
 	e->ncheck = e->icheck = 0;
 	registry_next(e);
 }
@@ -439,6 +443,30 @@ static void evidence_cb(const struct registry_evidence *res, void *arg)
 	registry_next(e);
 }
 
+/* The digests a complete answer verified, by configured image: what a
+ * stage with digest = true pins beside the tag. */
+static void keep_digests(struct engine *e, struct engine_release *r,
+			 const struct registry_release *res)
+{
+	const struct config_list *imgs = &e->cfg->registry.images;
+	size_t found = 0;
+
+	r->have_digests = false;
+	if (!r->complete)
+		return;
+	for (size_t k = 0; k < imgs->n && k < CONFIG_MAX_IMAGES; k++) {
+		r->digests[k][0] = '\0';
+		for (size_t i = 0; i < res->n_images; i++)
+			if (res->images[i].state == REGISTRY_IMG_PRESENT && res->images[i].image &&
+			    strcmp(res->images[i].image, imgs->v[k]) == 0) {
+				strlcpy_(r->digests[k], res->images[i].digest, sizeof r->digests[k]);
+				found += r->digests[k][0] != '\0';
+				break;
+			}
+	}
+	r->have_digests = found == imgs->n;
+}
+
 static void release_cb(const struct registry_release *res, void *arg)
 {
 	struct engine *e = arg;
@@ -470,6 +498,7 @@ static void release_cb(const struct registry_release *res, void *arg)
 			strlcpy_(r->missing, res->images[i].image, sizeof r->missing);
 			break;
 		}
+	keep_digests(e, r, res);
 	if (!r->complete) {
 		recheck_later(e, r);
 	} else if (engine_inttest_enabled(e)) {

@@ -97,9 +97,7 @@ void engine_action_free(struct engine_action *a)
 		return;
 	buf_release(&a->message);
 	buf_release(&a->note);
-	for (size_t i = 0; i < a->ntag_paths; i++)
-		free(a->tag_paths[i]);
-	free(a->tag_paths);
+	engine_rules_release(&a->rules);
 	free(a);
 }
 
@@ -111,7 +109,12 @@ static struct engine_action *action_new(struct engine *e, enum action_kind kind,
 
 	if (!a)
 		return NULL;
+	if ((kind == ACT_PROMOTE || kind == ACT_MERGE) && engine_rules_copy(&a->rules, e->cfg, st)) {
+		free(a);
+		return NULL;
+	}
 	if (!(v = realloc(e->actions, (e->nactions + 1) * sizeof *v))) {
+		engine_rules_release(&a->rules);
 		free(a);
 		return NULL;
 	}
@@ -120,18 +123,29 @@ static struct engine_action *action_new(struct engine *e, enum action_kind kind,
 	a->e = e;
 	a->stage = st;
 	a->gated = cs->market_gated;
-	a->nimages = e->cfg->registry.images.n;
 	buf_init(&a->message, TRAILER_FORMAT_MAX);
 	buf_init(&a->note, ENGINE_NOTE_MAX);
-	if (cs->tag_paths.n && (a->tag_paths = calloc(cs->tag_paths.n, sizeof(char *)))) {
-		for (size_t i = 0; i < cs->tag_paths.n; i++)
-			if ((a->tag_paths[i] = xstrndup(cs->tag_paths.v[i],
-							strlen(cs->tag_paths.v[i]))))
-				a->ntag_paths++;
-	}
-	a->paths[0] = cs->values_path;
+	strlcpy_(a->values_path, cs->values_path ? cs->values_path : "", sizeof a->values_path);
+	a->paths[0] = a->values_path;
 	e->actions[e->nactions++] = a;
 	return a;
+}
+
+/* A stage with digest = true pins each image's digest beside its tag:
+ * the digests the registry check verified for this release.  False when
+ * they are not known (then nothing is promoted: a tag without its digest
+ * would not be immutable). */
+static bool action_digests(struct engine_action *a, const struct engine_release *rel)
+{
+	if (!a->rules.r.digest)
+		return true;
+	if (!rel || !rel->have_digests || a->rules.nimages > CONFIG_MAX_IMAGES)
+		return false;
+	for (size_t i = 0; i < a->rules.nimages; i++) {
+		strlcpy_(a->digests[i], rel->digests[i], sizeof a->digests[i]);
+		a->digest_v[i] = a->digests[i];
+	}
+	return true;
 }
 
 /* The window as policy wants it.  Its text carries no countdown, so a
@@ -218,7 +232,7 @@ static bool decide_auto(struct engine *e, enum stage st, struct policy_input *in
 	struct policy_release pr;
 	struct policy_decision d;
 	struct engine_action *a;
-	char summary[400];
+	char summary[400], why[ENGINE_REASON_MAX + 64];
 	size_t n = e->scan ? e->scan->ncand : 0, pick;
 	bool inttest = engine_inttest_enabled(e);
 
@@ -247,10 +261,13 @@ static bool decide_auto(struct engine *e, enum stage st, struct policy_input *in
 		log_auto_once(e, st, &d);
 		return false;
 	}
+	/* blocked, or backing off after a failure: said once when it began */
+	if (!engine_stage_may_act(e, st, c[pick].tag, "", why, sizeof why))
+		return false;
 	if (!(a = action_new(e, ACT_PROMOTE, st)))
 		return false;
 	strlcpy_(a->tag, c[pick].tag, sizeof a->tag);
-	if (format_message(a, &d, w, rel[pick], NULL)) {
+	if (!action_digests(a, rel[pick]) || format_message(a, &d, w, rel[pick], NULL)) {
 		e->nactions--;
 		engine_action_free(a);
 		return false;
@@ -288,6 +305,9 @@ static void note_refusal(struct engine *e, struct engine_request *r)
 	snprintf(text, sizeof text, "%s\n", r->message);
 	if (r->facts->note && strcmp(r->facts->note, text) == 0)
 		return;		/* already on the remote: not pushed again */
+	if (r->note_declined[0] && e->scan && strcmp(r->note_declined, e->scan->tip) == 0 &&
+	    r->note_declined_gen == e->cfg_gen)
+		return;		/* a hook declined it; nothing changed since */
 	if (!(a = action_new(e, ACT_NOTE, r->stage)))
 		return;
 	strlcpy_(a->req_name, r->name, sizeof a->req_name);
@@ -379,7 +399,7 @@ static bool decide_request(struct engine *e, struct engine_request *r, struct po
 	struct policy_decision d;
 	struct engine_release *rel;
 	struct engine_action *a;
-	char summary[400];
+	char summary[400], why[POLICY_MESSAGE_MAX];
 
 	if (!r->facts)
 		return false;	/* not gathered for this tip yet */
@@ -424,6 +444,10 @@ static bool decide_request(struct engine *e, struct engine_request *r, struct po
 		pending(r, "accepted; waits for the promotion ahead of it");
 		return false;
 	}
+	if (!engine_stage_may_act(e, r->stage, d.tag, r->id, why, sizeof why)) {
+		pending(r, why);
+		return false;
+	}
 	if (!(a = action_new(e, ACT_MERGE, r->stage)))
 		return false;
 	a->break_glass = d.break_glass;
@@ -436,6 +460,12 @@ static bool decide_request(struct engine *e, struct engine_request *r, struct po
 		 sizeof a->author_email);
 	a->author.time = r->facts->author_time;
 	a->author.offset_min = r->facts->author_offset;
+	if (!action_digests(a, rel)) {
+		e->nactions--;
+		engine_action_free(a);
+		pending(r, "waiting for the registry's digests of the release");
+		return false;
+	}
 	if (format_message(a, &d, w, rel, r)) {
 		e->nactions--;
 		engine_action_free(a);
@@ -454,7 +484,7 @@ static bool decide_request(struct engine *e, struct engine_request *r, struct po
 
 static void status_line(struct engine *e, const struct window *w, bool wok)
 {
-	size_t queued = 0, refused = 0;
+	size_t queued = 0, refused = 0, n;
 	char win[128] = "window unknown";
 
 	for (size_t i = 0; i < ENGINE_MAX_REQUESTS; i++) {
@@ -469,6 +499,12 @@ static void status_line(struct engine *e, const struct window *w, bool wok)
 		 e->scan && e->scan->current_known[STAGE_PAPER] ? e->scan->current[STAGE_PAPER] :
 		 "-", e->scan && e->scan->current_known[STAGE_LIVE] ?
 		 e->scan->current[STAGE_LIVE] : "-", queued, refused, win);
+	for (int st = STAGE_BETA; st < STAGE_COUNT; st++) {
+		n = strlen(e->status_line);
+		if (e->stages[st].block.on && n < sizeof e->status_line)
+			snprintf(e->status_line + n, sizeof e->status_line - n, "; %s BLOCKED",
+				 stage_name((enum stage)st));
+	}
 	if (e->metrics && e->metrics->queue_length)
 		metrics_set(e->metrics->queue_length, NULL, (double)queued);
 	if (e->metrics && e->metrics->market_open && wok)

@@ -4,13 +4,11 @@
  * the gitops handle and its own results, never engine state. */
 #include "engine_int.h"
 #include "sigverify.h"
-#include "yamledit.h"
+#include "layout.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define PATHS(l) ((const char *const *)(l))
 
 static char *dup_s(const char *s)
 {
@@ -30,48 +28,94 @@ static int add_value(char ***v, size_t *n, const char *s, size_t len)
 	return 0;
 }
 
-/* yamledit_get refuses disagreeing tags with 'value "B" differs from "A"';
- * policy wants both values to name them. */
-static int split_differ(char ***v, size_t *n, const char *msg)
-{
-	const char *b = strstr(msg, "value \""), *mid, *a, *end;
+/* ---- the stage's mapping, copied ---- */
 
-	if (!b)
-		return ERR_NOTFOUND;
-	b += 7;
-	if (!(mid = strstr(b, "\" differs from \"")))
-		return ERR_NOTFOUND;
-	a = mid + 16;
-	if (!(end = strchr(a, '"')))
-		return ERR_NOTFOUND;
-	if (add_value(v, n, a, (size_t)(end - a)) || add_value(v, n, b, (size_t)(mid - b)))
-		return ERR_NOMEM;
+static char *dup_or_null(const char *s, int *rc)
+{
+	char *d = s ? xstrndup(s, strlen(s)) : NULL;
+
+	if (s && !d)
+		*rc = ERR_NOMEM;
+	return d;
+}
+
+int engine_rules_copy(struct engine_rules *out, const struct config *cfg, enum stage st)
+{
+	struct layout_rules src;
+	struct engine_rules c;
+	int rc = 0;
+
+	memset(&c, 0, sizeof c);
+	layout_rules_from_config(&src, cfg, st);
+	c.nimages = src.nimages;
+	c.npaths = src.npaths;
+	c.images = calloc(c.nimages + 1, sizeof *c.images);
+	c.image_paths = calloc(c.nimages + 1, sizeof *c.image_paths);
+	c.paths = calloc(c.npaths + 1, sizeof *c.paths);
+	if (!c.images || !c.image_paths || !c.paths)
+		rc = ERR_NOMEM;
+	c.file = dup_or_null(src.file, &rc);
+	for (size_t i = 0; rc == 0 && i < c.nimages; i++) {
+		c.images[i] = dup_or_null(src.images[i], &rc);
+		c.image_paths[i] = dup_or_null(src.image_paths ? src.image_paths[i] : NULL, &rc);
+	}
+	for (size_t i = 0; rc == 0 && i < c.npaths; i++)
+		c.paths[i] = dup_or_null(src.paths[i], &rc);
+	c.r = src;
+	c.r.file = c.file;
+	c.r.images = (const char *const *)c.images;
+	c.r.image_paths = (const char *const *)c.image_paths;
+	c.r.paths = (const char *const *)c.paths;
+	if (rc) {
+		engine_rules_release(&c);
+		return rc;
+	}
+	*out = c;
 	return 0;
 }
 
-int engine_tag_values(char ***out, size_t *n, const char *doc, size_t len,
-		      char *const *paths, size_t npaths)
+void engine_rules_release(struct engine_rules *c)
 {
-	struct buf value = BUF_INIT, err = BUF_INIT;
+	for (size_t i = 0; c->images && i < c->nimages; i++)
+		free(c->images[i]);
+	for (size_t i = 0; c->image_paths && i < c->nimages; i++)
+		free(c->image_paths[i]);
+	for (size_t i = 0; c->paths && i < c->npaths; i++)
+		free(c->paths[i]);
+	free(c->images);
+	free(c->image_paths);
+	free(c->paths);
+	free(c->file);
+	memset(c, 0, sizeof *c);
+}
+
+/* ---- tags through the mapping (layout.h) ---- */
+
+int engine_tag_values(char ***out, size_t *n, const char *doc, size_t len,
+		      const struct layout_rules *r)
+{
+	struct layout l;
+	struct buf err = BUF_INIT;
 	char **v = NULL;
 	size_t k = 0;
-	int rc = yamledit_get(&value, doc, len, PATHS(paths), npaths, &err);
+	int rc = layout_resolve(&l, r, doc, len, &err);
 
-	if (rc == 0)
-		rc = add_value(&v, &k, value.data ? value.data : "", value.len);
-	else if (rc == ERR_NOTFOUND)
-		rc = 0;
-	else if (rc == ERR_REJECTED && err.data && split_differ(&v, &k, err.data) == 0)
-		rc = 0;
-	else if (rc != ERR_NOMEM) {
-		/* unreadable at the tag paths: two values that cannot agree
-		 * make it mixed-tags with yamledit's reason in the message */
+	if (rc == 0) {
+		/* the first tag, and the first one that differs from it */
+		for (size_t i = 0; rc == 0 && i < l.n; i++)
+			if (k == 0 || (k == 1 && strcmp(v[0], l.locs[i].tag) != 0))
+				rc = add_value(&v, &k, l.locs[i].tag, strlen(l.locs[i].tag));
+		layout_release(&l);
+	} else if (rc == ERR_NOTFOUND) {
+		rc = 0;	/* no tag where the mapping says: none */
+	} else if (rc != ERR_NOMEM) {
+		/* unreadable under the mapping: two values that cannot agree
+		 * make it mixed-tags with the layout's reason in the message */
 		rc = add_value(&v, &k, "", 0);
 		if (rc == 0)
 			rc = add_value(&v, &k, err.data ? err.data : "unreadable",
 				       err.data ? err.len : 10);
 	}
-	buf_release(&value);
 	buf_release(&err);
 	if (rc) {
 		gitops_paths_free(v, k);
@@ -82,62 +126,67 @@ int engine_tag_values(char ***out, size_t *n, const char *doc, size_t len,
 	return 0;
 }
 
-/* A value YAML reads as a number, so yamledit writes it double-quoted into
- * a plain scalar too: a tag that only gained or lost its double quotes
- * normalises to the same bytes. */
-#define TAG_PLACEHOLDER "0"
-
-static int tags_masked(struct buf *out, const char *doc, size_t len, char *const *paths,
-		       size_t npaths)
-{
-	struct buf err = BUF_INIT;
-	int rc = yamledit_apply(out, NULL, doc, len, PATHS(paths), npaths, TAG_PLACEHOLDER, &err);
-
-	buf_release(&err);
-	return rc;
-}
-
 bool engine_only_tags_changed(const char *base, size_t blen, const char *req, size_t rlen,
-			      char *const *paths, size_t npaths)
+			      const struct layout_rules *r)
 {
-	struct buf b = BUF_INIT, r = BUF_INIT;
+	struct buf b = BUF_INIT, q = BUF_INIT, err = BUF_INIT;
 	bool same = false;
 
-	/* with every tag scalar of both set to one placeholder, the files must
-	 * be equal byte for byte: the tags' own values (equal or not, that is
-	 * mixed-tags) do not count, anything else changed more than them */
-	if (tags_masked(&b, base, blen, paths, npaths) == 0 &&
-	    tags_masked(&r, req, rlen, paths, npaths) == 0)
-		same = b.len == r.len && memcmp(b.data ? b.data : "", r.data ? r.data : "",
+	/* with every tag (and digest) the mapping owns set to one
+	 * placeholder, the files must be equal byte for byte: the tags' own
+	 * values (equal or not, that is mixed-tags) do not count, anything
+	 * else changed more than them */
+	if (layout_mask(&b, r, base, blen, &err) == 0 && layout_mask(&q, r, req, rlen, &err) == 0)
+		same = b.len == q.len && memcmp(b.data ? b.data : "", q.data ? q.data : "",
 						 b.len) == 0;
 	buf_release(&b);
-	buf_release(&r);
+	buf_release(&q);
+	buf_release(&err);
 	return same;
 }
 
-/* The tag of stage in the values file at tip, when every tag scalar holds
- * the same full commit id. */
+/* The layout check and the tag of stage in the values file at tip (when
+ * every image's tag is the same full commit id). */
 static void current_tag(struct engine_scan *s, struct gitops *g, const struct config *cfg,
 			enum stage st)
 {
 	const struct config_stage *cs = &cfg->stages[st];
-	struct buf doc = BUF_INIT;
-	char **v = NULL, id[GITOPS_HEXSZ + 1];
-	size_t n = 0;
+	struct layout_rules r;
+	struct layout l;
+	struct buf doc = BUF_INIT, tag = BUF_INIT, err = BUF_INIT;
+	char id[GITOPS_HEXSZ + 1];
+	int rc;
 
-	if (!cs->values_path || gitops_read_file(&doc, g, s->tip, cs->values_path))
+	if (!cs->values_path)
+		return;
+	rc = gitops_read_file(&doc, g, s->tip, cs->values_path);
+	if (rc == ERR_NOTFOUND && cs->enabled)
+		snprintf(s->layout_error[st], sizeof s->layout_error[st],
+			 "%s does not exist on '%s' at %.7s", cs->values_path,
+			 cfg->repository.branch, s->tip);
+	if (rc)
 		goto out;
-	if (engine_tag_values(&v, &n, doc.data ? doc.data : "", doc.len, cs->tag_paths.v,
-			      cs->tag_paths.n) || n != 1 || !tag_is_sha1(v[0], strlen(v[0])))
+	layout_rules_from_config(&r, cfg, st);
+	rc = layout_resolve(&l, &r, doc.data ? doc.data : "", doc.len, &err);
+	if (rc) {
+		if (rc != ERR_NOMEM && cs->enabled)
+			snprintf(s->layout_error[st], sizeof s->layout_error[st], "%s",
+				 err.data ? err.data : "the values file does not fit the mapping");
 		goto out;
-	strlcpy_(s->current[st], v[0], sizeof s->current[st]);
+	}
+	rc = layout_current(&tag, &l, &err);
+	layout_release(&l);
+	if (rc || !tag.data || !tag_is_sha1(tag.data, tag.len))
+		goto out;
+	strlcpy_(s->current[st], tag.data, sizeof s->current[st]);
 	/* the forty-zero placeholder, or a tag this history never had, is
 	 * "nothing promoted yet": every candidate is newer */
-	s->current_known[st] = gitops_resolve(id, g, v[0]) == 0 &&
+	s->current_known[st] = gitops_resolve(id, g, tag.data) == 0 &&
 			       gitops_is_ancestor(g, id, s->tip) == 1;
 out:
-	gitops_paths_free(v, n);
 	buf_release(&doc);
+	buf_release(&tag);
+	buf_release(&err);
 }
 
 static bool is_promotion(const struct history *h, const char *id)
@@ -248,9 +297,11 @@ static void read_message(struct request_facts *f, const struct gitops_commit_inf
 	buf_release(&err);
 }
 
-static int diff_and_tags(struct request_facts *f, struct gitops *g, const struct config_stage *cs,
-			 const char *tip, const char *req_id)
+static int diff_and_tags(struct request_facts *f, struct gitops *g, const struct config *cfg,
+			 enum stage st, const char *tip, const char *req_id)
 {
+	const struct config_stage *cs = &cfg->stages[st];
+	struct layout_rules lr;
 	char base[GITOPS_HEXSZ + 1];
 	struct buf rdoc = BUF_INIT, bdoc = BUF_INIT;
 	int rc;
@@ -266,13 +317,13 @@ static int diff_and_tags(struct request_facts *f, struct gitops *g, const struct
 		rc = 0;	/* no file: no tag, mixed-tags says so */
 		goto out;
 	}
+	layout_rules_from_config(&lr, cfg, st);
 	if (rc || (rc = engine_tag_values(&f->tags, &f->ntags, rdoc.data ? rdoc.data : "",
-					  rdoc.len, cs->tag_paths.v, cs->tag_paths.n)))
+					  rdoc.len, &lr)))
 		goto out;
 	if (gitops_read_file(&bdoc, g, base, cs->values_path) == 0)
 		f->only_tags = engine_only_tags_changed(bdoc.data ? bdoc.data : "", bdoc.len,
-							rdoc.data ? rdoc.data : "", rdoc.len,
-							cs->tag_paths.v, cs->tag_paths.n);
+							rdoc.data ? rdoc.data : "", rdoc.len, &lr);
 out:
 	buf_release(&rdoc);
 	buf_release(&bdoc);
@@ -320,7 +371,7 @@ int engine_facts_gather(struct request_facts **out, struct gitops *g, const stru
 	f->merged = gitops_is_ancestor(g, req_id, tip) == 1;
 	if ((used = history_find_request(hist, req_id)))
 		strlcpy_(f->used_by, used->commit, sizeof f->used_by);
-	if (cs->values_path && (rc = diff_and_tags(f, g, cs, tip, req_id)))
+	if (cs->values_path && (rc = diff_and_tags(f, g, cfg, stage, tip, req_id)))
 		snprintf(f->error, sizeof f->error, "cannot read request '%.40s': %s", req_id,
 			 gitops_error(g));
 	read_note(f, g, req_id);

@@ -1,7 +1,8 @@
 /* engine_int.h - private to the engine: engine.c (life cycle, scheduling),
  * engine_cycle.c (one discovery and promotion cycle), engine_facts.c (git
  * facts gathered off the loop thread), engine_decide.c (facts to policy
- * input to actions), engine_act.c (the git transactions), engine_api.c
+ * input to actions), engine_act.c (the git transactions and what their
+ * failures mean for a stage), engine_block.c (that meaning, pure), engine_api.c
  * (status and history JSON), engine_promote.c (the dashboard's requests).
  *
  * Everything here is derived state: Git (history, values files, request
@@ -20,6 +21,7 @@
 #include "engine.h"
 #include "gitops.h"
 #include "history.h"
+#include "layout.h"
 #include "metrics.h"
 #include "policy.h"
 #include "registry.h"
@@ -31,6 +33,7 @@
 #define ENGINE_MAX_REQUESTS 128		/* request branches tracked at once */
 #define ENGINE_MAX_CHANGED_PATHS 4096	/* paths one request may touch */
 #define ENGINE_ERR_MAX 512
+#define ENGINE_REASON_MAX 1024		/* a stage's block or failure, with the file, image, path */
 #define ENGINE_NOTE_MAX 2048
 #define ENGINE_RECHECK_MAX_SHIFT 2	/* incomplete releases: at most 4 polls apart */
 
@@ -49,6 +52,41 @@ struct engine_error {
 	unsigned failures;		/* consecutive, drives the backoff */
 };
 
+/* What a failed promotion means (engine_block.c). */
+enum engine_fail {
+	ENGINE_FAIL_NONE = 0,
+	ENGINE_FAIL_TRANSIENT,	/* retried with a jittered backoff */
+	ENGINE_FAIL_PERMANENT,	/* the stage is blocked */
+};
+
+enum block_source {
+	BLOCK_LAYOUT = 0,	/* the layout check of the values file at the tip */
+	BLOCK_ACTION,		/* a promotion or merge failed permanently */
+};
+
+/* A stage that cannot be promoted into until something changes. */
+struct engine_block {
+	bool on;
+	enum block_source source;
+	char reason[ENGINE_REASON_MAX];	/* names the file, image and path */
+	int64_t since;			/* wall time it started */
+	/* what the failed attempt was made with: a different tip, release,
+	 * request or configuration allows one more attempt (BLOCK_ACTION) */
+	char tip[GITOPS_HEXSZ + 1];
+	char tag[GITOPS_HEXSZ + 1];
+	char req[GITOPS_HEXSZ + 1];
+	uint64_t cfg_gen;
+};
+
+/* Per deploy stage: its block and its transient failures. */
+struct engine_stage_state {
+	struct engine_block block;
+	char error[ENGINE_REASON_MAX];	/* the last transient failure, "" after a success */
+	int64_t error_at;		/* wall */
+	unsigned failures;		/* consecutive transient failures */
+	uint64_t retry_at_ms;		/* loop time before which no new attempt is made */
+};
+
 /* What the registry said about one release id. */
 struct engine_release {
 	bool used;
@@ -62,6 +100,10 @@ struct engine_release {
 	char ev_summary[64];		/* "passed 312/312" */
 	char ev_failures[256];
 	unsigned misses;		/* incomplete/missing answers in a row */
+	/* the manifest digests the check verified, in configuration order,
+	 * for stages with digest = true (layout.h) */
+	char digests[CONFIG_MAX_IMAGES][LAYOUT_DIGEST_MAX];
+	bool have_digests;
 	uint64_t next_check_ms;		/* loop time of the next look */
 	int64_t first_seen;
 	uint64_t lru;
@@ -116,6 +158,10 @@ struct engine_request {
 	char logged[POLICY_MESSAGE_MAX];/* the last verdict written to the journal */
 	int64_t since;			/* wall time the current id was first seen */
 	char merged_id[GITOPS_HEXSZ + 1];	/* we merged this tip under this name */
+	/* a hook declined the refusal note at this branch tip and config
+	 * generation: not pushed again until either changes */
+	char note_declined[GITOPS_HEXSZ + 1];
+	uint64_t note_declined_gen;
 };
 
 /* Result of a scan of the mirror (threadpool). */
@@ -125,10 +171,22 @@ struct engine_scan {
 	bool hist_ok;
 	char current[STAGE_COUNT][GITOPS_HEXSZ + 1];	/* tag in the values file */
 	bool current_known[STAGE_COUNT];	/* the tag is a commit of the mirror */
+	/* the layout check: why the stage's values file at tip cannot be
+	 * edited under the mapping ("" when it can, or the stage is off) */
+	char layout_error[STAGE_COUNT][ENGINE_REASON_MAX];
 	char cand[ENGINE_MAX_CANDIDATES][GITOPS_HEXSZ + 1];
 	bool newer[ENGINE_MAX_CANDIDATES][STAGE_COUNT];
 	size_t ncand;
 	char error[ENGINE_ERR_MAX];
+};
+
+/* A stage's mapping (layout.h) copied out of the configuration, which a
+ * reload may free while a transaction still runs on the threadpool. */
+struct engine_rules {
+	struct layout_rules r;		/* points into the fields below */
+	char *file;
+	char **images, **image_paths, **paths;
+	size_t nimages, npaths;
 };
 
 enum action_kind {
@@ -150,15 +208,18 @@ struct engine_action {
 	char req_id[GITOPS_HEXSZ + 1];
 	char delete_ref[300];
 	const char *paths[1];
-	char **tag_paths;	/* copy: the config may be swapped meanwhile */
-	size_t ntag_paths;
-	size_t nimages;
+	char values_path[512];	/* paths[0]: copy, the config may be swapped meanwhile */
+	struct engine_rules rules;	/* copy, likewise */
+	/* rules.r.digest: each image's digest from the registry check */
+	char digests[CONFIG_MAX_IMAGES][LAYOUT_DIGEST_MAX];
+	const char *digest_v[CONFIG_MAX_IMAGES];
 	struct buf message;
 	struct buf note;
 	char author_name[256], author_email[256];
 	struct gitops_person author;
 	struct gitops_change chg;
 	uint64_t started_ms;
+	int edit_rc;		/* set by the edit (threadpool): its last result */
 };
 
 struct engine {
@@ -217,6 +278,8 @@ struct engine {
 	bool closing;
 
 	struct engine_error errors[SUB_COUNT];
+	struct engine_stage_state stages[STAGE_COUNT];
+	uint64_t cfg_gen;		/* bumped by every configuration swapped in */
 	uint64_t git_retry_at_ms;
 	uint64_t cycles;
 	int64_t started_at;		/* wall */
@@ -247,6 +310,22 @@ int engine_git_open(struct gitops **out, char *mirror, size_t mirrorsz, const st
 /* Close the handles once stopping and nothing is in flight. */
 void engine_maybe_close(struct engine *e);
 
+/* engine_block.c (pure) */
+enum engine_fail engine_fail_classify(int rc, int edit_rc);
+/* The delay before attempt failures+1: poll doubled per failure from the
+ * second, at most 10 min, +-10% from rnd. */
+uint64_t engine_backoff_ms(uint64_t poll_ms, unsigned failures, unsigned rnd);
+/* Whether an attempt with these inputs may run under b. */
+bool engine_block_allows(const struct engine_block *b, const char *tip, const char *tag,
+			 const char *req, uint64_t cfg_gen);
+/* Block (or re-block) b; true when this is news worth one journal line
+ * (it was not blocked, or for another reason). */
+bool engine_block_set(struct engine_block *b, enum block_source source, const char *reason,
+		      int64_t now, const char *tip, const char *tag, const char *req,
+		      uint64_t cfg_gen);
+/* Unblock b; true when it was blocked. */
+bool engine_block_clear(struct engine_block *b);
+
 /* engine_cycle.c */
 void engine_cycle_start(struct engine *e);
 
@@ -257,15 +336,20 @@ int engine_facts_gather(struct request_facts **out, struct gitops *g, const stru
 			const struct history *hist, const char *tip, const char *req_id,
 			enum stage stage);
 void engine_facts_free(struct request_facts *f);
-/* Values of every tag scalar of doc at paths, as policy wants them: one value
- * when they agree, the two that differ when they do not, none when no path
- * matches. */
+/* Copy stage st's mapping out of cfg; release with engine_rules_release. */
+int engine_rules_copy(struct engine_rules *out, const struct config *cfg, enum stage st);
+void engine_rules_release(struct engine_rules *c);
+/* The tags of doc's images under the mapping r, as policy wants them: one
+ * value when they agree, the two that differ when they do not, none when
+ * an image has no tag there; "" and the reason when doc cannot be read
+ * under the mapping (so that policy refuses it as mixed-tags). */
 int engine_tag_values(char ***out, size_t *n, const char *doc, size_t len,
-		      char *const *paths, size_t npaths);
-/* Whether req differs from base only in the tag scalars at paths, whatever
- * values they hold (whether those agree is mixed-tags, not wrong-files). */
+		      const struct layout_rules *r);
+/* Whether req differs from base only in the tags (and digests) the mapping
+ * owns, whatever values they hold (whether those agree is mixed-tags, not
+ * wrong-files).  False when either cannot be read under the mapping. */
 bool engine_only_tags_changed(const char *base, size_t blen, const char *req, size_t rlen,
-			      char *const *paths, size_t npaths);
+			      const struct layout_rules *r);
 /* Facts for a request whose branch name is malformed: only its note, so
  * the refusal note is pushed once per commit. */
 int engine_facts_note_only(struct request_facts **out, struct gitops *g, const char *req_id);
@@ -282,5 +366,16 @@ void engine_action_free(struct engine_action *a);
 
 /* engine_act.c */
 void engine_actions_run(struct engine *e);
+/* A stage's promotion succeeded / failed (res->rc, the edit's rc): clears
+ * or records the failure, blocks the stage on a permanent one, logs once. */
+void engine_stage_ok(struct engine *e, enum stage st);
+void engine_stage_failed(struct engine *e, enum stage st, int rc, int edit_rc, const char *why,
+			 const char *tag, const char *req);
+/* The layout check of one stage after a scan: "" passes. */
+void engine_stage_layout(struct engine *e, enum stage st, const char *error);
+/* May a promotion of tag (for request req, "" for automatic) into st be
+ * tried now?  If not, why says why. */
+bool engine_stage_may_act(const struct engine *e, enum stage st, const char *tag,
+			  const char *req, char *why, size_t whysz);
 
 #endif

@@ -7,7 +7,7 @@
 #include "dashboard.h"
 #include "engine_int.h"
 #include "log.h"
-#include "yamledit.h"
+#include "layout.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,8 +22,7 @@ struct promote_job {
 	char branch[160];
 	char ref[200];
 	char values_path[512];
-	char **tag_paths;
-	size_t ntag_paths;
+	struct engine_rules rules;	/* copy: the config may be swapped meanwhile */
 	struct buf msg;
 	int rc;
 	char error[512];
@@ -40,9 +39,7 @@ static void job_finish(struct promote_job *j, int rc, const char *message)
 		log_notice("engine", "dashboard request '%s' created by %s <%s> from %s", j->branch,
 			   j->req.author_name, j->req.author_email, j->req.remote);
 	j->reply(j->reply_arg, rc, rc ? NULL : j->branch, message);
-	for (size_t i = 0; i < j->ntag_paths; i++)
-		free(j->tag_paths[i]);
-	free(j->tag_paths);
+	engine_rules_release(&j->rules);
 	buf_release(&j->msg);
 	free(j);
 	e->promote_job = NULL;
@@ -86,8 +83,8 @@ static int build_work_cb(struct gitops *g, void *data)
 		snprintf(j->error, sizeof j->error, "%s", gitops_error(g));
 		goto out;
 	}
-	rc = yamledit_apply(&vals, &st, old.data ? old.data : "", old.len,
-			    (const char *const *)j->tag_paths, j->ntag_paths, j->req.tag, &err);
+	rc = layout_apply(&vals, &st, &j->rules.r, old.data ? old.data : "", old.len, j->req.tag,
+			  NULL, &err);
 	if (rc == 0 && st.changed == 0)
 		rc = ERR_INVALID, buf_printf(&err, "every tag is already %s", j->req.tag);
 	if (rc) {
@@ -159,6 +156,10 @@ static int precheck(char *why, size_t whysz, const struct engine *e,
 	if (e->promote_job)
 		return snprintf(why, whysz, "another request is being created; try again"),
 		       ERR_REJECTED;
+	/* a request could not be merged into a blocked stage either */
+	if (e->stages[req->stage].block.on)
+		return snprintf(why, whysz, "stage '%s' is blocked: %.700s", stage_name(req->stage),
+				e->stages[req->stage].block.reason), ERR_REJECTED;
 	return 0;
 }
 
@@ -167,15 +168,12 @@ static int job_new(struct promote_job **out, struct engine *e, const struct dash
 	const struct config_stage *cs = &e->cfg->stages[req->stage];
 	struct promote_job *j = calloc(1, sizeof *j);
 
-	if (!j || !(j->tag_paths = calloc(cs->tag_paths.n ? cs->tag_paths.n : 1, sizeof(char *)))) {
+	if (!j || engine_rules_copy(&j->rules, e->cfg, req->stage)) {
 		free(j);
 		return ERR_NOMEM;
 	}
 	j->e = e;
 	j->req = *req;
-	for (size_t i = 0; i < cs->tag_paths.n; i++)
-		if ((j->tag_paths[i] = xstrndup(cs->tag_paths.v[i], strlen(cs->tag_paths.v[i]))))
-			j->ntag_paths++;
 	strlcpy_(j->values_path, cs->values_path ? cs->values_path : "", sizeof j->values_path);
 	snprintf(j->branch, sizeof j->branch, "promote/%s/%.7s-%lld", stage_name(req->stage),
 		 req->tag, (long long)time(NULL));

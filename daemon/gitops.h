@@ -59,6 +59,9 @@ enum {
 	GITOPS_EGATE = -23,	/* the caller's gate refused before a push */
 	GITOPS_EBUSY = -24,	/* another operation runs on this handle */
 	GITOPS_EMOVED = -25,	/* request branch moved; not deleted */
+	GITOPS_EHOOK = -26,	/* a server-side hook declined the push (a ref's
+				 * status says "hook declined"): the server's policy,
+				 * not a race; the engine does not retry it hot */
 };
 
 struct gitops_opts {

@@ -47,6 +47,7 @@ struct wctx {
 	int fail_rc;		/* set by a callback that knows better than libgit2 */
 	char fail[1024];
 	bool rejected;
+	bool hook_declined;	/* a rejection came from a server-side hook */
 	char sideband[4096];	/* partial "remote:" line */
 	size_t sideband_len;
 	git_push_update *updates;	/* what negotiation announced */
@@ -234,6 +235,10 @@ static int update_ref_cb(const char *ref, const char *status, void *payload)
 
 	if (status) {
 		w->rejected = true;
+		/* receive-pack's own words for a pre-receive or update hook
+		 * that exited non-zero ("pre-receive hook declined") */
+		if (strstr(status, "hook declined"))
+			w->hook_declined = true;
 		printf("ng %s %s\n", ref, status);
 	} else {
 		printf("ok %s\n", ref);
@@ -322,6 +327,8 @@ static int op_push(struct wctx *w, git_remote *remote)
 	set_callbacks(&po.callbacks, w);
 	rc = git_remote_push(remote, &specs, &po);
 	sideband_cb("\n", 1, w);
+	if (rc == 0 && w->rejected && w->hook_declined)
+		return cb_fail(w, GITOPS_EHOOK, "a hook on the remote declined the push");
 	if (rc == 0 && w->rejected)
 		return cb_fail(w, ERR_REJECTED, "the remote refused the push");
 	if (rc == 0)

@@ -445,9 +445,11 @@ static void txn_retry(struct txn *t, int rc, const char *msg)
 	uv_timer_start(&t->backoff, backoff_cb, d, 0);
 }
 
+/* A hook's refusal is retried too (bounded): a hook may be racing
+ * another push; the engine decides what a final refusal means. */
 static bool retryable(int rc)
 {
-	return rc == GITOPS_ENONFF || rc == ERR_REJECTED;
+	return rc == GITOPS_ENONFF || rc == ERR_REJECTED || rc == GITOPS_EHOOK;
 }
 
 static void push_done_cb(struct proc *p, int rc, const char *msg)

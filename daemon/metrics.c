@@ -384,6 +384,9 @@ int metrics_std_declare(struct metrics_std *out, struct metrics *m)
 		  "1 while the market window is open, else 0.", NULL },
 		{ &s.webhooks, METRIC_COUNTER, "pipelined_webhook_deliveries_total",
 		  "GitHub webhook deliveries by outcome.", L("result") },
+		{ &s.stage_blocked, METRIC_GAUGE, "pipelined_stage_blocked",
+		  "1 while a deploy stage is blocked by a permanent error, else 0.",
+		  L("stage") },
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(decl); i++) {

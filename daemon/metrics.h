@@ -66,6 +66,7 @@ struct metrics_std {
 	struct metric_family *queue_length;	/* gauge */
 	struct metric_family *market_open;	/* gauge, 0 or 1 */
 	struct metric_family *webhooks;		/* counter {result} */
+	struct metric_family *stage_blocked;	/* gauge {stage}, 0 or 1 */
 };
 int metrics_std_declare(struct metrics_std *out, struct metrics *m);
 

@@ -18,7 +18,12 @@ static const struct {
 	{ "help", cmd_help, "help                     this list" },
 	{ "window", cmd_window, "window [--at RFC3339] [--calendar FILE]  market open or closed, why, next change" },
 	{ "edit", cmd_edit, "edit FILE TAGPATH... --tag TAG [-i] [-v]\n"
+			    "     | edit --stage S FILE --tag TAG [--digest IMAGE=DIGEST]... [-i] [-v]\n"
 			    "                           print (-i: write) FILE with the tags set" },
+	{ "check", cmd_check, "check [--stage S] [--repo DIR] [--json]\n"
+			      "                           every tag scalar a promotion would edit, per stage" },
+	{ "init", cmd_init, "init URL|DIR [-o FILE] [--force]\n"
+			    "                           write a pipelines.conf for a repository's values files" },
 	{ "promote", cmd_promote, "promote STAGE TAG [--notes TEXT] [--break-glass TEXT] [--name NAME] [--dry-run]\n"
 				  "                           open a promotion request (branch promote/STAGE/NAME)" },
 	{ "log", cmd_log, "log [--stage S] [-n N] [--repo DIR [REV]]  promotion history from git trailers" },
@@ -33,6 +38,9 @@ static void usage(FILE *f)
 	fprintf(f, "usage: pipelinectl [-c FILE] [--json] <command> [args]\n\ncommands:\n");
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
 		fprintf(f, "  %s\n", commands[i].usage);
+	fprintf(f, "\nlog, audit and check read the configured repository (the daemon's mirror "
+		"when\nit is current, else a fetch into ~/.cache/pipelined), never the current\n"
+		"directory's checkout unless --repo names it.\n");
 }
 
 static int cmd_help(int argc, char **argv, const struct ctl_opts *opts)

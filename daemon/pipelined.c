@@ -142,7 +142,15 @@ static bool healthy_cb(void *arg, uint64_t now_ms)
 static int healthz_route(struct http_request *req, struct http_response *res, void *arg)
 {
 	struct daemon *d = arg;
+	char why[1024], text[1100];
 
+	/* a blocked stage is degraded, not down: 200 with a body that says
+	 * so (a restart would not unblock it, and the dashboard and status
+	 * API must stay reachable to show why) */
+	if (healthy_cb(d, uv_now(&d->loop)) && engine_degraded(d->engine, why, sizeof why)) {
+		snprintf(text, sizeof text, "degraded: %s\n", why);
+		return http_text(res, 200, text);
+	}
 	if (healthy_cb(d, uv_now(&d->loop)))
 		return http_text(res, 200, "ok\n");
 	return http_text(res, 503, "unhealthy: no recent cycle or a git job past its deadline\n");

@@ -1183,7 +1183,7 @@ static int edit(struct ed *ed, struct buf *out, struct yamledit_stats *stats)
 	return 0;
 }
 
-int yamledit_apply(struct buf *out, struct yamledit_stats *stats, const char *in, size_t len,
+static int yamledit_apply_err(struct buf *out, struct yamledit_stats *stats, const char *in, size_t len,
 		   const char *const *paths, size_t npaths, const char *tag, struct buf *err)
 {
 	struct path *pv = calloc(YAMLEDIT_MAX_PATHS, sizeof(*pv));
@@ -1202,7 +1202,18 @@ int yamledit_apply(struct buf *out, struct yamledit_stats *stats, const char *in
 	return rc;
 }
 
-int yamledit_get(struct buf *value, const char *in, size_t len,
+/* err may be NULL: the message then goes to a scratch buffer. */
+int yamledit_apply(struct buf *out, struct yamledit_stats *stats, const char *in, size_t len,
+		   const char *const *paths, size_t npaths, const char *tag, struct buf *err)
+{
+	struct buf scratch = BUF_INIT;
+	int rc = yamledit_apply_err(out, stats, in, len, paths, npaths, tag, err ? err : &scratch);
+
+	buf_release(&scratch);
+	return rc;
+}
+
+static int yamledit_get_err(struct buf *value, const char *in, size_t len,
 		 const char *const *paths, size_t npaths, struct buf *err)
 {
 	struct path *pv = calloc(YAMLEDIT_MAX_PATHS, sizeof(*pv));
@@ -1225,6 +1236,17 @@ int yamledit_get(struct buf *value, const char *in, size_t len,
 	return rc;
 }
 
+/* err may be NULL: the message then goes to a scratch buffer. */
+int yamledit_get(struct buf *value, const char *in, size_t len,
+		 const char *const *paths, size_t npaths, struct buf *err)
+{
+	struct buf scratch = BUF_INIT;
+	int rc = yamledit_get_err(value, in, len, paths, npaths, err ? err : &scratch);
+
+	buf_release(&scratch);
+	return rc;
+}
+
 void yamledit_scalars_free(struct yamledit_scalar *v, size_t n)
 {
 	for (size_t i = 0; v && i < n; i++) {
@@ -1234,7 +1256,7 @@ void yamledit_scalars_free(struct yamledit_scalar *v, size_t n)
 	free(v);
 }
 
-int yamledit_find(struct yamledit_scalar **out, size_t *n, const char *in, size_t len,
+static int yamledit_find_err(struct yamledit_scalar **out, size_t *n, const char *in, size_t len,
 		  const char *const *paths, size_t npaths, struct buf *err)
 {
 	struct path *pv = calloc(YAMLEDIT_MAX_PATHS, sizeof(*pv));
@@ -1254,6 +1276,17 @@ int yamledit_find(struct yamledit_scalar **out, size_t *n, const char *in, size_
 		*n = ed.nfound;
 	}
 	free(pv);
+	return rc;
+}
+
+/* err may be NULL: the message then goes to a scratch buffer. */
+int yamledit_find(struct yamledit_scalar **out, size_t *n, const char *in, size_t len,
+		  const char *const *paths, size_t npaths, struct buf *err)
+{
+	struct buf scratch = BUF_INIT;
+	int rc = yamledit_find_err(out, n, in, len, paths, npaths, err ? err : &scratch);
+
+	buf_release(&scratch);
 	return rc;
 }
 
@@ -1301,7 +1334,7 @@ static int set_check(const char *const *paths, const char *const *values, size_t
 	return 0;
 }
 
-int yamledit_set(struct buf *out, struct yamledit_stats *stats, const char *in, size_t len,
+static int yamledit_set_err(struct buf *out, struct yamledit_stats *stats, const char *in, size_t len,
 		 const char *const *paths, const char *const *values, size_t n, struct buf *err)
 {
 	struct path *pv = calloc(YAMLEDIT_MAX_PATHS, sizeof(*pv));
@@ -1326,5 +1359,16 @@ int yamledit_set(struct buf *out, struct yamledit_stats *stats, const char *in, 
 	}
 	free(ed.targets);
 	free(pv);
+	return rc;
+}
+
+/* err may be NULL: the message then goes to a scratch buffer. */
+int yamledit_set(struct buf *out, struct yamledit_stats *stats, const char *in, size_t len,
+		 const char *const *paths, const char *const *values, size_t n, struct buf *err)
+{
+	struct buf scratch = BUF_INIT;
+	int rc = yamledit_set_err(out, stats, in, len, paths, values, n, err ? err : &scratch);
+
+	buf_release(&scratch);
 	return rc;
 }

@@ -47,15 +47,18 @@ promo() {
 	git -C "$W" reset -q --hard "$c"
 	echo "$c"
 }
-# audit_ci: the CI template's invocation inside the checkout; sets RC and OUT
+# audit_ci: the CI template's invocation inside the checkout (--repo .);
+# sets RC and OUT
 audit_ci() {
 	RC=0
-	OUT=$(cd "$W" && "$PIPELINECTL" -c "$C" audit "$@" 2>&1) || RC=$?
+	OUT=$(cd "$W" && "$PIPELINECTL" -c "$C" audit --repo . "$@" 2>&1) || RC=$?
 }
-# expect_one CODE: exit 1 and exactly one line, naming CODE
+# expect_one CODE: exit 1 and exactly one line, naming CODE, after the line
+# that names the repository read
 expect_one() {
 	[ "$RC" = 1 ] || fail "$1: audit exited $RC: $OUT"
-	[ "$(wc -l <<<"$OUT")" = 1 ] || fail "$1: expected one line, got: $OUT"
+	case $(head -1 <<<"$OUT") in "repository: "*) ;; *) fail "$1: no repository line first: $OUT" ;; esac
+	[ "$(sed 1d <<<"$OUT" | wc -l)" = 1 ] || fail "$1: expected one line, got: $OUT"
 	expect_in " $1: " "$OUT" "$1"
 }
 
@@ -79,8 +82,10 @@ ok "well-formed promotions audit clean (remote fetch and BASE..HEAD in a checkou
 # --- log -------------------------------------------------------------------
 out=$("$PIPELINECTL" -c "$C" log)
 [ "$(grep -c ' <- ' <<<"$out")" = 3 ] || fail "log shows 3 promotions: $out"
-head -1 <<<"$out" | grep -q '^2026-03-09 15:00 UTC (11:00 EDT)  live  <- paper .* 1111111  by Other Writer <writer@example.com>$' ||
-	fail "log's first line: $(head -1 <<<"$out")"
+head -1 <<<"$out" | grep -q "^repository: $SSH_URL_BASE/a1.git branch main at ${CLEAN:0:12} (fetched into $HOME/.cache/pipelined/" ||
+	fail "log's first line does not name the repository read: $(head -1 <<<"$out")"
+sed -n 2p <<<"$out" | grep -q '^2026-03-09 15:00 UTC (11:00 EDT)  live  <- paper .* 1111111  by Other Writer <writer@example.com>$' ||
+	fail "log's first entry: $(sed -n 2p <<<"$out")"
 expect_in "break-glass: hotfix for the broker outage" "$out" "log shows break-glass"
 expect_in "market: open, closes 16:00 EDT  integration-test: passed 3/3" "$out" "log market/inttest"
 expect_in "2026-03-07 15:00 UTC (10:00 EST)  beta  <- integration-test" "$out" "log in EST before DST"
@@ -162,12 +167,12 @@ ok "promotion that changed another file flagged; --json"
 tamper
 "$PIPELINECTL" edit "$W/values/values-paper.yaml" 'services.*.image.tag' --tag $T2 -i >/dev/null
 git -C "$W" commit -q -am "promote paper: 2222222" -m "Notes: after review"
-RC=0; OUT=$(cd "$W" && GITHUB_HEAD_REF=promote/paper/pr1 "$PIPELINECTL" -c "$C" audit "$CLEAN..HEAD" 2>&1) || RC=$?
+RC=0; OUT=$(cd "$W" && GITHUB_HEAD_REF=promote/paper/pr1 "$PIPELINECTL" -c "$C" audit --repo . "$CLEAN..HEAD" 2>&1) || RC=$?
 [ "$RC" = 0 ] || fail "request pull request: $OUT"
 audit_ci "$CLEAN..HEAD"
 expect_one direct-change
 git -C "$W" commit -q --amend -m "promote paper: 2222222" -m "Image-Tag: $T2"
-RC=0; OUT=$(cd "$W" && "$PIPELINECTL" -c "$C" audit --branch promote/paper/pr1 "$CLEAN..HEAD" 2>&1) || RC=$?
+RC=0; OUT=$(cd "$W" && "$PIPELINECTL" -c "$C" audit --repo . --branch promote/paper/pr1 "$CLEAN..HEAD" 2>&1) || RC=$?
 expect_one forged-trailer
 ok "a request's pull request is judged as a request (GITHUB_HEAD_REF or --branch)"
 

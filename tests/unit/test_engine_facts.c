@@ -15,7 +15,13 @@
 #define A40 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 #define B40 "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
 
-static char *paths[] = { "services.*.image.tag" };
+static const char *const paths[] = { "services.*.image.tag" };
+static const char *const images[] = { "api", "web" };
+/* the mapping of the documents below: two images, one per-image template */
+static const struct layout_rules rules = {
+	.file = "values/values-beta.yaml", .images = images, .nimages = 2,
+	.paths = paths, .npaths = 1,
+};
 
 static const char two_same[] =
 	"# comment\n"
@@ -48,7 +54,7 @@ static void test_tags_agree(void **state)
 	char **v = NULL;
 	size_t n = 9;
 
-	assert_int_equal(engine_tag_values(&v, &n, two_same, strlen(two_same), paths, 1), 0);
+	assert_int_equal(engine_tag_values(&v, &n, two_same, strlen(two_same), &rules), 0);
 	assert_int_equal(n, 1);
 	assert_string_equal(v[0], A40);
 	free_values(v, n);
@@ -59,7 +65,7 @@ static void test_tags_differ_names_both(void **state)
 	char **v = NULL;
 	size_t n = 0;
 
-	assert_int_equal(engine_tag_values(&v, &n, two_differ, strlen(two_differ), paths, 1), 0);
+	assert_int_equal(engine_tag_values(&v, &n, two_differ, strlen(two_differ), &rules), 0);
 	assert_int_equal(n, 2);
 	/* both values, so the refusal can name them */
 	assert_true((!strcmp(v[0], A40) && !strcmp(v[1], B40)) ||
@@ -73,7 +79,7 @@ static void test_tags_no_match(void **state)
 	char **v = NULL;
 	size_t n = 9;
 
-	assert_int_equal(engine_tag_values(&v, &n, doc, strlen(doc), paths, 1), 0);
+	assert_int_equal(engine_tag_values(&v, &n, doc, strlen(doc), &rules), 0);
 	assert_int_equal(n, 0);
 	free_values(v, n);
 }
@@ -81,17 +87,57 @@ static void test_tags_no_match(void **state)
 static void test_tags_unsafe_document(void **state)
 {
 	static const char doc[] = "x: &t \"" A40 "\"\nservices:\n  api:\n    image:\n"
-				  "      tag: *t\n";
+				  "      tag: *t\n  web:\n    image:\n      tag: \"" A40 "\"\n";
 	char **v = NULL;
 	size_t n = 0;
 
 	/* an alias at the target: two values that cannot agree, one of them
 	 * yamledit's reason, so the request is refused (mixed-tags) */
-	assert_int_equal(engine_tag_values(&v, &n, doc, strlen(doc), paths, 1), 0);
+	assert_int_equal(engine_tag_values(&v, &n, doc, strlen(doc), &rules), 0);
 	assert_int_equal(n, 2);
 	assert_string_not_equal(v[0], v[1]);
-	assert_non_null(strstr(v[1], "services.*.image.tag"));
+	assert_non_null(strstr(v[1], "services.api.image.tag"));
 	free_values(v, n);
+}
+
+static const char *const shared_paths[] = { "global.image.tag" };
+static const struct layout_rules shared = {
+	.file = "values/values-beta.yaml", .images = images, .nimages = 2,
+	.paths = shared_paths, .npaths = 1,
+};
+
+static void test_shared_tag(void **state)
+{
+	static const char doc[] = "global:\n  image:\n    tag: \"" A40 "\"\n"
+				  "services:\n  api: {}\n  web: {}\n";
+	static const char moved[] = "global:\n  image:\n    tag: \"" B40 "\"\n"
+				    "services:\n  api: {}\n  web: {}\n";
+	static const char more[] = "global:\n  image:\n    tag: \"" B40 "\"\n"
+				   "services:\n  api: {}\n  web: {replicas: 2}\n";
+	char **v = NULL;
+	size_t n = 0;
+
+	/* one scalar serves both images: one value, no count heuristic */
+	assert_int_equal(engine_tag_values(&v, &n, doc, strlen(doc), &shared), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(v[0], A40);
+	free_values(v, n);
+	assert_true(engine_only_tags_changed(doc, strlen(doc), moved, strlen(moved), &shared));
+	assert_false(engine_only_tags_changed(doc, strlen(doc), more, strlen(more), &shared));
+}
+
+static void test_image_without_tag_location(void **state)
+{
+	static const char doc[] = "services:\n  api:\n    image:\n      tag: \"" A40 "\"\n";
+	char **v = NULL;
+	size_t n = 9;
+
+	/* 'web' has no tag where the mapping says: no value, so policy
+	 * refuses the request for its tags; and the file is not "only tags" */
+	assert_int_equal(engine_tag_values(&v, &n, doc, strlen(doc), &rules), 0);
+	assert_int_equal(n, 0);
+	free_values(v, n);
+	assert_false(engine_only_tags_changed(doc, strlen(doc), doc, strlen(doc), &rules));
 }
 
 /* two_same with every occurrence of A40 set to what, first only when one */
@@ -104,7 +150,7 @@ static void retag(char *req, size_t sz, const char *what, bool one)
 
 static bool only_tags(const char *base, const char *req)
 {
-	return engine_only_tags_changed(base, strlen(base), req, strlen(req), paths, 1);
+	return engine_only_tags_changed(base, strlen(base), req, strlen(req), &rules);
 }
 
 static void test_only_tags_changed(void **state)
@@ -136,7 +182,7 @@ static void test_partial_tag_change_is_only_tags(void **state)
 	 * not wrong-files; the two values it now holds make it mixed-tags */
 	retag(req, sizeof req, B40, true);
 	assert_true(only_tags(two_same, req));
-	assert_int_equal(engine_tag_values(&v, &n, req, strlen(req), paths, 1), 0);
+	assert_int_equal(engine_tag_values(&v, &n, req, strlen(req), &rules), 0);
 	assert_int_equal(n, 2);
 	assert_string_not_equal(v[0], v[1]);
 	free_values(v, n);
@@ -231,6 +277,8 @@ int main(void)
 		cmocka_unit_test(test_tags_differ_names_both),
 		cmocka_unit_test(test_tags_no_match),
 		cmocka_unit_test(test_tags_unsafe_document),
+		cmocka_unit_test(test_shared_tag),
+		cmocka_unit_test(test_image_without_tag_location),
 		cmocka_unit_test(test_only_tags_changed),
 		cmocka_unit_test(test_comment_change_is_more),
 		cmocka_unit_test(test_partial_tag_change_is_only_tags),

@@ -143,11 +143,14 @@ static void test_std_families(void **state)
 	assert_int_equal(metrics_std_declare(&s, m), 0);
 	assert_int_equal(metrics_add(s.refusals, V("paper", "market_closed"), 1), 0);
 	assert_int_equal(metrics_set(s.market_open, NULL, 1), 0);
+	assert_int_equal(metrics_set(s.stage_blocked, V("beta"), 1), 0);
 	render(&out, m);
 	assert_non_null(strstr(out.data, "# TYPE pipelined_cycles_total counter\npipelined_cycles_total 0\n"));
 	assert_non_null(strstr(out.data,
 		"pipelined_refusals_total{stage=\"paper\",code=\"market_closed\"} 1\n"));
 	assert_non_null(strstr(out.data, "\npipelined_market_open 1\n"));
+	assert_non_null(strstr(out.data, "# TYPE pipelined_stage_blocked gauge\n"
+				     "pipelined_stage_blocked{stage=\"beta\"} 1\n"));
 	assert_non_null(strstr(out.data, "# TYPE pipelined_last_success_timestamp_seconds gauge\n"));
 	assert_non_null(strstr(out.data, "# TYPE pipelined_queue_length gauge\npipelined_queue_length 0\n"));
 	/* declaring twice is refused (names are unique) */

@@ -229,6 +229,26 @@ static int get(struct buf *v, const char *in, const char *const *paths, struct b
 	return yamledit_get(v, in, strlen(in), paths, 1, err);
 }
 
+/* Every entry point takes err == NULL: the caller only wants the code. */
+static void test_null_err(void **state)
+{
+	static const char mixed[] = "a:\n  tag: \"x1\"\nb:\n  tag: \"x2\"\n";
+	static const char *const paths[] = { "*.tag" };
+	static const char *const one[] = { "a.tag" }, *const nope[] = { "c.tag" };
+	static const char *const vals[] = { "y" };
+	struct buf v = BUF_INIT, out = BUF_INIT;
+	struct yamledit_scalar *found = NULL;
+	size_t n = 0;
+
+	assert_int_equal(yamledit_get(&v, mixed, strlen(mixed), paths, 1, NULL), ERR_REJECTED);
+	assert_int_equal(yamledit_apply(&out, NULL, mixed, strlen(mixed), nope, 1, "y", NULL),
+			 ERR_NOTFOUND);
+	assert_int_equal(yamledit_set(&out, NULL, mixed, strlen(mixed), nope, vals, 1, NULL),
+			 ERR_NOTFOUND);
+	assert_int_equal(yamledit_find(&found, &n, "a: [", 4, one, 1, NULL), ERR_REJECTED);
+	yamledit_scalars_free(found, n);
+}
+
 static void test_get(void **state)
 {
 	const char *paths[] = { "services.*.image.tag" };
@@ -590,6 +610,7 @@ int main(void)
 		cmocka_unit_test(test_find_two_paths_one_scalar),
 		cmocka_unit_test(test_find_refusals),
 		cmocka_unit_test(test_find_merge_explicit),
+		cmocka_unit_test(test_null_err),
 		cmocka_unit_test(test_set),
 		cmocka_unit_test(test_set_quoting),
 		cmocka_unit_test(test_set_refusals),
