@@ -222,7 +222,9 @@ static void stream_done(const struct httpc_resp *r, void *arg)
 		return poll_once(f, false);
 	}
 	lived = mono_ms() - f->opened_ms + 1000 >= f->c->o.stream_life_ms;
-	if (r->fail && !(r->fail == HTTPC_ERR_TIMEOUT && lived)) {
+	/* a stream that delivered and then broke is reopened at once: only
+	 * when that fails is Argo CD unreachable (a verdict goes unknown) */
+	if (r->fail && !f->got_event && !(r->fail == HTTPC_ERR_TIMEOUT && lived)) {
 		snprintf(why, sizeof why, "cannot reach Argo CD: %.200s", r->error);
 		report(f, NULL, why);
 	}
