@@ -64,6 +64,8 @@ stack_expect_in "Deployed: 2026-11-30T" "$note" "deploy note: time on the daemon
 sleep 3
 [ "$(stack_git rev-list --count refs/notes/pipelined-deploy)" = 1 ] || stack_fail "deploy note written more than once"
 [ "$(grep -c "stage beta is deployed: deployed: ${p:0:12}" "$STACK_LOG")" = 1 ] || stack_fail "the deployed transition was logged more than once"
+curl -fsS "$STACK_URL/metrics" | grep -qx 'pipelined_stage_deployed{stage="beta",verdict="deployed"} 1' ||
+	stack_fail "metric pipelined_stage_deployed does not say deployed: $(curl -fsS "$STACK_URL/metrics" | grep stage_deployed)"
 stack_ok "release ${sha:0:7} deployed in beta; note on promotion ${p:0:7} under refs/notes/pipelined-deploy, once"
 
 msg="one or more objects failed to apply: admission webhook denied the Deployment"
