@@ -72,6 +72,9 @@ void engine_dashboard_promote(void *arg, const struct dashboard_promote *req,
 struct argocd_app;
 void engine_deploy_update(struct engine *e, enum stage st, const struct argocd_app *facts,
 			  const char *why);
+/* Drop every stage's Argo CD facts and verdict (a new client follows
+ * other Applications now); verdicts restart from the next answers. */
+void engine_deploy_forget(struct engine *e);
 
 /* JSON documents of docs/api.md. */
 int engine_status_json(struct buf *out, const struct engine *e);

@@ -184,8 +184,25 @@ void engine_deploy_update(struct engine *e, enum stage st, const struct argocd_a
 			 sizeof d->unreadable);
 	}
 	judge(e, st);
-	if (d->anc_wanted && !e->running)
+	/* a pair the mirror has not answered: the cycle asks it (a revision
+	 * the mirror lacked is asked again by every cycle anyway) */
+	if (d->anc_wanted && !(d->anc == 2 && strcmp(d->anc_rev, d->facts.revision) == 0 &&
+			       strcmp(d->anc_promo, latest_promotion(e, st)) == 0))
 		engine_trigger(e, "Argo CD synced a revision not checked yet");
+}
+
+void engine_deploy_forget(struct engine *e)
+{
+	for (int st = 0; st < STAGE_COUNT; st++) {
+		struct engine_deployed *d = &e->deployed[st];
+
+		facts_release(d);
+		d->unreadable[0] = '\0';
+		if (d->judged)
+			verdict_metric(e, (enum stage)st, ARGOCD_UNKNOWN, false);
+		d->judged = false;
+		d->anc_wanted = false;
+	}
 }
 
 /* ---- the mirror's answers (threadpool) ---- */

@@ -247,6 +247,7 @@ static void argocd_setup(struct daemon *d, const struct config *cfg)
 
 	argocd_free(d->argocd);
 	d->argocd = NULL;
+	engine_deploy_forget(d->engine);
 	if (!cfg->argocd.enabled)
 		return;
 	for (int st = STAGE_BETA; st < STAGE_COUNT && n < ARGOCD_MAX_APPS; st++)

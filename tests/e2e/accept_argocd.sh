@@ -4,7 +4,9 @@
 # stack's bare repository: a release becomes "deployed" in beta and the
 # deploy note lands on its promotion commit (once, under its own notes
 # ref); a failed sync shows Argo CD's message in /api/v1/status and
-# pipelinectl status; a dropped stream is reopened; with Argo CD down the
+# pipelinectl status; pipelinectl log shows when a promotion became
+# deployed; a dropped stream is reopened; a reload to a wrong Application
+# name says what to fix; with Argo CD down the
 # stage is unknown, the daemon keeps running and still promotes.
 . "$SRCDIR/tests/fixtures/stack.sh"
 stack_start "2026-11-30 18:00:00"
@@ -64,6 +66,10 @@ stack_expect_in "Deployed: 2026-11-30T" "$note" "deploy note: time on the daemon
 sleep 3
 [ "$(stack_git rev-list --count refs/notes/pipelined-deploy)" = 1 ] || stack_fail "deploy note written more than once"
 [ "$(grep -c "stage beta is deployed: deployed: ${p:0:12}" "$STACK_LOG")" = 1 ] || stack_fail "the deployed transition was logged more than once"
+out=$(stack_ctl log --stage beta) || stack_fail "pipelinectl log failed: $out"
+stack_expect_in "deployed: 2026-11-30T" "$out" "pipelinectl log: when it became deployed"
+stack_expect_in "Argo CD Application stonks-beta synced ${p:0:12}" "$out" "pipelinectl log: what synced"
+stack_expect_eq "$(stack_ctl --json log --stage beta | jq -r '.[0].deployed.revision')" "$p" "pipelinectl log --json"
 curl -fsS "$STACK_URL/metrics" | grep -qx 'pipelined_stage_deployed{stage="beta",verdict="deployed"} 1' ||
 	stack_fail "metric pipelined_stage_deployed does not say deployed: $(curl -fsS "$STACK_URL/metrics" | grep stage_deployed)"
 stack_ok "release ${sha:0:7} deployed in beta; note on promotion ${p:0:7} under refs/notes/pipelined-deploy, once"
@@ -84,6 +90,15 @@ opened=$(curl -fsS "$ARGOCD_URL/control/stats" | jq .streams_opened)
 ctl '{"do":"drop-stream"}'
 stack_wait_for '[ "$(curl -fsS "$ARGOCD_URL/control/stats" | jq .streams_opened)" -gt "$opened" ]' 30
 stack_ok "a dropped stream is reopened"
+
+stack_conf_set stage.beta.application stonks-betta
+stack_daemon_reload
+stack_wait_for '[ "$(beta application)" = stonks-betta ] && [ "$(beta verdict)" = unknown ]' 30
+stack_expect_in "Argo CD has no Application 'stonks-betta'" "$(beta reason)" "a wrong Application name says what to fix"
+stack_conf_set stage.beta.application stonks-beta
+stack_daemon_reload
+stack_wait_for '[ "$(beta verdict)" = deployed ]' 30
+stack_ok "reload: a wrong Application name is reported with what to fix; fixed, beta is deployed again"
 
 kill "$ARGOCD_PID"; wait "$ARGOCD_PID" 2>/dev/null || true
 stack_wait_for '[ "$(beta verdict)" = unknown ]' 30
