@@ -1,11 +1,13 @@
 /* auth.c - operator authentication, CSRF tokens and the login throttle. */
 #include "auth.h"
 
+#include <arpa/inet.h>
 #include <crypt.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 #include <sys/random.h>
 
@@ -207,12 +209,14 @@ int auth_users_load(struct auth_users *out, const char *path, struct buf *errors
 {
 	struct buf text = BUF_INIT;
 	int rc = file_read(&text, path, AUTH_USERS_FILE_MAX);
+	char why[160];
 
 	if (rc == ERR_TOOBIG)
 		buf_printf(errors, "%s: larger than %u bytes\n", path, AUTH_USERS_FILE_MAX);
-	else if (rc)
-		buf_printf(errors, "%s: cannot read: %s\n", path, strerror(errno));
-	else
+	else if (rc) {
+		file_error(why, sizeof(why), path, rc, AUTH_USERS_FILE_MAX);
+		buf_printf(errors, "%s: cannot read: %s\n", path, why);
+	} else
 		rc = auth_users_parse(out, path, text.data ? text.data : "", text.len, errors);
 	buf_release(&text);
 	return rc ? (rc == ERR_NOMEM ? rc : ERR_INVALID) : 0;
@@ -439,59 +443,179 @@ int auth_csrf_check(const struct auth *a, const char *token, const char *name, i
 	return now_s >= expiry ? ERR_TIMEOUT : 0;
 }
 
+/* ---- client address ---- */
+
+/* An IP address, normalised (inet_ntop), from a forwarded node: "192.0.2.1",
+ * "192.0.2.1:4711", "2001:db8::1", "[2001:db8::1]" or "[2001:db8::1]:4711",
+ * optionally in double quotes.  false for anything else ("unknown",
+ * obfuscated identifiers, names). */
+static bool node_address(char out[64], const char *s, size_t n)
+{
+	char tmp[64];
+	unsigned char bin[16];
+	const char *end;
+
+	while (n && (*s == ' ' || *s == '\t'))
+		s++, n--;
+	while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+		n--;
+	if (n >= 2 && s[0] == '"' && s[n - 1] == '"')
+		s++, n -= 2;
+	if (n && s[0] == '[') {
+		if (!(end = memchr(s, ']', n)))
+			return false;
+		s++;
+		n = (size_t)(end - s);
+	} else if (memchr(s, '.', n) && (end = memchr(s, ':', n))) {
+		n = (size_t)(end - s);		/* IPv4 with a port */
+	}
+	if (n == 0 || n >= sizeof(tmp))
+		return false;
+	memcpy(tmp, s, n);
+	tmp[n] = '\0';
+	if (inet_pton(AF_INET, tmp, bin) == 1)
+		return inet_ntop(AF_INET, bin, out, 64) != NULL;
+	if (inet_pton(AF_INET6, tmp, bin) == 1)
+		return inet_ntop(AF_INET6, bin, out, 64) != NULL;
+	return false;
+}
+
+/* The for= of the last element of a Forwarded header (RFC 7239). */
+static bool forwarded_for(char out[64], const char *h)
+{
+	const char *el = strrchr(h, ',');
+	const char *p = el ? el + 1 : h;
+
+	while (*p) {
+		size_t n = strcspn(p, ";");
+		size_t lead = strspn(p, " \t");
+
+		if (n > lead + 4 && !strncasecmp(p + lead, "for=", 4))
+			return node_address(out, p + lead + 4, n - lead - 4);
+		p += n;
+		p += *p == ';';
+	}
+	return false;
+}
+
+void auth_client_address(char out[64], const struct auth *a, const char *peer,
+			 const char *forwarded, const char *x_forwarded_for)
+{
+	const char *last;
+	bool from_proxy = a->proxy_header[0] && auth_is_loopback(peer);
+
+	if (from_proxy && forwarded && forwarded_for(out, forwarded))
+		return;
+	if (from_proxy && !forwarded && x_forwarded_for) {
+		last = strrchr(x_forwarded_for, ',');
+		last = last ? last + 1 : x_forwarded_for;
+		if (node_address(out, last, strlen(last)))
+			return;
+	}
+	strlcpy_(out, peer, 64);
+}
+
 /* ---- failed-login throttle ---- */
 
-static struct auth_fail_slot *fail_slot(struct auth *a, const char *remote, bool make,
+static void fail_key(char key[80], const char *kind, const char *what)
+{
+	snprintf(key, 80, "%s %s", kind, what);
+}
+
+static struct auth_fail_slot *fail_slot(struct auth *a, const char *key, bool make,
 					uint64_t now_ms)
 {
-	struct auth_fail_slot *victim = &a->fails[0];
+	struct auth_fail_slot *victim = NULL;
 
 	for (size_t i = 0; i < AUTH_FAIL_SLOTS; i++) {
 		struct auth_fail_slot *s = &a->fails[i];
+		bool locked = s->until_ms > now_ms, vlocked;
 
-		if (s->remote[0] && !strcmp(s->remote, remote))
+		if (s->key[0] && !strcmp(s->key, key)) {
+			if (make)
+				s->seq = ++a->fail_seq;
 			return s;
-		/* Reuse an empty slot, else the one whose activity is oldest:
-		 * an attacker cycling addresses evicts only stale entries
-		 * before fresh ones. */
-		if (!s->remote[0] || (victim->remote[0] &&
-				      s->first_ms + s->until_ms < victim->first_ms + victim->until_ms))
+		}
+		/* Reuse an empty slot, else the least recently touched one
+		 * that is not locked out, else the lockout that ends first: an
+		 * attacker cycling addresses or names evicts stale counts
+		 * before fresh ones, and lockouts last. */
+		if (!victim || !s->key[0]) {
+			if (!victim || (victim->key[0] && !s->key[0]))
+				victim = s;
+			continue;
+		}
+		if (!victim->key[0])
+			continue;
+		vlocked = victim->until_ms > now_ms;
+		if (locked != vlocked ? !locked :
+		    locked ? s->until_ms < victim->until_ms : s->seq < victim->seq)
 			victim = s;
 	}
 	if (!make)
 		return NULL;
 	memset(victim, 0, sizeof(*victim));
-	strlcpy_(victim->remote, remote, sizeof(victim->remote));
+	strlcpy_(victim->key, key, sizeof(victim->key));
 	victim->first_ms = now_ms;
+	victim->seq = ++a->fail_seq;
 	return victim;
 }
 
-uint64_t auth_throttled(struct auth *a, const char *remote, uint64_t now_ms)
+static uint64_t slot_wait(struct auth *a, const char *kind, const char *what, uint64_t now_ms)
 {
-	struct auth_fail_slot *s = fail_slot(a, remote, false, now_ms);
+	char key[80];
+	struct auth_fail_slot *s;
 
+	fail_key(key, kind, what);
+	s = fail_slot(a, key, false, now_ms);
 	return s && s->until_ms > now_ms ? s->until_ms - now_ms : 0;
 }
 
-void auth_fail_record(struct auth *a, const char *remote, uint64_t now_ms)
+uint64_t auth_throttled(struct auth *a, const char *remote, const char *name, uint64_t now_ms)
 {
-	struct auth_fail_slot *s = fail_slot(a, remote, true, now_ms);
+	uint64_t by_addr = slot_wait(a, "addr", remote, now_ms);
+	uint64_t by_name = name ? slot_wait(a, "name", name, now_ms) : 0;
 
+	return by_addr > by_name ? by_addr : by_name;
+}
+
+static void slot_record(struct auth *a, const char *kind, const char *what, unsigned limit,
+			uint64_t now_ms)
+{
+	char key[80];
+	struct auth_fail_slot *s;
+
+	fail_key(key, kind, what);
+	s = fail_slot(a, key, true, now_ms);
 	if (now_ms - s->first_ms > AUTH_FAIL_WINDOW_MS) {
 		s->first_ms = now_ms;
 		s->count = 0;
 	}
-	if (++s->count >= AUTH_FAIL_LIMIT) {
+	if (++s->count >= limit) {
 		s->until_ms = now_ms + AUTH_LOCKOUT_MS;
 		s->count = 0;
 		s->first_ms = now_ms;
 	}
 }
 
-void auth_fail_clear(struct auth *a, const char *remote)
+void auth_fail_record(struct auth *a, const char *remote, const char *name, uint64_t now_ms)
 {
-	struct auth_fail_slot *s = fail_slot(a, remote, false, 0);
+	slot_record(a, "addr", remote, AUTH_FAIL_LIMIT_ADDR, now_ms);
+	if (name)
+		slot_record(a, "name", name, AUTH_FAIL_LIMIT, now_ms);
+}
 
-	if (s)
+void auth_fail_clear(struct auth *a, const char *remote, const char *name)
+{
+	char key[80];
+	struct auth_fail_slot *s;
+
+	fail_key(key, "addr", remote);
+	if ((s = fail_slot(a, key, false, 0)))
+		memset(s, 0, sizeof(*s));
+	if (!name)
+		return;
+	fail_key(key, "name", name);
+	if ((s = fail_slot(a, key, false, 0)))
 		memset(s, 0, sizeof(*s));
 }

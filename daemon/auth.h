@@ -16,9 +16,16 @@
  * key drawn from getrandom(2) when the process starts, so tokens die with
  * the process and are bound to one operator and a deadline.
  *
- * Failed logins are counted per remote address; past AUTH_FAIL_LIMIT
- * within AUTH_FAIL_WINDOW_MS that address is refused for
- * AUTH_LOCKOUT_MS before any password is checked.
+ * Failed logins are counted per operator name and per client address:
+ * AUTH_FAIL_LIMIT failures for one name within AUTH_FAIL_WINDOW_MS lock
+ * that name (from everywhere), AUTH_FAIL_LIMIT_ADDR failures from one
+ * address (for any names) lock that address, each for AUTH_LOCKOUT_MS,
+ * before any password is checked.  The address limit is the higher one
+ * because behind a loopback ingress every client shares 127.0.0.1: five
+ * wrong passwords for alice must lock alice, not every operator.  The
+ * client address is the TCP peer, or, from the trusted proxy only (a
+ * loopback peer while trustedProxyHeader is configured), the address the
+ * proxy forwarded (Forwarded, else X-Forwarded-For; auth_client_address).
  *
  * Everything here is pure except auth_users_load (reads a file),
  * auth_init (getrandom, gethostname) and auth_password_ok (crypt, which
@@ -43,10 +50,11 @@
 #define AUTH_BCRYPT_MIN_COST 10
 #define AUTH_CSRF_TTL_S (8 * 3600)	/* one working day */
 #define AUTH_CSRF_MAX 96		/* token text, with its NUL */
-#define AUTH_FAIL_LIMIT 5
+#define AUTH_FAIL_LIMIT 5		/* per operator name */
+#define AUTH_FAIL_LIMIT_ADDR 20		/* per client address, any names */
 #define AUTH_FAIL_WINDOW_MS (5 * 60 * 1000)
 #define AUTH_LOCKOUT_MS (5 * 60 * 1000)
-#define AUTH_FAIL_SLOTS 256		/* remote addresses remembered */
+#define AUTH_FAIL_SLOTS 512		/* names and addresses remembered */
 
 struct auth_user {
 	char name[AUTH_NAME_MAX + 1];
@@ -60,10 +68,11 @@ struct auth_users {
 };
 
 struct auth_fail_slot {
-	char remote[64];
+	char key[80];		/* "addr <address>" or "name <operator>" */
 	unsigned count;
 	uint64_t first_ms;	/* start of the counting window */
 	uint64_t until_ms;	/* locked out before this */
+	uint64_t seq;		/* when last touched, in auth.fail_seq ticks */
 };
 
 struct auth {
@@ -73,6 +82,7 @@ struct auth {
 	char host[128];				/* for name@host */
 	unsigned char key[32];			/* CSRF HMAC key */
 	struct auth_fail_slot fails[AUTH_FAIL_SLOTS];
+	uint64_t fail_seq;
 };
 
 /* An operator: who, and the e-mail for the Requested-By trailer. */
@@ -140,10 +150,21 @@ int auth_csrf_issue(char out[AUTH_CSRF_MAX], const struct auth *a, const char *n
  * another operator's. */
 int auth_csrf_check(const struct auth *a, const char *token, const char *name, int64_t now_s);
 
-/* Failed-login throttle; now_ms is monotonic.  auth_throttled returns the
- * milliseconds left of a lockout (0: go ahead). */
-uint64_t auth_throttled(struct auth *a, const char *remote, uint64_t now_ms);
-void auth_fail_record(struct auth *a, const char *remote, uint64_t now_ms);
-void auth_fail_clear(struct auth *a, const char *remote);
+/* The client address to count and log for a request from peer (the TCP
+ * peer): from the trusted proxy, the last node of Forwarded's for= (or, if
+ * there is no Forwarded, the last X-Forwarded-For entry), which is the one
+ * the proxy itself appended -- earlier ones are whatever the client sent;
+ * else, or when that value is not an IP address, peer itself.  Forwarded
+ * headers from any other peer are ignored: anyone can send them. */
+void auth_client_address(char out[64], const struct auth *a, const char *peer,
+			 const char *forwarded, const char *x_forwarded_for);
+
+/* Failed-login throttle; now_ms is monotonic; name may be NULL (credentials
+ * that could not be read).  auth_throttled returns the milliseconds left of
+ * a lockout of the address or of the name (0: go ahead). */
+uint64_t auth_throttled(struct auth *a, const char *remote, const char *name, uint64_t now_ms);
+void auth_fail_record(struct auth *a, const char *remote, const char *name, uint64_t now_ms);
+/* A successful login: forget the name's failures and the address's. */
+void auth_fail_clear(struct auth *a, const char *remote, const char *name);
 
 #endif

@@ -1,5 +1,6 @@
 /* clock.c - see clock.h.  Pure: no files, no wall clock, no process TZ. */
 #include "clock.h"
+#include "nyse_rules.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -504,11 +505,73 @@ static int cal_add(struct cal_parser *p, int32_t day, int close_min, const char 
 
 static const struct cal_day *find_day(const struct cal_day *days, size_t n, int32_t day);
 
+/* The kind word and what follows it: closed NAME, close HH:MM NAME, or
+ * open NAME.  *close_min gets CAL_CLOSED, the time, or CAL_OPEN. */
+static bool cal_kind(struct cal_parser *p, int *close_min, char **rest, const char *date)
+{
+	char *kind = next_word(rest), *hhmm;
+
+	if (kind && strcmp(kind, "closed") == 0) {
+		*close_min = CAL_CLOSED;
+		return true;
+	}
+	if (kind && strcmp(kind, "open") == 0) {
+		*close_min = CAL_OPEN;
+		return true;
+	}
+	if (!kind || strcmp(kind, "close") != 0) {
+		cal_error(p, "expected 'closed NAME', 'close HH:MM NAME' or 'open NAME' after %s",
+			  date);
+		return false;
+	}
+	hhmm = next_word(rest);
+	if (!hhmm || clock_parse_hhmm(close_min, hhmm)) {
+		cal_error(p, "expected an early close time HH:MM after 'close'");
+		return false;
+	}
+	return true;
+}
+
+/* Where the day sits: inside the covered years, a weekday, new, and an
+ * 'open' only where the rules close or shorten the session. */
+static bool cal_day_ok(struct cal_parser *p, int32_t day, int close_min, const char *date)
+{
+	struct cal_day rule;
+
+	if (!p->have_covers) {
+		cal_error(p, "date before the 'covers FIRST-LAST' line");
+		return false;
+	}
+	if (day < p->cal.first_day || day > p->cal.last_day) {
+		cal_error(p, "%s is outside the covered years %d-%d", date, p->cal.first_year,
+			  p->cal.last_year);
+		return false;
+	}
+	if (weekday_of(day) == 0 || weekday_of(day) == 6) {
+		cal_error(p, "%s is a %s; the market is closed on weekends anyway", date,
+			  weekday_of(day) ? "Saturday" : "Sunday");
+		return false;
+	}
+	if (find_day(p->cal.days, p->cal.n, day)) {
+		cal_error(p, "%s is listed twice", date);
+		return false;
+	}
+	if (close_min == CAL_OPEN && !nyse_rules_day(&rule, day)) {
+		cal_error(p, "%s is a regular session by the exchange's rules; 'open' only "
+			  "overrides a holiday or an early close", date);
+		return false;
+	}
+	if (p->cal.n >= CAL_MAX_DAYS) {
+		cal_error(p, "more than %d dates", CAL_MAX_DAYS);
+		return false;
+	}
+	return true;
+}
+
 static int cal_date_line(struct cal_parser *p, const char *date, char *rest)
 {
-	char *kind = next_word(&rest), *hhmm;
 	int64_t y;
-	int m, d, close_min = -1;
+	int m, d, close_min;
 	int32_t day;
 
 	if (parse_ymd(&y, &m, &d, date)) {
@@ -516,17 +579,8 @@ static int cal_date_line(struct cal_parser *p, const char *date, char *rest)
 		return 0;
 	}
 	day = (int32_t)clock_days_from_civil(y, m, d);
-	if (!kind || (strcmp(kind, "closed") != 0 && strcmp(kind, "close") != 0)) {
-		cal_error(p, "expected 'closed NAME' or 'close HH:MM NAME' after %s", date);
+	if (!cal_kind(p, &close_min, &rest, date))
 		return 0;
-	}
-	if (strcmp(kind, "close") == 0) {
-		hhmm = next_word(&rest);
-		if (!hhmm || clock_parse_hhmm(&close_min, hhmm)) {
-			cal_error(p, "expected an early close time HH:MM after 'close'");
-			return 0;
-		}
-	}
 	if (!*rest) {
 		cal_error(p, "missing holiday name after %s", date);
 		return 0;
@@ -536,28 +590,8 @@ static int cal_date_line(struct cal_parser *p, const char *date, char *rest)
 			  CAL_NAME_MAX - 1);
 		return 0;
 	}
-	if (!p->have_covers) {
-		cal_error(p, "date before the 'covers FIRST-LAST' line");
+	if (!cal_day_ok(p, day, close_min, date))
 		return 0;
-	}
-	if (day < p->cal.first_day || day > p->cal.last_day) {
-		cal_error(p, "%s is outside the covered years %d-%d", date, p->cal.first_year,
-			  p->cal.last_year);
-		return 0;
-	}
-	if (weekday_of(day) == 0 || weekday_of(day) == 6) {
-		cal_error(p, "%s is a %s; the market is closed on weekends anyway", date,
-			  weekday_of(day) ? "Saturday" : "Sunday");
-		return 0;
-	}
-	if (find_day(p->cal.days, p->cal.n, day)) {
-		cal_error(p, "%s is listed twice", date);
-		return 0;
-	}
-	if (p->cal.n >= CAL_MAX_DAYS) {
-		cal_error(p, "more than %d dates", CAL_MAX_DAYS);
-		return 0;
-	}
 	return cal_add(p, day, close_min, rest);
 }
 
@@ -662,11 +696,29 @@ const struct cal_day *calendar_find(const struct calendar *c, int32_t day)
 	return c ? find_day(c->days, c->n, day) : NULL;
 }
 
+bool calendar_day(struct cal_day *out, const struct calendar *c, int64_t day)
+{
+	const struct cal_day *e = NULL;
+
+	if (day >= INT32_MIN && day <= INT32_MAX)
+		e = calendar_find(c, (int32_t)day);
+	if (!e)
+		return nyse_rules_day(out, day);
+	if (e->close_min == CAL_OPEN)
+		return false;
+	*out = *e;
+	return true;
+}
+
 /* ---- the window ------------------------------------------------------- */
 
 /* Scan horizon for the next session: longer than any calendar can close
- * the market (CAL_MAX_DAYS entries), so running out means bad input. */
-#define SCAN_DAYS 6000
+ * the market, so running out means bad input.  The longest closure is
+ * CAL_MAX_DAYS consecutive weekdays from the file, lengthened by the rules'
+ * days in between (at most 13 a year, early closes included when the
+ * configured open is 13:00 or later, over the ~17 years that spans):
+ * about 4320 weekdays or 6050 days (test_calendar_longest_closure). */
+#define SCAN_DAYS 8000
 /* Instants the window reasons about: years 1900..9000. */
 #define T_MIN (-2208988800LL)
 #define T_MAX (221845392000LL)
@@ -675,7 +727,8 @@ enum day_kind { DAY_SESSION, DAY_EARLY, DAY_WEEKEND, DAY_HOLIDAY };
 
 struct session {
 	enum day_kind kind;
-	const struct cal_day *entry;
+	bool special;		/* entry holds the day's holiday or early close */
+	struct cal_day entry;
 	time_t open, close;	/* valid for DAY_SESSION and DAY_EARLY */
 };
 
@@ -708,16 +761,15 @@ static void session_of(struct session *s, int64_t day, const struct tz_rule *tz,
 		s->kind = DAY_WEEKEND;
 		return;
 	}
-	s->entry = cal && day <= INT32_MAX && day >= INT32_MIN ? calendar_find(cal, (int32_t)day)
-							       : NULL;
+	s->special = calendar_day(&s->entry, cal, day);
 	s->kind = DAY_SESSION;
-	if (s->entry) {
-		if (s->entry->close_min < 0 || s->entry->close_min <= h->open_min) {
+	if (s->special) {
+		if (s->entry.close_min < 0 || s->entry.close_min <= h->open_min) {
 			s->kind = DAY_HOLIDAY;
 			return;
 		}
-		if (s->entry->close_min < close) {
-			close = s->entry->close_min;
+		if (s->entry.close_min < close) {
+			close = s->entry.close_min;
 			s->kind = DAY_EARLY;
 		}
 	}
@@ -732,8 +784,8 @@ static void today_reason(struct window *w, const struct session *s, time_t now)
 	};
 	bool early = s->kind == DAY_EARLY;
 
-	if (s->entry)
-		strlcpy_(w->day_name, s->entry->name, sizeof(w->day_name));
+	if (s->special)
+		strlcpy_(w->day_name, s->entry.name, sizeof(w->day_name));
 	if (s->kind == DAY_WEEKEND || s->kind == DAY_HOLIDAY)
 		w->reason = by_kind[s->kind];
 	else if (now < s->open)

@@ -12,19 +12,38 @@
  * footer of a TZif v2+ file is the rule the zone follows for all future
  * instants, so evaluating it is exact for every date the daemon will see.
  *
- * Calendar file format (data/nyse.calendar is the shipped example):
+ * The exchange calendar is the NYSE's rules (nyse_rules.h: holidays with
+ * weekend observance, Good Friday, the 13:00 early closes) for every year,
+ * with the calendar file's entries layered on top as exceptions: an entry
+ * for a date replaces whatever the rules say about that date.
+ *
+ * Calendar file format (data/nyse.calendar is the shipped file):
  *
  *     # comment; blank lines are ignored; a line may end in CRLF
- *     covers 2026-2028
- *     2026-11-26 closed Thanksgiving Day
- *     2026-11-27 close 13:00 Day after Thanksgiving
+ *     covers 2018-2028
+ *     2025-01-09 closed National Day of Mourning for President Jimmy Carter
+ *     # what announced changes to the rules would look like:
+ *     2027-11-26 close 12:00 Day after Thanksgiving
+ *     2028-07-03 open Day before Independence Day, full session
  *
  * "covers FIRST-LAST" (years) is required once, before any date line: it
- * states which years the file fully describes, so an instant past the last
- * covered day is known to be "beyond the calendar" (the window then warns
- * and applies the plain weekday rule: it may block more, never less).
- * A date line is "YYYY-MM-DD closed NAME" (no session that day) or
- * "YYYY-MM-DD close HH:MM NAME" (the session ends early, local time).
+ * states which years' exceptions the file lists completely (every special
+ * closure and every change the exchange announced for them).  The rules
+ * apply in every year; on a day outside the covered years the window sets
+ * beyond_calendar, so that pipelinectl window and the status API can say
+ * that closures announced for that year are unknown.  Nothing else
+ * changes there: no weekday-only guess.
+ * A date line is one of
+ *   "YYYY-MM-DD closed NAME"       no session that day
+ *   "YYYY-MM-DD close HH:MM NAME"  the session ends early, local time
+ *   "YYYY-MM-DD open NAME"         a regular full session on a day the
+ *                                  rules close or close early (an
+ *                                  announced change to the rules); an
+ *                                  'open' on a day the rules leave alone
+ *                                  is an error, as it is surely a typo.
+ * A 'closed' or 'close' line that repeats the rules is allowed (a file
+ * that lists a whole year, like the 2026-2028 table shipped before the
+ * rules existed, parses and gives the same answers); its NAME wins.
  * Dates must be weekdays inside the covered years, each listed once;
  * NAME is required (it is what operators read in refusals and trailers).
  */
@@ -92,14 +111,18 @@ const char *tz_rule_abbrev(const struct tz_rule *r, time_t t);
 #define CAL_MAX_DAYS 4096
 #define CAL_FILE_MAX (256 * 1024)
 
+/* cal_day.close_min values besides an early close time. */
+#define CAL_CLOSED (-1)		/* no session all day */
+#define CAL_OPEN (-2)		/* file only: a regular session despite the rules */
+
 struct cal_day {
 	int32_t day;		/* days since 1970-01-01 (local civil date) */
-	int16_t close_min;	/* minutes after midnight; -1 = closed all day */
+	int16_t close_min;	/* minutes after midnight, CAL_CLOSED or CAL_OPEN */
 	char name[CAL_NAME_MAX];
 };
 
 struct calendar {
-	struct cal_day *days;	/* sorted by day */
+	struct cal_day *days;	/* the file's exceptions, sorted by day */
 	size_t n;
 	int32_t first_day, last_day;	/* covered range, inclusive */
 	int first_year, last_year;
@@ -111,8 +134,14 @@ struct calendar {
 int calendar_parse(struct calendar *out, const char *text, size_t len,
 		   const char *name, struct buf *err);
 void calendar_release(struct calendar *c);
-/* The entry for a civil day (days since the epoch), or NULL. */
+/* The file's entry for a civil day (days since the epoch), or NULL. */
 const struct cal_day *calendar_find(const struct calendar *c, int32_t day);
+/* What the exchange does on a civil day: the file's exception for it if
+ * any, else the NYSE rules.  true and *out filled (close_min CAL_CLOSED or
+ * an early close time) for a holiday or an early close; false for a
+ * regular session day (weekends are the caller's business).  c may be NULL:
+ * the rules alone. */
+bool calendar_day(struct cal_day *out, const struct calendar *c, int64_t day);
 
 /* ---- The window ---------------------------------------------------- */
 
@@ -136,7 +165,8 @@ struct window {
 	bool open;
 	enum window_reason reason;
 	char day_name[CAL_NAME_MAX];	/* holiday / early-close name, or "" */
-	bool beyond_calendar;	/* today is outside the calendar's years */
+	bool beyond_calendar;	/* today is outside the calendar's covered years:
+				 * the rules apply, announced exceptions unknown */
 	time_t now;
 	struct tm local;	/* local time at now */
 	int32_t utc_offset;	/* seconds east of UTC at now */
@@ -151,9 +181,9 @@ struct window {
 /* Minutes after midnight from "HH:MM" (00:00..23:59).  ERR_INVALID. */
 int clock_parse_hhmm(int *out_min, const char *s);
 
-/* The window at now.  cal may be NULL (plain weekday rule, with the
- * beyond-calendar warning).  ERR_INVALID for bad hours (open >= close) or
- * an instant too far from the present to reason about. */
+/* The window at now.  cal may be NULL (the rules alone, every day beyond
+ * the calendar).  ERR_INVALID for bad hours (open >= close) or an instant
+ * too far from the present to reason about. */
 int clock_window(struct window *out, time_t now, const struct tz_rule *tz,
 		 const struct calendar *cal, const struct market_hours *hours);
 

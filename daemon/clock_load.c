@@ -56,8 +56,11 @@ int clock_load_tz(struct tz_rule *out, struct buf *source, const char *zone, str
 		goto out;
 	}
 	if (rc) {
-		buf_printf(err, "cannot read time zone file '%s'%s", path.data,
-			   rc == ERR_NOTFOUND ? ": not found" : rc == ERR_TOOBIG ? ": too large" : "");
+		char why[160];
+
+		file_error(why, sizeof(why), path.data, rc, TZIF_MAX);
+		buf_printf(err, "cannot read time zone file '%s': %s", path.data,
+			   rc == ERR_TOOBIG ? "too large" : rc == ERR_NOTFOUND ? "not found" : why);
 		goto out;
 	}
 	rc = tz_tzif_footer(footer, sizeof(footer), data.data, data.len, err);
@@ -93,8 +96,11 @@ int clock_load_calendar(struct calendar *out, struct buf *source, const char *pa
 	}
 	rc = file_read(&data, path, CAL_FILE_MAX);
 	if (rc) {
+		char why[160];
+
+		file_error(why, sizeof(why), path, rc, CAL_FILE_MAX);
 		buf_printf(err, "cannot read calendar '%s': %s", path,
-			   rc == ERR_NOTFOUND ? "not found" : rc == ERR_TOOBIG ? "too large" : "I/O error");
+			   rc == ERR_TOOBIG ? "too large" : rc == ERR_NOTFOUND ? "not found" : why);
 		buf_release(&shipped);
 		return rc;
 	}

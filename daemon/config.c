@@ -7,7 +7,10 @@
  * matched by name.  Everything else here is checking entries against the key
  * table below, which is the single source of names, types and defaults. */
 #include "config.h"
+#include "auth.h"
+#include "clock.h"
 #include "config_scan.h"
+#include "webhook.h"
 #include "tag.h"
 
 #include <errno.h>
@@ -793,6 +796,32 @@ static int parse_header_name(void *dst, const char *val, const struct key *k, st
 	return set_str(dst, val, strlen(val));
 }
 
+/* A Host header value: a DNS name or IPv4 literal, or [IPv6], with an
+ * optional :port; compared without case. */
+static int parse_allowed_host(void *dst, const char *val, const struct key *k,
+			      struct load_ctx *c)
+{
+	const char *host;
+	size_t hostlen, n = strlen(val);
+	uint16_t port;
+	char v6[64];
+	struct in6_addr a6;
+
+	if (split_hostport(&host, &hostlen, &port, val, n, false))
+		return ERR_INVALID;
+	if (val[0] == '[') {
+		if (hostlen >= sizeof(v6))
+			return ERR_INVALID;
+		memcpy(v6, host, hostlen);
+		v6[hostlen] = '\0';
+		if (inet_pton(AF_INET6, v6, &a6) != 1)
+			return ERR_INVALID;
+	} else if (!host_valid(host, hostlen)) {
+		return ERR_INVALID;
+	}
+	return list_add(dst, val, CONFIG_MAX_ALLOWED_HOSTS, c);
+}
+
 static void release_identity(void *dst)
 {
 	struct config_identity *id = dst;
@@ -936,6 +965,9 @@ static const struct type T_LISTEN = { parse_listen, release_listen,
 	"expected ADDRESS:PORT like 127.0.0.1:8780 or [::1]:8780" };
 static const struct type T_HEADER = { parse_header_name, release_str,
 	"expected an HTTP header name like X-Remote-User" };
+static const struct type T_HOSTNAME = { parse_allowed_host, release_list,
+	"expected a host name or address with an optional port, like dash.example.com, "
+	"localhost:8780 or [::1]:8780" };
 static const struct type T_IDENTITY = { parse_identity, release_identity,
 	"expected Name <email>" };
 static const struct type T_SINCE = { parse_since, release_none,
@@ -994,6 +1026,7 @@ static const struct key keys[] = {
 	{ SEC_HTTP, "users", &T_PATH, G(http.users), K_FILE, NULL, 0, 0 },
 	{ SEC_HTTP, "webhookSecret", &T_PATH, G(http.webhook_secret), K_FILE, NULL, 0, 0 },
 	{ SEC_HTTP, "trustedProxyHeader", &T_HEADER, G(http.trusted_proxy_header), 0, NULL, 0, 0 },
+	{ SEC_HTTP, "allowedHosts", &T_HOSTNAME, G(http.allowed_hosts), K_REPEAT, NULL, 0, 0 },
 
 	{ SEC_DAEMON, "stateDir", &T_ABSDIR, G(daemon.state_dir), 0, "/var/lib/pipelined", 0, 0 },
 	{ SEC_DAEMON, "logLevel", &T_LOGLEVEL, G(daemon.log_level), 0, "info", 0, 0 },
@@ -1319,7 +1352,9 @@ static void entry_apply(struct load_ctx *c, const struct key *k, int stage, cons
 			  display, c->why[0] ? c->why : k->type->form);
 		return;
 	}
-	if (k->flags & K_FILE)
+	/* every path names a file the daemon reads: the calendar too, which is
+	 * no secret (so not K_FILE) but can hang a reader all the same */
+	if (k->type == &T_PATH)
 		record_file(c, k, stage, line, val);
 }
 
@@ -1582,24 +1617,44 @@ static void check_cross(struct load_ctx *c)
 	}
 }
 
-/* The only part of loading that looks at other files: each file the daemon
- * will read must be a readable, non-empty regular file.  Contents are not
- * kept (one byte is read to prove readability). */
-static int file_check(const char *path, char *msg, size_t msgsz)
+/* The bound each reader puts on the file it reads, so that -n refuses what
+ * the daemon would refuse at startup. */
+static size_t file_max(const struct key *k)
 {
-	struct stat st;
+	static const struct {
+		const char *key;
+		size_t max;
+	} limits[] = {
+		{ "sshKey", 64 * 1024 },		/* gitops_net.c, load_key() */
+		{ "knownHosts", 1024 * 1024 },		/* gitops_net.c, private_home() */
+		{ "credentials", 4096 },		/* registry.c, CREDS_MAX */
+		{ "caFile", 4 * 1024 * 1024 },		/* read by libcurl */
+		{ "calendar", CAL_FILE_MAX },
+		{ "signers", 1024 * 1024 },		/* sigverify.c, SV_SIGNERS_MAX */
+		{ "users", AUTH_USERS_FILE_MAX },
+		{ "webhookSecret", WEBHOOK_SECRET_MAX + 2 },	/* with a CRLF */
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(limits); i++)
+		if (strcmp(k->name, limits[i].key) == 0)
+			return limits[i].max;
+	return CONFIG_MAX_BYTES;
+}
+
+/* The only part of loading that looks at other files: each file the daemon
+ * will read must be a readable, non-empty regular file within its reader's
+ * bound.  file_open_regular() never blocks, so a FIFO or a device named
+ * here is refused at once.  Contents are not kept (one byte is read to
+ * prove readability). */
+static int file_check(const char *path, size_t max, char *msg, size_t msgsz)
+{
 	char byte;
 	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	int fd, rc = file_open_regular(&fd, path, max);
 
-	if (fd < 0) {
-		snprintf(msg, msgsz, "%s", strerror(errno));
-		return ERR_IO;
-	}
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
-		close(fd);
-		snprintf(msg, msgsz, "not a regular file");
-		return ERR_INVALID;
+	if (rc) {
+		file_error(msg, msgsz, path, rc, max);
+		return rc;
 	}
 	n = read(fd, &byte, 1);
 	close(fd);
@@ -1619,7 +1674,7 @@ static void check_files(struct load_ctx *c)
 	for (size_t i = 0; i < c->nfiles; i++) {
 		const struct file_ref *f = &c->files[i];
 
-		if (file_check(f->path, msg, sizeof(msg)) == 0)
+		if (file_check(f->path, file_max(f->key), msg, sizeof(msg)) == 0)
 			continue;
 		if (f->stage == SLOT_GLOBAL)
 			add_error(c, f->line, "cannot read '%s.%s' file '%s': %s",
@@ -1630,6 +1685,81 @@ static void check_files(struct load_ctx *c)
 				  stage_name((enum stage)f->stage), f->key->name,
 				  shown(sv, sizeof(sv), f->raw), msg);
 	}
+}
+
+/* --- includes ------------------------------------------------------------ */
+
+/* libgit2 reads every include.path (and includeIf.*.path) while it parses,
+ * with a blocking open and no bound, and follows the includes of included
+ * files: a FIFO there would hang `pipelined -n` before any error is shown.
+ * So each include target is checked here first, resolved as libgit2 does
+ * (relative to the including file's directory, "~/" from $HOME), down to
+ * libgit2's depth limit.  A missing target is fine: libgit2 skips it. */
+#define INCLUDE_DEPTH_MAX 10
+
+static int include_path(struct buf *out, const char *from, const char *val)
+{
+	const char *slash = strrchr(from, '/');
+	const char *home = getenv("HOME");
+
+	if (val[0] == '~' && val[1] == '/')
+		return buf_printf(out, "%s%s", home ? home : "", val + 1);
+	if (val[0] == '/')
+		return buf_adds(out, val);
+	if (!slash)
+		return buf_printf(out, "./%s", val);
+	return buf_printf(out, "%.*s/%s", (int)(slash == from ? 1 : slash - from),
+			  from, val);
+}
+
+/* Check the includes of one scanned file; line is where our own file
+ * includes the chain (0: this is our file, use each variable's line). */
+static bool includes_ok(struct load_ctx *c, const struct config_scan *scan, const char *from,
+			int depth, int line)
+{
+	char msg[128], sv[96], sv2[96];
+	bool ok = true;
+
+	for (size_t i = 0; i < scan->nvars; i++) {
+		const struct config_scan_var *v = &scan->vars[i];
+		int at = line ? line : v->line;
+		struct buf path = BUF_INIT, data = BUF_INIT;
+		struct config_scan sub;
+		int rc;
+
+		if (!v->value || !*v->value)
+			continue;
+		if (include_path(&path, from, v->value)) {
+			c->nomem = true;
+			return false;
+		}
+		rc = depth >= INCLUDE_DEPTH_MAX ? ERR_TOOBIG :
+		     file_read(&data, path.data, CONFIG_MAX_BYTES);
+		if (rc && rc != ERR_NOTFOUND) {
+			if (depth >= INCLUDE_DEPTH_MAX)
+				snprintf(msg, sizeof(msg), "includes nested more than %d deep",
+					 INCLUDE_DEPTH_MAX);
+			else
+				file_error(msg, sizeof(msg), path.data, rc, CONFIG_MAX_BYTES);
+			if (depth)
+				add_error(c, at, "cannot read included file '%s' (included from "
+					  "'%s'): %s", shown(sv, sizeof(sv), path.data),
+					  shown(sv2, sizeof(sv2), from), msg);
+			else
+				add_error(c, at, "cannot read included file '%s': %s",
+					  shown(sv, sizeof(sv), path.data), msg);
+			ok = false;
+		} else if (rc == 0) {
+			if (config_scan_run(&sub, data.data ? data.data : "", data.len))
+				c->nomem = true;
+			else if (!includes_ok(c, &sub, path.data, depth + 1, at))
+				ok = false;
+			config_scan_release(&sub);
+		}
+		buf_release(&data);
+		buf_release(&path);
+	}
+	return ok;
 }
 
 /* --- libgit2 ------------------------------------------------------------- */
@@ -1726,19 +1856,17 @@ static char *dir_of(const char *path)
 
 static int read_config_file(struct buf *data, struct load_ctx *c)
 {
-	struct stat st;
-	int rc;
+	char why[128];
+	int rc = file_read(data, c->file, CONFIG_MAX_BYTES);
 
-	if (stat(c->file, &st) == 0 && !S_ISREG(st.st_mode)) {
-		add_error(c, 0, "not a regular file");
-		return ERR_INVALID;
-	}
-	rc = file_read(data, c->file, CONFIG_MAX_BYTES);
 	if (rc == ERR_TOOBIG)
 		add_error(c, 0, "file is larger than %d bytes", CONFIG_MAX_BYTES);
 	else if (rc == ERR_NOTFOUND)
 		add_error(c, 0, "cannot read: %s", strerror(ENOENT));
-	else if (rc)
+	else if (rc == ERR_INVALID) {
+		file_error(why, sizeof(why), c->file, rc, CONFIG_MAX_BYTES);
+		add_error(c, 0, "%s", why);
+	} else if (rc)
 		add_error(c, 0, "cannot read: %s", strerror(errno ? errno : EIO));
 	return rc;
 }
@@ -1770,6 +1898,8 @@ int config_load(struct config **out, const char *path, struct buf *errors)
 	c.last_line = c.scan.last_line;
 	if (c.scan.nul_line)
 		add_error(&c, c.scan.nul_line, "NUL byte in the file");
+	else if (!includes_ok(&c, &c.scan, c.file, 0, 0))
+		c.parse_failed = true;	/* libgit2 would block on it: not parsed */
 	else
 		load_entries(&c);
 	git_libgit2_shutdown();

@@ -23,6 +23,7 @@
 #define CONFIG_MAX_BYTES (1024 * 1024)
 #define CONFIG_MAX_IMAGES 64
 #define CONFIG_MAX_TAGPATHS 16
+#define CONFIG_MAX_ALLOWED_HOSTS 32
 
 struct config_list {
 	char **v;
@@ -123,6 +124,9 @@ struct config {
 		char *users;
 		char *webhook_secret;
 		char *trusted_proxy_header;
+		/* Host header values accepted on writes (POST routes and the
+		 * CSRF token); empty: the defaults http.c derives from listen */
+		struct config_list allowed_hosts;
 	} http;
 	struct {
 		char *state_dir;

@@ -86,7 +86,32 @@ static int value_continues(const char *d, size_t start, size_t end)
 	return 0;
 }
 
-static int push_var(struct config_scan *s, char *name, int line, int hdr)
+/* unescape_line(): quotes are dropped, \\n \\t \\b \\" \\\\ unescaped, and
+ * a final backslash (a continuation) dropped; the escapes were checked by
+ * value_continues() already. */
+static int value_add(struct buf *b, const char *d, size_t start, size_t end)
+{
+	static const char esc[] = "ntb\"\\", out[] = "\n\t\b\"\\";
+	int rc = buf_grow(b, 0);
+
+	for (size_t i = start; i < end && rc == 0; i++) {
+		const char *e;
+
+		if (d[i] == '"')
+			continue;
+		if (d[i] != '\\') {
+			rc = buf_addch(b, d[i]);
+			continue;
+		}
+		if (++i == end)
+			break;
+		if ((e = strchr(esc, d[i])) != NULL)
+			rc = buf_addch(b, out[e - esc]);
+	}
+	return rc ? ERR_NOMEM : 0;
+}
+
+static int push_var(struct config_scan *s, char *name, int line, int hdr, char *value)
 {
 	if (s->nvars == s->capvars) {
 		size_t cap = s->capvars ? s->capvars * 2 : 32;
@@ -94,12 +119,13 @@ static int push_var(struct config_scan *s, char *name, int line, int hdr)
 
 		if (!v) {
 			free(name);
+			free(value);
 			return ERR_NOMEM;
 		}
 		s->vars = v;
 		s->capvars = cap;
 	}
-	s->vars[s->nvars++] = (struct config_scan_var){ name, line, hdr };
+	s->vars[s->nvars++] = (struct config_scan_var){ name, line, hdr, value };
 	return 0;
 }
 
@@ -185,7 +211,7 @@ struct scan_state {
 
 /* After a variable whose value ended in a backslash: consume the lines that
  * continue it, as parse_multiline_variable() does. */
-static int scan_continuation(struct scan_state *st, int in_quotes)
+static int scan_continuation(struct scan_state *st, int in_quotes, struct buf *val)
 {
 	size_t start, end, tend;
 	int quotes, more = 1;
@@ -199,6 +225,8 @@ static int scan_continuation(struct scan_state *st, int in_quotes)
 		more = value_continues(st->cur.d, start, tend);
 		if (more < 0)
 			return -1;
+		if (val && value_add(val, st->cur.d, start, tend))
+			return ERR_NOMEM;
 		in_quotes = quotes;
 	}
 	return 0;
@@ -209,9 +237,11 @@ static int scan_variable(struct scan_state *st, size_t q, size_t end)
 {
 	const char *d = st->cur.d;
 	size_t tend, n = q, v;
-	struct buf name = BUF_INIT;
+	struct buf name = BUF_INIT, value = BUF_INIT;
 	int quotes = strip_comments(d, q, end, 0, &tend), more;
 	int line = st->cur.line;
+	struct config_scan_var *var;
+	bool include;
 
 	while (n < tend && (alnum(d[n]) || d[n] == '-'))
 		n++;
@@ -225,16 +255,24 @@ static int scan_variable(struct scan_state *st, size_t q, size_t end)
 		buf_printf(&name, "%s.", st->section);
 	for (size_t i = q; i < n; i++)
 		buf_addch(&name, lower(d[i]));
-	if (!name.data || push_var(st->s, buf_detach(&name, NULL), line, st->hdr_line))
+	if (!name.data || push_var(st->s, buf_detach(&name, NULL), line, st->hdr_line, NULL))
 		return ERR_NOMEM;
 	if (v == tend)
 		return 0;
 	for (v++; v < tend && sp(d[v]); v++)
 		;
+	var = &st->s->vars[st->s->nvars - 1];
+	include = config_scan_is_include(var->name);
 	more = value_continues(d, v, tend);
-	if (more <= 0)
-		return more;
-	return scan_continuation(st, quotes % 2);
+	if (more >= 0 && include && value_add(&value, d, v, tend))
+		more = ERR_NOMEM;
+	if (more > 0)
+		more = scan_continuation(st, quotes % 2, include ? &value : NULL);
+	/* var still points into vars: nothing was pushed since */
+	if (more == 0 && include)
+		var->value = buf_detach(&value, NULL);
+	buf_release(&value);
+	return more;
 }
 
 /* One physical line, or the rest of it after a header. */
@@ -343,10 +381,21 @@ const struct config_scan_header *config_scan_find_header(const struct config_sca
 	return NULL;
 }
 
+bool config_scan_is_include(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (strcmp(name, "include.path") == 0)
+		return true;
+	return strncmp(name, "includeif.", 10) == 0 && n > 15 && strcmp(name + n - 5, ".path") == 0;
+}
+
 void config_scan_release(struct config_scan *s)
 {
-	for (size_t i = 0; i < s->nvars; i++)
+	for (size_t i = 0; i < s->nvars; i++) {
 		free(s->vars[i].name);
+		free(s->vars[i].value);
+	}
 	for (size_t i = 0; i < s->nhdrs; i++)
 		free(s->hdrs[i].name);
 	free(s->vars);

@@ -6,16 +6,21 @@
  * "[section.sub]" headers, a variable on the header's line) and records, in
  * file order, each variable's normalised name ("section[.sub].key", section
  * and key lowercased) with its line and its section header's line.  It only
- * locates: values are not kept, and libgit2 stays the parser of record. */
+ * locates, and libgit2 stays the parser of record, with one exception: the
+ * value of an include (include.path, includeIf.<condition>.path) is kept,
+ * unescaped as libgit2 does, because libgit2 opens the file it names while
+ * it parses, and the configuration loader must check that file first. */
 #ifndef PIPELINED_CONFIG_SCAN_H
 #define PIPELINED_CONFIG_SCAN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct config_scan_var {
 	char *name;
 	int line;
 	int header_line;	/* 0 before any header */
+	char *value;		/* includes only (see above); NULL otherwise */
 };
 
 struct config_scan_header {
@@ -43,6 +48,8 @@ const struct config_scan_var *config_scan_match(const struct config_scan *s, siz
 /* The first header of section (with subsection sub, or none when NULL). */
 const struct config_scan_header *config_scan_find_header(const struct config_scan *s,
 							 const char *section, const char *sub);
+/* True for include.path and includeif.<anything>.path (normalised names). */
+bool config_scan_is_include(const char *name);
 void config_scan_release(struct config_scan *s);
 
 #endif

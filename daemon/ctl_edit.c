@@ -103,8 +103,12 @@ static int read_input(struct buf *in, const char *file)
 		fprintf(stderr, "pipelinectl: %s: larger than %u bytes\n", file, YAMLEDIT_MAX_INPUT);
 	else if (rc == ERR_NOTFOUND)
 		fprintf(stderr, "pipelinectl: %s: no such file\n", file);
-	else if (rc)
-		fprintf(stderr, "pipelinectl: %s: cannot read the file: %s\n", file, strerror(errno));
+	else if (rc) {
+		char why[160];
+
+		file_error(why, sizeof(why), file, rc, YAMLEDIT_MAX_INPUT);
+		fprintf(stderr, "pipelinectl: %s: cannot read the file: %s\n", file, why);
+	}
 	return rc;
 }
 

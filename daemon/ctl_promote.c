@@ -111,11 +111,11 @@ static int check_input(struct promote_args *a, const struct config *cfg, const c
 		return fail2("'%s' is not a release id (the full 40-hex commit id, lowercase)",
 			     a->tag);
 	if (a->notes && trailer_text_blank(a->notes))
-		return fail2("--notes is empty");
+		return fail2("--notes is empty (it has no visible text)");
 	if (a->notes && strlen(a->notes) > TRAILER_NOTES_MAX)
 		return fail2("--notes is longer than %d bytes", TRAILER_NOTES_MAX);
 	if (a->break_glass && trailer_text_blank(a->break_glass))
-		return fail2("--break-glass needs a justification");
+		return fail2("--break-glass needs a justification (it has no visible text)");
 	if (a->break_glass && strlen(a->break_glass) > TRAILER_JUSTIFICATION_MAX)
 		return fail2("--break-glass is longer than %d bytes", TRAILER_JUSTIFICATION_MAX);
 	if (cfg->stages[a->stage].require_notes && !a->notes)

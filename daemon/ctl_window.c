@@ -64,19 +64,23 @@ static void fmt_local(char *out, size_t outsz, const struct tm *tm, const char *
 		 tm->tm_sec, zone);
 }
 
+/* Outside the covered years the exchange's rules still give every holiday
+ * and early close; what nobody can know is a closure announced for one day
+ * (a day of mourning), so that is all the warning says. */
 static void warning_text(char *out, size_t outsz, const struct window *w,
 			 const struct calendar *cal)
 {
 	snprintf(out, outsz,
-		 "%04d-%02d-%02d is outside the calendar's years %d-%d; applying the plain "
-		 "weekday rule (holidays unknown)",
+		 "%04d-%02d-%02d is outside the calendar's years %d-%d; holidays and early "
+		 "closes follow the exchange's rules, closures announced for that year are "
+		 "unknown",
 		 w->local.tm_year + 1900, w->local.tm_mon + 1, w->local.tm_mday, cal->first_year,
 		 cal->last_year);
 }
 
 static int print_json(const struct window *w, const struct calendar *cal, const char *calpath)
 {
-	char t[64], reason[CAL_NAME_MAX + 32], market[CAL_NAME_MAX + 64], warn[160];
+	char t[64], reason[CAL_NAME_MAX + 32], market[CAL_NAME_MAX + 64], warn[200];
 	json_t *o = json_object();
 	int rc;
 
@@ -117,7 +121,7 @@ static int print_json(const struct window *w, const struct calendar *cal, const 
 
 static void print_human(const struct window *w, const struct calendar *cal)
 {
-	char status[CAL_NAME_MAX + 160], reason[CAL_NAME_MAX + 32], t[64], z[64], warn[160];
+	char status[CAL_NAME_MAX + 160], reason[CAL_NAME_MAX + 32], t[64], z[64], warn[200];
 
 	clock_format_status(status, sizeof(status), w);
 	clock_format_reason(reason, sizeof(reason), w);

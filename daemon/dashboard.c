@@ -414,10 +414,10 @@ static void after_work_cb(uv_work_t *w, int status)
 	explicit_bzero(p->password, sizeof(p->password));
 	d->checks--;
 	if (p->ok && u) {
-		auth_fail_clear(&d->auth, p->remote);
+		auth_fail_clear(&d->auth, p->remote, p->user);
 		auth_operator_of(&p->op, &d->auth, u);
 	} else if (!freed) {
-		auth_fail_record(&d->auth, p->remote, mono_ms());
+		auth_fail_record(&d->auth, p->remote, p->user, mono_ms());
 		log_notice("dashboard", "failed login for '%s' from %s", p->user, p->remote);
 	}
 	if (!p->d)
@@ -431,29 +431,42 @@ static void after_work_cb(uv_work_t *w, int status)
 	dashboard_unref(d);
 }
 
+/* 429 when the address or the operator name (NULL: unknown yet) is locked
+ * out; true when it answered. */
+static bool throttled(struct pending *p, const char *name)
+{
+	uint64_t wait_ms = auth_throttled(&p->dash->auth, p->remote, name, mono_ms());
+	char secs[24];
+
+	if (!wait_ms)
+		return false;
+	snprintf(secs, sizeof(secs), "%llu", (unsigned long long)(wait_ms + 999) / 1000);
+	http_response_header(pending_res(p), "Retry-After", secs);
+	pending_error(p, 429, "too many failed logins for this operator or from this "
+		      "address; try again later");
+	return true;
+}
+
 static void basic_auth(struct pending *p, const char *authz, bool from_page)
 {
 	struct dashboard *d = p->dash;
-	uint64_t wait_ms = auth_throttled(&d->auth, p->remote, mono_ms());
 	const char *hash;
-	char secs[24];
+	bool readable;
 
-	if (wait_ms) {
-		snprintf(secs, sizeof(secs), "%llu", (unsigned long long)(wait_ms + 999) / 1000);
-		http_response_header(pending_res(p), "Retry-After", secs);
-		pending_error(p, 429, "too many failed logins from this address; "
-			      "try again later");
+	if (throttled(p, NULL))
 		return;
-	}
 	if (!authz) {
 		challenge(p, from_page, "log in to use write actions");
 		return;
 	}
 	/* A name outside the users file's alphabet cannot match, and checking
-	 * it here keeps control characters out of the log line below. */
-	if (auth_basic_parse(p->user, p->password, authz) || !auth_name_valid(p->user) ||
-	    !(hash = auth_hash_for(&d->auth.users, p->user, &p->counts))) {
-		auth_fail_record(&d->auth, p->remote, mono_ms());
+	 * it here keeps control characters out of the log line below (and out
+	 * of the throttle's table). */
+	readable = !auth_basic_parse(p->user, p->password, authz) && auth_name_valid(p->user);
+	if (readable && throttled(p, p->user))
+		return;
+	if (!readable || !(hash = auth_hash_for(&d->auth.users, p->user, &p->counts))) {
+		auth_fail_record(&d->auth, p->remote, readable ? p->user : NULL, mono_ms());
 		challenge(p, from_page, "unreadable credentials");
 		return;
 	}
@@ -513,7 +526,8 @@ static int start(struct http_request *req, struct http_response *res, struct das
 		return ERR_NOMEM;
 	p->dash = d;
 	p->kind = kind;
-	strlcpy_(p->remote, req->remote, sizeof(p->remote));
+	auth_client_address(p->remote, &d->auth, req->remote, http_header(req, "Forwarded"),
+			    http_header(req, "X-Forwarded-For"));
 	p->d = http_defer(req, cancel_cb, p);
 	if (!p->d) {
 		free(p);
@@ -624,6 +638,7 @@ int dashboard_reload(struct dashboard *d, const char *users_path, const char *pr
 	 * everyone out or to forget an attacker. */
 	memcpy(fresh.key, d->auth.key, sizeof(fresh.key));
 	memcpy(fresh.fails, d->auth.fails, sizeof(fresh.fails));
+	fresh.fail_seq = d->auth.fail_seq;
 	auth_release(&d->auth);
 	d->auth = fresh;
 	return 0;

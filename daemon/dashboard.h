@@ -95,10 +95,10 @@ int dashboard_csrf_handler(struct http_request *req, struct http_response *res, 
 int dashboard_promote_handler(struct http_request *req, struct http_response *res, void *arg);
 
 #define DASHBOARD_ROUTES(d) \
-	{ "GET", "/", dashboard_page_handler, (d), 0 }, \
-	{ "GET", "/static/*", dashboard_static_handler, (d), 0 }, \
-	{ "GET", DASHBOARD_CSRF_PATH, dashboard_csrf_handler, (d), 0 }, \
-	{ "POST", DASHBOARD_PROMOTE_PATH, dashboard_promote_handler, (d), DASHBOARD_MAX_BODY }
+	{ "GET", "/", dashboard_page_handler, (d), 0, 0 }, \
+	{ "GET", "/static/*", dashboard_static_handler, (d), 0, 0 }, \
+	{ "GET", DASHBOARD_CSRF_PATH, dashboard_csrf_handler, (d), 0, HTTP_ROUTE_WRITE }, \
+	{ "POST", DASHBOARD_PROMOTE_PATH, dashboard_promote_handler, (d), DASHBOARD_MAX_BODY, 0 }
 
 /* Pure: parse and check a promote body.  ERR_INVALID with a message
  * naming the field; out (author fields untouched) only on success. */

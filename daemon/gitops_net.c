@@ -346,9 +346,12 @@ static int load_key(struct wctx *w)
 	if (!w->key)
 		return cb_fail(w, GITOPS_EAUTH, "no deploy key configured for '%s'", w->url);
 	if ((rc = file_read(&k, w->key, 64 * 1024)) < 0) {
+		char why[160];
+
 		buf_release(&k);
+		file_error(why, sizeof(why), w->key, rc, 64 * 1024);
 		return cb_fail(w, GITOPS_EAUTH, "cannot read deploy key '%s': %s", w->key,
-			       rc == ERR_TOOBIG ? "too large" : strerror(errno));
+			       rc == ERR_TOOBIG ? "too large" : why);
 	}
 	rc = gitssh_key_type(w->key_type, sizeof w->key_type, k.data ? k.data : "", k.len);
 	buf_release(&k);

@@ -21,8 +21,11 @@ int hooks_secret_load(struct buf *out, const char *path, char *errmsg, size_t er
 	errno = 0;
 	rc = file_read(&b, path, WEBHOOK_SECRET_MAX + 2);
 	if (rc) {
+		char why[160];
+
+		file_error(why, sizeof(why), path, rc, WEBHOOK_SECRET_MAX + 2);
 		snprintf(errmsg, errsz, "cannot read webhook secret '%s': %s", path,
-			 rc == ERR_TOOBIG ? "file too large" : errno ? strerror(errno) : "read error");
+			 rc == ERR_TOOBIG ? "file too large" : why);
 		secret_wipe(&b);
 		return rc;
 	}

@@ -47,6 +47,6 @@ void hooks_release(struct hooks *h);
  * trigger (fired, merged into a cycle just started, or a redelivery). */
 int hooks_handler(struct http_request *req, struct http_response *res, void *arg);
 
-#define HOOKS_ROUTE(h) { "POST", HOOKS_PATH, hooks_handler, (h), WEBHOOK_MAX_BODY }
+#define HOOKS_ROUTE(h) { "POST", HOOKS_PATH, hooks_handler, (h), WEBHOOK_MAX_BODY, 0 }
 
 #endif

@@ -64,6 +64,9 @@ struct http_server {
 	unsigned nconns;
 	struct http_deferred *deferred;
 	unsigned port;
+	char listen_host[64];	/* numeric, no brackets */
+	char hosts[HTTP_MAX_HOSTS][HTTP_HOST_MAX];
+	size_t nhosts;
 	bool stopping;
 	bool rerun;		/* MHD_run must run again soon */
 	uint64_t stop_deadline_ms;
@@ -219,6 +222,88 @@ static enum MHD_Result send_text(struct MHD_Connection *c, unsigned status,
 	return ret;
 }
 
+/* ---- allowed hosts ---- */
+
+static bool add_host(char out[][HTTP_HOST_MAX], size_t max, size_t *n, const char *name,
+		     unsigned port)
+{
+	if (*n >= max)
+		return false;
+	snprintf(out[(*n)++], HTTP_HOST_MAX, "%s", name);
+	if (*n >= max)
+		return false;
+	snprintf(out[(*n)++], HTTP_HOST_MAX, "%s:%u", name, port);
+	return true;
+}
+
+size_t http_default_hosts(char out[][HTTP_HOST_MAX], size_t max, const char *host, unsigned port)
+{
+	char self[HTTP_HOST_MAX];
+	bool any4 = !strcmp(host, "0.0.0.0"), any6 = !strcmp(host, "::");
+	bool loopback = !strncmp(host, "127.", 4) || !strcmp(host, "::1");
+	size_t n = 0;
+
+	if (!any4 && !any6) {
+		snprintf(self, sizeof(self), strchr(host, ':') ? "[%s]" : "%s", host);
+		add_host(out, max, &n, self, port);
+	}
+	/* The loopback names reach only a loopback or wildcard listener
+	 * ("::" takes IPv4 too, as Linux binds it dual-stack by default). */
+	if (any4 || any6 || loopback)
+		add_host(out, max, &n, "localhost", port);
+	if (any4 || any6)
+		add_host(out, max, &n, "127.0.0.1", port);
+	if (any6)
+		add_host(out, max, &n, "[::1]", port);
+	return n;
+}
+
+bool http_host_allowed(const char *host, const char (*hosts)[HTTP_HOST_MAX], size_t n)
+{
+	if (!host || !*host)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!strcasecmp(host, hosts[i]))
+			return true;
+	return false;
+}
+
+/* Said once per (re)configuration: a 421 is easier to understand when the
+ * journal shows which names writes are accepted for. */
+static void log_hosts(const struct http_server *s, bool defaults)
+{
+	struct buf b = BUF_INIT;
+
+	for (size_t i = 0; i < s->nhosts; i++)
+		buf_printf(&b, "%s%s", i ? ", " : "", s->hosts[i]);
+	log_info("http", "writes accepted with Host %s%s", b.data ? b.data : "(none)",
+		 defaults ? " (the default; set [http] allowedHosts to change it)" : "");
+	buf_release(&b);
+}
+
+int http_set_allowed_hosts(struct http_server *s, const char *const *hosts, size_t n)
+{
+	if (n > HTTP_MAX_HOSTS)
+		return ERR_TOOBIG;
+	for (size_t i = 0; i < n; i++)
+		if (strlen(hosts[i]) >= HTTP_HOST_MAX)
+			return ERR_TOOBIG;
+	if (n == 0) {
+		s->nhosts = http_default_hosts(s->hosts, HTTP_MAX_HOSTS, s->listen_host, s->port);
+	} else {
+		for (size_t i = 0; i < n; i++)
+			strlcpy_(s->hosts[i], hosts[i], HTTP_HOST_MAX);
+		s->nhosts = n;
+	}
+	log_hosts(s, n == 0);
+	return 0;
+}
+
+static bool route_writes(const struct http_route *r)
+{
+	return strcmp(r->method, "GET") != 0 || (r->flags & HTTP_ROUTE_WRITE);
+}
+
 /* ---- routing ---- */
 
 static bool path_matches(const char *pattern, const char *path)
@@ -319,10 +404,16 @@ static enum MHD_Result request_begin(struct http_server *s, struct MHD_Connectio
 	buf_init(&rq->body, r && r->max_body ? r->max_body : 1);
 	*con_cls = rq;
 	ret = MHD_YES;
-	if (!path_safe(url) || !r || declared_too_big(c, r)) {
+	if (!path_safe(url) || !r || declared_too_big(c, r) ||
+	    (route_writes(r) && !http_host_allowed(MHD_lookup_connection_value(c,
+				MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST), s->hosts, s->nhosts))) {
 		rq->answered = true;
 		if (!path_safe(url))
 			ret = send_text(c, 400, "bad path\n", NULL);
+		else if (r && !declared_too_big(c, r))
+			ret = send_text(c, 421, "this Host is not served here: writes need a Host "
+					"header from [http] allowedHosts (a name the daemon is "
+					"meant to be reached by); nothing was done\n", NULL);
 		else if (r)
 			ret = send_text(c, 413, "request body too large\n", NULL);
 		else if (allow.len)
@@ -637,6 +728,16 @@ static void mhd_log_cb(void *cls, const char *fmt, va_list ap)
 }
 #pragma GCC diagnostic pop
 
+/* The numeric host of a listen spec already parsed: "127.0.0.1:8780" ->
+ * "127.0.0.1", "[::1]:8780" -> "::1". */
+static void listen_host(char *out, size_t outsz, const char *spec)
+{
+	const char *end = spec[0] == '[' ? strchr(spec, ']') : strrchr(spec, ':');
+	size_t off = spec[0] == '[', n = end ? (size_t)(end - spec) - off : strlen(spec);
+
+	snprintf(out, outsz, "%.*s", (int)n, spec + off);
+}
+
 static struct MHD_Daemon *mhd_start(struct http_server *s, const struct http_config *cfg,
 				    const struct sockaddr_storage *addr)
 {
@@ -700,6 +801,14 @@ int http_start(struct http_server **out, uv_loop_t *loop, const struct http_conf
 	}
 	di = MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_BIND_PORT);
 	s->port = di ? di->port : 0;
+	listen_host(s->listen_host, sizeof(s->listen_host), listen);
+	if (http_set_allowed_hosts(s, cfg->allowed_hosts, cfg->nallowed_hosts)) {
+		errmsg_set(errmsg, errsz, "more than %d allowed hosts, or one too long",
+			   HTTP_MAX_HOSTS);
+		MHD_stop_daemon(s->mhd);
+		free(s);
+		return ERR_INVALID;
+	}
 	if (handles_init(s)) {
 		errmsg_set(errmsg, errsz, "cannot watch the HTTP server's epoll fd");
 		MHD_stop_daemon(s->mhd);

@@ -10,10 +10,18 @@
  * that has not delivered a whole request within request_timeout_ms (slow
  * senders; an idle keep-alive connection counts too), and stops
  * gracefully.
+ *
+ * Writes are bound to the names the daemon is meant to be reached by: a
+ * POST route, or a route marked HTTP_ROUTE_WRITE (the CSRF token), answers
+ * 421 unless the Host header is one of the allowed hosts.  A page whose DNS
+ * name was rebound to the daemon's address (DNS rebinding) sends its own
+ * name as Host, and a matching Origin, so Origin checks alone cannot catch
+ * it; the Host list can.
  */
 #ifndef PIPELINED_HTTP_H
 #define PIPELINED_HTTP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -24,6 +32,8 @@
 #define HTTP_DEFAULT_LISTEN "127.0.0.1:8780"
 #define HTTP_MAX_HEADERS 8		/* extra response headers per response */
 #define HTTP_MAX_RESPONSE (8u * 1024 * 1024)
+#define HTTP_MAX_HOSTS 32		/* allowed Host values */
+#define HTTP_HOST_MAX 262		/* "[" 253 bytes "]:65535", with the NUL */
 
 struct http_server;
 struct http_conn;
@@ -62,7 +72,12 @@ struct http_route {
 	http_handler_fn fn;
 	void *arg;
 	size_t max_body;	/* larger bodies get 413; 0: no body allowed */
+	unsigned flags;		/* HTTP_ROUTE_* */
 };
+
+/* A GET route that acts for the operator all the same (issues a CSRF
+ * token): checked against the allowed hosts like a POST route. */
+#define HTTP_ROUTE_WRITE 1u
 
 struct http_config {
 	const char *listen;		/* "127.0.0.1:8780", "[::1]:8780"; port 0 = any */
@@ -70,6 +85,8 @@ struct http_config {
 	unsigned max_per_ip;		/* 0: 16 */
 	unsigned idle_timeout_s;	/* 0: 30; idle keep-alive and stalled sockets */
 	uint64_t request_timeout_ms;	/* 0: 10000; whole request, headers and body */
+	const char *const *allowed_hosts;	/* Host values for writes ([http] allowedHosts) */
+	size_t nallowed_hosts;		/* 0: http_default_hosts() of the bound address */
 };
 
 /* Parse "host:port" with an IPv4 literal or "[IPv6]:port" (no names: the
@@ -83,6 +100,21 @@ int http_listen_parse(struct sockaddr_storage *out, const char *spec,
 int http_start(struct http_server **out, uv_loop_t *loop, const struct http_config *cfg,
 	       const struct http_route *routes, size_t nroutes,
 	       char *errmsg, size_t errsz);
+
+/* Replace the allowed hosts (SIGHUP); n == 0: the defaults again.  ERR_TOOBIG
+ * (nothing changed) past HTTP_MAX_HOSTS or HTTP_HOST_MAX. */
+int http_set_allowed_hosts(struct http_server *s, const char *const *hosts, size_t n);
+
+/* Pure: the Host values accepted when none are configured, for a server
+ * bound to host (numeric, as in the listen address, without brackets) and
+ * port: that address with and without the port, and the loopback names
+ * that reach it ("localhost", "127.0.0.1", "[::1]", each with and without
+ * the port) when it is loopback or a wildcard.  Returns how many were
+ * written (at most max). */
+size_t http_default_hosts(char out[][HTTP_HOST_MAX], size_t max, const char *host, unsigned port);
+/* Pure: whether a Host header value is one of hosts (ASCII case-insensitive,
+ * exact otherwise).  NULL or empty host: false. */
+bool http_host_allowed(const char *host, const char (*hosts)[HTTP_HOST_MAX], size_t n);
 
 /* The bound port (useful with port 0). */
 unsigned http_port(const struct http_server *s);

@@ -187,16 +187,18 @@ static int http_setup(struct daemon *d, const struct config *cfg)
 
 	for (size_t i = 0; i < ARRAY_SIZE(dash); i++)
 		routes[n++] = dash[i];
-	routes[n++] = (struct http_route){ "GET", "/api/v1/status", status_route, d, 0 };
-	routes[n++] = (struct http_route){ "GET", "/api/v1/history", history_route, d, 0 };
-	routes[n++] = (struct http_route){ "GET", "/metrics", metrics_route, d, 0 };
-	routes[n++] = (struct http_route){ "GET", "/healthz", healthz_route, d, 0 };
+	routes[n++] = (struct http_route){ "GET", "/api/v1/status", status_route, d, 0, 0 };
+	routes[n++] = (struct http_route){ "GET", "/api/v1/history", history_route, d, 0, 0 };
+	routes[n++] = (struct http_route){ "GET", "/metrics", metrics_route, d, 0, 0 };
+	routes[n++] = (struct http_route){ "GET", "/healthz", healthz_route, d, 0, 0 };
 	if (d->have_hooks)
 		routes[n++] = (struct http_route)HOOKS_ROUTE(&d->hooks);
 	snprintf(listen, sizeof listen, strchr(cfg->http.listen.host, ':') ? "[%s]:%u" : "%s:%u",
 		 cfg->http.listen.host, (unsigned)cfg->http.listen.port);
 	memset(&hc, 0, sizeof hc);
 	hc.listen = listen;
+	hc.allowed_hosts = (const char *const *)cfg->http.allowed_hosts.v;
+	hc.nallowed_hosts = cfg->http.allowed_hosts.n;
 	if (http_start(&d->http, &d->loop, &hc, routes, n, msg, sizeof msg)) {
 		log_err("http", "cannot listen on '%s': %s", listen, msg);
 		return -1;
@@ -303,6 +305,10 @@ static void reload(struct daemon *d)
 		if (d->have_hooks && cfg->http.webhook_secret &&
 		    hooks_secret_reload(&d->hooks, cfg->http.webhook_secret, msg, sizeof msg))
 			log_err("http", "webhook secret not reloaded: %s", msg);
+		if (d->http && http_set_allowed_hosts(d->http,
+						      (const char *const *)cfg->http.allowed_hosts.v,
+						      cfg->http.allowed_hosts.n))
+			log_err("http", "[http] allowedHosts not reloaded: too many or too long");
 		buf_reset(&errors);
 		if (dashboard_reload(d->dashboard, cfg->http.users, cfg->http.trusted_proxy_header,
 				     &errors))

@@ -341,6 +341,10 @@ static enum policy_code check_notes(struct ctx *c)
 		return say(c, POLICY_NOTES_REQUIRED, "%s requires notes, which an automatic "
 			   "promotion has none of; request it with a Notes: trailer instead",
 			   stage_name(c->target));
+	if (c->notes && *c->notes)
+		return say(c, POLICY_NOTES_REQUIRED, "%s requires notes; the Notes: trailer has no "
+			   "visible text (only spaces or invisible characters): say what this "
+			   "release changes", stage_name(c->target));
 	return say(c, POLICY_NOTES_REQUIRED, "%s requires notes; add a Notes: trailer that "
 		   "says what this release changes", stage_name(c->target));
 }
@@ -387,7 +391,8 @@ static enum policy_code check_market(struct ctx *c)
 	c->d->queue_until = queue ? w->close_time : 0;
 	return say(c, POLICY_MARKET_OPEN, "blocked: %.200s%s; %s", text,
 		   queue ? "; queued until the close" : "",
-		   c->break_glass ? "the Break-Glass: trailer is empty: give a justification "
+		   c->break_glass ? "the Break-Glass: trailer has no visible text (only "
+				    "spaces or invisible characters): give a justification "
 				    "to override" :
 				    "add a Break-Glass: trailer to override");
 }

@@ -1108,8 +1108,11 @@ static int read_credentials(struct registry *r, const char *path, char *err, siz
 	buf_init(&b, CREDS_MAX);
 	rc = file_read(&b, path, CREDS_MAX);
 	if (rc) {
-		errmsg_set(err, errsz, "cannot read credentials file '%s'%s", path,
-		       rc == ERR_TOOBIG ? ": too large" : "");
+		char why[160];
+
+		file_error(why, sizeof(why), path, rc, CREDS_MAX);
+		errmsg_set(err, errsz, "cannot read credentials file '%s': %s", path,
+			   rc == ERR_TOOBIG ? "too large" : why);
 		goto out;
 	}
 	while (b.len && (b.data[b.len - 1] == '\n' || b.data[b.len - 1] == '\r'))

@@ -459,8 +459,11 @@ static int precheck(struct sv *s, const char *sig, size_t siglen)
 		return 1;
 	}
 	if ((rc = file_read(&signers, s->allowed, SV_SIGNERS_MAX))) {
-		set_res(s, POLICY_SIG_UNCHECKED, "cannot read allowed signers file '%s'%s",
-			s->allowed, rc == ERR_TOOBIG ? ": too large" : "");
+		char why[160];
+
+		file_error(why, sizeof(why), s->allowed, rc, SV_SIGNERS_MAX);
+		set_res(s, POLICY_SIG_UNCHECKED, "cannot read allowed signers file '%s': %s",
+			s->allowed, rc == ERR_TOOBIG ? "too large" : why);
 		buf_release(&signers);
 		return 1;
 	}

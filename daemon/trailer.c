@@ -2,6 +2,7 @@
 #include "trailer.h"
 
 #include <git2.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -390,16 +391,90 @@ int trailer_sanitize_value(struct buf *out, const char *s, size_t max)
 	return rc;
 }
 
+/* Code points that render as nothing or as blank space: Unicode White_Space
+ * beyond ASCII, the zero-width and joiner characters, bidirectional marks
+ * and controls, invisible operators, fillers, variation selectors, the BOM
+ * and the tag characters.  A justification made only of these reads as
+ * blank to the person who approves it, so it must count as blank here too. */
+static const struct {
+	uint32_t lo, hi;
+} invisible[] = {
+	{ 0x0080, 0x00a0 },   /* C1 controls (U+0085 NEL among them), no-break space */
+	{ 0x00ad, 0x00ad },   /* soft hyphen */
+	{ 0x034f, 0x034f },   /* combining grapheme joiner */
+	{ 0x061c, 0x061c },   /* Arabic letter mark */
+	{ 0x115f, 0x1160 },   /* Hangul fillers */
+	{ 0x1680, 0x1680 },   /* ogham space mark */
+	{ 0x17b4, 0x17b5 },   /* Khmer inherent vowels */
+	{ 0x180b, 0x180f },   /* Mongolian free variation selectors, vowel separator */
+	{ 0x2000, 0x200f },   /* en quad .. hair space, ZWSP, ZWNJ, ZWJ, LRM, RLM */
+	{ 0x2028, 0x202f },   /* line/paragraph separators, bidi embeddings, NNBSP */
+	{ 0x205f, 0x206f },   /* medium math space, word joiner, invisible operators, isolates */
+	{ 0x2800, 0x2800 },   /* braille pattern blank */
+	{ 0x3000, 0x3000 },   /* ideographic space */
+	{ 0x3164, 0x3164 },   /* Hangul filler */
+	{ 0xfe00, 0xfe0f },   /* variation selectors */
+	{ 0xfeff, 0xfeff },   /* zero-width no-break space (BOM) */
+	{ 0xffa0, 0xffa0 },   /* halfwidth Hangul filler */
+	{ 0xfff9, 0xfffb },   /* interlinear annotation */
+	{ 0x1bca0, 0x1bca3 }, /* shorthand format controls */
+	{ 0x1d173, 0x1d17a }, /* musical symbol formatting */
+	{ 0xe0000, 0xe0fff }, /* tags, variation selectors supplement */
+};
+
+/* Decodes the UTF-8 sequence at s strictly (no overlong forms, surrogates
+ * or values past U+10FFFF).  Returns its length, 0 for an invalid one. */
+static size_t utf8_decode(const unsigned char *s, uint32_t *cp)
+{
+	size_t n;
+	uint32_t c, min;
+
+	if (s[0] < 0x80) {
+		*cp = s[0];
+		return 1;
+	}
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2, c = s[0] & 0x1f, min = 0x80;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3, c = s[0] & 0x0f, min = 0x800;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4, c = s[0] & 0x07, min = 0x10000;
+	else
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		c = c << 6 | (s[i] & 0x3f);
+	}
+	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	*cp = c;
+	return n;
+}
+
+static bool cp_invisible(uint32_t c)
+{
+	if (c <= 0x20 || c == 0x7f)
+		return true;
+	for (size_t i = 0; i < ARRAY_SIZE(invisible); i++)
+		if (c >= invisible[i].lo && c <= invisible[i].hi)
+			return true;
+	return false;
+}
+
+/* Bytes that are not UTF-8 count as blank too: they show as nothing or as
+ * a replacement mark, never as words. */
 bool trailer_text_blank(const char *s)
 {
 	const unsigned char *p = (const unsigned char *)(s ? s : "");
 
 	while (*p) {
-		size_t cl = control_len(p);
+		uint32_t c;
+		size_t n = utf8_decode(p, &c);
 
-		if (!cl && *p != ' ')
+		if (n && !cp_invisible(c))
 			return false;
-		p += cl ? cl : 1;
+		p += n ? n : 1;
 	}
 	return true;
 }

@@ -115,8 +115,13 @@ bool trailer_key_daemon_only(const char *key);
 /* One of the ten keys of SPEC 6 (case-insensitive). */
 bool trailer_key_known(const char *key);
 
-/* True when s holds nothing once sanitised (only whitespace and control
- * characters): an empty Notes: or Break-Glass: counts as absent. */
+/* True when s has no visible text: nothing but whitespace (ASCII or
+ * Unicode, such as U+00A0 or U+3000), control characters, invisible
+ * characters (zero-width spaces and joiners, bidi marks, the BOM, ...) or
+ * bytes that are not UTF-8.  The one test of "is there a justification"
+ * for Break-Glass and of "are there notes" for Notes, wherever they come
+ * from (request trailers, the dashboard, pipelinectl promote, audit): a
+ * blank Notes: or Break-Glass: counts as absent. */
 bool trailer_text_blank(const char *s);
 
 /* Append s as a single-line trailer value: control characters (newlines,

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -248,30 +249,105 @@ char *xstrndup(const char *s, size_t n)
 	return p;
 }
 
+int file_open_regular(int *fd, const char *path, size_t max)
+{
+	struct stat st;
+	int f = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+
+	if (f < 0)
+		return errno == ENOENT || errno == ENOTDIR ? ERR_NOTFOUND : ERR_IO;
+	if (fstat(f, &st)) {
+		int e = errno;
+
+		close(f);
+		errno = e;
+		return ERR_IO;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(f);
+		return ERR_INVALID;
+	}
+	if ((uintmax_t)st.st_size > (uintmax_t)max) {
+		close(f);
+		return ERR_TOOBIG;
+	}
+	/* A regular file ignores O_NONBLOCK; clear it anyway so the
+	 * descriptor behaves like any other. */
+	(void)fcntl(f, F_SETFL, fcntl(f, F_GETFL) & ~O_NONBLOCK);
+	*fd = f;
+	return 0;
+}
+
 int file_read(struct buf *out, const char *path, size_t max)
 {
 	char chunk[8192];
-	size_t n;
-	FILE *f = fopen(path, "rb");
-	int rc = 0;
+	ssize_t n;
+	int fd, rc = file_open_regular(&fd, path, max);
 
-	if (!f)
-		return errno == ENOENT ? ERR_NOTFOUND : ERR_IO;
+	if (rc)
+		return rc;
 	buf_init(out, max);
 	if (buf_grow(out, 0)) {
-		fclose(f);
+		close(fd);
 		return ERR_NOMEM;
 	}
 	out->data[0] = '\0';
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		if ((rc = buf_add(out, chunk, n)) != 0)
+	/* The size was checked, but the file may grow while it is read. */
+	while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = ERR_IO;
 			break;
-	if (!rc && ferror(f))
-		rc = ERR_IO;
-	fclose(f);
+		}
+		if ((rc = buf_add(out, chunk, (size_t)n)) != 0)
+			break;
+	}
+	close(fd);
 	if (rc)
 		buf_release(out);
 	return rc;
+}
+
+static const char *mode_name(mode_t m)
+{
+	if (S_ISDIR(m))
+		return "is a directory";
+	if (S_ISFIFO(m))
+		return "is a FIFO";
+	if (S_ISSOCK(m))
+		return "is a socket";
+	if (S_ISCHR(m))
+		return "is a character device";
+	if (S_ISBLK(m))
+		return "is a block device";
+	return "is not a file";
+}
+
+void file_error(char *msg, size_t msgsz, const char *path, int rc, size_t max)
+{
+	struct stat st;
+	int e = errno;
+
+	switch (rc) {
+	case ERR_NOTFOUND:
+		snprintf(msg, msgsz, "%s", strerror(ENOENT));
+		break;
+	case ERR_INVALID:
+		/* only to name what it is: the refusal was made on the descriptor */
+		snprintf(msg, msgsz, "%s, not a regular file",
+			 stat(path, &st) == 0 ? mode_name(st.st_mode) : "is not a file");
+		break;
+	case ERR_TOOBIG:
+		snprintf(msg, msgsz, "larger than %zu bytes", max);
+		break;
+	case ERR_NOMEM:
+		snprintf(msg, msgsz, "out of memory");
+		break;
+	default:
+		snprintf(msg, msgsz, "%s", strerror(e ? e : EIO));
+		break;
+	}
 }
 
 static int write_all(int fd, const char *p, size_t len)

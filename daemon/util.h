@@ -68,8 +68,22 @@ size_t strlcpy_(char *dst, const char *src, size_t size);
 /* strdup that aborts on OOM would hide a bound; this returns NULL instead. */
 char *xstrndup(const char *s, size_t n);
 
-/* Read a whole file, at most max bytes (ERR_TOOBIG past it). */
+/* Open path for reading only if it is a regular file of at most max bytes.
+ * The open never blocks (O_NONBLOCK: a FIFO, a terminal or a device named by
+ * mistake or malice is refused at once instead of hanging the caller) and the
+ * type and size are judged on the open descriptor, so nothing can swap the
+ * file between the check and the read.  Symbolic links are followed on
+ * purpose: mounted secrets (systemd credentials, Kubernetes secret volumes)
+ * are links to regular files.  Sets *fd on success.  ERR_NOTFOUND,
+ * ERR_INVALID (not a regular file), ERR_TOOBIG, or ERR_IO (errno set). */
+int file_open_regular(int *fd, const char *path, size_t max);
+/* Read a whole regular file, at most max bytes, opened as above: the
+ * errors of file_open_regular(), ERR_NOMEM or ERR_IO. */
 int file_read(struct buf *out, const char *path, size_t max);
+/* Why file_open_regular() or file_read() refused path with rc: "No such file
+ * or directory", "is a FIFO, not a regular file", "larger than 1024 bytes",
+ * ... into msg. */
+void file_error(char *msg, size_t msgsz, const char *path, int rc, size_t max);
 /* Replace path atomically: temp file in the same directory, write, fsync,
  * rename, fsync the directory.  On any failure the original file is left
  * byte-identical and the temp file is removed.  mode applies to a new file;

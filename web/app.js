@@ -132,6 +132,7 @@ function stageRows(status) {
     var st;
     if (s.enabled === false) st = 'disabled';
     else if (!deploy) st = ev.status;
+    else if (s.blocked) st = 'blocked';
     else st = (s.auto ? 'automatic' : 'on request') + (s.market_gated ? ', market-gated' : '');
     return {
       name: name,
@@ -143,6 +144,8 @@ function stageRows(status) {
       promoted_by: p.requested_by || '',
       promoted_at: p.time || '',
       status: st,
+      blocked: deploy && !!s.blocked,
+      blocked_reason: (deploy && s.blocked && s.blocked_reason) || '',
       deployed: deploy ? deployedView(s.deployed) : null
     };
   });
@@ -216,8 +219,17 @@ function promoteBody(stage, tag, notes, justification) {
   return body;
 }
 
+// What the daemon counts as no visible text (trailer_text_blank): whitespace,
+// controls, zero-width and other invisible characters.  The daemon decides;
+// this only saves a round trip.
+var INVISIBLE = /[\s\u0000-\u001f\u007f-\u00a0\u00ad\u034f\u061c\u115f\u1160\u1680\u17b4\u17b5\u180b-\u180f\u2000-\u200f\u2028-\u202f\u205f-\u206f\u2800\u3000\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff9-\ufffb]/g;
+
+function visibleText(text) {
+  return typeof text === 'string' && text.replace(INVISIBLE, '').length > 0;
+}
+
 function justificationOk(text) {
-  return typeof text === 'string' && text.trim().length > 0 && text.length <= 1024;
+  return visibleText(text) && text.length <= 1024;
 }
 
 if (typeof module !== 'undefined' && module.exports) {
@@ -225,6 +237,7 @@ if (typeof module !== 'undefined' && module.exports) {
     shortSha: shortSha, formatCountdown: formatCountdown, marketView: marketView,
     gateView: gateView, stageRows: stageRows, historyRows: historyRows,
     pendingRows: pendingRows, promoteBody: promoteBody, justificationOk: justificationOk,
+    visibleText: visibleText,
     suggestedTag: suggestedTag, serverNow: serverNow, errorLines: errorLines,
     deployedView: deployedView
   };
@@ -317,6 +330,12 @@ if (typeof document !== 'undefined') (function () {
         dm.setAttribute('data-deployed-message', row.name);
         li.appendChild(dm);
       }
+    }
+    if (row.blocked) {
+      // a permanent failure: nothing is retried until Git or the config changes
+      var bl = el('p', 'Blocked: ' + (row.blocked_reason || 'see pipelinectl status'), 'gate blocked');
+      bl.setAttribute('data-blocked', row.name);
+      li.appendChild(bl);
     }
     var gate = row.enabled ? gateView(row, state.status.market) : null;
     if (gate) {

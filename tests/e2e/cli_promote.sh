@@ -67,6 +67,9 @@ refuse "--notes is longer than 4096 bytes" paper $TAG --notes "$(head -c 5000 /d
 refuse "--break-glass needs a justification" paper $TAG --break-glass ""
 refuse "--break-glass needs a justification" paper $TAG --break-glass $'  \t '
 refuse "--notes is empty" paper $TAG --notes " "
+refuse "--break-glass needs a justification" paper $TAG --break-glass $'\xc2\xa0'
+refuse "--break-glass needs a justification" paper $TAG --break-glass $'\xe3\x80\x80 \xe2\x80\x8b'
+refuse "--notes is empty" paper $TAG --notes $'\xc2\xa0\xe3\x80\x80'
 refuse "stage 'live' requires notes" live $TAG
 refuse "invalid --name '../x'" paper $TAG --name ../x
 refuse "invalid --name 'a b'" paper $TAG --name "a b"

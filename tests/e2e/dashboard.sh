@@ -199,7 +199,33 @@ done
 curl -s -D "$T/h" -o "$T/reply" -u 'alice:correct horse' "$URL/api/v1/csrf"
 grep -q '^HTTP/1.1 429' "$T/h" || fail "no lockout after 5 failures: $(head -1 "$T/h")"
 grep -qi '^Retry-After: [0-9]' "$T/h" || fail "429 without Retry-After"
-ok "five failed logins lock the address out (429, Retry-After), even with the right password"
+code=$(curl -s -o "$T/reply" -w '%{http_code}' -u 'bob:battery staple' "$URL/api/v1/csrf")
+[ "$code" = 200 ] || fail "bob from the same address after alice's lockout got $code: $(reply)"
+ok "five failed logins lock alice out (429, Retry-After), even with the right password; not bob"
+
+# --- writes need an allowed Host (DNS rebinding) ---
+PORT=${URL##*:}
+code=$(curl -s -o "$T/reply" -w '%{http_code}' --resolve "evil.example:$PORT:127.0.0.1" \
+	-u 'bob:battery staple' "http://evil.example:$PORT/api/v1/csrf")
+[ "$code" = 421 ] && grep -q 'allowedHosts' "$T/reply" || fail "rebinding csrf got $code: $(reply)"
+n=$(records)
+code=$(curl -s -o "$T/reply" -w '%{http_code}' --resolve "evil.example:$PORT:127.0.0.1" \
+	-H 'Content-Type: application/json' -H "Origin: http://evil.example:$PORT" \
+	-u 'bob:battery staple' -H "X-CSRF-Token: $TOKEN" --data-binary "$GOOD" \
+	"http://evil.example:$PORT/api/v1/promote")
+[ "$code" = 421 ] && [ "$(records)" = "$n" ] || fail "rebinding promote got $code: $(reply)"
+[ "$(curl -s -o /dev/null -w '%{http_code}' --resolve "evil.example:$PORT:127.0.0.1" \
+	"http://evil.example:$PORT/")" = 200 ] || fail "page not served under another Host"
+ok "Host evil.example:PORT: 421 for the CSRF token and the promote POST, callback not called"
+stop
+
+start --users "$T/users" --allowed-host "dash.example:4443" --allowed-host "dash.example"
+code=$(curl -s -o "$T/reply" -w '%{http_code}' -u 'bob:battery staple' "$URL/api/v1/csrf")
+[ "$code" = 421 ] || fail "default Host with allowedHosts set got $code"
+code=$(curl -s -o "$T/reply" -w '%{http_code}' -H 'Host: DASH.example:4443' \
+	-u 'bob:battery staple' "$URL/api/v1/csrf")
+[ "$code" = 200 ] || fail "allowed Host got $code: $(reply)"
+ok "allowed hosts configured: only those names (any case) get write routes"
 stop
 
 # --- the proxy header, and no write path at all ---

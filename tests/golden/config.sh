@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Golden tests of the configuration checker (STYLE.md 10).
 #
-# tests/data/config/NNN.conf is checked from inside tests/data/config, so
-# messages name it "NNN.conf" and relative file paths in it point into that
-# directory (files/ holds stand-in secret files).  Expected result:
+# tests/data/config/NNN.conf is checked from inside a copy of
+# tests/data/config, so messages name it "NNN.conf" and relative file paths
+# in it point into that directory (files/ holds stand-in secret files; the
+# copy adds what git cannot hold: files/fifo, a FIFO, and files/huge.calendar,
+# over the calendar's bound).  Each check runs under `timeout 10`: a file
+# that would block a reader must fail fast, not hang.  Expected result:
 #   NNN.err  the exact lines on stderr (exit status 1), or
 #   NNN.ok   the file is valid: "configuration OK" on stdout, exit status 0.
 # Both `pipelined -n -c` and `pipelinectl -c ... check-config` must give it.
@@ -18,7 +21,7 @@ unset CREDENTIALS_DIRECTORY
 set -uo pipefail
 
 SRCDIR=${SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
-TESTDATA=${TESTDATA:-$SRCDIR/tests/data}
+TESTDATA=$(realpath "${TESTDATA:-$SRCDIR/tests/data}")
 PIPELINED=${PIPELINED:-$SRCDIR/build-test/pipelined}
 PIPELINECTL=${PIPELINECTL:-$(dirname "$PIPELINED")/pipelinectl}
 update=0
@@ -33,13 +36,17 @@ fail=0 n=0
 
 check_case() {
 	local conf=$1 base=${1%.conf} rc ctlrc
-	"$PIPELINED" -n -c "$conf" >"$tmp/out" 2>"$tmp/err"
+	timeout 10 "$PIPELINED" -n -c "$conf" >"$tmp/out" 2>"$tmp/err"
 	rc=$?
-	"$PIPELINECTL" -c "$conf" check-config >"$tmp/ctlout" 2>"$tmp/ctlerr"
+	timeout 10 "$PIPELINECTL" -c "$conf" check-config >"$tmp/ctlout" 2>"$tmp/ctlerr"
 	ctlrc=$?
+	if [ $rc = 124 ] || [ $ctlrc = 124 ]; then
+		echo "FAIL $conf: checking it hung (killed after 10s)"; fail=1; return
+	fi
 	if [ $update = 1 ]; then
-		rm -f "$base.err" "$base.ok"
-		if [ $rc = 0 ]; then cp "$tmp/out" "$base.ok"; else cp "$tmp/err" "$base.err"; fi
+		rm -f "$TESTDATA/config/$base.err" "$TESTDATA/config/$base.ok"
+		if [ $rc = 0 ]; then cp "$tmp/out" "$TESTDATA/config/$base.ok"
+		else cp "$tmp/err" "$TESTDATA/config/$base.err"; fi
 		return
 	fi
 	n=$((n + 1))
@@ -67,12 +74,38 @@ check_case() {
 	echo "ok   $conf"
 }
 
-cd "$TESTDATA/config" || exit 1
+cp -R "$TESTDATA/config" "$tmp/config" || exit 1
+cd "$tmp/config" || exit 1
+mkfifo files/fifo
+{ echo "covers 2026-2026"; head -c 300000 /dev/zero | tr '\0' '#'; echo; } >files/huge.calendar
 for conf in [0-9][0-9][0-9].conf; do
 	check_case "$conf"
 done
 [ $update = 1 ] && { echo "updated expected files in $TESTDATA/config"; exit 0; }
 [ $n -ge 25 ] || { echo "FAIL only $n golden cases"; fail=1; }
+
+# Not only the checker: the daemon itself and `pipelinectl window` stop at
+# once on a FIFO calendar or include, with the same file:line message (they
+# used to hang at startup, silent, waiting for a writer).
+fast_fail() {	# WANT-LINE COMMAND...
+	local want=$1 rc start=$SECONDS
+	shift
+	timeout 10 "$@" >"$tmp/out" 2>"$tmp/err" </dev/null
+	rc=$?
+	if [ $rc = 124 ]; then
+		echo "FAIL $*: hung (killed after 10s)"; fail=1
+	elif [ $rc = 0 ] || ! grep -qxF "$want" "$tmp/err"; then
+		echo "FAIL $*: exit $rc, want '$want' in:"; cat "$tmp/err"; fail=1
+	else
+		echo "ok   $* fails at once ($((SECONDS - start))s, exit $rc): $want"
+	fi
+}
+fast_fail "$(cat 045.err)" "$PIPELINED" -c 045.conf
+fast_fail "$(cat 045.err)" "$PIPELINECTL" -c 045.conf window
+fast_fail "$(cat 044.err)" "$PIPELINED" -c 044.conf
+fast_fail "$(cat 044.err)" "$PIPELINECTL" -c 044.conf window
+fast_fail "pipelinectl window: cannot read calendar 'files/fifo': is a FIFO, not a regular file" \
+	"$PIPELINECTL" window --calendar files/fifo
 
 # The shipped file, installed as an operator would: next to its key files.
 mkdir "$tmp/etc"
@@ -117,7 +150,7 @@ esac
 for key in url branch sshKey knownHosts valuesDir deadline namespace image credentials \
 	caFile pollInterval mode requestBudget maxPages timeout timezone open close calendar \
 	enabled values tagPath digest auto marketGated requireNotes requireSignature signers queue \
-	listen users webhookSecret trustedProxyHeader stateDir logLevel identity since; do
+	listen users webhookSecret trustedProxyHeader allowedHosts stateDir logLevel identity since; do
 	grep -q "\b$key\b" "$SRCDIR/pipelines.conf" || { echo "FAIL key $key undocumented"; fail=1; }
 done
 

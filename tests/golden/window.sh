@@ -109,18 +109,38 @@ assert obj["market"] == "closed (holiday: Thanksgiving Day)", obj
 PY
 check "--json after the command, on a holiday: open false, next_change Friday 09:30 EST"
 
-# --- beyond the calendar: warning, plain weekday rule ------------------------
+# --- beyond the calendar: the rules still apply, with a warning -------------
+# Thanksgiving 2029 is past the shipped file's years: closed by the rules
+# (it was a weekday session in the old weekday-only fallback), and the
+# warning says only that closures announced for 2029 are unknown.
 run 0 --json window --at 2029-11-22T17:00:00Z
-python3 - "$tmp/out" <<'PY' || fail "--json beyond the calendar lacks the warning"
+python3 - "$tmp/out" <<'PY' || fail "--json beyond the calendar is wrong"
 import json, sys
 obj = json.loads(open(sys.argv[1]).read())
-assert obj["open"] is True, obj
-assert "outside the calendar's years 2026-2028" in obj["warning"], obj
+assert obj["open"] is False, obj
+assert obj["reason"] == "holiday: Thanksgiving Day", obj
+assert "outside the calendar's years 2018-2028" in obj["warning"], obj
+assert "closures announced for that year are unknown" in obj["warning"], obj
+assert "weekday rule" not in obj["warning"], obj
 PY
 run 0 window --at 2029-11-22T17:00:00Z
-expect_text err "pipelinectl window: warning: 2029-11-22 is outside the calendar's years 2026-2028"
-expect_line out "Why:         weekday session"
-check "past 2028 the window warns and applies the plain weekday rule"
+expect_line err "pipelinectl window: warning: 2029-11-22 is outside the calendar's years 2018-2028; holidays and early closes follow the exchange's rules, closures announced for that year are unknown"
+expect_line out "Why:         holiday: Thanksgiving Day"
+expect_line out "Market:      closed (holiday: Thanksgiving Day), opens Fri 2029-11-23 09:30 EST (in 21h30m)"
+check "past 2028 the rules still close Thanksgiving; the warning names only the unknown closures"
+
+run 0 window --at 2029-11-23T17:59:00Z
+expect_line out "Market:      open, closes 13:00 EST (in 1m)"
+check "past 2028 the day after Thanksgiving still closes at 13:00"
+
+run 0 window --at 2025-01-09T15:00:00Z
+expect_line out "Why:         holiday: National Day of Mourning for President Jimmy Carter"
+[ -s "$tmp/err" ] && fail "a covered year printed a warning"
+check "2025-01-09 (Carter day of mourning) is closed by the file's exception"
+
+run 0 window --at 2021-12-31T20:59:00Z
+expect_line out "Market:      open, closes 16:00 EST (in 1m)"
+check "2021-12-31 is a full session: New Year's Day 2022 (a Saturday) is not observed"
 
 # --- bad input -------------------------------------------------------------
 for bad in garbage 2026-03-09 2026-03-09T13:30:00 2026-02-30T13:30:00Z 2026-03-09T13:30:00+5:00 ""; do

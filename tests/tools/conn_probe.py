@@ -85,7 +85,9 @@ def slow(port, mode, timeout_ms):
     if mode == "headers":
         head, trickle = b"GET /healthz HTTP/1.1\r\n", b"X-Slow: " + b"a" * 200
     else:
-        head = b"POST /api/v1/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 200\r\n\r\n"
+        # a Host the server accepts for writes, so that it reads the body
+        head = (b"POST /api/v1/echo HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
+                b"Content-Length: 200\r\n\r\n" % port)
         trickle = b"b" * 200
     t0 = time.monotonic()
     s.sendall(head)

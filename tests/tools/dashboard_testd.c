@@ -134,6 +134,8 @@ int main(int argc, char **argv)
 {
 	struct dashboard_opts dopts = { .loop = &loop, .promote = promote_cb };
 	struct http_config hc = { .listen = "127.0.0.1:0" };
+	const char *hosts[8];
+	size_t nhosts = 0;
 	const char *port_file = NULL;
 	struct buf err = BUF_INIT;
 	char msg[256], port[16];
@@ -149,6 +151,8 @@ int main(int argc, char **argv)
 		else if (!strcmp(k, "--record")) record_file = v;
 		else if (!strcmp(k, "--users")) dopts.users_path = v;
 		else if (!strcmp(k, "--proxy-header")) dopts.trusted_proxy_header = v;
+		else if (!strcmp(k, "--allowed-host") && nhosts < ARRAY_SIZE(hosts))
+			hosts[nhosts++] = v;
 		else {
 			fprintf(stderr, "dashboard_testd: unknown option '%s'\n", k);
 			return 2;
@@ -159,6 +163,8 @@ int main(int argc, char **argv)
 			"--record F [--users F] [--proxy-header H] [--listen A]\n");
 		return 2;
 	}
+	hc.allowed_hosts = hosts;
+	hc.nallowed_hosts = nhosts;
 	signal(SIGPIPE, SIG_IGN);
 	uv_loop_init(&loop);
 	if (dashboard_new(&dash, &dopts, &err)) {
@@ -168,8 +174,8 @@ int main(int argc, char **argv)
 	{
 		struct http_route routes[] = {
 			DASHBOARD_ROUTES(dash),
-			{ "GET", "/api/v1/status", status_page, NULL, 0 },
-			{ "GET", "/api/v1/history", history_page, NULL, 0 },
+			{ "GET", "/api/v1/status", status_page, NULL, 0, 0 },
+			{ "GET", "/api/v1/history", history_page, NULL, 0, 0 },
 		};
 
 		if (http_start(&srv, &loop, &hc, routes, ARRAY_SIZE(routes), msg, sizeof(msg))) {

@@ -133,13 +133,13 @@ static int slow_page(struct http_request *req, struct http_response *res, void *
 }
 
 static struct http_route routes[] = {
-	{ "GET", "/debug/slow", slow_page, NULL, 0 },
-	{ "GET", "/healthz", healthz, NULL, 0 },
-	{ "GET", "/api/v1/echo", echo, NULL, 0 },
-	{ "POST", "/api/v1/echo", echo, NULL, 64 * 1024 },
-	{ "GET", "/static/*", static_files, NULL, 0 },
-	{ "GET", "/metrics", metrics_page, NULL, 0 },
-	{ "GET", "/debug/ticks", ticks_page, NULL, 0 },
+	{ "GET", "/debug/slow", slow_page, NULL, 0, 0 },
+	{ "GET", "/healthz", healthz, NULL, 0, 0 },
+	{ "GET", "/api/v1/echo", echo, NULL, 0, 0 },
+	{ "POST", "/api/v1/echo", echo, NULL, 64 * 1024, 0 },
+	{ "GET", "/static/*", static_files, NULL, 0, 0 },
+	{ "GET", "/metrics", metrics_page, NULL, 0, 0 },
+	{ "GET", "/debug/ticks", ticks_page, NULL, 0, 0 },
 	HOOKS_ROUTE(&hooks),
 };
 

@@ -220,30 +220,112 @@ static void test_throttle(void **state)
 
 	assert_non_null(a);
 	assert_int_equal(auth_init(a, NULL, NULL, NULL), 0);
+	/* Per operator name: five failures for alice lock alice, from any
+	 * address, and nobody else. */
 	for (int i = 0; i < AUTH_FAIL_LIMIT - 1; i++)
-		auth_fail_record(a, "192.0.2.1", t + (uint64_t)i);
-	assert_int_equal(auth_throttled(a, "192.0.2.1", t + 10), 0);
-	auth_fail_record(a, "192.0.2.1", t + 10);
-	assert_int_equal(auth_throttled(a, "192.0.2.1", t + 10), AUTH_LOCKOUT_MS);
-	assert_int_equal(auth_throttled(a, "192.0.2.2", t + 10), 0);	/* per address */
-	assert_int_equal(auth_throttled(a, "192.0.2.1", t + 10 + AUTH_LOCKOUT_MS), 0);
+		auth_fail_record(a, "127.0.0.1", "alice", t + (uint64_t)i);
+	assert_int_equal(auth_throttled(a, "127.0.0.1", "alice", t + 10), 0);
+	auth_fail_record(a, "127.0.0.1", "alice", t + 10);
+	assert_int_equal(auth_throttled(a, "127.0.0.1", "alice", t + 10), AUTH_LOCKOUT_MS);
+	assert_int_equal(auth_throttled(a, "192.0.2.9", "alice", t + 10), AUTH_LOCKOUT_MS);
+	assert_int_equal(auth_throttled(a, "127.0.0.1", "bob", t + 10), 0);
+	assert_int_equal(auth_throttled(a, "127.0.0.1", NULL, t + 10), 0);
+	assert_int_equal(auth_throttled(a, "127.0.0.1", "alice", t + 10 + AUTH_LOCKOUT_MS), 0);
+
+	/* Per address, at the higher limit: one address trying many names. */
+	for (int i = 0; i < AUTH_FAIL_LIMIT_ADDR - 1; i++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "user%d", i);
+		auth_fail_record(a, "192.0.2.1", name, t);
+	}
+	assert_int_equal(auth_throttled(a, "192.0.2.1", "carol", t), 0);
+	auth_fail_record(a, "192.0.2.1", NULL, t);	/* unreadable credentials count too */
+	assert_int_equal(auth_throttled(a, "192.0.2.1", "carol", t), AUTH_LOCKOUT_MS);
+	assert_int_equal(auth_throttled(a, "192.0.2.1", NULL, t), AUTH_LOCKOUT_MS);
+	assert_int_equal(auth_throttled(a, "192.0.2.2", "carol", t), 0);	/* per address */
+
 	/* Failures spread wider than the window do not add up. */
 	for (int i = 0; i < AUTH_FAIL_LIMIT; i++)
-		auth_fail_record(a, "192.0.2.3", t + (uint64_t)i * (AUTH_FAIL_WINDOW_MS + 1));
-	assert_int_equal(auth_throttled(a, "192.0.2.3", t + 4 * (AUTH_FAIL_WINDOW_MS + 1)), 0);
-	/* A success clears the count. */
+		auth_fail_record(a, "192.0.2.3", "dave", t + (uint64_t)i * (AUTH_FAIL_WINDOW_MS + 1));
+	assert_int_equal(auth_throttled(a, "192.0.2.3", "dave",
+					t + 4 * (AUTH_FAIL_WINDOW_MS + 1)), 0);
+	/* A success clears the name's count and the address's. */
 	for (int i = 0; i < AUTH_FAIL_LIMIT - 1; i++)
-		auth_fail_record(a, "192.0.2.4", t);
-	auth_fail_clear(a, "192.0.2.4");
-	auth_fail_record(a, "192.0.2.4", t);
-	assert_int_equal(auth_throttled(a, "192.0.2.4", t), 0);
-	/* Many addresses do not overflow the table. */
+		auth_fail_record(a, "192.0.2.4", "erin", t);
+	auth_fail_clear(a, "192.0.2.4", "erin");
+	auth_fail_record(a, "192.0.2.4", "erin", t);
+	assert_int_equal(auth_throttled(a, "192.0.2.4", "erin", t), 0);
+	/* Many addresses and names do not overflow the table. */
 	for (int i = 0; i < 3 * AUTH_FAIL_SLOTS; i++) {
-		char ip[32];
+		char ip[32], name[32];
 
 		snprintf(ip, sizeof(ip), "198.51.%d.%d", i / 256, i % 256);
-		auth_fail_record(a, ip, t);
+		snprintf(name, sizeof(name), "n%d", i);
+		auth_fail_record(a, ip, name, t);
 	}
+	/* A name of the longest kind fits the key. */
+	{
+		char longest[AUTH_NAME_MAX + 1];
+
+		memset(longest, 'z', AUTH_NAME_MAX);
+		longest[AUTH_NAME_MAX] = '\0';
+		for (int i = 0; i < AUTH_FAIL_LIMIT; i++)
+			auth_fail_record(a, "192.0.2.5", longest, t);
+		longest[AUTH_NAME_MAX - 1] = 'y';
+		assert_int_equal(auth_throttled(a, "192.0.2.6", longest, t), 0);
+		longest[AUTH_NAME_MAX - 1] = 'z';
+		assert_int_equal(auth_throttled(a, "192.0.2.6", longest, t), AUTH_LOCKOUT_MS);
+	}
+	auth_release(a);
+	free(a);
+}
+
+/* A forwarded client address counts only from the trusted proxy. */
+static void test_client_address(void **state)
+{
+	struct auth *a = calloc(1, sizeof(*a));
+	char out[64];
+
+	assert_non_null(a);
+	/* no trusted proxy configured: the peer, whatever it sends */
+	assert_int_equal(auth_init(a, NULL, NULL, NULL), 0);
+	auth_client_address(out, a, "127.0.0.1", NULL, "203.0.113.7");
+	assert_string_equal(out, "127.0.0.1");
+	auth_release(a);
+
+	assert_int_equal(auth_init(a, NULL, "X-Remote-User", NULL), 0);
+	/* from a non-loopback peer: ignored */
+	auth_client_address(out, a, "192.0.2.1", "for=203.0.113.7", "203.0.113.7");
+	assert_string_equal(out, "192.0.2.1");
+	/* from the proxy: the last entry, the one the proxy appended */
+	auth_client_address(out, a, "127.0.0.1", NULL, "203.0.113.7");
+	assert_string_equal(out, "203.0.113.7");
+	auth_client_address(out, a, "127.0.0.1", NULL, "198.51.100.1, 203.0.113.7");
+	assert_string_equal(out, "203.0.113.7");
+	auth_client_address(out, a, "::1", NULL, "  2001:DB8::1 ");
+	assert_string_equal(out, "2001:db8::1");
+	auth_client_address(out, a, "127.0.0.1", NULL, "203.0.113.7:4711");
+	assert_string_equal(out, "203.0.113.7");
+	/* Forwarded (RFC 7239) wins over X-Forwarded-For */
+	auth_client_address(out, a, "127.0.0.1", "for=198.51.100.1;proto=https, "
+			    "for=\"[2001:db8::7]:4711\";by=127.0.0.1", "203.0.113.7");
+	assert_string_equal(out, "2001:db8::7");
+	auth_client_address(out, a, "127.0.0.1", "proto=https; For=192.0.2.44", NULL);
+	assert_string_equal(out, "192.0.2.44");
+	/* not an address: the peer */
+	auth_client_address(out, a, "127.0.0.1", NULL, "evil.example");
+	assert_string_equal(out, "127.0.0.1");
+	auth_client_address(out, a, "127.0.0.1", "for=unknown", "203.0.113.7");
+	assert_string_equal(out, "127.0.0.1");
+	auth_client_address(out, a, "127.0.0.1", "for=_hidden", NULL);
+	assert_string_equal(out, "127.0.0.1");
+	auth_client_address(out, a, "127.0.0.1", NULL, "1.2.3.4, ");
+	assert_string_equal(out, "127.0.0.1");
+	auth_client_address(out, a, "127.0.0.1", NULL, "");
+	assert_string_equal(out, "127.0.0.1");
+	auth_client_address(out, a, "127.0.0.1", "for=\"[::1\"", NULL);
+	assert_string_equal(out, "127.0.0.1");
 	auth_release(a);
 	free(a);
 }
@@ -277,6 +359,7 @@ int main(void)
 		cmocka_unit_test(test_csrf),
 		cmocka_unit_test(test_proxy),
 		cmocka_unit_test(test_throttle),
+		cmocka_unit_test(test_client_address),
 		cmocka_unit_test(test_names),
 	};
 

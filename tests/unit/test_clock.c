@@ -1,6 +1,8 @@
-/* Unit tests for clock.c: POSIX TZ rules, the TZif footer, the calendar
- * parser, the market window (DST switches, holidays, early closes,
- * weekends, next open/close), formatting, RFC 3339, and a property test of
+/* Unit tests for clock.c and nyse_rules.c: POSIX TZ rules, the TZif
+ * footer, the NYSE rules (Easter, weekend observance, New Year's Day on a
+ * Saturday), the calendar parser and its exceptions over the rules, the
+ * market window (DST switches, holidays, early closes, weekends, next
+ * open/close), formatting, RFC 3339, and a property test of
  * the rule evaluator against glibc's localtime_r (TZ is set in this test
  * binary only; the daemon never does that). */
 #include <stdarg.h>
@@ -15,6 +17,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "nyse_rules.h"
 
 static struct calendar nyse;
 static struct tz_rule ny;
@@ -418,18 +421,21 @@ static void test_holidays_2026(void **state)
 		expect_window(h[i].t, false, WINDOW_HOLIDAY, h[i].name);
 	/* Every 2026 holiday is closed all day: no minute of it is open. */
 	int count = 0;
-	for (size_t i = 0; i < nyse.n; i++) {
+	struct cal_day rules[NYSE_YEAR_MAX];
+	size_t n = nyse_rules_year(rules, 2026);
+
+	for (size_t i = 0; i < n; i++) {
 		int64_t y;
 		int m, d;
 
-		clock_civil_from_days(&y, &m, &d, nyse.days[i].day);
-		if (y != 2026 || nyse.days[i].close_min >= 0)
+		clock_civil_from_days(&y, &m, &d, rules[i].day);
+		if (rules[i].close_min >= 0)
 			continue;
 		count++;
 		minute_sweep((int)y, m, d, (m > 3 && m < 11) ? -4 : -5, -1);
 	}
 	assert_int_equal(count, 10);
-	assert_int_equal(nyse.n, 34);
+	assert_int_equal(nyse.n, 2);	/* the shipped file: two days of mourning */
 
 	/* Observed-holiday traps: these are ordinary sessions. */
 	expect_window("2027-12-31T17:00:00Z", true, WINDOW_SESSION, "");	/* no NYD 2028 */
@@ -533,22 +539,284 @@ static void test_beyond_calendar(void **state)
 
 	assert_int_equal(clock_window(&w, at("2028-12-29T17:00:00Z"), &ny, &nyse, &hours), 0);
 	assert_false(w.beyond_calendar);
-	/* Thanksgiving 2029 is unknown: plain weekday rule, open, with a warning. */
+	/* Thanksgiving 2029: past the file's years the rules still close it;
+	 * only the announced exceptions are unknown. */
 	assert_int_equal(clock_window(&w, at("2029-11-22T17:00:00Z"), &ny, &nyse, &hours), 0);
 	assert_true(w.beyond_calendar);
-	assert_true(w.open);
-	assert_int_equal(w.reason, WINDOW_SESSION);
-	/* New Year's Day 2029 evaluated at 2028-12-31 (Sunday) local evening:
-	 * the next open uses the weekday rule (Monday 2029-01-01). */
+	assert_false(w.open);
+	assert_int_equal(w.reason, WINDOW_HOLIDAY);
+	assert_string_equal(w.day_name, "Thanksgiving Day");
+	assert_int_equal(w.next_close, at("2029-11-23T18:00:00Z"));	/* 13:00 EST */
+	/* 2028-12-31 (Sunday) evening in New York: New Year's Day 2029 is a
+	 * Monday holiday, so the next session is Tuesday. */
 	assert_int_equal(clock_window(&w, at("2029-01-01T00:00:00Z"), &ny, &nyse, &hours), 0);
 	assert_false(w.beyond_calendar);	/* still 2028-12-31 in New York */
-	assert_int_equal(w.next_open, at("2029-01-01T14:30:00Z"));
-	assert_int_equal(clock_window(&w, at("2025-12-31T17:00:00Z"), &ny, &nyse, &hours), 0);
-	assert_true(w.beyond_calendar);
-	/* No calendar at all: warning and weekday rule. */
-	assert_int_equal(clock_window(&w, at("2026-11-26T17:00:00Z"), &ny, NULL, &hours), 0);
+	assert_int_equal(w.next_open, at("2029-01-02T14:30:00Z"));
+	assert_int_equal(clock_window(&w, at("2017-12-29T17:00:00Z"), &ny, &nyse, &hours), 0);
 	assert_true(w.beyond_calendar);
 	assert_true(w.open);
+	/* No calendar at all: the rules, every day beyond the calendar. */
+	assert_int_equal(clock_window(&w, at("2026-11-26T17:00:00Z"), &ny, NULL, &hours), 0);
+	assert_true(w.beyond_calendar);
+	assert_false(w.open);
+	assert_string_equal(w.day_name, "Thanksgiving Day");
+	assert_int_equal(clock_window(&w, at("2026-11-25T17:00:00Z"), &ny, NULL, &hours), 0);
+	assert_true(w.open);
+}
+
+/* ---- the NYSE rules ---------------------------------------------------- */
+
+static void test_easter(void **state)
+{
+	/* Western Easter Sundays 2000-2030, and the extremes of the cycle. */
+	static const struct {
+		int y, m, d;
+	} c[] = {
+		{ 2000, 4, 23 }, { 2001, 4, 15 }, { 2002, 3, 31 }, { 2003, 4, 20 }, { 2004, 4, 11 },
+		{ 2005, 3, 27 }, { 2006, 4, 16 }, { 2007, 4, 8 },  { 2008, 3, 23 }, { 2009, 4, 12 },
+		{ 2010, 4, 4 },  { 2011, 4, 24 }, { 2012, 4, 8 },  { 2013, 3, 31 }, { 2014, 4, 20 },
+		{ 2015, 4, 5 },  { 2016, 3, 27 }, { 2017, 4, 16 }, { 2018, 4, 1 },  { 2019, 4, 21 },
+		{ 2020, 4, 12 }, { 2021, 4, 4 },  { 2022, 4, 17 }, { 2023, 4, 9 },  { 2024, 3, 31 },
+		{ 2025, 4, 20 }, { 2026, 4, 5 },  { 2027, 3, 28 }, { 2028, 4, 16 }, { 2029, 4, 1 },
+		{ 2030, 4, 21 },
+		{ 1818, 3, 22 }, { 2285, 3, 22 },	/* earliest possible */
+		{ 1943, 4, 25 }, { 2038, 4, 25 },	/* latest possible */
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(c); i++) {
+		int m, d;
+
+		nyse_easter(&m, &d, c[i].y);
+		if (m != c[i].m || d != c[i].d)
+			fail_msg("Easter %d: %02d-%02d, expected %02d-%02d", c[i].y, m, d, c[i].m,
+				 c[i].d);
+	}
+}
+
+/* What the rules alone say about y-m-d: "closed NAME", "close HH:MM NAME"
+ * or "" for a day they leave alone. */
+static const char *rule_of(int y, int m, int d)
+{
+	static char out[CAL_NAME_MAX + 32];
+	struct cal_day e;
+
+	out[0] = '\0';
+	if (!nyse_rules_day(&e, clock_days_from_civil(y, m, d)))
+		return out;
+	if (e.close_min == CAL_CLOSED)
+		snprintf(out, sizeof(out), "closed %s", e.name);
+	else
+		snprintf(out, sizeof(out), "close %02d:%02d %s", e.close_min / 60, e.close_min % 60,
+			 e.name);
+	return out;
+}
+
+static void test_rules_weekend_observance(void **state)
+{
+	static const struct {
+		int y, m, d;
+		const char *want;
+	} c[] = {
+		/* Independence Day: Saturday -> Friday, Sunday -> Monday */
+		{ 2026, 7, 3, "closed Independence Day (observed)" },
+		{ 2026, 7, 2, "" },	/* no early close before an observed Friday */
+		{ 2020, 7, 3, "closed Independence Day (observed)" },
+		{ 2020, 7, 2, "" },
+		{ 2027, 7, 5, "closed Independence Day (observed)" },
+		{ 2021, 7, 5, "closed Independence Day (observed)" },
+		{ 2021, 7, 2, "" },	/* July 3 is a Saturday: no early close */
+		{ 2022, 7, 4, "closed Independence Day" },
+		{ 2022, 7, 1, "" },	/* July 3 is a Sunday */
+		{ 2023, 7, 3, "close 13:00 Day before Independence Day" },
+		{ 2024, 7, 3, "close 13:00 Day before Independence Day" },
+		{ 2025, 7, 3, "close 13:00 Day before Independence Day" },
+		/* Juneteenth: from 2022 only */
+		{ 2027, 6, 18, "closed Juneteenth National Independence Day (observed)" },
+		{ 2022, 6, 20, "closed Juneteenth National Independence Day (observed)" },
+		{ 2021, 6, 18, "" },	/* federal holiday, but the exchange traded */
+		{ 2023, 6, 19, "closed Juneteenth National Independence Day" },
+		/* Christmas: Saturday -> Friday (no early close on the 23rd),
+		 * Sunday -> Monday (the 24th is a Saturday) */
+		{ 2021, 12, 24, "closed Christmas Day (observed)" },
+		{ 2021, 12, 23, "" },
+		{ 2027, 12, 24, "closed Christmas Day (observed)" },
+		{ 2022, 12, 26, "closed Christmas Day (observed)" },
+		{ 2022, 12, 23, "" },
+		{ 2033, 12, 26, "closed Christmas Day (observed)" },
+		{ 2024, 12, 24, "close 13:00 Christmas Eve" },
+		{ 2018, 12, 24, "close 13:00 Christmas Eve" },	/* a Monday */
+		{ 2023, 12, 22, "" },	/* Christmas on Monday: the Friday is full */
+		/* New Year's Day: Sunday -> Monday */
+		{ 2023, 1, 2, "closed New Year's Day (observed)" },
+		{ 2017, 1, 2, "closed New Year's Day (observed)" },
+		/* MLK Day from 1998 */
+		{ 1997, 1, 20, "" },
+		{ 1998, 1, 19, "closed Martin Luther King, Jr. Day" },
+		/* the nth-weekday and Easter holidays */
+		{ 2029, 11, 22, "closed Thanksgiving Day" },
+		{ 2029, 11, 23, "close 13:00 Day after Thanksgiving" },
+		{ 2029, 3, 30, "closed Good Friday" },
+		{ 2029, 5, 28, "closed Memorial Day" },
+		{ 2029, 9, 3, "closed Labor Day" },
+		{ 2029, 2, 19, "closed Washington's Birthday" },
+		{ 2029, 1, 1, "closed New Year's Day" },
+		{ 2026, 11, 28, "" },	/* weekends are not the rules' business */
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(c); i++) {
+		const char *got = rule_of(c[i].y, c[i].m, c[i].d);
+
+		if (strcmp(got, c[i].want) != 0)
+			fail_msg("%04d-%02d-%02d: '%s', expected '%s'", c[i].y, c[i].m, c[i].d, got,
+				 c[i].want);
+	}
+}
+
+/* Rule 7.2's year-end proviso: New Year's Day on a Saturday is not
+ * observed, neither on Friday December 31 nor on Monday January 3. */
+static void test_rules_new_year_saturday(void **state)
+{
+	struct cal_day year[NYSE_YEAR_MAX];
+	size_t n;
+
+	assert_string_equal(rule_of(2021, 12, 31), "");
+	assert_string_equal(rule_of(2022, 1, 3), "");
+	assert_string_equal(rule_of(2027, 12, 31), "");
+	assert_string_equal(rule_of(2028, 1, 3), "");
+	assert_string_equal(rule_of(2010, 12, 31), "");	/* 2011-01-01, a Saturday */
+	/* 2022 has 10 rule days; 2028 has 9 holidays and 2 early closes. */
+	n = nyse_rules_year(year, 2022);
+	assert_int_equal(n, 10);
+	assert_int_equal(year[0].day, clock_days_from_civil(2022, 1, 17));
+	n = nyse_rules_year(year, 2028);
+	assert_int_equal(n, 11);
+	for (size_t i = 1; i < n; i++)
+		assert_true(year[i - 1].day < year[i].day);	/* sorted */
+	/* Through the window: the last session of 2021 and of 2027 is a full
+	 * one, and the next opens on Monday January 3. */
+	expect_window("2021-12-31T20:59:00Z", true, WINDOW_SESSION, NULL);
+	expect_window("2027-12-31T20:59:00Z", true, WINDOW_SESSION, NULL);
+	expect_window("2028-01-03T14:30:00Z", true, WINDOW_SESSION, NULL);
+	assert_int_equal(nyse_rules_year(year, 1582), 0);
+	assert_int_equal(nyse_rules_year(year, 10000), 0);
+}
+
+/* The file's entries replace the rules' answer for their date. */
+static void test_calendar_exceptions(void **state)
+{
+	static const char text[] =
+		"covers 2027-2028\n"
+		"2027-11-26 closed Day after Thanksgiving, closed this year\n"
+		"2028-07-04 close 13:00 Independence Day, half day\n"
+		"2028-07-03 open Day before Independence Day, full session\n"
+		"2028-12-25 open Christmas trading\n"
+		"2028-03-01 closed Day of Mourning\n";
+	struct calendar c;
+	struct buf err = BUF_INIT;
+	struct cal_day e;
+	struct window w;
+
+	assert_int_equal(calendar_parse(&c, text, sizeof(text) - 1, "t.cal", &err), 0);
+	assert_true(calendar_day(&e, &c, clock_days_from_civil(2027, 11, 26)));
+	assert_int_equal(e.close_min, CAL_CLOSED);
+	assert_true(calendar_day(&e, &c, clock_days_from_civil(2028, 7, 4)));
+	assert_int_equal(e.close_min, 13 * 60);
+	assert_false(calendar_day(&e, &c, clock_days_from_civil(2028, 7, 3)));
+	assert_false(calendar_day(&e, &c, clock_days_from_civil(2028, 12, 25)));
+	assert_true(calendar_day(&e, &c, clock_days_from_civil(2028, 3, 1)));
+	assert_string_equal(e.name, "Day of Mourning");
+	/* the rules still answer for the dates the file does not name */
+	assert_true(calendar_day(&e, &c, clock_days_from_civil(2028, 11, 23)));
+	assert_string_equal(e.name, "Thanksgiving Day");
+	assert_false(calendar_day(&e, &c, clock_days_from_civil(2028, 3, 2)));
+	/* an 'open' day is a regular session, without a holiday name */
+	assert_int_equal(clock_window(&w, at("2028-07-03T19:30:00Z"), &ny, &c, &hours), 0);
+	assert_true(w.open);
+	assert_int_equal(w.reason, WINDOW_SESSION);
+	assert_string_equal(w.day_name, "");
+	assert_int_equal(w.next_close, at("2028-07-03T20:00:00Z"));
+	assert_int_equal(clock_window(&w, at("2028-07-04T17:30:00Z"), &ny, &c, &hours), 0);
+	assert_int_equal(w.reason, WINDOW_AFTER_EARLY_CLOSE);
+	assert_string_equal(w.day_name, "Independence Day, half day");
+	calendar_release(&c);
+
+	/* 'open' on a day the rules already leave open is refused as a typo. */
+	assert_int_equal(calendar_parse(&c, "covers 2028-2028\n2028-07-05 open Oops\n", 38,
+					"t.cal", &err), ERR_INVALID);
+	assert_string_equal(err.data, "t.cal:2: 2028-07-05 is a regular session by the "
+				      "exchange's rules; 'open' only overrides a holiday or an "
+				      "early close\n");
+	buf_release(&err);
+}
+
+/* The longest closure a calendar can make: CAL_MAX_DAYS weekdays in a
+ * row, with the rules' holidays and (the session opening at 14:00) their
+ * 13:00 early closes in between; the window still finds the next session. */
+static void test_calendar_longest_closure(void **state)
+{
+	struct market_hours late = { 14 * 60, 16 * 60 };
+	struct buf text = BUF_INIT, err = BUF_INIT;
+	struct calendar c;
+	struct cal_day e;
+	struct window w;
+	int64_t day = clock_days_from_civil(2030, 1, 1), y;
+	int m, d, listed = 0;
+
+	buf_adds(&text, "covers 2030-2099\n");
+	for (; listed < CAL_MAX_DAYS; day++) {
+		int wd = (int)(((day % 7) + 11) % 7);
+
+		if (wd == 0 || wd == 6 || nyse_rules_day(&e, day))
+			continue;
+		clock_civil_from_days(&y, &m, &d, day);
+		buf_printf(&text, "%04lld-%02d-%02d closed X\n", (long long)y, m, d);
+		listed++;
+	}
+	/* the first weekday after them that the rules do not close either */
+	while ((((day % 7) + 11) % 7) == 0 || (((day % 7) + 11) % 7) == 6 ||
+	       nyse_rules_day(&e, day))
+		day++;
+	assert_int_equal(calendar_parse(&c, text.data, text.len, "long", &err), 0);
+	assert_int_equal(clock_window(&w, at("2030-01-01T12:00:00Z"), &ny, &c, &late), 0);
+	assert_false(w.open);
+	clock_civil_from_days(&y, &m, &d, day);
+	assert_int_equal(w.open_local.tm_year + 1900, y);
+	assert_int_equal(w.open_local.tm_mon + 1, m);
+	assert_int_equal(w.open_local.tm_mday, d);
+	print_message("closed from 2030-01-01 to %04lld-%02d-%02d (%lld days)\n", (long long)y, m,
+		      d, (long long)(day - clock_days_from_civil(2030, 1, 1)));
+	calendar_release(&c);
+	buf_release(&text);
+	buf_release(&err);
+}
+
+/* The 2026-2028 table shipped before the rules, every day listed, still
+ * parses and gives the same answer as the rules on every day. */
+static void test_calendar_full_table_compatible(void **state)
+{
+	const char *src = getenv("SRCDIR");
+	struct buf path = BUF_INIT, data, err = BUF_INIT;
+	struct calendar old;
+	struct cal_day a, b;
+	int64_t from = clock_days_from_civil(2026, 1, 1), to = clock_days_from_civil(2028, 12, 31);
+
+	buf_printf(&path, "%s/tests/data/calendar/nyse-2026-2028.calendar", src ? src : ".");
+	assert_int_equal(file_read(&data, path.data, CAL_FILE_MAX), 0);
+	assert_int_equal(calendar_parse(&old, data.data, data.len, path.data, &err), 0);
+	assert_int_equal(old.n, 34);
+	for (int64_t d = from; d <= to; d++) {
+		bool x = calendar_day(&a, &old, d), y = calendar_day(&b, &nyse, d);
+
+		assert_int_equal(x, y);
+		if (x) {
+			assert_int_equal(a.close_min, b.close_min);
+			assert_string_equal(a.name, b.name);
+		}
+	}
+	calendar_release(&old);
+	buf_release(&data);
+	buf_release(&path);
+	buf_release(&err);
 }
 
 /* A rule whose switches fall on Wednesdays, to see a session edge inside
@@ -788,7 +1056,7 @@ static void test_calendar_errors(void **state)
 		"t.cal:8: expected an early close time HH:MM after 'close'\n"
 		"t.cal:9: missing holiday name after 2026-01-19\n"
 		"t.cal:11: 2026-01-19 is listed twice\n"
-		"t.cal:12: expected 'closed NAME' or 'close HH:MM NAME' after 2026-01-20\n"
+		"t.cal:12: expected 'closed NAME', 'close HH:MM NAME' or 'open NAME' after 2026-01-20\n"
 		"t.cal:13: holiday name must be printable ASCII, at most 63 characters\n"
 		"t.cal:14: duplicate 'covers' line\n"
 		"t.cal:15: expected an early close time HH:MM after 'close'\n"
@@ -1056,6 +1324,12 @@ int main(void)
 		cmocka_unit_test(test_weekends),
 		cmocka_unit_test(test_next_changes),
 		cmocka_unit_test(test_beyond_calendar),
+		cmocka_unit_test(test_easter),
+		cmocka_unit_test(test_rules_weekend_observance),
+		cmocka_unit_test(test_rules_new_year_saturday),
+		cmocka_unit_test(test_calendar_exceptions),
+		cmocka_unit_test(test_calendar_full_table_compatible),
+		cmocka_unit_test(test_calendar_longest_closure),
 		cmocka_unit_test(test_gap_and_fold),
 		cmocka_unit_test(test_bad_window_input),
 		cmocka_unit_test(test_formats),

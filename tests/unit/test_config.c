@@ -48,7 +48,7 @@ static int teardown(void **state)
 	struct fixture *f = *state;
 	char p[256];
 	static const char *const names[] = { "pipelines.conf", "key", "empty", ".gitconfig",
-					     "big.conf" };
+					     "big.conf", "fifo", "inc", "inc2", "secret" };
 
 	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
 		snprintf(p, sizeof(p), "%s/%s", f->dir, names[i]);
@@ -162,6 +162,7 @@ static void test_defaults(void **state)
 	assert_null(cfg->http.users);
 	assert_null(cfg->http.webhook_secret);
 	assert_null(cfg->http.trusted_proxy_header);
+	assert_int_equal(cfg->http.allowed_hosts.n, 0);	/* http.c derives them from listen */
 	assert_string_equal(cfg->daemon.state_dir, "/var/lib/pipelined");
 	assert_int_equal(cfg->daemon.log_level, LOG_LVL_INFO);
 	assert_string_equal(cfg->daemon.identity.name, "pipelined");
@@ -190,6 +191,7 @@ static void test_typed_values(void **state)
 		   "[stage \"paper\"]\n\tauto\n\tqueue = off\n\ttagPath = extra.tag\n"
 		   "[stage \"integration-test\"]\n\tenabled = false\n"
 		   "[http]\n\tlisten = [::1]:9000\n\ttrustedProxyHeader = X-Remote-User\n"
+		   "\tallowedHosts = dash.example.com\n\tallowedHosts = [::1]:9000\n"
 		   "[daemon]\n\tlogLevel = debug\n\tidentity = Promo Bot  <bot@example.com>\n"
 		   "\tstateDir = /srv/state\n"
 		   "[audit]\n\tsince = 2026-02-28\n",
@@ -224,6 +226,9 @@ static void test_typed_values(void **state)
 	assert_string_equal(cfg->http.listen.host, "::1");
 	assert_int_equal(cfg->http.listen.port, 9000);
 	assert_string_equal(cfg->http.trusted_proxy_header, "X-Remote-User");
+	assert_int_equal(cfg->http.allowed_hosts.n, 2);
+	assert_string_equal(cfg->http.allowed_hosts.v[0], "dash.example.com");
+	assert_string_equal(cfg->http.allowed_hosts.v[1], "[::1]:9000");
 	assert_int_equal(cfg->daemon.log_level, LOG_LVL_DEBUG);
 	assert_string_equal(cfg->daemon.identity.name, "Promo Bot");
 	assert_string_equal(cfg->daemon.identity.email, "bot@example.com");
@@ -331,7 +336,7 @@ static const struct {
 	{ "market", "timezone = America//New_York", false },
 	{ "market", "timezone = America/", false },
 	{ "market", "timezone = America/New York", false },
-	{ "market", "calendar = cal/nyse.calendar", true },	/* not checked: may come later */
+	{ "market", "calendar = cal/nyse.calendar", false },	/* checked, and not there */
 	{ "stage \"beta\"", "tagPath = *", true },
 	{ "stage \"beta\"", "tagPath = a.*.*.b", false },	/* one wildcard per path */
 	{ "stage \"beta\"", "tagPath = a.{image}.b", true },
@@ -355,6 +360,21 @@ static const struct {
 	{ "stage \"beta\"", "enabled = 2", false },
 	{ "stage \"live\"", "requireSignature", false },	/* no signers */
 	{ "http", "trustedProxyHeader = X-Forwarded-User", true },
+	{ "http", "allowedHosts = pipelined.example.com", true },
+	{ "http", "allowedHosts = localhost:8780", true },
+	{ "http", "allowedHosts = 127.0.0.1", true },
+	{ "http", "allowedHosts = [::1]:8780", true },
+	{ "http", "allowedHosts = [::1]", true },
+	{ "http", "allowedHosts = http://localhost:8780", false },
+	{ "http", "allowedHosts = evil example", false },
+	{ "http", "allowedHosts = host:0", false },
+	{ "http", "allowedHosts = host:65536", false },
+	{ "http", "allowedHosts = host:", false },
+	{ "http", "allowedHosts = [::1", false },
+	{ "http", "allowedHosts = [zz]:80", false },
+	{ "http", "allowedHosts = ::1", false },
+	{ "http", "allowedHosts = .example.com", false },
+	{ "http", "allowedHosts = *", false },
 	{ "http", "trustedProxyHeader = X:User", false },
 	{ "daemon", "stateDir = /", true },
 	{ "daemon", "stateDir = state", false },
@@ -445,6 +465,98 @@ static void test_failure_leaves_out_alone(void **state)
 	buf_release(&err);
 }
 
+/* Every file the configuration names, the configuration itself and its
+ * includes (and theirs) must be regular files within bounds; a FIFO must be
+ * refused at once, never opened for a blocking read (which would hang). */
+static void test_special_files(void **state)
+{
+	struct fixture *f = *state;
+	struct config *cfg = NULL;
+	struct buf err = BUF_INIT, want = BUF_INIT, extra = BUF_INIT;
+	char fifo[200], inc[200], inc2[200], secret[200];
+	int line = 0;
+
+	snprintf(fifo, sizeof(fifo), "%s/fifo", f->dir);
+	snprintf(inc, sizeof(inc), "%s/inc", f->dir);
+	snprintf(inc2, sizeof(inc2), "%s/inc2", f->dir);
+	snprintf(secret, sizeof(secret), "%s/secret", f->dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+
+	/* the configuration file itself */
+	assert_int_equal(config_load(&cfg, fifo, &err), ERR_INVALID);
+	buf_printf(&want, "%s: is a FIFO, not a regular file\n", fifo);
+	assert_string_equal(err.data, want.data);
+
+	/* every file key, the calendar included */
+	static const struct {
+		const char *section, *key;
+	} keys[] = {
+		{ "market", "calendar" }, { "http", "users" }, { "http", "webhookSecret" },
+		{ "registry", "credentials" }, { "registry", "caFile" },
+		{ "repository", "sshKey" }, { "repository", "knownHosts" },
+		{ "stage \"live\"", "signers" },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
+		const char *sec = keys[i].section;
+		char shown_sec[32];
+
+		buf_reset(&extra);
+		buf_printf(&extra, "[%s]\n\t%s = fifo\n", sec, keys[i].key);
+		assert_int_equal(load_with(f, false, extra.data, &cfg, &err), ERR_INVALID);
+		line = 0;
+		for (const char *p = MINIMAL; *p; p++)
+			line += *p == '\n';
+		if (strncmp(sec, "stage", 5) == 0)
+			snprintf(shown_sec, sizeof(shown_sec), "stage.live");
+		else
+			snprintf(shown_sec, sizeof(shown_sec), "%s", sec);
+		buf_reset(&want);
+		buf_printf(&want, "%s:%d: cannot read '%s.%s' file 'fifo': is a FIFO, not a "
+			   "regular file\n", f->path, line + 2, shown_sec, keys[i].key);
+		assert_string_equal(err.data, want.data);
+	}
+
+	/* a secret file over its reader's bound */
+	buf_reset(&extra);
+	for (int i = 0; i < 1100; i++)
+		buf_addch(&extra, 'x');
+	put(secret, extra.data, extra.len);
+	assert_int_equal(load_with(f, false, "[http]\n\twebhookSecret = secret\n", &cfg, &err),
+			 ERR_INVALID);
+	assert_non_null(strstr(err.data, "cannot read 'http.webhookSecret' file 'secret': "
+				       "larger than 1026 bytes"));
+
+	/* an include, and an include inside an included file */
+	assert_int_equal(load_with(f, false, "[include]\n\tpath = fifo\n", &cfg, &err),
+			 ERR_INVALID);
+	buf_reset(&want);
+	buf_printf(&want, "%s:%d: cannot read included file '%s/fifo': is a FIFO, not a regular "
+		   "file\n", f->path, line + 2, f->dir);
+	assert_string_equal(err.data, want.data);
+	put(inc, "[include]\n\tpath = inc2\n", strlen("[include]\n\tpath = inc2\n"));
+	/* quoted and continued, as libgit2 reads it: "fifo" */
+	put(inc2, "[include]\n\tpath = \"fi\"\\\n\"fo\"\n",
+	    strlen("[include]\n\tpath = \"fi\"\\\n\"fo\"\n"));
+	assert_int_equal(load_with(f, false, "[includeIf \"gitdir:/\"]\n\tpath = inc\n", &cfg,
+				   &err), ERR_INVALID);
+	buf_reset(&want);
+	buf_printf(&want, "%s:%d: cannot read included file '%s/fifo' (included from '%s/inc2'): "
+		   "is a FIFO, not a regular file\n", f->path, line + 2, f->dir, f->dir);
+	assert_string_equal(err.data, want.data);
+	/* a directory */
+	assert_int_equal(load_with(f, false, "[include]\n\tpath = .\n", &cfg, &err),
+			 ERR_INVALID);
+	assert_non_null(strstr(err.data, "is a directory, not a regular file"));
+	/* a missing include is skipped, as libgit2 does; the section is still unknown */
+	assert_int_equal(load_with(f, false, "[include]\n\tpath = nothing-here\n", &cfg, &err),
+			 ERR_INVALID);
+	assert_non_null(strstr(err.data, "unknown section 'include'"));
+
+	buf_release(&err);
+	buf_release(&want);
+	buf_release(&extra);
+}
+
 static void test_whole_file_errors(void **state)
 {
 	struct fixture *f = *state;
@@ -461,7 +573,7 @@ static void test_whole_file_errors(void **state)
 	buf_reset(&err);
 	buf_reset(&want);
 	assert_int_equal(config_load(&cfg, f->dir, &err), ERR_INVALID);
-	buf_printf(&want, "%s: not a regular file\n", f->dir);
+	buf_printf(&want, "%s: is a directory, not a regular file\n", f->dir);
 	assert_string_equal(err.data, want.data);
 
 	/* A NUL byte: libgit2 would silently cut the line there. */
@@ -644,6 +756,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_value_forms, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failure_leaves_out_alone, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_whole_file_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_special_files, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_global_config, setup, teardown),
 		cmocka_unit_test(test_scan_lines),
 		cmocka_unit_test(test_scan_agrees_with_libgit2),

@@ -56,6 +56,10 @@ static void test_good(void **state)
 			       "\"break_glass\":null}", err, sizeof(err)), 0);
 	assert_false(p->break_glass_given);
 	assert_string_equal(p->notes, "");
+	/* so are notes of Unicode spaces and invisible characters */
+	assert_int_equal(parse(p, "{\"stage\":\"live\",\"tag\":\"" SHA "\",\"notes\":"
+			       "\"\\u00a0\\u3000\\u200b\\ufeff\"}", err, sizeof(err)), 0);
+	assert_string_equal(p->notes, "");
 	free(p);
 }
 
@@ -110,6 +114,16 @@ static void test_bad(void **state)
 		  "Break-Glass needs a written justification" },
 		{ "{\"stage\":\"paper\",\"tag\":\"" SHA "\",\"break_glass\":\" \\t\\n\"}",
 		  "Break-Glass needs a written justification" },
+		/* Unicode spaces and invisible characters are no justification */
+		{ "{\"stage\":\"paper\",\"tag\":\"" SHA "\",\"break_glass\":\"\\u00a0\"}",
+		  "Break-Glass needs a written justification" },
+		{ "{\"stage\":\"paper\",\"tag\":\"" SHA "\",\"break_glass\":\"\\u3000\\u3000\"}",
+		  "Break-Glass needs a written justification" },
+		{ "{\"stage\":\"paper\",\"tag\":\"" SHA "\",\"break_glass\":"
+		  "\"\\u200b\\ufeff\\u2060\\u202f\\u2028\\u0085\"}",
+		  "Break-Glass needs a written justification" },
+		{ "{\"stage\":\"paper\",\"tag\":\"" SHA "\",\"break_glass\":\"\xc2\xa0\xe3\x80\x80\"}",
+		  "Break-Glass needs a written justification" },
 		{ "{\"stage\":\"paper\",\"tag\":\"" SHA "\",\"break_glass\":true}",
 		  "'break_glass' must be a string" },
 		{ "{\"stage\":\"paper\",\"tag\":\"" SHA "\",\"requested_by\":\"root\"}",
@@ -152,9 +166,31 @@ static void test_origin(void **state)
 	assert_false(dashboard_origin_ok("https://x", NULL));
 }
 
+/* Every route that acts for the operator is checked against the allowed
+ * Host names by the server: the promote POST, and the CSRF token, which a
+ * rebinding page would need first. */
+static void test_routes(void **state)
+{
+	const struct http_route routes[] = { DASHBOARD_ROUTES(NULL) };
+	size_t writes = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(routes); i++) {
+		bool w = strcmp(routes[i].method, "GET") || (routes[i].flags & HTTP_ROUTE_WRITE);
+
+		if (!strcmp(routes[i].path, DASHBOARD_CSRF_PATH) ||
+		    !strcmp(routes[i].path, DASHBOARD_PROMOTE_PATH))
+			assert_true(w);
+		else
+			assert_false(w);
+		writes += w;
+	}
+	assert_int_equal(writes, 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_routes),
 		cmocka_unit_test(test_good),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_bad),

@@ -50,6 +50,62 @@ static void test_listen_bad(void **state)
 	assert_string_equal(err, "bad listen address 'localhost:80': want IPv4:port or [IPv6]:port");
 }
 
+static void assert_hosts(const char *host, unsigned port, const char *const *want, size_t n)
+{
+	char got[HTTP_MAX_HOSTS][HTTP_HOST_MAX];
+	size_t k = http_default_hosts(got, HTTP_MAX_HOSTS, host, port);
+
+	for (size_t i = 0; i < k && i < n; i++)
+		if (strcmp(got[i], want[i]))
+			fail_msg("%s:%u: host %zu is '%s', want '%s'", host, port, i, got[i],
+				 want[i]);
+	if (k != n)
+		fail_msg("%s:%u: %zu hosts, want %zu", host, port, k, n);
+}
+
+/* What Host a write may carry when [http] allowedHosts is not set: the
+ * names that reach the listen address, never a foreign one. */
+static void test_default_hosts(void **state)
+{
+	static const char *const v4[] = { "127.0.0.1", "127.0.0.1:8780", "localhost",
+					  "localhost:8780" };
+	static const char *const v6[] = { "[::1]", "[::1]:8780", "localhost", "localhost:8780" };
+	static const char *const any4[] = { "localhost", "localhost:80", "127.0.0.1",
+					    "127.0.0.1:80" };
+	static const char *const any6[] = { "localhost", "localhost:8780", "127.0.0.1",
+					    "127.0.0.1:8780", "[::1]", "[::1]:8780" };
+	static const char *const lan[] = { "192.0.2.10", "192.0.2.10:8780" };
+	char few[3][HTTP_HOST_MAX];
+
+	assert_hosts("127.0.0.1", 8780, v4, 4);
+	assert_hosts("::1", 8780, v6, 4);
+	assert_hosts("0.0.0.0", 80, any4, 4);
+	assert_hosts("::", 8780, any6, 6);
+	assert_hosts("192.0.2.10", 8780, lan, 2);
+	/* bounded by max */
+	assert_int_equal(http_default_hosts(few, 3, "::", 8780), 3);
+}
+
+static void test_host_allowed(void **state)
+{
+	char hosts[HTTP_MAX_HOSTS][HTTP_HOST_MAX];
+	size_t n = http_default_hosts(hosts, HTTP_MAX_HOSTS, "127.0.0.1", 8780);
+
+	assert_true(http_host_allowed("127.0.0.1:8780", hosts, n));
+	assert_true(http_host_allowed("LOCALHOST:8780", hosts, n));
+	assert_true(http_host_allowed("localhost", hosts, n));
+	/* DNS rebinding: the attacker's name, with the daemon's port */
+	assert_false(http_host_allowed("evil.example:8780", hosts, n));
+	assert_false(http_host_allowed("evil.example", hosts, n));
+	assert_false(http_host_allowed("localhost.evil.example:8780", hosts, n));
+	assert_false(http_host_allowed("127.0.0.1:8781", hosts, n));
+	assert_false(http_host_allowed("127.0.0.1:8780 ", hosts, n));
+	assert_false(http_host_allowed("[::1]:8780", hosts, n));
+	assert_false(http_host_allowed("", hosts, n));
+	assert_false(http_host_allowed(NULL, hosts, n));
+	assert_false(http_host_allowed("localhost", hosts, 0));
+}
+
 static void test_response_helpers(void **state)
 {
 	struct http_response res = { .status = 200 };
@@ -80,6 +136,8 @@ int main(void)
 		cmocka_unit_test(test_listen_ok),
 		cmocka_unit_test(test_listen_bad),
 		cmocka_unit_test(test_response_helpers),
+		cmocka_unit_test(test_default_hosts),
+		cmocka_unit_test(test_host_allowed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "blank_text.h"
 #include "policy.h"
 #include "trailer.h"
 #include "util.h"
@@ -399,7 +400,8 @@ static const struct policy_case cases[] = {
 	  "beta with break-glass while the market is open: broker outage, hotfix for order "
 	  "routing", false },
 	{ "empty break-glass", m_open_empty_break_glass, POLICY_MARKET_OPEN,
-	  "the Break-Glass: trailer is empty: give a justification to override", true },
+	  "the Break-Glass: trailer has no visible text (only spaces or invisible characters): "
+	  "give a justification to override", true },
 	{ "ungated stage", m_open_ungated, POLICY_ALLOW, "allowed", false },
 	{ "break-glass while closed", m_closed_break_glass, POLICY_ALLOW, "allowed", false },
 	{ "window without text", m_open_no_text, POLICY_MARKET_OPEN, "blocked: market open; "
@@ -459,6 +461,53 @@ static void test_queue_and_break_glass_fields(void **state)
 	fixture_decide(&f, &d);
 	assert_int_equal(d.code, POLICY_ALLOW);
 	assert_false(d.break_glass);
+}
+
+/* A Break-Glass: or Notes: of Unicode whitespace or invisible characters
+ * says nothing to whoever reads it: no override while the market is open,
+ * no notes where notes are required, and the note says why. */
+static void test_unicode_blank(void **state)
+{
+	static char msg[256];
+
+	for (size_t i = 0; i < ARRAY_SIZE(blank_texts); i++) {
+		const char *t = blank_texts[i].text;
+		struct fixture f;
+		struct policy_decision d;
+
+		fixture_default(&f);
+		market_open(&f);
+		snprintf(msg, sizeof(msg), "P\n\nNotes: n\nBreak-Glass: %s%s\n", t, t);
+		f.message = msg;
+		fixture_decide(&f, &d);
+		if (d.code != POLICY_MARKET_OPEN || d.break_glass || !d.queue ||
+		    !strstr(d.message, "Break-Glass: trailer has no visible text"))
+			fail_msg("Break-Glass: %s: got %s \"%s\"", blank_texts[i].name,
+				 policy_code_name(d.code), d.message);
+
+		fixture_default(&f);
+		m_live(&f);
+		snprintf(msg, sizeof(msg), "P\n\nNotes: %s\n", t);
+		f.message = msg;
+		fixture_decide(&f, &d);
+		if (d.code != POLICY_NOTES_REQUIRED ||
+		    !strstr(d.message, "live requires notes; the Notes: trailer has no visible text"))
+			fail_msg("Notes: %s: got %s \"%s\"", blank_texts[i].name,
+				 policy_code_name(d.code), d.message);
+	}
+
+	/* one visible character among them is a justification */
+	{
+		struct fixture f;
+		struct policy_decision d;
+
+		fixture_default(&f);
+		market_open(&f);
+		f.message = "P\n\nNotes: n\nBreak-Glass: \xc2\xa0\xe6\x9c\xac\xe3\x80\x80\n";
+		fixture_decide(&f, &d);
+		assert_int_equal(d.code, POLICY_ALLOW);
+		assert_true(d.break_glass);
+	}
 }
 
 /* Every refusal at once; fixing the reported one reveals the next, in the
@@ -760,6 +809,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cases),
 		cmocka_unit_test(test_queue_and_break_glass_fields),
+		cmocka_unit_test(test_unicode_blank),
 		cmocka_unit_test(test_precedence),
 		cmocka_unit_test(test_automatic),
 		cmocka_unit_test(test_chain),

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "blank_text.h"
 #include "trailer.h"
 #include "util.h"
 
@@ -262,6 +263,54 @@ static void test_text_blank(void **state)
 	assert_false(trailer_text_blank("\xc3\xa9"));
 }
 
+/* What looks blank to the person reading the request is blank, alone, in
+ * runs and between ASCII spaces; one visible character among them is text. */
+static void test_text_blank_unicode(void **state)
+{
+	char buf[64];
+
+	for (size_t i = 0; i < ARRAY_SIZE(blank_texts); i++) {
+		const char *t = blank_texts[i].text;
+
+		snprintf(buf, sizeof(buf), " %s%s\t", t, t);
+		if (!trailer_text_blank(t) || !trailer_text_blank(buf))
+			fail_msg("\"%s\" counted as visible text", blank_texts[i].name);
+		snprintf(buf, sizeof(buf), "%sok%s", t, t);
+		if (trailer_text_blank(buf))
+			fail_msg("\"%s\" around \"ok\" counted as blank", blank_texts[i].name);
+	}
+	/* visible text that is not ASCII */
+	assert_false(trailer_text_blank("\xe6\x9c\xac"));		/* U+672C */
+	assert_false(trailer_text_blank("\xf0\x9f\x94\xa5"));	/* U+1F525 */
+	assert_false(trailer_text_blank("\xe2\x80\x94"));		/* U+2014 em dash */
+	assert_false(trailer_text_blank("\xc2\xa1"));		/* U+00A1 */
+	assert_false(trailer_text_blank("\xe2\x80\x90"));		/* U+2010 hyphen */
+	assert_false(trailer_text_blank("\xe2\x81\xb0"));		/* U+2070 superscript 0 */
+	assert_false(trailer_text_blank("\xe3\x80\x81"));		/* U+3001 */
+	/* a truncated sequence at the end is not text */
+	assert_true(trailer_text_blank("\xe3\x80"));
+}
+
+/* A Break-Glass: or Notes: made of those characters is read as a trailer
+ * (git trims only ASCII blanks) whose value is blank. */
+static void test_parse_unicode_blank(void **state)
+{
+	char msg[256];
+
+	for (size_t i = 0; i < ARRAY_SIZE(blank_texts); i++) {
+		struct trailer_list l;
+		const char *bg;
+
+		snprintf(msg, sizeof(msg), "promote\n\nNotes: n\nBreak-Glass: %s\n",
+			 blank_texts[i].text);
+		assert_int_equal(parse(&l, msg), 0);
+		bg = trailer_list_get(&l, TRAILER_BREAK_GLASS);
+		if (bg && !trailer_text_blank(bg))
+			fail_msg("Break-Glass: \"%s\" read as visible text", blank_texts[i].name);
+		trailer_list_release(&l);
+	}
+}
+
 static void test_sanitize_value(void **state)
 {
 	struct buf b;
@@ -485,6 +534,8 @@ int main(void)
 		cmocka_unit_test(test_keys),
 		cmocka_unit_test(test_forged),
 		cmocka_unit_test(test_text_blank),
+		cmocka_unit_test(test_text_blank_unicode),
+		cmocka_unit_test(test_parse_unicode_blank),
 		cmocka_unit_test(test_sanitize_value),
 		cmocka_unit_test(test_format_request),
 		cmocka_unit_test(test_format_automatic),

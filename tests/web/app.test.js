@@ -88,6 +88,13 @@ test('stageRows: five stages in pipeline order from the status fixture', () => {
   assert.equal(partial.length, 5);
   assert.equal(partial[2].tag, '');
   assert.equal(partial[0].status, 'no complete release seen');
+  assert.equal(rows[2].blocked, false);
+  // a blocked stage says so, with the daemon's reason
+  const blocked = app.stageRows({ stages: [{ name: 'beta', enabled: true, auto: true, blocked: true,
+    blocked_reason: "values/values-beta.yaml: image 'superset' has no tag location" }] });
+  assert.equal(blocked[2].status, 'blocked');
+  assert.equal(blocked[2].blocked, true);
+  assert.match(blocked[2].blocked_reason, /image 'superset' has no tag location/);
   assert.equal(app.suggestedTag(rows, 'paper'), '1111111111111111111111111111111111111111');
   assert.equal(app.suggestedTag(rows, 'live'), '2222222222222222222222222222222222222222');
 });
@@ -130,4 +137,8 @@ test('promote body and the break-glass justification rule', () => {
   assert.equal(app.justificationOk('  \n\t'), false);
   assert.equal(app.justificationOk('x'.repeat(1025)), false);
   assert.equal(app.justificationOk('broker outage'), true);
+  for (const blank of ['\u00a0', '\u3000', '\u200b', '\u200c', '\u200d', '\u2060', '\ufeff',
+    '\u2000\u2005\u200a', '\u202f', '\u205f', '\u1680', '\u0085', '\u2028\u2029', '\u0007'])
+    assert.equal(app.justificationOk(' ' + blank + ' '), false, JSON.stringify(blank));
+  assert.equal(app.justificationOk('\u00a0\u672c\u3000'), true);
 });
