@@ -41,7 +41,8 @@ beta() { stack_status | jq -r ".stages[] | select(.name == \"beta\") | .deployed
 
 stack_daemon_start
 stack_wait_for '[ "$(beta revision)" != null ]' 30
-stack_ok "before any release: Argo CD is read, beta is $(beta verdict) ($(beta reason))"
+st=$(stack_status)
+stack_ok "before any release: Argo CD is read, beta is $(jq -r '.stages[] | select(.name == "beta") | .deployed | .verdict + " (" + .reason + ")"' <<<"$st")"
 
 sha=$(stack_release "feat: order router v2")
 stack_kick >/dev/null || true
