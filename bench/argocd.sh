@@ -58,7 +58,9 @@ EOC
 for s in beta paper live; do stack_conf_set "stage.$s.application" "stonks-$s"; done
 verdict() { curl -fsS "$STACK_URL/api/v1/status" | jq -r ".stages[] | select(.name == \"$1\") | .deployed.verdict"; }
 stack_daemon_start
-stack_wait_for '[ "$(verdict live)" != unknown ] && [ "$(verdict paper)" != unknown ]' 60
+field() { curl -fsS "$STACK_URL/api/v1/status" | jq -r ".stages[] | select(.name == \"$1\") | .deployed.$2"; }
+stack_wait_for '[ "$(field live revision)" != null ] && [ "$(field paper revision)" != null ] && [ "$(field beta revision)" != null ]' 60
+for s in beta paper live; do echo "  $s: $(field $s verdict) ($(field $s reason))"; done
 idle "idle, [argocd] with 3 Applications:"
 
 sha=$(stack_release "bench release")

@@ -490,7 +490,11 @@ static void easy_setup(struct httpc *h, struct hreq *r, const struct httpc_req *
 	curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
 	curl_easy_setopt(e, CURLOPT_USERAGENT, h->user_agent);
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
+	/* Waiting for a connection to say whether it multiplexes makes sense
+	 * for https only (HTTP/2 is negotiated in TLS); over plain http a
+	 * second request to a host whose first one is a long-lived stream
+	 * (Argo CD's watch) would wait for that stream to end. */
+	curl_easy_setopt(e, CURLOPT_PIPEWAIT, http_ok ? 0L : 1L);
 	curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
 	if (h->ca_file)
 		curl_easy_setopt(e, CURLOPT_CAINFO, h->ca_file);
