@@ -412,8 +412,8 @@ for (const stage of Object.keys(STAGES)) {
   check(after.some((s) => /oras push "\$IMAGE_NAMESPACE\/inttest:\$GITHUB_SHA"/.test(s.run ?? "") && /inttest-results\.json:application\/json/.test(s.run ?? "")),
     "evidence pushed as <namespace>/inttest:<sha>, one application/json layer");
   const au = jobs.audit ?? {};
-  check(/pull_request/.test(au.if ?? "") && /pipelinectl -c \S+ audit "\$BASE_SHA\.\.\$HEAD_SHA"/.test(runs("audit")),
-    "pull requests run pipelinectl audit over base..head");
+  check(/pull_request/.test(au.if ?? "") && /pipelinectl -c \S+ audit --repo \. "\$BASE_SHA\.\.\$HEAD_SHA"/.test(runs("audit")),
+    "pull requests run pipelinectl audit over base..head of the checked-out pull request (--repo .)");
 }
 
 console.log(`${checks - failures.length} passed, ${failures.length} failed`);

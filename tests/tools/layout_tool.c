@@ -99,6 +99,7 @@ int main(int argc, char **argv)
 	}
 	if (config_load(&cfg, argv[1], &errors)) {
 		fprintf(stderr, "%s", errors.data ? errors.data : "cannot load the configuration\n");
+		buf_release(&errors);
 		return 1;
 	}
 	if (stage_parse(&s, argv[2]) || file_read(&doc, argv[3], YAMLEDIT_MAX_INPUT)) {
@@ -112,6 +113,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s\n", err.data ? err.data : "(no message)");
 	buf_release(&doc);
 	buf_release(&err);
+	buf_release(&errors);
 	config_free(cfg);
 	return rc ? 2 : 0;
 }
