@@ -34,6 +34,7 @@ enum section {
 	SEC_DAEMON,
 	SEC_AUDIT,
 	SEC_IMAGE,
+	SEC_ARGOCD,
 	SEC_COUNT
 };
 
@@ -42,6 +43,7 @@ static const char *const section_names[SEC_COUNT] = {
 	[SEC_MARKET] = "market",	  [SEC_STAGE] = "stage",
 	[SEC_HTTP] = "http",		  [SEC_DAEMON] = "daemon",
 	[SEC_AUDIT] = "audit",		  [SEC_IMAGE] = "image",
+	[SEC_ARGOCD] = "argocd",
 };
 
 struct load_ctx;
@@ -560,7 +562,8 @@ static int parse_registry_url(void *dst, const char *val, const struct key *k, s
 	if (host == rest ? !host_valid(host, hostlen) : !ipv6_valid(host, hostlen))
 		return ERR_INVALID;
 	if (!tls && !is_loopback(host, hostlen)) {
-		why(c, "http:// is accepted only for a loopback registry (127.0.0.1, ::1, localhost); use https://");
+		why(c, "http:// is accepted only for a loopback %s (127.0.0.1, ::1, localhost); use https://",
+		    k->sect == SEC_ARGOCD ? "Argo CD" : "registry");
 		return ERR_INVALID;
 	}
 	free(u->url);
@@ -760,6 +763,26 @@ static int parse_listen(void *dst, const char *val, const struct key *k, struct 
 }
 
 /* An HTTP header field name (RFC 9110 token). */
+/* A Kubernetes object name (RFC 1123 subdomain): an Argo CD Application
+ * or AppProject. */
+static int parse_k8s_name(void *dst, const char *val, const struct key *k, struct load_ctx *c)
+{
+	size_t n = strlen(val);
+
+	(void)k;
+	(void)c;
+	if (!n || n > 253 || val[0] == '.' || val[0] == '-' || val[n - 1] == '.' ||
+	    val[n - 1] == '-')
+		return ERR_INVALID;
+	for (size_t i = 0; i < n; i++)
+		if (!((val[i] >= 'a' && val[i] <= 'z') || (val[i] >= '0' && val[i] <= '9') ||
+		      val[i] == '-' || val[i] == '.'))
+			return ERR_INVALID;
+	free(*(char **)dst);
+	*(char **)dst = xstrndup(val, n);
+	return *(char **)dst ? 0 : ERR_NOMEM;
+}
+
 static int parse_header_name(void *dst, const char *val, const struct key *k, struct load_ctx *c)
 {
 	const char *p;
@@ -922,6 +945,10 @@ static const struct type T_REPOURL = { parse_repo_url, release_repo_url,
 	"expected ssh://[user@]host[:port]/path, user@host:path or a local path" };
 static const struct type T_REGURL = { parse_registry_url, release_registry_url,
 	"expected https://host[:port]" };
+static const struct type T_ARGOURL = { parse_registry_url, release_registry_url,
+	"expected https://host[:port]" };
+static const struct type T_K8SNAME = { parse_k8s_name, release_str,
+	"expected a Kubernetes name like stonks-beta (lowercase letters, digits, '-', '.')" };
 static const struct type T_NAMESPACE = { parse_namespace, release_str,
 	"expected a registry path like owner/project (lowercase)" };
 static const struct type T_IMAGE = { parse_image, release_list,
@@ -993,6 +1020,7 @@ static const struct key keys[] = {
 	{ SEC_STAGE, "signers", &T_PATH, S(signers), K_DEPLOY | K_FILE, NULL, 0, 0 },
 	{ SEC_STAGE, "queue", &T_BOOL, S(queue), K_DEPLOY, "true", 0, 0 },
 	{ SEC_STAGE, "digest", &T_BOOL, S(digest), K_DEPLOY, "false", 0, 0 },
+	{ SEC_STAGE, "application", &T_K8SNAME, S(application), K_DEPLOY, NULL, 0, 0 },
 
 	{ SEC_HTTP, "listen", &T_LISTEN, G(http.listen), 0, "127.0.0.1:8780", 0, 0 },
 	{ SEC_HTTP, "users", &T_PATH, G(http.users), K_FILE, NULL, 0, 0 },
@@ -1006,6 +1034,12 @@ static const struct key keys[] = {
 	  "pipelined <pipelined@localhost>", 0, 0 },
 
 	{ SEC_AUDIT, "since", &T_SINCE, G(audit.since), 0, NULL, 0, 0 },
+
+	{ SEC_ARGOCD, "url", &T_ARGOURL, G(argocd.url), 0, NULL, 0, 0 },
+	{ SEC_ARGOCD, "token", &T_PATH, G(argocd.token), K_FILE, NULL, 0, 0 },
+	{ SEC_ARGOCD, "caFile", &T_PATH, G(argocd.ca_file), K_FILE, NULL, 0, 0 },
+	{ SEC_ARGOCD, "project", &T_K8SNAME, G(argocd.project), 0, NULL, 0, 0 },
+	{ SEC_ARGOCD, "deadline", &T_DURATION, G(argocd.deadline_ms), 0, "30s", SEC, 10 * MIN },
 
 	/* Stored per image in registry.image_tag_paths (resolve_images). */
 	{ SEC_IMAGE, "tagPath", &T_IMAGEPATH, G(registry.image_tag_paths), K_IMAGE, NULL, 0, 0 },
@@ -1535,6 +1569,29 @@ static void check_stage(struct load_ctx *c, enum stage s)
 				  name, stage_name((enum stage)o));
 }
 
+/* [argocd] is optional; once there, it needs its url and token.  A
+ * stage's application means nothing without it. */
+static void check_argocd(struct load_ctx *c)
+{
+	struct config *cfg = c->cfg;
+	int hdr = hdr_line_of(c, "argocd", NULL);
+	static const char *const needed[] = { "url", "token" };
+
+	cfg->argocd.enabled = hdr != 0;
+	for (size_t i = 0; hdr && i < ARRAY_SIZE(needed); i++)
+		if (!seen_line(c, SEC_ARGOCD, needed[i], SLOT_GLOBAL))
+			add_error(c, hdr, "missing required key 'argocd.%s' (the [argocd] section "
+				  "needs url and token)", needed[i]);
+	for (int s = 0; !hdr && s < STAGE_COUNT; s++) {
+		int l = seen_line(c, SEC_STAGE, "application", s);
+
+		if (l)
+			add_error(c, l, "stage '%s' names an Argo CD application but there is no "
+				  "[argocd] section (add url and token there, or remove it)",
+				  stage_name((enum stage)s));
+	}
+}
+
 static void check_cross(struct load_ctx *c)
 {
 	struct config *cfg = c->cfg;
@@ -1551,6 +1608,7 @@ static void check_cross(struct load_ctx *c)
 			add_error(c, url_line,
 				  "an ssh url needs 'repository.knownHosts' (the pinned host keys)");
 	}
+	check_argocd(c);
 	if (cfg->market.open_min >= cfg->market.close_min) {
 		int l = seen_line(c, SEC_MARKET, "close", SLOT_GLOBAL);
 

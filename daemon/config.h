@@ -6,7 +6,7 @@
  * caller's business: load into a fresh struct and swap only on success.
  *
  * Relative file paths in the file (sshKey, knownHosts, credentials, caFile,
- * users, webhookSecret, signers, calendar) are resolved against the directory
+ * users, webhookSecret, signers, calendar, argocd.token) are resolved against the directory
  * that holds the configuration file; the struct holds the resolved paths.
  * Secrets are only ever paths: the struct never holds secret contents. */
 #ifndef PIPELINED_CONFIG_H
@@ -86,6 +86,7 @@ struct config_stage {
 	struct config_list tag_paths;	/* templates ({image} or '*') and shared paths (layout.h) */
 	bool digest;		/* write each image's digest beside its tag (layout.h) */
 	char *signers;
+	char *application;	/* the Argo CD Application that deploys it, or NULL */
 };
 
 struct config {
@@ -135,6 +136,14 @@ struct config {
 	struct {
 		struct config_since since;
 	} audit;
+	struct {
+		bool enabled;		/* an [argocd] section is there (url and token set) */
+		struct config_registry_url url;	/* tls false only on loopback */
+		char *token;		/* the API token file (a secret) */
+		char *ca_file;
+		char *project;		/* NULL: any AppProject */
+		uint64_t deadline_ms;
+	} argocd;
 };
 
 /* Load and check path.  On success *out is a new config (config_free it) and

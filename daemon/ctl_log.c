@@ -3,7 +3,9 @@
  * configured repository (ctl_git_configured: the daemon's mirror when it is
  * current, else a fetch) or of any local clone (--repo), so an auditor
  * needs neither the daemon nor its state.  The first line of text output
- * names the repository, branch and commit read. */
+ * names the repository, branch and commit read.  A promotion that Argo CD
+ * was seen to deploy shows when, from its note under
+ * refs/notes/pipelined-deploy (engine_deploy.c). */
 #include "clock.h"
 #include "config.h"
 #include "ctl.h"
@@ -73,9 +75,57 @@ static const char *or_dash(const char *s)
 	return s && *s ? s : "-";
 }
 
-static void print_text(const struct history_entry *e, const struct tz_rule *tz)
+/* The value of "Key: value" in a deploy note, or "". */
+static void note_value(char *out, size_t outsz, const char *note, const char *key)
+{
+	size_t kl = strlen(key);
+	const char *p = note;
+
+	out[0] = '\0';
+	while (p && *p) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+
+		if (len > kl + 1 && strncmp(p, key, kl) == 0 && p[kl] == ':' && p[kl + 1] == ' ') {
+			snprintf(out, outsz, "%.*s", (int)(len - kl - 2), p + kl + 2);
+			return;
+		}
+		p = nl ? nl + 1 : NULL;
+	}
+}
+
+struct deployed {
+	char when[64], app[256], rev[64];
+};
+
+/* The deploy note on commit: in the mirror's copy of the notes ref, or in
+ * a clone's own.  False when there is none. */
+static bool deployed_of(struct deployed *out, struct gitops *g, const char *commit)
+{
+	static const char *const refs[] = { GITOPS_TRACKING "notes/pipelined-deploy",
+					    GITOPS_DEPLOY_NOTES_REF };
+	struct buf note = BUF_INIT;
+	bool found = false;
+
+	for (size_t i = 0; !found && g && i < 2; i++) {
+		buf_reset(&note);
+		found = gitops_note_read(&note, g, refs[i], commit) == 0 && note.data;
+	}
+	if (found) {
+		note_value(out->when, sizeof out->when, note.data, "Deployed");
+		note_value(out->app, sizeof out->app, note.data, "Argo-CD-Application");
+		note_value(out->rev, sizeof out->rev, note.data, "Synced-Revision");
+		found = out->when[0] != '\0';
+	}
+	buf_release(&note);
+	return found;
+}
+
+static void print_text(const struct history_entry *e, const struct tz_rule *tz,
+		       struct gitops *g)
 {
 	char when[96];
+	struct deployed d;
 
 	ctl_format_time(when, sizeof when, e->time, tz);
 	printf("%s  %-5s <- %-16s %.7s  by %s\n", when, stage_name(e->stage),
@@ -88,19 +138,25 @@ static void print_text(const struct history_entry *e, const struct tz_rule *tz)
 		printf("    notes: %s\n", e->notes);
 	if (e->signed_by)
 		printf("    signed-by: %s\n", e->signed_by);
+	if (deployed_of(&d, g, e->commit))
+		printf("    deployed: %s (Argo CD Application %s synced %.12s)\n", d.when,
+		       d.app[0] ? d.app : "?", d.rev[0] ? d.rev : "?");
 }
 
-static json_t *entry_json(const struct history_entry *e, const struct tz_rule *tz)
+static json_t *entry_json(const struct history_entry *e, const struct tz_rule *tz,
+			  struct gitops *g)
 {
 	char utc[40], local[40];
 	struct tm tm;
 	int32_t off = 0;
+	struct deployed d;
+	json_t *j;
 
 	clock_format_rfc3339(utc, sizeof utc, (time_t)e->time, 0, true);
 	if (tz_rule_localtime(&tm, &off, tz, (time_t)e->time))
 		off = 0;
 	clock_format_rfc3339(local, sizeof local, (time_t)e->time, off, false);
-	return json_pack("{s:s, s:s, s:s, s:s?, s:s, s:s%, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?,"
+	j = json_pack("{s:s, s:s, s:s, s:s?, s:s, s:s%, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?,"
 			 " s:s?, s:s, s:s, s:s}",
 			 "time", utc, "time_local", local, "stage", stage_name(e->stage),
 			 "source", e->source < STAGE_COUNT ? stage_name(e->source) : NULL,
@@ -110,10 +166,15 @@ static json_t *entry_json(const struct history_entry *e, const struct tz_rule *t
 			 "integration_test", e->integration_test, "signed_by", e->signed_by,
 			 "commit", e->commit, "committer", e->committer_name,
 			 "committer_email", e->committer_email);
+	if (j)
+		json_object_set_new(j, "deployed", deployed_of(&d, g, e->commit) ?
+				    json_pack("{s:s, s:s, s:s}", "time", d.when, "application", d.app,
+					      "revision", d.rev) : json_null());
+	return j;
 }
 
 static int print_history(const struct history *h, const struct log_args *a,
-			 const struct tz_rule *tz)
+			 const struct tz_rule *tz, struct gitops *g)
 {
 	json_t *arr = a->json ? json_array() : NULL;
 	size_t shown = 0;
@@ -125,9 +186,9 @@ static int print_history(const struct history *h, const struct log_args *a,
 			continue;
 		shown++;
 		if (arr)
-			json_array_append_new(arr, entry_json(e, tz));
+			json_array_append_new(arr, entry_json(e, tz, g));
 		else
-			print_text(e, tz);
+			print_text(e, tz, g);
 	}
 	if (arr) {
 		json_dumpf(arr, stdout, JSON_INDENT(2));
@@ -164,7 +225,7 @@ static int run_log(const struct log_args *a, const struct config *cfg)
 	}
 	if (!a->json)
 		ctl_git_describe(stdout, &cg);
-	rc = print_history(&h, a, &tz);
+	rc = print_history(&h, a, &tz, cg.g);
 	history_release(&h);
 out:
 	ctl_git_close(&cg);

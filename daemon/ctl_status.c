@@ -59,6 +59,19 @@ static const char *yn(json_t *o, const char *key)
 	return json_is_true(json_object_get(o, key)) ? "yes" : "no";
 }
 
+/* What Argo CD runs, when it is not the promotion: the verdict, since
+ * when, and Argo CD's own words (a failed sync's message). */
+static void deployed_problem(json_t *s)
+{
+	json_t *d = json_object_get(s, "deployed");
+	const char *v = s_or(d, "verdict", NULL);
+
+	if (!v || strcmp(v, "deployed") == 0)
+		return;
+	printf("\n%s: Argo CD Application %s is %s since %s: %s\n", s_or(s, "name", "?"),
+	       s_or(d, "application", "?"), v, s_or(d, "since", "?"), s_or(d, "reason", "?"));
+}
+
 /* A blocked stage (a permanent error, docs/api.md) and the last failure
  * of a stage that is being retried: what an operator must act on. */
 static void print_stage_problems(json_t *stages)
@@ -75,6 +88,7 @@ static void print_stage_problems(json_t *stages)
 			       s_or(s, "name", "?"),
 			       (long long)json_integer_value(json_object_get(s, "failures")),
 			       s_or(s, "error", "?"));
+		deployed_problem(s);
 	}
 }
 
@@ -83,14 +97,15 @@ static void print_stages(json_t *stages)
 	size_t i;
 	json_t *s;
 
-	printf("%-17s %-7s %-4s %-5s %-8s %-17s %-30s %s\n", "STAGE", "ENABLED", "AUTO", "GATED",
-	       "TAG", "SOURCE", "PROMOTED BY", "WHEN");
+	printf("%-17s %-7s %-4s %-5s %-8s %-11s %-17s %-30s %s\n", "STAGE", "ENABLED", "AUTO",
+	       "GATED", "TAG", "DEPLOYED", "SOURCE", "PROMOTED BY", "WHEN");
 	json_array_foreach(stages, i, s) {
 		json_t *p = json_object_get(s, "promoted");
 		bool deploy = json_is_true(json_object_get(s, "deploy"));
-		printf("%-17s %-7s %-4s %-5s %-8.7s %-17s %-30.30s %s\n", s_or(s, "name", "?"),
+		printf("%-17s %-7s %-4s %-5s %-8.7s %-11s %-17s %-30.30s %s\n", s_or(s, "name", "?"),
 		       yn(s, "enabled"), deploy ? yn(s, "auto") : "-",
 		       deploy ? yn(s, "market_gated") : "-", s_or(s, "current_tag", "-"),
+		       s_or(json_object_get(s, "deployed"), "verdict", "-"),
 		       s_or(s, "source_stage", "-"), s_or(p, "requested_by", "-"),
 		       s_or(p, "time", "-"));
 	}

@@ -338,6 +338,7 @@ static void closed_cb(uv_handle_t *h)
 	engine_scan_free(e->scan);
 	gitops_free(e->req_git);
 	free_requests(e);
+	engine_deploy_release(e);
 	free(e->refs);
 	free(e->check);
 	setup_release(&(struct setup){ .git = e->git, .reg = e->reg, .cal = e->cal,

@@ -66,6 +66,16 @@ typedef void (*engine_reply_fn)(void *reply_arg, int rc, const char *branch,
 void engine_dashboard_promote(void *arg, const struct dashboard_promote *req,
 			      engine_reply_fn reply, void *reply_arg);
 
+/* Argo CD's answer about the Application of deploy stage st (argocd.h's
+ * update callback): facts, or NULL and why it cannot be read.  Judged at
+ * once against the stage's promotion (engine_deploy.c). */
+struct argocd_app;
+void engine_deploy_update(struct engine *e, enum stage st, const struct argocd_app *facts,
+			  const char *why);
+/* Drop every stage's Argo CD facts and verdict (a new client follows
+ * other Applications now); verdicts restart from the next answers. */
+void engine_deploy_forget(struct engine *e);
+
 /* JSON documents of docs/api.md. */
 int engine_status_json(struct buf *out, const struct engine *e);
 int engine_history_json(struct buf *out, const struct engine *e, const char *stage,

@@ -173,6 +173,8 @@ static void act_done_cb(struct gitops *g, struct gitops_result *res, void *data)
 
 	if (a->kind == ACT_NOTE)
 		after_note(e, a, res);
+	else if (a->kind == ACT_DEPLOY_NOTE)
+		engine_deploy_note_done(e, a, res);
 	else if (a->kind == ACT_CLEANUP)
 		after_cleanup(e, a, res);
 	else
@@ -193,6 +195,12 @@ static void change_fill(struct engine_action *a)
 	case ACT_NOTE:
 		c->note_target = a->req_id;
 		c->note_text = a->note.data;
+		return;
+	case ACT_DEPLOY_NOTE:
+		c->gate = NULL;
+		c->note_target = a->req_id;
+		c->note_text = a->note.data;
+		c->notes_ref = GITOPS_DEPLOY_NOTES_REF;
 		return;
 	case ACT_CLEANUP:
 		c->edit = refuse_edit_cb;

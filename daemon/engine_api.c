@@ -62,6 +62,31 @@ static void stage_state_json(json_t *j, const struct engine_stage_state *s)
 	json_object_set_new(j, "failures", json_integer((json_int_t)s->failures));
 }
 
+/* What Argo CD runs there (engine_deploy.c); null when not followed. */
+static json_t *deployed_json(const struct engine *e, enum stage st)
+{
+	const struct engine_deployed *d = &e->deployed[st];
+	const struct argocd_app *a = &d->facts;
+	bool h = d->have;
+
+	if (!engine_deploy_watched(e, st))
+		return json_null();
+	return json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:{s:o, s:o, s:o}, s:I, s:I, s:o}",
+			 "application", e->cfg->stages[st].application,
+			 "verdict", argocd_verdict_name(d->judged ? d->state.verdict : ARGOCD_UNKNOWN),
+			 "reason", d->judged ? d->state.why : "not judged yet",
+			 "revision", str_or_null(h ? a->revision : NULL),
+			 "sync", str_or_null(h ? a->sync : NULL),
+			 "health", str_or_null(h ? a->health : NULL),
+			 "health_message", str_or_null(h ? a->health_message : NULL),
+			 "operation", "phase", str_or_null(h ? a->op_phase : NULL),
+			 "message", str_or_null(h ? a->op_message : NULL),
+			 "finished_at", time_or_null(h ? a->op_finished : 0),
+			 "images_ok", (json_int_t)(d->judged ? d->state.images_ok : 0),
+			 "images_total", (json_int_t)e->cfg->registry.images.n,
+			 "since", time_or_null(d->judged ? d->since : 0));
+}
+
 static json_t *stage_json(const struct engine *e, enum stage st)
 {
 	const struct config_stage *cs = &e->cfg->stages[st];
@@ -88,6 +113,8 @@ static json_t *stage_json(const struct engine *e, enum stage st)
 		      "promoted", h ? entry_json(h) : json_null());
 	if (j && deploy)
 		stage_state_json(j, &e->stages[st]);
+	if (j && deploy)
+		json_object_set_new(j, "deployed", deployed_json(e, st));
 	return j;
 }
 

@@ -576,5 +576,5 @@ static void sig_next(struct engine *e)
 			return;
 		r->sig = POLICY_SIG_UNCHECKED;
 	}
-	engine_decide(e);
+	engine_deploy_phase(e);
 }

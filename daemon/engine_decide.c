@@ -131,6 +131,11 @@ static struct engine_action *action_new(struct engine *e, enum action_kind kind,
 	return a;
 }
 
+struct engine_action *engine_action_add(struct engine *e, enum action_kind kind, enum stage st)
+{
+	return action_new(e, kind, st);
+}
+
 /* A stage with digest = true pins each image's digest beside its tag:
  * the digests the registry check verified for this release.  False when
  * they are not known (then nothing is promoted: a tag without its digest
@@ -536,6 +541,7 @@ void engine_decide(struct engine *e)
 		if (e->req[i].used && decide_request(e, &e->req[i], &in, &w, branch_free))
 			branch_free = false;
 	engine_policy_input_release(hist_tags);
+	engine_deploy_notes(e);
 	status_line(e, &w, wok);
 	engine_actions_run(e);
 }

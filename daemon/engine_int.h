@@ -16,6 +16,7 @@
 
 #include <uv.h>
 
+#include "argocd_app.h"
 #include "clock.h"
 #include "config.h"
 #include "engine.h"
@@ -164,6 +165,28 @@ struct engine_request {
 	uint64_t note_declined_gen;
 };
 
+/* What Argo CD runs at a deploy stage (engine_deploy.c).  Derived: lost
+ * with the process, rebuilt from Argo CD's next answer. */
+struct engine_deployed {
+	bool have;			/* facts from Argo CD */
+	struct argocd_app facts;	/* the last ones (images owned here) */
+	char unreadable[ARGOCD_TEXT_MAX];	/* why Argo CD cannot be read now, or "" */
+	bool judged;
+	struct argocd_state state;
+	int64_t since;			/* wall time the verdict began */
+	char promo[GITOPS_HEXSZ + 1];	/* the promotion commit judged against */
+	/* the ancestry answer for (anc_promo, anc_rev): 1 the revision
+	 * contains the promotion, 0 not, 2 the revision is not in the mirror */
+	char anc_promo[GITOPS_HEXSZ + 1], anc_rev[GITOPS_HEXSZ + 1];
+	int anc;
+	bool anc_wanted;		/* the pair is not answered yet */
+	/* the deploy note of promo: known (checked in the mirror) and there */
+	char note_checked[GITOPS_HEXSZ + 1];
+	bool note_present;
+	char deployed_for[GITOPS_HEXSZ + 1];	/* promotion seen deployed ... */
+	int64_t deployed_at;			/* ... first at this wall time */
+};
+
 /* Result of a scan of the mirror (threadpool). */
 struct engine_scan {
 	char tip[GITOPS_HEXSZ + 1];
@@ -194,6 +217,7 @@ enum action_kind {
 	ACT_MERGE,		/* accepted request */
 	ACT_NOTE,		/* refusal note on a request */
 	ACT_CLEANUP,		/* delete an already merged request branch */
+	ACT_DEPLOY_NOTE,	/* "deployed" note on a promotion commit (engine_deploy.c) */
 };
 
 /* One git transaction; everything gitops_change points at lives here. */
@@ -293,6 +317,8 @@ struct engine {
 	void (*status_fn)(void *arg, const char *line);
 	void *status_arg;
 	char auto_logged[STAGE_COUNT][POLICY_MESSAGE_MAX];
+	struct engine_deployed deployed[STAGE_COUNT];
+	bool deploy_busy;		/* the ancestry/note look-up runs */
 };
 
 /* engine.c */
@@ -363,6 +389,22 @@ void engine_policy_input(struct policy_input *in, const char ***hist_tags,
 void engine_policy_input_release(const char ***hist_tags);
 void engine_decide(struct engine *e);
 void engine_action_free(struct engine_action *a);
+
+/* engine_decide.c: a new action at the end of the cycle's list, or NULL */
+struct engine_action *engine_action_add(struct engine *e, enum action_kind kind, enum stage st);
+
+/* engine_deploy.c */
+/* Whether Argo CD follows stage st under the current configuration. */
+bool engine_deploy_watched(const struct engine *e, enum stage st);
+/* Before the decisions: judge every watched stage against the latest
+ * scan, asking the mirror (threadpool) what the verdicts need; then
+ * engine_decide. */
+void engine_deploy_phase(struct engine *e);
+/* In the decisions: a note on each promotion newly seen deployed. */
+void engine_deploy_notes(struct engine *e);
+void engine_deploy_note_done(struct engine *e, struct engine_action *a,
+			     const struct gitops_result *res);
+void engine_deploy_release(struct engine *e);
 
 /* engine_act.c */
 void engine_actions_run(struct engine *e);

@@ -46,6 +46,9 @@
 #define GITOPS_TRACKING "refs/pipelined/remote/"
 #define GITOPS_OUT "refs/pipelined/out/"
 #define GITOPS_NOTES_REF "refs/notes/pipelined"
+/* When a promotion became deployed in Argo CD: a notes ref of its own, so
+ * that it never collides with the refusal notes. */
+#define GITOPS_DEPLOY_NOTES_REF "refs/notes/pipelined-deploy"
 #define GITOPS_REQUEST_PREFIX "refs/heads/promote/"
 #define GITOPS_MAX_REFS 4096		/* ls-remote / result bound */
 #define GITOPS_MAX_FILE (4u << 20)	/* bytes of one file read or written */
@@ -206,7 +209,7 @@ typedef void gitops_done_cb(struct gitops *g, struct gitops_result *res, void *d
 
 /* Fetches the tracked branch, every request branch refs/heads/promote/...
  * (pruning deleted ones)
- * and refs/notes/pipelined into GITOPS_TRACKING. */
+ * and refs/notes/pipelined (and pipelined-deploy) into GITOPS_TRACKING. */
 int gitops_fetch_start(struct gitops *g, uv_loop_t *loop, gitops_done_cb *done, void *data);
 /* Lists the remote's refs (name, id) without fetching; res->refs. */
 int gitops_ls_remote_start(struct gitops *g, uv_loop_t *loop, gitops_done_cb *done, void *data);
@@ -240,6 +243,7 @@ struct gitops_change {
 				 * still point at merge), e.g. refs/heads/promote/x */
 	const char *note_target;/* id to annotate; "" = the new commit */
 	const char *note_text;
+	const char *notes_ref;	/* GITOPS_NOTES_REF (NULL) or GITOPS_DEPLOY_NOTES_REF */
 };
 
 /* The transaction: fetch; build the commit on the fetched tip with the

@@ -299,6 +299,18 @@ static void fetch_specs(struct argv_b *a, struct gitops *g)
 	arg_add(a, spec);
 	arg_add(a, "+" GITOPS_REQUEST_PREFIX "*:" GITOPS_TRACKING "heads/promote/*");
 	arg_add(a, "+" GITOPS_NOTES_REF ":" GITOPS_TRACKING "notes/pipelined");
+	arg_add(a, "+" GITOPS_DEPLOY_NOTES_REF ":" GITOPS_TRACKING "notes/pipelined-deploy");
+}
+
+/* The notes ref a transaction writes, and its name under refs/notes/. */
+static const char *notes_ref(const struct gitops_change *c)
+{
+	return c->notes_ref ? c->notes_ref : GITOPS_NOTES_REF;
+}
+
+static const char *notes_short(const struct gitops_change *c)
+{
+	return notes_ref(c) + strlen("refs/notes/");
 }
 
 static int add_expect(struct argv_b *a, const char *ref, const char *id);
@@ -522,9 +534,11 @@ static void txn_push_aux(struct txn *t)
 
 	t->step = STEP_AUX;
 	rc = args_common(&a, t->g, "push");
-	if (rc == 0 && t->chg.note_text)
-		rc = add_expect(&a, GITOPS_NOTES_REF, t->notes_base) |
-		     arg_add(&a, GITOPS_OUT "notes/pipelined:" GITOPS_NOTES_REF);
+	if (rc == 0 && t->chg.note_text) {
+		snprintf(spec, sizeof spec, GITOPS_OUT "notes/%s:%s", notes_short(&t->chg),
+			 notes_ref(&t->chg));
+		rc = add_expect(&a, notes_ref(&t->chg), t->notes_base) | arg_add(&a, spec);
+	}
 	if (rc == 0 && t->chg.delete_ref) {
 		snprintf(spec, sizeof spec, ":%s", t->chg.delete_ref);
 		rc = add_expect(&a, t->chg.delete_ref, t->chg.merge) | arg_add(&a, spec);
@@ -616,16 +630,18 @@ static void note_work_cb(uv_work_t *w)
 	struct gitops *g = t->g;
 	const char *target = t->chg.note_target && *t->chg.note_target ? t->chg.note_target :
 			     t->res.commit;
-	char id[GITOPS_HEXSZ + 1];
+	char id[GITOPS_HEXSZ + 1], track[300], out[300];
 	int rc;
 
+	snprintf(track, sizeof track, GITOPS_TRACKING "notes/%s", notes_short(&t->chg));
+	snprintf(out, sizeof out, GITOPS_OUT "notes/%s", notes_short(&t->chg));
 	t->notes_base[0] = '\0';
-	if (gitops_resolve(id, g, GITOPS_TRACKING "notes/pipelined") == 0)
+	if (gitops_resolve(id, g, track) == 0)
 		strlcpy_(t->notes_base, id, sizeof t->notes_base);
 	rc = gitops_note_commit(id, g, t->notes_base[0] ? t->notes_base : NULL, target,
 				t->chg.note_text);
 	if (rc == 0)
-		rc = gitops_ref_set(g, GITOPS_OUT "notes/pipelined", id);
+		rc = gitops_ref_set(g, out, id);
 	t->work_rc = rc;
 }
 

@@ -24,6 +24,14 @@ struct hreq {
 	struct curl_slist *hdrs;
 	struct httpc_resp resp;
 	bool toobig;
+	bool stopped;		/* on_line said stop */
+	bool answered;		/* a status line arrived */
+	bool no_answer;		/* a stream got no answer within the deadline */
+	uint64_t started_ms;
+	uint64_t answer_ms;	/* streams: the deadline for the status line */
+	httpc_line_cb *on_line;
+	void *line_arg;
+	struct buf line;	/* a streamed line so far */
 	httpc_done_cb *done;
 	void *arg;
 	char errbuf[CURL_ERROR_SIZE];
@@ -93,6 +101,7 @@ static void req_free(struct hreq *r)
 	curl_easy_cleanup(r->easy);
 	curl_slist_free_all(r->hdrs);
 	resp_release(&r->resp);
+	buf_release(&r->line);
 	free(r);
 }
 
@@ -105,6 +114,23 @@ static void resp_fill(struct hreq *r, CURLcode rc)
 	curl_easy_getinfo(r->easy, CURLINFO_NUM_CONNECTS, &resp->new_connections);
 	if (rc == CURLE_OK)
 		return;
+	if (r->no_answer) {
+		resp->fail = HTTPC_ERR_TIMEOUT;
+		snprintf(resp->error, sizeof(resp->error), "Timeout: no answer within %llu ms",
+			 (unsigned long long)r->answer_ms);
+		return;
+	}
+	if (r->stopped) {
+		resp->fail = HTTPC_ERR_CANCELLED;
+		snprintf(resp->error, sizeof(resp->error), "stopped by the reader");
+		return;
+	}
+	if (r->toobig && r->on_line) {
+		resp->fail = HTTPC_ERR_TOOBIG;
+		snprintf(resp->error, sizeof(resp->error), "streamed line longer than %zu bytes",
+			 r->line.max);
+		return;
+	}
 	if (r->toobig || rc == CURLE_FILESIZE_EXCEEDED) {
 		resp->fail = HTTPC_ERR_TOOBIG;
 		snprintf(resp->error, sizeof(resp->error), "response body larger than %zu bytes",
@@ -215,11 +241,57 @@ static int timer_cb(CURLM *multi, long timeout_ms, void *userp)
 	return 0;
 }
 
+/* Streams have no total deadline worth the name (they live for minutes),
+ * so a server that accepts the connection and never answers is caught here:
+ * no status line within answer_ms aborts the transfer. */
+static int xferinfo_cb(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+{
+	struct hreq *r = ud;
+
+	if (!r->answered && mono_ms() - r->started_ms > r->answer_ms) {
+		r->no_answer = true;
+		return 1;
+	}
+	return 0;
+}
+
+/* Streaming: complete lines go to on_line, the rest waits in r->line. */
+static size_t write_lines(struct hreq *r, const char *ptr, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		const char *nl = memchr(ptr + i, '\n', n - i);
+		size_t part = nl ? (size_t)(nl - (ptr + i)) : n - i;
+
+		if (buf_add(&r->line, ptr + i, part)) {
+			r->toobig = true;
+			return CURL_WRITEFUNC_ERROR;
+		}
+		i += part;
+		if (!nl)
+			break;
+		i++;
+		if (r->on_line(r->line.data ? r->line.data : "", r->line.len, r->line_arg)) {
+			r->stopped = true;
+			return CURL_WRITEFUNC_ERROR;
+		}
+		buf_reset(&r->line);
+	}
+	return n;
+}
+
 static size_t write_cb(char *ptr, size_t size, size_t nmemb, void *ud)
 {
 	struct hreq *r = ud;
 	size_t n = size * nmemb;
+	long status = 0;
 
+	if (r->on_line) {
+		curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &status);
+		if (status == 200)
+			return write_lines(r, ptr, n);
+	}
 	/* counts decoded bytes, so a compressed bomb is stopped as well */
 	if (buf_add(&r->resp.body, ptr, n)) {
 		r->toobig = true;
@@ -274,6 +346,7 @@ static size_t header_cb(char *line, size_t size, size_t nmemb, void *ud)
 
 	/* a new status line (redirect, 100, 401 then retry): start over */
 	if (n >= 5 && strncmp(line, "HTTP/", 5) == 0) {
+		r->answered = true;
 		headers_reset(&r->resp);
 		return n;
 	}
@@ -397,14 +470,31 @@ static void easy_setup(struct httpc *h, struct hreq *r, const struct httpc_req *
 	 * original host when a redirect points elsewhere (blob storage) */
 	curl_easy_setopt(e, CURLOPT_UNRESTRICTED_AUTH, 0L);
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, or_default(h->opts.connect_timeout_ms, 10000));
-	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, or_default(h->opts.total_timeout_ms, 30000));
-	curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, or_default(h->opts.low_speed_limit, 100));
-	curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, or_default(h->opts.low_speed_time_s, 15));
-	curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)req->body_max);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS,
+			 or_default(req->total_timeout_ms, or_default(h->opts.total_timeout_ms, 30000)));
+	if (req->on_line) {
+		/* a watch is silent while nothing changes: keepalives, not a speed limit */
+		curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+		curl_easy_setopt(e, CURLOPT_TCP_KEEPIDLE, 30L);
+		curl_easy_setopt(e, CURLOPT_TCP_KEEPINTVL, 10L);
+		r->started_ms = mono_ms();
+		r->answer_ms = (uint64_t)or_default(h->opts.connect_timeout_ms, 10000);
+		curl_easy_setopt(e, CURLOPT_XFERINFOFUNCTION, xferinfo_cb);
+		curl_easy_setopt(e, CURLOPT_XFERINFODATA, r);
+		curl_easy_setopt(e, CURLOPT_NOPROGRESS, 0L);
+	} else {
+		curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, or_default(h->opts.low_speed_limit, 100));
+		curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, or_default(h->opts.low_speed_time_s, 15));
+		curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)req->body_max);
+	}
 	curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
 	curl_easy_setopt(e, CURLOPT_USERAGENT, h->user_agent);
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
+	/* Waiting for a connection to say whether it multiplexes makes sense
+	 * for https only (HTTP/2 is negotiated in TLS); over plain http a
+	 * second request to a host whose first one is a long-lived stream
+	 * (Argo CD's watch) would wait for that stream to end. */
+	curl_easy_setopt(e, CURLOPT_PIPEWAIT, http_ok ? 0L : 1L);
 	curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
 	if (h->ca_file)
 		curl_easy_setopt(e, CURLOPT_CAINFO, h->ca_file);
@@ -445,6 +535,9 @@ int httpc_start(struct httpc *h, const struct httpc_req *req, httpc_done_cb *don
 	r->done = done;
 	r->arg = arg;
 	buf_init(&r->resp.body, req->body_max ? req->body_max : 1);
+	buf_init(&r->line, req->body_max ? req->body_max : 1);
+	r->on_line = req->on_line;
+	r->line_arg = req->line_arg;
 	r->easy = curl_easy_init();
 	if (!r->easy || build_headers(r, req->headers)) {
 		req_free(r);

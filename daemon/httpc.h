@@ -25,12 +25,27 @@ struct httpc_opts {
 	const char *user_agent;		/* NULL: "pipelined/<version>" */
 };
 
+/* A streamed body, one line at a time: line has no '\n' and is not
+ * NUL-terminated.  Non-zero stops the request (done then reports
+ * HTTPC_ERR_CANCELLED). */
+typedef int httpc_line_cb(const char *line, size_t len, void *arg);
+
 struct httpc_req {
 	const char *method;		/* "GET" (default) or "HEAD" */
 	const char *url;
 	const char *const *headers;	/* NULL-terminated "Name: value" lines */
 	const char *userpwd;		/* HTTP Basic "user:secret", or NULL */
-	size_t body_max;		/* hard cap on the response body */
+	size_t body_max;		/* hard cap on the response body; with
+					 * on_line, on one line */
+	/* Streaming (e.g. a watch API): a 200 response's body is handed to
+	 * on_line line by line as it arrives instead of being collected (any
+	 * other status is collected into resp.body as usual).  A stream has
+	 * no low-speed limit (it may be silent for long), TCP keepalives
+	 * find a dead peer, a status line must arrive within the connect
+	 * timeout, and total_timeout_ms bounds its whole life. */
+	httpc_line_cb *on_line;
+	void *line_arg;
+	long total_timeout_ms;		/* 0: the client's total timeout */
 };
 
 enum httpc_fail {

@@ -387,6 +387,10 @@ int metrics_std_declare(struct metrics_std *out, struct metrics *m)
 		{ &s.stage_blocked, METRIC_GAUGE, "pipelined_stage_blocked",
 		  "1 while a deploy stage is blocked by a permanent error, else 0.",
 		  L("stage") },
+		{ &s.stage_deployed, METRIC_GAUGE, "pipelined_stage_deployed",
+		  "1 for Argo CD's current verdict on a deploy stage (deployed, progressing, "
+		  "out-of-sync, degraded, sync-failed, unknown), 0 for the others.",
+		  L("stage", "verdict") },
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(decl); i++) {

@@ -1,6 +1,7 @@
 /* pipelined - the promotion daemon.  Entry point: options, configuration,
  * the state directory, then one libuv loop carrying the engine (engine.h),
  * the HTTP API, webhooks, metrics, systemd notifications and signals. */
+#include "argocd.h"
 #include "config.h"
 #include "dashboard.h"
 #include "engine.h"
@@ -33,6 +34,8 @@ struct daemon {
 	struct hooks hooks;
 	bool have_hooks;
 	struct dashboard *dashboard;
+	struct argocd *argocd;		/* NULL without [argocd] */
+	enum stage argocd_stage[ARGOCD_MAX_APPS];	/* the client's app index -> stage */
 	uv_signal_t sighup, sigterm, sigint;
 	char pidfile[1100];
 	bool stopping;
@@ -204,6 +207,82 @@ static int http_setup(struct daemon *d, const struct config *cfg)
 	return 0;
 }
 
+/* ---- Argo CD ---- */
+
+static void on_argocd(size_t app, const struct argocd_app *facts, const char *why,
+			     void *arg)
+{
+	struct daemon *d = arg;
+
+	if (app < ARGOCD_MAX_APPS && d->engine)
+		engine_deploy_update(d->engine, d->argocd_stage[app], facts, why);
+}
+
+static bool argocd_same(const struct config *a, const struct config *b)
+{
+#define SAME(x, y) (((x) == NULL && (y) == NULL) || ((x) && (y) && strcmp((x), (y)) == 0))
+	if (a->argocd.enabled != b->argocd.enabled)
+		return false;
+	if (!a->argocd.enabled)
+		return true;
+	for (int st = 0; st < STAGE_COUNT; st++)
+		if (!SAME(a->stages[st].application, b->stages[st].application) ||
+		    a->stages[st].enabled != b->stages[st].enabled)
+			return false;
+	return SAME(a->argocd.url.url, b->argocd.url.url) &&
+	       SAME(a->argocd.token, b->argocd.token) && SAME(a->argocd.ca_file, b->argocd.ca_file) &&
+	       SAME(a->argocd.project, b->argocd.project) &&
+	       a->argocd.deadline_ms == b->argocd.deadline_ms &&
+	       SAME(a->repository.url.url, b->repository.url.url);
+#undef SAME
+}
+
+/* (Re)starts the client for cfg's [argocd] and stage applications; a client
+ * that cannot start (an unreadable token) leaves those stages unknown with
+ * the reason, and the daemon promotes as without Argo CD. */
+static void argocd_setup(struct daemon *d, const struct config *cfg)
+{
+	const char *names[ARGOCD_MAX_APPS];
+	struct argocd_opts o;
+	struct buf err = BUF_INIT;
+	size_t n = 0;
+
+	argocd_free(d->argocd);
+	d->argocd = NULL;
+	engine_deploy_forget(d->engine);
+	if (!cfg->argocd.enabled)
+		return;
+	for (int st = STAGE_BETA; st < STAGE_COUNT && n < ARGOCD_MAX_APPS; st++)
+		if (stage_is_deploy((enum stage)st) && cfg->stages[st].enabled &&
+		    cfg->stages[st].application) {
+			d->argocd_stage[n] = (enum stage)st;
+			names[n++] = cfg->stages[st].application;
+		}
+	if (!n) {
+		log_notice("argocd", "[argocd] is set but no enabled stage names an application");
+		return;
+	}
+	memset(&o, 0, sizeof o);
+	o.url = cfg->argocd.url.url;
+	o.token_file = cfg->argocd.token;
+	o.ca_file = cfg->argocd.ca_file;
+	o.repo_url = cfg->repository.url.url;
+	o.project = cfg->argocd.project;
+	o.apps = names;
+	o.napps = n;
+	o.deadline_ms = cfg->argocd.deadline_ms;
+	if (argocd_new(&d->argocd, &d->loop, &o, on_argocd, d, &err)) {
+		log_err("argocd", "cannot follow Argo CD: %s", err.data ? err.data : "out of memory");
+		for (size_t i = 0; i < n; i++)
+			engine_deploy_update(d->engine, d->argocd_stage[i], NULL,
+					     err.data ? err.data : "cannot start the Argo CD client");
+		d->argocd = NULL;
+	} else {
+		log_info("argocd", "following %zu Application(s) at %s", n, o.url);
+	}
+	buf_release(&err);
+}
+
 /* ---- signals ---- */
 
 static void reload(struct daemon *d)
@@ -234,6 +313,10 @@ static void reload(struct daemon *d)
 		if (dashboard_reload(d->dashboard, cfg->http.users, cfg->http.trusted_proxy_header,
 				     &errors))
 			log_config_errors(&errors, d->config_path);
+		bool argo_changed = !argocd_same(old, cfg);
+
+		if (argo_changed)
+			argocd_setup(d, cfg);
 		engine_reload(d->engine, cfg);
 	}
 	buf_release(&errors);
@@ -274,6 +357,8 @@ static void shutdown_start(struct daemon *d, const char *why)
 	d->stopping = true;
 	log_notice("main", "%s: stopping (a git transaction in flight is finished first)", why);
 	notify_stopping(d->notify);
+	argocd_free(d->argocd);
+	d->argocd = NULL;
 	d->pending_stops = 2;
 	http_stop(d->http, STOP_GRACE_MS, http_stopped_cb, d);
 	engine_stop(d->engine, engine_stopped_cb, d);
@@ -360,6 +445,7 @@ static int startup(struct daemon *d, struct config *cfg)
 		return -1;
 	}
 	engine_on_status(d->engine, status_cb, d);
+	argocd_setup(d, cfg);
 	pidfile_write(d, cfg);
 	signals_setup(d);
 	return 0;

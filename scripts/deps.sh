@@ -10,6 +10,7 @@ PKGS=(
   git openssh-server openssh-client docker-registry skopeo
   faketime libfaketime apache2-utils openssl python3 python3-yaml tzdata ca-certificates
   curl jq shellcheck procps iproute2 chromium mandoc groff-base
+  python3-yaml python3-jsonschema
 )
 # Node.js may come from another packaging of it (its npm bundled): ask for
 # Debian's packages only when the commands are missing.

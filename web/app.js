@@ -101,6 +101,24 @@ function evidenceRow(name, status) {
   return { tag: '', status: any && any.evidence === 'disabled' ? 'evidence not required' : 'no result yet' };
 }
 
+/* What Argo CD runs at a deploy stage (docs/api.md "deployed"), or null
+ * when nothing follows it.  tone: ok (deployed), bad (sync-failed,
+ * degraded: shown in red with Argo CD's message), warn (the others). */
+function deployedView(d) {
+  if (!d || !d.verdict) return null;
+  var tone = d.verdict === 'deployed' ? 'ok'
+    : (d.verdict === 'sync-failed' || d.verdict === 'degraded') ? 'bad' : 'warn';
+  var op = d.operation || {};
+  var msg = d.verdict === 'sync-failed' && op.message ? op.message : (d.reason || '');
+  return {
+    verdict: d.verdict, tone: tone, application: d.application || '',
+    text: 'Argo CD: ' + d.verdict.toUpperCase(),
+    message: d.verdict === 'deployed' ? '' : msg,
+    since: d.since || '', revision: d.revision || '',
+    images: (d.images_ok || 0) + '/' + (d.images_total || 0)
+  };
+}
+
 /* The five stages in pipeline order, whatever the API listed. */
 function stageRows(status) {
   var byName = {};
@@ -127,7 +145,8 @@ function stageRows(status) {
       promoted_at: p.time || '',
       status: st,
       blocked: deploy && !!s.blocked,
-      blocked_reason: (deploy && s.blocked && s.blocked_reason) || ''
+      blocked_reason: (deploy && s.blocked && s.blocked_reason) || '',
+      deployed: deploy ? deployedView(s.deployed) : null
     };
   });
 }
@@ -219,7 +238,8 @@ if (typeof module !== 'undefined' && module.exports) {
     gateView: gateView, stageRows: stageRows, historyRows: historyRows,
     pendingRows: pendingRows, promoteBody: promoteBody, justificationOk: justificationOk,
     visibleText: visibleText,
-    suggestedTag: suggestedTag, serverNow: serverNow, errorLines: errorLines
+    suggestedTag: suggestedTag, serverNow: serverNow, errorLines: errorLines,
+    deployedView: deployedView
   };
 }
 
@@ -295,7 +315,22 @@ if (typeof document !== 'undefined') (function () {
     item('When', row.promoted_at || '—');
     item('Status', row.status);
     if (row.source) item('Source', row.source);
+    if (row.deployed) {
+      item('Deployed', row.deployed.verdict + (row.deployed.since ? ' since ' + row.deployed.since : ''),
+        row.deployed.application);
+      item('Images', row.deployed.images);
+    }
     li.appendChild(dl);
+    if (row.deployed) {
+      var dp = el('p', row.deployed.text, 'deployed ' + row.deployed.tone);
+      dp.setAttribute('data-deployed', row.name);
+      li.appendChild(dp);
+      if (row.deployed.message) {
+        var dm = el('p', row.deployed.message, 'deployed-message ' + row.deployed.tone);
+        dm.setAttribute('data-deployed-message', row.name);
+        li.appendChild(dm);
+      }
+    }
     if (row.blocked) {
       // a permanent failure: nothing is retried until Git or the config changes
       var bl = el('p', 'Blocked: ' + (row.blocked_reason || 'see pipelinectl status'), 'gate blocked');

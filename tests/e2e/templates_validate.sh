@@ -93,6 +93,8 @@ mutate "beta blocked by the market window" templates/argocd/project.yaml \
 	's.replace("        - stonks-oracle-paper\n", "        - stonks-oracle-paper\n        - stonks-oracle-beta\n", 1)' "FAIL deny window covers paper and live, not beta"
 mutate "project opened to a fourth namespace" templates/argocd/project.yaml \
 	's.replace("      namespace: stonks-oracle\n", "      namespace: stonks-oracle\n    - server: https://kubernetes.default.svc\n      namespace: default\n", 1)' "FAIL project destinations are exactly"
+mutate "the daemon's account may sync" templates/argocd/values-argocd.yaml \
+	's.replace("applications, get, stonks-oracle/stonks-oracle-live", "applications, sync, stonks-oracle/stonks-oracle-live", 1)' "FAIL pipelined may only get the three Applications"
 mutate "cascading finalizer on an Application" templates/argocd/applications.yaml \
 	's.replace("  name: stonks-oracle-live\n", "  name: stonks-oracle-live\n  finalizers:\n    - resources-finalizer.argocd.argoproj.io\n", 1)' "FAIL stonks-oracle-live: no resources finalizer"
 mutate "stage file missing from valueFiles" templates/argocd/applications.yaml \

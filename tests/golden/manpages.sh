@@ -88,10 +88,11 @@ compare() {
 }
 
 # Config keys, as section.key (section lower-cased, stage sections as
-# "stage"): the key lines of the shipped file, commented-out ones included,
+# "stage"): the key lines of the shipped file, commented-out ones (and
+# commented-out section headers) included,
 # and the parser's key table.
 awk '
-	/^[ \t]*\[/ { s = tolower($0); sub(/^[ \t]*\[/, "", s); sub(/[ \t\]"].*/, "", s); next }
+	/^[ \t]*#?\[/ { s = tolower($0); sub(/^[ \t]*#?\[/, "", s); sub(/[ \t\]"].*/, "", s); next }
 	s != "" && match($0, /^[ \t]*[#;]?[ \t]*[A-Za-z][A-Za-z0-9]*[ \t]*=/) {
 		k = substr($0, 1, RLENGTH); sub(/^[ \t]*[#;]?[ \t]*/, "", k); sub(/[ \t]*=$/, "", k)
 		print s "." k

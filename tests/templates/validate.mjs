@@ -254,7 +254,7 @@ for (const [stage, ns] of Object.entries(STAGES)) {
 // misspelt key is silently ignored by Helm, so only these may be set.
 const CHART_KEYS = {
   "templates/argocd/values-argocd.yaml": [
-    "global.domain", "configs.params", "crds.keep",
+    "global.domain", "configs.params", "configs.cm", "configs.rbac", "crds.keep",
     "server.ingress.enabled", "server.ingress.ingressClassName", "server.ingress.annotations",
     "server.ingress.tls", "server.volumes", "server.volumeMounts",
   ],
@@ -288,6 +288,16 @@ check(argoV.server?.ingress?.ingressClassName === "traefik", "Argo CD ingress cl
 check(argoV.server?.ingress?.annotations?.["cert-manager.io/cluster-issuer"] === "ca-issuer", "Argo CD TLS from ca-issuer");
 check(argoV.server?.ingress?.tls === true, "Argo CD ingress TLS enabled");
 check(String(argoV.configs?.params?.["server.insecure"]) === "true", "argocd-server plain HTTP behind Traefik");
+check(argoV.configs?.cm?.["accounts.pipelined"] === "apiKey", "Argo CD account pipelined: API key only, no login");
+{
+  const lines = String(argoV.configs?.rbac?.["policy.csv"] ?? "").split("\n").map((l) => l.trim()).filter(Boolean);
+  const mine = lines.filter((l) => /^p,\s*pipelined,/.test(l));
+  const apps = ["beta", "paper", "live"].map((s) => `stonks-oracle/stonks-oracle-${s}`);
+  check(mine.length === 3 && mine.every((l) => /^p,\s*pipelined,\s*applications,\s*get,\s*\S+,\s*allow$/.test(l)) &&
+    apps.every((a) => mine.some((l) => l.includes(`, ${a},`))),
+    "pipelined may only get the three Applications (read-only RBAC)");
+  check(!lines.some((l) => /^g,\s*pipelined,/.test(l)), "pipelined is in no role group");
+}
 (argoV.server?.volumes ?? []).forEach((v, i) => validateObject(core.Volume, v, `values-argocd.yaml server.volumes[${i}]`));
 (argoV.server?.volumeMounts ?? []).forEach((v, i) => validateObject(core.VolumeMount, v, `values-argocd.yaml server.volumeMounts[${i}]`));
 const argoClaim = (argoV.server?.volumes ?? []).map((v) => v.persistentVolumeClaim?.claimName).find(Boolean);

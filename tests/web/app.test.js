@@ -69,6 +69,15 @@ test('stageRows: five stages in pipeline order from the status fixture', () => {
   assert.equal(rows[2].promoted_by, 'pipelined (automatic)');
   assert.equal(rows[4].enabled, false);
   assert.equal(rows[4].status, 'disabled');
+  // Argo CD's view: null where nothing follows the stage
+  assert.equal(rows[2].deployed.verdict, 'deployed');
+  assert.equal(rows[2].deployed.tone, 'ok');
+  assert.equal(rows[2].deployed.message, '');
+  assert.equal(rows[3].deployed.tone, 'bad');
+  assert.match(rows[3].deployed.message, /^one or more objects failed to apply/);
+  assert.equal(rows[4].deployed, null);
+  assert.equal(rows[0].deployed, null);
+  assert.equal(app.deployedView({ verdict: 'progressing', reason: 'sync running' }).tone, 'warn');
   // evidence stages: newest complete release, newest verdict
   assert.equal(rows[0].deploy, false);
   assert.equal(rows[0].tag, '1111111111111111111111111111111111111111');

@@ -88,6 +88,18 @@ async function main() {
   await waitFor("/broker outage/.test(document.getElementById('history').textContent)", 'paper history');
   console.log('ok: five stages, gate in words, pending, errors and per-stage history rendered as text');
 
+  // Argo CD: beta deployed; paper's failed sync in red with Argo CD's message.
+  assert.match(await ev("document.querySelector('[data-deployed=beta]').textContent"), /Argo CD: DEPLOYED/);
+  assert.match(await ev("document.querySelector('[data-deployed=paper]').textContent"), /Argo CD: SYNC-FAILED/);
+  const failMsg = "document.querySelector('[data-deployed-message=paper]')";
+  assert.equal(await ev(failMsg + ".textContent"),
+    'one or more objects failed to apply: admission webhook denied the Deployment <b>risk</b>');
+  assert.equal(await ev("document.querySelectorAll('#pipeline li.stage b').length"), 0);
+  assert.equal(await ev("getComputedStyle(" + failMsg + ").color"), 'rgb(180, 35, 24)');
+  assert.equal(await ev("document.querySelector('[data-deployed-message=beta]')"), null);
+  assert.equal(await ev("document.querySelector('[data-deployed=live]')"), null);
+  console.log('ok: Argo CD verdicts per stage; a failed sync in red with its message, as text');
+
   // Break-Glass on paper: first the page asks for a login.
   await ev("[...document.querySelectorAll('#pipeline button')].find(b => /Break-Glass/.test(b.textContent)).click()");
   await waitFor("document.getElementById('login-dialog').open", 'the login dialog');
