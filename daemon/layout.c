@@ -78,22 +78,6 @@ static int fail(struct res *s, int rc, const char *fmt, ...)
 	return rc;
 }
 
-static int grow(void **v, size_t *cap, size_t n, size_t size)
-{
-	size_t ncap;
-	void *nv;
-
-	if (n < *cap)
-		return 0;
-	ncap = *cap ? *cap * 2 : 16;
-	nv = realloc(*v, ncap * size);
-	if (!nv)
-		return ERR_NOMEM;
-	*v = nv;
-	*cap = ncap;
-	return 0;
-}
-
 /* ---- paths ---- */
 
 static bool is_wild(const char *seg, size_t n)
@@ -139,7 +123,7 @@ static int add_query(struct res *s, char *path, enum qkind kind, size_t image, c
 {
 	struct query *q;
 
-	if (!path || grow((void **)&s->q, &s->capq, s->nq, sizeof(*s->q))) {
+	if (!path || array_grow((void **)&s->q, &s->capq, s->nq, sizeof(*s->q))) {
 		free(path);
 		return fail(s, ERR_NOMEM, "out of memory");
 	}
@@ -280,7 +264,7 @@ static int find_queries(struct res *s, size_t from)
 		for (size_t k = 0; k < nv; k++) {
 			struct query *q = &s->q[base + v[k].ipath];
 
-			if (grow((void **)&s->found, &s->capfound, s->nfound, sizeof(*s->found))) {
+			if (array_grow((void **)&s->found, &s->capfound, s->nfound, sizeof(*s->found))) {
 				yamledit_scalars_free(v + k, nv - k);
 				v = NULL;
 				fail(s, ERR_NOMEM, "out of memory");
@@ -314,7 +298,7 @@ static int new_loc(struct res *s, struct layout *out, size_t *cap, const struct 
 	const struct yamledit_scalar *sc = &s->found[q->first];
 	struct layout_loc *l;
 
-	if (grow((void **)&out->locs, cap, out->n, sizeof(*out->locs)))
+	if (array_grow((void **)&out->locs, cap, out->n, sizeof(*out->locs)))
 		return fail(s, ERR_NOMEM, "out of memory");
 	l = &out->locs[out->n++];
 	memset(l, 0, sizeof(*l));
@@ -661,7 +645,7 @@ static void find_untouched(struct res *s, struct layout *out)
 		if (dup)
 			continue;
 		p = xstrndup(sc->path, strlen(sc->path));
-		if (!p || grow((void **)&out->untouched, &cap, out->nuntouched, sizeof(char *))) {
+		if (!p || array_grow((void **)&out->untouched, &cap, out->nuntouched, sizeof(char *))) {
 			free(p);
 			fail(s, ERR_NOMEM, "out of memory");
 			return;

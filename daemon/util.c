@@ -112,6 +112,24 @@ int buf_printf(struct buf *b, const char *fmt, ...)
 	return rc;
 }
 
+int array_grow(void **v, size_t *cap, size_t n, size_t size)
+{
+	size_t ncap;
+	void *nv;
+
+	if (n < *cap)
+		return 0;
+	ncap = *cap ? *cap * 2 : 16;
+	if (ncap > SIZE_MAX / size)
+		return ERR_NOMEM;
+	nv = realloc(*v, ncap * size);
+	if (!nv)
+		return ERR_NOMEM;
+	*v = nv;
+	*cap = ncap;
+	return 0;
+}
+
 char *buf_detach(struct buf *b, size_t *len)
 {
 	char *p = b->data;

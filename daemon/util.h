@@ -52,6 +52,11 @@ int buf_vprintf(struct buf *b, const char *fmt, va_list ap)
 /* Hands the data over to the caller (who frees it) and resets b. */
 char *buf_detach(struct buf *b, size_t *len);
 
+/* Room for element n of a malloc'd array of size-byte elements: doubles
+ * *cap (from 16) when n has reached it.  0 or ERR_NOMEM (the array is then
+ * unchanged). */
+int array_grow(void **v, size_t *cap, size_t n, size_t size);
+
 /* Parse a whole decimal string into [min, max].  0 or ERR_INVALID. */
 int parse_i64(int64_t *out, const char *s, int64_t min, int64_t max);
 int parse_u32(uint32_t *out, const char *s, uint32_t min, uint32_t max);

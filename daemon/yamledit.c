@@ -620,22 +620,6 @@ static bool same_value(struct ed *ed, const yaml_event_t *ev, uint64_t m, const 
 	return false;
 }
 
-static int grow(void **v, size_t *cap, size_t n, size_t size)
-{
-	size_t ncap;
-	void *nv;
-
-	if (n < *cap)
-		return 0;
-	ncap = *cap ? *cap * 2 : 16;
-	nv = realloc(*v, ncap * size);
-	if (!nv)
-		return ERR_NOMEM;
-	*v = nv;
-	*cap = ncap;
-	return 0;
-}
-
 /* The concrete path of the scalar the top frame is at: each level's key or
  * index, as written (a '*' of the tag path becomes what it matched). */
 static int concrete_path(const struct ed *ed, struct buf *out)
@@ -671,7 +655,7 @@ static void record(struct ed *ed, const yaml_event_t *ev, uint64_t m, size_t b0,
 
 		if (!(m & bit(p)))
 			continue;
-		if (grow((void **)&ed->found, &ed->capfound, ed->nfound, sizeof(*ed->found))) {
+		if (array_grow((void **)&ed->found, &ed->capfound, ed->nfound, sizeof(*ed->found))) {
 			fail(ed, ERR_NOMEM, UINT64_MAX, NULL, "out of memory");
 			break;
 		}
@@ -742,7 +726,7 @@ static void add_target(struct ed *ed, const yaml_event_t *ev, uint64_t m, const 
 		ed->matched |= m;
 		return;
 	}
-	if (grow((void **)&ed->targets, &ed->captargets, ed->ntargets, sizeof(*ed->targets))) {
+	if (array_grow((void **)&ed->targets, &ed->captargets, ed->ntargets, sizeof(*ed->targets))) {
 		fail(ed, ERR_NOMEM, UINT64_MAX, NULL, "out of memory");
 		return;
 	}
