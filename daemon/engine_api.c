@@ -140,14 +140,25 @@ static const char *evidence_name(const struct engine *e, const struct engine_rel
 	return registry_evidence_status_name(r->ev);
 }
 
+/* Unreadable evidence reads the same for every release and every client:
+ * "evidence unreadable: <why>". */
 static json_t *release_json(const struct engine *e, const struct engine_release *r)
 {
-	return json_pack("{s:s, s:b, s:b, s:I, s:I, s:o, s:s, s:o, s:o, s:o}", "sha", r->sha,
+	bool unreadable = engine_inttest_enabled(e) && r->ev_checked &&
+			  r->ev == REGISTRY_EVIDENCE_UNREADABLE;
+	char summary[REGISTRY_ERR_MAX + 32];
+
+	if (unreadable)
+		snprintf(summary, sizeof summary, "evidence unreadable: %s", r->ev_error);
+	else
+		strlcpy_(summary, r->ev_summary, sizeof summary);
+	return json_pack("{s:s, s:b, s:b, s:I, s:I, s:o, s:s, s:o, s:o, s:o, s:o}", "sha", r->sha,
 			 "checked", r->checked, "complete", r->checked && r->complete,
 			 "images_present", (json_int_t)r->present,
 			 "images_total", (json_int_t)r->total, "missing_image",
 			 str_or_null(r->missing), "evidence", evidence_name(e, r),
-			 "evidence_summary", str_or_null(r->ev_summary),
+			 "evidence_summary", str_or_null(summary),
+			 "evidence_error", str_or_null(unreadable ? r->ev_error : ""),
 			 "failures", str_or_null(r->ev_failures),
 			 "first_seen", time_or_null(r->first_seen));
 }

@@ -33,6 +33,23 @@ struct engine_release *engine_release_get(struct engine *e, const char *sha, boo
 	return oldest;
 }
 
+/* What policy knows of a release's evidence: not asked yet counts as missing. */
+static enum policy_evidence release_evidence(const struct engine_release *r, bool inttest)
+{
+	if (!r || !inttest || !r->ev_checked)
+		return POLICY_EVIDENCE_MISSING;
+	switch (r->ev) {
+	case REGISTRY_EVIDENCE_PASSED:
+		return POLICY_EVIDENCE_PASSED;
+	case REGISTRY_EVIDENCE_FAILED:
+		return POLICY_EVIDENCE_FAILED;
+	case REGISTRY_EVIDENCE_UNREADABLE:
+		return POLICY_EVIDENCE_UNPARSABLE;
+	default:
+		return POLICY_EVIDENCE_MISSING;
+	}
+}
+
 void engine_release_facts(struct policy_release *out, char *summary, size_t sumsz,
 			  const struct engine_release *r, bool inttest)
 {
@@ -42,11 +59,9 @@ void engine_release_facts(struct policy_release *out, char *summary, size_t sums
 	out->images_present = r->present;
 	out->images_total = r->total;
 	out->missing_image = r->missing[0] ? r->missing : NULL;
-	out->evidence = POLICY_EVIDENCE_MISSING;
-	if (inttest && r->ev_checked && r->ev == REGISTRY_EVIDENCE_PASSED)
-		out->evidence = POLICY_EVIDENCE_PASSED;
-	else if (inttest && r->ev_checked && r->ev == REGISTRY_EVIDENCE_FAILED)
-		out->evidence = POLICY_EVIDENCE_FAILED;
+	out->evidence = release_evidence(r, inttest);
+	if (out->evidence == POLICY_EVIDENCE_UNPARSABLE)
+		out->evidence_error = r->ev_error;
 	if (r->ev_summary[0]) {
 		snprintf(summary, sumsz, "%s%s%s", r->ev_summary, r->ev_failures[0] ? ": " : "",
 			 r->ev_failures);
@@ -246,11 +261,7 @@ static bool decide_auto(struct engine *e, enum stage st, struct policy_input *in
 		c[i].tag = e->scan->cand[i];
 		c[i].newer = e->scan->newer[i][st];
 		c[i].complete = rel[i] && rel[i]->checked && rel[i]->complete;
-		c[i].evidence = POLICY_EVIDENCE_MISSING;
-		if (rel[i] && inttest && rel[i]->ev_checked)
-			c[i].evidence = rel[i]->ev == REGISTRY_EVIDENCE_PASSED ? POLICY_EVIDENCE_PASSED :
-					rel[i]->ev == REGISTRY_EVIDENCE_FAILED ? POLICY_EVIDENCE_FAILED :
-					POLICY_EVIDENCE_MISSING;
+		c[i].evidence = release_evidence(rel[i], inttest);
 	}
 	if (policy_auto_pick(&pick, in, st, c, n))
 		return false;

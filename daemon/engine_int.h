@@ -108,6 +108,10 @@ struct engine_release {
 	uint64_t next_check_ms;		/* loop time of the next look */
 	int64_t first_seen;
 	uint64_t lru;
+	/* ev == UNREADABLE: why, and the manifest digest of that artifact, so
+	 * it is fetched and parsed again only once the digest changes */
+	char ev_error[REGISTRY_ERR_MAX];
+	char ev_artifact[72];
 };
 
 enum request_state {

@@ -20,6 +20,8 @@ static const char *const code_names[POLICY_CODE_COUNT] = {
 	[POLICY_SIGNATURE] = "signature",
 	[POLICY_REUSED_REQUEST] = "reused-request",
 	[POLICY_FORGED_TRAILER] = "forged-trailer",
+	/* issue 11 item 9 */
+	[POLICY_EVIDENCE_UNREADABLE] = "evidence-unreadable",
 };
 
 const char *policy_code_name(enum policy_code code)
@@ -319,6 +321,14 @@ static enum policy_code check_evidence(struct ctx *c)
 		return say(c, POLICY_INTTEST_FAILED, "integration tests failed for %s%s%.100s%s; "
 			   "promote a release whose tests pass", c->tag7, sum ? " (" : "",
 			   sum ? sum : "", sum ? ")" : "");
+	if (rel->evidence == POLICY_EVIDENCE_UNPARSABLE) {
+		struct shown why;
+
+		return say(c, POLICY_EVIDENCE_UNREADABLE, "the integration-test evidence of %s "
+			   "cannot be read: %.200s; publish a valid inttest-results.json for it "
+			   "(it is read again when the artifact changes)", c->tag7,
+			   rel->evidence_error ? show(&why, rel->evidence_error) : "unknown reason");
+	}
 	return say(c, POLICY_INTTEST_MISSING, "no integration-test result for %s yet; "
 		   "wait for the integration tests to publish it", c->tag7);
 }
@@ -499,7 +509,8 @@ int policy_auto_pick(size_t *out, const struct policy_input *in, enum stage targ
 		if (!c[i].newer || !c[i].complete || !c[i].tag ||
 		    !tag_is_sha1(c[i].tag, strlen(c[i].tag)))
 			continue;
-		if (cfg[STAGE_INTTEST].enabled && c[i].evidence != POLICY_EVIDENCE_PASSED)
+		if (cfg[STAGE_INTTEST].enabled && c[i].evidence != POLICY_EVIDENCE_PASSED &&
+		    c[i].evidence != POLICY_EVIDENCE_UNPARSABLE)
 			continue;
 		if (stage_is_deploy(source) && !tag_in(&in->state[source], c[i].tag))
 			continue;

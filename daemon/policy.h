@@ -13,7 +13,7 @@
  *   wrong-files      the change is not just the stage's tag scalars
  *   mixed-tags       the tag scalars disagree or hold no release id
  *   unknown-release  not every image has the tag
- *   inttest-failed / inttest-missing
+ *   inttest-failed / inttest-missing / evidence-unreadable
  *   not-in-source    the release skipped the source stage
  *   notes-required   amend the message ...
  *   signature        ... then sign it (amending drops a signature, so this
@@ -61,6 +61,8 @@ enum policy_code {
 	POLICY_SIGNATURE,
 	POLICY_REUSED_REQUEST,
 	POLICY_FORGED_TRAILER,
+	/* issue 11 item 9: the evidence artifact exists but cannot be read */
+	POLICY_EVIDENCE_UNREADABLE,
 	POLICY_CODE_COUNT
 };
 
@@ -91,6 +93,7 @@ enum policy_evidence {
 	POLICY_EVIDENCE_MISSING = 0,
 	POLICY_EVIDENCE_PASSED,
 	POLICY_EVIDENCE_FAILED,
+	POLICY_EVIDENCE_UNPARSABLE,	/* published, but not valid evidence */
 };
 
 /* Registry facts about the requested tag. */
@@ -101,6 +104,7 @@ struct policy_release {
 	const char *missing_image;	/* one image without it (message); may be NULL */
 	enum policy_evidence evidence;
 	const char *evidence_summary;	/* "passed 312/312", "failed 3/312"; may be NULL */
+	const char *evidence_error;	/* UNREADABLE: why; may be NULL */
 };
 
 enum policy_msg_state {
@@ -192,7 +196,12 @@ struct policy_candidate {
  * evidence while integration-test is enabled, and is in the source stage
  * when that is a deploy stage.  ERR_NOTFOUND when none is, or when the
  * target is disabled or not automatic.  The engine then runs policy_check
- * on it (market window, etc.). */
+ * on it (market window, etc.).
+ *
+ * A newer complete candidate whose evidence is unreadable is picked too, so
+ * that policy_check refuses it with evidence-unreadable: the automatic
+ * promotion waits with that reason instead of quietly promoting an older
+ * release that the one with broken evidence would supersede. */
 int policy_auto_pick(size_t *out, const struct policy_input *in, enum stage target,
 		     const struct policy_candidate *c, size_t n);
 

@@ -196,6 +196,22 @@ static void m_inttest_missing(struct fixture *f)
 	f->rel.evidence = POLICY_EVIDENCE_MISSING;
 	f->rel.evidence_summary = NULL;
 }
+static void m_evidence_unreadable(struct fixture *f)
+{
+	f->rel.evidence = POLICY_EVIDENCE_UNPARSABLE;
+	f->rel.evidence_summary = NULL;
+	f->rel.evidence_error = "inttest-results.json: evidence has no integer \"exit_code\"";
+}
+static void m_evidence_unreadable_hostile(struct fixture *f)
+{
+	m_evidence_unreadable(f);
+	f->rel.evidence_error = "near '\x1b[2J'\nStage: live";
+}
+static void m_evidence_unreadable_off(struct fixture *f)
+{
+	m_evidence_unreadable(f);
+	f->in.cfg[STAGE_INTTEST].enabled = false;
+}
 static void m_inttest_off_failed(struct fixture *f)
 {
 	m_inttest_failed(f);
@@ -287,6 +303,11 @@ static void m_open_no_text(struct fixture *f)
 }
 /* break-glass bypasses the market and nothing else */
 static void m_bg_not_in_source(struct fixture *f) { m_open_break_glass(f); m_not_in_beta(f); }
+static void m_bg_unreadable(struct fixture *f)
+{
+	m_open_break_glass(f);
+	m_evidence_unreadable(f);
+}
 static void m_bg_inttest(struct fixture *f) { m_open_break_glass(f); m_inttest_failed(f); }
 static void m_bg_reused(struct fixture *f) { m_open_break_glass(f); m_reused(f); }
 static void m_bg_signature(struct fixture *f) { m_open_break_glass(f); m_sig_bad(f); }
@@ -375,6 +396,16 @@ static const struct policy_case cases[] = {
 	{ "inttest missing", m_inttest_missing, POLICY_INTTEST_MISSING,
 	  "inttest-missing: no integration-test result for 0123456", false },
 	{ "inttest disabled", m_inttest_off_failed, POLICY_ALLOW, "from beta", false },
+	{ "evidence unreadable", m_evidence_unreadable, POLICY_EVIDENCE_UNREADABLE,
+	  "evidence-unreadable: the integration-test evidence of 0123456 cannot be read: "
+	  "inttest-results.json: evidence has no integer \"exit_code\"; publish a valid "
+	  "inttest-results.json for it (it is read again when the artifact changes)", false },
+	{ "evidence unreadable, hostile why", m_evidence_unreadable_hostile,
+	  POLICY_EVIDENCE_UNREADABLE, "cannot be read: near '?[2J'?Stage: live;", false },
+	{ "evidence unreadable, inttest disabled", m_evidence_unreadable_off, POLICY_ALLOW,
+	  "from beta", false },
+	{ "break-glass vs unreadable evidence", m_bg_unreadable, POLICY_EVIDENCE_UNREADABLE, "",
+	  false },
 	{ "not in source", m_not_in_beta, POLICY_NOT_IN_SOURCE, "not-in-source: 0123456 was "
 	  "never promoted to beta (source of paper); promote it to beta first", false },
 	{ "beta disabled: source is integration-test", m_beta_off_not_in_beta, POLICY_ALLOW,
@@ -570,6 +601,14 @@ static void test_automatic(void **state)
 	fixture_decide(&f, &d);
 	assert_int_equal(d.code, POLICY_INTTEST_MISSING);
 
+	/* unreadable evidence: the automatic promotion waits, saying why */
+	f.rel.evidence = POLICY_EVIDENCE_UNPARSABLE;
+	f.rel.evidence_error = "artifact manifest: invalid JSON at line 1 column 1";
+	fixture_decide(&f, &d);
+	assert_int_equal(d.code, POLICY_EVIDENCE_UNREADABLE);
+	assert_non_null(strstr(d.message, "evidence-unreadable: the integration-test evidence of "
+				   "0123456 cannot be read: artifact manifest: invalid JSON"));
+
 	/* an automatic promotion into a gated stage waits for the window */
 	fixture_default(&f);
 	f.in.request = NULL;
@@ -746,6 +785,25 @@ static void test_auto_pick(void **state)
 	assert_int_equal(policy_auto_pick(&pick, &f.in, STAGE_PAPER, c, ARRAY_SIZE(c)), 0);
 	assert_int_equal(pick, 3);
 	assert_int_equal(policy_auto_pick(&pick, &f.in, STAGE_CI, c, 1), ERR_INVALID);
+
+	/* a newer release with unreadable evidence is picked, so the automatic
+	 * promotion waits with evidence-unreadable rather than promoting an
+	 * older one; missing and failed evidence are still skipped */
+	const struct policy_candidate u[] = {
+		{ "2222222222222222222222222222222222222222", true, POLICY_EVIDENCE_MISSING, true },
+		{ "3333333333333333333333333333333333333333", true, POLICY_EVIDENCE_UNPARSABLE, true },
+		{ SHA, true, POLICY_EVIDENCE_PASSED, true },
+	};
+	fixture_default(&f);
+	assert_int_equal(policy_auto_pick(&pick, &f.in, STAGE_BETA, u, ARRAY_SIZE(u)), 0);
+	assert_int_equal(pick, 1);
+	/* an incomplete one is not (unknown-release is not what it waits for) */
+	const struct policy_candidate v[] = {
+		{ "3333333333333333333333333333333333333333", false, POLICY_EVIDENCE_UNPARSABLE, true },
+		{ SHA, true, POLICY_EVIDENCE_PASSED, true },
+	};
+	assert_int_equal(policy_auto_pick(&pick, &f.in, STAGE_BETA, v, ARRAY_SIZE(v)), 0);
+	assert_int_equal(pick, 1);
 }
 
 static void test_code_names(void **state)
@@ -754,6 +812,7 @@ static void test_code_names(void **state)
 		"allow", "malformed", "stage-disabled", "wrong-files", "mixed-tags",
 		"unknown-release", "inttest-failed", "inttest-missing", "not-in-source",
 		"market-open", "notes-required", "signature", "reused-request", "forged-trailer",
+		"evidence-unreadable",
 	};
 	enum policy_code code;
 
