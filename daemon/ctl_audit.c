@@ -62,29 +62,14 @@ struct ctx {
 
 static int parse_args(struct audit_args *a, int argc, char **argv)
 {
-	for (int i = 1; i < argc; i++) {
-		int r;
+	const struct ctl_arg args[] = {
+		{ "--json", NULL, &a->json },
+		{ "--repo", &a->repo, NULL },
+		{ "--branch", &a->branch, NULL },
+		{ NULL, NULL, NULL },
+	};
 
-		if (strcmp(argv[i], "--json") == 0) {
-			a->json = true;
-			continue;
-		}
-		if ((r = ctl_opt_value(&a->repo, argc, argv, &i, "--repo")) ||
-		    (r = ctl_opt_value(&a->branch, argc, argv, &i, "--branch"))) {
-			if (r < 0) {
-				fprintf(stderr, "pipelinectl audit: '%s' needs a value\n", argv[i]);
-				return 2;
-			}
-			continue;
-		}
-		if (argv[i][0] == '-' || a->range) {
-			fprintf(stderr, "pipelinectl audit: unexpected argument '%s'\n%s", argv[i],
-				audit_usage);
-			return 2;
-		}
-		a->range = argv[i];
-	}
-	return 0;
+	return ctl_parse_args("audit", audit_usage, args, &a->range, 1, argc, argv);
 }
 
 /* The repository: --repo, or the configured one. */

@@ -28,29 +28,16 @@ struct log_args {
 
 static int parse_args(struct log_args *a, int argc, char **argv)
 {
-	for (int i = 1; i < argc; i++) {
-		int r;
+	const struct ctl_arg args[] = {
+		{ "--json", NULL, &a->json },
+		{ "--stage", &a->stage_name, NULL },
+		{ "-n", &a->count, NULL },
+		{ "--repo", &a->repo, NULL },
+		{ NULL, NULL, NULL },
+	};
 
-		if (strcmp(argv[i], "--json") == 0) {
-			a->json = true;
-			continue;
-		}
-		if ((r = ctl_opt_value(&a->stage_name, argc, argv, &i, "--stage")) ||
-		    (r = ctl_opt_value(&a->count, argc, argv, &i, "-n")) ||
-		    (r = ctl_opt_value(&a->repo, argc, argv, &i, "--repo"))) {
-			if (r < 0) {
-				fprintf(stderr, "pipelinectl log: '%s' needs a value\n", argv[i]);
-				return 2;
-			}
-			continue;
-		}
-		if (argv[i][0] == '-' || a->rev) {
-			fprintf(stderr, "pipelinectl log: unexpected argument '%s'\n%s", argv[i],
-				log_usage);
-			return 2;
-		}
-		a->rev = argv[i];
-	}
+	if (ctl_parse_args("log", log_usage, args, &a->rev, 1, argc, argv))
+		return 2;
 	a->stage = STAGE_COUNT;
 	if (a->stage_name && (stage_parse(&a->stage, a->stage_name) < 0 ||
 			      !stage_is_deploy(a->stage))) {
