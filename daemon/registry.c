@@ -818,6 +818,26 @@ static int sha256_hex(char out[72], const void *data, size_t len)
 	return 0;
 }
 
+/* A GET or HEAD of the evidence manifest: true on 200; otherwise q is
+ * finished as missing (404) or as an error. */
+static bool evidence_manifest_found(struct rreq *q, const struct httpc_resp *resp)
+{
+	char why[REGISTRY_ERR_MAX];
+
+	if (resp->status == 404) {
+		q->op->u.ev.status = REGISTRY_EVIDENCE_MISSING;
+		rreq_finish(q, NULL);
+		return false;
+	}
+	if (resp->status != 200) {
+		errmsg_set(why, sizeof(why), "unexpected HTTP %ld for the evidence manifest",
+		       resp->status);
+		rreq_finish(q, why);
+		return false;
+	}
+	return true;
+}
+
 /* The artifact is there but cannot be read: a fact about the artifact (its
  * manifest digest says which), not a registry failure, so no backoff.  why
  * may quote the document (jansson's "near '...'"): it ends up in logs,
@@ -872,21 +892,12 @@ static void step_evidence_manifest(struct rreq *q, const struct httpc_resp *resp
 {
 	struct op *op = q->op;
 	struct registry *r = op->r;
-	char err[REGPARSE_ERR_MAX], why[REGISTRY_ERR_MAX];
+	char err[REGPARSE_ERR_MAX];
 	const char *body = resp->body.data ? resp->body.data : "";
 	struct rreq *b;
 
-	if (resp->status == 404) {
-		op->u.ev.status = REGISTRY_EVIDENCE_MISSING;
-		rreq_finish(q, NULL);
+	if (!evidence_manifest_found(q, resp))
 		return;
-	}
-	if (resp->status != 200) {
-		errmsg_set(why, sizeof(why), "unexpected HTTP %ld for the evidence manifest",
-		       resp->status);
-		rreq_finish(q, why);
-		return;
-	}
 	/* the digest of the bytes is the manifest's digest, whatever the
 	 * server's header says: the identity a later HEAD is compared with */
 	if (sha256_hex(op->u.ev.artifact, body, resp->body.len)) {
@@ -942,19 +953,9 @@ static void step_evidence_head(struct rreq *q, const struct httpc_resp *resp)
 {
 	struct op *op = q->op;
 	const char *d = resp->content_digest;
-	char why[REGISTRY_ERR_MAX];
 
-	if (resp->status == 404) {
-		op->u.ev.status = REGISTRY_EVIDENCE_MISSING;
-		rreq_finish(q, NULL);
+	if (!evidence_manifest_found(q, resp))
 		return;
-	}
-	if (resp->status != 200) {
-		errmsg_set(why, sizeof(why), "unexpected HTTP %ld for the evidence manifest",
-		       resp->status);
-		rreq_finish(q, why);
-		return;
-	}
 	if (d && strcmp(d, op->known) == 0) {
 		op->u.ev.status = REGISTRY_EVIDENCE_UNREADABLE;
 		op->u.ev.unchanged = true;
