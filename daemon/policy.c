@@ -562,6 +562,28 @@ int policy_check(struct policy_decision *out, const struct policy_input *in)
 	return 0;
 }
 
+enum policy_code policy_check_shape(char *msg, size_t size, const struct policy_request *r,
+				    enum stage target)
+{
+	static enum policy_code (*const shape[])(struct ctx *) = {
+		check_merge, check_orphan, check_off_branch, check_mode,
+	};
+	struct policy_decision d;
+	struct ctx c;
+	enum policy_code code = POLICY_ALLOW;
+
+	memset(&c, 0, sizeof c);
+	memset(&d, 0, sizeof d);
+	c.req = r;
+	c.target = target;
+	c.d = &d;
+	for (size_t i = 0; i < ARRAY_SIZE(shape) && code == POLICY_ALLOW; i++)
+		code = shape[i](&c);
+	if (size)
+		strlcpy_(msg, d.message, size);
+	return code;
+}
+
 int policy_auto_pick(size_t *out, const struct policy_input *in, enum stage target,
 		     const struct policy_candidate *c, size_t n)
 {

@@ -199,6 +199,14 @@ struct policy_decision {
  * input (a bug in the caller), never for a bad request. */
 int policy_check(struct policy_decision *out, const struct policy_input *in);
 
+/* The shape checks alone, in policy_check's order: POLICY_ALLOW, or the
+ * first of merge-request, orphan-request, off-branch and mode-change that
+ * applies to r (only its commit and shape fields are read), with its
+ * message in msg.  For pipelinectl audit, which judges a pull request from
+ * a request branch with the same rules. */
+enum policy_code policy_check_shape(char *msg, size_t size, const struct policy_request *r,
+				    enum stage target);
+
 /* Source stage of s: the nearest enabled stage before it, or ci when none
  * is (see above).  ERR_INVALID for ci itself. */
 int policy_source_stage(enum stage *out, const struct policy_stage_cfg cfg[STAGE_COUNT],
