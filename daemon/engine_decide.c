@@ -387,7 +387,8 @@ static bool request_release(struct policy_release *pr, char *summary, size_t sum
 	return true;
 }
 
-static void request_facts_in(struct policy_request *pq, struct engine_request *r)
+static void request_facts_in(struct policy_request *pq, struct engine_request *r,
+			     const struct engine *e)
 {
 	const struct request_facts *f = r->facts;
 
@@ -405,6 +406,15 @@ static void request_facts_in(struct policy_request *pq, struct engine_request *r
 	pq->sig = r->sig;
 	pq->signer = r->signer[0] ? r->signer : NULL;
 	pq->reused = f->used_by[0] != '\0';
+	pq->nparents = f->nparents;
+	pq->merge = f->nparents > 1;
+	pq->orphan = f->nparents == 0;
+	pq->off_branch = f->nparents == 1 && !f->parent_on_branch;
+	pq->parent = f->parent[0] ? f->parent : NULL;
+	pq->tracked = e->cfg->repository.branch;
+	pq->mode_path = f->mode_changed ? f->mode.path : NULL;
+	pq->mode_old = f->mode.old_mode;
+	pq->mode_new = f->mode.new_mode;
 }
 
 static bool decide_request(struct engine *e, struct engine_request *r, struct policy_input *in,
@@ -441,7 +451,7 @@ static bool decide_request(struct engine *e, struct engine_request *r, struct po
 	}
 	if (!request_release(&pr, summary, sizeof summary, e, r, &rel))
 		return false;
-	request_facts_in(&pq, r);
+	request_facts_in(&pq, r, e);
 	in->release = &pr;
 	in->request = &pq;
 	if (policy_check(&d, in)) {

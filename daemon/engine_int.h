@@ -141,6 +141,12 @@ struct request_facts {
 	struct buf sig, payload;	/* when the stage wants a signature */
 	bool is_signed;
 	char error[ENGINE_ERR_MAX];	/* git could not tell: retry */
+	/* issue 11 item 5: the request's shape (zero: an orphan, refused) */
+	unsigned nparents;		/* of the tip */
+	char parent[GITOPS_HEXSZ + 1];	/* its first parent */
+	bool parent_on_branch;		/* that parent is the tracked tip or its ancestor */
+	struct gitops_mode_change mode;	/* against the parent, when mode_changed */
+	bool mode_changed;
 };
 
 struct engine_request {

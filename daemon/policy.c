@@ -22,6 +22,11 @@ static const char *const code_names[POLICY_CODE_COUNT] = {
 	[POLICY_FORGED_TRAILER] = "forged-trailer",
 	/* issue 11 item 9 */
 	[POLICY_EVIDENCE_UNREADABLE] = "evidence-unreadable",
+	/* issue 11 item 5 */
+	[POLICY_MERGE_REQUEST] = "merge-request",
+	[POLICY_ORPHAN_REQUEST] = "orphan-request",
+	[POLICY_OFF_BRANCH] = "off-branch",
+	[POLICY_MODE_CHANGE] = "mode-change",
 };
 
 const char *policy_code_name(enum policy_code code)
@@ -236,6 +241,75 @@ static enum policy_code check_reused(struct ctx *c)
 		   "push a new commit to request again", c->req->commit);
 }
 
+/* ---- the request's shape (issue 11 item 5) ---- */
+
+static const char *tracked(const struct ctx *c)
+{
+	return c->req->tracked && *c->req->tracked ? c->req->tracked : "main";
+}
+
+/* How to send the rebuilt commit: where the server refuses force pushes
+ * (a protected branch), a new branch name is the way. */
+#define PUSH_AGAIN "then push it again (git push --force, or to a new promote/%s/<name>)"
+
+static enum policy_code check_merge(struct ctx *c)
+{
+	if (!c->req || !c->req->merge)
+		return POLICY_ALLOW;
+	return say(c, POLICY_MERGE_REQUEST, "request %.7s is a merge commit (%u parents), which "
+		   "would bring other commits into %s; rebase your request onto %s as one "
+		   "commit: git fetch origin && git rebase -i origin/%s (keep one commit with "
+		   "the tag change), " PUSH_AGAIN, c->req->commit, c->req->nparents, tracked(c),
+		   tracked(c), tracked(c), stage_name(c->target));
+}
+
+static enum policy_code check_orphan(struct ctx *c)
+{
+	if (!c->req || !c->req->orphan)
+		return POLICY_ALLOW;
+	return say(c, POLICY_ORPHAN_REQUEST, "request %.7s has no parent (a history unrelated "
+		   "to %s); start from %s: git fetch origin && git checkout -B <branch> "
+		   "origin/%s, set the image tags (pipelinectl edit), commit once, " PUSH_AGAIN,
+		   c->req->commit, tracked(c), tracked(c), tracked(c), stage_name(c->target));
+}
+
+static enum policy_code check_off_branch(struct ctx *c)
+{
+	const struct policy_request *r = c->req;
+
+	if (!r || !r->off_branch)
+		return POLICY_ALLOW;
+	return say(c, POLICY_OFF_BRANCH, "the parent of request %.7s%s%.7s%s is not on %s (a "
+		   "stack of commits, or a base outside %s's history); rebase your request onto "
+		   "%s as one commit: git fetch origin && git rebase -i origin/%s (keep one "
+		   "commit with the tag change), " PUSH_AGAIN, r->commit, r->parent ? ", " : "",
+		   r->parent ? r->parent : "", r->parent ? "," : "", tracked(c), tracked(c),
+		   tracked(c), tracked(c), stage_name(c->target));
+}
+
+static enum policy_code check_mode(struct ctx *c)
+{
+	const struct policy_request *r = c->req;
+	struct shown sh;
+	const char *p, *fix;
+
+	if (!r || !r->mode_path)
+		return POLICY_ALLOW;
+	p = show(&sh, r->mode_path);
+	fix = r->mode_old == 0100644 && r->mode_new == 0100755 ? "git update-index --chmod=-x" :
+	      r->mode_old == 0100755 && r->mode_new == 0100644 ? "git update-index --chmod=+x" :
+	      NULL;
+	if (fix)
+		return say(c, POLICY_MODE_CHANGE, "the request changes the mode of \"%s\" from "
+			   "%06o to %06o, which a promotion does not carry; a request changes "
+			   "only image tags: %s \"%s\", amend the commit, " PUSH_AGAIN, p,
+			   r->mode_old, r->mode_new, fix, p, stage_name(c->target));
+	return say(c, POLICY_MODE_CHANGE, "the request changes the mode of \"%s\" from %06o to "
+		   "%06o, which a promotion does not carry; a request changes only image tags: "
+		   "restore it as it is on %s, amend the commit, " PUSH_AGAIN, p, r->mode_old,
+		   r->mode_new, tracked(c), stage_name(c->target));
+}
+
 static enum policy_code check_enabled(struct ctx *c)
 {
 	if (c->cfg->enabled)
@@ -412,7 +486,11 @@ static enum policy_code check_market(struct ctx *c)
 static enum policy_code (*const checks[])(struct ctx *) = {
 	check_forged,
 	check_reused,
+	check_merge,
+	check_orphan,
+	check_off_branch,
 	check_enabled,
+	check_mode,
 	check_files,
 	check_tags,
 	check_release,
@@ -492,6 +570,28 @@ int policy_check(struct policy_decision *out, const struct policy_input *in)
 		say_allowed(&c);
 	*out = d;
 	return 0;
+}
+
+enum policy_code policy_check_shape(char *msg, size_t size, const struct policy_request *r,
+				    enum stage target)
+{
+	static enum policy_code (*const shape[])(struct ctx *) = {
+		check_merge, check_orphan, check_off_branch, check_mode,
+	};
+	struct policy_decision d;
+	struct ctx c;
+	enum policy_code code = POLICY_ALLOW;
+
+	memset(&c, 0, sizeof c);
+	memset(&d, 0, sizeof d);
+	c.req = r;
+	c.target = target;
+	c.d = &d;
+	for (size_t i = 0; i < ARRAY_SIZE(shape) && code == POLICY_ALLOW; i++)
+		code = shape[i](&c);
+	if (size)
+		strlcpy_(msg, d.message, size);
+	return code;
 }
 
 int policy_auto_pick(size_t *out, const struct policy_input *in, enum stage target,

@@ -9,7 +9,21 @@
  *   malformed        the request cannot be read: nothing else is meaningful
  *   forged-trailer   it claims to be something only the daemon writes
  *   reused-request   that commit was already used: only a new commit helps
+ *   merge-request    the tip is a merge (it would bring other commits in)
+ *   orphan-request   the tip has no parent (unrelated history)
+ *   off-branch       its parent is not on the tracked branch (a stack of
+ *                    commits, foreign history).  These three come next:
+ *                    every check after them reads the change against the
+ *                    tip's parent, which is the commit the change was made
+ *                    on only when the tip is one commit on the branch; and
+ *                    each needs a rebuilt commit, so the developer hears it
+ *                    before anything the rebuilt commit may change anyway
  *   stage-disabled   the target stage is off
+ *   mode-change      a file mode differs from the parent's (100644 ->
+ *                    100755 on the values file): a promotion rebuilds the
+ *                    file and would drop it silently.  Before wrong-files,
+ *                    because a mode-only change of the values file passes
+ *                    every test of its bytes
  *   wrong-files      the change is not just the stage's tag scalars
  *   mixed-tags       the tag scalars disagree or hold no release id
  *   unknown-release  not every image has the tag
@@ -63,6 +77,11 @@ enum policy_code {
 	POLICY_FORGED_TRAILER,
 	/* issue 11 item 9: the evidence artifact exists but cannot be read */
 	POLICY_EVIDENCE_UNREADABLE,
+	/* issue 11 item 5: the request's shape */
+	POLICY_MERGE_REQUEST,
+	POLICY_ORPHAN_REQUEST,
+	POLICY_OFF_BRANCH,
+	POLICY_MODE_CHANGE,
 	POLICY_CODE_COUNT
 };
 
@@ -135,6 +154,17 @@ struct policy_request {
 	enum policy_sig sig;
 	const char *signer;		/* principal when sig is GOOD */
 	bool reused;			/* an earlier promotion has Request: <commit> */
+	/* issue 11 item 5: the shape of the tip; all false is one commit
+	 * whose parent is on the tracked branch, with no mode change */
+	bool merge;			/* more than one parent (nparents) */
+	bool orphan;			/* no parent */
+	bool off_branch;		/* one parent, not the tracked tip or an ancestor of it */
+	unsigned nparents;
+	const char *parent;		/* off_branch: the parent's id; may be NULL */
+	const char *tracked;		/* the tracked branch ("main"), for the messages */
+	const char *mode_path;		/* a path whose file mode differs from the
+					 * parent's; NULL when none does */
+	unsigned mode_old, mode_new;	/* its modes (octal, e.g. 0100644) */
 };
 
 /* The market window now, from the clock module. */
@@ -172,6 +202,14 @@ struct policy_decision {
  * Break-Glass: trailer to override".  ERR_INVALID only for inconsistent
  * input (a bug in the caller), never for a bad request. */
 int policy_check(struct policy_decision *out, const struct policy_input *in);
+
+/* The shape checks alone, in policy_check's order: POLICY_ALLOW, or the
+ * first of merge-request, orphan-request, off-branch and mode-change that
+ * applies to r (only its commit and shape fields are read), with its
+ * message in msg.  For pipelinectl audit, which judges a pull request from
+ * a request branch with the same rules. */
+enum policy_code policy_check_shape(char *msg, size_t size, const struct policy_request *r,
+				    enum stage target);
 
 /* Source stage of s: the nearest enabled stage before it, or ci when none
  * is (see above).  ERR_INVALID for ci itself. */

@@ -321,6 +321,54 @@ static void m_bg_notes(struct fixture *f)
 static void m_open_and_notes(struct fixture *f) { market_open(f); m_live_no_notes(f); }
 static void m_open_and_signature(struct fixture *f) { market_open(f); m_sig_unsigned(f); }
 
+/* the request's shape (issue 11 item 5) */
+#define PARENT "fedcba9876543210fedcba9876543210fedcba98"
+static void m_merge(struct fixture *f) { f->req.merge = true; f->req.nparents = 2; }
+static void m_octopus(struct fixture *f) { f->req.merge = true; f->req.nparents = 3; }
+static void m_orphan(struct fixture *f) { f->req.orphan = true; }
+static void m_off_branch(struct fixture *f)
+{
+	f->req.off_branch = true;
+	f->req.nparents = 1;
+	f->req.parent = PARENT;
+}
+static void m_off_branch_unnamed(struct fixture *f) { f->req.off_branch = true; }
+static void m_trunk(struct fixture *f) { m_merge(f); f->req.tracked = "trunk"; }
+static void m_mode_x(struct fixture *f)
+{
+	f->req.mode_path = "values/values-paper.yaml";
+	f->req.mode_old = 0100644;
+	f->req.mode_new = 0100755;
+}
+static void m_mode_minus_x(struct fixture *f)
+{
+	m_mode_x(f);
+	f->req.mode_old = 0100755;
+	f->req.mode_new = 0100644;
+}
+static void m_mode_link(struct fixture *f)
+{
+	m_mode_x(f);
+	f->req.mode_new = 0120000;
+}
+static void m_mode_hostile(struct fixture *f)
+{
+	m_mode_x(f);
+	f->req.mode_path = "values/\x1b[2Jx";
+}
+/* a mode-only change: the bytes are the parent's, only the mode differs */
+static void m_mode_only(struct fixture *f) { m_mode_x(f); f->tags[0] = f->tags[1] = f->tags[2] = OLD; }
+/* the shape before everything that reads the change */
+static void m_merge_and_files(struct fixture *f) { m_merge(f); m_readme(f); m_mixed(f); }
+static void m_merge_disabled(struct fixture *f) { m_merge(f); m_disabled(f); }
+static void m_orphan_and_files(struct fixture *f) { m_orphan(f); m_readme(f); }
+static void m_off_branch_and_mode(struct fixture *f) { m_off_branch(f); m_mode_x(f); }
+static void m_mode_and_files(struct fixture *f) { m_mode_x(f); m_readme(f); }
+static void m_mode_disabled(struct fixture *f) { m_mode_x(f); m_disabled(f); }
+static void m_reused_merge(struct fixture *f) { m_reused(f); m_merge(f); }
+static void m_forged_orphan(struct fixture *f) { m_forged_stage(f); m_orphan(f); }
+static void m_bg_merge(struct fixture *f) { m_open_break_glass(f); m_merge(f); }
+
 struct policy_case {
 	const char *name;
 	void (*mod)(struct fixture *);
@@ -444,6 +492,48 @@ static const struct policy_case cases[] = {
 	{ "break-glass vs notes", m_bg_notes, POLICY_NOTES_REQUIRED, "", false },
 	{ "market and notes", m_open_and_notes, POLICY_NOTES_REQUIRED, "", false },
 	{ "market and signature", m_open_and_signature, POLICY_SIGNATURE, "", false },
+	/* issue 11 item 5: the request's shape */
+	{ "merge commit", m_merge, POLICY_MERGE_REQUEST, "merge-request: request 89abcde is a "
+	  "merge commit (2 parents), which would bring other commits into main; rebase your "
+	  "request onto main as one commit: git fetch origin && git rebase -i origin/main (keep "
+	  "one commit with the tag change), then push it again (git push --force, or to a new "
+	  "promote/paper/<name>)", false },
+	{ "octopus merge", m_octopus, POLICY_MERGE_REQUEST, "(3 parents)", false },
+	{ "another tracked branch", m_trunk, POLICY_MERGE_REQUEST, "other commits into trunk; "
+	  "rebase your request onto trunk as one commit: git fetch origin && git rebase -i "
+	  "origin/trunk", false },
+	{ "orphan commit", m_orphan, POLICY_ORPHAN_REQUEST, "orphan-request: request 89abcde has "
+	  "no parent (a history unrelated to main); start from main: git fetch origin && git "
+	  "checkout -B <branch> origin/main, set the image tags (pipelinectl edit), commit once, "
+	  "then push it again", false },
+	{ "off the branch", m_off_branch, POLICY_OFF_BRANCH, "off-branch: the parent of request "
+	  "89abcde, fedcba9, is not on main (a stack of commits, or a base outside main's "
+	  "history); rebase your request onto main as one commit: git fetch origin && git rebase "
+	  "-i origin/main", false },
+	{ "off the branch, parent unknown", m_off_branch_unnamed, POLICY_OFF_BRANCH,
+	  "the parent of request 89abcde is not on main", false },
+	{ "mode 100644 -> 100755", m_mode_x, POLICY_MODE_CHANGE, "mode-change: the request "
+	  "changes the mode of \"values/values-paper.yaml\" from 100644 to 100755, which a "
+	  "promotion does not carry; a request changes only image tags: git update-index "
+	  "--chmod=-x \"values/values-paper.yaml\", amend the commit, then push it again", false },
+	{ "mode 100755 -> 100644", m_mode_minus_x, POLICY_MODE_CHANGE,
+	  "from 100755 to 100644, which a promotion does not carry; a request changes only image "
+	  "tags: git update-index --chmod=+x", false },
+	{ "file become a link", m_mode_link, POLICY_MODE_CHANGE, "from 100644 to 120000, which a "
+	  "promotion does not carry; a request changes only image tags: restore it as it is on "
+	  "main, amend the commit", false },
+	{ "hostile mode path", m_mode_hostile, POLICY_MODE_CHANGE, "mode of \"values/?[2Jx\"",
+	  false },
+	{ "mode-only change", m_mode_only, POLICY_MODE_CHANGE, "mode-change:", false },
+	{ "merge before files and tags", m_merge_and_files, POLICY_MERGE_REQUEST, "", false },
+	{ "merge before stage-disabled", m_merge_disabled, POLICY_MERGE_REQUEST, "", false },
+	{ "orphan before files", m_orphan_and_files, POLICY_ORPHAN_REQUEST, "", false },
+	{ "off-branch before mode", m_off_branch_and_mode, POLICY_OFF_BRANCH, "", false },
+	{ "mode before files", m_mode_and_files, POLICY_MODE_CHANGE, "", false },
+	{ "stage-disabled before mode", m_mode_disabled, POLICY_STAGE_DISABLED, "", false },
+	{ "reused before merge", m_reused_merge, POLICY_REUSED_REQUEST, "", false },
+	{ "forged before orphan", m_forged_orphan, POLICY_FORGED_TRAILER, "", false },
+	{ "break-glass vs merge", m_bg_merge, POLICY_MERGE_REQUEST, "", false },
 };
 
 static void test_cases(void **state)
@@ -547,7 +637,8 @@ static void test_precedence(void **state)
 {
 	static const enum policy_code order[] = {
 		POLICY_MALFORMED, POLICY_FORGED_TRAILER, POLICY_REUSED_REQUEST,
-		POLICY_STAGE_DISABLED, POLICY_WRONG_FILES, POLICY_MIXED_TAGS,
+		POLICY_MERGE_REQUEST, POLICY_ORPHAN_REQUEST, POLICY_OFF_BRANCH,
+		POLICY_STAGE_DISABLED, POLICY_MODE_CHANGE, POLICY_WRONG_FILES, POLICY_MIXED_TAGS,
 		POLICY_UNKNOWN_RELEASE, POLICY_INTTEST_FAILED, POLICY_NOT_IN_SOURCE,
 		POLICY_NOTES_REQUIRED, POLICY_SIGNATURE, POLICY_MARKET_OPEN, POLICY_ALLOW,
 	};
@@ -562,20 +653,26 @@ static void test_precedence(void **state)
 		f.in.state[STAGE_PAPER].history_len = 0;
 		f.message = fixed > 1 ? "P\n\nCo-authored-by: A <a@x>\n" :
 					"P\n\nCo-authored-by: A <a@x>\nSource-Stage: beta\n";
-		if (fixed > 9)
+		if (fixed > 13)
 			f.message = "P\n\nNotes: n\n";
 		f.req.branch = fixed > 0 ? "promote/live/x" : "promote/live";
 		f.req.reused = fixed <= 2;
-		f.in.cfg[STAGE_LIVE].enabled = fixed > 3;
-		f.req.only_tag_scalars_changed = fixed > 4;
-		f.tags[1] = fixed > 5 ? SHA : OLD;
-		f.rel.complete = fixed > 6;
-		f.rel.evidence = fixed > 7 ? POLICY_EVIDENCE_PASSED : POLICY_EVIDENCE_FAILED;
-		if (fixed > 8)
+		f.req.merge = fixed <= 3;
+		f.req.nparents = 2;
+		f.req.orphan = fixed <= 4;
+		f.req.off_branch = fixed <= 5;
+		f.in.cfg[STAGE_LIVE].enabled = fixed > 6;
+		if (fixed <= 7)
+			m_mode_x(&f);
+		f.req.only_tag_scalars_changed = fixed > 8;
+		f.tags[1] = fixed > 9 ? SHA : OLD;
+		f.rel.complete = fixed > 10;
+		f.rel.evidence = fixed > 11 ? POLICY_EVIDENCE_PASSED : POLICY_EVIDENCE_FAILED;
+		if (fixed > 12)
 			f.history[STAGE_PAPER][0] = SHA, f.in.state[STAGE_PAPER].history_len = 1;
-		if (fixed > 10)
+		if (fixed > 14)
 			f.req.sig = POLICY_SIG_GOOD, f.req.signer = "dana@example.com";
-		f.in.window.open = fixed <= 11;
+		f.in.window.open = fixed <= 15;
 		fixture_decide(&f, &d);
 		if (d.code != order[fixed])
 			fail_msg("after fixing %zu problems: got %s (%s), want %s", fixed,
@@ -813,6 +910,8 @@ static void test_code_names(void **state)
 		"unknown-release", "inttest-failed", "inttest-missing", "not-in-source",
 		"market-open", "notes-required", "signature", "reused-request", "forged-trailer",
 		"evidence-unreadable",
+		/* issue 11 item 5 */
+		"merge-request", "orphan-request", "off-branch", "mode-change",
 	};
 	enum policy_code code;
 
