@@ -87,6 +87,10 @@ struct config_stage {
 	bool digest;		/* write each image's digest beside its tag (layout.h) */
 	char *signers;
 	char *application;	/* the Argo CD Application that deploys it, or NULL */
+	/* issue 13 item 6: a promotion into the stage needs its source stage to
+	 * run the release deployed (Argo CD) for at least soak_ms */
+	bool require_source_deployed;
+	uint64_t soak_ms;
 };
 
 struct config {

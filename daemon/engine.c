@@ -411,7 +411,7 @@ static void arm_edge(struct engine *e)
 	int64_t until = e->auto_edge, now = (int64_t)time(NULL);
 
 	for (size_t i = 0; i < ENGINE_MAX_REQUESTS; i++)
-		if (e->req[i].used && e->req[i].state == REQ_QUEUED &&
+		if (e->req[i].used && e->req[i].state == REQ_QUEUED && e->req[i].queue_until &&
 		    (!until || e->req[i].queue_until < until))
 			until = e->req[i].queue_until;
 	if (!until || until == e->edge_at)
@@ -419,7 +419,8 @@ static void arm_edge(struct engine *e)
 	e->edge_at = until;
 	uint64_t ms = until > now ? (uint64_t)(until - now) * 1000 : 0;
 	uv_timer_start(&e->edge_timer, edge_cb, ms + 200, 0);
-	log_info("engine", "waiting promotions will be pushed at the close, in %llus",
+	log_info("engine", "waiting promotions are looked at again in %llus (a close, or "
+		 "the end of a soak)",
 		 (unsigned long long)(ms / 1000));
 }
 

@@ -63,16 +63,59 @@ static void policy_cfg(struct policy_stage_cfg *out, const struct config_stage *
 	out->require_signature = cs->require_signature;
 	out->queue = cs->queue;
 	out->values_path = cs->values_path;
+	out->require_source_deployed = cs->require_source_deployed;
+	out->soak = (int64_t)(cs->soak_ms / 1000);
+}
+
+/* Argo CD's verdict on a deploy stage, for the source-stage gates: the
+ * stage runs its current release deployed since the later of the verdict's
+ * start and the moment its latest promotion was first seen deployed (a
+ * verdict that never left "deployed" across two promotions does not carry
+ * the first one's time over).  Derived, like every verdict: after a restart
+ * the soak counts from the daemon's first look. */
+static void policy_deployed_set(struct policy_deployed *out, const struct engine *e,
+				enum stage st)
+{
+	const struct engine_deployed *d = &e->deployed[st];
+
+	memset(out, 0, sizeof *out);
+	if (!engine_deploy_watched(e, st) || !d->judged) {
+		out->state = POLICY_DEPLOY_UNKNOWN;
+		out->why = !engine_deploy_watched(e, st) ? "the stage has no Argo CD Application" :
+			   d->unreadable[0] ? d->unreadable : "no answer from Argo CD yet";
+		return;
+	}
+	out->verdict = argocd_verdict_name(d->state.verdict);
+	out->why = d->state.why;
+	switch (d->state.verdict) {
+	case ARGOCD_UNKNOWN:
+		out->state = POLICY_DEPLOY_UNKNOWN;
+		if (!d->have && d->unreadable[0])
+			out->why = d->unreadable;
+		break;
+	case ARGOCD_DEPLOYED:
+		out->state = POLICY_DEPLOY_DEPLOYED;
+		out->since = d->since > d->deployed_at ? d->since : d->deployed_at;
+		if (strcmp(d->deployed_for, d->promo) != 0)
+			out->state = POLICY_DEPLOY_NOT;	/* not judged against this promotion */
+		break;
+	default:
+		out->state = POLICY_DEPLOY_NOT;
+		break;
+	}
 }
 
 void engine_policy_input(struct policy_input *in, const char ***hist_tags,
 			 const struct engine *e)
 {
 	memset(in, 0, sizeof *in);
+	in->now = (int64_t)time(NULL);
 	for (int st = 0; st < STAGE_COUNT; st++) {
 		size_t n = 0;
 		policy_cfg(&in->cfg[st], &e->cfg->stages[st]);
 		hist_tags[st] = NULL;
+		if (stage_is_deploy((enum stage)st))
+			policy_deployed_set(&in->deployed[st], e, (enum stage)st);
 		if (!stage_is_deploy((enum stage)st) || !e->scan)
 			continue;
 		if (e->scan->current_known[st])
@@ -173,6 +216,7 @@ static void policy_window_set(struct policy_window *pw, char *text, size_t texts
 	pw->open = w->open;
 	pw->text = text;
 	pw->close_time = w->open ? (int64_t)w->next_close : 0;
+	pw->utc_offset = w->utc_offset;
 }
 
 static void evidence_text(char *out, size_t outsz, const struct engine *e,
@@ -207,8 +251,9 @@ static int format_message(struct engine_action *a, const struct policy_decision 
 		p.requested_by = by;
 		p.request = q->id;
 		p.notes = trailer_list_get(&q->facts->trailers, TRAILER_NOTES);
-		p.break_glass = d->break_glass ?
+		p.break_glass = d->break_glass || d->overrode[0] ?
 				trailer_list_get(&q->facts->trailers, TRAILER_BREAK_GLASS) : NULL;
+		p.overrode = d->overrode[0] ? d->overrode : NULL;
 		p.signed_by = q->sig == POLICY_SIG_GOOD ? q->signer : NULL;
 	}
 	rc = trailer_format_promotion(&a->message, &p, &err);
@@ -260,9 +305,12 @@ static bool decide_auto(struct engine *e, enum stage st, struct policy_input *in
 	in->target = st;
 	in->tag = c[pick].tag;
 	if (policy_check(&d, in) || d.code != POLICY_ALLOW) {
-		if (d.code == POLICY_MARKET_OPEN && in->window.close_time &&
-		    (!e->auto_edge || in->window.close_time < e->auto_edge))
-			e->auto_edge = in->window.close_time;
+		/* it waits for the close, or the end of a soak */
+		int64_t until = d.code == POLICY_MARKET_OPEN ? in->window.close_time :
+				d.code == POLICY_SOAK ? d.queue_until : 0;
+
+		if (until && (!e->auto_edge || until < e->auto_edge))
+			e->auto_edge = until;
 		log_auto_once(e, st, &d);
 		return false;
 	}
@@ -437,7 +485,8 @@ static bool decide_request(struct engine *e, struct engine_request *r, struct po
 		pending(r, "internal error: inconsistent policy input");
 		return false;
 	}
-	r->break_glass = d.break_glass;
+	/* Break-Glass used: for the window or for the source-stage gates */
+	r->break_glass = d.break_glass || d.overrode[0];
 	if (d.tag[0])
 		strlcpy_(r->tag, d.tag, sizeof r->tag);
 	if (d.code != POLICY_ALLOW) {
@@ -477,13 +526,13 @@ static bool decide_request(struct engine *e, struct engine_request *r, struct po
 		return false;
 	}
 	buf_printf(&a->note, "accepted: promoted into %s%s\n", stage_name(r->stage),
-		   d.break_glass ? " with break-glass" : "");
+		   r->break_glass ? " with break-glass" : "");
 	r->state = REQ_MERGING;
 	r->code = POLICY_ALLOW;
 	snprintf(r->message, sizeof r->message, "accepted%s; merging",
-		 d.break_glass ? " (break-glass)" : "");
+		 r->break_glass ? " (break-glass)" : "");
 	log_notice("engine", "request '%s' (%.7s) accepted: promoting %.7s into %s%s", r->name,
-		   r->id, d.tag, stage_name(r->stage), d.break_glass ? " (break-glass)" : "");
+		   r->id, d.tag, stage_name(r->stage), r->break_glass ? " (break-glass)" : "");
 	return true;
 }
 

@@ -300,6 +300,97 @@ static void m_bg_notes(struct fixture *f)
 static void m_open_and_notes(struct fixture *f) { market_open(f); m_live_no_notes(f); }
 static void m_open_and_signature(struct fixture *f) { market_open(f); m_sig_unsigned(f); }
 
+/* ---- the source-stage gates (issue 13 item 6) ---- */
+
+#define NOW (CLOSE_TIME - 7200)	/* two hours before the close */
+#define SOAK 1800		/* paper's soak: 30m */
+
+/* paper requires beta to run the release deployed for 30m, and it has for
+ * an hour: passes */
+static void gate(struct fixture *f)
+{
+	f->in.cfg[STAGE_PAPER].require_source_deployed = true;
+	f->in.cfg[STAGE_PAPER].soak = SOAK;
+	f->in.now = NOW;
+	f->in.window.utc_offset = -5 * 3600;
+	f->in.deployed[STAGE_BETA].state = POLICY_DEPLOY_DEPLOYED;
+	f->in.deployed[STAGE_BETA].verdict = "deployed";
+	f->in.deployed[STAGE_BETA].since = NOW - 3600;
+}
+static void m_gate(struct fixture *f) { gate(f); }
+static void m_gate_unknown(struct fixture *f)
+{
+	gate(f);
+	f->in.deployed[STAGE_BETA].state = POLICY_DEPLOY_UNKNOWN;
+	f->in.deployed[STAGE_BETA].verdict = "unknown";
+	f->in.deployed[STAGE_BETA].why = "cannot reach Argo CD: connection refused";
+}
+static void m_gate_progressing(struct fixture *f)
+{
+	gate(f);
+	f->in.deployed[STAGE_BETA].state = POLICY_DEPLOY_NOT;
+	f->in.deployed[STAGE_BETA].verdict = "progressing";
+	f->in.deployed[STAGE_BETA].why = "sync running";
+}
+static void m_gate_moved_on(struct fixture *f)
+{
+	gate(f);
+	f->in.state[STAGE_BETA].current = OLD;	/* beta runs another release now */
+}
+static void m_gate_soak(struct fixture *f)
+{
+	gate(f);
+	f->in.deployed[STAGE_BETA].since = NOW - 600;	/* 20m left */
+}
+static void m_gate_soak_edge(struct fixture *f)
+{
+	gate(f);
+	f->in.deployed[STAGE_BETA].since = NOW - SOAK;	/* ends now, to the second */
+}
+static void m_gate_soak_1s(struct fixture *f)
+{
+	gate(f);
+	f->in.deployed[STAGE_BETA].since = NOW - SOAK + 1;
+}
+static void m_gate_soak_no_queue(struct fixture *f)
+{
+	m_gate_soak(f);
+	f->in.cfg[STAGE_PAPER].queue = false;
+}
+static void m_gate_soak_open(struct fixture *f) { m_gate_soak(f); market_open(f); }
+static void m_gate_open(struct fixture *f) { gate(f); market_open(f); }
+static void m_gate_no_soak(struct fixture *f)
+{
+	m_gate_soak(f);
+	f->in.cfg[STAGE_PAPER].soak = 0;
+}
+static void m_gate_no_source(struct fixture *f)
+{
+	gate(f);
+	f->in.cfg[STAGE_BETA].enabled = false;
+}
+static void m_gate_off(struct fixture *f)
+{
+	m_gate_unknown(f);
+	f->in.cfg[STAGE_PAPER].require_source_deployed = false;
+}
+static void m_gate_signature(struct fixture *f)
+{
+	m_gate_soak(f);
+	m_sig_unsigned(f);
+}
+static void m_gate_not_in_source(struct fixture *f) { m_gate_unknown(f); m_not_in_beta(f); }
+#define BG "P\n\nNotes: n\nBreak-Glass: risk desk signs off, order router fix\n"
+static void m_gate_bg_soak(struct fixture *f) { m_gate_soak(f); f->message = BG; }
+static void m_gate_bg_progressing(struct fixture *f) { m_gate_progressing(f); f->message = BG; }
+static void m_gate_bg_unknown(struct fixture *f) { m_gate_unknown(f); f->message = BG; }
+static void m_gate_bg_open(struct fixture *f) { m_gate_soak_open(f); f->message = BG; }
+static void m_gate_blank_bg(struct fixture *f)
+{
+	m_gate_soak(f);
+	f->message = "P\n\nNotes: n\nBreak-Glass: \xe2\x80\x8b\n";
+}
+
 struct policy_case {
 	const char *name;
 	void (*mod)(struct fixture *);
@@ -413,6 +504,48 @@ static const struct policy_case cases[] = {
 	{ "break-glass vs notes", m_bg_notes, POLICY_NOTES_REQUIRED, "", false },
 	{ "market and notes", m_open_and_notes, POLICY_NOTES_REQUIRED, "", false },
 	{ "market and signature", m_open_and_signature, POLICY_SIGNATURE, "", false },
+	/* issue 13 item 6: the source-stage gates */
+	{ "gates pass", m_gate, POLICY_ALLOW, "allowed: promote paper: 0123456 from beta", false },
+	{ "gates off", m_gate_off, POLICY_ALLOW, "allowed", false },
+	{ "source unknown", m_gate_unknown, POLICY_SOURCE_UNKNOWN, "source-unknown: what beta "
+	  "runs cannot be read from Argo CD (cannot reach Argo CD: connection refused), so "
+	  "paper's gate on it fails closed; it is checked again on the next cycle, or add a "
+	  "Break-Glass: trailer to override", false },
+	{ "source has no Argo CD", m_gate_no_source, POLICY_SOURCE_UNKNOWN, "source-unknown: "
+	  "paper requires its source stage to run 0123456 deployed, but its source is "
+	  "integration-test, which Argo CD does not deploy", false },
+	{ "source progressing", m_gate_progressing, POLICY_SOURCE_NOT_DEPLOYED,
+	  "source-not-deployed: 0123456 is promoted to beta but Argo CD does not run it deployed "
+	  "there (progressing: sync running); queued until it is; add a Break-Glass:", true },
+	{ "source moved on", m_gate_moved_on, POLICY_SOURCE_NOT_DEPLOYED, "source-not-deployed: "
+	  "beta runs 1111111, not 0123456; paper requires its source to run the release deployed "
+	  "for the soak time; promote 0123456 to beta again, pick the release beta runs, or add "
+	  "a Break-Glass: trailer to override", false },
+	{ "soak", m_gate_soak, POLICY_SOAK, "soak: beta has run 0123456 deployed since "
+	  "2026-11-28T09:50:00-05:00; paper requires a soak of 30m, which ends at "
+	  "2026-11-28T10:20:00-05:00; queued until then; add a Break-Glass: trailer to override",
+	  true },
+	{ "soak ends now", m_gate_soak_edge, POLICY_ALLOW, "allowed", false },
+	{ "soak, one second left", m_gate_soak_1s, POLICY_SOAK, "ends at 2026-11-28T10:00:01-05:00",
+	  true },
+	{ "soak, no queue", m_gate_soak_no_queue, POLICY_SOAK, "which ends at "
+	  "2026-11-28T10:20:00-05:00; add a Break-Glass:", false },
+	{ "soak and market", m_gate_soak_open, POLICY_SOAK, "; queued until then; the market is "
+	  "open too; add", true },
+	{ "soaked, market open", m_gate_open, POLICY_MARKET_OPEN, "blocked: market open", true },
+	{ "deployed, no soak", m_gate_no_soak, POLICY_ALLOW, "allowed", false },
+	{ "signature before gates", m_gate_signature, POLICY_SIGNATURE, "", false },
+	{ "not-in-source before gates", m_gate_not_in_source, POLICY_NOT_IN_SOURCE, "", false },
+	{ "break-glass vs soak", m_gate_bg_soak, POLICY_ALLOW, "allowed: promote paper: 0123456 "
+	  "from beta with break-glass overriding soak: risk desk signs off, order router fix",
+	  false },
+	{ "break-glass vs not deployed", m_gate_bg_progressing, POLICY_ALLOW,
+	  "with break-glass overriding source-not-deployed, soak: risk desk", false },
+	{ "break-glass vs unknown", m_gate_bg_unknown, POLICY_ALLOW,
+	  "with break-glass overriding source-unknown: risk desk", false },
+	{ "break-glass vs soak and market", m_gate_bg_open, POLICY_ALLOW,
+	  "with break-glass overriding soak, market-open: risk desk", false },
+	{ "blank break-glass vs soak", m_gate_blank_bg, POLICY_SOAK, "soak: ", true },
 };
 
 static void test_cases(void **state)
@@ -461,6 +594,72 @@ static void test_queue_and_break_glass_fields(void **state)
 	fixture_decide(&f, &d);
 	assert_int_equal(d.code, POLICY_ALLOW);
 	assert_false(d.break_glass);
+}
+
+/* The source-stage gates: what is queued until when, what Break-Glass
+ * overrode, automatic promotions. */
+static void test_gate_fields(void **state)
+{
+	struct fixture f;
+	struct policy_decision d;
+
+	(void)state;
+	fixture_default(&f);
+	m_gate_soak(&f);
+	fixture_decide(&f, &d);
+	assert_int_equal(d.code, POLICY_SOAK);
+	assert_true(d.queue);
+	assert_int_equal(d.queue_until, NOW - 600 + SOAK);	/* the end of the soak */
+	assert_string_equal(d.overrode, "");
+
+	/* soak ends before the close while the market is open: the close */
+	fixture_default(&f);
+	m_gate_soak_open(&f);
+	fixture_decide(&f, &d);
+	assert_int_equal(d.queue_until, CLOSE_TIME);
+	/* ... and after it: the end of the soak */
+	f.in.cfg[STAGE_PAPER].soak = 3 * 3600;
+	fixture_decide(&f, &d);
+	assert_int_equal(d.code, POLICY_SOAK);
+	assert_int_equal(d.queue_until, NOW - 600 + 3 * 3600);
+
+	/* not deployed: queued, but no time is known */
+	fixture_default(&f);
+	m_gate_progressing(&f);
+	fixture_decide(&f, &d);
+	assert_true(d.queue);
+	assert_int_equal(d.queue_until, 0);
+
+	/* Break-Glass: overrides, and says which gates */
+	fixture_default(&f);
+	m_gate_bg_progressing(&f);
+	fixture_decide(&f, &d);
+	assert_int_equal(d.code, POLICY_ALLOW);
+	assert_string_equal(d.overrode, "source-not-deployed, soak");
+	assert_false(d.break_glass);	/* the window was closed: not overridden */
+	fixture_default(&f);
+	m_gate_bg_open(&f);
+	fixture_decide(&f, &d);
+	assert_string_equal(d.overrode, "soak, market-open");
+	assert_true(d.break_glass);
+	fixture_default(&f);
+	m_open_break_glass(&f);
+	fixture_decide(&f, &d);
+	assert_string_equal(d.overrode, "market-open");
+
+	/* an automatic promotion waits for the end of the soak the same way */
+	fixture_default(&f);
+	m_gate_soak(&f);
+	f.in.request = NULL;
+	f.in.target = STAGE_PAPER;
+	f.in.tag = SHA;
+	fixture_decide(&f, &d);
+	assert_int_equal(d.code, POLICY_SOAK);
+	assert_int_equal(d.queue_until, NOW - 600 + SOAK);
+	m_gate_unknown(&f);
+	fixture_decide(&f, &d);
+	assert_int_equal(d.code, POLICY_SOURCE_UNKNOWN);
+	assert_false(d.queue);
 }
 
 /* A Break-Glass: or Notes: of Unicode whitespace or invisible characters
@@ -754,6 +953,8 @@ static void test_code_names(void **state)
 		"allow", "malformed", "stage-disabled", "wrong-files", "mixed-tags",
 		"unknown-release", "inttest-failed", "inttest-missing", "not-in-source",
 		"market-open", "notes-required", "signature", "reused-request", "forged-trailer",
+		/* issue 13 item 6 */
+		"source-not-deployed", "soak", "source-unknown",
 	};
 	enum policy_code code;
 
@@ -816,6 +1017,7 @@ int main(void)
 		cmocka_unit_test(test_chain_decisions),
 		cmocka_unit_test(test_auto_pick),
 		cmocka_unit_test(test_code_names),
+		cmocka_unit_test(test_gate_fields),
 		cmocka_unit_test(test_parse_branch),
 	};
 
