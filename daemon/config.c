@@ -97,7 +97,7 @@ struct error {
 	char *msg;
 };
 
-#define MAX_KEYS 48
+#define MAX_KEYS 64
 #define SLOT_GLOBAL STAGE_COUNT
 
 struct load_ctx {
@@ -1024,6 +1024,8 @@ static const struct key keys[] = {
 	{ SEC_STAGE, "requireSourceDeployed", &T_BOOL, S(require_source_deployed), K_DEPLOY,
 	  "false", 0, 0 },
 	{ SEC_STAGE, "soak", &T_DURATION, S(soak_ms), K_DEPLOY, "0s", 0, 7 * DAY },
+	{ SEC_STAGE, "quietBefore", &T_DURATION, S(quiet_before_ms), K_DEPLOY, "0s", 0, 360 * MIN },
+	{ SEC_STAGE, "quietAfter", &T_DURATION, S(quiet_after_ms), K_DEPLOY, "0s", 0, 360 * MIN },
 
 	{ SEC_HTTP, "listen", &T_LISTEN, G(http.listen), 0, "127.0.0.1:8780", 0, 0 },
 	{ SEC_HTTP, "users", &T_PATH, G(http.users), K_FILE, NULL, 0, 0 },
@@ -1650,6 +1652,18 @@ static void check_cross(struct load_ctx *c)
 	}
 	check_argocd(c);
 	check_source_gates(c);
+	for (int s = STAGE_BETA; s < STAGE_COUNT; s++) {
+		static const char *const band[] = { "quietBefore", "quietAfter" };
+		const struct config_stage *st = &cfg->stages[s];
+		uint64_t v[2] = { st->quiet_before_ms, st->quiet_after_ms };
+
+		for (int i = 0; i < 2; i++)
+			if (v[i] && !st->market_gated)
+				add_error(c, seen_line(c, SEC_STAGE, band[i], s), "stage '%s' has "
+					  "'%s' but is not market-gated (the guard bands widen the "
+					  "market window; set marketGated = true)",
+					  stage_name((enum stage)s), band[i]);
+	}
 	if (cfg->market.open_min >= cfg->market.close_min) {
 		int l = seen_line(c, SEC_MARKET, "close", SLOT_GLOBAL);
 

@@ -91,6 +91,9 @@ struct config_stage {
 	 * run the release deployed (Argo CD) for at least soak_ms */
 	bool require_source_deployed;
 	uint64_t soak_ms;
+	/* issue 14 item 2: guard bands widen a market-gated stage's window */
+	uint64_t quiet_before_ms;	/* before each open */
+	uint64_t quiet_after_ms;	/* after each close */
 };
 
 struct config {

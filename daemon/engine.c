@@ -55,6 +55,19 @@ int engine_window_now(struct window *out, const struct engine *e)
 	return clock_window(out, time(NULL), &e->tz, e->have_cal ? &e->cal : NULL, &e->hours);
 }
 
+void engine_bands(struct clock_bands *out, const struct config *cfg, enum stage st)
+{
+	out->before_s = (int64_t)(cfg->stages[st].quiet_before_ms / 1000);
+	out->after_s = (int64_t)(cfg->stages[st].quiet_after_ms / 1000);
+}
+
+int engine_quiet_now(struct clock_quiet *out, const struct engine *e,
+		     const struct clock_bands *bands)
+{
+	return clock_quiet(out, time(NULL), &e->tz, e->have_cal ? &e->cal : NULL, &e->hours,
+			   bands);
+}
+
 bool engine_inttest_enabled(const struct engine *e)
 {
 	return e->cfg->stages[STAGE_INTTEST].enabled;

@@ -166,6 +166,7 @@ static struct engine_action *action_new(struct engine *e, enum action_kind kind,
 	a->e = e;
 	a->stage = st;
 	a->gated = cs->market_gated;
+	engine_bands(&a->bands, e->cfg, st);
 	buf_init(&a->message, TRAILER_FORMAT_MAX);
 	buf_init(&a->note, ENGINE_NOTE_MAX);
 	strlcpy_(a->values_path, cs->values_path ? cs->values_path : "", sizeof a->values_path);
@@ -216,6 +217,58 @@ static void policy_window_set(struct policy_window *pw, char *text, size_t texts
 	pw->open = w->open;
 	pw->text = text;
 	pw->close_time = w->open ? (int64_t)w->next_close : 0;
+	pw->utc_offset = w->utc_offset;
+}
+
+/* "09:00 EST" */
+static void hhmm(char *out, size_t outsz, const struct engine *e, time_t t)
+{
+	struct tm tm;
+
+	if (tz_rule_localtime(&tm, NULL, &e->tz, t)) {
+		snprintf(out, outsz, "?");
+		return;
+	}
+	if (tm.tm_sec)
+		snprintf(out, outsz, "%02d:%02d:%02d %s", tm.tm_hour, tm.tm_min, tm.tm_sec,
+			 tz_rule_abbrev(&e->tz, t));
+	else
+		snprintf(out, outsz, "%02d:%02d %s", tm.tm_hour, tm.tm_min,
+			 tz_rule_abbrev(&e->tz, t));
+}
+
+/* A market-gated stage with guard bands (issue 14 item 2) sees the market
+ * window widened by them: open from quietBefore before the open to
+ * quietAfter after the close.  No countdown in the text, as above. */
+static void policy_quiet_set(struct policy_window *pw, char *text, size_t textsz,
+			     const struct engine *e, enum stage st, const struct window *w, bool ok)
+{
+	const struct config_stage *cs = &e->cfg->stages[st];
+	struct clock_bands b;
+	struct clock_quiet q;
+	char t[128], from[32], until[32], bef[32], aft[32];
+
+	memset(pw, 0, sizeof *pw);
+	engine_bands(&b, e->cfg, st);
+	if (!cs->market_gated || (!b.before_s && !b.after_s))
+		return;
+	if (!ok || engine_quiet_now(&q, e, &b)) {
+		pw->open = true;	/* cannot tell: gate */
+		snprintf(text, textsz, "market window unknown");
+		pw->text = text;
+		return;
+	}
+	clock_format_trailer(t, sizeof t, w);
+	hhmm(from, sizeof from, e, q.from);
+	hhmm(until, sizeof until, e, q.until);
+	clock_format_countdown(bef, sizeof bef, b.before_s);
+	clock_format_countdown(aft, sizeof aft, b.after_s);
+	snprintf(text, textsz, "market %s; %s is quiet from %s to %s (%s before the open, %s "
+		 "after the close)", t, stage_name(st), from, until, b.before_s ? bef : "0s",
+		 b.after_s ? aft : "0s");
+	pw->open = q.in;
+	pw->text = text;
+	pw->close_time = q.in ? (int64_t)q.until : 0;
 	pw->utc_offset = w->utc_offset;
 }
 
@@ -306,8 +359,8 @@ static bool decide_auto(struct engine *e, enum stage st, struct policy_input *in
 	in->tag = c[pick].tag;
 	if (policy_check(&d, in) || d.code != POLICY_ALLOW) {
 		/* it waits for the close, or the end of a soak */
-		int64_t until = d.code == POLICY_MARKET_OPEN ? in->window.close_time :
-				d.code == POLICY_SOAK ? d.queue_until : 0;
+		int64_t until = d.code == POLICY_MARKET_OPEN || d.code == POLICY_SOAK ?
+				d.queue_until : 0;
 
 		if (until && (!e->auto_edge || until < e->auto_edge))
 			e->auto_edge = until;
@@ -570,7 +623,7 @@ void engine_decide(struct engine *e)
 	struct policy_input in;
 	const char **hist_tags[STAGE_COUNT];
 	struct window w;
-	char wtext[160];
+	char wtext[160], qtext[STAGE_COUNT][256];
 	bool wok, branch_free = true;
 
 	if (e->stopping || !e->scan) {
@@ -580,6 +633,9 @@ void engine_decide(struct engine *e)
 	wok = engine_window_now(&w, e) == 0;
 	engine_policy_input(&in, hist_tags, e);
 	policy_window_set(&in.window, wtext, sizeof wtext, &w, wok);
+	for (int st = STAGE_BETA; st < STAGE_COUNT; st++)
+		policy_quiet_set(&in.quiet[st], qtext[st], sizeof qtext[st], e, (enum stage)st, &w,
+				 wok);
 	e->nactions = e->iaction = 0;
 	e->auto_edge = 0;
 	for (int st = STAGE_BETA; st < STAGE_COUNT && branch_free; st++)

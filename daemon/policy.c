@@ -382,6 +382,15 @@ static enum policy_code check_signature(struct ctx *c)
 
 /* ---- the source-stage gates (issue 13 item 6) ---- */
 
+/* The market window as the target stage sees it: widened by its guard
+ * bands when it has them. */
+static const struct policy_window *gate_window(const struct ctx *c)
+{
+	const struct policy_window *q = &c->in->quiet[c->target];
+
+	return q->text ? q : &c->in->window;
+}
+
 static void overrode_add(struct ctx *c, enum policy_code code)
 {
 	size_t n = strlen(c->d->overrode);
@@ -407,7 +416,7 @@ static bool overridden(struct ctx *c, enum policy_code code, bool and_soak)
  * open and the stage market-gated (Break-Glass has been ruled out). */
 static void queue_for(struct ctx *c, int64_t until)
 {
-	const struct policy_window *w = &c->in->window;
+	const struct policy_window *w = gate_window(c);
 
 	if (until && c->cfg->market_gated && w->open)
 		until = w->close_time > until ? w->close_time : until;
@@ -418,7 +427,7 @@ static void queue_for(struct ctx *c, int64_t until)
 
 static const char *market_too(const struct ctx *c)
 {
-	return c->cfg->market_gated && c->in->window.open ? "; the market is open too" : "";
+	return c->cfg->market_gated && gate_window(c)->open ? "; the market is open too" : "";
 }
 
 static enum policy_code check_deployed(struct ctx *c)
@@ -491,8 +500,9 @@ static enum policy_code check_deployed(struct ctx *c)
 
 static enum policy_code check_market(struct ctx *c)
 {
-	const struct policy_window *w = &c->in->window;
+	const struct policy_window *w = gate_window(c);
 	const char *text = w->text && *w->text ? w->text : "market open";
+	bool band = w != &c->in->window;
 	bool queue;
 
 	if (!c->cfg->market_gated || !w->open)
@@ -504,9 +514,11 @@ static enum policy_code check_market(struct ctx *c)
 	}
 	queue = c->cfg->queue;
 	c->d->queue = queue;
-	c->d->queue_until = queue ? w->close_time : 0;
+	/* an automatic promotion waits for it whatever queue says */
+	c->d->queue_until = w->close_time;
 	return say(c, POLICY_MARKET_OPEN, "blocked: %.200s%s; %s", text,
-		   queue ? "; queued until the close" : "",
+		   !queue ? "" : band ? "; queued until the quiet band ends" :
+		   "; queued until the close",
 		   c->break_glass ? "the Break-Glass: trailer has no visible text (only "
 				    "spaces or invisible characters): give a justification "
 				    "to override" :

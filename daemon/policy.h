@@ -24,7 +24,10 @@
  *   source-not-deployed  the source stage does not run the release deployed
  *   soak             it does, but not for the stage's soak time yet
  *   market-open      last: a request refused only for market-open is one
- *                    that would otherwise pass, so it may be queued
+ *                    that would otherwise pass, so it may be queued.  With
+ *                    guard bands (issue 14) the stage's window is the
+ *                    market session widened by them, and the queue waits
+ *                    for the end of the band after the close
  *
  * The source-stage gates (issue 13) come after every refusal that waiting
  * cannot cure: a request refused only for source-not-deployed (when the
@@ -188,6 +191,10 @@ struct policy_input {
 	/* issue 13 item 6: the source-stage gates */
 	struct policy_deployed deployed[STAGE_COUNT];	/* deploy stages */
 	int64_t now;		/* wall time of the decision */
+	/* issue 14 item 2: a stage's window widened by its guard bands
+	 * (quietBefore, quietAfter): open inside the quiet span, close_time its
+	 * end.  Used for a target whose quiet[st].text is set, else window. */
+	struct policy_window quiet[STAGE_COUNT];
 };
 
 #define POLICY_MESSAGE_MAX 1024

@@ -391,6 +391,38 @@ static void m_gate_blank_bg(struct fixture *f)
 	f->message = "P\n\nNotes: n\nBreak-Glass: \xe2\x80\x8b\n";
 }
 
+/* ---- guard bands (issue 14 item 2) ---- */
+
+#define BAND_END (CLOSE_TIME + 900)	/* the close + quietAfter 15m */
+
+/* 16:10: the market is closed, paper's band after the close is not over */
+static void quiet(struct fixture *f)
+{
+	f->in.window.open = false;
+	f->in.window.text = "market closed (after close)";
+	f->in.quiet[STAGE_PAPER].open = true;
+	f->in.quiet[STAGE_PAPER].text = "market closed (after close); paper is quiet from 09:00 "
+					 "EST to 16:15 EST (30m before the open, 15m after the close)";
+	f->in.quiet[STAGE_PAPER].close_time = BAND_END;
+}
+static void m_quiet(struct fixture *f) { quiet(f); }
+static void m_quiet_over(struct fixture *f)
+{
+	quiet(f);
+	f->in.quiet[STAGE_PAPER].open = false;	/* 16:15:00 */
+	f->in.quiet[STAGE_PAPER].close_time = 0;
+}
+static void m_quiet_bg(struct fixture *f)
+{
+	quiet(f);
+	f->message = "P\n\nNotes: n\nBreak-Glass: fix before the auction\n";
+}
+static void m_quiet_other_stage(struct fixture *f)
+{
+	quiet(f);
+	m_live(f);	/* live has no bands: the plain window, closed */
+}
+
 struct policy_case {
 	const char *name;
 	void (*mod)(struct fixture *);
@@ -546,6 +578,15 @@ static const struct policy_case cases[] = {
 	{ "break-glass vs soak and market", m_gate_bg_open, POLICY_ALLOW,
 	  "with break-glass overriding soak, market-open: risk desk", false },
 	{ "blank break-glass vs soak", m_gate_blank_bg, POLICY_SOAK, "soak: ", true },
+	/* issue 14 item 2: guard bands */
+	{ "in the band after the close", m_quiet, POLICY_MARKET_OPEN, "blocked: market closed "
+	  "(after close); paper is quiet from 09:00 EST to 16:15 EST (30m before the open, 15m "
+	  "after the close); queued until the quiet band ends; add a Break-Glass: trailer to "
+	  "override", true },
+	{ "band over", m_quiet_over, POLICY_ALLOW, "allowed", false },
+	{ "break-glass in the band", m_quiet_bg, POLICY_ALLOW, "with break-glass", false },
+	{ "bands are per stage", m_quiet_other_stage, POLICY_ALLOW, "allowed: promote live",
+	  false },
 };
 
 static void test_cases(void **state)
@@ -646,6 +687,20 @@ static void test_gate_fields(void **state)
 	m_open_break_glass(&f);
 	fixture_decide(&f, &d);
 	assert_string_equal(d.overrode, "market-open");
+
+	/* guard bands: queued until the end of the band, not the close */
+	fixture_default(&f);
+	m_quiet(&f);
+	fixture_decide(&f, &d);
+	assert_int_equal(d.code, POLICY_MARKET_OPEN);
+	assert_int_equal(d.queue_until, BAND_END);
+	/* a soak that ends inside the band waits for the band */
+	fixture_default(&f);
+	m_gate_soak(&f);
+	quiet(&f);
+	fixture_decide(&f, &d);
+	assert_int_equal(d.code, POLICY_SOAK);
+	assert_int_equal(d.queue_until, BAND_END);
 
 	/* an automatic promotion waits for the end of the soak the same way */
 	fixture_default(&f);
