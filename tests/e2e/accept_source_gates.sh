@@ -35,7 +35,7 @@ EOC
 stack_conf_set stage.beta.application stonks-beta
 stack_conf_set stage.paper.application stonks-paper
 stack_conf_set stage.paper.requireSourceDeployed true
-stack_conf_set stage.paper.soak 20s
+stack_conf_set stage.paper.soak 30s
 beta() { stack_status | jq -r ".stages[] | select(.name == \"beta\") | .deployed.$1"; }
 # req COMMIT FIELD: a field of the request with that tip in the status
 req() { stack_status | jq -r --arg c "$1" ".requests[] | select(.commit == \$c) | .$2"; }
@@ -70,13 +70,13 @@ stack_wait_for '[ "$(req "$r1" code)" = soak ]' 30 ||
 msg=$(req "$r1" message)
 until=$(req "$r1" queued_until)
 stack_expect_in "soak: beta has run ${sha:0:7} deployed since 2026-11-30T18:" "$msg" "soak message"
-stack_expect_in "paper requires a soak of 20s, which ends at 2026-11-30T18:" "$msg" "soak message: the end"
+stack_expect_in "paper requires a soak of 30s, which ends at 2026-11-30T18:" "$msg" "soak message: the end"
 stack_expect_in "queued until then" "$msg" "soak message: queued"
 stack_expect_eq "$(req "$r1" state)" queued "state during the soak"
 end=$(epoch "$until")
 now=$(stack_now)
-[ "$end" -gt "$now" ] && [ "$end" -le $((now + 20)) ] ||
-	stack_fail "queued_until $until is not within the 20s soak from now ($now)"
+[ "$end" -gt "$now" ] && [ "$end" -le $((now + 30)) ] ||
+	stack_fail "queued_until $until is not within the 30s soak from now ($now)"
 # the end in the message is queued_until, in the market's zone
 stack_expect_in "ends at $(TZ=America/New_York date -d "@$end" +%Y-%m-%dT%H:%M:%S-05:00)" "$msg" "message and queued_until agree"
 stack_wait_note "$r1" '^soak: ' 30 >/dev/null
