@@ -114,7 +114,10 @@ stack_expect_eq "$(stack_trailer "$m3" Overrode)" source-unknown "Overrode: trai
 stack_expect_eq "$(stack_trailer "$m3" Break-Glass)" "risk desk approves, Argo CD is down for maintenance" "Break-Glass: trailer"
 stack_expect_in "closed" "$(stack_trailer "$m3" Market)" "Market: trailer"
 stack_expect_eq "$(stack_tag paper)" "$sha2" "paper runs the release"
-stack_ok "break-glass merged ${sha2:0:7}; the commit carries Overrode: source-unknown"
+out=$(stack_ctl log --stage paper) || stack_fail "pipelinectl log failed: $out"
+stack_expect_in "overrode: source-unknown" "$out" "pipelinectl log shows the override"
+stack_expect_eq "$(stack_ctl --json log --stage paper | jq -r '.[0].overrode')" source-unknown "pipelinectl log --json"
+stack_ok "break-glass merged ${sha2:0:7}; the commit carries Overrode: source-unknown, and pipelinectl log shows it"
 
 # a request cannot write the record itself
 r4=$(stack_request paper "$sha" --notes n --trailer "Overrode: soak")
