@@ -121,6 +121,8 @@ static void print_text(const struct history_entry *e, const struct tz_rule *tz,
 	       e->request[0] ? e->request : "-", or_dash(e->market), or_dash(e->integration_test));
 	if (e->break_glass)
 		printf("    break-glass: %s\n", e->break_glass);
+	if (e->overrode)
+		printf("    overrode: %s\n", e->overrode);
 	if (e->notes)
 		printf("    notes: %s\n", e->notes);
 	if (e->signed_by)
@@ -153,6 +155,8 @@ static json_t *entry_json(const struct history_entry *e, const struct tz_rule *t
 			 "integration_test", e->integration_test, "signed_by", e->signed_by,
 			 "commit", e->commit, "committer", e->committer_name,
 			 "committer_email", e->committer_email);
+	if (j && e->overrode)
+		json_object_set_new(j, "overrode", json_string(e->overrode));
 	if (j)
 		json_object_set_new(j, "deployed", deployed_of(&d, g, e->commit) ?
 				    json_pack("{s:s, s:s, s:s}", "time", d.when, "application", d.app,

@@ -31,10 +31,11 @@ static const char *const state_names[] = {
 static json_t *entry_json(const struct history_entry *h)
 {
 	char who[600];
+	json_t *j;
 
 	snprintf(who, sizeof who, "%s <%s>", h->committer_name ? h->committer_name : "",
 		 h->committer_email ? h->committer_email : "");
-	return json_pack("{s:s, s:s, s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:s, s:o, s:o}",
+	j = json_pack("{s:s, s:s, s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:s, s:o, s:o}",
 			 "commit", h->commit, "stage", stage_name(h->stage),
 			 "source_stage", h->source < STAGE_COUNT ?
 					 json_string(stage_name(h->source)) : json_null(),
@@ -45,6 +46,9 @@ static json_t *entry_json(const struct history_entry *h)
 			 "integration_test", str_or_null(h->integration_test),
 			 "signed_by", str_or_null(h->signed_by), "committer", who,
 			 "time", time_or_null(h->time), "subject", str_or_null(h->subject));
+	if (j)	/* issue 13 item 6: the gates its Break-Glass bypassed */
+		json_object_set_new(j, "overrode", str_or_null(h->overrode));
+	return j;
 }
 
 /* Why promotions into the stage do not happen: blocked (a permanent

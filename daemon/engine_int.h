@@ -236,6 +236,7 @@ struct engine_action {
 	struct engine *e;
 	enum stage stage;
 	bool gated;		/* stage is market-gated: re-check before push */
+	struct clock_bands bands;	/* its guard bands, copied (issue 14 item 2) */
 	bool break_glass;
 	char tag[GITOPS_HEXSZ + 1];
 	char req_name[256];
@@ -337,6 +338,11 @@ void engine_set_error(struct engine *e, enum engine_subsys s, const char *fmt, .
 	__attribute__((format(printf, 3, 4)));
 void engine_clear_error(struct engine *e, enum engine_subsys s);
 int engine_window_now(struct window *out, const struct engine *e);
+/* Stage st's guard bands (issue 14 item 2), all zero when it has none. */
+void engine_bands(struct clock_bands *out, const struct config *cfg, enum stage st);
+/* The quiet span of bands at now (clock_quiet on the engine's clock). */
+int engine_quiet_now(struct clock_quiet *out, const struct engine *e,
+		     const struct clock_bands *bands);
 bool engine_inttest_enabled(const struct engine *e);
 /* Delay before the next cycle: the jittered poll, or the git backoff. */
 uint64_t engine_next_delay_ms(struct engine *e);

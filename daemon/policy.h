@@ -32,8 +32,23 @@
  *   notes-required   amend the message ...
  *   signature        ... then sign it (amending drops a signature, so this
  *                    comes after the other fixes of the message)
+ *   source-unknown   the source-stage gates (requireSourceDeployed, soak)
+ *                    cannot be judged: Argo CD cannot be read, or the source
+ *                    stage has no Application.  They fail closed
+ *   source-not-deployed  the source stage does not run the release deployed
+ *   soak             it does, but not for the stage's soak time yet
  *   market-open      last: a request refused only for market-open is one
- *                    that would otherwise pass, so it may be queued
+ *                    that would otherwise pass, so it may be queued.  With
+ *                    guard bands (issue 14) the stage's window is the
+ *                    market session widened by them, and the queue waits
+ *                    for the end of the band after the close
+ *
+ * The source-stage gates (issue 13) come after every refusal that waiting
+ * cannot cure: a request refused only for source-not-deployed (when the
+ * source's Git tag already is the release, so Argo CD may still get there),
+ * soak, and market-open is queued until the earliest time it could pass
+ * (the end of the soak or the close, whichever is later; unknown for
+ * source-not-deployed, which is re-judged as Argo CD's verdict changes).
  *
  * The stage chain (seed requirement 13): the source of a stage is the
  * nearest enabled stage before it.  When none is enabled the chain starts
@@ -44,7 +59,9 @@
  * first, so not-in-source only ever names a deploy-stage source.
  *
  * Break-glass: a non-blank `Break-Glass:` trailer bypasses market-open and
- * nothing else.  Evidence is checked for every target while integration-test
+ * the source-stage gates (source-unknown, source-not-deployed, soak), and
+ * nothing else; the decision names the gates it overrode, for the
+ * promotion's `Overrode:` trailer.  Evidence is checked for every target while integration-test
  * is enabled (seed 8.3: the tag must have passed integration tests before
  * it goes to paper, too), and not at all while it is disabled.
  */
@@ -82,6 +99,10 @@ enum policy_code {
 	POLICY_ORPHAN_REQUEST,
 	POLICY_OFF_BRANCH,
 	POLICY_MODE_CHANGE,
+	/* issue 13 item 6: gates on the source stage's Argo CD verdict */
+	POLICY_SOURCE_NOT_DEPLOYED,
+	POLICY_SOAK,
+	POLICY_SOURCE_UNKNOWN,
 	POLICY_CODE_COUNT
 };
 
@@ -99,6 +120,23 @@ struct policy_stage_cfg {
 	bool require_signature;
 	bool queue;
 	const char *values_path;	/* deploy stages: repo-relative values file */
+	bool require_source_deployed;	/* the source runs the release deployed ... */
+	int64_t soak;			/* ... for at least this many seconds */
+};
+
+/* Argo CD's view of a deploy stage, for the source-stage gates. */
+enum policy_deploy {
+	POLICY_DEPLOY_UNKNOWN = 0,	/* Argo CD cannot be read, not judged yet, or
+					 * the stage has no Application */
+	POLICY_DEPLOY_NOT,		/* judged, and not deployed */
+	POLICY_DEPLOY_DEPLOYED,		/* synced to its promotion, healthy, images match */
+};
+
+struct policy_deployed {
+	enum policy_deploy state;
+	const char *verdict;	/* "progressing", "sync-failed", ...; may be NULL */
+	const char *why;	/* Argo CD's one-line reason; may be NULL */
+	int64_t since;		/* DEPLOYED: wall time it has run deployed since */
 };
 
 /* What a deploy stage holds, derived from the promotion commits in Git. */
@@ -172,6 +210,8 @@ struct policy_window {
 	bool open;
 	const char *text;	/* "market open, closes 16:00 EST (in 2h13m)" */
 	int64_t close_time;	/* Unix time of the next close, when open */
+	int32_t utc_offset;	/* seconds east of UTC in the market's zone (times
+				 * in messages) */
 };
 
 struct policy_input {
@@ -182,15 +222,27 @@ struct policy_input {
 	enum stage target;	/* automatic only; requests take it from the branch */
 	const char *tag;	/* automatic only; requests take it from tag_values */
 	struct policy_window window;
+	/* issue 13 item 6: the source-stage gates */
+	struct policy_deployed deployed[STAGE_COUNT];	/* deploy stages */
+	int64_t now;		/* wall time of the decision */
+	/* issue 14 item 2: a stage's window widened by its guard bands
+	 * (quietBefore, quietAfter): open inside the quiet span, close_time its
+	 * end.  Used for a target whose quiet[st].text is set, else window. */
+	struct policy_window quiet[STAGE_COUNT];
 };
 
 #define POLICY_MESSAGE_MAX 1024
 
 struct policy_decision {
 	enum policy_code code;	/* POLICY_ALLOW or the one refusal */
-	bool queue;		/* refused only for market-open, and the stage queues */
-	int64_t queue_until;	/* when queued: the window's close */
+	bool queue;		/* refused only for what waiting cures (market-open,
+				 * soak, source-not-deployed), and the stage queues */
+	int64_t queue_until;	/* when queued: the earliest time it could pass
+				 * (the close, the end of the soak); 0 unknown */
 	bool break_glass;	/* allowed because Break-Glass overrode the window */
+	/* allowed because Break-Glass overrode these gates: "source-not-deployed,
+	 * soak", "market-open", ...; "" when none */
+	char overrode[96];
 	enum stage target;
 	enum stage source;
 	char tag[TAG_MAX + 1];	/* the requested tag when one was found */

@@ -368,6 +368,128 @@ static void m_mode_disabled(struct fixture *f) { m_mode_x(f); m_disabled(f); }
 static void m_reused_merge(struct fixture *f) { m_reused(f); m_merge(f); }
 static void m_forged_orphan(struct fixture *f) { m_forged_stage(f); m_orphan(f); }
 static void m_bg_merge(struct fixture *f) { m_open_break_glass(f); m_merge(f); }
+/* ---- the source-stage gates (issue 13 item 6) ---- */
+
+#define NOW (CLOSE_TIME - 7200)	/* two hours before the close */
+#define SOAK 1800		/* paper's soak: 30m */
+
+/* paper requires beta to run the release deployed for 30m, and it has for
+ * an hour: passes */
+static void gate(struct fixture *f)
+{
+	f->in.cfg[STAGE_PAPER].require_source_deployed = true;
+	f->in.cfg[STAGE_PAPER].soak = SOAK;
+	f->in.now = NOW;
+	f->in.window.utc_offset = -5 * 3600;
+	f->in.deployed[STAGE_BETA].state = POLICY_DEPLOY_DEPLOYED;
+	f->in.deployed[STAGE_BETA].verdict = "deployed";
+	f->in.deployed[STAGE_BETA].since = NOW - 3600;
+}
+static void m_gate(struct fixture *f) { gate(f); }
+static void m_gate_unknown(struct fixture *f)
+{
+	gate(f);
+	f->in.deployed[STAGE_BETA].state = POLICY_DEPLOY_UNKNOWN;
+	f->in.deployed[STAGE_BETA].verdict = "unknown";
+	f->in.deployed[STAGE_BETA].why = "cannot reach Argo CD: connection refused";
+}
+static void m_gate_progressing(struct fixture *f)
+{
+	gate(f);
+	f->in.deployed[STAGE_BETA].state = POLICY_DEPLOY_NOT;
+	f->in.deployed[STAGE_BETA].verdict = "progressing";
+	f->in.deployed[STAGE_BETA].why = "sync running";
+}
+static void m_gate_moved_on(struct fixture *f)
+{
+	gate(f);
+	f->in.state[STAGE_BETA].current = OLD;	/* beta runs another release now */
+}
+static void m_gate_soak(struct fixture *f)
+{
+	gate(f);
+	f->in.deployed[STAGE_BETA].since = NOW - 600;	/* 20m left */
+}
+static void m_gate_soak_edge(struct fixture *f)
+{
+	gate(f);
+	f->in.deployed[STAGE_BETA].since = NOW - SOAK;	/* ends now, to the second */
+}
+static void m_gate_soak_1s(struct fixture *f)
+{
+	gate(f);
+	f->in.deployed[STAGE_BETA].since = NOW - SOAK + 1;
+}
+static void m_gate_soak_no_queue(struct fixture *f)
+{
+	m_gate_soak(f);
+	f->in.cfg[STAGE_PAPER].queue = false;
+}
+static void m_gate_soak_open(struct fixture *f) { m_gate_soak(f); market_open(f); }
+static void m_gate_open(struct fixture *f) { gate(f); market_open(f); }
+static void m_gate_no_soak(struct fixture *f)
+{
+	m_gate_soak(f);
+	f->in.cfg[STAGE_PAPER].soak = 0;
+}
+static void m_gate_no_source(struct fixture *f)
+{
+	gate(f);
+	f->in.cfg[STAGE_BETA].enabled = false;
+}
+static void m_gate_off(struct fixture *f)
+{
+	m_gate_unknown(f);
+	f->in.cfg[STAGE_PAPER].require_source_deployed = false;
+}
+static void m_gate_signature(struct fixture *f)
+{
+	m_gate_soak(f);
+	m_sig_unsigned(f);
+}
+static void m_gate_not_in_source(struct fixture *f) { m_gate_unknown(f); m_not_in_beta(f); }
+#define BG "P\n\nNotes: n\nBreak-Glass: risk desk signs off, order router fix\n"
+static void m_gate_bg_soak(struct fixture *f) { m_gate_soak(f); f->message = BG; }
+static void m_gate_bg_progressing(struct fixture *f) { m_gate_progressing(f); f->message = BG; }
+static void m_gate_bg_unknown(struct fixture *f) { m_gate_unknown(f); f->message = BG; }
+static void m_gate_bg_open(struct fixture *f) { m_gate_soak_open(f); f->message = BG; }
+static void m_gate_blank_bg(struct fixture *f)
+{
+	m_gate_soak(f);
+	f->message = "P\n\nNotes: n\nBreak-Glass: \xe2\x80\x8b\n";
+}
+
+/* ---- guard bands (issue 14 item 2) ---- */
+
+#define BAND_END (CLOSE_TIME + 900)	/* the close + quietAfter 15m */
+
+/* 16:10: the market is closed, paper's band after the close is not over */
+static void quiet(struct fixture *f)
+{
+	f->in.window.open = false;
+	f->in.window.text = "market closed (after close)";
+	f->in.quiet[STAGE_PAPER].open = true;
+	f->in.quiet[STAGE_PAPER].text = "market closed (after close); paper is quiet from 09:00 "
+					 "EST to 16:15 EST (30m before the open, 15m after the close)";
+	f->in.quiet[STAGE_PAPER].close_time = BAND_END;
+}
+static void m_quiet(struct fixture *f) { quiet(f); }
+static void m_quiet_over(struct fixture *f)
+{
+	quiet(f);
+	f->in.quiet[STAGE_PAPER].open = false;	/* 16:15:00 */
+	f->in.quiet[STAGE_PAPER].close_time = 0;
+}
+static void m_quiet_bg(struct fixture *f)
+{
+	quiet(f);
+	f->message = "P\n\nNotes: n\nBreak-Glass: fix before the auction\n";
+}
+static void m_quiet_other_stage(struct fixture *f)
+{
+	quiet(f);
+	m_live(f);	/* live has no bands: the plain window, closed */
+}
 
 struct policy_case {
 	const char *name;
@@ -534,6 +656,57 @@ static const struct policy_case cases[] = {
 	{ "reused before merge", m_reused_merge, POLICY_REUSED_REQUEST, "", false },
 	{ "forged before orphan", m_forged_orphan, POLICY_FORGED_TRAILER, "", false },
 	{ "break-glass vs merge", m_bg_merge, POLICY_MERGE_REQUEST, "", false },
+	/* issue 13 item 6: the source-stage gates */
+	{ "gates pass", m_gate, POLICY_ALLOW, "allowed: promote paper: 0123456 from beta", false },
+	{ "gates off", m_gate_off, POLICY_ALLOW, "allowed", false },
+	{ "source unknown", m_gate_unknown, POLICY_SOURCE_UNKNOWN, "source-unknown: what beta "
+	  "runs cannot be read from Argo CD (cannot reach Argo CD: connection refused), so "
+	  "paper's gate on it fails closed; it is checked again on the next cycle, or add a "
+	  "Break-Glass: trailer to override", false },
+	{ "source has no Argo CD", m_gate_no_source, POLICY_SOURCE_UNKNOWN, "source-unknown: "
+	  "paper requires its source stage to run 0123456 deployed, but its source is "
+	  "integration-test, which Argo CD does not deploy", false },
+	{ "source progressing", m_gate_progressing, POLICY_SOURCE_NOT_DEPLOYED,
+	  "source-not-deployed: 0123456 is promoted to beta but Argo CD does not run it deployed "
+	  "there (progressing: sync running); queued until it is; add a Break-Glass:", true },
+	{ "source moved on", m_gate_moved_on, POLICY_SOURCE_NOT_DEPLOYED, "source-not-deployed: "
+	  "beta runs 1111111, not 0123456; paper requires its source to run the release deployed "
+	  "for the soak time; promote 0123456 to beta again, pick the release beta runs, or add "
+	  "a Break-Glass: trailer to override", false },
+	{ "soak", m_gate_soak, POLICY_SOAK, "soak: beta has run 0123456 deployed since "
+	  "2026-11-28T09:50:00-05:00; paper requires a soak of 30m, which ends at "
+	  "2026-11-28T10:20:00-05:00; queued until then; add a Break-Glass: trailer to override",
+	  true },
+	{ "soak ends now", m_gate_soak_edge, POLICY_ALLOW, "allowed", false },
+	{ "soak, one second left", m_gate_soak_1s, POLICY_SOAK, "ends at 2026-11-28T10:00:01-05:00",
+	  true },
+	{ "soak, no queue", m_gate_soak_no_queue, POLICY_SOAK, "which ends at "
+	  "2026-11-28T10:20:00-05:00; add a Break-Glass:", false },
+	{ "soak and market", m_gate_soak_open, POLICY_SOAK, "; queued until then; the market is "
+	  "open too; add", true },
+	{ "soaked, market open", m_gate_open, POLICY_MARKET_OPEN, "blocked: market open", true },
+	{ "deployed, no soak", m_gate_no_soak, POLICY_ALLOW, "allowed", false },
+	{ "signature before gates", m_gate_signature, POLICY_SIGNATURE, "", false },
+	{ "not-in-source before gates", m_gate_not_in_source, POLICY_NOT_IN_SOURCE, "", false },
+	{ "break-glass vs soak", m_gate_bg_soak, POLICY_ALLOW, "allowed: promote paper: 0123456 "
+	  "from beta with break-glass overriding soak: risk desk signs off, order router fix",
+	  false },
+	{ "break-glass vs not deployed", m_gate_bg_progressing, POLICY_ALLOW,
+	  "with break-glass overriding source-not-deployed, soak: risk desk", false },
+	{ "break-glass vs unknown", m_gate_bg_unknown, POLICY_ALLOW,
+	  "with break-glass overriding source-unknown: risk desk", false },
+	{ "break-glass vs soak and market", m_gate_bg_open, POLICY_ALLOW,
+	  "with break-glass overriding soak, market-open: risk desk", false },
+	{ "blank break-glass vs soak", m_gate_blank_bg, POLICY_SOAK, "soak: ", true },
+	/* issue 14 item 2: guard bands */
+	{ "in the band after the close", m_quiet, POLICY_MARKET_OPEN, "blocked: market closed "
+	  "(after close); paper is quiet from 09:00 EST to 16:15 EST (30m before the open, 15m "
+	  "after the close); queued until the quiet band ends; add a Break-Glass: trailer to "
+	  "override", true },
+	{ "band over", m_quiet_over, POLICY_ALLOW, "allowed", false },
+	{ "break-glass in the band", m_quiet_bg, POLICY_ALLOW, "with break-glass", false },
+	{ "bands are per stage", m_quiet_other_stage, POLICY_ALLOW, "allowed: promote live",
+	  false },
 };
 
 static void test_cases(void **state)
@@ -582,6 +755,86 @@ static void test_queue_and_break_glass_fields(void **state)
 	fixture_decide(&f, &d);
 	assert_int_equal(d.code, POLICY_ALLOW);
 	assert_false(d.break_glass);
+}
+
+/* The source-stage gates: what is queued until when, what Break-Glass
+ * overrode, automatic promotions. */
+static void test_gate_fields(void **state)
+{
+	struct fixture f;
+	struct policy_decision d;
+
+	(void)state;
+	fixture_default(&f);
+	m_gate_soak(&f);
+	fixture_decide(&f, &d);
+	assert_int_equal(d.code, POLICY_SOAK);
+	assert_true(d.queue);
+	assert_int_equal(d.queue_until, NOW - 600 + SOAK);	/* the end of the soak */
+	assert_string_equal(d.overrode, "");
+
+	/* soak ends before the close while the market is open: the close */
+	fixture_default(&f);
+	m_gate_soak_open(&f);
+	fixture_decide(&f, &d);
+	assert_int_equal(d.queue_until, CLOSE_TIME);
+	/* ... and after it: the end of the soak */
+	f.in.cfg[STAGE_PAPER].soak = 3 * 3600;
+	fixture_decide(&f, &d);
+	assert_int_equal(d.code, POLICY_SOAK);
+	assert_int_equal(d.queue_until, NOW - 600 + 3 * 3600);
+
+	/* not deployed: queued, but no time is known */
+	fixture_default(&f);
+	m_gate_progressing(&f);
+	fixture_decide(&f, &d);
+	assert_true(d.queue);
+	assert_int_equal(d.queue_until, 0);
+
+	/* Break-Glass: overrides, and says which gates */
+	fixture_default(&f);
+	m_gate_bg_progressing(&f);
+	fixture_decide(&f, &d);
+	assert_int_equal(d.code, POLICY_ALLOW);
+	assert_string_equal(d.overrode, "source-not-deployed, soak");
+	assert_false(d.break_glass);	/* the window was closed: not overridden */
+	fixture_default(&f);
+	m_gate_bg_open(&f);
+	fixture_decide(&f, &d);
+	assert_string_equal(d.overrode, "soak, market-open");
+	assert_true(d.break_glass);
+	fixture_default(&f);
+	m_open_break_glass(&f);
+	fixture_decide(&f, &d);
+	assert_string_equal(d.overrode, "market-open");
+
+	/* guard bands: queued until the end of the band, not the close */
+	fixture_default(&f);
+	m_quiet(&f);
+	fixture_decide(&f, &d);
+	assert_int_equal(d.code, POLICY_MARKET_OPEN);
+	assert_int_equal(d.queue_until, BAND_END);
+	/* a soak that ends inside the band waits for the band */
+	fixture_default(&f);
+	m_gate_soak(&f);
+	quiet(&f);
+	fixture_decide(&f, &d);
+	assert_int_equal(d.code, POLICY_SOAK);
+	assert_int_equal(d.queue_until, BAND_END);
+
+	/* an automatic promotion waits for the end of the soak the same way */
+	fixture_default(&f);
+	m_gate_soak(&f);
+	f.in.request = NULL;
+	f.in.target = STAGE_PAPER;
+	f.in.tag = SHA;
+	fixture_decide(&f, &d);
+	assert_int_equal(d.code, POLICY_SOAK);
+	assert_int_equal(d.queue_until, NOW - 600 + SOAK);
+	m_gate_unknown(&f);
+	fixture_decide(&f, &d);
+	assert_int_equal(d.code, POLICY_SOURCE_UNKNOWN);
+	assert_false(d.queue);
 }
 
 /* A Break-Glass: or Notes: of Unicode whitespace or invisible characters
@@ -912,6 +1165,8 @@ static void test_code_names(void **state)
 		"evidence-unreadable",
 		/* issue 11 item 5 */
 		"merge-request", "orphan-request", "off-branch", "mode-change",
+		/* issue 13 item 6 */
+		"source-not-deployed", "soak", "source-unknown",
 	};
 	enum policy_code code;
 
@@ -974,6 +1229,7 @@ int main(void)
 		cmocka_unit_test(test_chain_decisions),
 		cmocka_unit_test(test_auto_pick),
 		cmocka_unit_test(test_code_names),
+		cmocka_unit_test(test_gate_fields),
 		cmocka_unit_test(test_parse_branch),
 	};
 
