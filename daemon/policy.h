@@ -12,6 +12,8 @@
  *   stage-disabled   the target stage is off
  *   wrong-files      the change is not just the stage's tag scalars
  *   mixed-tags       the tag scalars disagree or hold no release id
+ *   already-current  the stage already runs that release: a merge would
+ *                    change nothing (the registry no longer matters)
  *   unknown-release  not every image has the tag
  *   inttest-failed / inttest-missing
  *   not-in-source    the release skipped the source stage
@@ -61,6 +63,8 @@ enum policy_code {
 	POLICY_SIGNATURE,
 	POLICY_REUSED_REQUEST,
 	POLICY_FORGED_TRAILER,
+	/* issue 11 item 1: a request for the release the stage already runs */
+	POLICY_ALREADY_CURRENT,
 	POLICY_CODE_COUNT
 };
 
