@@ -14,8 +14,15 @@ updates=$STACK_DIR/ssh/srv/gitops.log/updates
 note_pushes() { awk '$3 == "refs/notes/pipelined"' "$updates" | wc -l; }
 before=$(note_pushes)
 
-req=$(stack_request paper 1111111111111111111111111111111111111111 --touch README.md --name a)
-stack_push_ref "$req" promote/PAPER/a
+# one commit, two branches, one push (so no cycle sees only one of them)
+dev=$STACK_DIR/dev
+_stack_dev_sync
+echo "# not a tag change" >>"$dev/README.md"
+git -C "$dev" add -A
+_stack_dated git -C "$dev" commit -q -m "promote paper: everything"
+req=$(git -C "$dev" rev-parse HEAD)
+git -C "$dev" reset -q --hard origin/main
+git -C "$dev" push -q origin "$req:refs/heads/promote/paper/a" "$req:refs/heads/promote/PAPER/a"
 stack_kick >/dev/null || true
 both() { [ "$(stack_note "$req" | grep -c '^promote/')" = 2 ]; }
 stack_wait_for both 60 || stack_fail "no note with both verdicts on $req (note now: '$(stack_note "$req")')"

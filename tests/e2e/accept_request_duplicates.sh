@@ -50,7 +50,7 @@ decided() {	# one merged, every other one refused with a note
 stack_wait_for decided 90 || stack_fail "the ten requests were not decided: $(stack_promotions paper "$y" | wc -l) promotion(s) of ${y:0:7}"
 stack_wait_cycles 3
 stack_expect_eq "$(stack_promotions paper "$y" | wc -l)" 1 "promote paper commits for ${y:0:7}"
-stack_expect_eq "$(stack_git log --format=%H "$main_before..main" | wc -l)" 1 "commits on main since the push"
+stack_expect_eq "$(stack_git log --first-parent --format=%H "$main_before..main" | wc -l)" 1 "first-parent commits on main since the push"
 stack_expect_eq "$(stack_tag paper)" "$y" "paper"
 winner=
 for i in "${!ids[@]}"; do [ -z "$(stack_merge_of "${ids[i]}")" ] || winner=$i; done
