@@ -15,7 +15,7 @@
 # accepted note, and its branch is gone; none was refused after its merge;
 # no non-fast-forward update reached the server; the remote fscks clean.
 . "$SRCDIR/tests/fixtures/stack.sh"
-BATCHES=${ACCEPT_KILL9_REQUESTS_BATCHES:-25}
+BATCHES=${ACCEPT_KILL9_REQUESTS_BATCHES:-8}
 KILLS=${ACCEPT_KILL9_REQUESTS_KILLS:-100}
 SEED=${ACCEPT_KILL9_REQUESTS_SEED:-$$}
 RANDOM=$SEED
@@ -30,7 +30,7 @@ cat >"$STACK_BARE/hooks/post-receive" <<'HOOK'
 #!/bin/sh
 while read old new ref; do
 	[ "$ref" = refs/heads/main ] || continue
-	[ "$(git cat-file -p "$new" | grep -c '^parent ')" = 2 ] && sleep 0.4
+	[ "$(git cat-file -p "$new" | grep -c '^parent ')" = 2 ] && sleep 0.3
 done
 exit 0
 HOOK
@@ -89,10 +89,11 @@ stack_ok "setup: beta, paper and live have run ${x:0:7} and ${y:0:7} (${#reqs[@]
 
 kills=0 stateless=0 between=0 aux=0 anywhere=0
 lines() { wc -l <"$updates"; }
-wait_update() {	# MARK REF: until the server logs an update of REF after line MARK (5 s at most)
-	local i
+wait_update() {	# MARK REF: until the server logs an update of REF after line MARK
+	local i	# (5 s at most, and not once every request of the batch is done)
 	for i in $(seq 50); do
 		awk -v m="$1" -v r="$2" 'NR > m && $3 == r {f = 1} END {exit !f}' "$updates" && return 0
+		! settled || return 1
 		sleep 0.1
 	done
 	return 1
@@ -101,7 +102,7 @@ kill_once() {
 	local mark mode=$((RANDOM % 3))
 	mark=$(lines)
 	case $mode in
-	0) sleep "$((RANDOM % 15)).$((RANDOM % 10))e-1"; anywhere=$((anywhere + 1)) ;;	# 0..1.5 s
+	0) sleep "$((RANDOM % 10)).$((RANDOM % 10))e-1"; anywhere=$((anywhere + 1)) ;;	# 0..1 s
 	1) wait_update "$mark" refs/heads/main && between=$((between + 1)) ;;
 	2) wait_update "$mark" refs/notes/pipelined && aux=$((aux + 1)) ;;
 	esac

@@ -68,11 +68,19 @@ out=$(stack_ctl status) || stack_fail "pipelinectl status failed"
 stack_expect_eq "$(grep -c ' already-current ' <<<"$out")" 9 "already-current lines in pipelinectl status"
 stack_ok "the status API and pipelinectl status show already-current for the 9"
 
-again=$(stack_request paper "$y" --subject "paper: ${y:0:12} once more")
+# a late request for Y, made from main before paper got it (from today's
+# main it would change nothing: wrong-files)
+git -C "$dev" checkout -q -B promote/paper/late "$main_before"
+stack_faked "$PIPELINECTL" edit "$dev/$f" 'services.*.image.tag' --tag "$y" -i >/dev/null
+git -C "$dev" add -A
+_stack_dated git -C "$dev" commit -q -m "paper: ${y:0:12} once more"
+again=$(git -C "$dev" rev-parse HEAD)
+git -C "$dev" checkout -q main
+git -C "$dev" push -q origin promote/paper/late
 note=$(stack_wait_note "$again" '^already-current: paper already runs' 30)
 stack_wait_cycles 2
 stack_expect_eq "$(stack_promotions paper "$y" | wc -l)" 1 "promote paper commits for ${y:0:7}"
-stack_has_branch "$(cat "$STACK_DIR/last-branch")" || stack_fail "the refused request's branch was deleted"
+stack_has_branch promote/paper/late || stack_fail "the refused request's branch was deleted"
 stack_ok "a request for the release paper already runs refused: $note"
 
 # no promotion commit that changes nothing, anywhere on main
