@@ -90,8 +90,8 @@ stack_ok "setup: beta, paper and live have run ${x:0:7} and ${y:0:7} (${#reqs[@]
 kills=0 stateless=0 between=0 aux=0 anywhere=0
 lines() { wc -l <"$updates"; }
 wait_update() {	# MARK REF: until the server logs an update of REF after line MARK
-	local i	# (5 s at most, and not once every request of the batch is done)
-	for i in $(seq 50); do
+	local i	# (30 s at most, and not once every request of the batch is done)
+	for i in $(seq 300); do
 		awk -v m="$1" -v r="$2" 'NR > m && $3 == r {f = 1} END {exit !f}' "$updates" && return 0
 		! settled || return 1
 		sleep 0.1
@@ -116,11 +116,13 @@ kill_once() {
 	stack_daemon_start
 }
 first=${#reqs[@]}
-for ((b = 0; b < BATCHES; b++)); do
+# the kills are spread over the batches, and only while a batch is being
+# worked on: more batches follow until all KILLS have landed
+for ((b = 0; b < BATCHES || kills < KILLS; b++)); do
 	if [ $((b % 2)) = 0 ]; then t=$x; else t=$y; fi	# every stage runs Y after the setup
 	push_batch "$t" "b$b" beta paper live
-	n=$(((KILLS - kills + BATCHES - b - 1) / (BATCHES - b)))
-	for ((k = 0; k < n; k++)); do kill_once; done
+	upto=$(((KILLS * (b + 1) + BATCHES - 1) / BATCHES))
+	while [ "$kills" -lt "$upto" ] && [ "$kills" -lt "$KILLS" ] && ! settled; do kill_once; done
 	settle
 done
 secs=$(($(date +%s) - t0))
@@ -141,5 +143,5 @@ recovered=$(grep -c "its accepted note written" "$STACK_LOG" || true)
 stack_daemon_stop
 [ ! -s "$STACK_DIR/ssh/srv/gitops.log/forced" ] || stack_fail "non-fast-forward updates: $(cat "$STACK_DIR/ssh/srv/gitops.log/forced")"
 stack_git fsck --no-progress >/dev/null 2>&1 || stack_fail "remote fsck"
-stack_ok "$merges requests in $BATCHES batches, $kills kill -9 ($between right after the push of main, $aux during a note push, $anywhere at a random delay), $stateless restarts without the state directory, $recovered clean-ups redone with the accepted note, ${secs}s: each merged exactly once with its accepted note, no branch left, none refused, no forced update"
+stack_ok "$merges requests in $b batches, $kills kill -9 ($between right after the push of main, $aux during a note push, $anywhere at a random delay), $stateless restarts without the state directory, $recovered clean-ups redone with the accepted note, ${secs}s: each merged exactly once with its accepted note, no branch left, none refused, no forced update"
 echo "accept_kill9_requests: all checks passed"
