@@ -102,6 +102,18 @@ static void after_branch(struct engine *e, struct engine_action *a, struct gitop
 	const char *lv[1] = { stage_name(a->stage) };
 	char why[ENGINE_REASON_MAX], remote[200];
 
+	if (res->rc == GITOPS_ECURRENT) {
+		/* another promotion got there first: no merge of nothing, no
+		 * block; the next cycle refuses the request as already-current */
+		log_info("engine", "%s already has %.7s: request '%s' (%.7s) not merged",
+			 stage_name(a->stage), a->tag, a->req_name, a->req_id);
+		if (r) {
+			r->state = REQ_PENDING;
+			snprintf(r->message, sizeof r->message, "%s already runs %.7s; decided again "
+				 "on the next cycle", stage_name(a->stage), a->tag);
+		}
+		return;
+	}
 	if (res->rc == GITOPS_EGATE) {
 		log_notice("engine", "promotion of %.7s into %s withheld: %s", a->tag,
 			   stage_name(a->stage), res->error);
@@ -141,6 +153,20 @@ static void after_branch(struct engine *e, struct engine_action *a, struct gitop
 		   (unsigned long long)res->elapsed_ms);
 }
 
+/* Every request at the action's commit now sees text as its note (the
+ * note is the commit's, whichever branch pushed it). */
+static void note_pushed(struct engine *e, const struct engine_action *a)
+{
+	for (size_t i = 0; i < ENGINE_MAX_REQUESTS; i++) {
+		struct engine_request *q = &e->req[i];
+		if (!q->used || !q->facts || strcmp(q->id, a->req_id) != 0)
+			continue;
+		q->note_declined[0] = '\0';
+		free(q->facts->note);
+		q->facts->note = xstrndup(a->note.data ? a->note.data : "", a->note.len);
+	}
+}
+
 static void after_note(struct engine *e, struct engine_action *a, struct gitops_result *res)
 {
 	struct engine_request *r = action_request(e, a);
@@ -160,22 +186,21 @@ static void after_note(struct engine *e, struct engine_action *a, struct gitops_
 			 "cycle", a->req_name, a->req_id, res->error);
 		return;
 	}
-	if (r)
-		r->note_declined[0] = '\0';
-	if (r && r->facts) {
-		free(r->facts->note);
-		r->facts->note = xstrndup(a->note.data ? a->note.data : "", a->note.len);
-	}
+	note_pushed(e, a);
 	log_info("git", "note on request '%s' (%.7s) pushed", a->req_name, a->req_id);
 }
 
 static void after_cleanup(struct engine *e, struct engine_action *a, struct gitops_result *res)
 {
-	if (res->rc)
+	if (res->rc) {
 		log_warn("git", "cannot delete merged request branch '%s': %s", a->req_name,
 			 res->error);
-	else
-		log_info("git", "merged request branch '%s' deleted", a->req_name);
+		return;
+	}
+	if (a->note.len)
+		note_pushed(e, a);
+	log_info("git", "merged request branch '%s' deleted%s", a->req_name,
+		 a->note.len ? ", its accepted note written" : "");
 }
 
 static void run_next(struct engine *e);
@@ -218,6 +243,12 @@ static void change_fill(struct engine_action *a)
 		return;
 	case ACT_CLEANUP:
 		c->edit = refuse_edit_cb;
+		/* the accepted note, when the remote's differs (a crash
+		 * between the push of the branch and this one) */
+		if (a->note.len) {
+			c->note_target = a->req_id;
+			c->note_text = a->note.data;
+		}
 		break;
 	case ACT_MERGE:
 		c->edit = set_tags_cb;

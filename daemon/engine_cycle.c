@@ -159,7 +159,8 @@ static int scan_work_cb(struct gitops *g, void *data)
 	for (size_t k = 0; k < j->n; k++) {
 		rc = j->stage_ok[k] ? engine_facts_gather(&j->facts[k], g, cfg, &j->scan->hist,
 							  j->scan->tip, j->ids[k], j->stages[k]) :
-				      engine_facts_note_only(&j->facts[k], g, j->ids[k]);
+				      engine_facts_note_only(&j->facts[k], g, &j->scan->hist,
+							     j->scan->tip, j->ids[k]);
 		if (rc)
 			return ERR_NOMEM;
 	}

@@ -183,7 +183,7 @@ static struct engine_action *action_new(struct engine *e, enum action_kind kind,
 	a->gated = cs->market_gated;
 	engine_bands(&a->bands, e->cfg, st);
 	buf_init(&a->message, TRAILER_FORMAT_MAX);
-	buf_init(&a->note, ENGINE_NOTE_MAX);
+	buf_init(&a->note, ENGINE_NOTE_TEXT_MAX + 1);
 	strlcpy_(a->values_path, cs->values_path ? cs->values_path : "", sizeof a->values_path);
 	a->paths[0] = a->values_path;
 	e->actions[e->nactions++] = a;
@@ -414,22 +414,75 @@ static void request_verdict(struct engine *e, struct engine_request *r,
 		metrics_add(e->metrics->refusals, lv, 1);
 }
 
-static void note_refusal(struct engine *e, struct engine_request *r)
+/* A hook declined the note at this commit; nothing changed since. */
+static bool note_declined(const struct engine *e, const struct engine_request *r)
 {
-	struct engine_action *a;
-	char text[POLICY_MESSAGE_MAX + 2];
+	return r->note_declined[0] && e->scan && strcmp(r->note_declined, e->scan->tip) == 0 &&
+	       r->note_declined_gen == e->cfg_gen;
+}
 
-	snprintf(text, sizeof text, "%s\n", r->message);
-	if (r->facts->note && strcmp(r->facts->note, text) == 0)
-		return;		/* already on the remote: not pushed again */
-	if (r->note_declined[0] && e->scan && strcmp(r->note_declined, e->scan->tip) == 0 &&
-	    r->note_declined_gen == e->cfg_gen)
-		return;		/* a hook declined it; nothing changed since */
-	if (!(a = action_new(e, ACT_NOTE, r->stage)))
+static struct engine_action *cleanup_of(struct engine *e, const char *id)
+{
+	for (size_t i = 0; i < e->nactions; i++)
+		if (e->actions[i]->kind == ACT_CLEANUP && strcmp(e->actions[i]->req_id, id) == 0)
+			return e->actions[i];
+	return NULL;
+}
+
+/* The note of the commit of request first, from the verdicts of every
+ * request at that commit (engine_note_text): pushed only when it differs
+ * from the remote's, so once per change of the text.  A merge in this
+ * cycle writes its own; a branch clean-up carries the accepted one. */
+static void note_plan(struct engine *e, size_t first, bool *planned)
+{
+	const char *id = e->req[first].id, *remote = NULL, *accepted = NULL;
+	struct engine_verdict v[ENGINE_MAX_REQUESTS];
+	struct engine_action *a;
+	struct buf text;
+	char acc[96];
+	bool merging = false, declined = false;
+	size_t n = 0;
+
+	for (size_t i = first; i < ENGINE_MAX_REQUESTS; i++) {
+		struct engine_request *r = &e->req[i];
+		if (!r->used || !r->facts || strcmp(r->id, id) != 0)
+			continue;
+		planned[i] = true;
+		merging |= r->state == REQ_MERGING;
+		declined |= note_declined(e, r);
+		if (r->facts->note)
+			remote = r->facts->note;
+		if (!accepted && r->facts->merged && r->facts->used_by[0]) {
+			engine_accepted_note(acc, sizeof acc, r->facts->used_stage,
+					     r->facts->used_break_glass);
+			accepted = acc;
+		}
+		if (r->state == REQ_REFUSED || r->state == REQ_QUEUED)
+			v[n++] = (struct engine_verdict){ r->name, r->message };
+	}
+	if (merging || declined)
 		return;
-	strlcpy_(a->req_name, r->name, sizeof a->req_name);
-	strlcpy_(a->req_id, r->id, sizeof a->req_id);
-	buf_adds(&a->note, text);
+	buf_init(&text, ENGINE_NOTE_TEXT_MAX + 1);
+	if (engine_note_text(&text, accepted, v, n) == 0 && text.data &&
+	    !(remote && strcmp(remote, text.data) == 0)) {
+		a = accepted ? cleanup_of(e, id) : NULL;
+		if ((!a || a->note.len) && (a = action_new(e, ACT_NOTE, e->req[first].stage))) {
+			strlcpy_(a->req_name, e->req[first].name, sizeof a->req_name);
+			strlcpy_(a->req_id, id, sizeof a->req_id);
+		}
+		if (a)
+			buf_add(&a->note, text.data, text.len);
+	}
+	buf_release(&text);
+}
+
+static void notes_plan(struct engine *e)
+{
+	bool planned[ENGINE_MAX_REQUESTS] = { false };
+
+	for (size_t i = 0; i < ENGINE_MAX_REQUESTS; i++)
+		if (e->req[i].used && e->req[i].facts && !planned[i])
+			note_plan(e, i, planned);
 }
 
 /* A branch name policy cannot read (request_reset set the message):
@@ -442,7 +495,6 @@ static void refuse_malformed(struct engine *e, struct engine_request *r)
 	d.code = POLICY_MALFORMED;
 	strlcpy_(d.message, r->message, sizeof d.message);
 	request_verdict(e, r, &d);
-	note_refusal(e, r);
 }
 
 static void pending(struct engine_request *r, const char *why)
@@ -534,15 +586,17 @@ static bool decide_request(struct engine *e, struct engine_request *r, struct po
 		refuse_malformed(e, r);
 		return false;
 	}
-	if (r->facts->error[0]) {
-		pending(r, r->facts->error);
+	/* done: a promotion into this branch's stage merged this very tip
+	 * (a lost reply, a crash between the push of the branch and the
+	 * clean-up, with or without the state directory): only the note
+	 * and the deletion are left.  A used commit on another stage's
+	 * branch is reused-request below. */
+	if (r->facts->merged && r->facts->used_by[0] && r->facts->used_stage == r->stage) {
+		cleanup(e, r);
 		return false;
 	}
-	/* the merge we made is on the branch: only the deletion is left
-	 * (a lost reply, a crash); a different branch with a used commit is
-	 * reused-request below */
-	if (r->facts->merged && r->facts->used_by[0] && strcmp(r->merged_id, r->id) == 0) {
-		cleanup(e, r);
+	if (r->facts->error[0]) {
+		pending(r, r->facts->error);
 		return false;
 	}
 	if (e->cfg->stages[r->stage].require_signature && !r->sig_done &&
@@ -564,8 +618,7 @@ static bool decide_request(struct engine *e, struct engine_request *r, struct po
 	if (d.tag[0])
 		strlcpy_(r->tag, d.tag, sizeof r->tag);
 	if (d.code != POLICY_ALLOW) {
-		request_verdict(e, r, &d);
-		note_refusal(e, r);
+		request_verdict(e, r, &d);	/* its note: notes_plan */
 		return false;
 	}
 	if (!branch_free) {
@@ -599,8 +652,11 @@ static bool decide_request(struct engine *e, struct engine_request *r, struct po
 		engine_action_free(a);
 		return false;
 	}
-	buf_printf(&a->note, "accepted: promoted into %s%s\n", stage_name(r->stage),
-		   r->break_glass ? " with break-glass" : "");
+	{
+		char acc[96];
+		engine_accepted_note(acc, sizeof acc, r->stage, r->break_glass);
+		buf_adds(&a->note, acc);
+	}
 	r->state = REQ_MERGING;
 	r->code = POLICY_ALLOW;
 	snprintf(r->message, sizeof r->message, "accepted%s; merging",
@@ -667,6 +723,7 @@ void engine_decide(struct engine *e)
 		if (e->req[i].used && decide_request(e, &e->req[i], &in, &w, branch_free))
 			branch_free = false;
 	engine_policy_input_release(hist_tags);
+	notes_plan(e);
 	engine_deploy_notes(e);
 	status_line(e, &w, wok);
 	engine_actions_run(e);

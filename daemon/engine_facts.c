@@ -349,6 +349,22 @@ static void read_note(struct request_facts *f, struct gitops *g, const char *req
 	buf_release(&note);
 }
 
+/* Merged, and by which promotion: what tells a request that is done (a
+ * crash between the push of the branch and the clean-up) from one whose
+ * commit is reused. */
+static void used_facts(struct request_facts *f, struct gitops *g, const struct history *hist,
+		       const char *tip, const char *req_id)
+{
+	const struct history_entry *used;
+
+	f->merged = gitops_is_ancestor(g, req_id, tip) == 1;
+	if (!(used = history_find_request(hist, req_id)))
+		return;
+	strlcpy_(f->used_by, used->commit, sizeof f->used_by);
+	f->used_stage = used->stage;
+	f->used_break_glass = used->break_glass != NULL;
+}
+
 int engine_facts_gather(struct request_facts **out, struct gitops *g, const struct config *cfg,
 			const struct history *hist, const char *tip, const char *req_id,
 			enum stage stage)
@@ -356,7 +372,6 @@ int engine_facts_gather(struct request_facts **out, struct gitops *g, const stru
 	const struct config_stage *cs = &cfg->stages[stage];
 	struct request_facts *f = calloc(1, sizeof *f);
 	struct gitops_commit_info ci;
-	const struct history_entry *used;
 	int rc = 0;
 
 	if (!f)
@@ -378,7 +393,7 @@ int engine_facts_gather(struct request_facts **out, struct gitops *g, const stru
 	f->nparents = ci.nparents;
 	strlcpy_(f->parent, ci.nparents ? ci.parents[0] : "", sizeof f->parent);
 	gitops_commit_info_release(&ci);
-	f->merged = gitops_is_ancestor(g, req_id, tip) == 1;
+	used_facts(f, g, hist, tip, req_id);
 	if (f->nparents == 1 && (rc = gitops_is_ancestor(g, f->parent, tip)) < 0) {
 		snprintf(f->error, sizeof f->error, "cannot read request '%.40s': %s", req_id,
 			 gitops_error(g));
@@ -386,8 +401,6 @@ int engine_facts_gather(struct request_facts **out, struct gitops *g, const stru
 		return 0;
 	}
 	f->parent_on_branch = f->nparents == 1 && rc == 1;
-	if ((used = history_find_request(hist, req_id)))
-		strlcpy_(f->used_by, used->commit, sizeof f->used_by);
 	if (cs->values_path && (rc = diff_and_tags(f, g, cfg, stage, tip, req_id)))
 		snprintf(f->error, sizeof f->error, "cannot read request '%.40s': %s", req_id,
 			 gitops_error(g));
@@ -398,12 +411,14 @@ int engine_facts_gather(struct request_facts **out, struct gitops *g, const stru
 	return 0;
 }
 
-int engine_facts_note_only(struct request_facts **out, struct gitops *g, const char *req_id)
+int engine_facts_note_only(struct request_facts **out, struct gitops *g,
+			   const struct history *hist, const char *tip, const char *req_id)
 {
 	struct request_facts *f = calloc(1, sizeof *f);
 
 	if (!f)
 		return ERR_NOMEM;
+	used_facts(f, g, hist, tip, req_id);
 	read_note(f, g, req_id);
 	*out = f;
 	return 0;

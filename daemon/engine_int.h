@@ -147,6 +147,10 @@ struct request_facts {
 	bool parent_on_branch;		/* that parent is the tracked tip or its ancestor */
 	struct gitops_mode_change mode;	/* against the parent, when mode_changed */
 	bool mode_changed;
+	/* issue 11 item 2: the promotion used_by names, when there is one:
+	 * its Stage and whether it carried Break-Glass (the accepted note) */
+	enum stage used_stage;
+	bool used_break_glass;
 };
 
 struct engine_request {
@@ -392,9 +396,30 @@ int engine_tag_values(char ***out, size_t *n, const char *doc, size_t len,
  * wrong-files).  False when either cannot be read under the mapping. */
 bool engine_only_tags_changed(const char *base, size_t blen, const char *req, size_t rlen,
 			      const struct layout_rules *r);
-/* Facts for a request whose branch name is malformed: only its note, so
- * the refusal note is pushed once per commit. */
-int engine_facts_note_only(struct request_facts **out, struct gitops *g, const char *req_id);
+/* Facts for a request whose branch name is malformed: its note, and
+ * whether a promotion merged the commit (whose accepted note then stays),
+ * so the refusal note is pushed once per commit. */
+int engine_facts_note_only(struct request_facts **out, struct gitops *g,
+			   const struct history *hist, const char *tip, const char *req_id);
+
+/* engine_note.c (pure): the one note a request commit carries. */
+#define ENGINE_NOTE_TEXT_MAX (64 * 1024)	/* bytes of one commit's note */
+struct engine_verdict {
+	const char *branch;	/* "promote/<stage>/<name>" */
+	const char *message;	/* the refusal, as policy wrote it */
+};
+/* The note of a request commit, from every verdict on it: a commit merged
+ * by a promotion carries accepted ("accepted: promoted into paper"), and
+ * nothing else, for ever; otherwise one verdict is its message, several
+ * are one line "<branch>: <message>" each, in byte order of the branch
+ * names (the order they were listed in does not matter).  Each line ends
+ * in a newline; past ENGINE_NOTE_TEXT_MAX the last line says how many
+ * verdicts were left out.  ERR_NOTFOUND when there is nothing to say. */
+int engine_note_text(struct buf *out, const char *accepted, const struct engine_verdict *v,
+		     size_t n);
+/* "accepted: promoted into <stage>[ with break-glass]\n": what the merge
+ * writes, and what a merged commit's note is. */
+void engine_accepted_note(char *out, size_t outsz, enum stage st, bool break_glass);
 
 /* engine_decide.c */
 struct engine_release *engine_release_get(struct engine *e, const char *sha, bool create);

@@ -26,6 +26,9 @@
  * timeout), the next transaction finds the request tip already reachable
  * from the branch (result.already_merged) or the edit producing no change
  * (result.unchanged), makes no second commit, and only redoes step 2.  A
+ * request merge whose edit changes nothing on a tip that does not contain
+ * the request yet is not made at all (GITOPS_ECURRENT): a promotion of
+ * nothing.  A
  * combined push of all three would not be atomic (libgit2 1.5 cannot ask
  * for an atomic push) and could delete a request whose merge was refused.
  * A request branch is only deleted while it still points at the commit we
@@ -65,6 +68,9 @@ enum {
 	GITOPS_EHOOK = -26,	/* a server-side hook declined the push (a ref's
 				 * status says "hook declined"): the server's policy,
 				 * not a race; the engine does not retry it hot */
+	GITOPS_ECURRENT = -27,	/* a request merge whose edit, re-applied on the
+				 * fresh tip, changes nothing: the branch already
+				 * has that release; no no-op merge is made */
 };
 
 struct gitops_opts {

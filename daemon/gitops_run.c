@@ -582,6 +582,12 @@ static int build_branch_commit(struct txn *t)
 	if (rc == 0 && changed == 0 && !t->chg.merge) {
 		t->res.unchanged = true;
 		strlcpy_(t->res.commit, t->base, sizeof t->res.commit);
+	} else if (rc == 0 && changed == 0) {
+		/* the merge would promote nothing: the tip already has the
+		 * release (another request got there first) */
+		rc = gitops_fail(g, GITOPS_ECURRENT, "'%s' at %.7s already has every change of "
+				 "request %.7s: no merge that changes nothing", g->branch, t->base,
+				 t->chg.merge);
 	} else if (rc == 0) {
 		memset(&spec, 0, sizeof spec);
 		spec.parents[0] = t->base;

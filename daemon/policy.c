@@ -33,6 +33,8 @@ static const char *const code_names[POLICY_CODE_COUNT] = {
 	[POLICY_SOURCE_NOT_DEPLOYED] = "source-not-deployed",
 	[POLICY_SOAK] = "soak",
 	[POLICY_SOURCE_UNKNOWN] = "source-unknown",
+	/* issue 11 item 1 */
+	[POLICY_ALREADY_CURRENT] = "already-current",
 };
 
 const char *policy_code_name(enum policy_code code)
@@ -372,6 +374,19 @@ static enum policy_code check_tags(struct ctx *c)
 	return POLICY_ALLOW;
 }
 
+/* A merge that changes no file would be a promotion of nothing: the
+ * stage already runs the release, whichever request asked for it first. */
+static enum policy_code check_current(struct ctx *c)
+{
+	const char *cur = c->in->state[c->target].current;
+
+	if (!cur || strcmp(cur, c->tag) != 0)
+		return POLICY_ALLOW;
+	return say(c, POLICY_ALREADY_CURRENT, "%s already runs %s (every image tag in %s is "
+		   "%.40s); nothing to promote: request another release, or delete the branch",
+		   stage_name(c->target), c->tag7, c->cfg->values_path, c->tag);
+}
+
 static enum policy_code check_release(struct ctx *c)
 {
 	const struct policy_release *rel = c->in->release;
@@ -621,6 +636,7 @@ static enum policy_code (*const checks[])(struct ctx *) = {
 	check_mode,
 	check_files,
 	check_tags,
+	check_current,
 	check_release,
 	check_evidence,
 	check_source,

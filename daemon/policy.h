@@ -26,6 +26,8 @@
  *                    every test of its bytes
  *   wrong-files      the change is not just the stage's tag scalars
  *   mixed-tags       the tag scalars disagree or hold no release id
+ *   already-current  the stage already runs that release: a merge would
+ *                    change nothing (the registry no longer matters)
  *   unknown-release  not every image has the tag
  *   inttest-failed / inttest-missing / evidence-unreadable
  *   not-in-source    the release skipped the source stage
@@ -103,6 +105,8 @@ enum policy_code {
 	POLICY_SOURCE_NOT_DEPLOYED,
 	POLICY_SOAK,
 	POLICY_SOURCE_UNKNOWN,
+	/* issue 11 item 1: a request for the release the stage already runs */
+	POLICY_ALREADY_CURRENT,
 	POLICY_CODE_COUNT
 };
 

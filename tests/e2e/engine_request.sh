@@ -76,11 +76,28 @@ expect_in "open, closes 16:00 EDT" "$(tr Market)" "Market trailer"
 [ "$(rgit diff --name-only "$M^1" "$M")" = values/values-paper.yaml ] || fail "merge changes more"
 ok "break-glass request merged: two parents, trailers, author kept, branch deleted"
 
-git -C "$W" push -q origin "$R2:refs/heads/promote/paper/again"
-wait_for 20 has_note "$R2" "reused-request" || fail "reused break-glass not refused"
-rgit rev-parse -q --verify refs/heads/promote/paper/again >/dev/null || fail "reused branch deleted"
+git -C "$W" push -q origin "$R2:refs/heads/promote/live/again"
+reused() {
+	status_json | python3 -c '
+import json, sys
+r = [r for r in json.load(sys.stdin)["requests"] if r["branch"] == "promote/live/again"]
+sys.exit(0 if r and r[0]["code"] == "reused-request" else 1)'
+}
+wait_for 20 reused || fail "reused break-glass not refused"
+rgit rev-parse -q --verify refs/heads/promote/live/again >/dev/null || fail "reused branch deleted"
 [ "$(remote_main)" = "$M" ] || fail "reused request promoted"
-ok "the same commit on another branch: reused-request"
+[ "$(note_of "$R2")" = "accepted: promoted into paper with break-glass" ] ||
+	fail "the merged commit's note changed: $(note_of "$R2")"
+ok "the same commit on another stage's branch: reused-request, its accepted note kept"
+
+# on a branch of the stage it was merged into, the commit is a request
+# already done (as after a crash before the clean-up): deleted, not refused
+git -C "$W" push -q origin "$R2:refs/heads/promote/paper/again"
+gone_again() { ! rgit rev-parse -q --verify refs/heads/promote/paper/again; }
+wait_for 20 gone_again || fail "a done request's branch was not deleted"
+[ "$(remote_main)" = "$M" ] || fail "a done request promoted again"
+[ "$(note_of "$R2")" = "accepted: promoted into paper with break-glass" ] || fail "note changed"
+ok "the merged commit on another paper branch: recognised as done, branch deleted"
 
 R3=$(request promote/paper/sneaky paper "$X" "sneak a file in" src/app.txt)
 wait_for 20 has_note "$R3" "wrong-files" || fail "wrong-files"

@@ -107,6 +107,27 @@ expect_in "moved" "$out" "moved request message"
 	fail "a moved request branch was deleted"
 ok "a request branch that moved after it was read is left in place (GITOPS_EMOVED)"
 
+# --- a request merge that would change nothing is not made ---------------
+git -C "$T/clone1" fetch -q origin
+git -C "$T/clone1" checkout -q -b promote/paper/req3 origin/main
+echo '# req3' >>"$T/clone1/values/values-paper.yaml"
+git -C "$T/clone1" commit -q -am 'req3'
+r3=$(git -C "$T/clone1" rev-parse HEAD)
+git -C "$T/clone1" push -q origin promote/paper/req3
+drive r1 fetch >/dev/null
+tip3=$(remote_tip r1)
+set +e
+out=$(drive r1 merge "$r3" values/values-paper.yaml 'tag: "set-by-daemon"' 'promote paper: req3' \
+	refs/heads/promote/paper/req3)
+rc=$?
+set -e
+[ $rc -ne 0 ] || fail "a merge whose edit changes nothing reported success"
+expect_in "rc=-27" "$out" "no-op merge"
+[ "$(remote_tip r1)" = "$tip3" ] || fail "a merge that changes nothing was pushed"
+[ "$(git ls-remote "$SSH_URL_BASE/r1.git" refs/heads/promote/paper/req3 | cut -f1)" = "$r3" ] ||
+	fail "the request branch of a merge not made was deleted"
+ok "a request merge whose edit changes nothing on the tip is not made (GITOPS_ECURRENT)"
+
 # --- notes under refs/notes/pipelined ------------------------------------
 drive r1 note "$r2b" 'blocked: market open, closes 16:00 EST' >/dev/null
 drive r1 note "$c1" 'second note' >/dev/null

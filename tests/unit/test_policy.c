@@ -271,6 +271,19 @@ static void m_sig_good(struct fixture *f)
 	f->req.sig = POLICY_SIG_GOOD;
 	f->req.signer = "dana@example.com";
 }
+static void m_current(struct fixture *f) { f->in.state[STAGE_PAPER].current = SHA; }
+static void m_current_unknown(struct fixture *f) { m_current(f); f->in.release = NULL; }
+static void m_current_mixed(struct fixture *f) { m_current(f); m_mixed(f); }
+static void m_current_reused(struct fixture *f) { m_current(f); m_reused(f); }
+static void m_current_disabled(struct fixture *f) { m_current(f); m_disabled(f); }
+static void m_current_open(struct fixture *f) { m_current(f); market_open(f); }
+static void m_current_bg(struct fixture *f)
+{
+	m_current(f);
+	market_open(f);
+	f->message = "P\n\nBreak-Glass: broker outage\n";
+}
+static void m_current_elsewhere(struct fixture *f) { f->in.state[STAGE_LIVE].current = SHA; }
 static void m_open(struct fixture *f) { market_open(f); }
 static void m_open_no_queue(struct fixture *f)
 {
@@ -707,6 +720,18 @@ static const struct policy_case cases[] = {
 	{ "break-glass in the band", m_quiet_bg, POLICY_ALLOW, "with break-glass", false },
 	{ "bands are per stage", m_quiet_other_stage, POLICY_ALLOW, "allowed: promote live",
 	  false },
+	{ "already current", m_current, POLICY_ALREADY_CURRENT, "already-current: paper already "
+	  "runs 0123456 (every image tag in values/values-paper.yaml is " SHA "); nothing to "
+	  "promote: request another release, or delete the branch", false },
+	{ "already current: the registry does not matter", m_current_unknown,
+	  POLICY_ALREADY_CURRENT, "paper already runs 0123456", false },
+	{ "mixed tags before already current", m_current_mixed, POLICY_MIXED_TAGS, "", false },
+	{ "reused before already current", m_current_reused, POLICY_REUSED_REQUEST, "", false },
+	{ "disabled before already current", m_current_disabled, POLICY_STAGE_DISABLED, "",
+	  false },
+	{ "already current is not queued", m_current_open, POLICY_ALREADY_CURRENT, "", false },
+	{ "break-glass does not make a no-op", m_current_bg, POLICY_ALREADY_CURRENT, "", false },
+	{ "another stage runs it", m_current_elsewhere, POLICY_ALLOW, "allowed", false },
 };
 
 static void test_cases(void **state)
@@ -892,8 +917,9 @@ static void test_precedence(void **state)
 		POLICY_MALFORMED, POLICY_FORGED_TRAILER, POLICY_REUSED_REQUEST,
 		POLICY_MERGE_REQUEST, POLICY_ORPHAN_REQUEST, POLICY_OFF_BRANCH,
 		POLICY_STAGE_DISABLED, POLICY_MODE_CHANGE, POLICY_WRONG_FILES, POLICY_MIXED_TAGS,
-		POLICY_UNKNOWN_RELEASE, POLICY_INTTEST_FAILED, POLICY_NOT_IN_SOURCE,
-		POLICY_NOTES_REQUIRED, POLICY_SIGNATURE, POLICY_MARKET_OPEN, POLICY_ALLOW,
+		POLICY_ALREADY_CURRENT, POLICY_UNKNOWN_RELEASE, POLICY_INTTEST_FAILED,
+		POLICY_NOT_IN_SOURCE, POLICY_NOTES_REQUIRED, POLICY_SIGNATURE, POLICY_MARKET_OPEN,
+		POLICY_ALLOW,
 	};
 	struct fixture f;
 	struct policy_decision d;
@@ -906,7 +932,7 @@ static void test_precedence(void **state)
 		f.in.state[STAGE_PAPER].history_len = 0;
 		f.message = fixed > 1 ? "P\n\nCo-authored-by: A <a@x>\n" :
 					"P\n\nCo-authored-by: A <a@x>\nSource-Stage: beta\n";
-		if (fixed > 13)
+		if (fixed > 14)
 			f.message = "P\n\nNotes: n\n";
 		f.req.branch = fixed > 0 ? "promote/live/x" : "promote/live";
 		f.req.reused = fixed <= 2;
@@ -919,13 +945,14 @@ static void test_precedence(void **state)
 			m_mode_x(&f);
 		f.req.only_tag_scalars_changed = fixed > 8;
 		f.tags[1] = fixed > 9 ? SHA : OLD;
-		f.rel.complete = fixed > 10;
-		f.rel.evidence = fixed > 11 ? POLICY_EVIDENCE_PASSED : POLICY_EVIDENCE_FAILED;
-		if (fixed > 12)
+		f.in.state[STAGE_LIVE].current = fixed > 10 ? NULL : SHA;
+		f.rel.complete = fixed > 11;
+		f.rel.evidence = fixed > 12 ? POLICY_EVIDENCE_PASSED : POLICY_EVIDENCE_FAILED;
+		if (fixed > 13)
 			f.history[STAGE_PAPER][0] = SHA, f.in.state[STAGE_PAPER].history_len = 1;
-		if (fixed > 14)
+		if (fixed > 15)
 			f.req.sig = POLICY_SIG_GOOD, f.req.signer = "dana@example.com";
-		f.in.window.open = fixed <= 15;
+		f.in.window.open = fixed <= 16;
 		fixture_decide(&f, &d);
 		if (d.code != order[fixed])
 			fail_msg("after fixing %zu problems: got %s (%s), want %s", fixed,
@@ -943,6 +970,7 @@ static void test_automatic(void **state)
 	f.in.request = NULL;
 	f.in.target = STAGE_BETA;
 	f.in.tag = SHA;
+	f.in.state[STAGE_BETA].current = OLD;
 	fixture_decide(&f, &d);
 	assert_int_equal(d.code, POLICY_ALLOW);
 	assert_string_equal(d.message, "allowed: promote beta: 0123456 from integration-test");
@@ -1167,6 +1195,8 @@ static void test_code_names(void **state)
 		"merge-request", "orphan-request", "off-branch", "mode-change",
 		/* issue 13 item 6 */
 		"source-not-deployed", "soak", "source-unknown",
+		/* issue 11 item 1 */
+		"already-current",
 	};
 	enum policy_code code;
 
