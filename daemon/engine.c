@@ -323,6 +323,7 @@ static void free_requests(struct engine *e)
 {
 	for (size_t i = 0; i < ENGINE_MAX_REQUESTS; i++)
 		engine_facts_free(e->req[i].facts);
+	engine_waiting_free(e);
 }
 
 static void closed_cb(uv_handle_t *h)

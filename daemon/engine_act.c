@@ -127,9 +127,43 @@ static void after_branch(struct engine *e, struct engine_action *a, struct gitop
 		   (unsigned long long)res->elapsed_ms);
 }
 
+static struct engine_waiting *action_waiting(struct engine *e, const struct engine_action *a)
+{
+	for (size_t i = 0; i < e->nwaiting; i++)
+		if (strcmp(e->waiting[i].name, a->req_name) == 0 &&
+		    strcmp(e->waiting[i].id, a->req_id) == 0)
+			return &e->waiting[i];
+	return NULL;
+}
+
+/* A queue-full note (the branch waits for a slot, engine_decide.c). */
+static void after_waiting_note(struct engine *e, struct engine_action *a,
+			       struct gitops_result *res, struct engine_waiting *w)
+{
+	if (res->rc == GITOPS_EHOOK) {
+		log_warn("git", "a hook declined the note on request '%s' (%.7s): %s; not "
+			 "retried until the branch changes", a->req_name, a->req_id, res->error);
+		w->declined = true;
+	} else if (res->rc) {
+		log_warn("git", "cannot push the note on request '%s' (%.7s): %s, retrying next "
+			 "cycle", a->req_name, a->req_id, res->error);
+	} else {
+		free(w->note);
+		w->note = xstrndup(a->note.data ? a->note.data : "", a->note.len);
+		log_debug("git", "queue-full note on request '%s' (%.7s) pushed", a->req_name,
+			  a->req_id);
+	}
+}
+
 static void after_note(struct engine *e, struct engine_action *a, struct gitops_result *res)
 {
 	struct engine_request *r = action_request(e, a);
+	struct engine_waiting *w = r ? NULL : action_waiting(e, a);
+
+	if (w) {
+		after_waiting_note(e, a, res, w);
+		return;
+	}
 
 	if (res->rc == GITOPS_EHOOK && r) {
 		/* the server's policy: the same push would be declined again */
@@ -164,6 +198,41 @@ static void after_cleanup(struct engine *e, struct engine_action *a, struct gito
 		log_info("git", "merged request branch '%s' deleted", a->req_name);
 }
 
+/* A refused request branch deleted for its age: journalled once, as the
+ * branch is gone after it (its note stays on the commit). */
+static void after_expire(struct engine *e, struct engine_action *a, struct gitops_result *res)
+{
+	struct engine_request *r = action_request(e, a);
+	struct engine_waiting *w = r ? NULL : action_waiting(e, a);
+	char age[32];
+
+	if (r)
+		r->expiring = false;
+	if (w)
+		w->expiring = false;
+	if (res->rc == GITOPS_EHOOK) {
+		log_warn("git", "a hook declined the deletion of refused request branch '%s': %s; "
+			 "not retried until the branch changes", a->req_name, res->error);
+		if (r)
+			r->expiring = true;	/* kept until the branch moves (request_reset) */
+		if (w)
+			w->declined = true;
+		return;
+	}
+	if (res->rc) {
+		log_warn("git", "cannot delete refused request branch '%s': %s, retrying next "
+			 "cycle", a->req_name, res->error);
+		return;
+	}
+	if (r)
+		r->expiring = true;	/* gone: "is gone" is not said again */
+	e->expired++;
+	format_duration(age, sizeof age, e->cfg->requests.expire_refused_ms);
+	log_notice("engine", "refused request branch '%s' (%.7s) deleted: its tip is older than "
+		   "requests.expireRefused (%s); the refusal note stays on the commit",
+		   a->req_name, a->req_id, age);
+}
+
 static void run_next(struct engine *e);
 
 static void act_done_cb(struct gitops *g, struct gitops_result *res, void *data)
@@ -177,6 +246,8 @@ static void act_done_cb(struct gitops *g, struct gitops_result *res, void *data)
 		engine_deploy_note_done(e, a, res);
 	else if (a->kind == ACT_CLEANUP)
 		after_cleanup(e, a, res);
+	else if (a->kind == ACT_EXPIRE)
+		after_expire(e, a, res);
 	else
 		after_branch(e, a, res);
 	e->current_action = NULL;
@@ -205,6 +276,13 @@ static void change_fill(struct engine_action *a)
 	case ACT_CLEANUP:
 		c->edit = refuse_edit_cb;
 		break;
+	case ACT_EXPIRE:
+		/* the deletion alone, and only while the branch is at this tip */
+		c->gate = NULL;
+		snprintf(a->delete_ref, sizeof a->delete_ref, "refs/heads/%s", a->req_name);
+		c->delete_ref = a->delete_ref;
+		c->delete_expect = a->req_id;
+		return;
 	case ACT_MERGE:
 		c->edit = set_tags_cb;
 		a->author.name = a->author_name;

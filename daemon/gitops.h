@@ -244,6 +244,9 @@ struct gitops_change {
 	const char *note_target;/* id to annotate; "" = the new commit */
 	const char *note_text;
 	const char *notes_ref;	/* GITOPS_NOTES_REF (NULL) or GITOPS_DEPLOY_NOTES_REF */
+	/* without merge and files: delete_ref alone (a refused request branch
+	 * past its age), which must still point at this full id */
+	const char *delete_expect;
 };
 
 /* The transaction: fetch; build the commit on the fetched tip with the

@@ -541,7 +541,9 @@ static void txn_push_aux(struct txn *t)
 	}
 	if (rc == 0 && t->chg.delete_ref) {
 		snprintf(spec, sizeof spec, ":%s", t->chg.delete_ref);
-		rc = add_expect(&a, t->chg.delete_ref, t->chg.merge) | arg_add(&a, spec);
+		rc = add_expect(&a, t->chg.delete_ref,
+				t->chg.merge ? t->chg.merge : t->chg.delete_expect) |
+		     arg_add(&a, spec);
 	}
 	if (rc == 0)
 		rc = push_start(t, &a);
@@ -725,11 +727,16 @@ static int check_change(struct gitops *g, const struct gitops_change *c)
 	if (c->merge && (strlen(c->merge) != GITOPS_HEXSZ))
 		return gitops_fail(g, ERR_INVALID, "merge parent must be a full commit id");
 	snprintf(own, sizeof own, "refs/heads/%s", g->branch);
-	if (c->delete_ref && (!c->merge || strncmp(c->delete_ref, GITOPS_REQUEST_PREFIX,
-						      strlen(GITOPS_REQUEST_PREFIX)) ||
+	if (c->delete_expect && (c->merge || c->npaths ||
+				 strlen(c->delete_expect) != GITOPS_HEXSZ))
+		return gitops_fail(g, ERR_INVALID, "a branch deletion alone needs the full id "
+				   "the branch must point at, and no commit");
+	if (c->delete_ref && ((!c->merge && !c->delete_expect) ||
+			      strncmp(c->delete_ref, GITOPS_REQUEST_PREFIX,
+				      strlen(GITOPS_REQUEST_PREFIX)) ||
 			      !strcmp(c->delete_ref, own)))
 		return gitops_fail(g, ERR_INVALID,
-				   "only a merged request branch (" GITOPS_REQUEST_PREFIX
+				   "only a request branch (" GITOPS_REQUEST_PREFIX
 				   "...) may be deleted, not '%s'", c->delete_ref);
 	return 0;
 }

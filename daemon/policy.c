@@ -20,6 +20,8 @@ static const char *const code_names[POLICY_CODE_COUNT] = {
 	[POLICY_SIGNATURE] = "signature",
 	[POLICY_REUSED_REQUEST] = "reused-request",
 	[POLICY_FORGED_TRAILER] = "forged-trailer",
+	/* issue 11 item 3 */
+	[POLICY_QUEUE_FULL] = "queue-full",
 };
 
 const char *policy_code_name(enum policy_code code)

@@ -21,6 +21,10 @@
  *   market-open      last: a request refused only for market-open is one
  *                    that would otherwise pass, so it may be queued
  *
+ * queue-full is not one of these checks: the engine gives it, before any
+ * policy check, to a request branch that gets no slot under the bounds of
+ * [requests] (engine_admit.c); policy never sees such a request.
+ *
  * The stage chain (seed requirement 13): the source of a stage is the
  * nearest enabled stage before it.  When none is enabled the chain starts
  * at ci, the origin of every image, whose gate (a complete release) still
@@ -61,6 +65,8 @@ enum policy_code {
 	POLICY_SIGNATURE,
 	POLICY_REUSED_REQUEST,
 	POLICY_FORGED_TRAILER,
+	/* issue 11 item 3: past the request bounds (the engine's, before policy) */
+	POLICY_QUEUE_FULL,
 	POLICY_CODE_COUNT
 };
 

@@ -754,6 +754,7 @@ static void test_code_names(void **state)
 		"allow", "malformed", "stage-disabled", "wrong-files", "mixed-tags",
 		"unknown-release", "inttest-failed", "inttest-missing", "not-in-source",
 		"market-open", "notes-required", "signature", "reused-request", "forged-trailer",
+		"queue-full",
 	};
 	enum policy_code code;
 
