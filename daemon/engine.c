@@ -431,6 +431,8 @@ void engine_cycle_done(struct engine *e)
 	e->running = false;
 	e->last_cycle_at = (int64_t)time(NULL);
 	e->last_cycle_ms = uv_now(e->loop);
+	log_debug("engine", "cycle %llu took %llums", (unsigned long long)e->cycles + 1,
+		  (unsigned long long)(e->last_cycle_ms - e->cycle_started_ms));
 	e->cycles++;
 	if (e->metrics && e->metrics->cycles)
 		metrics_add(e->metrics->cycles, NULL, 1);

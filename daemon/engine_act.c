@@ -148,10 +148,9 @@ static void after_waiting_note(struct engine *e, struct engine_action *a,
 		log_warn("git", "cannot push the note on request '%s' (%.7s): %s, retrying next "
 			 "cycle", a->req_name, a->req_id, res->error);
 	} else {
+		/* not journalled per branch: the condition was, once */
 		free(w->note);
 		w->note = xstrndup(a->note.data ? a->note.data : "", a->note.len);
-		log_debug("git", "queue-full note on request '%s' (%.7s) pushed", a->req_name,
-			  a->req_id);
 	}
 }
 
@@ -240,6 +239,11 @@ static void act_done_cb(struct gitops *g, struct gitops_result *res, void *data)
 	struct engine_action *a = data;
 	struct engine *e = a->e;
 
+	for (size_t k = 0; k < a->nbatch; k++)
+		if (a->kind == ACT_NOTE)
+			after_note(e, a->batch[k], res);
+		else
+			after_expire(e, a->batch[k], res);
 	if (a->kind == ACT_NOTE)
 		after_note(e, a, res);
 	else if (a->kind == ACT_DEPLOY_NOTE)
@@ -306,11 +310,60 @@ static void change_fill(struct engine_action *a)
 	c->delete_ref = a->delete_ref;
 }
 
+/* The cycle's later refusal notes (or expired-branch deletions) ride
+ * along with a's transaction: one fetch and one push for hundreds of
+ * them, not one each.  Notes are on different commits (and a later one
+ * for the same commit wins, as it would one by one), deletions on
+ * different branches, so the order among them does not matter. */
+static void batch_fill(struct engine *e, struct engine_action *a)
+{
+	size_t cap = a->kind == ACT_NOTE ? ENGINE_NOTES_PER_PUSH : GITOPS_MAX_DELETES - 1, n = 0;
+
+	if (a->kind != ACT_NOTE && a->kind != ACT_EXPIRE)
+		return;
+	a->batch = calloc(cap, sizeof *a->batch);
+	a->batch_a = calloc(cap, sizeof *a->batch_a);
+	a->batch_b = calloc(cap, sizeof *a->batch_b);
+	if (!a->batch || !a->batch_a || !a->batch_b)
+		return;		/* one by one then */
+	for (size_t i = e->iaction + 1; i < e->nactions && n < cap; i++) {
+		struct engine_action *b = e->actions[i];
+		if (b->kind != a->kind || b->batched)
+			continue;
+		b->batched = true;
+		a->batch[n] = b;
+		a->batch_a[n] = b->req_id;
+		if (a->kind == ACT_NOTE) {
+			a->batch_b[n] = b->note.data ? b->note.data : "";
+		} else {
+			snprintf(b->delete_ref, sizeof b->delete_ref, "refs/heads/%s", b->req_name);
+			a->batch_a[n] = b->delete_ref;
+			a->batch_b[n] = b->req_id;
+		}
+		n++;
+	}
+	a->nbatch = n;
+	if (a->kind == ACT_NOTE) {
+		a->chg.more_note_targets = a->batch_a;
+		a->chg.more_note_texts = a->batch_b;
+		a->chg.nmore_notes = n;
+	} else {
+		a->chg.more_delete_refs = a->batch_a;
+		a->chg.more_delete_expects = a->batch_b;
+		a->chg.nmore_deletes = n;
+	}
+}
+
 static void run_next(struct engine *e)
 {
 	while (!e->stopping && e->iaction < e->nactions) {
 		struct engine_action *a = e->actions[e->iaction];
+		if (a->batched) {
+			e->iaction++;	/* done with the action that carried it */
+			continue;
+		}
 		change_fill(a);
+		batch_fill(e, a);
 		a->started_ms = uv_now(e->loop);
 		if (gitops_change_start(e->git, e->loop, &a->chg, act_done_cb, a) == 0) {
 			e->current_action = a;

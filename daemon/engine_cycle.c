@@ -16,6 +16,7 @@
 
 struct scan_job {
 	struct engine *e;
+	uint64_t started_ms;
 	struct engine_scan *scan;
 	size_t n;
 	size_t idx[ENGINE_MAX_REQUESTS];
@@ -23,6 +24,11 @@ struct scan_job {
 	enum stage stages[ENGINE_MAX_REQUESTS];
 	bool stage_ok[ENGINE_MAX_REQUESTS];	/* false: a malformed branch name */
 	struct request_facts *facts[ENGINE_MAX_REQUESTS];
+	/* the tracked branch's tip the request's facts were gathered on
+	 * ("" none): on the same tip they are the same, only the note is read */
+	char facts_tip[ENGINE_MAX_REQUESTS][GITOPS_HEXSZ + 1];
+	bool reused[ENGINE_MAX_REQUESTS];
+	size_t nreused;
 };
 
 static void registry_next(struct engine *e);
@@ -115,6 +121,7 @@ static void request_reset(struct engine *e, struct engine_request *r, const char
 
 struct meta_job {
 	struct engine *e;
+	uint64_t started_ms;
 	struct engine_branch_meta *m;
 	size_t n;
 };
@@ -281,6 +288,8 @@ static void meta_done_cb(struct gitops *g, int rc, void *data)
 		engine_cycle_done(e);
 		return;
 	}
+	log_debug("engine", "read %zu request branch tip(s) in %llums", j->n,
+		  (unsigned long long)(uv_now(e->loop) - j->started_ms));
 	if (rc == 0)
 		rc = requests_update(e, j->m, j->n);
 	meta_free(j->m, j->n);
@@ -316,6 +325,7 @@ static void start_meta(struct engine *e)
 		return;
 	}
 	j->e = e;
+	j->started_ms = uv_now(e->loop);
 	for (size_t i = 0; i < e->nrefs && j->n < listed; i++) {
 		const char *name = e->refs[i].name;
 		if (strncmp(name, PROMOTE_HEADS, strlen(PROMOTE_HEADS)) != 0)
@@ -342,9 +352,12 @@ static int scan_work_cb(struct gitops *g, void *data)
 	if (rc)
 		return rc;
 	for (size_t k = 0; k < j->n; k++) {
-		rc = j->stage_ok[k] ? engine_facts_gather(&j->facts[k], g, cfg, &j->scan->hist,
-							  j->scan->tip, j->ids[k], j->stages[k]) :
-				      engine_facts_note_only(&j->facts[k], g, j->ids[k]);
+		j->reused[k] = j->facts_tip[k][0] && strcmp(j->facts_tip[k], j->scan->tip) == 0;
+		j->nreused += j->reused[k];
+		rc = j->stage_ok[k] && !j->reused[k] ?
+		     engine_facts_gather(&j->facts[k], g, cfg, &j->scan->hist, j->scan->tip,
+					 j->ids[k], j->stages[k]) :
+		     engine_facts_note_only(&j->facts[k], g, j->ids[k]);
 		if (rc)
 			return ERR_NOMEM;
 	}
@@ -370,12 +383,25 @@ static void scan_done_cb(struct gitops *g, int rc, void *data)
 			git_failed(e, "scan of the mirror", why);
 		return;
 	}
+	log_debug("engine", "scanned the mirror and %zu request(s) (%zu unchanged) in %llums",
+		  j->n, j->nreused, (unsigned long long)(uv_now(e->loop) - j->started_ms));
 	engine_scan_free(e->scan);
 	e->scan = j->scan;
 	for (size_t k = 0; k < j->n; k++) {
 		struct engine_request *r = &e->req[j->idx[k]];
+		if (j->reused[k] && r->facts && j->facts[k]) {
+			/* the same facts; the note may have changed */
+			free(r->facts->note);
+			r->facts->note = j->facts[k]->note;
+			j->facts[k]->note = NULL;
+			engine_facts_free(j->facts[k]);
+			continue;
+		}
 		engine_facts_free(r->facts);
 		r->facts = j->facts[k];
+		strlcpy_(r->facts_tip, r->stage_ok && r->facts && !r->facts->error[0] ?
+			 e->scan->tip : "", sizeof r->facts_tip);
+		r->facts_gen = e->cfg_gen;
 		if (r->facts && r->facts->error[0])
 			log_warn("git", "%s", r->facts->error);
 	}
@@ -400,7 +426,9 @@ static void start_scan(struct engine *e)
 		return;
 	}
 	j->e = e;
-	/* facts depend on the tip too (merge base, merged, used): all again */
+	j->started_ms = uv_now(e->loop);
+	/* facts depend on the tip too (merge base, merged, used): gathered again
+	 * when it moved, else only the note is read (scan_work_cb) */
 	for (size_t i = 0; i < ENGINE_MAX_REQUESTS; i++) {
 		struct engine_request *r = &e->req[i];
 		if (!r->used)
@@ -411,6 +439,10 @@ static void start_scan(struct engine *e)
 		strlcpy_(j->ids[j->n], r->id, sizeof j->ids[0]);
 		j->stages[j->n] = r->stage;
 		j->stage_ok[j->n] = r->stage_ok;
+		/* facts depend on the request's tip (its slot is reset when it
+		 * moves), the tracked branch's tip and the configuration */
+		strlcpy_(j->facts_tip[j->n], r->facts && r->facts_gen == e->cfg_gen ?
+			 r->facts_tip : "", sizeof j->facts_tip[0]);
 		r->sig_done = false;
 		j->n++;
 	}

@@ -97,6 +97,9 @@ void engine_action_free(struct engine_action *a)
 		return;
 	buf_release(&a->message);
 	buf_release(&a->note);
+	free(a->batch);
+	free(a->batch_a);
+	free(a->batch_b);
 	engine_rules_release(&a->rules);
 	free(a);
 }

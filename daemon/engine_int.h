@@ -35,6 +35,7 @@
 #define ENGINE_MAX_REQUESTS 1024		/* hard bound of requests.max */
 #define ENGINE_MAX_LISTED 4096		/* request branches looked at, tracked or not */
 #define ENGINE_WAITING_SHOWN 20		/* waiting branches listed in the status API */
+#define ENGINE_NOTES_PER_PUSH 256	/* refusal notes carried by one transaction */
 #define ENGINE_MAX_CHANGED_PATHS 4096	/* paths one request may touch */
 #define ENGINE_ERR_MAX 512
 #define ENGINE_REASON_MAX 1024		/* a stage's block or failure, with the file, image, path */
@@ -185,6 +186,11 @@ struct engine_request {
 	int64_t tip_time;
 	char author[256];
 	bool expiring;			/* its deletion was asked for this cycle */
+	/* the tracked branch's tip and configuration generation its facts
+	 * were gathered under: while both are the same, only its note is
+	 * read again after a fetch */
+	char facts_tip[GITOPS_HEXSZ + 1];
+	uint64_t facts_gen;
 };
 
 /* A request branch past the bounds (engine_admit.c): refused queue-full
@@ -290,6 +296,12 @@ struct engine_action {
 	struct gitops_change chg;
 	uint64_t started_ms;
 	int edit_rc;		/* set by the edit (threadpool): its last result */
+	/* issue 11 item 3: later notes (or deletions) of the cycle carried
+	 * by this action's transaction, and whether this one was carried */
+	struct engine_action **batch;
+	const char **batch_a, **batch_b;	/* their targets/refs and texts/ids */
+	size_t nbatch;
+	bool batched;
 };
 
 struct engine {
