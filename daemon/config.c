@@ -1622,7 +1622,7 @@ static void check_cross(struct load_ctx *c)
 			  seen_line(c, SEC_REQUESTS, "perAuthor", SLOT_GLOBAL) :
 			  seen_line(c, SEC_REQUESTS, "max", SLOT_GLOBAL),
 			  "requests.perAuthor (%u) is more than requests.max (%u): one author "
-			  "could never use them", (unsigned)cfg->requests.per_author,
+			  "could never hold that many", (unsigned)cfg->requests.per_author,
 			  (unsigned)cfg->requests.max);
 	if (cfg->market.open_min >= cfg->market.close_min) {
 		int l = seen_line(c, SEC_MARKET, "close", SLOT_GLOBAL);

@@ -263,6 +263,32 @@ static int requests_update(struct engine *e, struct engine_branch_meta *m, size_
 	return 0;
 }
 
+/* A branch at the same tip as in the last listing: its commit's time and
+ * author cannot have changed, and its note is the one a tracked request's
+ * facts read anyway, or the queue-full note this daemon wrote (or found):
+ * nothing to read again. */
+static void meta_known(const struct engine *e, struct engine_branch_meta *m)
+{
+	const struct engine_waiting *w = waiting_find(e, m->name, m->id);
+
+	if (w) {
+		strlcpy_(m->author, w->author, sizeof m->author);
+		m->time = w->tip_time;
+		m->note = w->note ? xstrndup(w->note, strlen(w->note)) : NULL;
+		m->known = !w->note || m->note;
+		return;
+	}
+	for (size_t i = 0; i < ENGINE_MAX_REQUESTS; i++) {
+		const struct engine_request *r = &e->req[i];
+		if (r->used && strcmp(r->name, m->name) == 0 && strcmp(r->id, m->id) == 0) {
+			strlcpy_(m->author, r->author, sizeof m->author);
+			m->time = r->tip_time;
+			m->known = true;
+			return;
+		}
+	}
+}
+
 static int meta_work_cb(struct gitops *g, void *data)
 {
 	struct meta_job *j = data;
@@ -270,7 +296,8 @@ static int meta_work_cb(struct gitops *g, void *data)
 	bool have_notes = gitops_resolve(notes, g, GITOPS_TRACKING "notes/pipelined") == 0;
 
 	for (size_t k = 0; k < j->n; k++)
-		if (engine_branch_meta_read(&j->m[k], g, have_notes ? notes : NULL))
+		if (!j->m[k].known &&
+		    engine_branch_meta_read(&j->m[k], g, have_notes ? notes : NULL))
 			return ERR_NOMEM;
 	return 0;
 }
@@ -332,6 +359,7 @@ static void start_meta(struct engine *e)
 			continue;
 		strlcpy_(j->m[j->n].name, name + strlen("refs/heads/"), sizeof j->m[0].name);
 		strlcpy_(j->m[j->n].id, e->refs[i].id, sizeof j->m[0].id);
+		meta_known(e, &j->m[j->n]);
 		j->n++;
 	}
 	if (gitops_queue(e->git, e->loop, meta_work_cb, meta_done_cb, j)) {

@@ -214,6 +214,7 @@ struct engine_branch_meta {
 	char author[256];
 	int64_t time;			/* committer time; 0 when unreadable */
 	char *note;			/* the note on the tip, or NULL */
+	bool known;			/* filled from the last listing: not read */
 };
 
 /* What Argo CD runs at a deploy stage (engine_deploy.c).  Derived: lost
