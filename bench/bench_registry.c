@@ -87,7 +87,7 @@ static void cycle_git(struct bench *b, const char *new_sha)
 	if (!new_sha)
 		return;
 	if (registry_release_check(b->r, new_sha, release_cb, b) ||
-	    registry_evidence_fetch(b->r, new_sha, evidence_cb, b))
+	    registry_evidence_fetch(b->r, new_sha, NULL, evidence_cb, b))
 		b->errors++;
 	uv_run(b->loop, UV_RUN_DEFAULT);
 }

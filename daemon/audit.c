@@ -22,6 +22,11 @@ static const char *const code_names[AUDIT_CODE_COUNT] = {
 	[AUDIT_MARKET_OPEN] = "market-open",
 	[AUDIT_REUSED_REQUEST] = "reused-request",
 	[AUDIT_SKIPPED_STAGE] = "skipped-stage",
+	/* issue 11 item 5 */
+	[AUDIT_MERGE_REQUEST] = "merge-request",
+	[AUDIT_ORPHAN_REQUEST] = "orphan-request",
+	[AUDIT_OFF_BRANCH] = "off-branch",
+	[AUDIT_MODE_CHANGE] = "mode-change",
 };
 
 const char *audit_code_name(enum audit_code c)
@@ -221,6 +226,25 @@ static void read_baseline(struct run *r, const struct audit_commit *c,
 		remember(r, c, st, tag, trailer_list_get(tl, TRAILER_REQUEST));
 }
 
+/* The request's tip: the daemon's shape rules, word for word. */
+static void judge_shape(struct run *r, const struct audit_commit *c, enum stage st)
+{
+	char msg[POLICY_MESSAGE_MAX];
+	enum audit_code code;
+
+	if (!c->shape)
+		return;
+	switch (policy_check_shape(msg, sizeof msg, c->shape, st)) {
+	case POLICY_MERGE_REQUEST: code = AUDIT_MERGE_REQUEST; break;
+	case POLICY_ORPHAN_REQUEST: code = AUDIT_ORPHAN_REQUEST; break;
+	case POLICY_OFF_BRANCH: code = AUDIT_OFF_BRANCH; break;
+	case POLICY_MODE_CHANGE: code = AUDIT_MODE_CHANGE; break;
+	default: return;
+	}
+	/* the policy's message starts with its code, which the report prints */
+	add_violation(r, c, code, "%s", strchr(msg, ' ') ? strchr(msg, ' ') + 1 : msg);
+}
+
 /* A commit of a promotion request (see audit_policy.requests). */
 static void judge_request(struct run *r, const struct audit_commit *c,
 			  const struct trailer_list *tl)
@@ -241,6 +265,7 @@ static void judge_request(struct run *r, const struct audit_commit *c,
 	if (path && c->values[st].changed && !c->values[st].only_tags)
 		add_violation(r, c, AUDIT_WRONG_FILES, "request for %s changes '%s' beyond its tag "
 			      "scalars", stage_name(st), path);
+	judge_shape(r, c, st);
 }
 
 static void judge(struct run *r, const struct audit_commit *c)
@@ -296,7 +321,7 @@ int audit_run(struct audit_report *out, const struct audit_policy *p,
 		return ERR_INVALID;
 	for (size_t i = 0; i < n; i++)
 		if (!c[i].id || !c[i].committer_name || !c[i].committer_email || !c[i].message ||
-		    (c[i].nchanged && !c[i].changed))
+		    (c[i].nchanged && !c[i].changed) || (c[i].shape && !c[i].shape->commit))
 			return ERR_INVALID;
 	memset(&r, 0, sizeof r);
 	r.p = p;

@@ -35,6 +35,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "policy.h"
 #include "stage.h"
 
 enum audit_code {
@@ -46,11 +47,17 @@ enum audit_code {
 	AUDIT_MARKET_OPEN,		/* gated stage, window open, no Break-Glass */
 	AUDIT_REUSED_REQUEST,
 	AUDIT_SKIPPED_STAGE,
+	/* issue 11 item 5: a request's shape, judged by policy_check_shape */
+	AUDIT_MERGE_REQUEST,
+	AUDIT_ORPHAN_REQUEST,
+	AUDIT_OFF_BRANCH,
+	AUDIT_MODE_CHANGE,
 	AUDIT_CODE_COUNT
 };
 
 /* "direct-change", "forged-trailer", "malformed-trailers", "wrong-files",
- * "tag-mismatch", "market-open", "reused-request", "skipped-stage". */
+ * "tag-mismatch", "market-open", "reused-request", "skipped-stage",
+ * "merge-request", "orphan-request", "off-branch", "mode-change". */
 const char *audit_code_name(enum audit_code c);
 
 /* One deploy stage's values file in one commit. */
@@ -72,6 +79,9 @@ struct audit_commit {
 	bool window_open;		/* market window at time */
 	const char *window_text;	/* e.g. "open, closes 16:00 EST" */
 	bool judged;			/* false: baseline, read for its promotions only */
+	/* requests: the facts about the request's tip (policy.h; its commit
+	 * and shape fields), on that commit only; NULL on the others */
+	const struct policy_request *shape;
 };
 
 struct audit_policy {
@@ -81,8 +91,11 @@ struct audit_policy {
 	/* The judged commits are a promotion request's (a pull request from
 	 * promote/<request_stage>/...), not the tracked branch's: each may
 	 * carry no daemon-only trailer (forged-trailer) and change nothing but
-	 * that stage's tag scalars (wrong-files).  The rest is the daemon's
-	 * to decide when it sees the request. */
+	 * that stage's tag scalars (wrong-files), and the tip must be one
+	 * commit on the tracked branch with no mode change (merge-request,
+	 * orphan-request, off-branch, mode-change: the daemon's own rules,
+	 * policy_check_shape).  The rest is the daemon's to decide when it
+	 * sees the request. */
 	bool requests;
 	enum stage request_stage;
 };

@@ -852,6 +852,51 @@ int clock_window(struct window *out, time_t now, const struct tz_rule *tz,
 	return 0;
 }
 
+/* The sessions in order, each widened by the bands, spans that meet merged:
+ * the first merged span that has not ended at now.  A span can begin the
+ * evening before its day or end after midnight, and spans that meet chain
+ * (long sessions, long bands), so the scan starts ten days early. */
+int clock_quiet(struct clock_quiet *out, time_t now, const struct tz_rule *tz,
+		const struct calendar *cal, const struct market_hours *hours,
+		const struct clock_bands *b)
+{
+	struct window w;
+	struct session s;
+	bool have = false;
+	time_t from = 0, until = 0;
+	int64_t day;
+
+	if (b->before_s < 0 || b->after_s < 0 || b->before_s > CLOCK_BAND_MAX ||
+	    b->after_s > CLOCK_BAND_MAX || clock_window(&w, now, tz, cal, hours))
+		return ERR_INVALID;
+	day = floor_div((int64_t)now + w.utc_offset, 86400);
+	for (int64_t d = day - 10; d < day + SCAN_DAYS; d++) {
+		time_t f, u;
+
+		session_of(&s, d, tz, cal, hours);
+		if (s.kind != DAY_SESSION && s.kind != DAY_EARLY)
+			continue;
+		f = s.open - (time_t)b->before_s;
+		u = s.close + (time_t)b->after_s;
+		if (have && f <= until) {
+			if (u > until)
+				until = u;
+			continue;
+		}
+		if (have && until > now)
+			break;
+		from = f;
+		until = u;
+		have = true;
+	}
+	if (!have || until <= now)
+		return ERR_INVALID;
+	out->in = from <= now;
+	out->from = from;
+	out->until = until;
+	return 0;
+}
+
 /* ---- formatting ------------------------------------------------------- */
 
 static const struct {

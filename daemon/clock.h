@@ -187,6 +187,26 @@ int clock_parse_hhmm(int *out_min, const char *s);
 int clock_window(struct window *out, time_t now, const struct tz_rule *tz,
 		 const struct calendar *cal, const struct market_hours *hours);
 
+/* Guard bands (issue 14 item 2): a stage may stay quiet for before_s
+ * seconds before each session's open and after_s seconds after its close
+ * (an early close included).  The quiet span of a session is
+ * [open - before_s, close + after_s); spans that meet or overlap are one. */
+struct clock_bands {
+	int64_t before_s, after_s;	/* 0..CLOCK_BAND_MAX */
+};
+#define CLOCK_BAND_MAX (6 * 3600)
+
+struct clock_quiet {
+	bool in;		/* now is inside a quiet span */
+	time_t from, until;	/* that span, or the next one when not in it */
+};
+
+/* The quiet span at (or after) now.  ERR_INVALID like clock_window, or for
+ * bands out of range. */
+int clock_quiet(struct clock_quiet *out, time_t now, const struct tz_rule *tz,
+		const struct calendar *cal, const struct market_hours *hours,
+		const struct clock_bands *bands);
+
 /* Stable short code for JSON: "session", "early-close", "weekend",
  * "holiday", "before-open", "after-close", "after-early-close". */
 const char *clock_reason_code(enum window_reason r);

@@ -1022,6 +1022,11 @@ static const struct key keys[] = {
 	{ SEC_STAGE, "queue", &T_BOOL, S(queue), K_DEPLOY, "true", 0, 0 },
 	{ SEC_STAGE, "digest", &T_BOOL, S(digest), K_DEPLOY, "false", 0, 0 },
 	{ SEC_STAGE, "application", &T_K8SNAME, S(application), K_DEPLOY, NULL, 0, 0 },
+	{ SEC_STAGE, "requireSourceDeployed", &T_BOOL, S(require_source_deployed), K_DEPLOY,
+	  "false", 0, 0 },
+	{ SEC_STAGE, "soak", &T_DURATION, S(soak_ms), K_DEPLOY, "0s", 0, 7 * DAY },
+	{ SEC_STAGE, "quietBefore", &T_DURATION, S(quiet_before_ms), K_DEPLOY, "0s", 0, 360 * MIN },
+	{ SEC_STAGE, "quietAfter", &T_DURATION, S(quiet_after_ms), K_DEPLOY, "0s", 0, 360 * MIN },
 
 	{ SEC_HTTP, "listen", &T_LISTEN, G(http.listen), 0, "127.0.0.1:8780", 0, 0 },
 	{ SEC_HTTP, "users", &T_PATH, G(http.users), K_FILE, NULL, 0, 0 },
@@ -1600,6 +1605,43 @@ static void check_argocd(struct load_ctx *c)
 	}
 }
 
+/* The source-stage gates (issue 13 item 6) judge the source stage by its
+ * Argo CD Application: without [argocd], or when the source (the nearest
+ * enabled stage before, see policy.h) has no Application, they could only
+ * ever refuse. */
+static void check_source_gates(struct load_ctx *c)
+{
+	struct config *cfg = c->cfg;
+
+	for (int s = STAGE_BETA; s < STAGE_COUNT; s++) {
+		const struct config_stage *st = &cfg->stages[s];
+		const char *name = stage_name((enum stage)s);
+		int l = seen_line(c, SEC_STAGE, "requireSourceDeployed", s);
+		int src = s - 1;
+
+		if (st->soak_ms && !st->require_source_deployed)
+			add_error(c, seen_line(c, SEC_STAGE, "soak", s), "stage '%s' has a 'soak' "
+				  "but not 'requireSourceDeployed = true' (the soak is the time its "
+				  "source must have run a release deployed)", name);
+		if (!st->require_source_deployed || !st->enabled)
+			continue;
+		while (src >= 0 && !cfg->stages[src].enabled)
+			src--;
+		if (src < STAGE_BETA)
+			add_error(c, l, "stage '%s' requires its source stage to run the release "
+				  "deployed, but its source is %s, which Argo CD does not deploy "
+				  "(enable a deploy stage before it)", name,
+				  src < 0 ? "ci" : stage_name((enum stage)src));
+		else if (!cfg->argocd.enabled)
+			add_error(c, l, "stage '%s' requires its source stage to run the release "
+				  "deployed, which needs an [argocd] section", name);
+		else if (!cfg->stages[src].application)
+			add_error(c, l, "stage '%s' requires its source stage to run the release "
+				  "deployed, but stage '%s' has no 'application'", name,
+				  stage_name((enum stage)src));
+	}
+}
+
 static void check_cross(struct load_ctx *c)
 {
 	struct config *cfg = c->cfg;
@@ -1617,6 +1659,19 @@ static void check_cross(struct load_ctx *c)
 				  "an ssh url needs 'repository.knownHosts' (the pinned host keys)");
 	}
 	check_argocd(c);
+	check_source_gates(c);
+	for (int s = STAGE_BETA; s < STAGE_COUNT; s++) {
+		static const char *const band[] = { "quietBefore", "quietAfter" };
+		const struct config_stage *st = &cfg->stages[s];
+		uint64_t v[2] = { st->quiet_before_ms, st->quiet_after_ms };
+
+		for (int i = 0; i < 2; i++)
+			if (v[i] && !st->market_gated)
+				add_error(c, seen_line(c, SEC_STAGE, band[i], s), "stage '%s' has "
+					  "'%s' but is not market-gated (the guard bands widen the "
+					  "market window; set marketGated = true)",
+					  stage_name((enum stage)s), band[i]);
+	}
 	if (cfg->requests.per_author > cfg->requests.max)
 		add_error(c, seen_line(c, SEC_REQUESTS, "perAuthor", SLOT_GLOBAL) ?
 			  seen_line(c, SEC_REQUESTS, "perAuthor", SLOT_GLOBAL) :

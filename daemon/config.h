@@ -87,6 +87,13 @@ struct config_stage {
 	bool digest;		/* write each image's digest beside its tag (layout.h) */
 	char *signers;
 	char *application;	/* the Argo CD Application that deploys it, or NULL */
+	/* issue 13 item 6: a promotion into the stage needs its source stage to
+	 * run the release deployed (Argo CD) for at least soak_ms */
+	bool require_source_deployed;
+	uint64_t soak_ms;
+	/* issue 14 item 2: guard bands widen a market-gated stage's window */
+	uint64_t quiet_before_ms;	/* before each open */
+	uint64_t quiet_after_ms;	/* after each close */
 };
 
 struct config {

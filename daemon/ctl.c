@@ -52,3 +52,44 @@ int ctl_opt_value(const char **out, int argc, char **argv, int *i, const char *n
 	*out = argv[++*i];
 	return 1;
 }
+
+/* 1 when argv[*i] is one of args (consumed), 0 when not, -1 when its
+ * value is missing. */
+static int match_arg(const struct ctl_arg *args, int argc, char **argv, int *i)
+{
+	for (const struct ctl_arg *a = args; a->name; a++) {
+		int r;
+
+		if (a->flag && strcmp(argv[*i], a->name) == 0) {
+			*a->flag = true;
+			return 1;
+		}
+		if (a->value && (r = ctl_opt_value(a->value, argc, argv, i, a->name)))
+			return r;
+	}
+	return 0;
+}
+
+int ctl_parse_args(const char *cmd, const char *usage, const struct ctl_arg *args,
+		   const char **pos, int maxpos, int argc, char **argv)
+{
+	int npos = 0;
+
+	for (int i = 1; i < argc; i++) {
+		int r = match_arg(args, argc, argv, &i);
+
+		if (r < 0) {
+			fprintf(stderr, "pipelinectl %s: '%s' needs a value\n", cmd, argv[i]);
+			return 2;
+		}
+		if (r > 0)
+			continue;
+		if (argv[i][0] == '-' || npos == maxpos) {
+			fprintf(stderr, "pipelinectl %s: unexpected argument '%s'\n%s", cmd, argv[i],
+				usage);
+			return 2;
+		}
+		pos[npos++] = argv[i];
+	}
+	return 0;
+}

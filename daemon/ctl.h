@@ -32,6 +32,21 @@ int ctl_load_config(struct config **out, const struct ctl_opts *opts);
  * *out, *i advanced past it), 0 if not, -1 if the value is missing. */
 int ctl_opt_value(const char **out, int argc, char **argv, int *i, const char *name);
 
+/* One option of a subcommand: a flag ("--json": *flag = true) or an option
+ * with a value ("--repo DIR" or "--repo=DIR": *value).  Tables end with an
+ * entry whose name is NULL. */
+struct ctl_arg {
+	const char *name;
+	const char **value;
+	bool *flag;
+};
+/* Parse argv[1..argc) of command cmd by args; the other arguments fill
+ * pos[0..maxpos) in order.  A missing value, an unknown option or one
+ * positional argument too many is said on stderr ("pipelinectl <cmd>: ...",
+ * the latter two followed by usage) and returns 2; else 0. */
+int ctl_parse_args(const char *cmd, const char *usage, const struct ctl_arg *args,
+		   const char **pos, int maxpos, int argc, char **argv);
+
 /* ctl_window.c */
 int cmd_window(int argc, char **argv, const struct ctl_opts *opts);
 /* ctl_edit.c */

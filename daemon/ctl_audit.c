@@ -58,33 +58,21 @@ struct ctx {
 	struct audit_commit *c;
 	char label[600];		/* what was audited, for the summary */
 	char revbuf[2][600];		/* rev_name's results */
+	char base[GITOPS_HEXSZ + 1];	/* the range's start, "" when none */
+	struct policy_request shape;	/* requests: the tip's */
+	struct gitops_mode_change mode;
 };
 
 static int parse_args(struct audit_args *a, int argc, char **argv)
 {
-	for (int i = 1; i < argc; i++) {
-		int r;
+	const struct ctl_arg args[] = {
+		{ "--json", NULL, &a->json },
+		{ "--repo", &a->repo, NULL },
+		{ "--branch", &a->branch, NULL },
+		{ NULL, NULL, NULL },
+	};
 
-		if (strcmp(argv[i], "--json") == 0) {
-			a->json = true;
-			continue;
-		}
-		if ((r = ctl_opt_value(&a->repo, argc, argv, &i, "--repo")) ||
-		    (r = ctl_opt_value(&a->branch, argc, argv, &i, "--branch"))) {
-			if (r < 0) {
-				fprintf(stderr, "pipelinectl audit: '%s' needs a value\n", argv[i]);
-				return 2;
-			}
-			continue;
-		}
-		if (argv[i][0] == '-' || a->range) {
-			fprintf(stderr, "pipelinectl audit: unexpected argument '%s'\n%s", argv[i],
-				audit_usage);
-			return 2;
-		}
-		a->range = argv[i];
-	}
-	return 0;
+	return ctl_parse_args("audit", audit_usage, args, &a->range, 1, argc, argv);
 }
 
 /* The repository: --repo, or the configured one. */
@@ -135,6 +123,10 @@ static int walk(struct ctx *x, const char *range, size_t *in_range)
 		}
 		free(rng);
 		*in_range = k;
+		if (gitops_resolve(x->base, x->cg.g, rev_name(x, from, 1))) {
+			free(ids);
+			return fail_git(x);
+		}
 	}
 	/* newest first from git; the auditor reads oldest first */
 	for (size_t i = 0; i < n / 2; i++) {
@@ -315,6 +307,38 @@ static int judged_facts(struct ctx *x, size_t in_range)
 	return rc;
 }
 
+/* The shape of a request's tip (policy_check_shape judges it): its
+ * parents, whether its one parent is on the range's start, the modes it
+ * changes against that parent. */
+static int request_shape(struct ctx *x)
+{
+	const struct gitops_commit_info *ci = &x->f[x->n - 1].ci;
+	struct policy_request *q = &x->shape;
+	int rc = 0;
+
+	memset(q, 0, sizeof *q);
+	q->commit = ci->id;
+	q->nparents = ci->nparents;
+	q->merge = ci->nparents > 1;
+	q->orphan = ci->nparents == 0;
+	q->tracked = x->cfg->repository.branch;
+	if (ci->nparents == 1) {
+		q->parent = ci->parents[0];
+		if (x->base[0] && (rc = gitops_is_ancestor(x->cg.g, q->parent, x->base)) < 0)
+			return fail_git(x);
+		q->off_branch = x->base[0] && rc == 0;
+		if ((rc = gitops_mode_change(&x->mode, x->cg.g, q->parent, ci->id)) < 0)
+			return fail_git(x);
+		if (rc == 1) {
+			q->mode_path = x->mode.path;
+			q->mode_old = x->mode.old_mode;
+			q->mode_new = x->mode.new_mode;
+		}
+	}
+	x->c[x->n - 1].shape = q;
+	return 0;
+}
+
 /* A pull request from promote/<stage>/... carries request commits, which
  * are judged as requests.  GitHub Actions names the head branch of a pull
  * request in GITHUB_HEAD_REF, so the CI template's plain `audit BASE..HEAD`
@@ -414,6 +438,8 @@ static int audit_repo(struct ctx *x, const struct audit_args *a)
 	if (!pol.requests && (rc = baseline(x)))
 		return rc;
 	if ((rc = judged_facts(x, in_range)))
+		return rc;
+	if (pol.requests && in_range && (rc = request_shape(x)))
 		return rc;
 	if (audit_run(&rep, &pol, x->c, x->n)) {
 		fprintf(stderr, "pipelinectl audit: out of memory\n");

@@ -183,26 +183,14 @@ struct check_args {
 
 static int parse_args(struct check_args *a, int argc, char **argv)
 {
-	for (int i = 1; i < argc; i++) {
-		int r;
+	const struct ctl_arg args[] = {
+		{ "--json", NULL, &a->json },
+		{ "--stage", &a->stage_name, NULL },
+		{ "--repo", &a->repo, NULL },
+		{ NULL, NULL, NULL },
+	};
 
-		if (strcmp(argv[i], "--json") == 0) {
-			a->json = true;
-			continue;
-		}
-		if ((r = ctl_opt_value(&a->stage_name, argc, argv, &i, "--stage")) ||
-		    (r = ctl_opt_value(&a->repo, argc, argv, &i, "--repo"))) {
-			if (r < 0) {
-				fprintf(stderr, "pipelinectl check: '%s' needs a value\n", argv[i]);
-				return 2;
-			}
-			continue;
-		}
-		fprintf(stderr, "pipelinectl check: unexpected argument '%s'\n%s", argv[i],
-			check_usage);
-		return 2;
-	}
-	return 0;
+	return ctl_parse_args("check", check_usage, args, NULL, 0, argc, argv);
 }
 
 static int stage_arg(struct check_args *a, const struct config *cfg)

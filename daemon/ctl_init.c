@@ -37,30 +37,18 @@ struct init_args {
 
 static int parse_args(struct init_args *a, int argc, char **argv)
 {
-	for (int i = 1; i < argc; i++) {
-		int r;
+	const struct ctl_arg args[] = {
+		{ "--force", NULL, &a->force },
+		{ "-f", NULL, &a->force },
+		{ "-o", &a->out, NULL },
+		{ "--branch", &a->branch, NULL },
+		{ "--key", &a->key, NULL },
+		{ "--known-hosts", &a->known_hosts, NULL },
+		{ NULL, NULL, NULL },
+	};
 
-		if (strcmp(argv[i], "--force") == 0 || strcmp(argv[i], "-f") == 0) {
-			a->force = true;
-			continue;
-		}
-		if ((r = ctl_opt_value(&a->out, argc, argv, &i, "-o")) ||
-		    (r = ctl_opt_value(&a->branch, argc, argv, &i, "--branch")) ||
-		    (r = ctl_opt_value(&a->key, argc, argv, &i, "--key")) ||
-		    (r = ctl_opt_value(&a->known_hosts, argc, argv, &i, "--known-hosts"))) {
-			if (r < 0) {
-				fprintf(stderr, "pipelinectl init: '%s' needs a value\n", argv[i]);
-				return 2;
-			}
-			continue;
-		}
-		if (argv[i][0] == '-' || a->source) {
-			fprintf(stderr, "pipelinectl init: unexpected argument '%s'\n%s", argv[i],
-				init_usage);
-			return 2;
-		}
-		a->source = argv[i];
-	}
+	if (ctl_parse_args("init", init_usage, args, &a->source, 1, argc, argv))
+		return 2;
 	if (!a->source) {
 		fputs(init_usage, stderr);
 		return 2;

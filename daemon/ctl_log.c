@@ -28,29 +28,16 @@ struct log_args {
 
 static int parse_args(struct log_args *a, int argc, char **argv)
 {
-	for (int i = 1; i < argc; i++) {
-		int r;
+	const struct ctl_arg args[] = {
+		{ "--json", NULL, &a->json },
+		{ "--stage", &a->stage_name, NULL },
+		{ "-n", &a->count, NULL },
+		{ "--repo", &a->repo, NULL },
+		{ NULL, NULL, NULL },
+	};
 
-		if (strcmp(argv[i], "--json") == 0) {
-			a->json = true;
-			continue;
-		}
-		if ((r = ctl_opt_value(&a->stage_name, argc, argv, &i, "--stage")) ||
-		    (r = ctl_opt_value(&a->count, argc, argv, &i, "-n")) ||
-		    (r = ctl_opt_value(&a->repo, argc, argv, &i, "--repo"))) {
-			if (r < 0) {
-				fprintf(stderr, "pipelinectl log: '%s' needs a value\n", argv[i]);
-				return 2;
-			}
-			continue;
-		}
-		if (argv[i][0] == '-' || a->rev) {
-			fprintf(stderr, "pipelinectl log: unexpected argument '%s'\n%s", argv[i],
-				log_usage);
-			return 2;
-		}
-		a->rev = argv[i];
-	}
+	if (ctl_parse_args("log", log_usage, args, &a->rev, 1, argc, argv))
+		return 2;
 	a->stage = STAGE_COUNT;
 	if (a->stage_name && (stage_parse(&a->stage, a->stage_name) < 0 ||
 			      !stage_is_deploy(a->stage))) {
@@ -134,6 +121,8 @@ static void print_text(const struct history_entry *e, const struct tz_rule *tz,
 	       e->request[0] ? e->request : "-", or_dash(e->market), or_dash(e->integration_test));
 	if (e->break_glass)
 		printf("    break-glass: %s\n", e->break_glass);
+	if (e->overrode)
+		printf("    overrode: %s\n", e->overrode);
 	if (e->notes)
 		printf("    notes: %s\n", e->notes);
 	if (e->signed_by)
@@ -166,6 +155,8 @@ static json_t *entry_json(const struct history_entry *e, const struct tz_rule *t
 			 "integration_test", e->integration_test, "signed_by", e->signed_by,
 			 "commit", e->commit, "committer", e->committer_name,
 			 "committer_email", e->committer_email);
+	if (j && e->overrode)
+		json_object_set_new(j, "overrode", json_string(e->overrode));
 	if (j)
 		json_object_set_new(j, "deployed", deployed_of(&d, g, e->commit) ?
 				    json_pack("{s:s, s:s, s:s}", "time", d.when, "application", d.app,

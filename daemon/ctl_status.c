@@ -112,6 +112,21 @@ static void print_stages(json_t *stages)
 	print_stage_problems(stages);
 }
 
+/* Releases whose evidence cannot be read: what an operator must republish. */
+static void print_release_problems(json_t *releases)
+{
+	size_t i;
+	json_t *r;
+
+	json_array_foreach(releases, i, r) {
+		const char *ev = s_or(r, "evidence", "");
+
+		if (strcmp(ev, "unreadable") == 0)
+			printf("\nrelease %.7s: %s\n", s_or(r, "sha", "?"),
+			       s_or(r, "evidence_summary", "evidence unreadable"));
+	}
+}
+
 /* The request branches past the [requests] bounds: a count, the oldest. */
 static void print_waiting(json_t *w)
 {
@@ -137,6 +152,7 @@ static void print_rest(json_t *root)
 	const char *key;
 	size_t i;
 
+	print_release_problems(json_object_get(root, "releases"));
 	printf("\nmarket: %s\n", s_or(m, "status", "unknown"));
 	printf("\nrequests: %zu\n", json_array_size(reqs));
 	json_array_foreach(reqs, i, v)

@@ -78,14 +78,17 @@ static void warning_text(char *out, size_t outsz, const struct window *w,
 		 cal->last_year);
 }
 
-static int print_json(const struct window *w, const struct calendar *cal, const char *calpath)
+static int print_json(const struct window *w, const struct calendar *cal, const char *calpath,
+		      json_t *bands)
 {
 	char t[64], reason[CAL_NAME_MAX + 32], market[CAL_NAME_MAX + 64], warn[200];
 	json_t *o = json_object();
 	int rc;
 
-	if (!o)
+	if (!o) {
+		json_decref(bands);
 		return 2;
+	}
 	clock_format_reason(reason, sizeof(reason), w);
 	clock_format_trailer(market, sizeof(market), w);
 	json_object_set_new(o, "open", json_boolean(w->open));
@@ -111,6 +114,8 @@ static int print_json(const struct window *w, const struct calendar *cal, const 
 		warning_text(warn, sizeof(warn), w, cal);
 		json_object_set_new(o, "warning", json_string(warn));
 	}
+	if (bands)	/* guard bands, only when a stage has them */
+		json_object_set_new(o, "quiet", bands);
 	rc = json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	json_decref(o);
 	if (rc)
@@ -142,6 +147,74 @@ static void print_human(const struct window *w, const struct calendar *cal)
 	}
 }
 
+/* Guard bands (issue 14 item 2): each market-gated stage with quietBefore
+ * or quietAfter, and its quiet span at (or after) now. */
+struct band_view {
+	enum stage st;
+	struct clock_bands b;
+	struct clock_quiet q;
+};
+
+static size_t bands_of(struct band_view *out, const struct config *cfg, time_t now,
+		       const struct tz_rule *tz, const struct calendar *cal,
+		       const struct market_hours *hours)
+{
+	size_t n = 0;
+
+	for (int st = STAGE_BETA; cfg && st < STAGE_COUNT; st++) {
+		const struct config_stage *cs = &cfg->stages[st];
+		struct band_view *v = &out[n];
+
+		if (!cs->enabled || !cs->market_gated || (!cs->quiet_before_ms && !cs->quiet_after_ms))
+			continue;
+		v->st = (enum stage)st;
+		v->b.before_s = (int64_t)(cs->quiet_before_ms / 1000);
+		v->b.after_s = (int64_t)(cs->quiet_after_ms / 1000);
+		if (clock_quiet(&v->q, now, tz, cal, hours, &v->b) == 0)
+			n++;
+	}
+	return n;
+}
+
+static void band_local(char *out, size_t outsz, const struct tz_rule *tz, time_t t)
+{
+	struct tm tm;
+
+	tz_rule_localtime(&tm, NULL, tz, t);
+	fmt_local(out, outsz, &tm, tz_rule_abbrev(tz, t));
+}
+
+static void print_bands(const struct band_view *v, size_t n, const struct tz_rule *tz)
+{
+	char from[64], until[64], bef[32], aft[32];
+
+	for (size_t i = 0; i < n; i++) {
+		band_local(from, sizeof(from), tz, v[i].q.from);
+		band_local(until, sizeof(until), tz, v[i].q.until);
+		clock_format_countdown(bef, sizeof(bef), v[i].b.before_s);
+		clock_format_countdown(aft, sizeof(aft), v[i].b.after_s);
+		printf("Quiet %-6s %s: %s to %s (%s before the open, %s after the close)\n",
+		       stage_name(v[i].st), v[i].q.in ? "now" : "next", from, until, bef, aft);
+	}
+}
+
+static json_t *bands_json(const struct band_view *v, size_t n)
+{
+	json_t *a = json_array();
+	char from[40], until[40];
+
+	for (size_t i = 0; a && i < n; i++) {
+		clock_format_rfc3339(from, sizeof(from), v[i].q.from, 0, true);
+		clock_format_rfc3339(until, sizeof(until), v[i].q.until, 0, true);
+		json_array_append_new(a, json_pack("{s:s, s:I, s:I, s:b, s:s, s:s}",
+						   "stage", stage_name(v[i].st),
+						   "quiet_before_s", (json_int_t)v[i].b.before_s,
+						   "quiet_after_s", (json_int_t)v[i].b.after_s,
+						   "quiet", v[i].q.in, "from", from, "until", until));
+	}
+	return a;
+}
+
 int cmd_window(int argc, char **argv, const struct ctl_opts *opts)
 {
 	struct window_args a = { .at = NULL, .calendar = NULL, .json = opts->json };
@@ -152,6 +225,8 @@ int cmd_window(int argc, char **argv, const struct ctl_opts *opts)
 	struct window w;
 	struct config *cfg = NULL;
 	time_t now = time(NULL);
+	struct band_view bv[STAGE_COUNT];
+	size_t nb;
 	int rc = 2;
 
 	if (parse_args(&a, argc, argv))
@@ -181,10 +256,12 @@ int cmd_window(int argc, char **argv, const struct ctl_opts *opts)
 			a.at ? a.at : "now");
 		goto out;
 	}
+	nb = bands_of(bv, cfg, now, &tz, &cal, &hours);
 	if (a.json)
-		rc = print_json(&w, &cal, calpath.data);
+		rc = print_json(&w, &cal, calpath.data, nb ? bands_json(bv, nb) : NULL);
 	else {
 		print_human(&w, &cal);
+		print_bands(bv, nb, &tz);
 		rc = 0;
 	}
 out:

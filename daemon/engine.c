@@ -55,6 +55,19 @@ int engine_window_now(struct window *out, const struct engine *e)
 	return clock_window(out, time(NULL), &e->tz, e->have_cal ? &e->cal : NULL, &e->hours);
 }
 
+void engine_bands(struct clock_bands *out, const struct config *cfg, enum stage st)
+{
+	out->before_s = (int64_t)(cfg->stages[st].quiet_before_ms / 1000);
+	out->after_s = (int64_t)(cfg->stages[st].quiet_after_ms / 1000);
+}
+
+int engine_quiet_now(struct clock_quiet *out, const struct engine *e,
+		     const struct clock_bands *bands)
+{
+	return clock_quiet(out, time(NULL), &e->tz, e->have_cal ? &e->cal : NULL, &e->hours,
+			   bands);
+}
+
 bool engine_inttest_enabled(const struct engine *e)
 {
 	return e->cfg->stages[STAGE_INTTEST].enabled;
@@ -412,7 +425,7 @@ static void arm_edge(struct engine *e)
 	int64_t until = e->auto_edge, now = (int64_t)time(NULL);
 
 	for (size_t i = 0; i < ENGINE_MAX_REQUESTS; i++)
-		if (e->req[i].used && e->req[i].state == REQ_QUEUED &&
+		if (e->req[i].used && e->req[i].state == REQ_QUEUED && e->req[i].queue_until &&
 		    (!until || e->req[i].queue_until < until))
 			until = e->req[i].queue_until;
 	if (!until || until == e->edge_at)
@@ -420,7 +433,8 @@ static void arm_edge(struct engine *e)
 	e->edge_at = until;
 	uint64_t ms = until > now ? (uint64_t)(until - now) * 1000 : 0;
 	uv_timer_start(&e->edge_timer, edge_cb, ms + 200, 0);
-	log_info("engine", "waiting promotions will be pushed at the close, in %llus",
+	log_info("engine", "waiting promotions are looked at again in %llus (a close, or "
+		 "the end of a soak)",
 		 (unsigned long long)(ms / 1000));
 }
 

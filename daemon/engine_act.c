@@ -62,6 +62,20 @@ static int gate_cb(void *data, struct buf *err)
 		buf_printf(err, "cannot tell whether the market is open: not pushing");
 		return -1;
 	}
+	if ((a->bands.before_s || a->bands.after_s) && !w.open) {
+		struct clock_quiet q;
+
+		if (engine_quiet_now(&q, a->e, &a->bands)) {
+			buf_printf(err, "cannot tell whether %s's guard band is on: not pushing",
+				   stage_name(a->stage));
+			return -1;
+		}
+		if (!q.in)
+			return 0;
+		buf_printf(err, "%s is in its guard band around the market session: a "
+			   "promotion without break-glass is not pushed", stage_name(a->stage));
+		return -1;
+	}
 	if (!w.open)
 		return 0;
 	clock_format_status(text, sizeof text, &w);

@@ -31,10 +31,11 @@ static const char *const state_names[] = {
 static json_t *entry_json(const struct history_entry *h)
 {
 	char who[600];
+	json_t *j;
 
 	snprintf(who, sizeof who, "%s <%s>", h->committer_name ? h->committer_name : "",
 		 h->committer_email ? h->committer_email : "");
-	return json_pack("{s:s, s:s, s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:s, s:o, s:o}",
+	j = json_pack("{s:s, s:s, s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:s, s:o, s:o}",
 			 "commit", h->commit, "stage", stage_name(h->stage),
 			 "source_stage", h->source < STAGE_COUNT ?
 					 json_string(stage_name(h->source)) : json_null(),
@@ -45,6 +46,9 @@ static json_t *entry_json(const struct history_entry *h)
 			 "integration_test", str_or_null(h->integration_test),
 			 "signed_by", str_or_null(h->signed_by), "committer", who,
 			 "time", time_or_null(h->time), "subject", str_or_null(h->subject));
+	if (j)	/* issue 13 item 6: the gates its Break-Glass bypassed */
+		json_object_set_new(j, "overrode", str_or_null(h->overrode));
+	return j;
 }
 
 /* Why promotions into the stage do not happen: blocked (a permanent
@@ -165,14 +169,25 @@ static const char *evidence_name(const struct engine *e, const struct engine_rel
 	return registry_evidence_status_name(r->ev);
 }
 
+/* Unreadable evidence reads the same for every release and every client:
+ * "evidence unreadable: <why>". */
 static json_t *release_json(const struct engine *e, const struct engine_release *r)
 {
-	return json_pack("{s:s, s:b, s:b, s:I, s:I, s:o, s:s, s:o, s:o, s:o}", "sha", r->sha,
+	bool unreadable = engine_inttest_enabled(e) && r->ev_checked &&
+			  r->ev == REGISTRY_EVIDENCE_UNREADABLE;
+	char summary[REGISTRY_ERR_MAX + 32];
+
+	if (unreadable)
+		snprintf(summary, sizeof summary, "evidence unreadable: %s", r->ev_error);
+	else
+		strlcpy_(summary, r->ev_summary, sizeof summary);
+	return json_pack("{s:s, s:b, s:b, s:I, s:I, s:o, s:s, s:o, s:o, s:o, s:o}", "sha", r->sha,
 			 "checked", r->checked, "complete", r->checked && r->complete,
 			 "images_present", (json_int_t)r->present,
 			 "images_total", (json_int_t)r->total, "missing_image",
 			 str_or_null(r->missing), "evidence", evidence_name(e, r),
-			 "evidence_summary", str_or_null(r->ev_summary),
+			 "evidence_summary", str_or_null(summary),
+			 "evidence_error", str_or_null(unreadable ? r->ev_error : ""),
 			 "failures", str_or_null(r->ev_failures),
 			 "first_seen", time_or_null(r->first_seen));
 }

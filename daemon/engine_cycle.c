@@ -646,6 +646,25 @@ static void registry_failed(struct engine *e, const char *sha, const char *why)
 	sig_next(e);
 }
 
+/* Unreadable evidence is a fact about one artifact: said once per release
+ * and manifest digest, kept (no retry storm: the registry client only
+ * HEADs the manifest until its digest changes). */
+static void evidence_unreadable(struct engine_release *r, const struct registry_evidence *res)
+{
+	bool same = r->ev_checked && r->ev == REGISTRY_EVIDENCE_UNREADABLE &&
+		    strcmp(r->ev_artifact, res->artifact) == 0;
+
+	r->ev_checked = true;
+	r->ev = REGISTRY_EVIDENCE_UNREADABLE;
+	r->ev_failures[0] = r->ev_summary[0] = '\0';
+	if (res->unchanged || same)
+		return;
+	strlcpy_(r->ev_error, res->error, sizeof r->ev_error);
+	strlcpy_(r->ev_artifact, res->artifact, sizeof r->ev_artifact);
+	log_warn("registry", "evidence of release %.7s is unreadable: %s; it is read again when "
+		 "the artifact (%.19s) changes", r->sha, r->ev_error, r->ev_artifact);
+}
+
 static void evidence_cb(const struct registry_evidence *res, void *arg)
 {
 	struct engine *e = arg;
@@ -666,10 +685,18 @@ static void evidence_cb(const struct registry_evidence *res, void *arg)
 	}
 	count_request(e, registry_evidence_status_name(res->status));
 	engine_clear_error(e, SUB_REGISTRY);
+	if (res->status == REGISTRY_EVIDENCE_UNREADABLE) {
+		evidence_unreadable(r, res);
+		recheck_later(e, r);
+		e->icheck++;
+		registry_next(e);
+		return;
+	}
 	bool was_failed = r->ev_checked && r->ev == REGISTRY_EVIDENCE_FAILED;
+	bool was_unreadable = r->ev_checked && r->ev == REGISTRY_EVIDENCE_UNREADABLE;
 	r->ev_checked = true;
 	r->ev = res->status;
-	r->ev_failures[0] = r->ev_summary[0] = '\0';
+	r->ev_failures[0] = r->ev_summary[0] = r->ev_error[0] = r->ev_artifact[0] = '\0';
 	if (res->status == REGISTRY_EVIDENCE_PASSED || res->status == REGISTRY_EVIDENCE_FAILED) {
 		snprintf(r->ev_summary, sizeof r->ev_summary, "%s %lld/%lld",
 			 res->status == REGISTRY_EVIDENCE_PASSED ? "passed" : "failed",
@@ -678,6 +705,9 @@ static void evidence_cb(const struct registry_evidence *res, void *arg)
 			 (long long)res->ev.total);
 		strlcpy_(r->ev_failures, res->ev.failures, sizeof r->ev_failures);
 	}
+	if (was_unreadable)
+		log_notice("registry", "evidence of release %.7s is readable now: %s", r->sha,
+			   r->ev_summary[0] ? r->ev_summary : registry_evidence_status_name(r->ev));
 	if (res->status == REGISTRY_EVIDENCE_FAILED && !was_failed)
 		log_warn("registry", "integration tests of %.7s failed (%s)%s%s", r->sha,
 			 r->ev_summary, r->ev_failures[0] ? ": " : "", r->ev_failures);
@@ -747,7 +777,10 @@ static void release_cb(const struct registry_release *res, void *arg)
 		recheck_later(e, r);
 	} else if (engine_inttest_enabled(e)) {
 		r->misses = 0;
-		if (registry_evidence_fetch(e->reg, r->sha, evidence_cb, e) == 0)
+		if (registry_evidence_fetch(e->reg, r->sha,
+					    r->ev_checked && r->ev == REGISTRY_EVIDENCE_UNREADABLE &&
+					    r->ev_artifact[0] ? r->ev_artifact : NULL, evidence_cb,
+					    e) == 0)
 			return;
 		registry_failed(e, r->sha, "registry is backing off");
 		return;

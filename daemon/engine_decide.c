@@ -33,6 +33,23 @@ struct engine_release *engine_release_get(struct engine *e, const char *sha, boo
 	return oldest;
 }
 
+/* What policy knows of a release's evidence: not asked yet counts as missing. */
+static enum policy_evidence release_evidence(const struct engine_release *r, bool inttest)
+{
+	if (!r || !inttest || !r->ev_checked)
+		return POLICY_EVIDENCE_MISSING;
+	switch (r->ev) {
+	case REGISTRY_EVIDENCE_PASSED:
+		return POLICY_EVIDENCE_PASSED;
+	case REGISTRY_EVIDENCE_FAILED:
+		return POLICY_EVIDENCE_FAILED;
+	case REGISTRY_EVIDENCE_UNREADABLE:
+		return POLICY_EVIDENCE_UNPARSABLE;
+	default:
+		return POLICY_EVIDENCE_MISSING;
+	}
+}
+
 void engine_release_facts(struct policy_release *out, char *summary, size_t sumsz,
 			  const struct engine_release *r, bool inttest)
 {
@@ -42,11 +59,9 @@ void engine_release_facts(struct policy_release *out, char *summary, size_t sums
 	out->images_present = r->present;
 	out->images_total = r->total;
 	out->missing_image = r->missing[0] ? r->missing : NULL;
-	out->evidence = POLICY_EVIDENCE_MISSING;
-	if (inttest && r->ev_checked && r->ev == REGISTRY_EVIDENCE_PASSED)
-		out->evidence = POLICY_EVIDENCE_PASSED;
-	else if (inttest && r->ev_checked && r->ev == REGISTRY_EVIDENCE_FAILED)
-		out->evidence = POLICY_EVIDENCE_FAILED;
+	out->evidence = release_evidence(r, inttest);
+	if (out->evidence == POLICY_EVIDENCE_UNPARSABLE)
+		out->evidence_error = r->ev_error;
 	if (r->ev_summary[0]) {
 		snprintf(summary, sumsz, "%s%s%s", r->ev_summary, r->ev_failures[0] ? ": " : "",
 			 r->ev_failures);
@@ -63,16 +78,59 @@ static void policy_cfg(struct policy_stage_cfg *out, const struct config_stage *
 	out->require_signature = cs->require_signature;
 	out->queue = cs->queue;
 	out->values_path = cs->values_path;
+	out->require_source_deployed = cs->require_source_deployed;
+	out->soak = (int64_t)(cs->soak_ms / 1000);
+}
+
+/* Argo CD's verdict on a deploy stage, for the source-stage gates: the
+ * stage runs its current release deployed since the later of the verdict's
+ * start and the moment its latest promotion was first seen deployed (a
+ * verdict that never left "deployed" across two promotions does not carry
+ * the first one's time over).  Derived, like every verdict: after a restart
+ * the soak counts from the daemon's first look. */
+static void policy_deployed_set(struct policy_deployed *out, const struct engine *e,
+				enum stage st)
+{
+	const struct engine_deployed *d = &e->deployed[st];
+
+	memset(out, 0, sizeof *out);
+	if (!engine_deploy_watched(e, st) || !d->judged) {
+		out->state = POLICY_DEPLOY_UNKNOWN;
+		out->why = !engine_deploy_watched(e, st) ? "the stage has no Argo CD Application" :
+			   d->unreadable[0] ? d->unreadable : "no answer from Argo CD yet";
+		return;
+	}
+	out->verdict = argocd_verdict_name(d->state.verdict);
+	out->why = d->state.why;
+	switch (d->state.verdict) {
+	case ARGOCD_UNKNOWN:
+		out->state = POLICY_DEPLOY_UNKNOWN;
+		if (!d->have && d->unreadable[0])
+			out->why = d->unreadable;
+		break;
+	case ARGOCD_DEPLOYED:
+		out->state = POLICY_DEPLOY_DEPLOYED;
+		out->since = d->since > d->deployed_at ? d->since : d->deployed_at;
+		if (strcmp(d->deployed_for, d->promo) != 0)
+			out->state = POLICY_DEPLOY_NOT;	/* not judged against this promotion */
+		break;
+	default:
+		out->state = POLICY_DEPLOY_NOT;
+		break;
+	}
 }
 
 void engine_policy_input(struct policy_input *in, const char ***hist_tags,
 			 const struct engine *e)
 {
 	memset(in, 0, sizeof *in);
+	in->now = (int64_t)time(NULL);
 	for (int st = 0; st < STAGE_COUNT; st++) {
 		size_t n = 0;
 		policy_cfg(&in->cfg[st], &e->cfg->stages[st]);
 		hist_tags[st] = NULL;
+		if (stage_is_deploy((enum stage)st))
+			policy_deployed_set(&in->deployed[st], e, (enum stage)st);
 		if (!stage_is_deploy((enum stage)st) || !e->scan)
 			continue;
 		if (e->scan->current_known[st])
@@ -126,6 +184,7 @@ static struct engine_action *action_new(struct engine *e, enum action_kind kind,
 	a->e = e;
 	a->stage = st;
 	a->gated = cs->market_gated;
+	engine_bands(&a->bands, e->cfg, st);
 	buf_init(&a->message, TRAILER_FORMAT_MAX);
 	buf_init(&a->note, ENGINE_NOTE_MAX);
 	strlcpy_(a->values_path, cs->values_path ? cs->values_path : "", sizeof a->values_path);
@@ -176,6 +235,59 @@ static void policy_window_set(struct policy_window *pw, char *text, size_t texts
 	pw->open = w->open;
 	pw->text = text;
 	pw->close_time = w->open ? (int64_t)w->next_close : 0;
+	pw->utc_offset = w->utc_offset;
+}
+
+/* "09:00 EST" */
+static void hhmm(char *out, size_t outsz, const struct engine *e, time_t t)
+{
+	struct tm tm;
+
+	if (tz_rule_localtime(&tm, NULL, &e->tz, t)) {
+		snprintf(out, outsz, "?");
+		return;
+	}
+	if (tm.tm_sec)
+		snprintf(out, outsz, "%02d:%02d:%02d %s", tm.tm_hour, tm.tm_min, tm.tm_sec,
+			 tz_rule_abbrev(&e->tz, t));
+	else
+		snprintf(out, outsz, "%02d:%02d %s", tm.tm_hour, tm.tm_min,
+			 tz_rule_abbrev(&e->tz, t));
+}
+
+/* A market-gated stage with guard bands (issue 14 item 2) sees the market
+ * window widened by them: open from quietBefore before the open to
+ * quietAfter after the close.  No countdown in the text, as above. */
+static void policy_quiet_set(struct policy_window *pw, char *text, size_t textsz,
+			     const struct engine *e, enum stage st, const struct window *w, bool ok)
+{
+	const struct config_stage *cs = &e->cfg->stages[st];
+	struct clock_bands b;
+	struct clock_quiet q;
+	char t[128], from[32], until[32], bef[32], aft[32];
+
+	memset(pw, 0, sizeof *pw);
+	engine_bands(&b, e->cfg, st);
+	if (!cs->market_gated || (!b.before_s && !b.after_s))
+		return;
+	if (!ok || engine_quiet_now(&q, e, &b)) {
+		pw->open = true;	/* cannot tell: gate */
+		snprintf(text, textsz, "market window unknown");
+		pw->text = text;
+		return;
+	}
+	clock_format_trailer(t, sizeof t, w);
+	hhmm(from, sizeof from, e, q.from);
+	hhmm(until, sizeof until, e, q.until);
+	clock_format_countdown(bef, sizeof bef, b.before_s);
+	clock_format_countdown(aft, sizeof aft, b.after_s);
+	snprintf(text, textsz, "market %s; %s is quiet from %s to %s (%s before the open, %s "
+		 "after the close)", t, stage_name(st), from, until, b.before_s ? bef : "0s",
+		 b.after_s ? aft : "0s");
+	pw->open = q.in;
+	pw->text = text;
+	pw->close_time = q.in ? (int64_t)q.until : 0;
+	pw->utc_offset = w->utc_offset;
 }
 
 static void evidence_text(char *out, size_t outsz, const struct engine *e,
@@ -210,8 +322,9 @@ static int format_message(struct engine_action *a, const struct policy_decision 
 		p.requested_by = by;
 		p.request = q->id;
 		p.notes = trailer_list_get(&q->facts->trailers, TRAILER_NOTES);
-		p.break_glass = d->break_glass ?
+		p.break_glass = d->break_glass || d->overrode[0] ?
 				trailer_list_get(&q->facts->trailers, TRAILER_BREAK_GLASS) : NULL;
+		p.overrode = d->overrode[0] ? d->overrode : NULL;
 		p.signed_by = q->sig == POLICY_SIG_GOOD ? q->signer : NULL;
 	}
 	rc = trailer_format_promotion(&a->message, &p, &err);
@@ -249,11 +362,7 @@ static bool decide_auto(struct engine *e, enum stage st, struct policy_input *in
 		c[i].tag = e->scan->cand[i];
 		c[i].newer = e->scan->newer[i][st];
 		c[i].complete = rel[i] && rel[i]->checked && rel[i]->complete;
-		c[i].evidence = POLICY_EVIDENCE_MISSING;
-		if (rel[i] && inttest && rel[i]->ev_checked)
-			c[i].evidence = rel[i]->ev == REGISTRY_EVIDENCE_PASSED ? POLICY_EVIDENCE_PASSED :
-					rel[i]->ev == REGISTRY_EVIDENCE_FAILED ? POLICY_EVIDENCE_FAILED :
-					POLICY_EVIDENCE_MISSING;
+		c[i].evidence = release_evidence(rel[i], inttest);
 	}
 	if (policy_auto_pick(&pick, in, st, c, n))
 		return false;
@@ -263,9 +372,12 @@ static bool decide_auto(struct engine *e, enum stage st, struct policy_input *in
 	in->target = st;
 	in->tag = c[pick].tag;
 	if (policy_check(&d, in) || d.code != POLICY_ALLOW) {
-		if (d.code == POLICY_MARKET_OPEN && in->window.close_time &&
-		    (!e->auto_edge || in->window.close_time < e->auto_edge))
-			e->auto_edge = in->window.close_time;
+		/* it waits for the close, or the end of a soak */
+		int64_t until = d.code == POLICY_MARKET_OPEN || d.code == POLICY_SOAK ?
+				d.queue_until : 0;
+
+		if (until && (!e->auto_edge || until < e->auto_edge))
+			e->auto_edge = until;
 		log_auto_once(e, st, &d);
 		return false;
 	}
@@ -379,7 +491,8 @@ static bool request_release(struct policy_release *pr, char *summary, size_t sum
 	return true;
 }
 
-static void request_facts_in(struct policy_request *pq, struct engine_request *r)
+static void request_facts_in(struct policy_request *pq, struct engine_request *r,
+			     const struct engine *e)
 {
 	const struct request_facts *f = r->facts;
 
@@ -397,6 +510,15 @@ static void request_facts_in(struct policy_request *pq, struct engine_request *r
 	pq->sig = r->sig;
 	pq->signer = r->signer[0] ? r->signer : NULL;
 	pq->reused = f->used_by[0] != '\0';
+	pq->nparents = f->nparents;
+	pq->merge = f->nparents > 1;
+	pq->orphan = f->nparents == 0;
+	pq->off_branch = f->nparents == 1 && !f->parent_on_branch;
+	pq->parent = f->parent[0] ? f->parent : NULL;
+	pq->tracked = e->cfg->repository.branch;
+	pq->mode_path = f->mode_changed ? f->mode.path : NULL;
+	pq->mode_old = f->mode.old_mode;
+	pq->mode_new = f->mode.new_mode;
 }
 
 static bool decide_request(struct engine *e, struct engine_request *r, struct policy_input *in,
@@ -433,14 +555,15 @@ static bool decide_request(struct engine *e, struct engine_request *r, struct po
 	}
 	if (!request_release(&pr, summary, sizeof summary, e, r, &rel))
 		return false;
-	request_facts_in(&pq, r);
+	request_facts_in(&pq, r, e);
 	in->release = &pr;
 	in->request = &pq;
 	if (policy_check(&d, in)) {
 		pending(r, "internal error: inconsistent policy input");
 		return false;
 	}
-	r->break_glass = d.break_glass;
+	/* Break-Glass used: for the window or for the source-stage gates */
+	r->break_glass = d.break_glass || d.overrode[0];
 	if (d.tag[0])
 		strlcpy_(r->tag, d.tag, sizeof r->tag);
 	if (d.code != POLICY_ALLOW) {
@@ -480,13 +603,13 @@ static bool decide_request(struct engine *e, struct engine_request *r, struct po
 		return false;
 	}
 	buf_printf(&a->note, "accepted: promoted into %s%s\n", stage_name(r->stage),
-		   d.break_glass ? " with break-glass" : "");
+		   r->break_glass ? " with break-glass" : "");
 	r->state = REQ_MERGING;
 	r->code = POLICY_ALLOW;
 	snprintf(r->message, sizeof r->message, "accepted%s; merging",
-		 d.break_glass ? " (break-glass)" : "");
+		 r->break_glass ? " (break-glass)" : "");
 	log_notice("engine", "request '%s' (%.7s) accepted: promoting %.7s into %s%s", r->name,
-		   r->id, d.tag, stage_name(r->stage), d.break_glass ? " (break-glass)" : "");
+		   r->id, d.tag, stage_name(r->stage), r->break_glass ? " (break-glass)" : "");
 	return true;
 }
 
@@ -608,7 +731,7 @@ void engine_decide(struct engine *e)
 	struct policy_input in;
 	const char **hist_tags[STAGE_COUNT];
 	struct window w;
-	char wtext[160];
+	char wtext[160], qtext[STAGE_COUNT][256];
 	bool wok, branch_free = true;
 	int64_t now = (int64_t)time(NULL);
 
@@ -619,6 +742,9 @@ void engine_decide(struct engine *e)
 	wok = engine_window_now(&w, e) == 0;
 	engine_policy_input(&in, hist_tags, e);
 	policy_window_set(&in.window, wtext, sizeof wtext, &w, wok);
+	for (int st = STAGE_BETA; st < STAGE_COUNT; st++)
+		policy_quiet_set(&in.quiet[st], qtext[st], sizeof qtext[st], e, (enum stage)st, &w,
+				 wok);
 	e->nactions = e->iaction = 0;
 	e->auto_edge = 0;
 	for (int st = STAGE_BETA; st < STAGE_COUNT && branch_free; st++)

@@ -304,11 +304,19 @@ static int diff_and_tags(struct request_facts *f, struct gitops *g, const struct
 	struct layout_rules lr;
 	char base[GITOPS_HEXSZ + 1];
 	struct buf rdoc = BUF_INIT, bdoc = BUF_INIT;
-	int rc;
+	int rc = 0;
 
-	/* unrelated histories: everything the request has differs */
-	if (gitops_merge_base(base, g, tip, req_id))
+	/* against the commit the request was built on; a merge or a root
+	 * is refused for its shape, and for those the merge base (or, for
+	 * unrelated histories, the tip: everything differs) only words the
+	 * other checks */
+	if (f->nparents == 1)
+		strlcpy_(base, f->parent, sizeof base);
+	else if (gitops_merge_base(base, g, tip, req_id))
 		strlcpy_(base, tip, sizeof base);
+	if (f->nparents == 1 && (rc = gitops_mode_change(&f->mode, g, base, req_id)) < 0)
+		return rc;
+	f->mode_changed = f->nparents == 1 && rc == 1;
 	if ((rc = gitops_changed_paths(&f->paths, &f->npaths, g, base, req_id,
 				       ENGINE_MAX_CHANGED_PATHS)))
 		return rc;
@@ -349,7 +357,7 @@ int engine_facts_gather(struct request_facts **out, struct gitops *g, const stru
 	struct request_facts *f = calloc(1, sizeof *f);
 	struct gitops_commit_info ci;
 	const struct history_entry *used;
-	int rc;
+	int rc = 0;
 
 	if (!f)
 		return ERR_NOMEM;
@@ -367,8 +375,17 @@ int engine_facts_gather(struct request_facts **out, struct gitops *g, const stru
 	f->author_email = dup_s(ci.author_email);
 	f->author_time = ci.author_time;
 	f->author_offset = ci.author_offset_min;
+	f->nparents = ci.nparents;
+	strlcpy_(f->parent, ci.nparents ? ci.parents[0] : "", sizeof f->parent);
 	gitops_commit_info_release(&ci);
 	f->merged = gitops_is_ancestor(g, req_id, tip) == 1;
+	if (f->nparents == 1 && (rc = gitops_is_ancestor(g, f->parent, tip)) < 0) {
+		snprintf(f->error, sizeof f->error, "cannot read request '%.40s': %s", req_id,
+			 gitops_error(g));
+		*out = f;
+		return 0;
+	}
+	f->parent_on_branch = f->nparents == 1 && rc == 1;
 	if ((used = history_find_request(hist, req_id)))
 		strlcpy_(f->used_by, used->commit, sizeof f->used_by);
 	if (cs->values_path && (rc = diff_and_tags(f, g, cfg, stage, tip, req_id)))

@@ -112,6 +112,10 @@ struct engine_release {
 	uint64_t next_check_ms;		/* loop time of the next look */
 	int64_t first_seen;
 	uint64_t lru;
+	/* ev == UNREADABLE: why, and the manifest digest of that artifact, so
+	 * it is fetched and parsed again only once the digest changes */
+	char ev_error[REGISTRY_ERR_MAX];
+	char ev_artifact[72];
 };
 
 /* engine_admit.c: what admission says of one branch */
@@ -155,6 +159,12 @@ struct request_facts {
 	struct buf sig, payload;	/* when the stage wants a signature */
 	bool is_signed;
 	char error[ENGINE_ERR_MAX];	/* git could not tell: retry */
+	/* issue 11 item 5: the request's shape (zero: an orphan, refused) */
+	unsigned nparents;		/* of the tip */
+	char parent[GITOPS_HEXSZ + 1];	/* its first parent */
+	bool parent_on_branch;		/* that parent is the tracked tip or its ancestor */
+	struct gitops_mode_change mode;	/* against the parent, when mode_changed */
+	bool mode_changed;
 };
 
 struct engine_request {
@@ -279,6 +289,7 @@ struct engine_action {
 	struct engine *e;
 	enum stage stage;
 	bool gated;		/* stage is market-gated: re-check before push */
+	struct clock_bands bands;	/* its guard bands, copied (issue 14 item 2) */
 	bool break_glass;
 	char tag[GITOPS_HEXSZ + 1];
 	char req_name[256];
@@ -393,6 +404,11 @@ void engine_set_error(struct engine *e, enum engine_subsys s, const char *fmt, .
 	__attribute__((format(printf, 3, 4)));
 void engine_clear_error(struct engine *e, enum engine_subsys s);
 int engine_window_now(struct window *out, const struct engine *e);
+/* Stage st's guard bands (issue 14 item 2), all zero when it has none. */
+void engine_bands(struct clock_bands *out, const struct config *cfg, enum stage st);
+/* The quiet span of bands at now (clock_quiet on the engine's clock). */
+int engine_quiet_now(struct clock_quiet *out, const struct engine *e,
+		     const struct clock_bands *bands);
 bool engine_inttest_enabled(const struct engine *e);
 /* Delay before the next cycle: the jittered poll, or the git backoff. */
 uint64_t engine_next_delay_ms(struct engine *e);

@@ -565,3 +565,20 @@ int gitops_is_ancestor(struct gitops *g, const char *ancestor, const char *desce
 	git_commit_free(d);
 	return rc;
 }
+
+int gitops_one_commit_on(struct gitops *g, const char *rev, const char *onto)
+{
+	char parent[GITOPS_HEXSZ + 1];
+	git_commit *c = NULL;
+	int rc = lookup_commit(&c, g, rev);
+
+	if (rc)
+		return rc;
+	if (git_commit_parentcount(c) != 1) {
+		git_commit_free(c);
+		return 0;
+	}
+	git_oid_tostr(parent, sizeof parent, git_commit_parent_id(c, 0));
+	git_commit_free(c);
+	return gitops_is_ancestor(g, parent, onto);
+}

@@ -172,12 +172,28 @@ int gitops_first_parents(char (**out)[GITOPS_HEXSZ + 1], size_t *n, struct gitop
 int gitops_merge_base(char out[GITOPS_HEXSZ + 1], struct gitops *g, const char *a, const char *b);
 /* 1 if ancestor is reachable from descendant (or equal), 0 if not. */
 int gitops_is_ancestor(struct gitops *g, const char *ancestor, const char *descendant);
+/* 1 if rev is one commit whose only parent is onto or an ancestor of it
+ * (the shape of a promotion request, so that merging it brings no other
+ * commit into onto's history), 0 if not (a merge, a root, a stack, foreign
+ * history). */
+int gitops_one_commit_on(struct gitops *g, const char *rev, const char *onto);
 /* Paths whose entries differ between the trees of old_rev (NULL: the empty
  * tree) and new_rev, at most max (ERR_TOOBIG beyond); free the array with
  * gitops_paths_free (gitops_local.c). */
 int gitops_changed_paths(char ***out, size_t *n, struct gitops *g, const char *old_rev,
 			 const char *new_rev, size_t max);
 void gitops_paths_free(char **v, size_t n);
+
+/* A path present in both trees whose file mode differs (100644 -> 100755,
+ * a file become a symbolic link, ...). */
+struct gitops_mode_change {
+	char path[512];		/* truncated when longer */
+	unsigned old_mode, new_mode;	/* git's octal modes, e.g. 0100644 */
+};
+/* The first mode change between the trees of old_rev and new_rev: 1 with
+ * *out filled, 0 when there is none (gitops_local.c). */
+int gitops_mode_change(struct gitops_mode_change *out, struct gitops *g, const char *old_rev,
+		       const char *new_rev);
 /* Point a local ref at rev (force); used for the out/ namespace and tests. */
 int gitops_ref_set(struct gitops *g, const char *ref, const char *rev);
 

@@ -87,6 +87,38 @@ int gitops_changed_paths(char ***out, size_t *n, struct gitops *g, const char *o
 	return 0;
 }
 
+int gitops_mode_change(struct gitops_mode_change *out, struct gitops *g, const char *old_rev,
+		       const char *new_rev)
+{
+	git_diff_options opt;
+	git_tree *a = NULL, *b = NULL;
+	git_diff *diff = NULL;
+	int rc = tree_of(&a, g, old_rev), found = 0;
+
+	git_diff_options_init(&opt, GIT_DIFF_OPTIONS_VERSION);
+	/* without TYPECHANGE a file become a link is a deletion plus an
+	 * addition, whose modes never meet in one delta */
+	opt.flags = GIT_DIFF_INCLUDE_TYPECHANGE;
+	if (rc == 0)
+		rc = tree_of(&b, g, new_rev);
+	if (rc == 0 && (rc = git_diff_tree_to_tree(&diff, g->repo, a, b, &opt)) < 0)
+		rc = gitops_gitfail(g, rc, "cannot compare '%s' with '%s'", old_rev, new_rev);
+	for (size_t k = 0; rc == 0 && !found && k < git_diff_num_deltas(diff); k++) {
+		const git_diff_delta *d = git_diff_get_delta(diff, k);
+
+		if (d->old_file.mode && d->new_file.mode && d->old_file.mode != d->new_file.mode) {
+			strlcpy_(out->path, d->new_file.path, sizeof out->path);
+			out->old_mode = d->old_file.mode;
+			out->new_mode = d->new_file.mode;
+			found = 1;
+		}
+	}
+	git_diff_free(diff);
+	git_tree_free(a);
+	git_tree_free(b);
+	return rc ? rc : found;
+}
+
 void gitops_paths_free(char **v, size_t n)
 {
 	if (!v)

@@ -625,7 +625,15 @@ static void build_work_cb(uv_work_t *w)
 		t->res.already_merged = true;
 		strlcpy_(t->res.commit, t->base, sizeof t->res.commit);
 		rc = 0;
-	} else if (rc == 0) {
+	} else if (rc == 0 && t->chg.merge && (rc = gitops_one_commit_on(g, t->chg.merge,
+									 t->base)) == 0) {
+		/* the engine refuses such a request (merge-request,
+		 * orphan-request, off-branch); this holds even if the branch
+		 * was rewound since: a merge adds exactly one commit that the
+		 * tracked history did not have */
+		rc = gitops_fail(g, ERR_INVALID, "request %.12s is not one commit on '%s'; "
+				 "not merged", t->chg.merge, g->branch);
+	} else if (rc >= 0) {
 		rc = build_branch_commit(t);
 	}
 	t->work_rc = rc;

@@ -63,6 +63,7 @@ int history_entry_from_commit(struct history_entry *out, const struct gitops_com
 	e.market = dup_opt(tl, TRAILER_MARKET, &oom);
 	e.integration_test = dup_opt(tl, TRAILER_INTEGRATION_TEST, &oom);
 	e.signed_by = dup_opt(tl, TRAILER_SIGNED_BY, &oom);
+	e.overrode = dup_opt(tl, TRAILER_OVERRODE, &oom);
 	e.committer_name = dup_str(ci->committer_name, &oom);
 	e.committer_email = dup_str(ci->committer_email, &oom);
 	e.time = ci->committer_time;
@@ -88,6 +89,7 @@ void history_entry_release(struct history_entry *e)
 	free(e->market);
 	free(e->integration_test);
 	free(e->signed_by);
+	free(e->overrode);
 	free(e->committer_name);
 	free(e->committer_email);
 	free(e->subject);

@@ -43,6 +43,7 @@ struct history_entry {
 	int64_t time;			/* committer time (Unix) */
 	int offset_min;			/* committer UTC offset */
 	char *subject;
+	char *overrode;			/* Overrode: the gates Break-Glass bypassed, or NULL */
 };
 
 struct history {

@@ -1,6 +1,8 @@
 /* policy.c - see policy.h */
 #include "policy.h"
 
+#include "clock.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -20,6 +22,17 @@ static const char *const code_names[POLICY_CODE_COUNT] = {
 	[POLICY_SIGNATURE] = "signature",
 	[POLICY_REUSED_REQUEST] = "reused-request",
 	[POLICY_FORGED_TRAILER] = "forged-trailer",
+	/* issue 11 item 9 */
+	[POLICY_EVIDENCE_UNREADABLE] = "evidence-unreadable",
+	/* issue 11 item 5 */
+	[POLICY_MERGE_REQUEST] = "merge-request",
+	[POLICY_ORPHAN_REQUEST] = "orphan-request",
+	[POLICY_OFF_BRANCH] = "off-branch",
+	[POLICY_MODE_CHANGE] = "mode-change",
+	/* issue 13 item 6 */
+	[POLICY_SOURCE_NOT_DEPLOYED] = "source-not-deployed",
+	[POLICY_SOAK] = "soak",
+	[POLICY_SOURCE_UNKNOWN] = "source-unknown",
 	/* issue 11 item 3 */
 	[POLICY_QUEUE_FULL] = "queue-full",
 };
@@ -236,6 +249,75 @@ static enum policy_code check_reused(struct ctx *c)
 		   "push a new commit to request again", c->req->commit);
 }
 
+/* ---- the request's shape (issue 11 item 5) ---- */
+
+static const char *tracked(const struct ctx *c)
+{
+	return c->req->tracked && *c->req->tracked ? c->req->tracked : "main";
+}
+
+/* How to send the rebuilt commit: where the server refuses force pushes
+ * (a protected branch), a new branch name is the way. */
+#define PUSH_AGAIN "then push it again (git push --force, or to a new promote/%s/<name>)"
+
+static enum policy_code check_merge(struct ctx *c)
+{
+	if (!c->req || !c->req->merge)
+		return POLICY_ALLOW;
+	return say(c, POLICY_MERGE_REQUEST, "request %.7s is a merge commit (%u parents), which "
+		   "would bring other commits into %s; rebase your request onto %s as one "
+		   "commit: git fetch origin && git rebase -i origin/%s (keep one commit with "
+		   "the tag change), " PUSH_AGAIN, c->req->commit, c->req->nparents, tracked(c),
+		   tracked(c), tracked(c), stage_name(c->target));
+}
+
+static enum policy_code check_orphan(struct ctx *c)
+{
+	if (!c->req || !c->req->orphan)
+		return POLICY_ALLOW;
+	return say(c, POLICY_ORPHAN_REQUEST, "request %.7s has no parent (a history unrelated "
+		   "to %s); start from %s: git fetch origin && git checkout -B <branch> "
+		   "origin/%s, set the image tags (pipelinectl edit), commit once, " PUSH_AGAIN,
+		   c->req->commit, tracked(c), tracked(c), tracked(c), stage_name(c->target));
+}
+
+static enum policy_code check_off_branch(struct ctx *c)
+{
+	const struct policy_request *r = c->req;
+
+	if (!r || !r->off_branch)
+		return POLICY_ALLOW;
+	return say(c, POLICY_OFF_BRANCH, "the parent of request %.7s%s%.7s%s is not on %s (a "
+		   "stack of commits, or a base outside %s's history); rebase your request onto "
+		   "%s as one commit: git fetch origin && git rebase -i origin/%s (keep one "
+		   "commit with the tag change), " PUSH_AGAIN, r->commit, r->parent ? ", " : "",
+		   r->parent ? r->parent : "", r->parent ? "," : "", tracked(c), tracked(c),
+		   tracked(c), tracked(c), stage_name(c->target));
+}
+
+static enum policy_code check_mode(struct ctx *c)
+{
+	const struct policy_request *r = c->req;
+	struct shown sh;
+	const char *p, *fix;
+
+	if (!r || !r->mode_path)
+		return POLICY_ALLOW;
+	p = show(&sh, r->mode_path);
+	fix = r->mode_old == 0100644 && r->mode_new == 0100755 ? "git update-index --chmod=-x" :
+	      r->mode_old == 0100755 && r->mode_new == 0100644 ? "git update-index --chmod=+x" :
+	      NULL;
+	if (fix)
+		return say(c, POLICY_MODE_CHANGE, "the request changes the mode of \"%s\" from "
+			   "%06o to %06o, which a promotion does not carry; a request changes "
+			   "only image tags: %s \"%s\", amend the commit, " PUSH_AGAIN, p,
+			   r->mode_old, r->mode_new, fix, p, stage_name(c->target));
+	return say(c, POLICY_MODE_CHANGE, "the request changes the mode of \"%s\" from %06o to "
+		   "%06o, which a promotion does not carry; a request changes only image tags: "
+		   "restore it as it is on %s, amend the commit, " PUSH_AGAIN, p, r->mode_old,
+		   r->mode_new, tracked(c), stage_name(c->target));
+}
+
 static enum policy_code check_enabled(struct ctx *c)
 {
 	if (c->cfg->enabled)
@@ -321,6 +403,14 @@ static enum policy_code check_evidence(struct ctx *c)
 		return say(c, POLICY_INTTEST_FAILED, "integration tests failed for %s%s%.100s%s; "
 			   "promote a release whose tests pass", c->tag7, sum ? " (" : "",
 			   sum ? sum : "", sum ? ")" : "");
+	if (rel->evidence == POLICY_EVIDENCE_UNPARSABLE) {
+		struct shown why;
+
+		return say(c, POLICY_EVIDENCE_UNREADABLE, "the integration-test evidence of %s "
+			   "cannot be read: %.200s; publish a valid inttest-results.json for it "
+			   "(it is read again when the artifact changes)", c->tag7,
+			   rel->evidence_error ? show(&why, rel->evidence_error) : "unknown reason");
+	}
 	return say(c, POLICY_INTTEST_MISSING, "no integration-test result for %s yet; "
 		   "wait for the integration tests to publish it", c->tag7);
 }
@@ -376,23 +466,145 @@ static enum policy_code check_signature(struct ctx *c)
 		   "it is checked again on the next cycle", r->commit);
 }
 
+/* ---- the source-stage gates (issue 13 item 6) ---- */
+
+/* The market window as the target stage sees it: widened by its guard
+ * bands when it has them. */
+static const struct policy_window *gate_window(const struct ctx *c)
+{
+	const struct policy_window *q = &c->in->quiet[c->target];
+
+	return q->text ? q : &c->in->window;
+}
+
+static void overrode_add(struct ctx *c, enum policy_code code)
+{
+	size_t n = strlen(c->d->overrode);
+
+	snprintf(c->d->overrode + n, sizeof(c->d->overrode) - n, "%s%s", n ? ", " : "",
+		 policy_code_name(code));
+}
+
+/* A gate that refuses: with a justified Break-Glass: it is overridden and
+ * recorded instead. */
+static bool overridden(struct ctx *c, enum policy_code code, bool and_soak)
+{
+	if (!c->req || trailer_text_blank(c->break_glass))
+		return false;
+	overrode_add(c, code);
+	if (and_soak)
+		overrode_add(c, POLICY_SOAK);
+	return true;
+}
+
+/* Waiting cures it: queue (when the stage queues) until the earliest time
+ * it could pass, which is no earlier than the close while the market is
+ * open and the stage market-gated (Break-Glass has been ruled out). */
+static void queue_for(struct ctx *c, int64_t until)
+{
+	const struct policy_window *w = gate_window(c);
+
+	if (until && c->cfg->market_gated && w->open)
+		until = w->close_time > until ? w->close_time : until;
+	/* an automatic promotion waits until then whatever queue says */
+	c->d->queue_until = until;
+	c->d->queue = c->cfg->queue;
+}
+
+static const char *market_too(const struct ctx *c)
+{
+	return c->cfg->market_gated && gate_window(c)->open ? "; the market is open too" : "";
+}
+
+static enum policy_code check_deployed(struct ctx *c)
+{
+	const struct policy_deployed *dp;
+	const char *src = stage_name(c->source), *tgt = stage_name(c->target);
+	const char *cur;
+	struct shown why;
+	char since[40], ends[40], soak[32];
+	int64_t end, left;
+
+	if (!c->cfg->require_source_deployed)
+		return POLICY_ALLOW;
+	if (!stage_is_deploy(c->source)) {
+		if (overridden(c, POLICY_SOURCE_UNKNOWN, false))
+			return POLICY_ALLOW;
+		return say(c, POLICY_SOURCE_UNKNOWN, "%s requires its source stage to run %s "
+			   "deployed, but its source is %s, which Argo CD does not deploy; enable "
+			   "a deploy stage before it or turn requireSourceDeployed off", tgt,
+			   c->tag7, src);
+	}
+	dp = &c->in->deployed[c->source];
+	if (dp->state == POLICY_DEPLOY_UNKNOWN) {
+		if (overridden(c, POLICY_SOURCE_UNKNOWN, false))
+			return POLICY_ALLOW;
+		return say(c, POLICY_SOURCE_UNKNOWN, "what %s runs cannot be read from Argo CD "
+			   "(%.200s), so %s's gate on it fails closed; it is checked again on the "
+			   "next cycle, or add a Break-Glass: trailer to override", src,
+			   dp->why && *dp->why ? show(&why, dp->why) : "no answer", tgt);
+	}
+	cur = c->in->state[c->source].current;
+	if (!cur || strcmp(cur, c->tag) != 0) {
+		if (overridden(c, POLICY_SOURCE_NOT_DEPLOYED, c->cfg->soak > 0))
+			return POLICY_ALLOW;
+		return say(c, POLICY_SOURCE_NOT_DEPLOYED, "%s runs %.7s, not %s; %s requires its "
+			   "source to run the release deployed%s; promote %s to %s again, pick the "
+			   "release %s runs, or add a Break-Glass: trailer to override", src,
+			   cur ? cur : "nothing", c->tag7, tgt,
+			   c->cfg->soak > 0 ? " for the soak time" : "", c->tag7, src, src);
+	}
+	if (dp->state != POLICY_DEPLOY_DEPLOYED) {
+		if (overridden(c, POLICY_SOURCE_NOT_DEPLOYED, c->cfg->soak > 0))
+			return POLICY_ALLOW;
+		queue_for(c, 0);
+		return say(c, POLICY_SOURCE_NOT_DEPLOYED, "%s is promoted to %s but Argo CD "
+			   "does not run it deployed there (%s: %.200s)%s%s; add a Break-Glass: "
+			   "trailer to override", c->tag7, src,
+			   dp->verdict ? dp->verdict : "not deployed",
+			   dp->why && *dp->why ? show(&why, dp->why) : "no reason given",
+			   c->d->queue ? "; queued until it is" : "", market_too(c));
+	}
+	end = dp->since + c->cfg->soak;
+	left = end - c->in->now;
+	if (left <= 0)
+		return POLICY_ALLOW;
+	if (overridden(c, POLICY_SOAK, false))
+		return POLICY_ALLOW;
+	queue_for(c, end);
+	/* times, not a countdown: the refusal note reads the same every
+	 * cycle and is pushed once (queued_until gives the countdown) */
+	clock_format_rfc3339(since, sizeof(since), (time_t)dp->since, c->in->window.utc_offset,
+			     false);
+	clock_format_rfc3339(ends, sizeof(ends), (time_t)end, c->in->window.utc_offset, false);
+	clock_format_countdown(soak, sizeof(soak), c->cfg->soak);
+	return say(c, POLICY_SOAK, "%s has run %s deployed since %s; %s requires a soak of %s, "
+		   "which ends at %s%s%s; add a Break-Glass: trailer to override", src, c->tag7,
+		   since, tgt, soak, ends, c->d->queue ? "; queued until then" : "",
+		   market_too(c));
+}
+
 static enum policy_code check_market(struct ctx *c)
 {
-	const struct policy_window *w = &c->in->window;
+	const struct policy_window *w = gate_window(c);
 	const char *text = w->text && *w->text ? w->text : "market open";
+	bool band = w != &c->in->window;
 	bool queue;
 
 	if (!c->cfg->market_gated || !w->open)
 		return POLICY_ALLOW;
 	if (!trailer_text_blank(c->break_glass)) {
 		c->d->break_glass = true;
+		overrode_add(c, POLICY_MARKET_OPEN);
 		return POLICY_ALLOW;
 	}
 	queue = c->cfg->queue;
 	c->d->queue = queue;
-	c->d->queue_until = queue ? w->close_time : 0;
+	/* an automatic promotion waits for it whatever queue says */
+	c->d->queue_until = w->close_time;
 	return say(c, POLICY_MARKET_OPEN, "blocked: %.200s%s; %s", text,
-		   queue ? "; queued until the close" : "",
+		   !queue ? "" : band ? "; queued until the quiet band ends" :
+		   "; queued until the close",
 		   c->break_glass ? "the Break-Glass: trailer has no visible text (only "
 				    "spaces or invisible characters): give a justification "
 				    "to override" :
@@ -404,7 +616,11 @@ static enum policy_code check_market(struct ctx *c)
 static enum policy_code (*const checks[])(struct ctx *) = {
 	check_forged,
 	check_reused,
+	check_merge,
+	check_orphan,
+	check_off_branch,
 	check_enabled,
+	check_mode,
 	check_files,
 	check_tags,
 	check_release,
@@ -412,6 +628,7 @@ static enum policy_code (*const checks[])(struct ctx *) = {
 	check_source,
 	check_notes,
 	check_signature,
+	check_deployed,
 	check_market,
 };
 
@@ -446,13 +663,16 @@ static void say_allowed(struct ctx *c)
 	int n = snprintf(c->d->message, sizeof(c->d->message), "allowed: promote %s: %s "
 			 "from %s", stage_name(c->target), c->tag7, stage_name(c->source));
 
-	if (c->d->break_glass && n > 0 && (size_t)n < sizeof(c->d->message)) {
+	if (c->d->overrode[0] && n > 0 && (size_t)n < sizeof(c->d->message)) {
 		struct buf j = BUF_INIT;
+		bool window_only = strcmp(c->d->overrode, "market-open") == 0;
 
 		buf_init(&j, TRAILER_JUSTIFICATION_MAX + 1);
 		if (trailer_sanitize_value(&j, c->break_glass, TRAILER_JUSTIFICATION_MAX) == 0)
 			snprintf(c->d->message + n, sizeof(c->d->message) - (size_t)n,
-				 " with break-glass while the market is open: %.300s", j.data);
+				 " with break-glass %s%s: %.300s", window_only ?
+				 "while the market is open" : "overriding ",
+				 window_only ? "" : c->d->overrode, j.data);
 		buf_release(&j);
 	}
 }
@@ -486,6 +706,28 @@ int policy_check(struct policy_decision *out, const struct policy_input *in)
 	return 0;
 }
 
+enum policy_code policy_check_shape(char *msg, size_t size, const struct policy_request *r,
+				    enum stage target)
+{
+	static enum policy_code (*const shape[])(struct ctx *) = {
+		check_merge, check_orphan, check_off_branch, check_mode,
+	};
+	struct policy_decision d;
+	struct ctx c;
+	enum policy_code code = POLICY_ALLOW;
+
+	memset(&c, 0, sizeof c);
+	memset(&d, 0, sizeof d);
+	c.req = r;
+	c.target = target;
+	c.d = &d;
+	for (size_t i = 0; i < ARRAY_SIZE(shape) && code == POLICY_ALLOW; i++)
+		code = shape[i](&c);
+	if (size)
+		strlcpy_(msg, d.message, size);
+	return code;
+}
+
 int policy_auto_pick(size_t *out, const struct policy_input *in, enum stage target,
 		     const struct policy_candidate *c, size_t n)
 {
@@ -501,7 +743,8 @@ int policy_auto_pick(size_t *out, const struct policy_input *in, enum stage targ
 		if (!c[i].newer || !c[i].complete || !c[i].tag ||
 		    !tag_is_sha1(c[i].tag, strlen(c[i].tag)))
 			continue;
-		if (cfg[STAGE_INTTEST].enabled && c[i].evidence != POLICY_EVIDENCE_PASSED)
+		if (cfg[STAGE_INTTEST].enabled && c[i].evidence != POLICY_EVIDENCE_PASSED &&
+		    c[i].evidence != POLICY_EVIDENCE_UNPARSABLE)
 			continue;
 		if (stage_is_deploy(source) && !tag_in(&in->state[source], c[i].tag))
 			continue;

@@ -9,17 +9,46 @@
  *   malformed        the request cannot be read: nothing else is meaningful
  *   forged-trailer   it claims to be something only the daemon writes
  *   reused-request   that commit was already used: only a new commit helps
+ *   merge-request    the tip is a merge (it would bring other commits in)
+ *   orphan-request   the tip has no parent (unrelated history)
+ *   off-branch       its parent is not on the tracked branch (a stack of
+ *                    commits, foreign history).  These three come next:
+ *                    every check after them reads the change against the
+ *                    tip's parent, which is the commit the change was made
+ *                    on only when the tip is one commit on the branch; and
+ *                    each needs a rebuilt commit, so the developer hears it
+ *                    before anything the rebuilt commit may change anyway
  *   stage-disabled   the target stage is off
+ *   mode-change      a file mode differs from the parent's (100644 ->
+ *                    100755 on the values file): a promotion rebuilds the
+ *                    file and would drop it silently.  Before wrong-files,
+ *                    because a mode-only change of the values file passes
+ *                    every test of its bytes
  *   wrong-files      the change is not just the stage's tag scalars
  *   mixed-tags       the tag scalars disagree or hold no release id
  *   unknown-release  not every image has the tag
- *   inttest-failed / inttest-missing
+ *   inttest-failed / inttest-missing / evidence-unreadable
  *   not-in-source    the release skipped the source stage
  *   notes-required   amend the message ...
  *   signature        ... then sign it (amending drops a signature, so this
  *                    comes after the other fixes of the message)
+ *   source-unknown   the source-stage gates (requireSourceDeployed, soak)
+ *                    cannot be judged: Argo CD cannot be read, or the source
+ *                    stage has no Application.  They fail closed
+ *   source-not-deployed  the source stage does not run the release deployed
+ *   soak             it does, but not for the stage's soak time yet
  *   market-open      last: a request refused only for market-open is one
- *                    that would otherwise pass, so it may be queued
+ *                    that would otherwise pass, so it may be queued.  With
+ *                    guard bands (issue 14) the stage's window is the
+ *                    market session widened by them, and the queue waits
+ *                    for the end of the band after the close
+ *
+ * The source-stage gates (issue 13) come after every refusal that waiting
+ * cannot cure: a request refused only for source-not-deployed (when the
+ * source's Git tag already is the release, so Argo CD may still get there),
+ * soak, and market-open is queued until the earliest time it could pass
+ * (the end of the soak or the close, whichever is later; unknown for
+ * source-not-deployed, which is re-judged as Argo CD's verdict changes).
  *
  * queue-full is not one of these checks: the engine gives it, before any
  * policy check, to a request branch that gets no slot under the bounds of
@@ -34,7 +63,9 @@
  * first, so not-in-source only ever names a deploy-stage source.
  *
  * Break-glass: a non-blank `Break-Glass:` trailer bypasses market-open and
- * nothing else.  Evidence is checked for every target while integration-test
+ * the source-stage gates (source-unknown, source-not-deployed, soak), and
+ * nothing else; the decision names the gates it overrode, for the
+ * promotion's `Overrode:` trailer.  Evidence is checked for every target while integration-test
  * is enabled (seed 8.3: the tag must have passed integration tests before
  * it goes to paper, too), and not at all while it is disabled.
  */
@@ -65,6 +96,17 @@ enum policy_code {
 	POLICY_SIGNATURE,
 	POLICY_REUSED_REQUEST,
 	POLICY_FORGED_TRAILER,
+	/* issue 11 item 9: the evidence artifact exists but cannot be read */
+	POLICY_EVIDENCE_UNREADABLE,
+	/* issue 11 item 5: the request's shape */
+	POLICY_MERGE_REQUEST,
+	POLICY_ORPHAN_REQUEST,
+	POLICY_OFF_BRANCH,
+	POLICY_MODE_CHANGE,
+	/* issue 13 item 6: gates on the source stage's Argo CD verdict */
+	POLICY_SOURCE_NOT_DEPLOYED,
+	POLICY_SOAK,
+	POLICY_SOURCE_UNKNOWN,
 	/* issue 11 item 3: past the request bounds (the engine's, before policy) */
 	POLICY_QUEUE_FULL,
 	POLICY_CODE_COUNT
@@ -84,6 +126,23 @@ struct policy_stage_cfg {
 	bool require_signature;
 	bool queue;
 	const char *values_path;	/* deploy stages: repo-relative values file */
+	bool require_source_deployed;	/* the source runs the release deployed ... */
+	int64_t soak;			/* ... for at least this many seconds */
+};
+
+/* Argo CD's view of a deploy stage, for the source-stage gates. */
+enum policy_deploy {
+	POLICY_DEPLOY_UNKNOWN = 0,	/* Argo CD cannot be read, not judged yet, or
+					 * the stage has no Application */
+	POLICY_DEPLOY_NOT,		/* judged, and not deployed */
+	POLICY_DEPLOY_DEPLOYED,		/* synced to its promotion, healthy, images match */
+};
+
+struct policy_deployed {
+	enum policy_deploy state;
+	const char *verdict;	/* "progressing", "sync-failed", ...; may be NULL */
+	const char *why;	/* Argo CD's one-line reason; may be NULL */
+	int64_t since;		/* DEPLOYED: wall time it has run deployed since */
 };
 
 /* What a deploy stage holds, derived from the promotion commits in Git. */
@@ -97,6 +156,7 @@ enum policy_evidence {
 	POLICY_EVIDENCE_MISSING = 0,
 	POLICY_EVIDENCE_PASSED,
 	POLICY_EVIDENCE_FAILED,
+	POLICY_EVIDENCE_UNPARSABLE,	/* published, but not valid evidence */
 };
 
 /* Registry facts about the requested tag. */
@@ -107,6 +167,7 @@ struct policy_release {
 	const char *missing_image;	/* one image without it (message); may be NULL */
 	enum policy_evidence evidence;
 	const char *evidence_summary;	/* "passed 312/312", "failed 3/312"; may be NULL */
+	const char *evidence_error;	/* UNREADABLE: why; may be NULL */
 };
 
 enum policy_msg_state {
@@ -137,6 +198,17 @@ struct policy_request {
 	enum policy_sig sig;
 	const char *signer;		/* principal when sig is GOOD */
 	bool reused;			/* an earlier promotion has Request: <commit> */
+	/* issue 11 item 5: the shape of the tip; all false is one commit
+	 * whose parent is on the tracked branch, with no mode change */
+	bool merge;			/* more than one parent (nparents) */
+	bool orphan;			/* no parent */
+	bool off_branch;		/* one parent, not the tracked tip or an ancestor of it */
+	unsigned nparents;
+	const char *parent;		/* off_branch: the parent's id; may be NULL */
+	const char *tracked;		/* the tracked branch ("main"), for the messages */
+	const char *mode_path;		/* a path whose file mode differs from the
+					 * parent's; NULL when none does */
+	unsigned mode_old, mode_new;	/* its modes (octal, e.g. 0100644) */
 };
 
 /* The market window now, from the clock module. */
@@ -144,6 +216,8 @@ struct policy_window {
 	bool open;
 	const char *text;	/* "market open, closes 16:00 EST (in 2h13m)" */
 	int64_t close_time;	/* Unix time of the next close, when open */
+	int32_t utc_offset;	/* seconds east of UTC in the market's zone (times
+				 * in messages) */
 };
 
 struct policy_input {
@@ -154,15 +228,27 @@ struct policy_input {
 	enum stage target;	/* automatic only; requests take it from the branch */
 	const char *tag;	/* automatic only; requests take it from tag_values */
 	struct policy_window window;
+	/* issue 13 item 6: the source-stage gates */
+	struct policy_deployed deployed[STAGE_COUNT];	/* deploy stages */
+	int64_t now;		/* wall time of the decision */
+	/* issue 14 item 2: a stage's window widened by its guard bands
+	 * (quietBefore, quietAfter): open inside the quiet span, close_time its
+	 * end.  Used for a target whose quiet[st].text is set, else window. */
+	struct policy_window quiet[STAGE_COUNT];
 };
 
 #define POLICY_MESSAGE_MAX 1024
 
 struct policy_decision {
 	enum policy_code code;	/* POLICY_ALLOW or the one refusal */
-	bool queue;		/* refused only for market-open, and the stage queues */
-	int64_t queue_until;	/* when queued: the window's close */
+	bool queue;		/* refused only for what waiting cures (market-open,
+				 * soak, source-not-deployed), and the stage queues */
+	int64_t queue_until;	/* when queued: the earliest time it could pass
+				 * (the close, the end of the soak); 0 unknown */
 	bool break_glass;	/* allowed because Break-Glass overrode the window */
+	/* allowed because Break-Glass overrode these gates: "source-not-deployed,
+	 * soak", "market-open", ...; "" when none */
+	char overrode[96];
 	enum stage target;
 	enum stage source;
 	char tag[TAG_MAX + 1];	/* the requested tag when one was found */
@@ -174,6 +260,14 @@ struct policy_decision {
  * Break-Glass: trailer to override".  ERR_INVALID only for inconsistent
  * input (a bug in the caller), never for a bad request. */
 int policy_check(struct policy_decision *out, const struct policy_input *in);
+
+/* The shape checks alone, in policy_check's order: POLICY_ALLOW, or the
+ * first of merge-request, orphan-request, off-branch and mode-change that
+ * applies to r (only its commit and shape fields are read), with its
+ * message in msg.  For pipelinectl audit, which judges a pull request from
+ * a request branch with the same rules. */
+enum policy_code policy_check_shape(char *msg, size_t size, const struct policy_request *r,
+				    enum stage target);
 
 /* Source stage of s: the nearest enabled stage before it, or ci when none
  * is (see above).  ERR_INVALID for ci itself. */
@@ -198,7 +292,12 @@ struct policy_candidate {
  * evidence while integration-test is enabled, and is in the source stage
  * when that is a deploy stage.  ERR_NOTFOUND when none is, or when the
  * target is disabled or not automatic.  The engine then runs policy_check
- * on it (market window, etc.). */
+ * on it (market window, etc.).
+ *
+ * A newer complete candidate whose evidence is unreadable is picked too, so
+ * that policy_check refuses it with evidence-unreadable: the automatic
+ * promotion waits with that reason instead of quietly promoting an older
+ * release that the one with broken evidence would supersede. */
 int policy_auto_pick(size_t *out, const struct policy_input *in, enum stage target,
 		     const struct policy_candidate *c, size_t n);
 

@@ -15,6 +15,7 @@
 
 #include <curl/curl.h>
 #include <openssl/evp.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,7 +45,9 @@ static const char *const manifest_types[] = {
 };
 
 enum op_kind { OP_RELEASE, OP_EVIDENCE, OP_TAGS };
-enum rreq_kind { RQ_HEAD_MANIFEST, RQ_EVIDENCE_MANIFEST, RQ_EVIDENCE_BLOB, RQ_TAGS };
+enum rreq_kind {
+	RQ_HEAD_MANIFEST, RQ_EVIDENCE_MANIFEST, RQ_EVIDENCE_BLOB, RQ_TAGS, RQ_EVIDENCE_HEAD
+};
 
 struct token {
 	char *scope;
@@ -71,6 +74,7 @@ struct op {
 	char name[REPO_MAX + 1];	/* tags: the repository */
 	size_t tags_alloc;
 	struct reg_layer layer;
+	char known[72];		/* evidence: the manifest digest known unreadable */
 };
 
 struct rreq {
@@ -382,7 +386,7 @@ static void rreq_send(struct rreq *q)
 	const char *tok;
 	int rc;
 
-	req.method = q->kind == RQ_HEAD_MANIFEST ? "HEAD" : "GET";
+	req.method = q->kind == RQ_HEAD_MANIFEST || q->kind == RQ_EVIDENCE_HEAD ? "HEAD" : "GET";
 	if (r->closing) {
 		rreq_finish(q, "registry client closing");
 		return;
@@ -814,12 +818,55 @@ static int sha256_hex(char out[72], const void *data, size_t len)
 	return 0;
 }
 
+/* A GET or HEAD of the evidence manifest: true on 200; otherwise q is
+ * finished as missing (404) or as an error. */
+static bool evidence_manifest_found(struct rreq *q, const struct httpc_resp *resp)
+{
+	char why[REGISTRY_ERR_MAX];
+
+	if (resp->status == 404) {
+		q->op->u.ev.status = REGISTRY_EVIDENCE_MISSING;
+		rreq_finish(q, NULL);
+		return false;
+	}
+	if (resp->status != 200) {
+		errmsg_set(why, sizeof(why), "unexpected HTTP %ld for the evidence manifest",
+		       resp->status);
+		rreq_finish(q, why);
+		return false;
+	}
+	return true;
+}
+
+/* The artifact is there but cannot be read: a fact about the artifact (its
+ * manifest digest says which), not a registry failure, so no backoff.  why
+ * may quote the document (jansson's "near '...'"): it ends up in logs,
+ * status and notes, so only printable ASCII is kept. */
+static void evidence_unreadable(struct rreq *q, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void evidence_unreadable(struct rreq *q, const char *fmt, ...)
+{
+	struct registry_evidence *ev = &q->op->u.ev;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(ev->error, sizeof(ev->error), fmt, ap);
+	va_end(ap);
+	for (char *p = ev->error; *p; p++)
+		if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f)
+			*p = '?';
+	ev->status = REGISTRY_EVIDENCE_UNREADABLE;
+	rreq_finish(q, NULL);
+}
+
 static void step_evidence_blob(struct rreq *q, const struct httpc_resp *resp)
 {
 	struct registry_evidence *ev = &q->op->u.ev;
 	char got[72], err[REGPARSE_ERR_MAX], why[REGISTRY_ERR_MAX];
 	const char *body = resp->body.data ? resp->body.data : "";
 
+	/* a 404 here may be a registry still replicating the push: an error,
+	 * asked again, not a verdict on the artifact */
 	if (resp->status != 200) {
 		errmsg_set(why, sizeof(why), "evidence blob '%s': HTTP %ld", q->op->layer.digest,
 		       resp->status);
@@ -833,8 +880,7 @@ static void step_evidence_blob(struct rreq *q, const struct httpc_resp *resp)
 		return;
 	}
 	if (regparse_evidence(&ev->ev, body, resp->body.len, err, sizeof(err))) {
-		errmsg_set(why, sizeof(why), "malformed evidence: %s", err);
-		rreq_finish(q, why);
+		evidence_unreadable(q, "inttest-results.json: %s", err);
 		return;
 	}
 	strlcpy_(ev->digest, got, sizeof(ev->digest));
@@ -846,30 +892,25 @@ static void step_evidence_manifest(struct rreq *q, const struct httpc_resp *resp
 {
 	struct op *op = q->op;
 	struct registry *r = op->r;
-	char err[REGPARSE_ERR_MAX], why[REGISTRY_ERR_MAX];
+	char err[REGPARSE_ERR_MAX];
+	const char *body = resp->body.data ? resp->body.data : "";
 	struct rreq *b;
 
-	if (resp->status == 404) {
-		op->u.ev.status = REGISTRY_EVIDENCE_MISSING;
-		rreq_finish(q, NULL);
+	if (!evidence_manifest_found(q, resp))
+		return;
+	/* the digest of the bytes is the manifest's digest, whatever the
+	 * server's header says: the identity a later HEAD is compared with */
+	if (sha256_hex(op->u.ev.artifact, body, resp->body.len)) {
+		rreq_finish(q, "cannot hash the evidence manifest");
 		return;
 	}
-	if (resp->status != 200) {
-		errmsg_set(why, sizeof(why), "unexpected HTTP %ld for the evidence manifest",
-		       resp->status);
-		rreq_finish(q, why);
-		return;
-	}
-	if (regparse_evidence_manifest(&op->layer, resp->body.data ? resp->body.data : "",
-				       resp->body.len, err, sizeof(err))) {
-		errmsg_set(why, sizeof(why), "malformed evidence manifest: %s", err);
-		rreq_finish(q, why);
+	if (regparse_evidence_manifest(&op->layer, body, resp->body.len, err, sizeof(err))) {
+		evidence_unreadable(q, "artifact manifest: %s", err);
 		return;
 	}
 	if (op->layer.size > r->o.evidence_max) {
-		errmsg_set(why, sizeof(why), "evidence is %llu bytes, over the %zu byte cap",
-		       (unsigned long long)op->layer.size, r->o.evidence_max);
-		rreq_finish(q, why);
+		evidence_unreadable(q, "inttest-results.json is %llu bytes, over the %zu byte cap",
+				    (unsigned long long)op->layer.size, r->o.evidence_max);
 		return;
 	}
 	b = rreq_new(op, RQ_EVIDENCE_BLOB, "");
@@ -886,14 +927,57 @@ static void step_evidence_manifest(struct rreq *q, const struct httpc_resp *resp
 	rreq_send(b);
 }
 
-int registry_evidence_fetch(struct registry *r, const char *sha, registry_evidence_cb *cb,
-			    void *arg)
+static const char *const evidence_accept =
+	"Accept: application/vnd.oci.image.manifest.v1+json, "
+	"application/vnd.docker.distribution.manifest.v2+json";
+
+/* Starts the GET of the evidence manifest under op (which it keeps alive). */
+static void evidence_get(struct op *op, const char *scope)
+{
+	struct registry *r = op->r;
+	struct rreq *q = rreq_new(op, RQ_EVIDENCE_MANIFEST, "");
+
+	if (!q) {
+		evidence_record(&(struct rreq){ .op = op }, "out of memory");
+		return;
+	}
+	strlcpy_(q->scope, scope, sizeof(q->scope));
+	q->accept = evidence_accept;
+	repo_url(q->url, sizeof(q->url), r, r->evidence_image, "manifests", op->u.ev.sha);
+	rreq_send(q);
+}
+
+/* HEAD before GET for an artifact known to be unreadable: the same digest
+ * means the same bytes, so nothing is fetched or parsed again. */
+static void step_evidence_head(struct rreq *q, const struct httpc_resp *resp)
+{
+	struct op *op = q->op;
+	const char *d = resp->content_digest;
+
+	if (!evidence_manifest_found(q, resp))
+		return;
+	if (d && strcmp(d, op->known) == 0) {
+		op->u.ev.status = REGISTRY_EVIDENCE_UNREADABLE;
+		op->u.ev.unchanged = true;
+		strlcpy_(op->u.ev.artifact, op->known, sizeof(op->u.ev.artifact));
+		rreq_finish(q, NULL);
+		return;
+	}
+	/* changed, or no digest to compare: read it again */
+	evidence_get(op, q->scope);
+	rreq_finish(q, NULL);
+}
+
+int registry_evidence_fetch(struct registry *r, const char *sha, const char *known_unreadable,
+			    registry_evidence_cb *cb, void *arg)
 {
 	struct op *op;
 	struct rreq *q;
 	char repo[REPO_MAX + 1];
 
 	if (!sha || !tag_is_sha1(sha, strlen(sha)))
+		return ERR_INVALID;
+	if (known_unreadable && !regparse_digest_valid(known_unreadable, strlen(known_unreadable)))
 		return ERR_INVALID;
 	if (registry_retry_in_ms(r) > 0)
 		return ERR_REJECTED;
@@ -903,10 +987,18 @@ int registry_evidence_fetch(struct registry *r, const char *sha, registry_eviden
 	strlcpy_(op->u.ev.sha, sha, sizeof(op->u.ev.sha));
 	op->u.ev.ev.exit_code = -1;
 	snprintf(repo, sizeof(repo), "%s/%s", r->ns, r->evidence_image);
-	q = rreq_new(op, RQ_EVIDENCE_MANIFEST, repo);
+	if (!known_unreadable) {
+		char scope[300];
+
+		snprintf(scope, sizeof(scope), "repository:%s:pull", repo);
+		evidence_get(op, scope);
+		op_release_hold(op);
+		return 0;
+	}
+	strlcpy_(op->known, known_unreadable, sizeof(op->known));
+	q = rreq_new(op, RQ_EVIDENCE_HEAD, repo);
 	if (q) {
-		q->accept = "Accept: application/vnd.oci.image.manifest.v1+json, "
-			    "application/vnd.docker.distribution.manifest.v2+json";
+		q->accept = evidence_accept;
 		repo_url(q->url, sizeof(q->url), r, r->evidence_image, "manifests", sha);
 		rreq_send(q);
 	} else {
@@ -1092,6 +1184,7 @@ static void rreq_step(struct rreq *q, const struct httpc_resp *resp)
 		[RQ_EVIDENCE_MANIFEST] = step_evidence_manifest,
 		[RQ_EVIDENCE_BLOB] = step_evidence_blob,
 		[RQ_TAGS] = step_tags,
+		[RQ_EVIDENCE_HEAD] = step_evidence_head,
 	};
 
 	steps[q->kind](q, resp);
@@ -1274,7 +1367,8 @@ const char *registry_status_name(enum registry_status s)
 
 const char *registry_evidence_status_name(enum registry_evidence_status s)
 {
-	static const char *const names[] = { "passed", "failed", "missing", "error" };
+	static const char *const names[] = { "passed", "failed", "missing", "error",
+					     "unreadable" };
 
 	return (unsigned)s < ARRAY_SIZE(names) ? names[s] : "?";
 }

@@ -78,7 +78,12 @@ enum registry_evidence_status {
 	REGISTRY_EVIDENCE_PASSED = 0,
 	REGISTRY_EVIDENCE_FAILED,
 	REGISTRY_EVIDENCE_MISSING,	/* no artifact for this SHA (yet) */
-	REGISTRY_EVIDENCE_ERROR,	/* unreachable, malformed, oversized, bad digest */
+	REGISTRY_EVIDENCE_ERROR,	/* could not tell (transport, HTTP, bad digest): retry */
+	/* the artifact exists but cannot be read: its manifest has no single
+	 * JSON layer, the layer is over the cap, or the document is not valid
+	 * evidence.  A fact about the artifact, not a failure of the
+	 * registry: no backoff, and asking again only helps once it changes. */
+	REGISTRY_EVIDENCE_UNREADABLE,
 };
 
 struct registry_evidence {
@@ -86,8 +91,13 @@ struct registry_evidence {
 	char sha[41];
 	struct reg_evidence ev;		/* PASSED/FAILED: the counts and failures */
 	char digest[72];		/* the evidence blob */
-	char error[REGISTRY_ERR_MAX];
+	char error[REGISTRY_ERR_MAX];	/* ERROR, UNREADABLE: why (printable ASCII) */
 	bool budget_exhausted;
+	/* UNREADABLE: the manifest digest, the artifact's identity */
+	char artifact[72];
+	/* UNREADABLE: the artifact is still the known unreadable one (its
+	 * manifest digest matched, so nothing was fetched and error is "") */
+	bool unchanged;
 };
 
 struct registry_tags {
@@ -135,8 +145,12 @@ void registry_get_stats(struct registry_stats *out, const struct registry *r);
 /* Each starts the work and returns 0; cb runs later on the loop, exactly
  * once.  ERR_INVALID for a bad argument, ERR_REJECTED while backing off. */
 int registry_release_check(struct registry *r, const char *sha, registry_release_cb *cb, void *arg);
-int registry_evidence_fetch(struct registry *r, const char *sha, registry_evidence_cb *cb,
-			    void *arg);
+/* known_unreadable: NULL, or the manifest digest of an artifact an earlier
+ * fetch found UNREADABLE.  Then the manifest is asked for with HEAD first
+ * (one request) and, while its digest is still that one, the answer is
+ * UNREADABLE with unchanged set: no GET, no parse, no new error. */
+int registry_evidence_fetch(struct registry *r, const char *sha, const char *known_unreadable,
+			    registry_evidence_cb *cb, void *arg);
 int registry_tags_list(struct registry *r, const char *name, registry_tags_cb *cb, void *arg);
 
 const char *registry_status_name(enum registry_status s);

@@ -24,6 +24,7 @@ static const struct {
 	{ TRAILER_MARKET, true },
 	{ TRAILER_INTEGRATION_TEST, true },
 	{ TRAILER_SIGNED_BY, true },
+	{ TRAILER_OVERRODE, true },
 };
 
 static int known_index(const char *key)
@@ -621,6 +622,8 @@ static int add_trailers(struct buf *m, const struct trailer_promotion *p,
 	if (!rc)
 		rc = add_optional(m, TRAILER_BREAK_GLASS, p->break_glass,
 				  TRAILER_JUSTIFICATION_MAX, err);
+	if (!rc && !trailer_text_blank(p->break_glass))
+		rc = add_optional(m, TRAILER_OVERRODE, p->overrode, TRAILER_VALUE_MAX, err);
 	if (!rc)
 		rc = add_trailer(m, TRAILER_MARKET, p->market, TRAILER_VALUE_MAX, err);
 	if (!rc)

@@ -64,6 +64,9 @@
 #define TRAILER_MARKET "Market"
 #define TRAILER_INTEGRATION_TEST "Integration-Test"
 #define TRAILER_SIGNED_BY "Signed-By"
+/* The gates a Break-Glass: overrode, e.g. "source-not-deployed, soak"
+ * (issue 13 item 6). */
+#define TRAILER_OVERRODE "Overrode"
 
 /* Requested-By value of automatic promotions. */
 #define TRAILER_AUTOMATIC "pipelined (automatic)"
@@ -105,14 +108,14 @@ const char *trailer_list_repeated(const struct trailer_list *list);
 const char *trailer_list_forged(const struct trailer_list *list);
 
 /* Daemon-only keys: Stage, Source-Stage, Image-Tag, Requested-By, Request,
- * Market, Integration-Test, Signed-By.  Image-Tag is among them although
+ * Market, Integration-Test, Signed-By, Overrode.  Image-Tag is among them although
  * SPEC 6's list omits it: its table says the daemon writes it, the tag a
  * request asks for is the one in its values change, and request commits end
  * up in the tracked branch's history (second parent of the merge), where a
  * request's own Image-Tag would read as a promotion record in any log that
  * does not pass --first-parent. */
 bool trailer_key_daemon_only(const char *key);
-/* One of the ten keys of SPEC 6 (case-insensitive). */
+/* One of the keys of SPEC 6 (case-insensitive), Overrode included. */
 bool trailer_key_known(const char *key);
 
 /* True when s has no visible text: nothing but whitespace (ASCII or
@@ -142,12 +145,13 @@ struct trailer_promotion {
 	const char *market;		/* e.g. "closed (weekend)" */
 	const char *integration_test;	/* e.g. "passed 312/312", "disabled" */
 	const char *signed_by;		/* optional: verified signer principal */
+	const char *overrode;		/* optional: the gates break_glass overrode */
 };
 
 /* Append the promotion commit message to out.  Trailers, in this order:
  * Stage, Source-Stage, Image-Tag, Requested-By, Request (requests only),
- * Notes (when given), Break-Glass (when given), Market, Integration-Test,
- * Signed-By (when given).  The Notes trailer is the notes single-lined (the
+ * Notes (when given), Break-Glass (when given), Overrode (when given, and
+ * only with Break-Glass), Market, Integration-Test, Signed-By (when given).  The Notes trailer is the notes single-lined (the
  * body keeps their lines), so `git interpret-trailers --parse` and
  * `%(trailers:key=Notes,valueonly)` read back the same text with or without
  * unfolding.  ERR_INVALID (bad stage, tag or missing field) or ERR_TOOBIG

@@ -116,10 +116,13 @@ static uint64_t bit(size_t i)
 	return (uint64_t)1 << i;
 }
 
+/* b may be NULL (a caller that wants only the code): nothing is written. */
 static void add_shown(struct buf *b, const char *s, size_t len)
 {
 	size_t n = len > NAME_MAX_SHOWN ? NAME_MAX_SHOWN : len;
 
+	if (!b)
+		return;
 	while (n < len && n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
 		n--;	/* cut before a UTF-8 character, not inside one */
 	for (size_t i = 0; i < n; i++) {
@@ -152,7 +155,21 @@ static void add_paths(struct ed *ed, uint64_t mask)
 	buf_adds(ed->err, ": ");
 }
 
-/* Record the first failure only: later ones are consequences of it. */
+/* Every message is written through here or add_shown: err may be NULL. */
+static void err_printf(struct buf *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void err_printf(struct buf *err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err)
+		return;
+	va_start(ap, fmt);
+	buf_vprintf(err, fmt, ap);
+	va_end(ap);
+}
+
+/* Record the first failure only: later ones are consequences of it.  With
+ * no err buffer only the code is kept. */
 static void fail(struct ed *ed, int rc, uint64_t mask, const struct buf *where,
 		 const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 static void fail(struct ed *ed, int rc, uint64_t mask, const struct buf *where,
@@ -164,6 +181,8 @@ static void fail(struct ed *ed, int rc, uint64_t mask, const struct buf *where,
 	if (ed->rc)
 		return;
 	ed->rc = rc;
+	if (!ed->err)
+		return;
 	add_paths(ed, mask);
 	for (i = 0; i < ed->npaths && !(mask & bit(i)); i++)
 		;
@@ -874,7 +893,7 @@ static void parse_failed(struct ed *ed, const yaml_parser_t *p, const char *what
 		     what, p->problem_mark.line + 1, p->problem_mark.column + 1,
 		     p->problem ? p->problem : "syntax error");
 		if (p->context)
-			buf_printf(ed->err, " (%s at line %zu, column %zu)", p->context,
+			err_printf(ed->err, " (%s at line %zu, column %zu)", p->context,
 				   p->context_mark.line + 1, p->context_mark.column + 1);
 	}
 }
@@ -1086,7 +1105,7 @@ static int parse_paths(struct path *paths, const char *const *texts, size_t n, s
 	struct buf why = BUF_INIT;
 
 	if (n == 0 || n > YAMLEDIT_MAX_PATHS) {
-		buf_printf(err, "between 1 and %d tag paths are needed", YAMLEDIT_MAX_PATHS);
+		err_printf(err, "between 1 and %d tag paths are needed", YAMLEDIT_MAX_PATHS);
 		return ERR_INVALID;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -1094,7 +1113,7 @@ static int parse_paths(struct path *paths, const char *const *texts, size_t n, s
 			continue;
 		if (texts[i])
 			add_shown(err, texts[i], strlen(texts[i]));
-		buf_printf(err, ": invalid tag path: %s", why.data ? why.data : "missing");
+		err_printf(err, ": invalid tag path: %s", why.data ? why.data : "missing");
 		buf_release(&why);
 		return ERR_INVALID;
 	}
@@ -1167,7 +1186,7 @@ static int edit(struct ed *ed, struct buf *out, struct yamledit_stats *stats)
 	return 0;
 }
 
-static int yamledit_apply_err(struct buf *out, struct yamledit_stats *stats, const char *in, size_t len,
+int yamledit_apply(struct buf *out, struct yamledit_stats *stats, const char *in, size_t len,
 		   const char *const *paths, size_t npaths, const char *tag, struct buf *err)
 {
 	struct path *pv = calloc(YAMLEDIT_MAX_PATHS, sizeof(*pv));
@@ -1186,18 +1205,8 @@ static int yamledit_apply_err(struct buf *out, struct yamledit_stats *stats, con
 	return rc;
 }
 
-/* err may be NULL: the message then goes to a scratch buffer. */
-int yamledit_apply(struct buf *out, struct yamledit_stats *stats, const char *in, size_t len,
-		   const char *const *paths, size_t npaths, const char *tag, struct buf *err)
-{
-	struct buf scratch = BUF_INIT;
-	int rc = yamledit_apply_err(out, stats, in, len, paths, npaths, tag, err ? err : &scratch);
 
-	buf_release(&scratch);
-	return rc;
-}
-
-static int yamledit_get_err(struct buf *value, const char *in, size_t len,
+int yamledit_get(struct buf *value, const char *in, size_t len,
 		 const char *const *paths, size_t npaths, struct buf *err)
 {
 	struct path *pv = calloc(YAMLEDIT_MAX_PATHS, sizeof(*pv));
@@ -1220,16 +1229,6 @@ static int yamledit_get_err(struct buf *value, const char *in, size_t len,
 	return rc;
 }
 
-/* err may be NULL: the message then goes to a scratch buffer. */
-int yamledit_get(struct buf *value, const char *in, size_t len,
-		 const char *const *paths, size_t npaths, struct buf *err)
-{
-	struct buf scratch = BUF_INIT;
-	int rc = yamledit_get_err(value, in, len, paths, npaths, err ? err : &scratch);
-
-	buf_release(&scratch);
-	return rc;
-}
 
 void yamledit_scalars_free(struct yamledit_scalar *v, size_t n)
 {
@@ -1240,7 +1239,7 @@ void yamledit_scalars_free(struct yamledit_scalar *v, size_t n)
 	free(v);
 }
 
-static int yamledit_find_err(struct yamledit_scalar **out, size_t *n, const char *in, size_t len,
+int yamledit_find(struct yamledit_scalar **out, size_t *n, const char *in, size_t len,
 		  const char *const *paths, size_t npaths, struct buf *err)
 {
 	struct path *pv = calloc(YAMLEDIT_MAX_PATHS, sizeof(*pv));
@@ -1263,16 +1262,6 @@ static int yamledit_find_err(struct yamledit_scalar **out, size_t *n, const char
 	return rc;
 }
 
-/* err may be NULL: the message then goes to a scratch buffer. */
-int yamledit_find(struct yamledit_scalar **out, size_t *n, const char *in, size_t len,
-		  const char *const *paths, size_t npaths, struct buf *err)
-{
-	struct buf scratch = BUF_INIT;
-	int rc = yamledit_find_err(out, n, in, len, paths, npaths, err ? err : &scratch);
-
-	buf_release(&scratch);
-	return rc;
-}
 
 /* What yamledit_set may write: an OCI tag, an image reference or a digest.
  * None of these bytes needs an escape in either quoting style. */
@@ -1301,7 +1290,7 @@ static int set_check(const char *const *paths, const char *const *values, size_t
 		for (size_t k = 0; k < pv[i].nseg; k++)
 			if (pv[i].seg[k].star) {
 				add_shown(err, paths[i], strlen(paths[i]));
-				buf_adds(err, ": a path to set must be concrete (no '*')");
+				err_printf(err, ": a path to set must be concrete (no '*')");
 				return ERR_INVALID;
 			}
 		if (set_value_valid(values[i]))
@@ -1309,7 +1298,7 @@ static int set_check(const char *const *paths, const char *const *values, size_t
 		if (values[i])
 			add_shown(&shown, values[i], strlen(values[i]));
 		add_shown(err, paths[i], strlen(paths[i]));
-		buf_printf(err, ": \"%s\" is not a tag, image reference or digest "
+		err_printf(err, ": \"%s\" is not a tag, image reference or digest "
 			   "(1 to %d bytes of [A-Za-z0-9._:/@-])", shown.data ? shown.data : "",
 			   YAMLEDIT_VALUE_MAX);
 		buf_release(&shown);
@@ -1318,7 +1307,7 @@ static int set_check(const char *const *paths, const char *const *values, size_t
 	return 0;
 }
 
-static int yamledit_set_err(struct buf *out, struct yamledit_stats *stats, const char *in, size_t len,
+int yamledit_set(struct buf *out, struct yamledit_stats *stats, const char *in, size_t len,
 		 const char *const *paths, const char *const *values, size_t n, struct buf *err)
 {
 	struct path *pv = calloc(YAMLEDIT_MAX_PATHS, sizeof(*pv));
@@ -1332,7 +1321,7 @@ static int yamledit_set_err(struct buf *out, struct yamledit_stats *stats, const
 		ed.in = NULL;
 	rc = parse_paths(pv, paths, n, err);
 	if (!rc && !values) {
-		buf_adds(err, "no values to set");
+		err_printf(err, "no values to set");
 		rc = ERR_INVALID;
 	}
 	if (!rc)
@@ -1346,13 +1335,3 @@ static int yamledit_set_err(struct buf *out, struct yamledit_stats *stats, const
 	return rc;
 }
 
-/* err may be NULL: the message then goes to a scratch buffer. */
-int yamledit_set(struct buf *out, struct yamledit_stats *stats, const char *in, size_t len,
-		 const char *const *paths, const char *const *values, size_t n, struct buf *err)
-{
-	struct buf scratch = BUF_INIT;
-	int rc = yamledit_set_err(out, stats, in, len, paths, values, n, err ? err : &scratch);
-
-	buf_release(&scratch);
-	return rc;
-}

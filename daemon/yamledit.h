@@ -66,7 +66,8 @@ bool yamledit_path_valid(const char *path, struct buf *why);
  * if not NULL, says what changed.  On failure returns ERR_INVALID (bad
  * arguments), ERR_TOOBIG, ERR_NOMEM, ERR_NOTFOUND (a path matched nothing) or
  * ERR_REJECTED (the document cannot be edited safely), and appends one line,
- * "<tag path>: <reason>", without a newline, to err. */
+ * "<tag path>: <reason>", without a newline, to err (every function here
+ * takes err == NULL to mean: the code only, no message). */
 int yamledit_apply(struct buf *out, struct yamledit_stats *stats,
 		   const char *in, size_t len,
 		   const char *const *paths, size_t npaths,

@@ -89,14 +89,18 @@ function newestRelease(status, test) {
 }
 
 /* What an evidence stage shows: the newest complete release (ci) and the
- * newest with an integration-test verdict. */
+ * newest with an integration-test verdict (unreadable evidence included). */
 function evidenceRow(name, status) {
   if (name === 'ci') {
     var r = newestRelease(status, function (x) { return x.complete; });
     return { tag: r ? r.sha : '', status: r ? 'release complete (' + r.images_present + '/' + r.images_total + ' images)' : 'no complete release seen' };
   }
-  var e = newestRelease(status, function (x) { return x.evidence === 'passed' || x.evidence === 'failed'; });
+  var e = newestRelease(status, function (x) {
+    return x.evidence === 'passed' || x.evidence === 'failed' || x.evidence === 'unreadable';
+  });
   var any = newestRelease(status, function () { return true; });
+  // unreadable evidence reads as the daemon words it: "evidence unreadable: why"
+  if (e && e.evidence === 'unreadable') return { tag: e.sha, status: e.evidence_summary || 'evidence unreadable' };
   if (e) return { tag: e.sha, status: e.evidence + (e.evidence_summary ? ' — ' + e.evidence_summary : '') };
   return { tag: '', status: any && any.evidence === 'disabled' ? 'evidence not required' : 'no result yet' };
 }

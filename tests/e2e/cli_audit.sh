@@ -176,6 +176,37 @@ RC=0; OUT=$(cd "$W" && "$PIPELINECTL" -c "$C" audit --repo . --branch promote/pa
 expect_one forged-trailer
 ok "a request's pull request is judged as a request (GITHUB_HEAD_REF or --branch)"
 
+# --- ... and by the daemon's shape rules: one commit on main, modes included --
+audit_pr() {
+	RC=0
+	OUT=$(cd "$W" && "$PIPELINECTL" -c "$C" audit --repo . --branch promote/paper/pr2 "$CLEAN..HEAD" 2>&1) || RC=$?
+}
+tamper
+"$PIPELINECTL" edit "$W/values/values-paper.yaml" 'services.*.image.tag' --tag $T2 -i >/dev/null
+chmod +x "$W/values/values-paper.yaml"
+git -C "$W" commit -q -am "promote paper: 2222222"
+audit_pr
+expect_one mode-change
+expect_in "mode-change: the request changes the mode of \"values/values-paper.yaml\" from 100644 to 100755" \
+	"$OUT" "mode-change message"
+chmod -x "$W/values/values-paper.yaml"
+git -C "$W" commit -q -a --amend --no-edit
+audit_pr
+[ "$RC" = 0 ] || fail "the request with its mode restored: $OUT"
+good=$(git -C "$W" rev-parse HEAD)
+git -C "$W" commit -q --allow-empty -m "promote paper: notes" -m "Notes: more"
+audit_pr
+expect_one off-branch
+expect_in "the parent of request $(git -C "$W" rev-parse --short=7 HEAD), ${good:0:7}, is not on main" "$OUT" \
+	"off-branch message"
+git -C "$W" checkout -q -B side "$CLEAN"
+git -C "$W" commit -q --allow-empty -m "foreign"
+git -C "$W" checkout -q -B main "$good"
+git -C "$W" merge -q --no-ff -m "promote paper (merge)" side
+audit_pr
+expect_one merge-request
+ok "a request's pull request that is a stack, a merge or a mode change is flagged with the daemon's codes"
+
 # --- operational errors: exit 2 ----------------------------------------------
 for args in "a...b" "--repo $T/nowhere" "nosuchrev..HEAD" "--bogus"; do
 	RC=0

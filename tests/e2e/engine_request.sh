@@ -52,9 +52,11 @@ sleep 3
 [ "$(grep -c "note on request 'promote/paper/first'" "$T/pipelined.log")" = 1 ] || fail "note pushed again"
 ok "paper request in market hours: market-open, note with the close time, branch kept, queued"
 
-# the developer adds a commit with the trailer on top (the server refuses
-# force pushes, as GitHub's protected branches may)
-git -C "$W" commit -q --allow-empty -m "$(printf 'break glass\n\nNotes: first paper run\nBreak-Glass: broker fix must ship before the close')"
+# the developer amends the request with the trailer (a request is one
+# commit on main, never a stack) and replaces the branch: deletion, then
+# push (the server refuses force pushes, as GitHub's protected branches may)
+git -C "$W" commit -q --amend -m "$(printf 'break glass\n\nNotes: first paper run\nBreak-Glass: broker fix must ship before the close')"
+git -C "$W" push -q origin :refs/heads/promote/paper/first
 git -C "$W" push -q origin "req:refs/heads/promote/paper/first"
 R2=$(git -C "$W" rev-parse HEAD)
 gone() { ! rgit rev-parse -q --verify refs/heads/promote/paper/first; }

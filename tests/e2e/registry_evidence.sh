@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Integration-test evidence (SPEC 4.6): the JSON layer of <ns>/inttest:<sha>.
 # Real docker-registry: passed, failed (with details), missing, malformed,
-# duplicate keys, oversized.  Fault server: digest mismatch, a blob larger
-# than its manifest says (with and without Content-Length), a trickle, a
-# truncated body, a manifest that is not JSON or is an index.
+# duplicate keys, oversized (these three: unreadable, not an error), and an
+# unreadable artifact asked about again by its manifest digest (one HEAD,
+# nothing fetched).  Fault server: digest mismatch, a blob larger than its
+# manifest says (with and without Content-Length), a trickle, a truncated
+# body (errors), a manifest that is not JSON or is an index (unreadable).
 set -euo pipefail
 . "$SRCDIR/tests/fixtures/lib.sh"
 T=$TOOLDIR/registry_tool
@@ -62,31 +64,54 @@ for c in 'malformed:{"exit_code": 0, "passed": :invalid JSON' \
   n=$((0x$(printf '%s' "$name" | sha256sum | cut -c1-6)))
   artifact "$n" "$W/$name.json"
   evidence "$n"
-  expect_rc 2 "$name"
-  expect_out "^error: malformed evidence: .*$msg" "$name"
-  ok "$name: error ($msg)"
+  expect_rc 5 "$name"
+  expect_out "^unreadable: inttest-results.json: .*$msg" "$name"
+  expect_out '^artifact sha256:[0-9a-f]{64}$' "$name artifact digest"
+  ok "$name: unreadable ($msg)"
 done
+
+# known unreadable: one HEAD, and the same answer without a GET or a parse
+known=$(printf '%s\n' "$OUT" | sed -n 's/^artifact //p')
+run "$T" --ca "$CA" --known "$known" evidence "$B" "$NS" "$(sha "$n")"
+expect_rc 5 "known unreadable"
+expect_out "^artifact $known unchanged$" "known unreadable"
+expect_out '^requests 1 ' "known unreadable: one request"
+ok "unreadable artifact asked again by its digest: 1 request, not fetched or parsed"
+# republished: the digest differs, so it is read again
+printf '{"exit_code":0,"passed":4,"failed":0,"total":4}' > "$W/fixed.json"
+artifact "$n" "$W/fixed.json"
+run "$T" --ca "$CA" --known "$known" evidence "$B" "$NS" "$(sha "$n")"
+expect_rc 0 "republished"
+expect_out '^result: passed$' "republished"
+expect_out '^requests 3 ' "republished: HEAD, manifest, blob"
+ok "republished valid evidence: read again (3 requests), passed"
 
 head -c $((1024 * 1024 + 1)) /dev/zero | tr '\0' ' ' > "$W/big.json"
 artifact 9 "$W/big.json"
 evidence 9
-expect_rc 2 "oversized"
-expect_out "^error: evidence is 1048577 bytes, over the 1048576 byte cap" "oversized"
-ok "1 MiB + 1 byte artifact: error before fetching the blob"
+expect_rc 5 "oversized"
+expect_out "^unreadable: inttest-results.json is 1048577 bytes, over the 1048576 byte cap" "oversized"
+ok "1 MiB + 1 byte artifact: unreadable before fetching the blob"
 
 # the fault server's misbehaviours
 start_fault "$W"
 F=$(cat "$W/fault.base") S=$(sha 1)
 fev() { run "$T" "$@" evidence "$F" "$NS/ev-$case" "$S"; }
 for c in "digest-mismatch:digest mismatch" "big-cl:response body larger than 100 bytes" \
-         "big-chunked:response body larger than 100 bytes" "declared-big:over the 1048576 byte cap" \
-         "truncated:Transferred a partial file" "bad-manifest:malformed evidence manifest: invalid JSON" \
-         "index:is an image index" "dupkey:duplicate object key" "malformed:invalid JSON"; do
+         "big-chunked:response body larger than 100 bytes" "truncated:Transferred a partial file"; do
   case=${c%%:*} msg=${c#*:}
   fev
   expect_rc 2 "$case"
   expect_out "^error: .*$msg" "$case"
   ok "fault $case: error ($msg)"
+done
+for c in "declared-big:over the 1048576 byte cap" "bad-manifest:artifact manifest: invalid JSON" \
+         "index:is an image index" "dupkey:duplicate object key" "malformed:invalid JSON"; do
+  case=${c%%:*} msg=${c#*:}
+  fev
+  expect_rc 5 "$case"
+  expect_out "^unreadable: .*$msg" "$case"
+  ok "fault $case: unreadable ($msg)"
 done
 case=trickle
 start=$(date +%s)

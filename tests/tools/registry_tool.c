@@ -10,10 +10,11 @@
  *       --cancel-ms N (stop the loop after N ms and free the client with
  *       requests still in flight: exit 4)
  *       --debug (debug logging on stderr)
+ *       --known DIGEST (evidence: the manifest digest known unreadable)
  *
  * Prints "result: <status>" and details per run, then the request counters.
  * Exit: 0 complete/passed/listed, 1 incomplete/failed/missing, 2 error,
- * 3 refused while backing off, 4 cancelled, 64 usage.
+ * 3 refused while backing off, 4 cancelled, 5 unreadable evidence, 64 usage.
  */
 #include "log.h"
 #include "registry.h"
@@ -26,7 +27,7 @@
 
 struct tool {
 	struct registry_opts o;
-	const char *cmd, *sha, *name;
+	const char *cmd, *sha, *name, *known;
 	uint32_t repeat;
 	uint32_t cancel_ms;
 	bool answered;
@@ -83,8 +84,12 @@ static void evidence_cb(const struct registry_evidence *res, void *arg)
 	}
 	if (res->status == REGISTRY_EVIDENCE_ERROR)
 		printf("error: %s%s\n", res->error, res->budget_exhausted ? " [budget]" : "");
+	if (res->status == REGISTRY_EVIDENCE_UNREADABLE)
+		printf("unreadable: %s\nartifact %s%s\n", res->unchanged ? "(unchanged)" : res->error,
+		       res->artifact, res->unchanged ? " unchanged" : "");
 	t->exit_code = res->status == REGISTRY_EVIDENCE_PASSED ? 0 :
-		       res->status == REGISTRY_EVIDENCE_ERROR ? 2 : 1;
+		       res->status == REGISTRY_EVIDENCE_ERROR ? 2 :
+		       res->status == REGISTRY_EVIDENCE_UNREADABLE ? 5 : 1;
 }
 
 static void tags_cb(const struct registry_tags *res, void *arg)
@@ -108,7 +113,7 @@ static int start(struct tool *t, struct registry *r)
 	if (strcmp(t->cmd, "release") == 0)
 		return registry_release_check(r, t->sha, release_cb, t);
 	if (strcmp(t->cmd, "evidence") == 0)
-		return registry_evidence_fetch(r, t->sha, evidence_cb, t);
+		return registry_evidence_fetch(r, t->sha, t->known, evidence_cb, t);
 	return registry_tags_list(r, t->name, tags_cb, t);
 }
 
@@ -138,6 +143,8 @@ static int parse_opts(struct tool *t, int argc, char **argv, int *i)
 			t->o.ca_file = v;
 		else if (strcmp(a, "--creds") == 0)
 			t->o.credentials_file = v;
+		else if (strcmp(a, "--known") == 0)
+			t->known = v;
 		else if (opt_num(a, v, &n))
 			return -1;
 		else if (strcmp(a, "--budget") == 0)

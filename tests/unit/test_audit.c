@@ -297,6 +297,55 @@ static void test_request_mode(void **state)
 	assert_int_equal(audit_run(&r, &p, NULL, 0), ERR_INVALID);
 }
 
+/* The tip of a request's pull request, judged with the daemon's own shape
+ * rules (policy_check_shape): the same code and words as its note. */
+static void test_request_shape(void **state)
+{
+	static const struct tcase one = { "request", {
+		{ .who = "Dev", .msg = "promote paper\n\nNotes: go\n", .changes = STAGE_PAPER,
+		  .file_tag = TA },
+	}, 1, "" };
+	static const struct {
+		struct policy_request q;
+		const char *want, *message;
+	} shapes[] = {
+		{ { .commit = R1, .nparents = 1, .parent = R2 }, "", "" },
+		{ { .commit = R1, .merge = true, .nparents = 2, .tracked = "main" }, "merge-request",
+		  "request 1111111 is a merge commit (2 parents), which would bring other "
+		  "commits into main" },
+		{ { .commit = R1, .orphan = true, .tracked = "main" }, "orphan-request",
+		  "request 1111111 has no parent" },
+		{ { .commit = R1, .nparents = 1, .off_branch = true, .parent = R2,
+		    .tracked = "main" }, "off-branch",
+		  "the parent of request 1111111, 2222222, is not on main" },
+		{ { .commit = R1, .nparents = 1, .parent = R2, .mode_path = "values/values-paper.yaml",
+		    .mode_old = 0100644, .mode_new = 0100755 }, "mode-change",
+		  "the request changes the mode of \"values/values-paper.yaml\" from 100644 to "
+		  "100755" },
+	};
+	struct audit_policy p = policy;
+	struct audit_report r;
+
+	(void)state;
+	p.requests = true;
+	p.request_stage = STAGE_PAPER;
+	for (size_t t = 0; t < ARRAY_SIZE(shapes); t++) {
+		struct built b;
+
+		build(&b, &one);
+		b.c[0].shape = &shapes[t].q;
+		assert_int_equal(audit_run(&r, &p, b.c, 1), 0);
+		if (!*shapes[t].want)
+			assert_int_equal(r.n, 0);
+		else if (r.n != 1 || strcmp(audit_code_name(r.v[0].code), shapes[t].want) ||
+			 strncmp(r.v[0].message, shapes[t].message, strlen(shapes[t].message)))
+			fail_msg("shape '%s': %zu violations: %s %s", shapes[t].want, r.n,
+				 r.n ? audit_code_name(r.v[0].code) : "", r.n ? r.v[0].message : "");
+		audit_report_release(&r);
+		buf_release(&b.msg[0]);
+	}
+}
+
 static void test_range(void **state)
 {
 	static const struct {
@@ -342,6 +391,7 @@ int main(void)
 		cmocka_unit_test(test_cases),
 		cmocka_unit_test(test_messages),
 		cmocka_unit_test(test_request_mode),
+		cmocka_unit_test(test_request_shape),
 		cmocka_unit_test(test_range),
 	};
 	int rc;

@@ -1309,6 +1309,115 @@ static void test_property_other_rules(void **state)
 	tzset();
 }
 
+/* ---- guard bands (issue 14 item 2) -------------------------------------- */
+
+struct quiet_case {
+	const char *now;
+	bool in;
+	const char *from, *until;
+};
+
+static void quiet_cases(const struct clock_bands *b, const struct market_hours *h,
+			const struct quiet_case *c, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct clock_quiet q;
+
+		assert_int_equal(clock_quiet(&q, at(c[i].now), &ny, &nyse, h, b), 0);
+		if (q.in != c[i].in || q.from != at(c[i].from) || q.until != at(c[i].until)) {
+			char f[40], u[40];
+
+			clock_format_rfc3339(f, sizeof(f), q.from, 0, true);
+			clock_format_rfc3339(u, sizeof(u), q.until, 0, true);
+			fail_msg("at %s: in=%d %s..%s; want in=%d %s..%s", c[i].now, q.in, f, u,
+				 c[i].in, c[i].from, c[i].until);
+		}
+	}
+}
+
+/* quietBefore = 30m, quietAfter = 15m, to the second, on an ordinary day,
+ * both DST Mondays, an early close, a holiday and a weekend. */
+static void test_quiet_edges(void **state)
+{
+	static const struct clock_bands b = { 30 * 60, 15 * 60 };
+	static const struct quiet_case c[] = {
+		{ "2026-12-01T08:59:59-05:00", false, "2026-12-01T09:00:00-05:00",
+		  "2026-12-01T16:15:00-05:00" },
+		{ "2026-12-01T09:00:00-05:00", true, "2026-12-01T09:00:00-05:00",
+		  "2026-12-01T16:15:00-05:00" },
+		{ "2026-12-01T09:05:00-05:00", true, "2026-12-01T09:00:00-05:00",
+		  "2026-12-01T16:15:00-05:00" },
+		{ "2026-12-01T16:10:00-05:00", true, "2026-12-01T09:00:00-05:00",
+		  "2026-12-01T16:15:00-05:00" },
+		{ "2026-12-01T16:14:59-05:00", true, "2026-12-01T09:00:00-05:00",
+		  "2026-12-01T16:15:00-05:00" },
+		{ "2026-12-01T16:15:00-05:00", false, "2026-12-02T09:00:00-05:00",
+		  "2026-12-02T16:15:00-05:00" },
+		/* the Monday after DST starts (2026-03-08): EDT all day */
+		{ "2026-03-09T08:59:59-04:00", false, "2026-03-09T09:00:00-04:00",
+		  "2026-03-09T16:15:00-04:00" },
+		{ "2026-03-09T09:00:00-04:00", true, "2026-03-09T09:00:00-04:00",
+		  "2026-03-09T16:15:00-04:00" },
+		/* the Friday before: EST; the span after it is Monday's, in EDT */
+		{ "2026-03-06T16:15:00-05:00", false, "2026-03-09T09:00:00-04:00",
+		  "2026-03-09T16:15:00-04:00" },
+		/* the Monday after DST ends (2026-11-01) */
+		{ "2026-11-02T09:00:00-05:00", true, "2026-11-02T09:00:00-05:00",
+		  "2026-11-02T16:15:00-05:00" },
+		{ "2026-10-30T16:14:59-04:00", true, "2026-10-30T09:00:00-04:00",
+		  "2026-10-30T16:15:00-04:00" },
+		/* the early close after Thanksgiving: 13:00 + 15m */
+		{ "2026-11-27T13:14:59-05:00", true, "2026-11-27T09:00:00-05:00",
+		  "2026-11-27T13:15:00-05:00" },
+		{ "2026-11-27T13:15:00-05:00", false, "2026-11-30T09:00:00-05:00",
+		  "2026-11-30T16:15:00-05:00" },
+		/* Thanksgiving itself: no session, no band */
+		{ "2026-11-26T09:10:00-05:00", false, "2026-11-27T09:00:00-05:00",
+		  "2026-11-27T13:15:00-05:00" },
+		{ "2026-12-05T12:00:00-05:00", false, "2026-12-07T09:00:00-05:00",
+		  "2026-12-07T16:15:00-05:00" },
+	};
+
+	quiet_cases(&b, &hours, c, ARRAY_SIZE(c));
+}
+
+/* Without bands the span is the session; a band may cross midnight; spans
+ * that meet are one; bands out of range are refused. */
+static void test_quiet_shapes(void **state)
+{
+	static const struct clock_bands none = { 0, 0 }, hour = { 3600, 3600 };
+	static const struct market_hours early = { 30, 16 * 60 }, long_day = { 30, 23 * 60 + 30 };
+	static const struct quiet_case plain[] = {
+		{ "2026-12-01T09:29:59-05:00", false, "2026-12-01T09:30:00-05:00",
+		  "2026-12-01T16:00:00-05:00" },
+		{ "2026-12-01T15:59:59-05:00", true, "2026-12-01T09:30:00-05:00",
+		  "2026-12-01T16:00:00-05:00" },
+	};
+	static const struct quiet_case midnight[] = {
+		/* Tuesday's session opens 00:30: its band starts Monday 23:30 */
+		{ "2026-11-30T23:45:00-05:00", true, "2026-11-30T23:30:00-05:00",
+		  "2026-12-01T17:00:00-05:00" },
+		{ "2026-11-30T23:29:59-05:00", false, "2026-11-30T23:30:00-05:00",
+		  "2026-12-01T17:00:00-05:00" },
+	};
+	static const struct quiet_case merged[] = {
+		/* 00:30-23:30 sessions with 1h bands touch: one span Mon-Fri */
+		{ "2026-12-01T12:00:00-05:00", true, "2026-11-29T23:30:00-05:00",
+		  "2026-12-05T00:30:00-05:00" },
+	};
+	struct clock_quiet q;
+	struct clock_bands bad = { CLOCK_BAND_MAX + 1, 0 };
+
+	quiet_cases(&none, &hours, plain, ARRAY_SIZE(plain));
+	quiet_cases(&hour, &early, midnight, ARRAY_SIZE(midnight));
+	quiet_cases(&hour, &long_day, merged, ARRAY_SIZE(merged));
+	assert_int_equal(clock_quiet(&q, at("2026-12-01T12:00:00Z"), &ny, &nyse, &hours, &bad),
+			 ERR_INVALID);
+	bad.before_s = -1;
+	assert_int_equal(clock_quiet(&q, at("2026-12-01T12:00:00Z"), &ny, &nyse, &hours, &bad),
+			 ERR_INVALID);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1341,6 +1450,8 @@ int main(void)
 		cmocka_unit_test(test_loaders),
 		cmocka_unit_test(test_property_new_york),
 		cmocka_unit_test(test_property_other_rules),
+		cmocka_unit_test(test_quiet_edges),
+		cmocka_unit_test(test_quiet_shapes),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -268,6 +268,19 @@ static void test_release_facts(void **state)
 	/* integration-test disabled: evidence is not consulted */
 	engine_release_facts(&pr, summary, sizeof summary, &r, false);
 	assert_int_equal(pr.evidence, POLICY_EVIDENCE_MISSING);
+
+	/* unreadable: its own state, with the why, never "missing" */
+	r.ev = REGISTRY_EVIDENCE_UNREADABLE;
+	r.ev_summary[0] = r.ev_failures[0] = '\0';
+	strlcpy_(r.ev_error, "inttest-results.json: JSON document is not an object",
+		 sizeof r.ev_error);
+	engine_release_facts(&pr, summary, sizeof summary, &r, true);
+	assert_int_equal(pr.evidence, POLICY_EVIDENCE_UNPARSABLE);
+	assert_string_equal(pr.evidence_error, "inttest-results.json: JSON document is not an object");
+	assert_null(pr.evidence_summary);
+	engine_release_facts(&pr, summary, sizeof summary, &r, false);
+	assert_int_equal(pr.evidence, POLICY_EVIDENCE_MISSING);
+	assert_null(pr.evidence_error);
 }
 
 int main(void)

@@ -196,6 +196,22 @@ static void m_inttest_missing(struct fixture *f)
 	f->rel.evidence = POLICY_EVIDENCE_MISSING;
 	f->rel.evidence_summary = NULL;
 }
+static void m_evidence_unreadable(struct fixture *f)
+{
+	f->rel.evidence = POLICY_EVIDENCE_UNPARSABLE;
+	f->rel.evidence_summary = NULL;
+	f->rel.evidence_error = "inttest-results.json: evidence has no integer \"exit_code\"";
+}
+static void m_evidence_unreadable_hostile(struct fixture *f)
+{
+	m_evidence_unreadable(f);
+	f->rel.evidence_error = "near '\x1b[2J'\nStage: live";
+}
+static void m_evidence_unreadable_off(struct fixture *f)
+{
+	m_evidence_unreadable(f);
+	f->in.cfg[STAGE_INTTEST].enabled = false;
+}
 static void m_inttest_off_failed(struct fixture *f)
 {
 	m_inttest_failed(f);
@@ -287,6 +303,11 @@ static void m_open_no_text(struct fixture *f)
 }
 /* break-glass bypasses the market and nothing else */
 static void m_bg_not_in_source(struct fixture *f) { m_open_break_glass(f); m_not_in_beta(f); }
+static void m_bg_unreadable(struct fixture *f)
+{
+	m_open_break_glass(f);
+	m_evidence_unreadable(f);
+}
 static void m_bg_inttest(struct fixture *f) { m_open_break_glass(f); m_inttest_failed(f); }
 static void m_bg_reused(struct fixture *f) { m_open_break_glass(f); m_reused(f); }
 static void m_bg_signature(struct fixture *f) { m_open_break_glass(f); m_sig_bad(f); }
@@ -299,6 +320,176 @@ static void m_bg_notes(struct fixture *f)
 /* market-open is last: with another refusal nothing is queued */
 static void m_open_and_notes(struct fixture *f) { market_open(f); m_live_no_notes(f); }
 static void m_open_and_signature(struct fixture *f) { market_open(f); m_sig_unsigned(f); }
+
+/* the request's shape (issue 11 item 5) */
+#define PARENT "fedcba9876543210fedcba9876543210fedcba98"
+static void m_merge(struct fixture *f) { f->req.merge = true; f->req.nparents = 2; }
+static void m_octopus(struct fixture *f) { f->req.merge = true; f->req.nparents = 3; }
+static void m_orphan(struct fixture *f) { f->req.orphan = true; }
+static void m_off_branch(struct fixture *f)
+{
+	f->req.off_branch = true;
+	f->req.nparents = 1;
+	f->req.parent = PARENT;
+}
+static void m_off_branch_unnamed(struct fixture *f) { f->req.off_branch = true; }
+static void m_trunk(struct fixture *f) { m_merge(f); f->req.tracked = "trunk"; }
+static void m_mode_x(struct fixture *f)
+{
+	f->req.mode_path = "values/values-paper.yaml";
+	f->req.mode_old = 0100644;
+	f->req.mode_new = 0100755;
+}
+static void m_mode_minus_x(struct fixture *f)
+{
+	m_mode_x(f);
+	f->req.mode_old = 0100755;
+	f->req.mode_new = 0100644;
+}
+static void m_mode_link(struct fixture *f)
+{
+	m_mode_x(f);
+	f->req.mode_new = 0120000;
+}
+static void m_mode_hostile(struct fixture *f)
+{
+	m_mode_x(f);
+	f->req.mode_path = "values/\x1b[2Jx";
+}
+/* a mode-only change: the bytes are the parent's, only the mode differs */
+static void m_mode_only(struct fixture *f) { m_mode_x(f); f->tags[0] = f->tags[1] = f->tags[2] = OLD; }
+/* the shape before everything that reads the change */
+static void m_merge_and_files(struct fixture *f) { m_merge(f); m_readme(f); m_mixed(f); }
+static void m_merge_disabled(struct fixture *f) { m_merge(f); m_disabled(f); }
+static void m_orphan_and_files(struct fixture *f) { m_orphan(f); m_readme(f); }
+static void m_off_branch_and_mode(struct fixture *f) { m_off_branch(f); m_mode_x(f); }
+static void m_mode_and_files(struct fixture *f) { m_mode_x(f); m_readme(f); }
+static void m_mode_disabled(struct fixture *f) { m_mode_x(f); m_disabled(f); }
+static void m_reused_merge(struct fixture *f) { m_reused(f); m_merge(f); }
+static void m_forged_orphan(struct fixture *f) { m_forged_stage(f); m_orphan(f); }
+static void m_bg_merge(struct fixture *f) { m_open_break_glass(f); m_merge(f); }
+/* ---- the source-stage gates (issue 13 item 6) ---- */
+
+#define NOW (CLOSE_TIME - 7200)	/* two hours before the close */
+#define SOAK 1800		/* paper's soak: 30m */
+
+/* paper requires beta to run the release deployed for 30m, and it has for
+ * an hour: passes */
+static void gate(struct fixture *f)
+{
+	f->in.cfg[STAGE_PAPER].require_source_deployed = true;
+	f->in.cfg[STAGE_PAPER].soak = SOAK;
+	f->in.now = NOW;
+	f->in.window.utc_offset = -5 * 3600;
+	f->in.deployed[STAGE_BETA].state = POLICY_DEPLOY_DEPLOYED;
+	f->in.deployed[STAGE_BETA].verdict = "deployed";
+	f->in.deployed[STAGE_BETA].since = NOW - 3600;
+}
+static void m_gate(struct fixture *f) { gate(f); }
+static void m_gate_unknown(struct fixture *f)
+{
+	gate(f);
+	f->in.deployed[STAGE_BETA].state = POLICY_DEPLOY_UNKNOWN;
+	f->in.deployed[STAGE_BETA].verdict = "unknown";
+	f->in.deployed[STAGE_BETA].why = "cannot reach Argo CD: connection refused";
+}
+static void m_gate_progressing(struct fixture *f)
+{
+	gate(f);
+	f->in.deployed[STAGE_BETA].state = POLICY_DEPLOY_NOT;
+	f->in.deployed[STAGE_BETA].verdict = "progressing";
+	f->in.deployed[STAGE_BETA].why = "sync running";
+}
+static void m_gate_moved_on(struct fixture *f)
+{
+	gate(f);
+	f->in.state[STAGE_BETA].current = OLD;	/* beta runs another release now */
+}
+static void m_gate_soak(struct fixture *f)
+{
+	gate(f);
+	f->in.deployed[STAGE_BETA].since = NOW - 600;	/* 20m left */
+}
+static void m_gate_soak_edge(struct fixture *f)
+{
+	gate(f);
+	f->in.deployed[STAGE_BETA].since = NOW - SOAK;	/* ends now, to the second */
+}
+static void m_gate_soak_1s(struct fixture *f)
+{
+	gate(f);
+	f->in.deployed[STAGE_BETA].since = NOW - SOAK + 1;
+}
+static void m_gate_soak_no_queue(struct fixture *f)
+{
+	m_gate_soak(f);
+	f->in.cfg[STAGE_PAPER].queue = false;
+}
+static void m_gate_soak_open(struct fixture *f) { m_gate_soak(f); market_open(f); }
+static void m_gate_open(struct fixture *f) { gate(f); market_open(f); }
+static void m_gate_no_soak(struct fixture *f)
+{
+	m_gate_soak(f);
+	f->in.cfg[STAGE_PAPER].soak = 0;
+}
+static void m_gate_no_source(struct fixture *f)
+{
+	gate(f);
+	f->in.cfg[STAGE_BETA].enabled = false;
+}
+static void m_gate_off(struct fixture *f)
+{
+	m_gate_unknown(f);
+	f->in.cfg[STAGE_PAPER].require_source_deployed = false;
+}
+static void m_gate_signature(struct fixture *f)
+{
+	m_gate_soak(f);
+	m_sig_unsigned(f);
+}
+static void m_gate_not_in_source(struct fixture *f) { m_gate_unknown(f); m_not_in_beta(f); }
+#define BG "P\n\nNotes: n\nBreak-Glass: risk desk signs off, order router fix\n"
+static void m_gate_bg_soak(struct fixture *f) { m_gate_soak(f); f->message = BG; }
+static void m_gate_bg_progressing(struct fixture *f) { m_gate_progressing(f); f->message = BG; }
+static void m_gate_bg_unknown(struct fixture *f) { m_gate_unknown(f); f->message = BG; }
+static void m_gate_bg_open(struct fixture *f) { m_gate_soak_open(f); f->message = BG; }
+static void m_gate_blank_bg(struct fixture *f)
+{
+	m_gate_soak(f);
+	f->message = "P\n\nNotes: n\nBreak-Glass: \xe2\x80\x8b\n";
+}
+
+/* ---- guard bands (issue 14 item 2) ---- */
+
+#define BAND_END (CLOSE_TIME + 900)	/* the close + quietAfter 15m */
+
+/* 16:10: the market is closed, paper's band after the close is not over */
+static void quiet(struct fixture *f)
+{
+	f->in.window.open = false;
+	f->in.window.text = "market closed (after close)";
+	f->in.quiet[STAGE_PAPER].open = true;
+	f->in.quiet[STAGE_PAPER].text = "market closed (after close); paper is quiet from 09:00 "
+					 "EST to 16:15 EST (30m before the open, 15m after the close)";
+	f->in.quiet[STAGE_PAPER].close_time = BAND_END;
+}
+static void m_quiet(struct fixture *f) { quiet(f); }
+static void m_quiet_over(struct fixture *f)
+{
+	quiet(f);
+	f->in.quiet[STAGE_PAPER].open = false;	/* 16:15:00 */
+	f->in.quiet[STAGE_PAPER].close_time = 0;
+}
+static void m_quiet_bg(struct fixture *f)
+{
+	quiet(f);
+	f->message = "P\n\nNotes: n\nBreak-Glass: fix before the auction\n";
+}
+static void m_quiet_other_stage(struct fixture *f)
+{
+	quiet(f);
+	m_live(f);	/* live has no bands: the plain window, closed */
+}
 
 struct policy_case {
 	const char *name;
@@ -375,6 +566,16 @@ static const struct policy_case cases[] = {
 	{ "inttest missing", m_inttest_missing, POLICY_INTTEST_MISSING,
 	  "inttest-missing: no integration-test result for 0123456", false },
 	{ "inttest disabled", m_inttest_off_failed, POLICY_ALLOW, "from beta", false },
+	{ "evidence unreadable", m_evidence_unreadable, POLICY_EVIDENCE_UNREADABLE,
+	  "evidence-unreadable: the integration-test evidence of 0123456 cannot be read: "
+	  "inttest-results.json: evidence has no integer \"exit_code\"; publish a valid "
+	  "inttest-results.json for it (it is read again when the artifact changes)", false },
+	{ "evidence unreadable, hostile why", m_evidence_unreadable_hostile,
+	  POLICY_EVIDENCE_UNREADABLE, "cannot be read: near '?[2J'?Stage: live;", false },
+	{ "evidence unreadable, inttest disabled", m_evidence_unreadable_off, POLICY_ALLOW,
+	  "from beta", false },
+	{ "break-glass vs unreadable evidence", m_bg_unreadable, POLICY_EVIDENCE_UNREADABLE, "",
+	  false },
 	{ "not in source", m_not_in_beta, POLICY_NOT_IN_SOURCE, "not-in-source: 0123456 was "
 	  "never promoted to beta (source of paper); promote it to beta first", false },
 	{ "beta disabled: source is integration-test", m_beta_off_not_in_beta, POLICY_ALLOW,
@@ -413,6 +614,99 @@ static const struct policy_case cases[] = {
 	{ "break-glass vs notes", m_bg_notes, POLICY_NOTES_REQUIRED, "", false },
 	{ "market and notes", m_open_and_notes, POLICY_NOTES_REQUIRED, "", false },
 	{ "market and signature", m_open_and_signature, POLICY_SIGNATURE, "", false },
+	/* issue 11 item 5: the request's shape */
+	{ "merge commit", m_merge, POLICY_MERGE_REQUEST, "merge-request: request 89abcde is a "
+	  "merge commit (2 parents), which would bring other commits into main; rebase your "
+	  "request onto main as one commit: git fetch origin && git rebase -i origin/main (keep "
+	  "one commit with the tag change), then push it again (git push --force, or to a new "
+	  "promote/paper/<name>)", false },
+	{ "octopus merge", m_octopus, POLICY_MERGE_REQUEST, "(3 parents)", false },
+	{ "another tracked branch", m_trunk, POLICY_MERGE_REQUEST, "other commits into trunk; "
+	  "rebase your request onto trunk as one commit: git fetch origin && git rebase -i "
+	  "origin/trunk", false },
+	{ "orphan commit", m_orphan, POLICY_ORPHAN_REQUEST, "orphan-request: request 89abcde has "
+	  "no parent (a history unrelated to main); start from main: git fetch origin && git "
+	  "checkout -B <branch> origin/main, set the image tags (pipelinectl edit), commit once, "
+	  "then push it again", false },
+	{ "off the branch", m_off_branch, POLICY_OFF_BRANCH, "off-branch: the parent of request "
+	  "89abcde, fedcba9, is not on main (a stack of commits, or a base outside main's "
+	  "history); rebase your request onto main as one commit: git fetch origin && git rebase "
+	  "-i origin/main", false },
+	{ "off the branch, parent unknown", m_off_branch_unnamed, POLICY_OFF_BRANCH,
+	  "the parent of request 89abcde is not on main", false },
+	{ "mode 100644 -> 100755", m_mode_x, POLICY_MODE_CHANGE, "mode-change: the request "
+	  "changes the mode of \"values/values-paper.yaml\" from 100644 to 100755, which a "
+	  "promotion does not carry; a request changes only image tags: git update-index "
+	  "--chmod=-x \"values/values-paper.yaml\", amend the commit, then push it again", false },
+	{ "mode 100755 -> 100644", m_mode_minus_x, POLICY_MODE_CHANGE,
+	  "from 100755 to 100644, which a promotion does not carry; a request changes only image "
+	  "tags: git update-index --chmod=+x", false },
+	{ "file become a link", m_mode_link, POLICY_MODE_CHANGE, "from 100644 to 120000, which a "
+	  "promotion does not carry; a request changes only image tags: restore it as it is on "
+	  "main, amend the commit", false },
+	{ "hostile mode path", m_mode_hostile, POLICY_MODE_CHANGE, "mode of \"values/?[2Jx\"",
+	  false },
+	{ "mode-only change", m_mode_only, POLICY_MODE_CHANGE, "mode-change:", false },
+	{ "merge before files and tags", m_merge_and_files, POLICY_MERGE_REQUEST, "", false },
+	{ "merge before stage-disabled", m_merge_disabled, POLICY_MERGE_REQUEST, "", false },
+	{ "orphan before files", m_orphan_and_files, POLICY_ORPHAN_REQUEST, "", false },
+	{ "off-branch before mode", m_off_branch_and_mode, POLICY_OFF_BRANCH, "", false },
+	{ "mode before files", m_mode_and_files, POLICY_MODE_CHANGE, "", false },
+	{ "stage-disabled before mode", m_mode_disabled, POLICY_STAGE_DISABLED, "", false },
+	{ "reused before merge", m_reused_merge, POLICY_REUSED_REQUEST, "", false },
+	{ "forged before orphan", m_forged_orphan, POLICY_FORGED_TRAILER, "", false },
+	{ "break-glass vs merge", m_bg_merge, POLICY_MERGE_REQUEST, "", false },
+	/* issue 13 item 6: the source-stage gates */
+	{ "gates pass", m_gate, POLICY_ALLOW, "allowed: promote paper: 0123456 from beta", false },
+	{ "gates off", m_gate_off, POLICY_ALLOW, "allowed", false },
+	{ "source unknown", m_gate_unknown, POLICY_SOURCE_UNKNOWN, "source-unknown: what beta "
+	  "runs cannot be read from Argo CD (cannot reach Argo CD: connection refused), so "
+	  "paper's gate on it fails closed; it is checked again on the next cycle, or add a "
+	  "Break-Glass: trailer to override", false },
+	{ "source has no Argo CD", m_gate_no_source, POLICY_SOURCE_UNKNOWN, "source-unknown: "
+	  "paper requires its source stage to run 0123456 deployed, but its source is "
+	  "integration-test, which Argo CD does not deploy", false },
+	{ "source progressing", m_gate_progressing, POLICY_SOURCE_NOT_DEPLOYED,
+	  "source-not-deployed: 0123456 is promoted to beta but Argo CD does not run it deployed "
+	  "there (progressing: sync running); queued until it is; add a Break-Glass:", true },
+	{ "source moved on", m_gate_moved_on, POLICY_SOURCE_NOT_DEPLOYED, "source-not-deployed: "
+	  "beta runs 1111111, not 0123456; paper requires its source to run the release deployed "
+	  "for the soak time; promote 0123456 to beta again, pick the release beta runs, or add "
+	  "a Break-Glass: trailer to override", false },
+	{ "soak", m_gate_soak, POLICY_SOAK, "soak: beta has run 0123456 deployed since "
+	  "2026-11-28T09:50:00-05:00; paper requires a soak of 30m, which ends at "
+	  "2026-11-28T10:20:00-05:00; queued until then; add a Break-Glass: trailer to override",
+	  true },
+	{ "soak ends now", m_gate_soak_edge, POLICY_ALLOW, "allowed", false },
+	{ "soak, one second left", m_gate_soak_1s, POLICY_SOAK, "ends at 2026-11-28T10:00:01-05:00",
+	  true },
+	{ "soak, no queue", m_gate_soak_no_queue, POLICY_SOAK, "which ends at "
+	  "2026-11-28T10:20:00-05:00; add a Break-Glass:", false },
+	{ "soak and market", m_gate_soak_open, POLICY_SOAK, "; queued until then; the market is "
+	  "open too; add", true },
+	{ "soaked, market open", m_gate_open, POLICY_MARKET_OPEN, "blocked: market open", true },
+	{ "deployed, no soak", m_gate_no_soak, POLICY_ALLOW, "allowed", false },
+	{ "signature before gates", m_gate_signature, POLICY_SIGNATURE, "", false },
+	{ "not-in-source before gates", m_gate_not_in_source, POLICY_NOT_IN_SOURCE, "", false },
+	{ "break-glass vs soak", m_gate_bg_soak, POLICY_ALLOW, "allowed: promote paper: 0123456 "
+	  "from beta with break-glass overriding soak: risk desk signs off, order router fix",
+	  false },
+	{ "break-glass vs not deployed", m_gate_bg_progressing, POLICY_ALLOW,
+	  "with break-glass overriding source-not-deployed, soak: risk desk", false },
+	{ "break-glass vs unknown", m_gate_bg_unknown, POLICY_ALLOW,
+	  "with break-glass overriding source-unknown: risk desk", false },
+	{ "break-glass vs soak and market", m_gate_bg_open, POLICY_ALLOW,
+	  "with break-glass overriding soak, market-open: risk desk", false },
+	{ "blank break-glass vs soak", m_gate_blank_bg, POLICY_SOAK, "soak: ", true },
+	/* issue 14 item 2: guard bands */
+	{ "in the band after the close", m_quiet, POLICY_MARKET_OPEN, "blocked: market closed "
+	  "(after close); paper is quiet from 09:00 EST to 16:15 EST (30m before the open, 15m "
+	  "after the close); queued until the quiet band ends; add a Break-Glass: trailer to "
+	  "override", true },
+	{ "band over", m_quiet_over, POLICY_ALLOW, "allowed", false },
+	{ "break-glass in the band", m_quiet_bg, POLICY_ALLOW, "with break-glass", false },
+	{ "bands are per stage", m_quiet_other_stage, POLICY_ALLOW, "allowed: promote live",
+	  false },
 };
 
 static void test_cases(void **state)
@@ -461,6 +755,86 @@ static void test_queue_and_break_glass_fields(void **state)
 	fixture_decide(&f, &d);
 	assert_int_equal(d.code, POLICY_ALLOW);
 	assert_false(d.break_glass);
+}
+
+/* The source-stage gates: what is queued until when, what Break-Glass
+ * overrode, automatic promotions. */
+static void test_gate_fields(void **state)
+{
+	struct fixture f;
+	struct policy_decision d;
+
+	(void)state;
+	fixture_default(&f);
+	m_gate_soak(&f);
+	fixture_decide(&f, &d);
+	assert_int_equal(d.code, POLICY_SOAK);
+	assert_true(d.queue);
+	assert_int_equal(d.queue_until, NOW - 600 + SOAK);	/* the end of the soak */
+	assert_string_equal(d.overrode, "");
+
+	/* soak ends before the close while the market is open: the close */
+	fixture_default(&f);
+	m_gate_soak_open(&f);
+	fixture_decide(&f, &d);
+	assert_int_equal(d.queue_until, CLOSE_TIME);
+	/* ... and after it: the end of the soak */
+	f.in.cfg[STAGE_PAPER].soak = 3 * 3600;
+	fixture_decide(&f, &d);
+	assert_int_equal(d.code, POLICY_SOAK);
+	assert_int_equal(d.queue_until, NOW - 600 + 3 * 3600);
+
+	/* not deployed: queued, but no time is known */
+	fixture_default(&f);
+	m_gate_progressing(&f);
+	fixture_decide(&f, &d);
+	assert_true(d.queue);
+	assert_int_equal(d.queue_until, 0);
+
+	/* Break-Glass: overrides, and says which gates */
+	fixture_default(&f);
+	m_gate_bg_progressing(&f);
+	fixture_decide(&f, &d);
+	assert_int_equal(d.code, POLICY_ALLOW);
+	assert_string_equal(d.overrode, "source-not-deployed, soak");
+	assert_false(d.break_glass);	/* the window was closed: not overridden */
+	fixture_default(&f);
+	m_gate_bg_open(&f);
+	fixture_decide(&f, &d);
+	assert_string_equal(d.overrode, "soak, market-open");
+	assert_true(d.break_glass);
+	fixture_default(&f);
+	m_open_break_glass(&f);
+	fixture_decide(&f, &d);
+	assert_string_equal(d.overrode, "market-open");
+
+	/* guard bands: queued until the end of the band, not the close */
+	fixture_default(&f);
+	m_quiet(&f);
+	fixture_decide(&f, &d);
+	assert_int_equal(d.code, POLICY_MARKET_OPEN);
+	assert_int_equal(d.queue_until, BAND_END);
+	/* a soak that ends inside the band waits for the band */
+	fixture_default(&f);
+	m_gate_soak(&f);
+	quiet(&f);
+	fixture_decide(&f, &d);
+	assert_int_equal(d.code, POLICY_SOAK);
+	assert_int_equal(d.queue_until, BAND_END);
+
+	/* an automatic promotion waits for the end of the soak the same way */
+	fixture_default(&f);
+	m_gate_soak(&f);
+	f.in.request = NULL;
+	f.in.target = STAGE_PAPER;
+	f.in.tag = SHA;
+	fixture_decide(&f, &d);
+	assert_int_equal(d.code, POLICY_SOAK);
+	assert_int_equal(d.queue_until, NOW - 600 + SOAK);
+	m_gate_unknown(&f);
+	fixture_decide(&f, &d);
+	assert_int_equal(d.code, POLICY_SOURCE_UNKNOWN);
+	assert_false(d.queue);
 }
 
 /* A Break-Glass: or Notes: of Unicode whitespace or invisible characters
@@ -516,7 +890,8 @@ static void test_precedence(void **state)
 {
 	static const enum policy_code order[] = {
 		POLICY_MALFORMED, POLICY_FORGED_TRAILER, POLICY_REUSED_REQUEST,
-		POLICY_STAGE_DISABLED, POLICY_WRONG_FILES, POLICY_MIXED_TAGS,
+		POLICY_MERGE_REQUEST, POLICY_ORPHAN_REQUEST, POLICY_OFF_BRANCH,
+		POLICY_STAGE_DISABLED, POLICY_MODE_CHANGE, POLICY_WRONG_FILES, POLICY_MIXED_TAGS,
 		POLICY_UNKNOWN_RELEASE, POLICY_INTTEST_FAILED, POLICY_NOT_IN_SOURCE,
 		POLICY_NOTES_REQUIRED, POLICY_SIGNATURE, POLICY_MARKET_OPEN, POLICY_ALLOW,
 	};
@@ -531,20 +906,26 @@ static void test_precedence(void **state)
 		f.in.state[STAGE_PAPER].history_len = 0;
 		f.message = fixed > 1 ? "P\n\nCo-authored-by: A <a@x>\n" :
 					"P\n\nCo-authored-by: A <a@x>\nSource-Stage: beta\n";
-		if (fixed > 9)
+		if (fixed > 13)
 			f.message = "P\n\nNotes: n\n";
 		f.req.branch = fixed > 0 ? "promote/live/x" : "promote/live";
 		f.req.reused = fixed <= 2;
-		f.in.cfg[STAGE_LIVE].enabled = fixed > 3;
-		f.req.only_tag_scalars_changed = fixed > 4;
-		f.tags[1] = fixed > 5 ? SHA : OLD;
-		f.rel.complete = fixed > 6;
-		f.rel.evidence = fixed > 7 ? POLICY_EVIDENCE_PASSED : POLICY_EVIDENCE_FAILED;
-		if (fixed > 8)
+		f.req.merge = fixed <= 3;
+		f.req.nparents = 2;
+		f.req.orphan = fixed <= 4;
+		f.req.off_branch = fixed <= 5;
+		f.in.cfg[STAGE_LIVE].enabled = fixed > 6;
+		if (fixed <= 7)
+			m_mode_x(&f);
+		f.req.only_tag_scalars_changed = fixed > 8;
+		f.tags[1] = fixed > 9 ? SHA : OLD;
+		f.rel.complete = fixed > 10;
+		f.rel.evidence = fixed > 11 ? POLICY_EVIDENCE_PASSED : POLICY_EVIDENCE_FAILED;
+		if (fixed > 12)
 			f.history[STAGE_PAPER][0] = SHA, f.in.state[STAGE_PAPER].history_len = 1;
-		if (fixed > 10)
+		if (fixed > 14)
 			f.req.sig = POLICY_SIG_GOOD, f.req.signer = "dana@example.com";
-		f.in.window.open = fixed <= 11;
+		f.in.window.open = fixed <= 15;
 		fixture_decide(&f, &d);
 		if (d.code != order[fixed])
 			fail_msg("after fixing %zu problems: got %s (%s), want %s", fixed,
@@ -569,6 +950,14 @@ static void test_automatic(void **state)
 	f.rel.evidence = POLICY_EVIDENCE_MISSING;
 	fixture_decide(&f, &d);
 	assert_int_equal(d.code, POLICY_INTTEST_MISSING);
+
+	/* unreadable evidence: the automatic promotion waits, saying why */
+	f.rel.evidence = POLICY_EVIDENCE_UNPARSABLE;
+	f.rel.evidence_error = "artifact manifest: invalid JSON at line 1 column 1";
+	fixture_decide(&f, &d);
+	assert_int_equal(d.code, POLICY_EVIDENCE_UNREADABLE);
+	assert_non_null(strstr(d.message, "evidence-unreadable: the integration-test evidence of "
+				   "0123456 cannot be read: artifact manifest: invalid JSON"));
 
 	/* an automatic promotion into a gated stage waits for the window */
 	fixture_default(&f);
@@ -746,6 +1135,25 @@ static void test_auto_pick(void **state)
 	assert_int_equal(policy_auto_pick(&pick, &f.in, STAGE_PAPER, c, ARRAY_SIZE(c)), 0);
 	assert_int_equal(pick, 3);
 	assert_int_equal(policy_auto_pick(&pick, &f.in, STAGE_CI, c, 1), ERR_INVALID);
+
+	/* a newer release with unreadable evidence is picked, so the automatic
+	 * promotion waits with evidence-unreadable rather than promoting an
+	 * older one; missing and failed evidence are still skipped */
+	const struct policy_candidate u[] = {
+		{ "2222222222222222222222222222222222222222", true, POLICY_EVIDENCE_MISSING, true },
+		{ "3333333333333333333333333333333333333333", true, POLICY_EVIDENCE_UNPARSABLE, true },
+		{ SHA, true, POLICY_EVIDENCE_PASSED, true },
+	};
+	fixture_default(&f);
+	assert_int_equal(policy_auto_pick(&pick, &f.in, STAGE_BETA, u, ARRAY_SIZE(u)), 0);
+	assert_int_equal(pick, 1);
+	/* an incomplete one is not (unknown-release is not what it waits for) */
+	const struct policy_candidate v[] = {
+		{ "3333333333333333333333333333333333333333", false, POLICY_EVIDENCE_UNPARSABLE, true },
+		{ SHA, true, POLICY_EVIDENCE_PASSED, true },
+	};
+	assert_int_equal(policy_auto_pick(&pick, &f.in, STAGE_BETA, v, ARRAY_SIZE(v)), 0);
+	assert_int_equal(pick, 1);
 }
 
 static void test_code_names(void **state)
@@ -754,6 +1162,11 @@ static void test_code_names(void **state)
 		"allow", "malformed", "stage-disabled", "wrong-files", "mixed-tags",
 		"unknown-release", "inttest-failed", "inttest-missing", "not-in-source",
 		"market-open", "notes-required", "signature", "reused-request", "forged-trailer",
+		"evidence-unreadable",
+		/* issue 11 item 5 */
+		"merge-request", "orphan-request", "off-branch", "mode-change",
+		/* issue 13 item 6 */
+		"source-not-deployed", "soak", "source-unknown",
 		"queue-full",
 	};
 	enum policy_code code;
@@ -817,6 +1230,7 @@ int main(void)
 		cmocka_unit_test(test_chain_decisions),
 		cmocka_unit_test(test_auto_pick),
 		cmocka_unit_test(test_code_names),
+		cmocka_unit_test(test_gate_fields),
 		cmocka_unit_test(test_parse_branch),
 	};
 

@@ -313,6 +313,18 @@ static void test_evidence_bad(void **state)
 	assert_int_equal(evid(&e, "{\"exit_code\":99999999999999999999}", err), ERR_INVALID);
 	assert_int_equal(evid(&e, "", err), ERR_INVALID);
 	assert_int_equal(e.exit_code, 77);
+	/* what an operator reads after "evidence unreadable: " */
+	assert_int_equal(evid(&e, "{\"exit_code\": 0, \"passed\": ", err), ERR_INVALID);
+	assert_non_null(strstr(err, "invalid JSON at line 1 column"));
+	assert_int_equal(evid(&e, "null", err), ERR_INVALID);
+	assert_non_null(strstr(err, "invalid JSON"));
+	assert_int_equal(evid(&e, "[{\"exit_code\": 0}]", err), ERR_INVALID);
+	assert_string_equal(err, "JSON document is not an object");
+	assert_int_equal(evid(&e, "{\"exit_code\": {\"value\": 0}}", err), ERR_INVALID);
+	assert_string_equal(err, "evidence has no integer \"exit_code\"");
+	assert_int_equal(regparse_evidence(&e, "{\"exit_code\": 0}\0", 17, err, sizeof(err)),
+			 ERR_INVALID);
+	assert_int_equal(e.exit_code, 77);
 }
 
 static void test_digest(void **state)

@@ -220,6 +220,7 @@ static void test_keys(void **state)
 	static const char *const daemon_only[] = {
 		"Stage", "Source-Stage", "Image-Tag", "Requested-By", "Request",
 		"Market", "Integration-Test", "Signed-By", "stage", "IMAGE-TAG",
+		"Overrode", "overrode",
 	};
 	static const char *const others[] = {
 		"Notes", "Break-Glass", "break-glass", "Signed-off-by", "Stages",
@@ -246,6 +247,10 @@ static void test_forged(void **state)
 	trailer_list_release(&l);
 	assert_int_equal(parse(&l, "S\n\nNotes: n\nImage-Tag: " SHA_A "\n"), 0);
 	assert_string_equal(trailer_list_forged(&l), "Image-Tag");
+	trailer_list_release(&l);
+	/* a request cannot claim which gates its Break-Glass: overrode */
+	assert_int_equal(parse(&l, "S\n\nBreak-Glass: outage\nOverrode: soak\n"), 0);
+	assert_string_equal(trailer_list_forged(&l), "Overrode");
 	trailer_list_release(&l);
 	/* only the trailer block counts: a body line is prose */
 	assert_int_equal(parse(&l, "S\n\nStage: live is what we want\n\nNotes: n\n"), 0);
@@ -368,6 +373,27 @@ static void test_format_request(void **state)
 		"Market: open, closes 16:00 EST\n"
 		"Integration-Test: passed 312/312\n"
 		"Signed-By: dana@example.com\n");
+	buf_release(&out);
+}
+
+/* The gates Break-Glass overrode go right after it; never without it. */
+static void test_format_overrode(void **state)
+{
+	struct trailer_promotion p = request();
+	struct buf out;
+
+	(void)state;
+	p.overrode = "source-not-deployed, soak";
+	p.market = "closed (after close)";
+	buf_init(&out, 0);
+	assert_int_equal(trailer_format_promotion(&out, &p, NULL), 0);
+	assert_non_null(strstr(out.data, "Break-Glass: broker outage, hotfix\n"
+				   "Overrode: source-not-deployed, soak\n"
+				   "Market: closed (after close)\n"));
+	buf_reset(&out);
+	p.break_glass = NULL;
+	assert_int_equal(trailer_format_promotion(&out, &p, NULL), 0);
+	assert_null(strstr(out.data, "Overrode"));
 	buf_release(&out);
 }
 
@@ -533,6 +559,7 @@ int main(void)
 		cmocka_unit_test(test_parse_bounds),
 		cmocka_unit_test(test_keys),
 		cmocka_unit_test(test_forged),
+		cmocka_unit_test(test_format_overrode),
 		cmocka_unit_test(test_text_blank),
 		cmocka_unit_test(test_text_blank_unicode),
 		cmocka_unit_test(test_parse_unicode_blank),

@@ -247,6 +247,21 @@ static void test_null_err(void **state)
 			 ERR_NOTFOUND);
 	assert_int_equal(yamledit_find(&found, &n, "a: [", 4, one, 1, NULL), ERR_REJECTED);
 	yamledit_scalars_free(found, n);
+	/* the messages written outside fail(): bad paths, set's own checks, a
+	 * parse error with a context */
+	static const char *const bad[] = { "a..tag" }, *const star[] = { "*.tag" };
+	static const char *const badval[] = { "no spaces" };
+	assert_int_equal(yamledit_get(&v, mixed, strlen(mixed), bad, 1, NULL), ERR_INVALID);
+	assert_int_equal(yamledit_get(&v, mixed, strlen(mixed), bad, 0, NULL), ERR_INVALID);
+	assert_int_equal(yamledit_set(&out, NULL, mixed, strlen(mixed), star, vals, 1, NULL),
+			 ERR_INVALID);
+	assert_int_equal(yamledit_set(&out, NULL, mixed, strlen(mixed), one, badval, 1, NULL),
+			 ERR_INVALID);
+	assert_int_equal(yamledit_set(&out, NULL, mixed, strlen(mixed), one, NULL, 1, NULL),
+			 ERR_INVALID);
+	assert_int_equal(yamledit_apply(&out, NULL, "a: {tag: x\nb: 1\n", 16, one, 1, "y", NULL),
+			 ERR_REJECTED);
+	assert_null(out.data);
 }
 
 static void test_get(void **state)

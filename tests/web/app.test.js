@@ -83,6 +83,15 @@ test('stageRows: five stages in pipeline order from the status fixture', () => {
   assert.equal(rows[0].tag, '1111111111111111111111111111111111111111');
   assert.equal(rows[0].status, 'release complete (14/14 images)');
   assert.equal(rows[1].status, 'passed — passed 312/312');
+  // unreadable evidence: the daemon's own words, the same for every release
+  const unreadable = app.stageRows({ releases: [
+    { sha: '3'.repeat(40), evidence: 'unreadable', first_seen: '2026-03-07T10:00:00Z',
+      evidence_summary: 'evidence unreadable: inttest-results.json: evidence has no integer "exit_code"' },
+    { sha: '1'.repeat(40), evidence: 'passed', first_seen: '2026-03-06T10:00:00Z',
+      evidence_summary: 'passed 312/312' }] });
+  assert.equal(unreadable[1].tag, '3'.repeat(40));
+  assert.equal(unreadable[1].status,
+    'evidence unreadable: inttest-results.json: evidence has no integer "exit_code"');
   // the forty-zero placeholder is no tag; a stage the API left out still shows
   const partial = app.stageRows({ stages: [{ name: 'beta', enabled: true, current_tag: '0'.repeat(40) }] });
   assert.equal(partial.length, 5);
