@@ -35,6 +35,7 @@ enum section {
 	SEC_AUDIT,
 	SEC_IMAGE,
 	SEC_ARGOCD,
+	SEC_REQUESTS,
 	SEC_COUNT
 };
 
@@ -43,7 +44,7 @@ static const char *const section_names[SEC_COUNT] = {
 	[SEC_MARKET] = "market",	  [SEC_STAGE] = "stage",
 	[SEC_HTTP] = "http",		  [SEC_DAEMON] = "daemon",
 	[SEC_AUDIT] = "audit",		  [SEC_IMAGE] = "image",
-	[SEC_ARGOCD] = "argocd",
+	[SEC_ARGOCD] = "argocd",	  [SEC_REQUESTS] = "requests",
 };
 
 struct load_ctx;
@@ -1046,6 +1047,13 @@ static const struct key keys[] = {
 	{ SEC_ARGOCD, "project", &T_K8SNAME, G(argocd.project), 0, NULL, 0, 0 },
 	{ SEC_ARGOCD, "deadline", &T_DURATION, G(argocd.deadline_ms), 0, "30s", SEC, 10 * MIN },
 
+	/* Request branches tracked at once (engine_admit.c); the hard bound
+	 * of max is the engine's table, ENGINE_MAX_REQUESTS. */
+	{ SEC_REQUESTS, "max", &T_COUNT, G(requests.max), 0, "256", 1, 1024 },
+	{ SEC_REQUESTS, "perAuthor", &T_COUNT, G(requests.per_author), 0, "32", 1, 1024 },
+	{ SEC_REQUESTS, "expireRefused", &T_DURATION, G(requests.expire_refused_ms), 0, "7d", 0,
+	  366 * DAY },
+
 	/* Stored per image in registry.image_tag_paths (resolve_images). */
 	{ SEC_IMAGE, "tagPath", &T_IMAGEPATH, G(registry.image_tag_paths), K_IMAGE, NULL, 0, 0 },
 };
@@ -1664,6 +1672,13 @@ static void check_cross(struct load_ctx *c)
 					  "market window; set marketGated = true)",
 					  stage_name((enum stage)s), band[i]);
 	}
+	if (cfg->requests.per_author > cfg->requests.max)
+		add_error(c, seen_line(c, SEC_REQUESTS, "perAuthor", SLOT_GLOBAL) ?
+			  seen_line(c, SEC_REQUESTS, "perAuthor", SLOT_GLOBAL) :
+			  seen_line(c, SEC_REQUESTS, "max", SLOT_GLOBAL),
+			  "requests.perAuthor (%u) is more than requests.max (%u): one author "
+			  "could never hold that many", (unsigned)cfg->requests.per_author,
+			  (unsigned)cfg->requests.max);
 	if (cfg->market.open_min >= cfg->market.close_min) {
 		int l = seen_line(c, SEC_MARKET, "close", SLOT_GLOBAL);
 

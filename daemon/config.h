@@ -151,6 +151,11 @@ struct config {
 		char *project;		/* NULL: any AppProject */
 		uint64_t deadline_ms;
 	} argocd;
+	struct {
+		uint32_t max;		/* request branches tracked at once */
+		uint32_t per_author;	/* of them, by one author (tip's e-mail) */
+		uint64_t expire_refused_ms;	/* refused branches older: deleted; 0 never */
+	} requests;
 };
 
 /* Load and check path.  On success *out is a new config (config_free it) and

@@ -127,6 +127,24 @@ static void print_release_problems(json_t *releases)
 	}
 }
 
+/* The request branches past the [requests] bounds: a count, the oldest. */
+static void print_waiting(json_t *w)
+{
+	json_int_t n = json_integer_value(json_object_get(w, "count"));
+	json_t *v;
+	size_t i;
+
+	if (n <= 0)
+		return;
+	printf("  and %lld waiting for a slot, refused queue-full (%lld over requests.perAuthor, "
+	       "%lld over requests.max); oldest:\n", (long long)n,
+	       (long long)json_integer_value(json_object_get(w, "over_per_author")),
+	       (long long)json_integer_value(json_object_get(w, "over_max")));
+	json_array_foreach(json_object_get(w, "oldest"), i, v)
+		printf("  %-32s %.7s  %-8s %s\n", s_or(v, "branch", "?"), s_or(v, "commit", "?"),
+		       s_or(v, "bound", "?"), s_or(v, "author", ""));
+}
+
 static void print_rest(json_t *root)
 {
 	json_t *m = json_object_get(root, "market"), *reqs = json_object_get(root, "requests");
@@ -141,6 +159,7 @@ static void print_rest(json_t *root)
 		printf("  %-32s %.7s  %-8s %-16s %s\n", s_or(v, "branch", "?"),
 		       s_or(v, "commit", "?"), s_or(v, "state", "?"), s_or(v, "code", "-"),
 		       s_or(v, "message", ""));
+	print_waiting(json_object_get(root, "requests_waiting"));
 	printf("\nlast errors:\n");
 	json_object_foreach(errs, key, v)
 		printf("  %-10s %s\n", key, s_or(v, "message", "none"));

@@ -336,6 +336,7 @@ static void free_requests(struct engine *e)
 {
 	for (size_t i = 0; i < ENGINE_MAX_REQUESTS; i++)
 		engine_facts_free(e->req[i].facts);
+	engine_waiting_free(e);
 }
 
 static void closed_cb(uv_handle_t *h)
@@ -444,6 +445,8 @@ void engine_cycle_done(struct engine *e)
 	e->running = false;
 	e->last_cycle_at = (int64_t)time(NULL);
 	e->last_cycle_ms = uv_now(e->loop);
+	log_debug("engine", "cycle %llu took %llums", (unsigned long long)e->cycles + 1,
+		  (unsigned long long)(e->last_cycle_ms - e->cycle_started_ms));
 	e->cycles++;
 	if (e->metrics && e->metrics->cycles)
 		metrics_add(e->metrics->cycles, NULL, 1);

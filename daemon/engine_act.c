@@ -167,9 +167,42 @@ static void note_pushed(struct engine *e, const struct engine_action *a)
 	}
 }
 
+static struct engine_waiting *action_waiting(struct engine *e, const struct engine_action *a)
+{
+	for (size_t i = 0; i < e->nwaiting; i++)
+		if (strcmp(e->waiting[i].name, a->req_name) == 0 &&
+		    strcmp(e->waiting[i].id, a->req_id) == 0)
+			return &e->waiting[i];
+	return NULL;
+}
+
+/* A queue-full note (the branch waits for a slot, engine_decide.c). */
+static void after_waiting_note(struct engine *e, struct engine_action *a,
+			       struct gitops_result *res, struct engine_waiting *w)
+{
+	if (res->rc == GITOPS_EHOOK) {
+		log_warn("git", "a hook declined the note on request '%s' (%.7s): %s; not "
+			 "retried until the branch changes", a->req_name, a->req_id, res->error);
+		w->declined = true;
+	} else if (res->rc) {
+		log_warn("git", "cannot push the note on request '%s' (%.7s): %s, retrying next "
+			 "cycle", a->req_name, a->req_id, res->error);
+	} else {
+		/* not journalled per branch: the condition was, once */
+		free(w->note);
+		w->note = xstrndup(a->note.data ? a->note.data : "", a->note.len);
+	}
+}
+
 static void after_note(struct engine *e, struct engine_action *a, struct gitops_result *res)
 {
 	struct engine_request *r = action_request(e, a);
+	struct engine_waiting *w = r ? NULL : action_waiting(e, a);
+
+	if (w) {
+		after_waiting_note(e, a, res, w);
+		return;
+	}
 
 	if (res->rc == GITOPS_EHOOK && r) {
 		/* the server's policy: the same push would be declined again */
@@ -203,6 +236,41 @@ static void after_cleanup(struct engine *e, struct engine_action *a, struct gito
 		 a->note.len ? ", its accepted note written" : "");
 }
 
+/* A refused request branch deleted for its age: journalled once, as the
+ * branch is gone after it (its note stays on the commit). */
+static void after_expire(struct engine *e, struct engine_action *a, struct gitops_result *res)
+{
+	struct engine_request *r = action_request(e, a);
+	struct engine_waiting *w = r ? NULL : action_waiting(e, a);
+	char age[32];
+
+	if (r)
+		r->expiring = false;
+	if (w)
+		w->expiring = false;
+	if (res->rc == GITOPS_EHOOK) {
+		log_warn("git", "a hook declined the deletion of refused request branch '%s': %s; "
+			 "not retried until the branch changes", a->req_name, res->error);
+		if (r)
+			r->expiring = true;	/* kept until the branch moves (request_reset) */
+		if (w)
+			w->declined = true;
+		return;
+	}
+	if (res->rc) {
+		log_warn("git", "cannot delete refused request branch '%s': %s, retrying next "
+			 "cycle", a->req_name, res->error);
+		return;
+	}
+	if (r)
+		r->expiring = true;	/* gone: "is gone" is not said again */
+	e->expired++;
+	format_duration(age, sizeof age, e->cfg->requests.expire_refused_ms);
+	log_notice("engine", "refused request branch '%s' (%.7s) deleted: its tip is older than "
+		   "requests.expireRefused (%s); the refusal note stays on the commit",
+		   a->req_name, a->req_id, age);
+}
+
 static void run_next(struct engine *e);
 
 static void act_done_cb(struct gitops *g, struct gitops_result *res, void *data)
@@ -210,12 +278,19 @@ static void act_done_cb(struct gitops *g, struct gitops_result *res, void *data)
 	struct engine_action *a = data;
 	struct engine *e = a->e;
 
+	for (size_t k = 0; k < a->nbatch; k++)
+		if (a->kind == ACT_NOTE)
+			after_note(e, a->batch[k], res);
+		else
+			after_expire(e, a->batch[k], res);
 	if (a->kind == ACT_NOTE)
 		after_note(e, a, res);
 	else if (a->kind == ACT_DEPLOY_NOTE)
 		engine_deploy_note_done(e, a, res);
 	else if (a->kind == ACT_CLEANUP)
 		after_cleanup(e, a, res);
+	else if (a->kind == ACT_EXPIRE)
+		after_expire(e, a, res);
 	else
 		after_branch(e, a, res);
 	e->current_action = NULL;
@@ -250,6 +325,13 @@ static void change_fill(struct engine_action *a)
 			c->note_text = a->note.data;
 		}
 		break;
+	case ACT_EXPIRE:
+		/* the deletion alone, and only while the branch is at this tip */
+		c->gate = NULL;
+		snprintf(a->delete_ref, sizeof a->delete_ref, "refs/heads/%s", a->req_name);
+		c->delete_ref = a->delete_ref;
+		c->delete_expect = a->req_id;
+		return;
 	case ACT_MERGE:
 		c->edit = set_tags_cb;
 		a->author.name = a->author_name;
@@ -273,11 +355,60 @@ static void change_fill(struct engine_action *a)
 	c->delete_ref = a->delete_ref;
 }
 
+/* The cycle's later refusal notes (or expired-branch deletions) ride
+ * along with a's transaction: one fetch and one push for hundreds of
+ * them, not one each.  Notes are on different commits (and a later one
+ * for the same commit wins, as it would one by one), deletions on
+ * different branches, so the order among them does not matter. */
+static void batch_fill(struct engine *e, struct engine_action *a)
+{
+	size_t cap = a->kind == ACT_NOTE ? ENGINE_NOTES_PER_PUSH : GITOPS_MAX_DELETES - 1, n = 0;
+
+	if (a->kind != ACT_NOTE && a->kind != ACT_EXPIRE)
+		return;
+	a->batch = calloc(cap, sizeof *a->batch);
+	a->batch_a = calloc(cap, sizeof *a->batch_a);
+	a->batch_b = calloc(cap, sizeof *a->batch_b);
+	if (!a->batch || !a->batch_a || !a->batch_b)
+		return;		/* one by one then */
+	for (size_t i = e->iaction + 1; i < e->nactions && n < cap; i++) {
+		struct engine_action *b = e->actions[i];
+		if (b->kind != a->kind || b->batched)
+			continue;
+		b->batched = true;
+		a->batch[n] = b;
+		a->batch_a[n] = b->req_id;
+		if (a->kind == ACT_NOTE) {
+			a->batch_b[n] = b->note.data ? b->note.data : "";
+		} else {
+			snprintf(b->delete_ref, sizeof b->delete_ref, "refs/heads/%s", b->req_name);
+			a->batch_a[n] = b->delete_ref;
+			a->batch_b[n] = b->req_id;
+		}
+		n++;
+	}
+	a->nbatch = n;
+	if (a->kind == ACT_NOTE) {
+		a->chg.more_note_targets = a->batch_a;
+		a->chg.more_note_texts = a->batch_b;
+		a->chg.nmore_notes = n;
+	} else {
+		a->chg.more_delete_refs = a->batch_a;
+		a->chg.more_delete_expects = a->batch_b;
+		a->chg.nmore_deletes = n;
+	}
+}
+
 static void run_next(struct engine *e)
 {
 	while (!e->stopping && e->iaction < e->nactions) {
 		struct engine_action *a = e->actions[e->iaction];
+		if (a->batched) {
+			e->iaction++;	/* done with the action that carried it */
+			continue;
+		}
 		change_fill(a);
+		batch_fill(e, a);
 		a->started_ms = uv_now(e->loop);
 		if (gitops_change_start(e->git, e->loop, &a->chg, act_done_cb, a) == 0) {
 			e->current_action = a;

@@ -135,6 +135,31 @@ static json_t *request_json(const struct engine_request *r)
 			 "break_glass", r->break_glass, "since", time_or_null(r->since));
 }
 
+/* The branches past the bounds: how many, and the oldest few by name. */
+static json_t *waiting_json(const struct engine *e)
+{
+	json_t *list = json_array();
+	size_t by_author = 0;
+
+	for (size_t i = 0; i < e->nwaiting; i++) {
+		const struct engine_waiting *w = &e->waiting[i];
+		by_author += w->why == ADMIT_FULL_AUTHOR;
+		if (list && i < ENGINE_WAITING_SHOWN)
+			json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:s}", "branch",
+					      w->name, "commit", w->id, "author", w->author,
+					      "bound", w->why == ADMIT_FULL_AUTHOR ? "perAuthor" :
+					      "max"));
+	}
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:o}",
+			 "count", (json_int_t)e->nwaiting,
+			 "over_per_author", (json_int_t)by_author,
+			 "over_max", (json_int_t)(e->nwaiting - by_author),
+			 "max", (json_int_t)e->cfg->requests.max,
+			 "per_author", (json_int_t)e->cfg->requests.per_author,
+			 "expired", (json_int_t)e->expired,
+			 "oldest", list ? list : json_null());
+}
+
 static const char *evidence_name(const struct engine *e, const struct engine_release *r)
 {
 	if (!engine_inttest_enabled(e))
@@ -227,7 +252,7 @@ int engine_status_json(struct buf *out, const struct engine *e)
 	for (size_t i = 0; rels && i < ENGINE_MAX_RELEASES; i++)
 		if (e->rel[i].used)
 			json_array_append_new(rels, release_json(e, &e->rel[i]));
-	root = json_pack("{s:s, s:o, s:I, s:I, s:o, s:b, s:o, s:I, s:o, s:o, s:o, s:o, s:o}",
+	root = json_pack("{s:s, s:o, s:I, s:I, s:o, s:b, s:o, s:I, s:o, s:o, s:o, s:o, s:o, s:o}",
 			 "version", PIPELINED_VERSION, "started", time_or_null(e->started_at),
 			 "uptime_s", (json_int_t)(now - e->started_at),
 			 "cycles", (json_int_t)e->cycles,
@@ -236,6 +261,7 @@ int engine_status_json(struct buf *out, const struct engine *e)
 			 "promotions", (json_int_t)e->promotions,
 			 "stages", stages ? stages : json_null(),
 			 "requests", reqs ? reqs : json_null(),
+			 "requests_waiting", waiting_json(e),
 			 "releases", rels ? rels : json_null(), "market", market_json(e),
 			 "errors", errors_json(e));
 	return dump(out, root);

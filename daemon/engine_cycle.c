@@ -16,6 +16,7 @@
 
 struct scan_job {
 	struct engine *e;
+	uint64_t started_ms;
 	struct engine_scan *scan;
 	size_t n;
 	size_t idx[ENGINE_MAX_REQUESTS];
@@ -23,6 +24,11 @@ struct scan_job {
 	enum stage stages[ENGINE_MAX_REQUESTS];
 	bool stage_ok[ENGINE_MAX_REQUESTS];	/* false: a malformed branch name */
 	struct request_facts *facts[ENGINE_MAX_REQUESTS];
+	/* the tracked branch's tip the request's facts were gathered on
+	 * ("" none): on the same tip they are the same, only the note is read */
+	char facts_tip[ENGINE_MAX_REQUESTS][GITOPS_HEXSZ + 1];
+	bool reused[ENGINE_MAX_REQUESTS];
+	size_t nreused;
 };
 
 static void registry_next(struct engine *e);
@@ -111,40 +117,257 @@ static void request_reset(struct engine *e, struct engine_request *r, const char
 	buf_release(&err);
 }
 
-/* The request table follows the remote's request branches. */
-static void requests_update(struct engine *e)
+/* ---- admission: which request branches are tracked (engine_admit.c) ---- */
+
+struct meta_job {
+	struct engine *e;
+	uint64_t started_ms;
+	struct engine_branch_meta *m;
+	size_t n;
+};
+
+void engine_waiting_free(struct engine *e)
 {
+	for (size_t i = 0; i < e->nwaiting; i++)
+		free(e->waiting[i].note);
+	free(e->waiting);
+	e->waiting = NULL;
+	e->nwaiting = 0;
+}
+
+static void meta_free(struct engine_branch_meta *m, size_t n)
+{
+	for (size_t i = 0; m && i < n; i++)
+		free(m[i].note);
+	free(m);
+}
+
+static const struct engine_waiting *waiting_find(const struct engine *e, const char *name,
+						 const char *id)
+{
+	for (size_t i = 0; i < e->nwaiting; i++)
+		if (strcmp(e->waiting[i].name, name) == 0 && strcmp(e->waiting[i].id, id) == 0)
+			return &e->waiting[i];
+	return NULL;
+}
+
+/* Waiting branches in the order they will get slots: oldest tip first. */
+static int waiting_cmp(const void *x, const void *y)
+{
+	const struct engine_waiting *a = x, *b = y;
+
+	if (a->tip_time != b->tip_time)
+		return a->tip_time < b->tip_time ? -1 : 1;
+	return strcmp(a->name, b->name);
+}
+
+/* The condition, not each branch, goes to the journal: once when
+ * branches begin to wait, once when none waits any more. */
+static void waiting_log(struct engine *e)
+{
+	size_t by_author = 0;
+
+	for (size_t i = 0; i < e->nwaiting; i++)
+		by_author += e->waiting[i].why == ADMIT_FULL_AUTHOR;
+	if (e->metrics && e->metrics->requests_waiting)
+		metrics_set(e->metrics->requests_waiting, NULL, (double)e->nwaiting);
+	if (e->nwaiting && !e->over_logged)
+		log_warn("engine", "%zu request branch(es) past the bounds (%zu over "
+			 "requests.perAuthor = %u, %zu over requests.max = %u): refused as "
+			 "queue-full and admitted oldest first as slots free up",
+			 e->nwaiting, by_author, (unsigned)e->cfg->requests.per_author,
+			 e->nwaiting - by_author, (unsigned)e->cfg->requests.max);
+	else if (!e->nwaiting && e->over_logged)
+		log_notice("engine", "every request branch is tracked again");
+	e->over_logged = e->nwaiting > 0;
+}
+
+/* The request table follows the remote's request branches, m[0..n) as
+ * read after the fetch; those admission passes over wait (e->waiting). */
+static int requests_update(struct engine *e, struct engine_branch_meta *m, size_t n)
+{
+	struct admit_branch *b = calloc(n ? n : 1, sizeof *b);
+	enum admit_result *res = calloc(n ? n : 1, sizeof *res);
+	struct engine_waiting *w = calloc(n ? n : 1, sizeof *w);
+	size_t nw = 0;
+
+	if (!b || !res || !w) {
+		free(b);
+		free(res);
+		free(w);
+		return ERR_NOMEM;
+	}
 	for (size_t i = 0; i < ENGINE_MAX_REQUESTS; i++)
 		e->req[i].seen = false;
-	for (size_t i = 0; i < e->nrefs; i++) {
-		const char *name = e->refs[i].name;
-		struct engine_request *r;
-
-		if (strncmp(name, PROMOTE_HEADS, strlen(PROMOTE_HEADS)) != 0)
-			continue;
-		name += strlen("refs/heads/");
-		if (!(r = request_find(e, name))) {
-			log_warn("engine", "more than %d promotion requests; ignoring '%s'",
-				 ENGINE_MAX_REQUESTS, name);
-			continue;
-		}
-		if (!r->used || strcmp(r->id, e->refs[i].id) != 0) {
-			if (r->used)
-				log_info("engine", "request '%s' moved to %.7s", name, e->refs[i].id);
-			else
-				log_info("engine", "new request '%s' at %.7s", name, e->refs[i].id);
-			request_reset(e, r, name, e->refs[i].id);
-		}
-		r->seen = true;
+	for (size_t i = 0; i < n; i++) {
+		struct engine_request *r = request_find(e, m[i].name);
+		b[i].name = m[i].name;
+		b[i].author = m[i].author;
+		b[i].time = m[i].time;
+		b[i].tracked = r && r->used;
+		if (b[i].tracked)
+			r->seen = true;
 	}
+	/* the slots of deleted branches are free for this listing already */
 	for (size_t i = 0; i < ENGINE_MAX_REQUESTS; i++) {
 		struct engine_request *r = &e->req[i];
 		if (r->used && !r->seen) {
-			if (r->state != REQ_MERGED)
+			if (r->state != REQ_MERGED && !r->expiring)
 				log_info("engine", "request '%s' is gone", r->name);
 			engine_facts_free(r->facts);
 			memset(r, 0, sizeof *r);
 		}
+	}
+	if (engine_admit(res, b, n, e->cfg->requests.max, e->cfg->requests.per_author)) {
+		free(b);
+		free(res);
+		free(w);
+		return ERR_NOMEM;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const char *name = m[i].name;
+		struct engine_request *r = res[i] == ADMIT_SLOT ? request_find(e, name) : NULL;
+
+		if (!r) {
+			const struct engine_waiting *old = waiting_find(e, name, m[i].id);
+			struct engine_waiting *q = &w[nw++];
+			strlcpy_(q->name, name, sizeof q->name);
+			strlcpy_(q->id, m[i].id, sizeof q->id);
+			strlcpy_(q->author, m[i].author, sizeof q->author);
+			q->tip_time = m[i].time;
+			q->why = res[i] == ADMIT_SLOT ? ADMIT_FULL_MAX : res[i];
+			q->note = m[i].note;
+			m[i].note = NULL;
+			q->counted = old && old->counted;
+			q->declined = old && old->declined;
+			continue;
+		}
+		if (!r->used || strcmp(r->id, m[i].id) != 0) {
+			if (r->used)
+				log_info("engine", "request '%s' moved to %.7s", name, m[i].id);
+			else
+				log_info("engine", "new request '%s' at %.7s", name, m[i].id);
+			request_reset(e, r, name, m[i].id);
+		}
+		r->tip_time = m[i].time;
+		strlcpy_(r->author, m[i].author, sizeof r->author);
+		r->seen = true;
+	}
+	qsort(w, nw, sizeof *w, waiting_cmp);
+	engine_waiting_free(e);
+	e->waiting = w;
+	e->nwaiting = nw;
+	free(b);
+	free(res);
+	waiting_log(e);
+	return 0;
+}
+
+/* A branch at the same tip as in the last listing: its commit's time and
+ * author cannot have changed, and its note is the one a tracked request's
+ * facts read anyway, or the queue-full note this daemon wrote (or found):
+ * nothing to read again. */
+static void meta_known(const struct engine *e, struct engine_branch_meta *m)
+{
+	const struct engine_waiting *w = waiting_find(e, m->name, m->id);
+
+	if (w) {
+		strlcpy_(m->author, w->author, sizeof m->author);
+		m->time = w->tip_time;
+		m->note = w->note ? xstrndup(w->note, strlen(w->note)) : NULL;
+		m->known = !w->note || m->note;
+		return;
+	}
+	for (size_t i = 0; i < ENGINE_MAX_REQUESTS; i++) {
+		const struct engine_request *r = &e->req[i];
+		if (r->used && strcmp(r->name, m->name) == 0 && strcmp(r->id, m->id) == 0) {
+			strlcpy_(m->author, r->author, sizeof m->author);
+			m->time = r->tip_time;
+			m->known = true;
+			return;
+		}
+	}
+}
+
+static int meta_work_cb(struct gitops *g, void *data)
+{
+	struct meta_job *j = data;
+	char notes[GITOPS_HEXSZ + 1];
+	bool have_notes = gitops_resolve(notes, g, GITOPS_TRACKING "notes/pipelined") == 0;
+
+	for (size_t k = 0; k < j->n; k++)
+		if (!j->m[k].known &&
+		    engine_branch_meta_read(&j->m[k], g, have_notes ? notes : NULL))
+			return ERR_NOMEM;
+	return 0;
+}
+
+static void start_scan(struct engine *e);
+
+static void meta_done_cb(struct gitops *g, int rc, void *data)
+{
+	struct meta_job *j = data;
+	struct engine *e = j->e;
+
+	if (e->stopping) {
+		meta_free(j->m, j->n);
+		free(j);
+		engine_cycle_done(e);
+		return;
+	}
+	log_debug("engine", "read %zu request branch tip(s) in %llums", j->n,
+		  (unsigned long long)(uv_now(e->loop) - j->started_ms));
+	if (rc == 0)
+		rc = requests_update(e, j->m, j->n);
+	meta_free(j->m, j->n);
+	free(j);
+	if (rc)
+		git_failed(e, "reading the request branches", "out of memory");
+	else
+		start_scan(e);
+}
+
+/* After a fetch: the tip time, author and note of every listed request
+ * branch (at most ENGINE_MAX_LISTED), for admission. */
+static void start_meta(struct engine *e)
+{
+	struct meta_job *j = calloc(1, sizeof *j);
+	size_t listed = 0;
+
+	for (size_t i = 0; i < e->nrefs; i++)
+		listed += strncmp(e->refs[i].name, PROMOTE_HEADS, strlen(PROMOTE_HEADS)) == 0;
+	if (listed > ENGINE_MAX_LISTED && !e->listed_over_logged)
+		log_warn("engine", "the remote has %zu request branches; only the first %d in "
+			 "name order are looked at until there are fewer", listed,
+			 ENGINE_MAX_LISTED);
+	else if (listed <= ENGINE_MAX_LISTED && e->listed_over_logged)
+		log_notice("engine", "the remote has %zu request branches again, all looked at",
+			   listed);
+	e->listed_over_logged = listed > ENGINE_MAX_LISTED;
+	if (listed > ENGINE_MAX_LISTED)
+		listed = ENGINE_MAX_LISTED;
+	if (!j || !(j->m = calloc(listed ? listed : 1, sizeof *j->m))) {
+		free(j);
+		git_failed(e, "reading the request branches", "out of memory");
+		return;
+	}
+	j->e = e;
+	j->started_ms = uv_now(e->loop);
+	for (size_t i = 0; i < e->nrefs && j->n < listed; i++) {
+		const char *name = e->refs[i].name;
+		if (strncmp(name, PROMOTE_HEADS, strlen(PROMOTE_HEADS)) != 0)
+			continue;
+		strlcpy_(j->m[j->n].name, name + strlen("refs/heads/"), sizeof j->m[0].name);
+		strlcpy_(j->m[j->n].id, e->refs[i].id, sizeof j->m[0].id);
+		meta_known(e, &j->m[j->n]);
+		j->n++;
+	}
+	if (gitops_queue(e->git, e->loop, meta_work_cb, meta_done_cb, j)) {
+		char why[ENGINE_ERR_MAX];
+		snprintf(why, sizeof why, "%s", gitops_error(e->git));
+		meta_free(j->m, j->n);
+		free(j);
+		git_failed(e, "reading the request branches", why);
 	}
 }
 
@@ -157,10 +380,13 @@ static int scan_work_cb(struct gitops *g, void *data)
 	if (rc)
 		return rc;
 	for (size_t k = 0; k < j->n; k++) {
-		rc = j->stage_ok[k] ? engine_facts_gather(&j->facts[k], g, cfg, &j->scan->hist,
-							  j->scan->tip, j->ids[k], j->stages[k]) :
-				      engine_facts_note_only(&j->facts[k], g, &j->scan->hist,
-							     j->scan->tip, j->ids[k]);
+		j->reused[k] = j->facts_tip[k][0] && strcmp(j->facts_tip[k], j->scan->tip) == 0;
+		j->nreused += j->reused[k];
+		rc = j->stage_ok[k] && !j->reused[k] ?
+		     engine_facts_gather(&j->facts[k], g, cfg, &j->scan->hist, j->scan->tip,
+					 j->ids[k], j->stages[k]) :
+		     engine_facts_note_only(&j->facts[k], g, &j->scan->hist,
+						    j->scan->tip, j->ids[k]);
 		if (rc)
 			return ERR_NOMEM;
 	}
@@ -186,12 +412,25 @@ static void scan_done_cb(struct gitops *g, int rc, void *data)
 			git_failed(e, "scan of the mirror", why);
 		return;
 	}
+	log_debug("engine", "scanned the mirror and %zu request(s) (%zu unchanged) in %llums",
+		  j->n, j->nreused, (unsigned long long)(uv_now(e->loop) - j->started_ms));
 	engine_scan_free(e->scan);
 	e->scan = j->scan;
 	for (size_t k = 0; k < j->n; k++) {
 		struct engine_request *r = &e->req[j->idx[k]];
+		if (j->reused[k] && r->facts && j->facts[k]) {
+			/* the same facts; the note may have changed */
+			free(r->facts->note);
+			r->facts->note = j->facts[k]->note;
+			j->facts[k]->note = NULL;
+			engine_facts_free(j->facts[k]);
+			continue;
+		}
 		engine_facts_free(r->facts);
 		r->facts = j->facts[k];
+		strlcpy_(r->facts_tip, r->stage_ok && r->facts && !r->facts->error[0] ?
+			 e->scan->tip : "", sizeof r->facts_tip);
+		r->facts_gen = e->cfg_gen;
 		if (r->facts && r->facts->error[0])
 			log_warn("git", "%s", r->facts->error);
 	}
@@ -216,7 +455,9 @@ static void start_scan(struct engine *e)
 		return;
 	}
 	j->e = e;
-	/* facts depend on the tip too (merge base, merged, used): all again */
+	j->started_ms = uv_now(e->loop);
+	/* facts depend on the tip too (merge base, merged, used): gathered again
+	 * when it moved, else only the note is read (scan_work_cb) */
 	for (size_t i = 0; i < ENGINE_MAX_REQUESTS; i++) {
 		struct engine_request *r = &e->req[i];
 		if (!r->used)
@@ -227,6 +468,10 @@ static void start_scan(struct engine *e)
 		strlcpy_(j->ids[j->n], r->id, sizeof j->ids[0]);
 		j->stages[j->n] = r->stage;
 		j->stage_ok[j->n] = r->stage_ok;
+		/* facts depend on the request's tip (its slot is reset when it
+		 * moves), the tracked branch's tip and the configuration */
+		strlcpy_(j->facts_tip[j->n], r->facts && r->facts_gen == e->cfg_gen ?
+			 r->facts_tip : "", sizeof j->facts_tip[0]);
 		r->sig_done = false;
 		j->n++;
 	}
@@ -252,7 +497,7 @@ static void fetch_done_cb(struct gitops *g, struct gitops_result *res, void *dat
 		return;
 	}
 	log_debug("git", "fetched in %llums", (unsigned long long)res->elapsed_ms);
-	start_scan(e);
+	start_meta(e);
 }
 
 static void ls_done_cb(struct gitops *g, struct gitops_result *res, void *data)
@@ -276,7 +521,6 @@ static void ls_done_cb(struct gitops *g, struct gitops_result *res, void *data)
 		e->nrefs = res->nrefs;
 	}
 	fingerprint(fp, e, e->refs, e->nrefs);
-	requests_update(e);
 	if (e->scan && strcmp(fp, e->fingerprint) == 0) {
 		/* nothing moved: no fetch, no scan; cached facts decide */
 		engine_clear_error(e, SUB_GIT);

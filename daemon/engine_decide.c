@@ -155,6 +155,9 @@ void engine_action_free(struct engine_action *a)
 		return;
 	buf_release(&a->message);
 	buf_release(&a->note);
+	free(a->batch);
+	free(a->batch_a);
+	free(a->batch_b);
 	engine_rules_release(&a->rules);
 	free(a);
 }
@@ -666,6 +669,86 @@ static bool decide_request(struct engine *e, struct engine_request *r, struct po
 	return true;
 }
 
+/* ---- the bounds of [requests]: queue-full and old refusals ---- */
+
+/* Delete a refused request branch whose refusal note is on the remote
+ * and whose tip is older than requests.expireRefused: the note stays on
+ * the commit, so the audit loses nothing, and the branch no longer holds
+ * a slot (or waits for one) forever. */
+static void expire(struct engine *e, const char *name, const char *id, enum stage st)
+{
+	struct engine_action *a = action_new(e, ACT_EXPIRE, st);
+
+	if (!a)
+		return;
+	strlcpy_(a->req_name, name, sizeof a->req_name);
+	strlcpy_(a->req_id, id, sizeof a->req_id);
+}
+
+static bool note_is(const char *note, const char *message)
+{
+	size_t n = strlen(message);
+
+	return note && strncmp(note, message, n) == 0 && note[n] == '\n' && note[n + 1] == '\0';
+}
+
+static void expire_refused(struct engine *e, struct engine_request *r, int64_t now)
+{
+	if (r->state != REQ_REFUSED || !r->facts || r->expiring ||
+	    !note_is(r->facts->note, r->message) ||
+	    !engine_refusal_expired(r->tip_time, now, e->cfg->requests.expire_refused_ms))
+		return;
+	r->expiring = true;
+	expire(e, r->name, r->id, r->stage_ok ? r->stage : STAGE_BETA);
+}
+
+static bool id_tracked(const struct engine *e, const char *id)
+{
+	for (size_t i = 0; i < ENGINE_MAX_REQUESTS; i++)
+		if (e->req[i].used && strcmp(e->req[i].id, id) == 0)
+			return true;
+	return false;
+}
+
+/* Each waiting branch: its queue-full note once, its deletion once old. */
+static void decide_waiting(struct engine *e, int64_t now)
+{
+	char text[POLICY_MESSAGE_MAX];
+
+	for (size_t i = 0; i < e->nwaiting; i++) {
+		struct engine_waiting *w = &e->waiting[i];
+		enum stage st = STAGE_BETA;
+		struct buf err = BUF_INIT;
+		bool stage_ok = policy_parse_branch(&st, w->name, &err) == 0;
+		const char *lv[2] = { stage_ok ? stage_name(st) : "unknown",
+				      policy_code_name(POLICY_QUEUE_FULL) };
+		struct engine_action *a;
+
+		buf_release(&err);
+		if (!w->counted && e->metrics && e->metrics->refusals)
+			metrics_add(e->metrics->refusals, lv, 1);
+		w->counted = true;
+		/* the commit is judged under another name: that verdict is its note */
+		if (w->declined || w->expiring || id_tracked(e, w->id))
+			continue;
+		engine_admit_message(text, sizeof text, w->why, e->cfg->requests.max,
+				     e->cfg->requests.per_author);
+		if (note_is(w->note, text)) {
+			if (engine_refusal_expired(w->tip_time, now,
+						   e->cfg->requests.expire_refused_ms)) {
+				w->expiring = true;
+				expire(e, w->name, w->id, st);
+			}
+			continue;
+		}
+		if (!(a = action_new(e, ACT_NOTE, st)))
+			continue;
+		strlcpy_(a->req_name, w->name, sizeof a->req_name);
+		strlcpy_(a->req_id, w->id, sizeof a->req_id);
+		buf_printf(&a->note, "%s\n", text);
+	}
+}
+
 static void status_line(struct engine *e, const struct window *w, bool wok)
 {
 	size_t queued = 0, refused = 0, n;
@@ -683,6 +766,10 @@ static void status_line(struct engine *e, const struct window *w, bool wok)
 		 e->scan && e->scan->current_known[STAGE_PAPER] ? e->scan->current[STAGE_PAPER] :
 		 "-", e->scan && e->scan->current_known[STAGE_LIVE] ?
 		 e->scan->current[STAGE_LIVE] : "-", queued, refused, win);
+	n = strlen(e->status_line);
+	if (e->nwaiting && n < sizeof e->status_line)
+		snprintf(e->status_line + n, sizeof e->status_line - n, "; %zu waiting for a slot",
+			 e->nwaiting);
 	for (int st = STAGE_BETA; st < STAGE_COUNT; st++) {
 		n = strlen(e->status_line);
 		if (e->stages[st].block.on && n < sizeof e->status_line)
@@ -702,6 +789,7 @@ void engine_decide(struct engine *e)
 	struct window w;
 	char wtext[160], qtext[STAGE_COUNT][256];
 	bool wok, branch_free = true;
+	int64_t now = (int64_t)time(NULL);
 
 	if (e->stopping || !e->scan) {
 		engine_cycle_done(e);
@@ -722,6 +810,10 @@ void engine_decide(struct engine *e)
 	for (size_t i = 0; i < ENGINE_MAX_REQUESTS; i++)
 		if (e->req[i].used && decide_request(e, &e->req[i], &in, &w, branch_free))
 			branch_free = false;
+	for (size_t i = 0; i < ENGINE_MAX_REQUESTS; i++)
+		if (e->req[i].used)
+			expire_refused(e, &e->req[i], now);
+	decide_waiting(e, now);
 	engine_policy_input_release(hist_tags);
 	notes_plan(e);
 	engine_deploy_notes(e);

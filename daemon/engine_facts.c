@@ -424,6 +424,26 @@ int engine_facts_note_only(struct request_facts **out, struct gitops *g,
 	return 0;
 }
 
+int engine_branch_meta_read(struct engine_branch_meta *m, struct gitops *g, const char *notes)
+{
+	struct gitops_commit_info ci;
+	struct buf note = BUF_INIT;
+
+	memset(&ci, 0, sizeof ci);
+	m->time = 0;
+	m->author[0] = '\0';
+	/* an unreadable tip sorts first and is judged (and refused) like any other */
+	if (gitops_commit_info(&ci, g, m->id) == 0) {
+		m->time = ci.committer_time;
+		strlcpy_(m->author, ci.author_email ? ci.author_email : "", sizeof m->author);
+		gitops_commit_info_release(&ci);
+	}
+	if (notes && gitops_note_read(&note, g, notes, m->id) == 0 && !(m->note = buf_detach(&note, NULL)))
+		return ERR_NOMEM;
+	buf_release(&note);
+	return 0;
+}
+
 void engine_facts_free(struct request_facts *f)
 {
 	if (!f)

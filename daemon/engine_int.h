@@ -3,7 +3,8 @@
  * facts gathered off the loop thread), engine_decide.c (facts to policy
  * input to actions), engine_act.c (the git transactions and what their
  * failures mean for a stage), engine_block.c (that meaning, pure), engine_api.c
- * (status and history JSON), engine_promote.c (the dashboard's requests).
+ * (status and history JSON), engine_promote.c (the dashboard's requests),
+ * engine_admit.c (which request branches get a slot, pure).
  *
  * Everything here is derived state: Git (history, values files, request
  * branches, notes) and the registry are the truth, and a fresh engine
@@ -31,7 +32,10 @@
 #define ENGINE_MAX_CANDIDATES 20	/* first-parent commits looked at per scan */
 #define ENGINE_MAX_WAITING 3		/* unfinished candidates asked about per cycle */
 #define ENGINE_MAX_RELEASES 64		/* registry facts remembered */
-#define ENGINE_MAX_REQUESTS 128		/* request branches tracked at once */
+#define ENGINE_MAX_REQUESTS 1024		/* hard bound of requests.max */
+#define ENGINE_MAX_LISTED 4096		/* request branches looked at, tracked or not */
+#define ENGINE_WAITING_SHOWN 20		/* waiting branches listed in the status API */
+#define ENGINE_NOTES_PER_PUSH 256	/* refusal notes carried by one transaction */
 #define ENGINE_MAX_CHANGED_PATHS 4096	/* paths one request may touch */
 #define ENGINE_ERR_MAX 512
 #define ENGINE_REASON_MAX 1024		/* a stage's block or failure, with the file, image, path */
@@ -114,6 +118,20 @@ struct engine_release {
 	char ev_artifact[72];
 };
 
+/* engine_admit.c: what admission says of one branch */
+enum admit_result {
+	ADMIT_SLOT = 0,		/* tracked: judged by policy */
+	ADMIT_FULL_MAX,		/* queue-full: requests.max slots are held */
+	ADMIT_FULL_AUTHOR,	/* queue-full: its author holds requests.perAuthor */
+};
+
+struct admit_branch {
+	const char *name;	/* "promote/<stage>/<name>": ties on time */
+	const char *author;	/* the tip's author e-mail, compared without case */
+	int64_t time;		/* the tip's committer time: oldest first */
+	bool tracked;		/* holds a slot already: keeps it */
+};
+
 enum request_state {
 	REQ_PENDING = 0,	/* facts or registry answers still missing */
 	REQ_QUEUED,		/* refused for market-open only: merged at the close */
@@ -177,6 +195,40 @@ struct engine_request {
 	 * generation: not pushed again until either changes */
 	char note_declined[GITOPS_HEXSZ + 1];
 	uint64_t note_declined_gen;
+	/* issue 11 item 3: the tip's committer time (admission order and the
+	 * age of a refusal) and its author's e-mail (the per-author bound) */
+	int64_t tip_time;
+	char author[256];
+	bool expiring;			/* its deletion was asked for this cycle */
+	/* the tracked branch's tip and configuration generation its facts
+	 * were gathered under: while both are the same, only its note is
+	 * read again after a fetch */
+	char facts_tip[GITOPS_HEXSZ + 1];
+	uint64_t facts_gen;
+};
+
+/* A request branch past the bounds (engine_admit.c): refused queue-full
+ * with a note, not judged, until a slot frees up. */
+struct engine_waiting {
+	char name[256];
+	char id[GITOPS_HEXSZ + 1];
+	char author[256];
+	int64_t tip_time;
+	enum admit_result why;		/* ADMIT_FULL_MAX or ADMIT_FULL_AUTHOR */
+	char *note;			/* its note on the remote, or NULL */
+	bool expiring;			/* its deletion was asked for this cycle */
+	bool declined;			/* a hook declined its note or deletion */
+	bool counted;			/* the refusal counter heard of it */
+};
+
+/* What the threadpool reads about every listed request branch. */
+struct engine_branch_meta {
+	char name[256];
+	char id[GITOPS_HEXSZ + 1];
+	char author[256];
+	int64_t time;			/* committer time; 0 when unreadable */
+	char *note;			/* the note on the tip, or NULL */
+	bool known;			/* filled from the last listing: not read */
 };
 
 /* What Argo CD runs at a deploy stage (engine_deploy.c).  Derived: lost
@@ -232,6 +284,7 @@ enum action_kind {
 	ACT_NOTE,		/* refusal note on a request */
 	ACT_CLEANUP,		/* delete an already merged request branch */
 	ACT_DEPLOY_NOTE,	/* "deployed" note on a promotion commit (engine_deploy.c) */
+	ACT_EXPIRE,		/* delete a refused request branch past requests.expireRefused */
 };
 
 /* One git transaction; everything gitops_change points at lives here. */
@@ -259,6 +312,12 @@ struct engine_action {
 	struct gitops_change chg;
 	uint64_t started_ms;
 	int edit_rc;		/* set by the edit (threadpool): its last result */
+	/* issue 11 item 3: later notes (or deletions) of the cycle carried
+	 * by this action's transaction, and whether this one was carried */
+	struct engine_action **batch;
+	const char **batch_a, **batch_b;	/* their targets/refs and texts/ids */
+	size_t nbatch;
+	bool batched;
 };
 
 struct engine {
@@ -301,6 +360,13 @@ struct engine {
 	struct engine_release rel[ENGINE_MAX_RELEASES];
 	uint64_t rel_clock;
 	struct engine_request req[ENGINE_MAX_REQUESTS];
+	/* issue 11 item 3: the branches past the bounds, oldest first, and
+	 * whether that condition (and the listing's own bound) was logged */
+	struct engine_waiting *waiting;
+	size_t nwaiting;
+	bool over_logged;
+	bool listed_over_logged;
+	uint64_t expired;		/* refused branches deleted for their age */
 
 	/* the registry phase walks these ids one at a time */
 	char (*check)[GITOPS_HEXSZ + 1];
@@ -374,6 +440,21 @@ bool engine_block_clear(struct engine_block *b);
 
 /* engine_cycle.c */
 void engine_cycle_start(struct engine *e);
+void engine_waiting_free(struct engine *e);
+
+/* engine_admit.c (pure) */
+/* Which of b[0..n) get a slot under max and per_author: out[i] for b[i].
+ * Slots held are kept; free ones go oldest tip first (then name), skipping
+ * an author who holds per_author. */
+int engine_admit(enum admit_result *out, const struct admit_branch *b, size_t n, size_t max,
+		 size_t per_author);
+/* The queue-full refusal (and note) of a branch admission passed over:
+ * which bound, and what to do.  The same text every cycle. */
+void engine_admit_message(char *out, size_t outsz, enum admit_result r, size_t max,
+			  size_t per_author);
+/* Whether a refusal on a tip of tip_time (seconds) is older than
+ * expire_ms at now; never when expire_ms is 0 or the tip is in the future. */
+bool engine_refusal_expired(int64_t tip_time, int64_t now, uint64_t expire_ms);
 
 /* engine_facts.c (threadpool: git objects only, no loop state) */
 int engine_scan_run(struct engine_scan *out, struct gitops *g, const struct config *cfg);
@@ -420,6 +501,10 @@ int engine_note_text(struct buf *out, const char *accepted, const struct engine_
 /* "accepted: promoted into <stage>[ with break-glass]\n": what the merge
  * writes, and what a merged commit's note is. */
 void engine_accepted_note(char *out, size_t outsz, enum stage st, bool break_glass);
+
+/* The tip's committer time, author e-mail and note (under the notes
+ * commit notes, NULL when there is none) of the listed branch m->id. */
+int engine_branch_meta_read(struct engine_branch_meta *m, struct gitops *g, const char *notes);
 
 /* engine_decide.c */
 struct engine_release *engine_release_get(struct engine *e, const char *sha, bool create);

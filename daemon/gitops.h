@@ -55,6 +55,7 @@
 #define GITOPS_REQUEST_PREFIX "refs/heads/promote/"
 #define GITOPS_MAX_REFS 4096		/* ls-remote / result bound */
 #define GITOPS_MAX_FILE (4u << 20)	/* bytes of one file read or written */
+#define GITOPS_MAX_DELETES 32		/* request branches deleted by one push */
 
 /* Expected failures beyond util.h's (negative; the worker's exit status is
  * the negated code). */
@@ -266,6 +267,18 @@ struct gitops_change {
 	const char *note_target;/* id to annotate; "" = the new commit */
 	const char *note_text;
 	const char *notes_ref;	/* GITOPS_NOTES_REF (NULL) or GITOPS_DEPLOY_NOTES_REF */
+	/* without merge and files: delete_ref alone (a refused request branch
+	 * past its age), which must still point at this full id */
+	const char *delete_expect;
+	/* more of the same in this one transaction (issue 11 item 3: hundreds
+	 * of refusal notes or deletions must not cost a push each): notes,
+	 * each its own notes commit after note_target's, pushed together; and
+	 * deletions alone, with delete_expect's rules, at most
+	 * GITOPS_MAX_DELETES in all */
+	const char *const *more_note_targets, *const *more_note_texts;
+	size_t nmore_notes;
+	const char *const *more_delete_refs, *const *more_delete_expects;
+	size_t nmore_deletes;
 };
 
 /* The transaction: fetch; build the commit on the fetched tip with the

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_ARGS 48
+#define MAX_ARGS (48 + 3 * GITOPS_MAX_DELETES)
 #define MAX_STDOUT (2u << 20)
 #define MAX_STDERR (64u * 1024)
 #define MAX_REMOTE_TEXT (64u * 1024)
@@ -541,7 +541,14 @@ static void txn_push_aux(struct txn *t)
 	}
 	if (rc == 0 && t->chg.delete_ref) {
 		snprintf(spec, sizeof spec, ":%s", t->chg.delete_ref);
-		rc = add_expect(&a, t->chg.delete_ref, t->chg.merge) | arg_add(&a, spec);
+		rc = add_expect(&a, t->chg.delete_ref,
+				t->chg.merge ? t->chg.merge : t->chg.delete_expect) |
+		     arg_add(&a, spec);
+	}
+	for (size_t k = 0; rc == 0 && k < t->chg.nmore_deletes; k++) {
+		snprintf(spec, sizeof spec, ":%s", t->chg.more_delete_refs[k]);
+		rc = add_expect(&a, t->chg.more_delete_refs[k], t->chg.more_delete_expects[k]) |
+		     arg_add(&a, spec);
 	}
 	if (rc == 0)
 		rc = push_start(t, &a);
@@ -654,6 +661,13 @@ static void note_work_cb(uv_work_t *w)
 		strlcpy_(t->notes_base, id, sizeof t->notes_base);
 	rc = gitops_note_commit(id, g, t->notes_base[0] ? t->notes_base : NULL, target,
 				t->chg.note_text);
+	for (size_t k = 0; rc == 0 && k < t->chg.nmore_notes; k++) {
+		char next[GITOPS_HEXSZ + 1];
+		rc = gitops_note_commit(next, g, id, t->chg.more_note_targets[k],
+					t->chg.more_note_texts[k]);
+		if (rc == 0)
+			memcpy(id, next, sizeof id);
+	}
 	if (rc == 0)
 		rc = gitops_ref_set(g, out, id);
 	t->work_rc = rc;
@@ -739,11 +753,29 @@ static int check_change(struct gitops *g, const struct gitops_change *c)
 	if (c->merge && (strlen(c->merge) != GITOPS_HEXSZ))
 		return gitops_fail(g, ERR_INVALID, "merge parent must be a full commit id");
 	snprintf(own, sizeof own, "refs/heads/%s", g->branch);
-	if (c->delete_ref && (!c->merge || strncmp(c->delete_ref, GITOPS_REQUEST_PREFIX,
-						      strlen(GITOPS_REQUEST_PREFIX)) ||
+	if (c->delete_expect && (c->merge || c->npaths ||
+				 strlen(c->delete_expect) != GITOPS_HEXSZ))
+		return gitops_fail(g, ERR_INVALID, "a branch deletion alone needs the full id "
+				   "the branch must point at, and no commit");
+	if (c->nmore_deletes && (!c->delete_expect || c->nmore_deletes >= GITOPS_MAX_DELETES))
+		return gitops_fail(g, ERR_INVALID, "at most %d branch deletions alone in one push",
+				   GITOPS_MAX_DELETES);
+	for (size_t k = 0; k < c->nmore_deletes; k++)
+		if (strncmp(c->more_delete_refs[k], GITOPS_REQUEST_PREFIX,
+			    strlen(GITOPS_REQUEST_PREFIX)) ||
+		    strlen(c->more_delete_expects[k]) != GITOPS_HEXSZ)
+			return gitops_fail(g, ERR_INVALID,
+					   "only a request branch (" GITOPS_REQUEST_PREFIX
+					   "...) at a full id may be deleted, not '%s'",
+					   c->more_delete_refs[k]);
+	if (c->nmore_notes && !c->note_text)
+		return gitops_fail(g, ERR_INVALID, "more notes need a first one");
+	if (c->delete_ref && ((!c->merge && !c->delete_expect) ||
+			      strncmp(c->delete_ref, GITOPS_REQUEST_PREFIX,
+				      strlen(GITOPS_REQUEST_PREFIX)) ||
 			      !strcmp(c->delete_ref, own)))
 		return gitops_fail(g, ERR_INVALID,
-				   "only a merged request branch (" GITOPS_REQUEST_PREFIX
+				   "only a request branch (" GITOPS_REQUEST_PREFIX
 				   "...) may be deleted, not '%s'", c->delete_ref);
 	return 0;
 }

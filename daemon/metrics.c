@@ -391,6 +391,9 @@ int metrics_std_declare(struct metrics_std *out, struct metrics *m)
 		  "1 for Argo CD's current verdict on a deploy stage (deployed, progressing, "
 		  "out-of-sync, degraded, sync-failed, unknown), 0 for the others.",
 		  L("stage", "verdict") },
+		{ &s.requests_waiting, METRIC_GAUGE, "pipelined_requests_waiting",
+		  "Request branches past the [requests] bounds, refused as queue-full until a "
+		  "slot frees up.", NULL },
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(decl); i++) {

@@ -68,6 +68,7 @@ struct metrics_std {
 	struct metric_family *webhooks;		/* counter {result} */
 	struct metric_family *stage_blocked;	/* gauge {stage}, 0 or 1 */
 	struct metric_family *stage_deployed;	/* gauge {stage,verdict}, 1 for the current one */
+	struct metric_family *requests_waiting;	/* gauge: branches past [requests] bounds */
 };
 int metrics_std_declare(struct metrics_std *out, struct metrics *m);
 

@@ -35,6 +35,8 @@ static const char *const code_names[POLICY_CODE_COUNT] = {
 	[POLICY_SOURCE_UNKNOWN] = "source-unknown",
 	/* issue 11 item 1 */
 	[POLICY_ALREADY_CURRENT] = "already-current",
+	/* issue 11 item 3 */
+	[POLICY_QUEUE_FULL] = "queue-full",
 };
 
 const char *policy_code_name(enum policy_code code)

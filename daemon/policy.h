@@ -52,6 +52,10 @@
  * (the end of the soak or the close, whichever is later; unknown for
  * source-not-deployed, which is re-judged as Argo CD's verdict changes).
  *
+ * queue-full is not one of these checks: the engine gives it, before any
+ * policy check, to a request branch that gets no slot under the bounds of
+ * [requests] (engine_admit.c); policy never sees such a request.
+ *
  * The stage chain (seed requirement 13): the source of a stage is the
  * nearest enabled stage before it.  When none is enabled the chain starts
  * at ci, the origin of every image, whose gate (a complete release) still
@@ -107,6 +111,8 @@ enum policy_code {
 	POLICY_SOURCE_UNKNOWN,
 	/* issue 11 item 1: a request for the release the stage already runs */
 	POLICY_ALREADY_CURRENT,
+	/* issue 11 item 3: past the request bounds (the engine's, before policy) */
+	POLICY_QUEUE_FULL,
 	POLICY_CODE_COUNT
 };
 

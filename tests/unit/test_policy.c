@@ -1197,6 +1197,7 @@ static void test_code_names(void **state)
 		"source-not-deployed", "soak", "source-unknown",
 		/* issue 11 item 1 */
 		"already-current",
+		"queue-full",
 	};
 	enum policy_code code;
 
