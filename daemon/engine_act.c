@@ -137,7 +137,6 @@ static void after_branch(struct engine *e, struct engine_action *a, struct gitop
 	e->promoted = true;
 	if (r) {
 		r->state = REQ_MERGED;
-		strlcpy_(r->merged_id, r->id, sizeof r->merged_id);
 		snprintf(r->message, sizeof r->message, "merged by %.7s", res->commit);
 	}
 	if (res->already_merged || res->unchanged) {

@@ -96,16 +96,12 @@ static void request_reset(struct engine *e, struct engine_request *r, const char
 			  const char *id)
 {
 	struct buf err = BUF_INIT;
-	char merged[GITOPS_HEXSZ + 1];
-	bool keep_merged = r->used && strcmp(r->name, name) == 0;
 
-	strlcpy_(merged, keep_merged ? r->merged_id : "", sizeof merged);
 	engine_facts_free(r->facts);
 	memset(r, 0, sizeof *r);
 	r->used = true;
 	strlcpy_(r->name, name, sizeof r->name);
 	strlcpy_(r->id, id, sizeof r->id);
-	strlcpy_(r->merged_id, merged, sizeof r->merged_id);
 	r->since = (int64_t)time(NULL);
 	r->stage_ok = policy_parse_branch(&r->stage, name, &err) == 0;
 	if (!r->stage_ok) {

@@ -443,7 +443,7 @@ static void note_plan(struct engine *e, size_t first, bool *planned)
 	struct engine_action *a;
 	struct buf text;
 	char acc[96];
-	bool merging = false, declined = false;
+	bool merging = false, declined = false, ok, settled;
 	size_t n = 0;
 
 	for (size_t i = first; i < ENGINE_MAX_REQUESTS; i++) {
@@ -451,6 +451,7 @@ static void note_plan(struct engine *e, size_t first, bool *planned)
 		if (!r->used || !r->facts || strcmp(r->id, id) != 0)
 			continue;
 		planned[i] = true;
+		r->note_settled = false;
 		merging |= r->state == REQ_MERGING;
 		declined |= note_declined(e, r);
 		if (r->facts->note)
@@ -466,8 +467,14 @@ static void note_plan(struct engine *e, size_t first, bool *planned)
 	if (merging || declined)
 		return;
 	buf_init(&text, ENGINE_NOTE_TEXT_MAX + 1);
-	if (engine_note_text(&text, accepted, v, n) == 0 && text.data &&
-	    !(remote && strcmp(remote, text.data) == 0)) {
+	ok = engine_note_text(&text, accepted, v, n) == 0 && text.data;
+	settled = ok && remote && strcmp(remote, text.data) == 0;
+	/* the commit's note is on the remote as planned: its refused
+	 * branches may expire (expire_refused) */
+	for (size_t i = first; i < ENGINE_MAX_REQUESTS; i++)
+		if (e->req[i].used && e->req[i].facts && strcmp(e->req[i].id, id) == 0)
+			e->req[i].note_settled = settled;
+	if (ok && !settled) {
 		a = accepted ? cleanup_of(e, id) : NULL;
 		if ((!a || a->note.len) && (a = action_new(e, ACT_NOTE, e->req[first].stage))) {
 			strlcpy_(a->req_name, e->req[first].name, sizeof a->req_name);
@@ -694,8 +701,7 @@ static bool note_is(const char *note, const char *message)
 
 static void expire_refused(struct engine *e, struct engine_request *r, int64_t now)
 {
-	if (r->state != REQ_REFUSED || !r->facts || r->expiring ||
-	    !note_is(r->facts->note, r->message) ||
+	if (r->state != REQ_REFUSED || !r->facts || r->expiring || !r->note_settled ||
 	    !engine_refusal_expired(r->tip_time, now, e->cfg->requests.expire_refused_ms))
 		return;
 	r->expiring = true;
@@ -810,12 +816,12 @@ void engine_decide(struct engine *e)
 	for (size_t i = 0; i < ENGINE_MAX_REQUESTS; i++)
 		if (e->req[i].used && decide_request(e, &e->req[i], &in, &w, branch_free))
 			branch_free = false;
+	engine_policy_input_release(hist_tags);
+	notes_plan(e);
 	for (size_t i = 0; i < ENGINE_MAX_REQUESTS; i++)
 		if (e->req[i].used)
 			expire_refused(e, &e->req[i], now);
 	decide_waiting(e, now);
-	engine_policy_input_release(hist_tags);
-	notes_plan(e);
 	engine_deploy_notes(e);
 	status_line(e, &w, wok);
 	engine_actions_run(e);

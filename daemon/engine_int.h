@@ -190,7 +190,6 @@ struct engine_request {
 	bool sig_done;
 	char logged[POLICY_MESSAGE_MAX];/* the last verdict written to the journal */
 	int64_t since;			/* wall time the current id was first seen */
-	char merged_id[GITOPS_HEXSZ + 1];	/* we merged this tip under this name */
 	/* a hook declined the refusal note at this branch tip and config
 	 * generation: not pushed again until either changes */
 	char note_declined[GITOPS_HEXSZ + 1];
@@ -200,6 +199,7 @@ struct engine_request {
 	int64_t tip_time;
 	char author[256];
 	bool expiring;			/* its deletion was asked for this cycle */
+	bool note_settled;		/* the commit's note on the remote is the planned one */
 	/* the tracked branch's tip and configuration generation its facts
 	 * were gathered under: while both are the same, only its note is
 	 * read again after a fetch */
