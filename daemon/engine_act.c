@@ -166,15 +166,6 @@ static void note_pushed(struct engine *e, const struct engine_action *a)
 	}
 }
 
-static struct engine_waiting *action_waiting(struct engine *e, const struct engine_action *a)
-{
-	for (size_t i = 0; i < e->nwaiting; i++)
-		if (strcmp(e->waiting[i].name, a->req_name) == 0 &&
-		    strcmp(e->waiting[i].id, a->req_id) == 0)
-			return &e->waiting[i];
-	return NULL;
-}
-
 /* A queue-full note (the branch waits for a slot, engine_decide.c). */
 static void after_waiting_note(struct engine *e, struct engine_action *a,
 			       struct gitops_result *res, struct engine_waiting *w)
@@ -196,7 +187,7 @@ static void after_waiting_note(struct engine *e, struct engine_action *a,
 static void after_note(struct engine *e, struct engine_action *a, struct gitops_result *res)
 {
 	struct engine_request *r = action_request(e, a);
-	struct engine_waiting *w = r ? NULL : action_waiting(e, a);
+	struct engine_waiting *w = r ? NULL : engine_waiting_find(e, a->req_name, a->req_id);
 
 	if (w) {
 		after_waiting_note(e, a, res, w);
@@ -240,7 +231,7 @@ static void after_cleanup(struct engine *e, struct engine_action *a, struct gito
 static void after_expire(struct engine *e, struct engine_action *a, struct gitops_result *res)
 {
 	struct engine_request *r = action_request(e, a);
-	struct engine_waiting *w = r ? NULL : action_waiting(e, a);
+	struct engine_waiting *w = r ? NULL : engine_waiting_find(e, a->req_name, a->req_id);
 	char age[32];
 
 	if (r)

@@ -138,8 +138,8 @@ static void meta_free(struct engine_branch_meta *m, size_t n)
 	free(m);
 }
 
-static const struct engine_waiting *waiting_find(const struct engine *e, const char *name,
-						 const char *id)
+struct engine_waiting *engine_waiting_find(const struct engine *e, const char *name,
+					   const char *id)
 {
 	for (size_t i = 0; i < e->nwaiting; i++)
 		if (strcmp(e->waiting[i].name, name) == 0 && strcmp(e->waiting[i].id, id) == 0)
@@ -225,7 +225,7 @@ static int requests_update(struct engine *e, struct engine_branch_meta *m, size_
 		struct engine_request *r = res[i] == ADMIT_SLOT ? request_find(e, name) : NULL;
 
 		if (!r) {
-			const struct engine_waiting *old = waiting_find(e, name, m[i].id);
+			const struct engine_waiting *old = engine_waiting_find(e, name, m[i].id);
 			struct engine_waiting *q = &w[nw++];
 			strlcpy_(q->name, name, sizeof q->name);
 			strlcpy_(q->id, m[i].id, sizeof q->id);
@@ -265,7 +265,7 @@ static int requests_update(struct engine *e, struct engine_branch_meta *m, size_
  * nothing to read again. */
 static void meta_known(const struct engine *e, struct engine_branch_meta *m)
 {
-	const struct engine_waiting *w = waiting_find(e, m->name, m->id);
+	const struct engine_waiting *w = engine_waiting_find(e, m->name, m->id);
 
 	if (w) {
 		strlcpy_(m->author, w->author, sizeof m->author);

@@ -441,6 +441,9 @@ bool engine_block_clear(struct engine_block *b);
 /* engine_cycle.c */
 void engine_cycle_start(struct engine *e);
 void engine_waiting_free(struct engine *e);
+/* The waiting branch name at id, or NULL. */
+struct engine_waiting *engine_waiting_find(const struct engine *e, const char *name,
+					   const char *id);
 
 /* engine_admit.c (pure) */
 /* Which of b[0..n) get a slot under max and per_author: out[i] for b[i].
