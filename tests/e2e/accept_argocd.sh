@@ -9,36 +9,10 @@
 # name says what to fix; with Argo CD down the
 # stage is unknown, the daemon keeps running and still promotes.
 . "$SRCDIR/tests/fixtures/stack.sh"
+. "$SRCDIR/tests/fixtures/argocd.sh"
 stack_start "2026-11-30 18:00:00"
 
-echo "argocd-token-$RANDOM$RANDOM" >"$STACK_DIR/argocd-token"
-: >"$STACK_DIR/violations"
-img_args=()
-for i in "${STACK_IMAGES[@]}"; do img_args+=(--image "$i"); done
-argocd_start() {
-	rm -f "$STACK_DIR/argocd.port"
-	/usr/bin/python3 "$SRCDIR/tests/fixtures/argocd-double.py" --port-file "$STACK_DIR/argocd.port" \
-		--repo "$STACK_BARE" --repo-url "$STACK_REPO_URL" \
-		--swagger "$SRCDIR/tests/data/argocd/swagger.json" --token-file "$STACK_DIR/argocd-token" \
-		--app stonks-beta=values/values-beta.yaml \
-		--app stonks-paper=values/values-paper.yaml "${img_args[@]}" --delay 0.5 \
-		--violations "$STACK_DIR/violations" --log "$STACK_DIR/argocd.log" &
-	ARGOCD_PID=$!
-	for _ in $(seq 100); do [ -s "$STACK_DIR/argocd.port" ] && break; sleep 0.1; done
-	[ -s "$STACK_DIR/argocd.port" ] || stack_fail "the Argo CD double did not start"
-}
-argocd_start
-stack_atexit 'kill $ARGOCD_PID 2>/dev/null; wait $ARGOCD_PID 2>/dev/null'
-ARGOCD_URL=http://127.0.0.1:$(cat "$STACK_DIR/argocd.port")
-ctl() { curl -fsS -X POST -d "$1" "$ARGOCD_URL/control" >/dev/null; }
-cat >>"$STACK_CONF" <<EOC
-[argocd]
-	url = $ARGOCD_URL
-	token = $STACK_DIR/argocd-token
-	deadline = 5s
-EOC
-stack_conf_set stage.beta.application stonks-beta
-stack_conf_set stage.paper.application stonks-paper
+stack_argocd_start
 beta() { stack_status | jq -r ".stages[] | select(.name == \"beta\") | .deployed.$1"; }
 
 stack_daemon_start
@@ -80,7 +54,7 @@ curl -fsS "$STACK_URL/metrics" | grep -qx 'pipelined_stage_deployed{stage="beta"
 stack_ok "release ${sha:0:7} deployed in beta; note on promotion ${p:0:7} under refs/notes/pipelined-deploy, once"
 
 msg="one or more objects failed to apply: admission webhook denied the Deployment"
-ctl "{\"app\":\"stonks-beta\",\"do\":\"fail-sync\",\"message\":\"$msg\"}"
+argocd_ctl "{\"app\":\"stonks-beta\",\"do\":\"fail-sync\",\"message\":\"$msg\"}"
 stack_wait_for '[ "$(beta verdict)" = sync-failed ]' 15
 stack_expect_in "$msg" "$(beta reason)" "status reason"
 stack_expect_eq "$(beta operation.phase)" Failed "operation phase"
@@ -90,9 +64,9 @@ stack_expect_in "sync-failed" "$out" "pipelinectl status verdict"
 stack_expect_in "$msg" "$out" "pipelinectl status message"
 stack_ok "a failed sync: Argo CD's message in /api/v1/status and pipelinectl status"
 
-ctl '{"app":"stonks-beta","do":"heal"}'
+argocd_ctl '{"app":"stonks-beta","do":"heal"}'
 opened=$(curl -fsS "$ARGOCD_URL/control/stats" | jq .streams_opened)
-ctl '{"do":"drop-stream"}'
+argocd_ctl '{"do":"drop-stream"}'
 stack_wait_for '[ "$(curl -fsS "$ARGOCD_URL/control/stats" | jq .streams_opened)" -gt "$opened" ]' 30
 stack_ok "a dropped stream is reopened"
 
@@ -114,5 +88,5 @@ stack_wait_for '[ "$(stack_tag beta)" = "$sha2" ]' 60
 kill -0 "$STACK_DAEMON_PID" || stack_fail "the daemon died"
 stack_ok "Argo CD down: the daemon keeps running and promotes ${sha2:0:7} into beta"
 
-[ ! -s "$STACK_DIR/violations" ] || stack_fail "the double sent documents that break swagger.json: $(head -5 "$STACK_DIR/violations")"
+stack_argocd_violations
 stack_daemon_stop

@@ -8,32 +8,10 @@
 # (source-unknown) and the daemon keeps running; a Break-Glass: request
 # merges and its promotion commit records the gate it overrode.
 . "$SRCDIR/tests/fixtures/stack.sh"
+. "$SRCDIR/tests/fixtures/argocd.sh"
 stack_start "2026-11-30 18:00:00"	# a Monday evening: the market is closed
 
-echo "argocd-token-$RANDOM$RANDOM" >"$STACK_DIR/argocd-token"
-: >"$STACK_DIR/violations"
-img_args=()
-for i in "${STACK_IMAGES[@]}"; do img_args+=(--image "$i"); done
-/usr/bin/python3 "$SRCDIR/tests/fixtures/argocd-double.py" --port-file "$STACK_DIR/argocd.port" \
-	--repo "$STACK_BARE" --repo-url "$STACK_REPO_URL" \
-	--swagger "$SRCDIR/tests/data/argocd/swagger.json" --token-file "$STACK_DIR/argocd-token" \
-	--app stonks-beta=values/values-beta.yaml \
-	--app stonks-paper=values/values-paper.yaml "${img_args[@]}" --delay 0.5 \
-	--violations "$STACK_DIR/violations" --log "$STACK_DIR/argocd.log" &
-ARGOCD_PID=$!
-stack_atexit 'kill $ARGOCD_PID 2>/dev/null; wait $ARGOCD_PID 2>/dev/null'
-for _ in $(seq 100); do [ -s "$STACK_DIR/argocd.port" ] && break; sleep 0.1; done
-[ -s "$STACK_DIR/argocd.port" ] || stack_fail "the Argo CD double did not start"
-ARGOCD_URL=http://127.0.0.1:$(cat "$STACK_DIR/argocd.port")
-ctl() { curl -fsS -X POST -d "$1" "$ARGOCD_URL/control" >/dev/null; }
-cat >>"$STACK_CONF" <<EOC
-[argocd]
-	url = $ARGOCD_URL
-	token = $STACK_DIR/argocd-token
-	deadline = 5s
-EOC
-stack_conf_set stage.beta.application stonks-beta
-stack_conf_set stage.paper.application stonks-paper
+stack_argocd_start
 stack_conf_set stage.paper.requireSourceDeployed true
 stack_conf_set stage.paper.soak 30s
 beta() { stack_status | jq -r ".stages[] | select(.name == \"beta\") | .deployed.$1"; }
@@ -45,7 +23,7 @@ stack_daemon_start
 stack_wait_for '[ "$(beta revision)" != null ]' 30
 
 # beta's next rollout does not become healthy
-ctl '{"app":"stonks-beta","do":"degrade","message":"Deployment has timed out progressing"}'
+argocd_ctl '{"app":"stonks-beta","do":"degrade","message":"Deployment has timed out progressing"}'
 sha=$(stack_release "feat: order router v2")
 stack_kick >/dev/null || true
 stack_wait_for '[ "$(stack_tag beta)" = "$sha" ]' 60
@@ -64,7 +42,7 @@ stack_expect_eq "$(stack_tag paper)" "$old_paper" "paper is unchanged"
 stack_ok "paper request refused source-not-deployed while beta is $(beta verdict), queued"
 
 # the rollout finishes: beta runs the release deployed, the soak starts
-ctl '{"app":"stonks-beta","do":"heal"}'
+argocd_ctl '{"app":"stonks-beta","do":"heal"}'
 stack_wait_for '[ "$(req "$r1" code)" = soak ]' 30 ||
 	stack_fail "not refused soak once beta is deployed: $(req "$r1" message)"
 msg=$(req "$r1" message)
@@ -124,5 +102,5 @@ r4=$(stack_request paper "$sha" --notes n --trailer "Overrode: soak")
 stack_wait_note "$r4" '^forged-trailer: the request carries a "Overrode:" trailer' 60 >/dev/null
 stack_ok "a request carrying Overrode: is refused forged-trailer"
 
-[ ! -s "$STACK_DIR/violations" ] || stack_fail "the double sent documents that break swagger.json: $(head -5 "$STACK_DIR/violations")"
+stack_argocd_violations
 stack_daemon_stop
