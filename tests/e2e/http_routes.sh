@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The route table as a client sees it: handlers, query and header lookup,
 # 404, 405 with Allow, HEAD on GET routes, prefix routes, per-route body
-# limits, IPv6 loopback, and a graceful stop.
+# limits and a graceful stop (IPv6 loopback: http_ipv6.sh).
 set -euo pipefail
 . "$SRCDIR/tests/e2e/lib/http_common.sh"
 
@@ -117,17 +117,6 @@ wait "${EXTRA_PIDS[-1]}" || true
 [ "$(cat "$T/slow.code")" = 503 ] || fail "deferred request at stop got $(cat "$T/slow.code")"
 grep -q 'slow request cancelled' "$T/testd.log" || fail "deferred owner not told of the stop"
 ok "SIGTERM with a deferred reply pending: owner cancelled, client 503, exit 0"
-
-if "$PY" -c 'import socket; socket.socket(socket.AF_INET6).bind(("::1", 0))' 2>/dev/null; then
-	URL_HOST='http://[::1]' start_testd --listen '[::1]:0'
-	body=$(curl -sf "$URL/healthz") && [ "$body" = ok ] || fail "IPv6 /healthz: '$body'"
-	json=$(curl -sf "$URL/api/v1/echo")
-	case $json in *'"remote":"::1"'*) ;; *) fail "IPv6 remote: $json";; esac
-	stop_testd
-	ok "listening on [::1]"
-else
-	echo "skip: no IPv6 loopback here"
-fi
 
 # A port already taken: one clear error, non-zero exit.
 start_testd
