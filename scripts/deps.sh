@@ -9,7 +9,7 @@ PKGS=(
   libjansson-dev libmicrohttpd-dev libsystemd-dev libcmocka-dev libssl-dev libcrypt-dev systemd
   git openssh-server openssh-client docker-registry skopeo
   faketime libfaketime apache2-utils openssl python3 python3-yaml tzdata ca-certificates
-  curl jq shellcheck procps iproute2 chromium mandoc groff-base
+  curl jq shellcheck procps iproute2 chromium mandoc groff-base nix-bin
   python3-yaml python3-jsonschema
 )
 # Node.js may come from another packaging of it (its npm bundled): ask for

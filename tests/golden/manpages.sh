@@ -56,15 +56,15 @@ done
 echo "ok: every page renders"
 
 # man(1) on Debian formats with groff, not mandoc: it must not warn either.
-if command -v groff >/dev/null; then
-	for p in "${PAGES[@]}"; do
-		out=$(cd "$MAN" && groff -mdoc -Tutf8 -ww -z "$p" 2>&1) || fail "groff fails on $p: $out"
-		[ -z "$out" ] || fail "groff -ww warns on $p: $out"
-	done
-	echo "ok: groff -mdoc -ww formats every page without a warning"
-else
-	echo "skip: groff not installed (Debian package 'groff-base'), man(1)'s formatter not checked"
-fi
+command -v groff >/dev/null || {
+	echo "FAIL: groff not installed (Debian package 'groff-base'; scripts/deps.sh installs it)"
+	exit 1
+}
+for p in "${PAGES[@]}"; do
+	out=$(cd "$MAN" && groff -mdoc -Tutf8 -ww -z "$p" 2>&1) || fail "groff fails on $p: $out"
+	[ -z "$out" ] || fail "groff -ww warns on $p: $out"
+done
+echo "ok: groff -mdoc -ww formats every page without a warning"
 
 # ---- coverage ------------------------------------------------------------
 # compare WHAT EXPECTED_FILE DOCUMENTED_FILE STRICT: every expected entry is

@@ -22,17 +22,13 @@ for k in $keys; do
 	grep -qE "^ *$k = " "$NIX" || fail "nixos-module.nix lacks $k"
 done
 echo "ok: nixos-module.nix sets all $(echo "$keys" | wc -w) [Service] keys"
-if command -v nix-instantiate >/dev/null; then
-	nix-instantiate --parse "$NIX" >/dev/null || fail "nixos-module.nix does not parse"
-	echo "ok: nixos-module.nix parses"
-else
-	echo "skip: nix-instantiate not installed, module syntax not checked"
-fi
+command -v nix-instantiate >/dev/null \
+	|| fail "nix-instantiate not installed (Debian package 'nix-bin'; scripts/deps.sh installs it)"
+nix-instantiate --parse "$NIX" >/dev/null || fail "nixos-module.nix does not parse"
+echo "ok: nixos-module.nix parses"
 
-if ! command -v systemd-analyze >/dev/null; then
-	echo "skip: systemd-analyze not installed (Debian package 'systemd')"
-	exit 0
-fi
+command -v systemd-analyze >/dev/null \
+	|| fail "systemd-analyze not installed (Debian package 'systemd'; scripts/deps.sh installs it)"
 # The binary and man pages are not installed here; anything else is a
 # real problem with the unit.
 out=$(systemd-analyze verify "$UNIT" 2>&1 || true)
