@@ -154,7 +154,7 @@ expect_in "remote: policy: r1 is frozen" "$out" "remote sideband text"
 expect_in "gave up after 2 attempts" "$out" "bounded retries"
 expect_in "rc=-26" "$out" "GITOPS_EHOOK: a hook declined, not a race"
 [ "$(remote_tip r1)" = "$tip" ] || fail "refused push changed the remote"
-grep -q -v '^commit ' <<<"$out"
+! grep -q '^commit ' <<<"$out" || fail "a declined push reported a commit as made: $out"
 ok "server-side refusal is detected, reported with the hook's text, retried a bounded number of times"
 
 # --- the gate is re-checked before each push -----------------------------
