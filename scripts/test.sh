@@ -1,8 +1,21 @@
 #!/usr/bin/env bash
 # The test command (README, .ci/run): installs what is missing, builds with
-# -Werror, AddressSanitizer and UBSan, and runs every test layer with ctest.
+# -Werror, AddressSanitizer and UBSan, and runs every test layer with ctest,
+# then prints the ten slowest tests.
+#   bash scripts/test.sh            every test (what CI runs)
+#   bash scripts/test.sh --quick    the edit-compile-test tier: unit, web and
+#                                   the scripts marked "# ctest: quick"
+# Other arguments go to ctest (e.g. -R engine_).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+args=()
+for a in "$@"; do
+  case $a in
+  --quick) args+=(-L quick) ;;
+  *) args+=("$a") ;;
+  esac
+done
 
 bash scripts/deps.sh
 
@@ -11,4 +24,13 @@ cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Debug \
   -DPIPELINED_WERROR=ON -DPIPELINED_SANITIZE=ON >/dev/null
 cmake --build "$BUILD" -j "$(nproc)"
 cd "$BUILD"
-ctest --output-on-failure -j "$(nproc)" "$@"
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+set +e
+ctest --output-on-failure -j "$(nproc)" "${args[@]}" 2>&1 | tee "$log"
+rc=${PIPESTATUS[0]}
+set -e
+echo "Ten slowest tests:"
+sed -nE 's/^ *[0-9]+\/[0-9]+ Test +#[0-9]+: ([^ ]+) .* ([0-9.]+) sec$/\2 \1/p' "$log" |
+  sort -rn | head -10 | awk '{ printf "  %8.1f s  %s\n", $1, $2 }'
+exit "$rc"

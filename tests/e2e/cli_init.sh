@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest: quick
 # From a repository on a real sshd + git-shell remote to a configuration
 # pipelined accepts, as a newcomer would: `pipelinectl init URL --key
 # --known-hosts -o FILE` over ssh, the key and known_hosts put beside the

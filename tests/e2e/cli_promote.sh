@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest: quick
 # pipelinectl promote against a real sshd + git-shell remote: the request
 # branch and its one commit exactly as SPEC 5 describes (parent = tip of
 # main, only the stage's 14 tag scalars changed, Notes:/Break-Glass: as the

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest: quick
 # The dashboard as a browser and an attacker see it, over real HTTP: the
 # page and its assets (CSP, no external URL), login by Basic and by the
 # trusted proxy header, CSRF, same-origin checks, input validation (and the

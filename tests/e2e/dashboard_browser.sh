@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest: quick
 # The dashboard in a real browser (headless Chromium from scripts/deps.sh),
 # against tests/tools/dashboard_testd: stages render, login through the
 # page, the Break-Glass dialog refuses an empty justification, a justified

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest: quick
 # digest = true (issue 10, item 1): the automatic beta promotion writes,
 # beside each image's tag, the manifest digest the registry check verified
 # (Docker-Content-Digest of the manifest HEAD), so that what Argo CD

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest: quick
 # The chart of issue 10: 14 images share one tag scalar (global.image.tag).
 # The daemon used to refuse it every cycle ("the tag paths match 1 tag(s)
 # but 14 images are configured") and log a recovery that did not happen;

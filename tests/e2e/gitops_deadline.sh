@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest: quick
 # ctest: serial
 # A server that accepts the TCP connection and never speaks (what a hung git
 # host looks like): fetch, ls-remote, push and a whole transaction each give

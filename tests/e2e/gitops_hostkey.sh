@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest: quick
 # SSH trust: the configured known_hosts decides, fail-closed.  An unknown
 # host, a changed key and a missing known_hosts file each end the connection
 # before authentication (sshd logs no public-key attempt, the repository is

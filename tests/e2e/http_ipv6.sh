@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest: quick
 # Listening on the IPv6 loopback: [::1] in `listen`, the client's address
 # reported as ::1.  Exits 77 (reported by ctest as skipped, never as passed)
 # on a machine without an IPv6 loopback.

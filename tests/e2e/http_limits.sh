@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest: quick
 # ctest: serial
 # The HTTP layer under abuse: connection floods past the per-address and
 # total limits are refused without harm, and slow senders (headers or

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest: quick
 # The route table as a client sees it: handlers, query and header lookup,
 # 404, 405 with Allow, HEAD on GET routes, prefix routes, per-route body
 # limits and a graceful stop (IPv6 loopback: http_ipv6.sh).

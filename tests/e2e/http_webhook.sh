@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest: quick
 # POST /hooks/github end to end: signed deliveries trigger within 1 s,
 # unsigned or mis-signed ones get 401 and trigger nothing, oversized
 # bodies are refused without harm, bursts coalesce into one trigger,

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest: quick
 # ctest: serial
 # notify.c on a real datagram socket: READY, STATUS, WATCHDOG at half of
 # WATCHDOG_USEC only while the health predicate holds, RELOADING/READY,

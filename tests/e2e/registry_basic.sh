@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest: quick
 # Plain HTTP Basic auth against docker-registry in htpasswd mode: the
 # credentials file is used after the Basic challenge, anonymous access and a
 # wrong password are errors (never "missing"), the password is never printed.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest: quick
 # Integration-test evidence (SPEC 4.6): the JSON layer of <ns>/inttest:<sha>.
 # Real docker-registry: passed, failed (with details), missing, malformed,
 # duplicate keys, oversized (these three: unreadable, not an error), and an

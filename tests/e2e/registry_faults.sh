@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest: quick
 # Every fault a registry can throw at a release check ends in "error, retry
 # later" with the right backoff: never complete, never "missing", no crash,
 # no leak (the tool runs under ASan/LSan; a leak makes it exit non-zero).

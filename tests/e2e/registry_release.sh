@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest: quick
 # Release completeness against a real docker-registry over TLS (HTTP/2 via
 # ALPN): 13 of 14 images -> incomplete naming the missing one; all 14 ->
 # complete with the 14 pushed digests, over ONE TCP connection.

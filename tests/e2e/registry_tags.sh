@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest: quick
 # Tag-list mode: Link rel="next" pagination per the OCI distribution spec
 # (docker-registry 2.8 ignores n/last, so the fault server paginates), with
 # the page and tag caps, "tags": null, absolute and cross-origin links.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest: quick
 # The GHCR-style Bearer flow against docker-registry in token mode with a
 # local RS256 token server that refuses anonymous pulls: credentials come
 # from the credentials file, tokens are cached per scope, and neither the

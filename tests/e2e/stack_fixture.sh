@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest: quick
 # The acceptance-test stack itself (tests/fixtures/stack.sh), without the
 # daemon: what it publishes is what the registry client sees, the request
 # branches it makes are what a developer would push, and its fake clock is

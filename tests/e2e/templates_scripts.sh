@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest: quick
 # runmefirst.sh / runmelast.sh against a toy cluster: fake kubectl and helm
 # (tests/templates/fakebin) that answer the scripts' read-only queries from
 # files and apply their changes to those files, so the scripts run unmodified.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest: quick
 # shellcheck disable=SC2016  # literal $ in awk programs and patterns
 # The stage values files as pipelined edits them: the tag path
 # services.*.image.tag that pipelines.conf names matches the 14 image tags of

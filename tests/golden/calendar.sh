@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest: quick
 # The NYSE calendar by rule: the rules alone reproduce the 2026-2028 table
 # the exchange announced (and pipelined shipped before it had rules)
 # exactly, every holiday and early close and nothing extra; the rules plus

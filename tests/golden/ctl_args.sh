@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest: quick
 # pipelinectl log, check, audit and init: what a mistyped command line
 # prints and the exit status, byte for byte.  tests/data/ctl_args/cases has
 # one command line a line; tests/data/ctl_args/expected what each gives

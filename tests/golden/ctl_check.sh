@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest: quick
 # Golden cases for `pipelinectl check` (tests/data/check/NNN-name/):
 #   repo/       the files of the GitOps repository's branch
 #   conf        pipelines.conf without [repository] and [daemon] (the test

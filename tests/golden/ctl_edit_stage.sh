@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest: quick
 # pipelinectl edit --stage S FILE: the configured mapping of a stage, the
 # daemon's edit (layout.h), on the layouts of tests/data/check: a per-image
 # template leaves a key that is not a configured image alone; a shared tag

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest: quick
 # pipelinectl init: from a repository to `pipelined -n` OK in two commands.
 # A git repository is built from the project's own values/ files (14 images
 # under services.<image>.image.tag); `pipelinectl init DIR -o FILE` writes a

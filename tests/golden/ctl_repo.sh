@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest: quick
 # Which repository pipelinectl log and audit read: the configured one, never
 # the checkout the command happens to run in.  A configured repository
 # (served as a local path, so no sshd is needed) holds a promotion and then

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest: quick
 # Golden cases of the image->tag mapping (layout.c), driven through
 # tests/tools/layout_tool (tests/data/layout/README.md):
 #   NNN.conf  the pipelines.conf mapping

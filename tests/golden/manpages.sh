@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest: quick
 # man/pipelined.8, man/pipelinectl.1, man/pipelines.conf.5: mandoc finds
 # nothing at WARNING level or worse and no STYLE note beyond the one
 # justified below; the pages cannot drift from the code: every key of the

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest: quick
 # systemd/pipelined.service: parses, keeps the settings the daemon relies
 # on, rates below 2.0 ("OK") with `systemd-analyze security`, and the
 # NixOS module carries the same [Service] settings.

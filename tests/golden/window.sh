@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest: quick
 # pipelinectl window: the acceptance lines of the market clock, the JSON
 # shape, and the errors an operator can run into (bad --at, bad calendar,
 # bad zone file).  Independent of the real time of day: every run passes
