@@ -23,6 +23,8 @@
 #define STOP_GRACE_MS 2000
 #define API_MAX_BODY 0
 
+#define DAEMON_MAX_ROUTES 24
+
 struct daemon {
 	uv_loop_t loop;
 	const char *config_path;
@@ -34,6 +36,9 @@ struct daemon {
 	struct hooks hooks;
 	bool have_hooks;
 	struct dashboard *dashboard;
+	/* the HTTP route table, handed to http_start (which keeps a pointer) */
+	struct http_route routes[DAEMON_MAX_ROUTES];
+	size_t nroutes;
 	struct argocd *argocd;		/* NULL without [argocd] */
 	enum stage argocd_stage[ARGOCD_MAX_APPS];	/* the client's app index -> stage */
 	uv_signal_t sighup, sigterm, sigint;
@@ -176,30 +181,48 @@ static void status_cb(void *arg, const char *line)
 		notify_status(d->notify, "%s", line);
 }
 
-static struct http_route routes[9];
+/* Adds one route; a table too small for the routes the program defines is
+ * a bug, reported loudly rather than written past. */
+static int route_add(struct daemon *d, struct http_route r)
+{
+	if (d->nroutes == ARRAY_SIZE(d->routes)) {
+		log_err("http", "internal: more than %zu HTTP routes (DAEMON_MAX_ROUTES)",
+			ARRAY_SIZE(d->routes));
+		return -1;
+	}
+	d->routes[d->nroutes++] = r;
+	return 0;
+}
 
 static int http_setup(struct daemon *d, const struct config *cfg)
 {
 	struct http_config hc;
 	char listen[300], msg[256];
-	size_t n = 0;
 	const struct http_route dash[] = { DASHBOARD_ROUTES(d->dashboard) };
+	const struct http_route api[] = {
+		{ "GET", "/api/v1/status", status_route, d, 0, 0 },
+		{ "GET", "/api/v1/history", history_route, d, 0, 0 },
+		{ "GET", "/metrics", metrics_route, d, 0, 0 },
+		{ "GET", "/healthz", healthz_route, d, 0, 0 },
+	};
+	int rc = 0;
 
+	d->nroutes = 0;
 	for (size_t i = 0; i < ARRAY_SIZE(dash); i++)
-		routes[n++] = dash[i];
-	routes[n++] = (struct http_route){ "GET", "/api/v1/status", status_route, d, 0, 0 };
-	routes[n++] = (struct http_route){ "GET", "/api/v1/history", history_route, d, 0, 0 };
-	routes[n++] = (struct http_route){ "GET", "/metrics", metrics_route, d, 0, 0 };
-	routes[n++] = (struct http_route){ "GET", "/healthz", healthz_route, d, 0, 0 };
+		rc |= route_add(d, dash[i]);
+	for (size_t i = 0; i < ARRAY_SIZE(api); i++)
+		rc |= route_add(d, api[i]);
 	if (d->have_hooks)
-		routes[n++] = (struct http_route)HOOKS_ROUTE(&d->hooks);
+		rc |= route_add(d, (struct http_route)HOOKS_ROUTE(&d->hooks));
+	if (rc)
+		return -1;
 	snprintf(listen, sizeof listen, strchr(cfg->http.listen.host, ':') ? "[%s]:%u" : "%s:%u",
 		 cfg->http.listen.host, (unsigned)cfg->http.listen.port);
 	memset(&hc, 0, sizeof hc);
 	hc.listen = listen;
 	hc.allowed_hosts = (const char *const *)cfg->http.allowed_hosts.v;
 	hc.nallowed_hosts = cfg->http.allowed_hosts.n;
-	if (http_start(&d->http, &d->loop, &hc, routes, n, msg, sizeof msg)) {
+	if (http_start(&d->http, &d->loop, &hc, d->routes, d->nroutes, msg, sizeof msg)) {
 		log_err("http", "cannot listen on '%s': %s", listen, msg);
 		return -1;
 	}
