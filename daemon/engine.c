@@ -402,8 +402,7 @@ void engine_stop(struct engine *e, void (*done)(void *arg), void *arg)
 
 uint64_t engine_next_delay_ms(struct engine *e)
 {
-	uint64_t poll = e->cfg->registry.poll_interval_ms ? e->cfg->registry.poll_interval_ms :
-			30000;
+	uint64_t poll = e->cfg->registry.poll_interval_ms;
 	/* +-10% either way: many daemons on one registry do not poll in
 	 * lockstep; after git failures the poll doubles per failure */
 	return engine_backoff_ms(poll, e->errors[SUB_GIT].failures,

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #define BACKOFF_MAX_MS (10u * 60 * 1000)
+#define BACKOFF_MIN_MS 1000u		/* pollInterval's own minimum (config.c) */
 
 enum engine_fail engine_fail_classify(int rc, int edit_rc)
 {
@@ -38,7 +39,7 @@ enum engine_fail engine_fail_classify(int rc, int edit_rc)
 
 uint64_t engine_backoff_ms(uint64_t poll_ms, unsigned failures, unsigned rnd)
 {
-	uint64_t d = poll_ms ? poll_ms : 30000, jitter;
+	uint64_t d = poll_ms < BACKOFF_MIN_MS ? BACKOFF_MIN_MS : poll_ms, jitter;
 
 	for (unsigned i = 1; i < failures && d < BACKOFF_MAX_MS; i++)
 		d *= 2;

@@ -617,8 +617,7 @@ static void count_request(struct engine *e, const char *result)
  * built must not cost requests every cycle.  A webhook resets this. */
 static void recheck_later(struct engine *e, struct engine_release *r)
 {
-	uint64_t poll = e->cfg->registry.poll_interval_ms ? e->cfg->registry.poll_interval_ms :
-			30000;
+	uint64_t poll = e->cfg->registry.poll_interval_ms;
 	unsigned shift = r->misses < 2 ? 0 : r->misses - 1;
 
 	if (shift > ENGINE_RECHECK_MAX_SHIFT)

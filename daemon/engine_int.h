@@ -424,8 +424,9 @@ void engine_maybe_close(struct engine *e);
 
 /* engine_block.c (pure) */
 enum engine_fail engine_fail_classify(int rc, int edit_rc);
-/* The delay before attempt failures+1: poll doubled per failure from the
- * second, at most 10 min, +-10% from rnd. */
+/* The delay before attempt failures+1: poll (the configured pollInterval,
+ * never below 1 s) doubled per failure from the second, at most 10 min,
+ * +-10% from rnd. */
 uint64_t engine_backoff_ms(uint64_t poll_ms, unsigned failures, unsigned rnd);
 /* Whether an attempt with these inputs may run under b. */
 bool engine_block_allows(const struct engine_block *b, const char *tip, const char *tag,

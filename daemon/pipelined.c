@@ -134,7 +134,7 @@ static int metrics_route(struct http_request *req, struct http_response *res, vo
 static uint64_t health_max_age_ms(const struct daemon *d)
 {
 	const struct config *cfg = engine_config(d->engine);
-	uint64_t poll = cfg->registry.poll_interval_ms ? cfg->registry.poll_interval_ms : 30000;
+	uint64_t poll = cfg->registry.poll_interval_ms;
 
 	/* three missed polls, or a git backoff at its longest */
 	return 3 * poll + 10 * 60 * 1000;
