@@ -977,6 +977,21 @@ void clock_format_trailer(char *out, size_t outsz, const struct window *w)
 	copy_out(out, outsz, &b);
 }
 
+void clock_format_hhmm(char *out, size_t outsz, const struct tz_rule *tz, time_t t)
+{
+	struct tm tm;
+
+	if (tz_rule_localtime(&tm, NULL, tz, t)) {
+		snprintf(out, outsz, "?");
+		return;
+	}
+	if (tm.tm_sec)
+		snprintf(out, outsz, "%02d:%02d:%02d %s", tm.tm_hour, tm.tm_min, tm.tm_sec,
+			 tz_rule_abbrev(tz, t));
+	else
+		snprintf(out, outsz, "%02d:%02d %s", tm.tm_hour, tm.tm_min, tz_rule_abbrev(tz, t));
+}
+
 void clock_format_countdown(char *out, size_t outsz, int64_t secs)
 {
 	struct buf b = BUF_INIT;

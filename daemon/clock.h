@@ -215,6 +215,9 @@ void clock_format_reason(char *out, size_t outsz, const struct window *w);
 /* The Market: trailer value (SPEC 6): "open, closes 16:00 EST",
  * "closed (weekend)", "closed (holiday: Thanksgiving Day)". */
 void clock_format_trailer(char *out, size_t outsz, const struct window *w);
+/* Local wall-clock time of t in tz: "09:00 EST", "16:15:30 EST" (seconds
+ * only when not zero), "?" when t is outside the rule. */
+void clock_format_hhmm(char *out, size_t outsz, const struct tz_rule *tz, time_t t);
 /* Countdown "2h13m", "1d17h30m", "45s" (seconds floored to minutes above 1m). */
 void clock_format_countdown(char *out, size_t outsz, int64_t secs);
 /* Human status with countdown: "open, closes 16:00 EST (in 2h13m)" or

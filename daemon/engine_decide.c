@@ -238,23 +238,6 @@ static void policy_window_set(struct policy_window *pw, char *text, size_t texts
 	pw->utc_offset = w->utc_offset;
 }
 
-/* "09:00 EST" */
-static void hhmm(char *out, size_t outsz, const struct engine *e, time_t t)
-{
-	struct tm tm;
-
-	if (tz_rule_localtime(&tm, NULL, &e->tz, t)) {
-		snprintf(out, outsz, "?");
-		return;
-	}
-	if (tm.tm_sec)
-		snprintf(out, outsz, "%02d:%02d:%02d %s", tm.tm_hour, tm.tm_min, tm.tm_sec,
-			 tz_rule_abbrev(&e->tz, t));
-	else
-		snprintf(out, outsz, "%02d:%02d %s", tm.tm_hour, tm.tm_min,
-			 tz_rule_abbrev(&e->tz, t));
-}
-
 /* A market-gated stage with guard bands (issue 14 item 2) sees the market
  * window widened by them: open from quietBefore before the open to
  * quietAfter after the close.  No countdown in the text, as above. */
@@ -277,8 +260,8 @@ static void policy_quiet_set(struct policy_window *pw, char *text, size_t textsz
 		return;
 	}
 	clock_format_trailer(t, sizeof t, w);
-	hhmm(from, sizeof from, e, q.from);
-	hhmm(until, sizeof until, e, q.until);
+	clock_format_hhmm(from, sizeof from, &e->tz, q.from);
+	clock_format_hhmm(until, sizeof until, &e->tz, q.until);
 	clock_format_countdown(bef, sizeof bef, b.before_s);
 	clock_format_countdown(aft, sizeof aft, b.after_s);
 	snprintf(text, textsz, "market %s; %s is quiet from %s to %s (%s before the open, %s "

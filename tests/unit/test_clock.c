@@ -906,6 +906,11 @@ static void test_formats(void **state)
 	assert_string_equal(out, "1d1h1m");
 	clock_format_countdown(out, sizeof(out), -5);
 	assert_string_equal(out, "0s");
+	/* 2026-12-07 14:30:00Z is 09:30 EST; 2026-07-01 20:15:30Z is 16:15:30 EDT */
+	clock_format_hhmm(out, sizeof(out), &ny, 1796653800);
+	assert_string_equal(out, "09:30 EST");
+	clock_format_hhmm(out, sizeof(out), &ny, 1782936930);
+	assert_string_equal(out, "16:15:30 EDT");
 	assert_string_equal(clock_reason_code(WINDOW_AFTER_EARLY_CLOSE), "after-early-close");
 }
 
