@@ -1,11 +1,9 @@
 /* config.c - see config.h
  *
- * libgit2 is the parser of record: it reads the file and hands back the
- * entries, in file order.  It does not say on which line an entry stood, so
- * a small line scanner (config_scan.c) walks the same bytes with the same
- * rules and yields each variable's name and line; the two sequences are
- * matched by name.  Everything else here is checking entries against the key
- * table below, which is the single source of names, types and defaults. */
+ * The file is read once; config_scan.c parses its bytes with git config's
+ * rules and yields every variable with its value and line, in file order.
+ * Everything else here is checking those entries against the key table
+ * below, which is the single source of names, types and defaults. */
 #include "config.h"
 #include "auth.h"
 #include "clock.h"
@@ -22,8 +20,6 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <git2.h>
 
 enum section {
 	SEC_REPOSITORY,
@@ -112,7 +108,7 @@ struct load_ctx {
 	struct error *errs;
 	size_t nerrs, caperrs;
 	bool nomem;
-	bool parse_failed;	/* libgit2 refused the file */
+	bool parse_failed;	/* a syntax error: the file was not parsed */
 	struct file_ref *files;
 	size_t nfiles, capfiles;
 	struct image_ref *imgs;
@@ -386,17 +382,7 @@ static int parse_repo_path(void *dst, const char *val, const struct key *k, stru
 
 static int parse_branch(void *dst, const char *val, const struct key *k, struct load_ctx *c)
 {
-	struct buf ref = BUF_INIT;
-	int valid = 0;
-
-	if (!*val || strlen(val) > 200 || strncmp(val, "refs/", 5) == 0)
-		return ERR_INVALID;
-	if (buf_printf(&ref, "refs/heads/%s", val))
-		return ERR_NOMEM;
-	if (git_reference_name_is_valid(&valid, ref.data) < 0)
-		valid = 0;
-	buf_release(&ref);
-	if (!valid)
+	if (!*val || strlen(val) > 200 || strncmp(val, "refs/", 5) == 0 || !tag_branch_valid(val))
 		return ERR_INVALID;
 	return set_str(dst, val, strlen(val));
 }
@@ -1797,7 +1783,7 @@ static bool includes_ok(struct load_ctx *c, const struct config_scan *scan, cons
 		struct config_scan sub;
 		int rc;
 
-		if (!v->value || !*v->value)
+		if (!config_scan_is_include(v->name) || !v->value || !*v->value)
 			continue;
 		if (include_path(&path, from, v->value)) {
 			c->nomem = true;
@@ -1822,7 +1808,13 @@ static bool includes_ok(struct load_ctx *c, const struct config_scan *scan, cons
 		} else if (rc == 0) {
 			if (config_scan_run(&sub, data.data ? data.data : "", data.len))
 				c->nomem = true;
-			else if (!includes_ok(c, &sub, path.data, depth + 1, at))
+			else if (sub.nul_line || sub.error_line) {
+				add_error(c, at, "in included file: %s (in %s:%d)",
+					  sub.nul_line ? "NUL byte in the file" : sub.error,
+					  shown(sv, sizeof(sv), path.data),
+					  sub.nul_line ? sub.nul_line : sub.error_line);
+				ok = false;
+			} else if (!includes_ok(c, &sub, path.data, depth + 1, at))
 				ok = false;
 			config_scan_release(&sub);
 		}
@@ -1832,87 +1824,22 @@ static bool includes_ok(struct load_ctx *c, const struct config_scan *scan, cons
 	return ok;
 }
 
-/* --- libgit2 ------------------------------------------------------------- */
+/* --- entries ------------------------------------------------------------- */
 
-/* libgit2 says "failed to parse config file: WHAT (in FILE:LINE[, column N])";
- * keep WHAT and LINE.  A FILE other than ours is an included file: its
- * problem is reported at our include line, naming it. */
-static void report_git_error(struct load_ctx *c)
-{
-	const git_error *e = git_error_last();
-	const char *msg = e && e->message ? e->message : "cannot parse the file";
-	const char *prefix = "failed to parse config file: ";
-	const char *in, *colon = NULL;
-	int64_t line = 0;
-	size_t n, mlen;
-	char num[24];
-	size_t cursor = 0;
-	const struct config_scan_var *inc;
-
-	c->parse_failed = true;
-	if (strncmp(msg, prefix, strlen(prefix)) == 0)
-		msg += strlen(prefix);
-	in = strstr(msg, " (in ");
-	mlen = in ? (size_t)(in - msg) : strlen(msg);
-	if (in && (colon = strrchr(in, ':')) && colon > in + 5) {
-		n = strspn(colon + 1, "0123456789");
-		if (n && n < sizeof(num)) {
-			memcpy(num, colon + 1, n);
-			num[n] = '\0';
-			if (parse_i64(&line, num, 1, INT32_MAX))
-				line = 0;
-		}
-	}
-	if (line && (strlen(c->file) != (size_t)(colon - in - 5) ||
-		     strncmp(in + 5, c->file, strlen(c->file)) != 0)) {
-		inc = config_scan_match(&c->scan, &cursor, "include.path");
-		add_error(c, inc ? inc->line : 1, "in included file: %s", msg);
-		return;
-	}
-	if (!line)
-		line = c->scan.error_line ? c->scan.error_line : 1;
-	if (strncmp(msg, "invalid escape at ", 18) == 0)
-		add_error(c, (int)line, "invalid escape sequence '\\%c' in value",
-			  msg[18] >= 0x21 && msg[18] < 0x7f ? msg[18] : '?');
-	else
-		add_error(c, (int)line, "%.*s", (int)mlen, msg);
-}
-
+/* Every variable of the file, in file order, or its first syntax error
+ * alone (git config refuses the whole file then, and so do we). */
 static void load_entries(struct load_ctx *c)
 {
-	git_config *gc = NULL;
-	git_config_iterator *it = NULL;
-	git_config_entry *e;
-	size_t cursor = 0;
-	int rc;
-
-	if (git_config_new(&gc) < 0) {
-		c->nomem = true;
+	if (c->scan.error_line) {
+		c->parse_failed = true;
+		add_error(c, c->scan.error_line, "%s", c->scan.error);
 		return;
 	}
-	if (git_config_add_file_ondisk(gc, c->file, GIT_CONFIG_LEVEL_APP, NULL, 0) < 0) {
-		report_git_error(c);
-		goto out;
-	}
-	if (git_config_iterator_new(&it, gc) < 0) {
-		report_git_error(c);
-		goto out;
-	}
-	while ((rc = git_config_next(&e, it)) == 0) {
-		const struct config_scan_var *v;
+	for (size_t i = 0; i < c->scan.nvars; i++) {
+		const struct config_scan_var *v = &c->scan.vars[i];
 
-		/* include.path is reported as an unknown section; what it pulled
-		 * in is not ours to judge. */
-		if (e->include_depth)
-			continue;
-		v = config_scan_match(&c->scan, &cursor, e->name);
-		entry_check(c, e->name, e->value, v ? v->line : 1, v ? v->header_line : 0);
+		entry_check(c, v->name, v->value, v->line, v->header_line);
 	}
-	if (rc != GIT_ITEROVER)
-		report_git_error(c);
-out:
-	git_config_iterator_free(it);
-	git_config_free(gc);
 }
 
 static char *dir_of(const char *path)
@@ -1962,17 +1889,15 @@ int config_load(struct config **out, const char *path, struct buf *errors)
 	}
 	if (read_config_file(&data, &c))
 		goto out;
-	git_libgit2_init();
-	if (config_scan_run(&c.scan, data.data, data.len) == ERR_NOMEM)
+	if (config_scan_run(&c.scan, data.data ? data.data : "", data.len) == ERR_NOMEM)
 		c.nomem = true;
 	c.last_line = c.scan.last_line;
 	if (c.scan.nul_line)
 		add_error(&c, c.scan.nul_line, "NUL byte in the file");
 	else if (!includes_ok(&c, &c.scan, c.file, 0, 0))
-		c.parse_failed = true;	/* libgit2 would block on it: not parsed */
+		c.parse_failed = true;
 	else
 		load_entries(&c);
-	git_libgit2_shutdown();
 	/* After a syntax error there are no entries to cross-check. */
 	if (!c.parse_failed && !c.scan.nul_line) {
 		check_cross(&c);

@@ -1,15 +1,14 @@
-/* config_scan.h - where each pipelines.conf variable stands.
+/* config_scan.h - the parser of record for pipelines.conf's syntax.
  *
- * libgit2 parses the configuration but gives no line numbers.  This scanner
- * walks the same bytes with the same rules as libgit2 1.5's config parser
- * (comments, quoting, backslash continuation, "[section "sub"]" and the old
- * "[section.sub]" headers, a variable on the header's line) and records, in
- * file order, each variable's normalised name ("section[.sub].key", section
- * and key lowercased) with its line and its section header's line.  It only
- * locates, and libgit2 stays the parser of record, with one exception: the
- * value of an include (include.path, includeIf.<condition>.path) is kept,
- * unescaped as libgit2 does, because libgit2 opens the file it names while
- * it parses, and the configuration loader must check that file first. */
+ * Pure: bytes in, variables out.  It applies git config's rules exactly as
+ * libgit2 1.5's config parser does (comments, quoting, escapes, backslash
+ * continuation, "[section "sub"]" and the old "[section.sub]" headers, a
+ * variable on the header's line) and records, in file order, each
+ * variable's normalised name ("section[.sub].key", section and key
+ * lowercased, subsection as written) with its value, its line and its
+ * section header's line.  The first syntax error stops the scan, with its
+ * line and libgit2's wording.  The file is read once, by the caller; the
+ * fuzz target holds this scanner to libgit2's parser on every input. */
 #ifndef PIPELINED_CONFIG_SCAN_H
 #define PIPELINED_CONFIG_SCAN_H
 
@@ -20,7 +19,7 @@ struct config_scan_var {
 	char *name;
 	int line;
 	int header_line;	/* 0 before any header */
-	char *value;		/* includes only (see above); NULL otherwise */
+	char *value;		/* unescaped; NULL for a bare "key" (git's boolean true) */
 };
 
 struct config_scan_header {
@@ -35,6 +34,7 @@ struct config_scan {
 	size_t nhdrs, caphdrs;
 	int last_line;		/* the file's last line (1 for an empty file) */
 	int error_line;		/* first line the scanner found unreadable, or 0 */
+	char error[96];		/* what is wrong there, e.g. "missing ']' in section header" */
 	int nul_line;		/* first line holding a NUL byte, or 0 */
 };
 
@@ -42,7 +42,7 @@ struct config_scan {
  * does.  0, or ERR_NOMEM. */
 int config_scan_run(struct config_scan *s, const char *data, size_t len);
 /* The next variable named name at or after *cursor, advancing *cursor past
- * it; NULL when the scanner saw no such variable (it and libgit2 disagree). */
+ * it; NULL when there is none. */
 const struct config_scan_var *config_scan_match(const struct config_scan *s, size_t *cursor,
 						const char *name);
 /* The first header of section (with subsection sub, or none when NULL). */

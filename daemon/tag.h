@@ -1,4 +1,4 @@
-/* tag.h - what counts as an image tag and a release id. */
+/* tag.h - what counts as an image tag, a release id and a branch name. */
 #ifndef PIPELINED_TAG_H
 #define PIPELINED_TAG_H
 
@@ -12,5 +12,10 @@
 bool tag_valid(const char *s, size_t len);
 /* A full 40-hex-digit lowercase git commit id (the release id). */
 bool tag_is_sha1(const char *s, size_t len);
+/* A branch name git accepts after refs/heads/ (git check-ref-format's
+ * rules): no empty component or one starting with '.' or ending in
+ * ".lock", no "..", "@{", control characters, space or any of ~^:?*[\,
+ * not ending in '/' or '.', not "@". */
+bool tag_branch_valid(const char *s);
 
 #endif

@@ -648,13 +648,13 @@ static void test_scan_lines(void **state)
 		"[old.Sub]\n"					/* 11 */
 		"k=v\r\n"					/* 12 */
 		"x = 1";					/* 13, no newline */
-	static const struct { const char *name; int line, hdr; } want[] = {
-		{ "registry.url", 2, 2 },
-		{ "registry.image", 3, 2 },
-		{ "stage.Be\"ta.tagpath", 8, 7 },
-		{ "stage.Be\"ta.auto", 10, 7 },
-		{ "old.sub.k", 12, 11 },
-		{ "old.sub.x", 13, 11 },
+	static const struct { const char *name, *value; int line, hdr; } want[] = {
+		{ "registry.url", "a", 2, 2 },
+		{ "registry.image", "one   two", 3, 2 },
+		{ "stage.Be\"ta.tagpath", "a # not a comment still ; quoted", 8, 7 },
+		{ "stage.Be\"ta.auto", NULL, 10, 7 },
+		{ "old.sub.k", "v", 12, 11 },
+		{ "old.sub.x", "1", 13, 11 },
 	};
 	struct config_scan s;
 	size_t cursor = 0;
@@ -669,6 +669,10 @@ static void test_scan_lines(void **state)
 		assert_non_null(v);
 		assert_int_equal(v->line, want[i].line);
 		assert_int_equal(v->header_line, want[i].hdr);
+		if (want[i].value)
+			assert_string_equal(v->value, want[i].value);
+		else
+			assert_null(v->value);
 	}
 	assert_non_null(config_scan_find_header(&s, "stage", "Be\"ta"));
 	assert_int_equal(config_scan_find_header(&s, "old", "sub")->line, 11);
@@ -678,7 +682,31 @@ static void test_scan_lines(void **state)
 
 	assert_int_equal(config_scan_run(&s, "[a]\nk = 1\nj = \"x\\q\"\n", 20), 0);
 	assert_int_equal(s.error_line, 3);
+	assert_string_equal(s.error, "invalid escape sequence '\\q' in value");
 	config_scan_release(&s);
+	/* an empty value is "", a bare key has none; escapes are unescaped */
+	static const char vals[] = "[a]\nk =\nq = \"\"\nt = x\\ty\n";
+	assert_int_equal(config_scan_run(&s, vals, sizeof(vals) - 1), 0);
+	assert_int_equal(s.nvars, 3);
+	assert_string_equal(s.vars[0].value, "");
+	assert_string_equal(s.vars[1].value, "");
+	assert_string_equal(s.vars[2].value, "x\ty");
+	config_scan_release(&s);
+	static const struct { const char *text; int line; const char *error; } bad[] = {
+		{ "[a\n", 1, "missing ']' in section header" },
+		{ "[a b]\n", 1, "missing quotation marks in section header" },
+		{ "[a \"b]\n", 1, "missing closing quotation mark in section header" },
+		{ "[a \"b\" ]\n", 1, "unexpected text after closing quotes" },
+		{ "[a_b]\n", 1, "unexpected character in header" },
+		{ "[a]\n=1\n", 2, "invalid configuration key" },
+		{ "[a]\nk v\n", 2, "invalid configuration key" },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		assert_int_equal(config_scan_run(&s, bad[i].text, strlen(bad[i].text)), 0);
+		if (s.error_line != bad[i].line || strcmp(s.error, bad[i].error) != 0)
+			fail_msg("'%s': line %d '%s'", bad[i].text, s.error_line, s.error);
+		config_scan_release(&s);
+	}
 	assert_int_equal(config_scan_run(&s, "", 0), 0);
 	assert_int_equal(s.last_line, 1);
 	config_scan_release(&s);
@@ -687,9 +715,9 @@ static void test_scan_lines(void **state)
 	config_scan_release(&s);
 }
 
-/* The scanner finds exactly libgit2's variables, in libgit2's order, in
- * every golden case and the shipped file (the fuzz target checks the same on
- * random input). */
+/* The scanner finds exactly libgit2's variables and values, in libgit2's
+ * order, in every golden case and the shipped file, and fails where it
+ * fails (the fuzz target checks the same on random input). */
 static void check_agree(const char *path)
 {
 	struct buf data = BUF_INIT;
@@ -706,15 +734,25 @@ static void check_agree(const char *path)
 		assert_int_equal(s.error_line, 0);
 		assert_int_equal(git_config_iterator_new(&it, gc), 0);
 		while (git_config_next(&e, it) == 0) {
+			const struct config_scan_var *v;
+
 			if (e->include_depth)
 				continue;
-			if (!config_scan_match(&s, &cursor, e->name))
+			if (!(v = config_scan_match(&s, &cursor, e->name)))
 				fail_msg("%s: scanner misses '%s'", path, e->name);
+			if ((v->value == NULL) != (e->value == NULL) ||
+			    (v->value && strcmp(v->value, e->value) != 0))
+				fail_msg("%s: '%s' is '%s' for libgit2, '%s' for the scanner", path,
+					 e->name, e->value ? e->value : "(none)",
+					 v->value ? v->value : "(none)");
 			n++;
 		}
 		git_config_iterator_free(it);
 		if (n != s.nvars)
 			fail_msg("%s: libgit2 has %zu variables, the scanner %zu", path, n, s.nvars);
+	} else if (!s.error_line && !s.nul_line && strstr(git_error_last()->message, path)) {
+		fail_msg("%s: libgit2 refuses it (%s), the scanner does not", path,
+			 git_error_last()->message);
 	}
 	git_config_free(gc);
 	config_scan_release(&s);
