@@ -39,7 +39,7 @@ bool tag_branch_valid(const char *s)
 {
 	size_t start = 0, i;
 
-	if (!s || !*s || strcmp(s, "@") == 0)
+	if (!s || !*s)
 		return false;
 	for (i = 0; s[i]; i++) {
 		unsigned char c = (unsigned char)s[i];

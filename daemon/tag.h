@@ -15,7 +15,7 @@ bool tag_is_sha1(const char *s, size_t len);
 /* A branch name git accepts after refs/heads/ (git check-ref-format's
  * rules): no empty component or one starting with '.' or ending in
  * ".lock", no "..", "@{", control characters, space or any of ~^:?*[\,
- * not ending in '/' or '.', not "@". */
+ * not ending in '/' or '.'. */
 bool tag_branch_valid(const char *s);
 
 #endif
