@@ -76,6 +76,42 @@ static void verdict_metric(struct engine *e, enum stage st, enum argocd_verdict 
 	}
 }
 
+/* Argo CD's sync status and health as gauges, 1 for the reported one.  A
+ * value outside Argo CD's documented set counts as Unknown, so the series
+ * stay bounded; all 0 while nothing is known (or the stage is not
+ * followed). */
+static void status_metric(struct metric_family *f, enum stage st, const char *const *names,
+			  size_t n, const char *now)
+{
+	bool known = false;
+
+	for (size_t i = 0; now && i < n; i++)
+		known |= strcmp(names[i], now) == 0;
+	for (size_t i = 0; i < n; i++) {
+		const char *lv[2] = { stage_name(st), names[i] };
+		bool on = now && (known ? strcmp(names[i], now) == 0 :
+				  strcmp(names[i], "Unknown") == 0);
+
+		metrics_set(f, lv, on ? 1 : 0);
+	}
+}
+
+static void facts_metric(struct engine *e, enum stage st, bool watched)
+{
+	static const char *const sync[] = { "Synced", "OutOfSync", "Unknown" };
+	static const char *const health[] = { "Healthy", "Progressing", "Degraded", "Suspended",
+					      "Missing", "Unknown" };
+	const struct engine_deployed *d = &e->deployed[st];
+	bool have = watched && d->have;
+
+	if (!e->metrics || !e->metrics->stage_sync || !e->metrics->stage_health)
+		return;
+	status_metric(e->metrics->stage_sync, st, sync, ARRAY_SIZE(sync),
+		      have ? (d->facts.sync[0] ? d->facts.sync : "Unknown") : NULL);
+	status_metric(e->metrics->stage_health, st, health, ARRAY_SIZE(health),
+		      have ? (d->facts.health[0] ? d->facts.health : "Unknown") : NULL);
+}
+
 static const char *latest_promotion(const struct engine *e, enum stage st)
 {
 	const struct history_entry *h;
@@ -148,8 +184,10 @@ static void judge(struct engine *e, enum stage st)
 	const char *promo = latest_promotion(e, st);
 
 	if (!engine_deploy_watched(e, st)) {
-		if (d->judged)
+		if (d->judged) {
 			verdict_metric(e, st, ARGOCD_UNKNOWN, false);
+			facts_metric(e, st, false);
+		}
 		d->judged = false;
 		return;
 	}
@@ -197,6 +235,7 @@ void engine_deploy_update(struct engine *e, enum stage st, const struct argocd_a
 		strlcpy_(d->unreadable, why && *why ? why : "Argo CD cannot be read",
 			 sizeof d->unreadable);
 	}
+	facts_metric(e, st, engine_deploy_watched(e, st));
 	judge(e, st);
 	/* a pair the mirror has not answered: the cycle asks it (a revision
 	 * the mirror lacked is asked again by every cycle anyway) */
@@ -212,8 +251,10 @@ void engine_deploy_forget(struct engine *e)
 
 		facts_release(d);
 		d->unreadable[0] = '\0';
-		if (d->judged)
+		if (d->judged) {
 			verdict_metric(e, (enum stage)st, ARGOCD_UNKNOWN, false);
+			facts_metric(e, (enum stage)st, false);
+		}
 		d->judged = false;
 		d->anc_wanted = false;
 	}

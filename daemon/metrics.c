@@ -470,6 +470,14 @@ int metrics_std_declare(struct metrics_std *out, struct metrics *m)
 		  "1 for Argo CD's current verdict on a deploy stage (deployed, progressing, "
 		  "out-of-sync, degraded, sync-failed, unknown), 0 for the others.",
 		  L("stage", "verdict") },
+		{ &s.stage_sync, METRIC_GAUGE, "pipelined_stage_sync",
+		  "1 for the sync status Argo CD reports for a deploy stage's Application "
+		  "(Synced, OutOfSync, Unknown), 0 for the others; all 0 while it cannot be read.",
+		  L("stage", "status") },
+		{ &s.stage_health, METRIC_GAUGE, "pipelined_stage_health",
+		  "1 for the health Argo CD reports for a deploy stage's Application (Healthy, "
+		  "Progressing, Degraded, Suspended, Missing, Unknown), 0 for the others; all 0 "
+		  "while it cannot be read.", L("stage", "status") },
 		{ &s.requests_waiting, METRIC_GAUGE, "pipelined_requests_waiting",
 		  "Request branches past the [requests] bounds, refused as queue-full until a "
 		  "slot frees up.", NULL },

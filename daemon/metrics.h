@@ -82,6 +82,8 @@ struct metrics_std {
 	struct metric_family *webhooks;		/* counter {result} */
 	struct metric_family *stage_blocked;	/* gauge {stage}, 0 or 1 */
 	struct metric_family *stage_deployed;	/* gauge {stage,verdict}, 1 for the current one */
+	struct metric_family *stage_sync;	/* gauge {stage,status}: Argo CD's sync status */
+	struct metric_family *stage_health;	/* gauge {stage,status}: Argo CD's health */
 	struct metric_family *requests_waiting;	/* gauge: branches past [requests] bounds */
 	/* histogram {stage}: seconds from a promotion commit to Argo CD
 	 * reporting it deployed, observed once per promotion (its deploy note) */

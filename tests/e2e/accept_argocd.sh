@@ -63,6 +63,12 @@ stack_expect_in "Argo CD Application stonks-beta synced ${p:0:12}" "$out" "pipel
 stack_expect_eq "$(stack_ctl --json log --stage beta | jq -r '.[0].deployed.revision')" "$p" "pipelinectl log --json"
 curl -fsS "$STACK_URL/metrics" | grep -qx 'pipelined_stage_deployed{stage="beta",verdict="deployed"} 1' ||
 	stack_fail "metric pipelined_stage_deployed does not say deployed: $(curl -fsS "$STACK_URL/metrics" | grep stage_deployed)"
+m=$(curl -fsS "$STACK_URL/metrics")
+grep -qx 'pipelined_stage_sync{stage="beta",status="Synced"} 1' <<<"$m" &&
+	grep -qx 'pipelined_stage_sync{stage="beta",status="OutOfSync"} 0' <<<"$m" &&
+	grep -qx 'pipelined_stage_health{stage="beta",status="Healthy"} 1' <<<"$m" &&
+	grep -qx 'pipelined_stage_health{stage="beta",status="Degraded"} 0' <<<"$m" ||
+	stack_fail "sync/health gauges: $(grep -E 'stage_(sync|health)\{stage="beta"' <<<"$m")"
 stack_ok "release ${sha:0:7} deployed in beta; note on promotion ${p:0:7} under refs/notes/pipelined-deploy, once"
 
 # issue 13 item 4: time from the promotion commit to healthy, once per promotion
@@ -118,7 +124,9 @@ stack_ok "reload: a wrong Application name is reported with what to fix; fixed, 
 
 kill "$ARGOCD_PID"; wait "$ARGOCD_PID" 2>/dev/null || true
 stack_wait_for '[ "$(beta verdict)" = unknown ]' 30
-stack_ok "Argo CD down: beta is unknown ($(beta reason))"
+[ "$(curl -fsS "$STACK_URL/metrics" | grep -c '^pipelined_stage_health{stage="beta",status="[A-Za-z]*"} 1$')" = 0 ] ||
+	stack_fail "Argo CD down, yet a health gauge of beta is 1"
+stack_ok "Argo CD down: beta is unknown ($(beta reason)); no sync or health gauge is 1"
 sha2=$(stack_release "feat: risk limits")
 stack_kick >/dev/null || true
 stack_wait_for '[ "$(stack_tag beta)" = "$sha2" ]' 60

@@ -153,6 +153,8 @@ static void test_std_families(void **state)
 				     "pipelined_stage_blocked{stage=\"beta\"} 1\n"));
 	assert_non_null(strstr(out.data, "# TYPE pipelined_last_success_timestamp_seconds gauge\n"));
 	assert_non_null(strstr(out.data, "# TYPE pipelined_queue_length gauge\npipelined_queue_length 0\n"));
+	assert_int_equal(metrics_set(s.stage_sync, V("beta", "Synced"), 1), 0);
+	assert_int_equal(metrics_set(s.stage_health, V("beta", "Healthy"), 1), 0);
 	assert_int_equal(metrics_observe(s.commit_to_healthy, V("beta"), 42), 0);
 	buf_release(&out);
 	render(&out, m);
@@ -160,6 +162,10 @@ static void test_std_families(void **state)
 				     "pipelined_commit_to_healthy_seconds_bucket{stage=\"beta\",le=\"1\"} 0\n"));
 	assert_non_null(strstr(out.data,
 		"pipelined_commit_to_healthy_seconds_bucket{stage=\"beta\",le=\"60\"} 1\n"));
+	assert_non_null(strstr(out.data, "# TYPE pipelined_stage_sync gauge\n"
+				     "pipelined_stage_sync{stage=\"beta\",status=\"Synced\"} 1\n"));
+	assert_non_null(strstr(out.data, "# TYPE pipelined_stage_health gauge\n"
+				     "pipelined_stage_health{stage=\"beta\",status=\"Healthy\"} 1\n"));
 	assert_non_null(strstr(out.data,
 		"pipelined_commit_to_healthy_seconds_bucket{stage=\"beta\",le=\"28800\"} 1\n"
 		"pipelined_commit_to_healthy_seconds_bucket{stage=\"beta\",le=\"+Inf\"} 1\n"
