@@ -61,9 +61,11 @@ out=$(stack_ctl log --stage beta) || stack_fail "pipelinectl log failed: $out"
 stack_expect_in "deployed: 2026-11-30T" "$out" "pipelinectl log: when it became deployed"
 stack_expect_in "Argo CD Application stonks-beta synced ${p:0:12}" "$out" "pipelinectl log: what synced"
 stack_expect_eq "$(stack_ctl --json log --stage beta | jq -r '.[0].deployed.revision')" "$p" "pipelinectl log --json"
-curl -fsS "$STACK_URL/metrics" | grep -qx 'pipelined_stage_deployed{stage="beta",verdict="deployed"} 1' ||
-	stack_fail "metric pipelined_stage_deployed does not say deployed: $(curl -fsS "$STACK_URL/metrics" | grep stage_deployed)"
+# the page is read whole first: grep -q stops reading at its match, and
+# curl would then fail writing the rest
 m=$(curl -fsS "$STACK_URL/metrics")
+grep -qx 'pipelined_stage_deployed{stage="beta",verdict="deployed"} 1' <<<"$m" ||
+	stack_fail "metric pipelined_stage_deployed does not say deployed: $(curl -fsS "$STACK_URL/metrics" | grep stage_deployed)"
 grep -qx 'pipelined_stage_sync{stage="beta",status="Synced"} 1' <<<"$m" &&
 	grep -qx 'pipelined_stage_sync{stage="beta",status="OutOfSync"} 0' <<<"$m" &&
 	grep -qx 'pipelined_stage_health{stage="beta",status="Healthy"} 1' <<<"$m" &&
@@ -73,7 +75,8 @@ stack_ok "release ${sha:0:7} deployed in beta; note on promotion ${p:0:7} under 
 
 # issue 13 item 4: time from the promotion commit to healthy, once per promotion
 stack_expect_eq "$(c2h beta)" 1 "the histogram counts the promotion that became deployed"
-curl -fsS "$STACK_URL/metrics" | grep -q '^pipelined_commit_to_healthy_seconds_bucket{stage="beta",le="+Inf"} 1$' ||
+m=$(curl -fsS "$STACK_URL/metrics")
+grep -qx 'pipelined_commit_to_healthy_seconds_bucket{stage="beta",le="+Inf"} 1' <<<"$m" ||
 	stack_fail "no +Inf bucket: $(curl -fsS "$STACK_URL/metrics" | grep commit_to_healthy)"
 st=$(stack_status)
 b=$(jq -c '.stages[] | select(.name == "beta") | .deployed' <<<"$st")
@@ -86,6 +89,9 @@ stack_expect_in "Deployed: $(jq -r .deployed_at <<<"$b")" "$note" "deployed_at i
 [ "$secs" -ge 0 ] && [ "$secs" -lt 120 ] || stack_fail "commit to healthy took $secs s"
 sum=$(curl -fsS "$STACK_URL/metrics" | awk '$1 == "pipelined_commit_to_healthy_seconds_sum{stage=\"beta\"}" {print $2}')
 stack_expect_eq "$sum" "$secs" "the histogram's sum is the status API's seconds"
+curl -fsS "$STACK_URL/metrics" >"$STACK_DIR/metrics"
+/usr/bin/python3 "$SRCDIR/tests/tools/promcheck.py" "$STACK_DIR/metrics" >/dev/null ||
+	stack_fail "the metrics page with the histogram is not valid exposition text"
 stack_daemon_stop
 stack_daemon_start
 stack_wait_for '[ "$(beta verdict)" = deployed ] && [ "$(beta deployed_at)" != null ]' 30
