@@ -38,44 +38,36 @@ stack_daemon_start
 idle "idle, without [argocd]:"
 stack_daemon_stop
 
-echo "bench-token-$RANDOM" >"$STACK_DIR/argocd-token"
-img_args=()
-for i in "${STACK_IMAGES[@]}"; do img_args+=(--image "$i"); done
-/usr/bin/python3 tests/fixtures/argocd-double.py --port-file "$STACK_DIR/argocd.port" \
-	--repo "$STACK_BARE" --repo-url "$STACK_REPO_URL" --swagger tests/data/argocd/swagger.json \
-	--token-file "$STACK_DIR/argocd-token" --app stonks-beta=values/values-beta.yaml \
-	--app stonks-paper=values/values-paper.yaml --app stonks-live=values/values-live.yaml \
-	"${img_args[@]}" --delay 0.5 &
-ARGOCD_PID=$!
-stack_atexit 'kill $ARGOCD_PID 2>/dev/null; wait $ARGOCD_PID 2>/dev/null'
-for _ in $(seq 100); do [ -s "$STACK_DIR/argocd.port" ] && break; sleep 0.1; done
-ARGOCD_URL=http://127.0.0.1:$(cat "$STACK_DIR/argocd.port")
-cat >>"$STACK_CONF" <<EOC
-[argocd]
-	url = $ARGOCD_URL
-	token = $STACK_DIR/argocd-token
-EOC
-for s in beta paper live; do stack_conf_set "stage.$s.application" "stonks-$s"; done
-verdict() { curl -fsS "$STACK_URL/api/v1/status" | jq -r ".stages[] | select(.name == \"$1\") | .deployed.verdict"; }
-stack_daemon_start
+# the Argo CD double and [argocd] from the tests' fixture, three Applications
+. tests/fixtures/argocd.sh
+stack_argocd_start beta paper live
 field() { curl -fsS "$STACK_URL/api/v1/status" | jq -r ".stages[] | select(.name == \"$1\") | .deployed.$2"; }
-stack_wait_for '[ "$(field live revision)" != null ] && [ "$(field paper revision)" != null ] && [ "$(field beta revision)" != null ]' 60
+verdict() { field "$1" verdict; }
+stack_daemon_start
+stack_wait_for '[ "$(field live revision)" != null ] && [ "$(field paper revision)" != null ] && [ "$(field beta revision)" != null ]' 60 ||
+	stack_fail "the three Applications were not all read"
 for s in beta paper live; do echo "  $s: $(field $s verdict) ($(field $s reason))"; done
 idle "idle, [argocd] with 3 Applications:"
 
 sha=$(stack_release "bench release")
 stack_kick >/dev/null || true
-stack_wait_for '[ "$(verdict beta)" = deployed ] && [ "$(stack_tag beta)" = "$sha" ]' 90
-ctl() { curl -fsS -X POST -d "$1" "$ARGOCD_URL/control" >/dev/null; }
+stack_wait_for '[ "$(verdict beta)" = deployed ] && [ "$(stack_tag beta)" = "$sha" ]' 90 ||
+	stack_fail "the release was not deployed in beta"
 ms=()
 for _ in 1 2 3 4 5; do
-	ctl '{"app":"stonks-beta","do":"degrade","message":"bench"}'
-	stack_wait_for '[ "$(verdict beta)" = degraded ]' 10
+	argocd_ctl '{"app":"stonks-beta","do":"degrade","message":"bench"}'
+	stack_wait_for '[ "$(verdict beta)" = degraded ]' 10 || stack_fail "beta did not turn degraded"
 	t0=$(date +%s%N)
-	ctl '{"app":"stonks-beta","do":"heal"}'
-	while [ "$(verdict beta)" != deployed ]; do sleep 0.01; done
+	argocd_ctl '{"app":"stonks-beta","do":"heal"}'
+	# polled every 10 ms, for 10 s at most
+	until [ "$(verdict beta)" = deployed ]; do
+		[ $((($(date +%s%N) - t0) / 1000000)) -lt 10000 ] ||
+			stack_fail "the verdict did not turn deployed within 10 s of the double reporting Healthy"
+		sleep 0.01
+	done
 	ms+=($((($(date +%s%N) - t0) / 1000000)))
 done
 sorted=$(printf '%s\n' "${ms[@]}" | sort -n | tr '\n' ' ')
 echo "Healthy reported -> verdict 'deployed' in /api/v1/status, 5 runs (ms): $sorted(median $(printf '%s\n' "${ms[@]}" | sort -n | sed -n 3p) ms)"
+stack_argocd_violations
 stack_daemon_stop

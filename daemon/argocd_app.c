@@ -353,9 +353,11 @@ static int parse_app(struct argocd_app *a, json_t *app, const char *repo_url, st
 		return type_error(err, "spec", "an object");
 	if (status && !json_is_object(status))
 		return type_error(err, "status", "an object");
-	if (want_string(json_object_get(spec, "project"), "spec.project", err))
+	if (want_string(json_object_get(spec, "project"), "spec.project", err) ||
+	    want_string(json_object_get(meta, "namespace"), "metadata.namespace", err))
 		return ERR_INVALID;
 	copy_str(a->name, sizeof a->name, json_object_get(meta, "name"));
+	copy_str(a->app_namespace, sizeof a->app_namespace, json_object_get(meta, "namespace"));
 	copy_str(a->project, sizeof a->project, json_object_get(spec, "project"));
 	if ((rc = find_source(&a->values_source, spec, repo_url, err)))
 		return rc;
@@ -436,6 +438,41 @@ void argocd_app_release(struct argocd_app *a)
 	free(a->images);
 	a->images = NULL;
 	a->nimages = 0;
+}
+
+static int add_segment(struct buf *out, const char *s)
+{
+	int rc = buf_addch(out, '/');
+
+	for (; *s && !rc; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		    c == '.' || c == '_' || c == '~' || c == '-')
+			rc = buf_addch(out, (char)c);
+		else
+			rc = buf_printf(out, "%%%02X", c);
+	}
+	return rc;
+}
+
+int argocd_ui_url(struct buf *out, const char *base, const char *app_namespace,
+		  const char *name)
+{
+	size_t n = base ? strlen(base) : 0;
+	int rc;
+
+	while (n && base[n - 1] == '/')
+		n--;
+	if (!n || !name || !*name)
+		return ERR_INVALID;
+	buf_reset(out);
+	rc = buf_printf(out, "%.*s/applications", (int)n, base);
+	if (!rc && app_namespace && *app_namespace)
+		rc = add_segment(out, app_namespace);
+	if (!rc)
+		rc = add_segment(out, name);
+	return rc;
 }
 
 static const char *last_of(const char *s, char c, size_t n)

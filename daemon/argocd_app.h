@@ -46,6 +46,7 @@ struct argocd_condition {
 
 struct argocd_app {
 	char name[254];
+	char app_namespace[254];	/* metadata.namespace, or "" */
 	char project[254];
 	int values_source;		/* index in spec.sources; -1 single source */
 	char revision[64];		/* the values source's synced revision, or "" */
@@ -90,6 +91,16 @@ bool argocd_repo_same(const char *a, const char *b);
 /* An RFC 3339 time as Argo CD writes it ("2026-11-30T21:00:05Z", optional
  * fraction, Z or +hh:mm): Unix seconds, or -1. */
 int64_t argocd_time(const char *s);
+
+/* The Application's page in Argo CD's web UI: base (the configured [argocd]
+ * url, a trailing '/' dropped) + "/applications/<namespace>/<name>", the
+ * route of Argo CD's UI (ui/src/app/applications: ":appnamespace/:name";
+ * the namespace is the Application resource's, metadata.namespace), or
+ * "/applications/<name>" when the namespace is not known.  Bytes outside
+ * [A-Za-z0-9._~-] in namespace and name are percent-encoded.  0, or
+ * ERR_INVALID for an empty base or name. */
+int argocd_ui_url(struct buf *out, const char *base, const char *app_namespace,
+		  const char *name);
 
 /* What the stage should run, for the verdict. */
 struct argocd_expect {

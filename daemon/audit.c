@@ -407,3 +407,47 @@ int audit_parse_range(char *from, size_t fromsz, char *to, size_t tosz, bool *ha
 	*has_from = dots != NULL;
 	return 0;
 }
+
+int audit_deployments(struct audit_deploy_report *out, const struct audit_promotion *p, size_t n)
+{
+	size_t next[STAGE_COUNT];	/* the promotion after the one looked at, per stage */
+
+	memset(out, 0, sizeof *out);
+	for (size_t i = 0; i < n; i++)
+		if (!p[i].commit || p[i].stage >= STAGE_COUNT || !stage_is_deploy(p[i].stage))
+			return ERR_INVALID;
+	if (n && !(out->v = calloc(n, sizeof *out->v)))
+		return ERR_NOMEM;
+	for (int s = 0; s < STAGE_COUNT; s++)
+		next[s] = n;
+	/* newest first, so each knows the promotion that followed it */
+	for (size_t k = n; k-- > 0;) {
+		enum stage st = p[k].stage;
+
+		out->promotions++;
+		if (p[k].deployed) {
+			out->deployed++;
+		} else {
+			struct audit_undeployed *u = &out->v[out->n++];
+
+			u->index = k;
+			u->superseded = next[st] < n;
+			u->by = next[st];
+		}
+		next[st] = k;
+	}
+	/* oldest first, like the promotions */
+	for (size_t i = 0; i < out->n / 2; i++) {
+		struct audit_undeployed t = out->v[i];
+
+		out->v[i] = out->v[out->n - 1 - i];
+		out->v[out->n - 1 - i] = t;
+	}
+	return 0;
+}
+
+void audit_deploy_report_release(struct audit_deploy_report *r)
+{
+	free(r->v);
+	memset(r, 0, sizeof *r);
+}

@@ -126,6 +126,41 @@ void audit_report_release(struct audit_report *r);
  * set); n when there is none. */
 size_t audit_first_promotion(const struct audit_commit *c, size_t n);
 
+/* ---- deployments (issue 13 item 5): informational, never a violation ----
+ *
+ * Which promotions Argo CD never ran: the daemon writes a note under
+ * refs/notes/pipelined-deploy on a promotion commit when it first judges
+ * the promotion deployed (engine_deploy.c).  Given the promotions into the
+ * stages Argo CD follows (oldest first) and whether each has that note,
+ * list those without one: superseded (a later promotion into the same
+ * stage came before Argo CD ran it: a fast sequence, or a failed rollout
+ * nobody fixed) or current (the stage's newest promotion, not deployed
+ * yet: in progress, or stuck).  Only meaningful when the notes ref exists
+ * at all: the caller says "no deploy record" instead of calling this. */
+struct audit_promotion {
+	const char *commit;
+	enum stage stage;
+	bool deployed;		/* a deploy note is on commit */
+};
+
+struct audit_undeployed {
+	size_t index;		/* into the promotions given */
+	bool superseded;
+	size_t by;		/* superseded: index of the next promotion into the stage */
+};
+
+struct audit_deploy_report {
+	struct audit_undeployed *v;	/* oldest first */
+	size_t n;
+	size_t promotions;	/* promotions looked at */
+	size_t deployed;	/* of them, with a deploy note */
+};
+
+/* 0 and *out filled (release it), or ERR_NOMEM / ERR_INVALID (a NULL
+ * commit or a stage that is not a deploy stage). */
+int audit_deployments(struct audit_deploy_report *out, const struct audit_promotion *p, size_t n);
+void audit_deploy_report_release(struct audit_deploy_report *r);
+
 /* Parse "A..B", "A.." (B = HEAD) or "B" (everything up to B) into the two
  * revisions; *from = NULL when absent.  Each side must be a plausible
  * revision (1..255 bytes of printable ASCII, no spaces, not starting with

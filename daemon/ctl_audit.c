@@ -10,7 +10,11 @@
  * checkout would get a clean bill for the wrong repository.  A range A..B judges the
  * first-parent commits after A up to B; everything before it is read only
  * for the promotions it records (so a tag that reached paper last month
- * may go live today).  Exit 0 clean, 1 violations, 2 operational error. */
+ * may go live today).  Exit 0 clean, 1 violations, 2 operational error.
+ * When Argo CD follows some stage ([argocd] and a stage's application), the
+ * report ends with the promotions in the range that never became deployed
+ * (no note under refs/notes/pipelined-deploy): informational, never a
+ * violation; with no such notes ref at all it says so instead. */
 #include "audit.h"
 #include "clock.h"
 #include "config.h"
@@ -372,7 +376,166 @@ static void policy_from_config(struct audit_policy *p, const struct config *cfg)
 	}
 }
 
-static int print_report(const struct ctx *x, const struct audit_report *r, bool json)
+/* Issue 13 item 5: which promotions in the range Argo CD never ran, from
+ * the deploy notes (audit_deployments).  Informational: never a violation,
+ * never the exit status. */
+struct deploys {
+	bool followed;			/* some stage has an Argo CD Application */
+	bool record;			/* the deploy notes ref is there */
+	char ref[128];			/* the ref read */
+	struct history h;
+	struct audit_promotion *p;	/* oldest first */
+	const struct history_entry **e;	/* p[i]'s entry */
+	size_t n;
+	struct audit_deploy_report rep;
+};
+
+static void deploys_release(struct deploys *d)
+{
+	if (d->followed)
+		history_release(&d->h);
+	free(d->p);
+	free(d->e);
+	audit_deploy_report_release(&d->rep);
+}
+
+static bool stage_followed(const struct config *cfg, enum stage s)
+{
+	return cfg->argocd.enabled && stage_is_deploy(s) && cfg->stages[s].application;
+}
+
+static int deploys_read(struct deploys *d, struct ctx *x)
+{
+	static const char *const refs[] = { GITOPS_TRACKING "notes/pipelined-deploy",
+					    GITOPS_DEPLOY_NOTES_REF };
+	char id[GITOPS_HEXSZ + 1];
+	struct buf err = BUF_INIT, note = BUF_INIT;
+	int rc = 0;
+
+	memset(d, 0, sizeof *d);
+	for (int s = 0; s < STAGE_COUNT; s++)
+		d->followed |= stage_followed(x->cfg, (enum stage)s);
+	if (!d->followed)
+		return 0;
+	if (!x->n) {
+		d->followed = false;	/* nothing walked, nothing loaded */
+		return 0;
+	}
+	for (size_t i = 0; !d->record && i < ARRAY_SIZE(refs); i++)
+		if (gitops_resolve(id, x->cg.g, refs[i]) == 0) {
+			d->record = true;
+			snprintf(d->ref, sizeof d->ref, "%s", refs[i]);
+		}
+	if (history_load(&d->h, x->cg.g, x->ids[x->n - 1], x->base[0] ? x->base : NULL, &err)) {
+		fprintf(stderr, "pipelinectl audit: %s\n", err.data ? err.data : "cannot read history");
+		buf_release(&err);
+		d->followed = false;
+		return 2;
+	}
+	buf_release(&err);
+	d->p = calloc(d->h.n ? d->h.n : 1, sizeof *d->p);
+	d->e = calloc(d->h.n ? d->h.n : 1, sizeof *d->e);
+	if (!d->p || !d->e)
+		return 2;
+	for (size_t k = d->h.n; k-- > 0;) {	/* the history is newest first */
+		const struct history_entry *h = &d->h.items[k];
+
+		if (!stage_followed(x->cfg, h->stage))
+			continue;
+		d->e[d->n] = h;
+		d->p[d->n].commit = h->commit;
+		d->p[d->n].stage = h->stage;
+		buf_reset(&note);
+		d->p[d->n].deployed = d->record &&
+				      gitops_note_read(&note, x->cg.g, d->ref, h->commit) == 0;
+		d->n++;
+	}
+	buf_release(&note);
+	if (d->record && audit_deployments(&d->rep, d->p, d->n))
+		rc = 2;
+	return rc;
+}
+
+static void followed_list(char *out, size_t outsz, const struct config *cfg)
+{
+	size_t len = 0;
+
+	out[0] = '\0';
+	for (int s = 0; s < STAGE_COUNT; s++)
+		if (stage_followed(cfg, (enum stage)s) && len < outsz)
+			len += (size_t)snprintf(out + len, outsz - len, "%s%s", len ? ", " : "",
+						stage_name((enum stage)s));
+}
+
+static json_t *deploys_json(const struct ctx *x, const struct deploys *d)
+{
+	json_t *stages = json_array(), *u = d->record ? json_array() : json_null();
+	char utc[40];
+
+	if (!d->followed) {
+		json_decref(stages);
+		json_decref(u);
+		return json_null();
+	}
+	for (int s = 0; s < STAGE_COUNT; s++)
+		if (stage_followed(x->cfg, (enum stage)s))
+			json_array_append_new(stages, json_string(stage_name((enum stage)s)));
+	for (size_t i = 0; d->record && i < d->rep.n; i++) {
+		const struct audit_undeployed *v = &d->rep.v[i];
+		const struct history_entry *h = d->e[v->index];
+
+		clock_format_rfc3339(utc, sizeof utc, (time_t)h->time, 0, true);
+		json_array_append_new(u, json_pack("{s:s, s:s, s:s, s:s, s:s, s:o}", "commit", h->commit,
+						   "stage", stage_name(h->stage), "tag", h->tag,
+						   "time", utc, "state", v->superseded ? "superseded" :
+						   "not-deployed", "superseded_by", v->superseded ?
+						   json_string(d->e[v->by]->commit) : json_null()));
+	}
+	return json_pack("{s:o, s:b, s:o, s:I, s:o, s:o}", "followed", stages, "record", d->record,
+			 "notes_ref", d->record ? json_string(d->ref) : json_null(),
+			 "promotions", (json_int_t)d->n,
+			 "deployed", d->record ? json_integer((json_int_t)d->rep.deployed) : json_null(),
+			 "undeployed", u);
+}
+
+static void deploys_text(const struct ctx *x, const struct deploys *d)
+{
+	char stages[64], when[96];
+
+	if (!d->followed)
+		return;
+	followed_list(stages, sizeof stages, x->cfg);
+	if (!d->record) {
+		printf("deployments: no deploy record: %s is not in the repository read, so nothing "
+		       "is said about what Argo CD ran (the daemon writes it when a promotion into %s "
+		       "is first deployed; in a clone, fetch it: git fetch origin %s:%s)\n",
+		       GITOPS_DEPLOY_NOTES_REF, stages, GITOPS_DEPLOY_NOTES_REF,
+		       GITOPS_DEPLOY_NOTES_REF);
+		return;
+	}
+	if (!d->rep.n) {
+		printf("deployments: %zu of %zu promotion%s into %s deployed (%s)\n", d->rep.deployed,
+		       d->n, d->n == 1 ? "" : "s", stages, GITOPS_DEPLOY_NOTES_REF);
+		return;
+	}
+	printf("deployments (informational, not violations): %zu of %zu promotion%s into %s never "
+	       "became deployed:\n", d->rep.n, d->n, d->n == 1 ? "" : "s", stages);
+	for (size_t i = 0; i < d->rep.n; i++) {
+		const struct audit_undeployed *v = &d->rep.v[i];
+		const struct history_entry *h = d->e[v->index];
+
+		ctl_format_time(when, sizeof when, h->time, &x->tz);
+		if (v->superseded)
+			printf("  %.12s %-5s tag %.7s  %s  superseded by %.12s before it was deployed\n",
+			       h->commit, stage_name(h->stage), h->tag, when, d->e[v->by]->commit);
+		else
+			printf("  %.12s %-5s tag %.7s  %s  the stage's current promotion, not deployed "
+			       "yet\n", h->commit, stage_name(h->stage), h->tag, when);
+	}
+}
+
+static int print_report(const struct ctx *x, const struct audit_report *r, bool json,
+			const struct deploys *d)
 {
 	if (json) {
 		json_t *v = json_array(), *o;
@@ -387,6 +550,8 @@ static int print_report(const struct ctx *x, const struct audit_report *r, bool 
 			      "baseline", x->judged_from < x->n && x->judged_from > 0 ?
 					  x->ids[x->judged_from - 1] : NULL, "violations", v,
 			      "repository", ctl_git_json(&x->cg));
+		if (o)
+			json_object_set_new(o, "deployments", deploys_json(x, d));
 		json_dumpf(o, stdout, JSON_INDENT(2));
 		fputc('\n', stdout);
 		json_decref(o);
@@ -402,6 +567,7 @@ static int print_report(const struct ctx *x, const struct audit_report *r, bool 
 		       r->judged == 1 ? "" : "s", x->label,
 		       r->promotions, r->promotions == 1 ? "" : "s");
 	}
+	deploys_text(x, d);
 	return r->n ? 1 : 0;
 }
 
@@ -424,6 +590,7 @@ static int audit_repo(struct ctx *x, const struct audit_args *a)
 {
 	struct audit_policy pol;
 	struct audit_report rep;
+	struct deploys dep;
 	size_t in_range = 0;
 	int rc;
 
@@ -445,7 +612,15 @@ static int audit_repo(struct ctx *x, const struct audit_args *a)
 		fprintf(stderr, "pipelinectl audit: out of memory\n");
 		return 2;
 	}
-	rc = print_report(x, &rep, a->json);
+	/* a pull request's commits are no promotions yet: nothing to deploy */
+	memset(&dep, 0, sizeof dep);
+	if (!pol.requests && (rc = deploys_read(&dep, x))) {
+		deploys_release(&dep);
+		audit_report_release(&rep);
+		return rc;
+	}
+	rc = print_report(x, &rep, a->json, &dep);
+	deploys_release(&dep);
 	audit_report_release(&rep);
 	return rc;
 }

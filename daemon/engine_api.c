@@ -91,6 +91,34 @@ static json_t *deployed_json(const struct engine *e, enum stage st)
 			 "since", time_or_null(d->judged ? d->since : 0));
 }
 
+/* Issue 13 item 4: the link to the Application in Argo CD's UI, the
+ * current promotion, and when it first ran deployed with the seconds from
+ * its commit to then (null while it has not). */
+static void deployed_more(json_t *j, const struct engine *e, enum stage st)
+{
+	const struct engine_deployed *d = &e->deployed[st];
+	const struct history_entry *h = NULL;
+	struct buf url = BUF_INIT;
+	bool now;
+
+	if (!json_is_object(j))
+		return;
+	if (argocd_ui_url(&url, e->cfg->argocd.url.url, d->have ? d->facts.app_namespace : NULL,
+			  e->cfg->stages[st].application) == 0 && url.data)
+		json_object_set_new(j, "url", json_string(url.data));
+	else
+		json_object_set_new(j, "url", json_null());
+	buf_release(&url);
+	if (e->scan && e->scan->hist_ok)
+		h = history_latest(&e->scan->hist, st);
+	now = h && strcmp(d->deployed_for, h->commit) == 0 && d->deployed_at;
+	json_object_set_new(j, "promotion", h ? json_string(h->commit) : json_null());
+	json_object_set_new(j, "deployed_at", time_or_null(now ? d->deployed_at : 0));
+	json_object_set_new(j, "commit_to_healthy_s", now && h->time > 0 ?
+			    json_integer(d->deployed_at > h->time ? d->deployed_at - h->time : 0) :
+			    json_null());
+}
+
 static json_t *stage_json(const struct engine *e, enum stage st)
 {
 	const struct config_stage *cs = &e->cfg->stages[st];
@@ -119,6 +147,8 @@ static json_t *stage_json(const struct engine *e, enum stage st)
 		stage_state_json(j, &e->stages[st]);
 	if (j && deploy)
 		json_object_set_new(j, "deployed", deployed_json(e, st));
+	if (j && deploy)
+		deployed_more(json_object_get(j, "deployed"), e, st);
 	return j;
 }
 

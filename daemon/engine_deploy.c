@@ -12,7 +12,11 @@
  * Each verdict change is one journal line.  When a stage's latest promotion
  * is first judged deployed, the cycle pushes a note on the promotion
  * commit under GITOPS_DEPLOY_NOTES_REF, once (the mirror's copy of that
- * ref says whether it is there already).  Nothing here gates a promotion:
+ * ref says whether it is there already); when that note lands, the
+ * seconds from the promotion's commit to its deployed verdict go into the
+ * commit-to-healthy histogram, so a restart (the note is there) observes
+ * nothing twice, and the note's Deployed: time is what status reports as
+ * deployed_at after one.  Nothing here gates a promotion:
  * an Argo CD outage only makes the verdicts unknown. */
 #include "engine_int.h"
 #include "log.h"
@@ -72,6 +76,42 @@ static void verdict_metric(struct engine *e, enum stage st, enum argocd_verdict 
 	}
 }
 
+/* Argo CD's sync status and health as gauges, 1 for the reported one.  A
+ * value outside Argo CD's documented set counts as Unknown, so the series
+ * stay bounded; all 0 while nothing is known (or the stage is not
+ * followed). */
+static void status_metric(struct metric_family *f, enum stage st, const char *const *names,
+			  size_t n, const char *now)
+{
+	bool known = false;
+
+	for (size_t i = 0; now && i < n; i++)
+		known |= strcmp(names[i], now) == 0;
+	for (size_t i = 0; i < n; i++) {
+		const char *lv[2] = { stage_name(st), names[i] };
+		bool on = now && (known ? strcmp(names[i], now) == 0 :
+				  strcmp(names[i], "Unknown") == 0);
+
+		metrics_set(f, lv, on ? 1 : 0);
+	}
+}
+
+static void facts_metric(struct engine *e, enum stage st, bool watched)
+{
+	static const char *const sync[] = { "Synced", "OutOfSync", "Unknown" };
+	static const char *const health[] = { "Healthy", "Progressing", "Degraded", "Suspended",
+					      "Missing", "Unknown" };
+	const struct engine_deployed *d = &e->deployed[st];
+	bool have = watched && d->have;
+
+	if (!e->metrics || !e->metrics->stage_sync || !e->metrics->stage_health)
+		return;
+	status_metric(e->metrics->stage_sync, st, sync, ARRAY_SIZE(sync),
+		      have ? (d->facts.sync[0] ? d->facts.sync : "Unknown") : NULL);
+	status_metric(e->metrics->stage_health, st, health, ARRAY_SIZE(health),
+		      have ? (d->facts.health[0] ? d->facts.health : "Unknown") : NULL);
+}
+
 static const char *latest_promotion(const struct engine *e, enum stage st)
 {
 	const struct history_entry *h;
@@ -79,6 +119,15 @@ static const char *latest_promotion(const struct engine *e, enum stage st)
 	if (!e->scan || !e->scan->hist_ok || !(h = history_latest(&e->scan->hist, st)))
 		return "";
 	return h->commit;
+}
+
+static int64_t latest_promotion_time(const struct engine *e, enum stage st)
+{
+	const struct history_entry *h;
+
+	if (!e->scan || !e->scan->hist_ok || !(h = history_latest(&e->scan->hist, st)))
+		return 0;
+	return h->time;
 }
 
 /* The verdict of one watched stage from what is known now.  False when it
@@ -135,8 +184,10 @@ static void judge(struct engine *e, enum stage st)
 	const char *promo = latest_promotion(e, st);
 
 	if (!engine_deploy_watched(e, st)) {
-		if (d->judged)
+		if (d->judged) {
 			verdict_metric(e, st, ARGOCD_UNKNOWN, false);
+			facts_metric(e, st, false);
+		}
 		d->judged = false;
 		return;
 	}
@@ -151,6 +202,7 @@ static void judge(struct engine *e, enum stage st)
 	d->state = ns;
 	d->judged = true;
 	strlcpy_(d->promo, promo, sizeof d->promo);
+	d->promo_time = latest_promotion_time(e, st);
 	if (ns.verdict == ARGOCD_DEPLOYED && *promo && strcmp(d->deployed_for, promo) != 0) {
 		strlcpy_(d->deployed_for, promo, sizeof d->deployed_for);
 		d->deployed_at = (int64_t)time(NULL);
@@ -183,6 +235,7 @@ void engine_deploy_update(struct engine *e, enum stage st, const struct argocd_a
 		strlcpy_(d->unreadable, why && *why ? why : "Argo CD cannot be read",
 			 sizeof d->unreadable);
 	}
+	facts_metric(e, st, engine_deploy_watched(e, st));
 	judge(e, st);
 	/* a pair the mirror has not answered: the cycle asks it (a revision
 	 * the mirror lacked is asked again by every cycle anyway) */
@@ -198,8 +251,10 @@ void engine_deploy_forget(struct engine *e)
 
 		facts_release(d);
 		d->unreadable[0] = '\0';
-		if (d->judged)
+		if (d->judged) {
 			verdict_metric(e, (enum stage)st, ARGOCD_UNKNOWN, false);
+			facts_metric(e, (enum stage)st, false);
+		}
 		d->judged = false;
 		d->anc_wanted = false;
 	}
@@ -216,7 +271,32 @@ struct deploy_job {
 	bool ask_note[STAGE_COUNT];
 	int anc[STAGE_COUNT];
 	int note[STAGE_COUNT];		/* 1 there, 0 not, -1 cannot tell */
+	int64_t note_time[STAGE_COUNT];	/* its Deployed: time; 0 unreadable */
 };
+
+/* The "Deployed: <RFC 3339>" line of a deploy note (engine_deploy_notes
+ * writes it), as Unix seconds; 0 when absent or unreadable. */
+static int64_t note_deployed_time(const char *note)
+{
+	const char *p = note;
+
+	while (p && *p) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+
+		if (len > 10 && len < 60 && strncmp(p, "Deployed: ", 10) == 0) {
+			char t[64];
+			int64_t v;
+
+			memcpy(t, p + 10, len - 10);
+			t[len - 10] = '\0';
+			v = argocd_time(t);
+			return v > 0 ? v : 0;
+		}
+		p = nl ? nl + 1 : NULL;
+	}
+	return 0;
+}
 
 static int deploy_work_cb(struct gitops *g, void *data)
 {
@@ -234,6 +314,8 @@ static int deploy_work_cb(struct gitops *g, void *data)
 						  j->promo[i]);
 
 			j->note[i] = rc == 0 ? 1 : rc == ERR_NOTFOUND ? 0 : -1;
+			if (rc == 0 && note.data)
+				j->note_time[i] = note_deployed_time(note.data);
 			buf_reset(&note);
 		}
 	}
@@ -260,6 +342,13 @@ static void deploy_done_cb(struct gitops *g, int rc, void *data)
 			strlcpy_(d->note_checked, j->promo[i], sizeof d->note_checked);
 			d->note_present = j->note[i] == 1;
 		}
+		/* noted before (by this daemon before a restart): the note
+		 * says when it became deployed, and nothing is observed again */
+		if (j->ask_note[i] && j->note[i] == 1 && j->note_time[i] &&
+		    (strcmp(d->deployed_for, j->promo[i]) != 0 || j->note_time[i] < d->deployed_at)) {
+			strlcpy_(d->deployed_for, j->promo[i], sizeof d->deployed_for);
+			d->deployed_at = j->note_time[i];
+		}
 	}
 	free(j);
 	for (int st = STAGE_BETA; st < STAGE_COUNT; st++)
@@ -285,8 +374,9 @@ void engine_deploy_phase(struct engine *e)
 		if (!engine_deploy_watched(e, (enum stage)st) || !*promo)
 			continue;
 		bool anc = d->anc_wanted && d->have && d->facts.revision[0];
-		bool note = d->judged && d->state.verdict == ARGOCD_DEPLOYED &&
-			    strcmp(d->note_checked, promo) != 0;
+		/* once per promotion, whatever the verdict: a note written
+		 * before a restart says when it became deployed */
+		bool note = strcmp(d->note_checked, promo) != 0;
 		if (!anc && !note)
 			continue;
 		j->st[j->n] = (enum stage)st;
@@ -343,6 +433,14 @@ void engine_deploy_note_done(struct engine *e, struct engine_action *a,
 	}
 	if (strcmp(d->note_checked, a->req_id) == 0)
 		d->note_present = true;
+	/* issue 13 item 4: once per promotion, when its note lands */
+	if (e->metrics && e->metrics->commit_to_healthy && strcmp(d->deployed_for, a->req_id) == 0 &&
+	    strcmp(d->promo, a->req_id) == 0 && d->promo_time > 0) {
+		const char *lv[1] = { stage_name(a->stage) };
+		int64_t s = d->deployed_at - d->promo_time;
+
+		metrics_observe(e->metrics->commit_to_healthy, lv, s > 0 ? (double)s : 0);
+	}
 	log_info("git", "deploy note on promotion %.7s (stage %s) pushed", a->req_id,
 		 stage_name(a->stage));
 }

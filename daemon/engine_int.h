@@ -250,7 +250,9 @@ struct engine_deployed {
 	char note_checked[GITOPS_HEXSZ + 1];
 	bool note_present;
 	char deployed_for[GITOPS_HEXSZ + 1];	/* promotion seen deployed ... */
-	int64_t deployed_at;			/* ... first at this wall time */
+	int64_t deployed_at;			/* ... first at this wall time (or
+						 * its note's Deployed: time) */
+	int64_t promo_time;			/* committer time of promo */
 };
 
 /* Result of a scan of the mirror (threadpool). */

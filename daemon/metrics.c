@@ -10,7 +10,9 @@
 struct series {
 	struct series *next;
 	char *values[METRICS_MAX_LABELS];
-	double value;
+	double value;			/* a histogram's: its sum */
+	uint64_t count;			/* histograms: observations ... */
+	uint64_t buckets[METRICS_MAX_BUCKETS];	/* ... and per bucket (not cumulative) */
 };
 
 struct metric_family {
@@ -20,6 +22,8 @@ struct metric_family {
 	char *help;
 	char *labels[METRICS_MAX_LABELS];
 	size_t nlabels;
+	double bounds[METRICS_MAX_BUCKETS];	/* histograms */
+	size_t nbounds;
 	struct series *head, *tail;
 };
 
@@ -237,12 +241,54 @@ static int series_get(struct series **out, struct metric_family *f, const char *
 	return 0;
 }
 
+int metrics_histogram(struct metric_family **out, struct metrics *m, const char *name,
+		      const char *help, const char *const *labels, const double *bounds,
+		      size_t nbounds)
+{
+	struct metric_family *f;
+	int rc;
+
+	if (!bounds || nbounds == 0 || nbounds > METRICS_MAX_BUCKETS)
+		return ERR_INVALID;
+	for (size_t i = 0; i < nbounds; i++)
+		if (!isfinite(bounds[i]) || (i && bounds[i] <= bounds[i - 1]))
+			return ERR_INVALID;
+	for (size_t i = 0; labels && labels[i]; i++)
+		if (strcmp(labels[i], "le") == 0)
+			return ERR_INVALID;
+	if ((rc = metrics_family(&f, m, METRIC_HISTOGRAM, name, help, labels)))
+		return rc;
+	memcpy(f->bounds, bounds, nbounds * sizeof *bounds);
+	f->nbounds = nbounds;
+	*out = f;
+	return 0;
+}
+
+int metrics_observe(struct metric_family *f, const char *const *values, double v)
+{
+	struct series *s;
+	size_t i = 0;
+	int rc;
+
+	if (f->type != METRIC_HISTOGRAM || isnan(v))
+		return ERR_INVALID;
+	if ((rc = series_get(&s, f, values)))
+		return rc;
+	while (i < f->nbounds && v > f->bounds[i])
+		i++;
+	if (i < f->nbounds)
+		s->buckets[i]++;
+	s->count++;
+	s->value += v;
+	return 0;
+}
+
 int metrics_add(struct metric_family *f, const char *const *values, double delta)
 {
 	struct series *s;
 	int rc;
 
-	if (isnan(delta) || (f->type == METRIC_COUNTER && delta < 0))
+	if (f->type == METRIC_HISTOGRAM || isnan(delta) || (f->type == METRIC_COUNTER && delta < 0))
 		return ERR_INVALID;
 	rc = series_get(&s, f, values);
 	if (rc)
@@ -274,7 +320,7 @@ int metrics_get(double *out, const struct metric_family *f, const char *const *v
 	s = series_find(f, values);
 	if (!s)
 		return ERR_NOTFOUND;
-	*out = s->value;
+	*out = f->type == METRIC_HISTOGRAM ? (double)s->count : s->value;
 	return 0;
 }
 
@@ -308,24 +354,56 @@ static int add_value(struct buf *out, double v)
 	return buf_printf(out, "%.17g", v);
 }
 
-static int render_series(struct buf *out, const struct metric_family *f,
-			 const struct series *s)
+/* One sample line: name+suffix{labels[,le="le"]} value. */
+static int render_line(struct buf *out, const struct metric_family *f, const struct series *s,
+		       const char *suffix, const double *le, double value)
 {
-	int rc = buf_adds(out, f->name);
+	int rc = buf_printf(out, "%s%s", f->name, suffix);
 
 	for (size_t i = 0; i < f->nlabels && !rc; i++) {
 		rc = buf_printf(out, "%s%s=\"", i ? "," : "{", f->labels[i]);
 		if (!rc)
 			rc = add_escaped(out, s->values[i], true);
 		if (!rc)
-			rc = buf_adds(out, i + 1 == f->nlabels ? "\"}" : "\"");
+			rc = buf_addch(out, '"');
 	}
+	if (!rc && le) {
+		rc = buf_adds(out, f->nlabels ? ",le=\"" : "{le=\"");
+		if (!rc)
+			rc = add_value(out, *le);
+		if (!rc)
+			rc = buf_addch(out, '"');
+	}
+	if (!rc && (f->nlabels || le))
+		rc = buf_addch(out, '}');
 	if (!rc)
 		rc = buf_addch(out, ' ');
 	if (!rc)
-		rc = add_value(out, s->value);
+		rc = add_value(out, value);
 	if (!rc)
 		rc = buf_addch(out, '\n');
+	return rc;
+}
+
+static int render_series(struct buf *out, const struct metric_family *f,
+			 const struct series *s)
+{
+	const double inf = INFINITY;
+	uint64_t cum = 0;
+	int rc = 0;
+
+	if (f->type != METRIC_HISTOGRAM)
+		return render_line(out, f, s, "", NULL, s->value);
+	for (size_t i = 0; i < f->nbounds && !rc; i++) {
+		cum += s->buckets[i];
+		rc = render_line(out, f, s, "_bucket", &f->bounds[i], (double)cum);
+	}
+	if (!rc)
+		rc = render_line(out, f, s, "_bucket", &inf, (double)s->count);
+	if (!rc)
+		rc = render_line(out, f, s, "_sum", NULL, s->value);
+	if (!rc)
+		rc = render_line(out, f, s, "_count", NULL, (double)s->count);
 	return rc;
 }
 
@@ -338,7 +416,8 @@ static int render_family(struct buf *out, const struct metric_family *f)
 		rc = add_escaped(out, f->help, false);
 	if (!rc)
 		rc = buf_printf(out, "\n# TYPE %s %s\n", f->name,
-				f->type == METRIC_COUNTER ? "counter" : "gauge");
+				f->type == METRIC_COUNTER ? "counter" :
+				f->type == METRIC_HISTOGRAM ? "histogram" : "gauge");
 	/* An unlabelled family always has its one series, starting at 0, so
 	 * that rate() works from the first scrape. */
 	if (!rc && !f->head && f->nlabels == 0)
@@ -391,17 +470,38 @@ int metrics_std_declare(struct metrics_std *out, struct metrics *m)
 		  "1 for Argo CD's current verdict on a deploy stage (deployed, progressing, "
 		  "out-of-sync, degraded, sync-failed, unknown), 0 for the others.",
 		  L("stage", "verdict") },
+		{ &s.stage_sync, METRIC_GAUGE, "pipelined_stage_sync",
+		  "1 for the sync status Argo CD reports for a deploy stage's Application "
+		  "(Synced, OutOfSync, Unknown), 0 for the others; all 0 while it cannot be read.",
+		  L("stage", "status") },
+		{ &s.stage_health, METRIC_GAUGE, "pipelined_stage_health",
+		  "1 for the health Argo CD reports for a deploy stage's Application (Healthy, "
+		  "Progressing, Degraded, Suspended, Missing, Unknown), 0 for the others; all 0 "
+		  "while it cannot be read.", L("stage", "status") },
 		{ &s.requests_waiting, METRIC_GAUGE, "pipelined_requests_waiting",
 		  "Request branches past the [requests] bounds, refused as queue-full until a "
 		  "slot frees up.", NULL },
 	};
 
+	/* seconds to hours: a rollout of a few seconds up to a promotion left
+	 * out of sync over a weekend (past 8 h it is in +Inf) */
+	static const double c2h[] = { 1, 5, 10, 30, 60, 120, 300, 600, 1200, 1800, 3600,
+				      7200, 14400, 28800 };
+	int rc;
+
 	for (size_t i = 0; i < ARRAY_SIZE(decl); i++) {
-		int rc = metrics_family(decl[i].slot, m, decl[i].type, decl[i].name,
-					decl[i].help, decl[i].labels);
+		rc = metrics_family(decl[i].slot, m, decl[i].type, decl[i].name,
+				    decl[i].help, decl[i].labels);
 		if (rc)
 			return rc;
 	}
+	rc = metrics_histogram(&s.commit_to_healthy, m, "pipelined_commit_to_healthy_seconds",
+			       "Seconds from a promotion commit to Argo CD running it synced, "
+			       "healthy and with the promoted images (the deploy verdict), per "
+			       "stage; observed once per promotion, when its deploy note is "
+			       "written.", L("stage"), c2h, ARRAY_SIZE(c2h));
+	if (rc)
+		return rc;
 	*out = s;
 	return 0;
 }

@@ -19,10 +19,12 @@
 #define METRICS_MAX_FAMILIES 64
 #define METRICS_LABEL_VALUE_MAX 128
 #define METRICS_DEFAULT_MAX_SERIES 512
+#define METRICS_MAX_BUCKETS 32
 
 enum metric_type {
 	METRIC_COUNTER,
 	METRIC_GAUGE,
+	METRIC_HISTOGRAM,	/* declared with metrics_histogram */
 };
 
 struct metrics;
@@ -41,6 +43,17 @@ int metrics_family(struct metric_family **out, struct metrics *m,
 		   enum metric_type type, const char *name, const char *help,
 		   const char *const *labels);
 
+/* Declare a histogram: bounds are the buckets' upper bounds, finite and
+ * strictly increasing, 1..METRICS_MAX_BUCKETS of them (the +Inf bucket is
+ * implied).  Each series renders as name_bucket{...,le="B"} (cumulative),
+ * name_bucket{...,le="+Inf"}, name_sum and name_count.  A label may not be
+ * called "le".  ERR_INVALID otherwise, as metrics_family. */
+int metrics_histogram(struct metric_family **out, struct metrics *m, const char *name,
+		      const char *help, const char *const *labels, const double *bounds,
+		      size_t nbounds);
+/* One observation (histograms only; not NaN). */
+int metrics_observe(struct metric_family *f, const char *const *values, double v);
+
 /* values: one string per label name, in declaration order (NULL when the
  * family has no labels).  A label value is any UTF-8 string up to
  * METRICS_LABEL_VALUE_MAX bytes: ERR_INVALID otherwise.
@@ -48,7 +61,8 @@ int metrics_family(struct metric_family **out, struct metrics *m,
  * metrics_set: gauges only. */
 int metrics_add(struct metric_family *f, const char *const *values, double delta);
 int metrics_set(struct metric_family *f, const char *const *values, double value);
-/* Current value of one series; ERR_NOTFOUND if it was never touched. */
+/* Current value of one series (of a histogram: its count); ERR_NOTFOUND if
+ * it was never touched. */
 int metrics_get(double *out, const struct metric_family *f, const char *const *values);
 
 /* Append the exposition text of every family (declaration order, series
@@ -68,7 +82,12 @@ struct metrics_std {
 	struct metric_family *webhooks;		/* counter {result} */
 	struct metric_family *stage_blocked;	/* gauge {stage}, 0 or 1 */
 	struct metric_family *stage_deployed;	/* gauge {stage,verdict}, 1 for the current one */
+	struct metric_family *stage_sync;	/* gauge {stage,status}: Argo CD's sync status */
+	struct metric_family *stage_health;	/* gauge {stage,status}: Argo CD's health */
 	struct metric_family *requests_waiting;	/* gauge: branches past [requests] bounds */
+	/* histogram {stage}: seconds from a promotion commit to Argo CD
+	 * reporting it deployed, observed once per promotion (its deploy note) */
+	struct metric_family *commit_to_healthy;
 };
 int metrics_std_declare(struct metrics_std *out, struct metrics *m);
 

@@ -114,13 +114,29 @@ function deployedView(d) {
     : (d.verdict === 'sync-failed' || d.verdict === 'degraded') ? 'bad' : 'warn';
   var op = d.operation || {};
   var msg = d.verdict === 'sync-failed' && op.message ? op.message : (d.reason || '');
+  var secs = typeof d.commit_to_healthy_s === 'number' ? d.commit_to_healthy_s : null;
+  var time = '';
+  if (secs !== null) time = 'Healthy ' + formatCountdown(secs * 1000) + ' after the promotion commit';
+  else if (d.promotion) time = 'Promotion ' + shortSha(d.promotion) + ' not deployed yet';
   return {
     verdict: d.verdict, tone: tone, application: d.application || '',
     text: 'Argo CD: ' + d.verdict.toUpperCase(),
     message: d.verdict === 'deployed' ? '' : msg,
     since: d.since || '', revision: d.revision || '',
-    images: (d.images_ok || 0) + '/' + (d.images_total || 0)
+    images: (d.images_ok || 0) + '/' + (d.images_total || 0),
+    /* only a web link is a link: the daemon builds it from [argocd] url */
+    url: typeof d.url === 'string' && /^https?:\/\//.test(d.url) ? d.url : '',
+    healthy_after_s: secs, time: time
   };
+}
+
+/* Desired (Git) next to deployed (Argo CD), in words for the card. */
+function runningText(row) {
+  var d = row.deployed;
+  if (!d) return '';
+  if (d.verdict === 'deployed') return shortSha(row.tag) + ' (synced ' + shortSha(d.revision) + ')';
+  return d.revision ? 'synced ' + shortSha(d.revision) + ', ' + d.images + ' images on ' + shortSha(row.tag)
+    : 'not known (' + d.verdict + ')';
 }
 
 /* The five stages in pipeline order, whatever the API listed. */
@@ -243,7 +259,7 @@ if (typeof module !== 'undefined' && module.exports) {
     pendingRows: pendingRows, promoteBody: promoteBody, justificationOk: justificationOk,
     visibleText: visibleText,
     suggestedTag: suggestedTag, serverNow: serverNow, errorLines: errorLines,
-    deployedView: deployedView
+    deployedView: deployedView, runningText: runningText
   };
 }
 
@@ -314,13 +330,14 @@ if (typeof document !== 'undefined') (function () {
       if (title) dd.title = title;
       dl.appendChild(dd);
     }
-    item('Tag', shortSha(row.tag), row.tag);
+    item(row.deployed ? 'Desired' : 'Tag', shortSha(row.tag), row.tag);
+    if (row.deployed) item('Deployed', runningText(row), row.deployed.revision);
     item('Promoted by', row.promoted_by || '—');
     item('When', row.promoted_at || '—');
     item('Status', row.status);
     if (row.source) item('Source', row.source);
     if (row.deployed) {
-      item('Deployed', row.deployed.verdict + (row.deployed.since ? ' since ' + row.deployed.since : ''),
+      item('Argo CD', row.deployed.verdict + (row.deployed.since ? ' since ' + row.deployed.since : ''),
         row.deployed.application);
       item('Images', row.deployed.images);
     }
@@ -333,6 +350,19 @@ if (typeof document !== 'undefined') (function () {
         var dm = el('p', row.deployed.message, 'deployed-message ' + row.deployed.tone);
         dm.setAttribute('data-deployed-message', row.name);
         li.appendChild(dm);
+      }
+      if (row.deployed.time) {
+        var dt = el('p', row.deployed.time, 'deployed-time');
+        dt.setAttribute('data-deployed-time', row.name);
+        li.appendChild(dt);
+      }
+      if (row.deployed.url) {
+        var a = el('a', 'Open ' + (row.deployed.application || 'the Application') + ' in Argo CD', 'deployed-link');
+        a.href = row.deployed.url;
+        a.target = '_blank';
+        a.rel = 'noopener noreferrer';
+        a.setAttribute('data-deployed-link', row.name);
+        li.appendChild(a);
       }
     }
     if (row.blocked) {

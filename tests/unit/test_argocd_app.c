@@ -65,6 +65,7 @@ static void test_parse_multisource(void **state)
 
 	assert_int_equal(argocd_app_parse(&a, j, strlen(j), REPO, &err), 0);
 	assert_string_equal(a.name, "stonks-oracle-beta");
+	assert_string_equal(a.app_namespace, "argocd");
 	assert_string_equal(a.project, "stonks-oracle");
 	assert_int_equal(a.values_source, 1);	/* found by repoURL, not configured */
 	assert_string_equal(a.revision, REL);
@@ -113,6 +114,8 @@ static void test_parse_bad_documents(void **state)
 		"{\"metadata\":{\"name\":\"a\"},\"spec\":{\"sources\":[{\"repoURL\":\"" REPO "\"}]},"
 		"\"status\":{\"sync\":{\"revisions\":[]}}}",
 		"{\"metadata\":{\"name\":\"a\",\"name\":\"b\"},\"spec\":{}}",
+		"{\"metadata\":{\"name\":\"a\",\"namespace\":[]},\"spec\":{\"source\":"
+		"{\"repoURL\":\"" REPO "\"}}}",
 	};
 	struct argocd_app a;
 
@@ -266,6 +269,27 @@ static void test_stream_events(void **state)
 	free(app);
 }
 
+/* The link to the Application in Argo CD's UI: the route of its UI,
+ * /applications/:appnamespace/:name, under the configured url. */
+static void test_ui_url(void **state)
+{
+	struct buf b = BUF_INIT;
+
+	(void)state;
+	assert_int_equal(argocd_ui_url(&b, "https://argocd.example.org", "argocd", "stonks-beta"), 0);
+	assert_string_equal(b.data, "https://argocd.example.org/applications/argocd/stonks-beta");
+	assert_int_equal(argocd_ui_url(&b, "https://example.org/argo-cd/", "argocd", "a"), 0);
+	assert_string_equal(b.data, "https://example.org/argo-cd/applications/argocd/a");
+	assert_int_equal(argocd_ui_url(&b, "http://127.0.0.1:8080", "", "stonks-paper"), 0);
+	assert_string_equal(b.data, "http://127.0.0.1:8080/applications/stonks-paper");
+	assert_int_equal(argocd_ui_url(&b, "https://a", "ns/x", "n a?#"), 0);
+	assert_string_equal(b.data, "https://a/applications/ns%2Fx/n%20a%3F%23");
+	assert_int_equal(argocd_ui_url(&b, "", "argocd", "a"), ERR_INVALID);
+	assert_int_equal(argocd_ui_url(&b, "https://a", "argocd", ""), ERR_INVALID);
+	assert_int_equal(argocd_ui_url(&b, "https://a", NULL, NULL), ERR_INVALID);
+	buf_release(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -277,6 +301,7 @@ int main(void)
 		cmocka_unit_test(test_verdicts),
 		cmocka_unit_test(test_missing_image),
 		cmocka_unit_test(test_stream_events),
+		cmocka_unit_test(test_ui_url),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

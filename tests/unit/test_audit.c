@@ -385,6 +385,47 @@ static void test_range(void **state)
 	}
 }
 
+/* Issue 13 item 5: promotions without a deploy note, superseded or
+ * still current, per stage; the deployed ones only counted. */
+static void test_deployments(void **state)
+{
+	const struct audit_promotion p[] = {
+		{ "c0", STAGE_BETA, true },	/* deployed */
+		{ "c1", STAGE_BETA, false },	/* superseded by c3 */
+		{ "c2", STAGE_PAPER, false },	/* paper's current, not deployed */
+		{ "c3", STAGE_BETA, false },	/* superseded by c4 */
+		{ "c4", STAGE_BETA, true },
+		{ "c5", STAGE_BETA, false },	/* beta's current, not deployed */
+	};
+	struct audit_deploy_report r;
+
+	(void)state;
+	assert_int_equal(audit_deployments(&r, p, ARRAY_SIZE(p)), 0);
+	assert_int_equal(r.promotions, 6);
+	assert_int_equal(r.deployed, 2);
+	assert_int_equal(r.n, 4);
+	assert_int_equal(r.v[0].index, 1);
+	assert_true(r.v[0].superseded);
+	assert_int_equal(r.v[0].by, 3);
+	assert_int_equal(r.v[1].index, 2);
+	assert_false(r.v[1].superseded);
+	assert_int_equal(r.v[2].index, 3);
+	assert_true(r.v[2].superseded);
+	assert_int_equal(r.v[2].by, 4);
+	assert_int_equal(r.v[3].index, 5);
+	assert_false(r.v[3].superseded);
+	audit_deploy_report_release(&r);
+
+	assert_int_equal(audit_deployments(&r, p, 0), 0);
+	assert_int_equal(r.n, 0);
+	assert_int_equal(r.promotions, 0);
+	audit_deploy_report_release(&r);
+	assert_int_equal(audit_deployments(&r, (const struct audit_promotion[]){
+		{ "x", STAGE_CI, false } }, 1), ERR_INVALID);
+	assert_int_equal(audit_deployments(&r, (const struct audit_promotion[]){
+		{ NULL, STAGE_BETA, false } }, 1), ERR_INVALID);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -393,6 +434,7 @@ int main(void)
 		cmocka_unit_test(test_request_mode),
 		cmocka_unit_test(test_request_shape),
 		cmocka_unit_test(test_range),
+		cmocka_unit_test(test_deployments),
 	};
 	int rc;
 

@@ -153,9 +153,90 @@ static void test_std_families(void **state)
 				     "pipelined_stage_blocked{stage=\"beta\"} 1\n"));
 	assert_non_null(strstr(out.data, "# TYPE pipelined_last_success_timestamp_seconds gauge\n"));
 	assert_non_null(strstr(out.data, "# TYPE pipelined_queue_length gauge\npipelined_queue_length 0\n"));
+	assert_int_equal(metrics_set(s.stage_sync, V("beta", "Synced"), 1), 0);
+	assert_int_equal(metrics_set(s.stage_health, V("beta", "Healthy"), 1), 0);
+	assert_int_equal(metrics_observe(s.commit_to_healthy, V("beta"), 42), 0);
+	buf_release(&out);
+	render(&out, m);
+	assert_non_null(strstr(out.data, "# TYPE pipelined_commit_to_healthy_seconds histogram\n"
+				     "pipelined_commit_to_healthy_seconds_bucket{stage=\"beta\",le=\"1\"} 0\n"));
+	assert_non_null(strstr(out.data,
+		"pipelined_commit_to_healthy_seconds_bucket{stage=\"beta\",le=\"60\"} 1\n"));
+	assert_non_null(strstr(out.data, "# TYPE pipelined_stage_sync gauge\n"
+				     "pipelined_stage_sync{stage=\"beta\",status=\"Synced\"} 1\n"));
+	assert_non_null(strstr(out.data, "# TYPE pipelined_stage_health gauge\n"
+				     "pipelined_stage_health{stage=\"beta\",status=\"Healthy\"} 1\n"));
+	assert_non_null(strstr(out.data,
+		"pipelined_commit_to_healthy_seconds_bucket{stage=\"beta\",le=\"28800\"} 1\n"
+		"pipelined_commit_to_healthy_seconds_bucket{stage=\"beta\",le=\"+Inf\"} 1\n"
+		"pipelined_commit_to_healthy_seconds_sum{stage=\"beta\"} 42\n"
+		"pipelined_commit_to_healthy_seconds_count{stage=\"beta\"} 1\n"));
 	/* declaring twice is refused (names are unique) */
 	assert_int_equal(metrics_std_declare(&s, m), ERR_INVALID);
 	buf_release(&out);
+	metrics_free(m);
+}
+
+static void test_histogram(void **state)
+{
+	struct metrics *m = metrics_new(0);
+	struct metric_family *h, *u, *f = NULL;
+	const double b[] = { 1, 30, 3600 };
+	struct buf out;
+	double v;
+
+	assert_int_equal(metrics_histogram(&h, m, "x_seconds", "Seconds.", V("stage", NULL), b, 3), 0);
+	assert_int_equal(metrics_histogram(&u, m, "x_plain_seconds", "", NULL, b, 1), 0);
+	assert_int_equal(metrics_observe(h, V("beta"), 0.5), 0);
+	assert_int_equal(metrics_observe(h, V("beta"), 30), 0);	/* le is inclusive */
+	assert_int_equal(metrics_observe(h, V("beta"), 45.25), 0);
+	assert_int_equal(metrics_observe(h, V("beta"), 90000), 0);	/* only in +Inf */
+	assert_int_equal(metrics_observe(h, V("paper"), 2), 0);
+	assert_int_equal(metrics_get(&v, h, V("beta")), 0);
+	assert_true(v == 4);
+	render(&out, m);
+	assert_string_equal(out.data,
+		"# HELP x_seconds Seconds.\n"
+		"# TYPE x_seconds histogram\n"
+		"x_seconds_bucket{stage=\"beta\",le=\"1\"} 1\n"
+		"x_seconds_bucket{stage=\"beta\",le=\"30\"} 2\n"
+		"x_seconds_bucket{stage=\"beta\",le=\"3600\"} 3\n"
+		"x_seconds_bucket{stage=\"beta\",le=\"+Inf\"} 4\n"
+		"x_seconds_sum{stage=\"beta\"} 90075.75\n"
+		"x_seconds_count{stage=\"beta\"} 4\n"
+		"x_seconds_bucket{stage=\"paper\",le=\"1\"} 0\n"
+		"x_seconds_bucket{stage=\"paper\",le=\"30\"} 1\n"
+		"x_seconds_bucket{stage=\"paper\",le=\"3600\"} 1\n"
+		"x_seconds_bucket{stage=\"paper\",le=\"+Inf\"} 1\n"
+		"x_seconds_sum{stage=\"paper\"} 2\n"
+		"x_seconds_count{stage=\"paper\"} 1\n"
+		"# HELP x_plain_seconds \n"
+		"# TYPE x_plain_seconds histogram\n"
+		"x_plain_seconds_bucket{le=\"1\"} 0\n"
+		"x_plain_seconds_bucket{le=\"+Inf\"} 0\n"
+		"x_plain_seconds_sum 0\n"
+		"x_plain_seconds_count 0\n");
+	buf_release(&out);
+	/* what a histogram refuses */
+	assert_int_equal(metrics_observe(h, V("beta"), NAN), ERR_INVALID);
+	assert_int_equal(metrics_add(h, V("beta"), 1), ERR_INVALID);
+	assert_int_equal(metrics_set(h, V("beta"), 1), ERR_INVALID);
+	assert_int_equal(metrics_observe(h, NULL, 1), ERR_INVALID);
+	assert_int_equal(metrics_family(&f, m, METRIC_GAUGE, "x_g", "", NULL), 0);
+	assert_int_equal(metrics_observe(f, NULL, 1), ERR_INVALID);
+	f = NULL;
+	assert_int_equal(metrics_histogram(&f, m, "x_h", "", V("le", NULL), b, 3), ERR_INVALID);
+	assert_int_equal(metrics_histogram(&f, m, "x_h", "", NULL, b, 0), ERR_INVALID);
+	assert_int_equal(metrics_histogram(&f, m, "x_h", "", NULL, (const double[]){ 2, 1 }, 2),
+			 ERR_INVALID);
+	assert_int_equal(metrics_histogram(&f, m, "x_h", "", NULL, (const double[]){ 1, 1 }, 2),
+			 ERR_INVALID);
+	assert_int_equal(metrics_histogram(&f, m, "x_h", "", NULL, (const double[]){ INFINITY }, 1),
+			 ERR_INVALID);
+	assert_int_equal(metrics_histogram(&f, m, "x_h", "", NULL, b, METRICS_MAX_BUCKETS + 1),
+			 ERR_INVALID);
+	assert_int_equal(metrics_histogram(&f, m, "x_seconds", "", NULL, b, 3), ERR_INVALID);
+	assert_null(f);
 	metrics_free(m);
 }
 
@@ -181,6 +262,7 @@ int main(void)
 		cmocka_unit_test(test_bad_updates),
 		cmocka_unit_test(test_series_bound),
 		cmocka_unit_test(test_std_families),
+		cmocka_unit_test(test_histogram),
 		cmocka_unit_test(test_render_bound),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -78,6 +78,19 @@ test('stageRows: five stages in pipeline order from the status fixture', () => {
   assert.equal(rows[4].deployed, null);
   assert.equal(rows[0].deployed, null);
   assert.equal(app.deployedView({ verdict: 'progressing', reason: 'sync running' }).tone, 'warn');
+  // the link to the Application in Argo CD's UI; time from commit to healthy
+  assert.equal(rows[2].deployed.url, 'https://argocd.example.org/applications/argocd/stonks-beta');
+  assert.equal(rows[2].deployed.healthy_after_s, 285);
+  assert.equal(rows[2].deployed.time, 'Healthy 4m45s after the promotion commit');
+  assert.equal(rows[3].deployed.time, 'Promotion 4444444 not deployed yet');
+  assert.equal(rows[3].deployed.healthy_after_s, null);
+  assert.equal(app.deployedView({ verdict: 'deployed', url: 'javascript:alert(1)' }).url, '');
+  assert.equal(app.deployedView({ verdict: 'unknown' }).time, '');
+  // desired (Git) next to deployed (Argo CD)
+  assert.equal(app.runningText(rows[2]), '1111111 (synced 6666666)');
+  assert.equal(app.runningText(rows[3]), 'synced 3333333, 0/14 images on 2222222');
+  assert.equal(app.runningText({ tag: '', deployed: app.deployedView({ verdict: 'unknown' }) }),
+    'not known (unknown)');
   // evidence stages: newest complete release, newest verdict
   assert.equal(rows[0].deploy, false);
   assert.equal(rows[0].tag, '1111111111111111111111111111111111111111');

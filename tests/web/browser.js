@@ -3,7 +3,9 @@
 // 4, NUL-separated JSON), so no npm package is needed.  Loads the page from
 // tests/tools/dashboard_testd, checks the five stages render with the
 // market gate in words and hostile API text stays text, logs in through
-// the page's form, checks the Break-Glass dialog refuses an empty and a
+// the page's form (Argo CD per stage: verdict, a failed sync's message in
+// red, desired vs deployed, the link to the Application, commit-to-healthy
+// time), checks the Break-Glass dialog refuses an empty and a
 // blank justification (nothing reaches the promote callback), then sends a
 // justified request and sees it arrive with the operator as author.
 // Usage: node browser.js URL RECORD-FILE SCREENSHOT.png PROFILE-DIR
@@ -98,7 +100,21 @@ async function main() {
   assert.equal(await ev("getComputedStyle(" + failMsg + ").color"), 'rgb(180, 35, 24)');
   assert.equal(await ev("document.querySelector('[data-deployed-message=beta]')"), null);
   assert.equal(await ev("document.querySelector('[data-deployed=live]')"), null);
-  console.log('ok: Argo CD verdicts per stage; a failed sync in red with its message, as text');
+  // the link to each Application in Argo CD's UI, and commit-to-healthy time
+  assert.equal(await ev("document.querySelector('[data-deployed-link=paper]').href"),
+    'https://argocd.example.org/applications/argocd/stonks-paper');
+  assert.equal(await ev("document.querySelector('[data-deployed-link=paper]').textContent"),
+    'Open stonks-paper in Argo CD');
+  assert.equal(await ev("document.querySelector('[data-deployed-link=beta]').getAttribute('rel')"),
+    'noopener noreferrer');
+  assert.equal(await ev("document.querySelector('[data-deployed-time=beta]').textContent"),
+    'Healthy 4m45s after the promotion commit');
+  assert.equal(await ev("document.querySelector('[data-deployed-time=paper]').textContent"),
+    'Promotion 4444444 not deployed yet');
+  assert.match(await ev("document.querySelectorAll('#pipeline li.stage')[2].textContent"),
+    /Desired1111111Deployed1111111 \(synced 6666666\)/);
+  console.log('ok: Argo CD verdicts per stage; a failed sync in red with its message, as text; '
+    + 'desired vs deployed, the link to the Application and the time from commit to healthy');
 
   // Break-Glass on paper: first the page asks for a login.
   await ev("[...document.querySelectorAll('#pipeline button')].find(b => /Break-Glass/.test(b.textContent)).click()");
