@@ -80,6 +80,7 @@ static void policy_cfg(struct policy_stage_cfg *out, const struct config_stage *
 	out->values_path = cs->values_path;
 	out->require_source_deployed = cs->require_source_deployed;
 	out->soak = (int64_t)(cs->soak_ms / 1000);
+	out->approvals = cs->approvals;
 }
 
 /* Argo CD's verdict on a deploy stage, for the source-stage gates: the

@@ -19,6 +19,7 @@
  * private temp file because -s wants a path.
  */
 #include "sigverify.h"
+#include "gitssh.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -337,6 +338,16 @@ static void after_verify(struct sv *s)
 		s->res.verdict = POLICY_SIG_GOOD;
 		s->res.error[0] = '\0';
 		strlcpy_(s->res.principal, s->principals[s->next], sizeof s->res.principal);
+		for (size_t i = 0, n = 0; i < s->np && n < sizeof s->res.principals; i++) {
+			int k = snprintf(s->res.principals + n, sizeof s->res.principals - n, "%s%s",
+					 i ? "," : "", s->principals[i]);
+			if (k < 0 || (size_t)k >= sizeof s->res.principals - n) {
+				/* a cut list could match a wrong name: keep whole ones */
+				s->res.principals[n] = '\0';
+				break;
+			}
+			n += (size_t)k;
+		}
 		finish(s);
 		return;
 	}
@@ -519,6 +530,8 @@ int sigverify_start(uv_loop_t *loop, const char *allowed_signers,
 	s->paylen = paylen;
 	buf_init(&s->obuf, SV_OUT_MAX);
 	buf_init(&s->ebuf, SV_OUT_MAX);
+	if (sig && gitssh_sig_key(s->res.key, sig, siglen))
+		s->res.key[0] = '\0';
 	ignore_sigpipe();
 	uv_timer_init(loop, &s->timer);
 	s->timer.data = s;

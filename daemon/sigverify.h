@@ -20,6 +20,10 @@
 struct sigverify_result {
 	enum policy_sig verdict;	/* GOOD, BAD, UNSIGNED, or UNCHECKED on failure */
 	char principal[256];		/* when GOOD */
+	/* issue 14 item 3: who signed, for "is the approver the author?" */
+	char principals[512];		/* when GOOD: every principal the signers
+					 * file gives the key, comma-separated */
+	char key[60];			/* the signing key's fingerprint, or "" */
 	char error[512];		/* why, when not GOOD (no secrets) */
 };
 
