@@ -1,6 +1,7 @@
 /* gitops.c - the mirror handle and the local object half of the git layer:
  * files at a commit, commits without a work tree, notes, history walks. */
 #include "gitops_int.h"
+#include "trailer.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -568,17 +569,35 @@ int gitops_is_ancestor(struct gitops *g, const char *ancestor, const char *desce
 
 int gitops_one_commit_on(struct gitops *g, const char *rev, const char *onto)
 {
-	char parent[GITOPS_HEXSZ + 1];
-	git_commit *c = NULL;
-	int rc = lookup_commit(&c, g, rev);
+	char id[GITOPS_HEXSZ + 1], parent[GITOPS_HEXSZ + 1];
+	int rc = 0;
 
-	if (rc)
-		return rc;
-	if (git_commit_parentcount(c) != 1) {
+	strlcpy_(id, rev, sizeof id);
+	for (int depth = 0; depth <= TRAILER_APPROVALS_MAX; depth++) {
+		git_commit *c = NULL, *p = NULL;
+		bool empty;
+
+		if ((rc = lookup_commit(&c, g, id)))
+			return rc;
+		if (git_commit_parentcount(c) != 1) {
+			git_commit_free(c);
+			return 0;
+		}
+		git_oid_tostr(parent, sizeof parent, git_commit_parent_id(c, 0));
+		if ((rc = gitops_is_ancestor(g, parent, onto)) != 0) {
+			git_commit_free(c);
+			return rc;
+		}
+		if ((rc = lookup_commit(&p, g, parent))) {
+			git_commit_free(c);
+			return rc;
+		}
+		empty = git_oid_equal(git_commit_tree_id(c), git_commit_tree_id(p));
 		git_commit_free(c);
-		return 0;
+		git_commit_free(p);
+		if (!empty)
+			return 0;
+		strlcpy_(id, parent, sizeof id);
 	}
-	git_oid_tostr(parent, sizeof parent, git_commit_parent_id(c, 0));
-	git_commit_free(c);
-	return gitops_is_ancestor(g, parent, onto);
+	return 0;
 }

@@ -181,7 +181,9 @@ int gitops_is_ancestor(struct gitops *g, const char *ancestor, const char *desce
 /* 1 if rev is one commit whose only parent is onto or an ancestor of it
  * (the shape of a promotion request, so that merging it brings no other
  * commit into onto's history), 0 if not (a merge, a root, a stack, foreign
- * history). */
+ * history).  Issue 14 item 3: up to TRAILER_APPROVALS_MAX commits that
+ * change nothing (approvals: the tree of their parent) may sit on top of
+ * that one commit; they bring no change in. */
 int gitops_one_commit_on(struct gitops *g, const char *rev, const char *onto);
 /* Paths whose entries differ between the trees of old_rev (NULL: the empty
  * tree) and new_rev, at most max (ERR_TOOBIG beyond); free the array with
