@@ -357,6 +357,32 @@ static int build_tree(git_tree **out, struct gitops *g, git_commit *base,
 	return rc;
 }
 
+/* The commit's bytes, signed by spec->sign, stored with the signature in
+ * its gpgsig header (as git commit -S does). */
+static int create_signed(git_oid *id, struct gitops *g, const struct gitops_commit_spec *spec,
+			 const git_signature *author, const git_signature *committer,
+			 const git_tree *tree, git_commit *parents[2])
+{
+	git_buf content = { 0 };
+	struct buf sig = BUF_INIT;
+	int rc = git_commit_create_buffer(&content, g->repo, author, committer, NULL,
+					  spec->message, tree, spec->nparents,
+					  (const git_commit **)parents);
+
+	if (rc < 0)
+		return gitops_gitfail(g, rc, "cannot create commit");
+	buf_init(&sig, 64 * 1024);
+	if ((rc = spec->sign(&sig, content.ptr, content.size, spec->sign_data)))
+		rc = gitops_fail(g, rc, "cannot sign the commit: %s",
+				 sig.data && sig.len ? sig.data : "no reason given");
+	else if ((rc = git_commit_create_with_signature(id, g->repo, content.ptr, sig.data,
+							 "gpgsig")) < 0)
+		rc = gitops_gitfail(g, rc, "cannot create the signed commit");
+	buf_release(&sig);
+	git_buf_dispose(&content);
+	return rc;
+}
+
 int gitops_commit_create(char out[GITOPS_HEXSZ + 1], struct gitops *g,
 			 const struct gitops_commit_spec *spec)
 {
@@ -375,9 +401,11 @@ int gitops_commit_create(char out[GITOPS_HEXSZ + 1], struct gitops *g,
 		rc = build_tree(&tree, g, parents[0], spec->files, spec->nfiles);
 	if (rc == 0 && !(rc = make_sig(&author, g, spec->author)))
 		rc = make_sig(&committer, g, NULL);
-	if (rc == 0 && (rc = git_commit_create(&id, g->repo, NULL, author, committer, NULL,
-					       spec->message, tree, spec->nparents,
-					       (const git_commit **)parents)) < 0)
+	if (rc == 0 && spec->sign)
+		rc = create_signed(&id, g, spec, author, committer, tree, parents);
+	else if (rc == 0 && (rc = git_commit_create(&id, g->repo, NULL, author, committer, NULL,
+						    spec->message, tree, spec->nparents,
+						    (const git_commit **)parents)) < 0)
 		rc = gitops_gitfail(g, rc, "cannot create commit");
 	if (rc == 0)
 		git_oid_tostr(out, GITOPS_HEXSZ + 1, &id);

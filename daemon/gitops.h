@@ -139,6 +139,11 @@ struct gitops_commit_spec {
 	const char *message;
 	const struct gitops_person *author;	/* NULL = the committer */
 	/* committer is always g's identity, now */
+	/* issue 14 item 3: when set, the commit is signed: sign gets the
+	 * commit's bytes and appends the armored signature (git's gpgsig
+	 * header) to sig; non-zero fails the commit, with the reason in g */
+	int (*sign)(struct buf *sig, const char *payload, size_t len, void *data);
+	void *sign_data;
 };
 
 /* Writes blobs, tree and commit; moves no ref. */

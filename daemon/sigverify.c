@@ -57,6 +57,8 @@ struct sv {
 	bool timed_out;
 	bool exited;
 	bool verifying;
+	bool signing;		/* sigverify_sign_sync: obuf is the signature */
+	struct buf *sign_out;
 	int64_t status;
 	int signal;
 	uint64_t deadline_ms;
@@ -367,6 +369,21 @@ static void after_verify(struct sv *s)
 	finish(s);
 }
 
+static void after_sign(struct sv *s)
+{
+	char msg[256];
+
+	if (s->status == 0 && !s->signal && s->obuf.len > strlen(SSH_SIG_BEGIN) &&
+	    memcmp(s->obuf.data, SSH_SIG_BEGIN, strlen(SSH_SIG_BEGIN)) == 0 &&
+	    buf_add(s->sign_out, s->obuf.data, s->obuf.len) == 0) {
+		s->res.verdict = POLICY_SIG_GOOD;
+	} else {
+		first_line(msg, sizeof msg, s);
+		set_res(s, POLICY_SIG_UNCHECKED, "ssh-keygen -Y sign failed: %s", msg);
+	}
+	finish(s);
+}
+
 static void step_done(struct sv *s)
 {
 	if (s->timed_out) {
@@ -375,6 +392,8 @@ static void step_done(struct sv *s)
 		format_duration(d, sizeof d, s->deadline_ms);
 		set_res(s, POLICY_SIG_UNCHECKED, "ssh-keygen did not finish within %s; killed", d);
 		finish(s);
+	} else if (s->signing) {
+		after_sign(s);
 	} else if (!s->verifying) {
 		after_find(s);
 	} else {
@@ -569,4 +588,48 @@ int sigverify_sync(struct sigverify_result *out, const char *allowed_signers,
 	if (rc == 0)
 		*out = res;
 	return rc;
+}
+
+int sigverify_sign_sync(struct buf *sig, char *err, size_t errsz, const char *key,
+			const char *payload, size_t len, uint64_t deadline_ms)
+{
+	struct sigverify_result res;
+	uv_loop_t loop;
+	struct sv *s;
+	char *argv[] = { "ssh-keygen", "-Y", "sign", "-n", "git", "-f", NULL, NULL };
+
+	if (!key || !payload || len > UINT32_MAX)
+		return ERR_INVALID;
+	if (uv_loop_init(&loop) < 0)
+		return ERR_FAIL;
+	memset(&res, 0, sizeof res);
+	if (!(s = calloc(1, sizeof *s)) || !(s->payload = malloc(len + 1)) ||
+	    !(s->allowed = xstrndup(key, strlen(key)))) {
+		if (s)
+			sv_free(s);
+		uv_loop_close(&loop);
+		return ERR_NOMEM;
+	}
+	memcpy(s->payload, payload, len);
+	s->paylen = len;
+	s->loop = &loop;
+	s->done = sync_done_cb;
+	s->data = &res;
+	s->signing = true;
+	s->sign_out = sig;
+	s->deadline_ms = deadline_ms ? deadline_ms : SV_DEFAULT_DEADLINE_MS;
+	buf_init(&s->obuf, SV_OUT_MAX);
+	buf_init(&s->ebuf, SV_OUT_MAX);
+	ignore_sigpipe();
+	uv_timer_init(&loop, &s->timer);
+	s->timer.data = s;
+	uv_timer_start(&s->timer, timer_cb, s->deadline_ms, 0);
+	argv[6] = s->allowed;
+	spawn(s, argv, true);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	uv_loop_close(&loop);
+	if (res.verdict == POLICY_SIG_GOOD)
+		return 0;
+	snprintf(err, errsz, "%s", res.error[0] ? res.error : "ssh-keygen -Y sign failed");
+	return ERR_FAIL;
 }

@@ -45,4 +45,13 @@ int sigverify_sync(struct sigverify_result *out, const char *allowed_signers,
 		   const char *sig, size_t siglen, const char *payload, size_t paylen,
 		   uint64_t deadline_ms);
 
+/* Issue 14 item 3: sign payload as git commit -S does (`ssh-keygen -Y sign
+ * -n git -f key`, the payload on stdin, no shell, under a deadline) and
+ * append the armored signature to sig.  key is a private key file, or a
+ * public one whose private half ssh-agent holds.  ERR_FAIL with
+ * ssh-keygen's first line in err (a passphrase it cannot ask for, a missing
+ * key). */
+int sigverify_sign_sync(struct buf *sig, char *err, size_t errsz, const char *key,
+			const char *payload, size_t len, uint64_t deadline_ms);
+
 #endif
