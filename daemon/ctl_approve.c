@@ -9,6 +9,7 @@
 #include "config.h"
 #include "ctl.h"
 #include "gitops.h"
+#include "history.h"
 #include "policy.h"
 #include "sigverify.h"
 #include "trailer.h"
@@ -96,60 +97,47 @@ static int signing_key(struct approve_args *a)
 	return 0;
 }
 
-static bool approves(const char *message)
-{
-	struct trailer_list tl;
-	size_t len = strlen(message);
-	bool found;
-
-	if (len > TRAILER_MESSAGE_MAX || trailer_parse(&tl, message, len, NULL))
-		return false;
-	found = trailer_list_get(&tl, TRAILER_APPROVES) != NULL;
-	trailer_list_release(&tl);
-	return found;
-}
-
 /* Down from the branch tip past the approvals to the request commit, as
- * the daemon reads it; refuses what the daemon would not count. */
+ * the daemon reads it (history_request_walk); refuses what the daemon
+ * would not count. */
 static int find_request(struct approve_args *a, struct gitops *g)
 {
-	char id[GITOPS_HEXSZ + 1];
-	int rc = 0;
+	struct history_request_chain ch;
+	struct gitops_commit_info ci;
+	int rc = 2;
 
-	strlcpy_(id, a->tip, sizeof id);
-	for (;;) {
-		struct gitops_commit_info ci;
-
-		memset(&ci, 0, sizeof ci);
-		if (gitops_commit_info(&ci, g, id)) {
-			fprintf(stderr, "pipelinectl approve: %s\n", gitops_error(g));
-			return 2;
-		}
-		if (ci.nparents != 1 || !approves(ci.message)) {
-			strlcpy_(a->request, ci.id, sizeof a->request);
-			if (ci.author_email && strcasecmp(ci.author_email, a->email) == 0) {
-				fprintf(stderr, "pipelinectl approve: you (%s) wrote request %.7s; "
-					"someone else must approve it\n", a->email, ci.id);
-				rc = 2;
-			}
-			gitops_commit_info_release(&ci);
-			return rc;
-		}
-		if (ci.author_email && strcasecmp(ci.author_email, a->email) == 0) {
-			fprintf(stderr, "pipelinectl approve: you (%s) approved '%s' already "
-				"(commit %.7s)\n", a->email, a->branch, ci.id);
-			gitops_commit_info_release(&ci);
-			return 2;
-		}
-		if (++a->napprovals >= TRAILER_APPROVALS_MAX) {
-			fprintf(stderr, "pipelinectl approve: '%s' has %d approvals already, the "
-				"most the daemon reads\n", a->branch, TRAILER_APPROVALS_MAX);
-			gitops_commit_info_release(&ci);
-			return 2;
-		}
-		strlcpy_(id, ci.parents[0], sizeof id);
-		gitops_commit_info_release(&ci);
+	if (history_request_walk(&ch, g, a->tip)) {
+		fprintf(stderr, "pipelinectl approve: %s\n", gitops_error(g));
+		return 2;
 	}
+	strlcpy_(a->request, ch.request, sizeof a->request);
+	a->napprovals = ch.n;
+	memset(&ci, 0, sizeof ci);
+	if (ch.n >= TRAILER_APPROVALS_MAX) {
+		fprintf(stderr, "pipelinectl approve: '%s' has %d approvals already, the most the "
+			"daemon reads\n", a->branch, TRAILER_APPROVALS_MAX);
+		goto out;
+	}
+	for (size_t i = 0; i < ch.n; i++)
+		if (strcasecmp(ch.approvals[i].author_email, a->email) == 0) {
+			fprintf(stderr, "pipelinectl approve: you (%s) approved '%s' already "
+				"(commit %.7s)\n", a->email, a->branch, ch.approvals[i].commit);
+			goto out;
+		}
+	if (gitops_commit_info(&ci, g, ch.request)) {
+		fprintf(stderr, "pipelinectl approve: %s\n", gitops_error(g));
+		goto out;
+	}
+	if (ci.author_email && strcasecmp(ci.author_email, a->email) == 0) {
+		fprintf(stderr, "pipelinectl approve: you (%s) wrote request %.7s; someone else "
+			"must approve it\n", a->email, ci.id);
+		goto out;
+	}
+	rc = 0;
+out:
+	gitops_commit_info_release(&ci);
+	history_request_chain_release(&ch);
+	return rc;
 }
 
 static int sign_cb(struct buf *sig, const char *payload, size_t len, void *data)

@@ -365,83 +365,38 @@ static void used_facts(struct request_facts *f, struct gitops *g, const struct h
 	f->used_break_glass = used->break_glass != NULL;
 }
 
-/* Issue 14 item 3: one commit on top of the request that says Approves:,
- * read; *parent is where the walk goes on ("" for a merge or a root, which
- * then is the request itself and refused for its shape). */
-static int read_approval(struct fact_approval *a, char parent[GITOPS_HEXSZ + 1],
-			 struct gitops *g, const struct gitops_commit_info *ci)
-{
-	struct gitops_commit_info pc;
-	int rc;
-
-	strlcpy_(a->commit, ci->id, sizeof a->commit);
-	a->author_name = dup_s(ci->author_name);
-	a->author_email = dup_s(ci->author_email);
-	buf_init(&a->sig, 64 * 1024);
-	buf_init(&a->payload, TRAILER_MESSAGE_MAX * 2);
-	a->is_signed = gitops_commit_signature(&a->sig, &a->payload, g, ci->id) == 0;
-	a->shape = a->is_signed ? POLICY_APPROVAL_OK : POLICY_APPROVAL_UNSIGNED;
-	strlcpy_(parent, ci->nparents == 1 ? ci->parents[0] : "", GITOPS_HEXSZ + 1);
-	if (ci->nparents != 1) {
-		a->shape = POLICY_APPROVAL_MERGE;
-		return 0;
-	}
-	memset(&pc, 0, sizeof pc);
-	if ((rc = gitops_commit_info(&pc, g, ci->parents[0])))
-		return rc;
-	if (strcmp(pc.tree, ci->tree) != 0)
-		a->shape = POLICY_APPROVAL_CHANGES;
-	gitops_commit_info_release(&pc);
-	return 0;
-}
-
-/* The Approves: value of a commit message, or NULL (none, or unreadable:
- * then the commit is no approval and is judged as the request). */
-static bool approves_of(char out[GITOPS_HEXSZ + 1], const char *message)
-{
-	struct trailer_list tl;
-	const char *v;
-	size_t len = strlen(message);
-	bool found = false;
-
-	if (len > TRAILER_MESSAGE_MAX || trailer_parse(&tl, message, len, NULL))
-		return false;
-	if ((v = trailer_list_get(&tl, TRAILER_APPROVES))) {
-		strlcpy_(out, v, GITOPS_HEXSZ + 1);
-		found = true;
-	}
-	trailer_list_release(&tl);
-	return found;
-}
-
-/* Down from the branch tip past the approvals to the request commit.
- * ci is the request commit's info on return (the caller releases it). */
+/* Issue 14 item 3: past the approvals on top (history_request_walk) to
+ * the request commit, whose info ci gets; each approval's shape and
+ * signature. */
 static int walk_approvals(struct request_facts *f, struct gitops_commit_info *ci,
 			  struct gitops *g, const char *tip_id)
 {
-	char id[GITOPS_HEXSZ + 1], parent[GITOPS_HEXSZ + 1], approves[GITOPS_HEXSZ + 1];
+	struct history_request_chain ch;
 	int rc;
 
-	strlcpy_(id, tip_id, sizeof id);
-	for (;;) {
-		memset(ci, 0, sizeof *ci);
-		if ((rc = gitops_commit_info(ci, g, id)))
-			return rc;
-		if (f->napprovals == TRAILER_APPROVALS_MAX || ci->nparents != 1 ||
-		    !approves_of(approves, ci->message))
-			break;
-		strlcpy_(f->approvals[f->napprovals].approves, approves, sizeof approves);
-		if ((rc = read_approval(&f->approvals[f->napprovals++], parent, g, ci)))
-			return rc;
-		gitops_commit_info_release(ci);
-		strlcpy_(id, parent, sizeof id);
+	memset(ci, 0, sizeof *ci);
+	if ((rc = history_request_walk(&ch, g, tip_id)))
+		return rc;
+	strlcpy_(f->request, ch.request, sizeof f->request);
+	f->napprovals = ch.n;
+	for (size_t i = 0; i < ch.n; i++) {
+		struct fact_approval *a = &f->approvals[i];
+		struct history_approval *h = &ch.approvals[i];
+
+		strlcpy_(a->commit, h->commit, sizeof a->commit);
+		strlcpy_(a->approves, h->approves, sizeof a->approves);
+		a->author_name = h->author_name;
+		a->author_email = h->author_email;
+		h->author_name = h->author_email = NULL;
+		buf_init(&a->sig, 64 * 1024);
+		buf_init(&a->payload, TRAILER_MESSAGE_MAX * 2);
+		a->is_signed = gitops_commit_signature(&a->sig, &a->payload, g, a->commit) == 0;
+		a->shape = !h->same_tree ? POLICY_APPROVAL_CHANGES :
+			   strcmp(h->approves, ch.request) != 0 ? POLICY_APPROVAL_OTHER :
+			   !a->is_signed ? POLICY_APPROVAL_UNSIGNED : POLICY_APPROVAL_OK;
 	}
-	strlcpy_(f->request, ci->id, sizeof f->request);
-	for (size_t i = 0; i < f->napprovals; i++)
-		if (f->approvals[i].shape == POLICY_APPROVAL_OK &&
-		    strcmp(f->approvals[i].approves, f->request) != 0)
-			f->approvals[i].shape = POLICY_APPROVAL_OTHER;
-	return 0;
+	history_request_chain_release(&ch);
+	return gitops_commit_info(ci, g, f->request);
 }
 
 int engine_facts_gather(struct request_facts **out, struct gitops *g, const struct config *cfg,
