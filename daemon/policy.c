@@ -538,11 +538,7 @@ static bool same_text(const char *a, const char *b, bool nocase)
 	return nocase ? strcasecmp(a, b) == 0 : strcmp(a, b) == 0;
 }
 
-/* The same person as the request's author: the same signing key (a second
- * e-mail address on one key is still one person), one principal of the
- * other's key, or the author's e-mail as the approver's principal or as
- * the approval's author. */
-static bool is_author(const struct policy_request *r, const struct policy_approval *a)
+bool policy_approval_by_author(const struct policy_request *r, const struct policy_approval *a)
 {
 	return same_text(a->key, r->signer_key, false) ||
 	       same_text(a->principal, r->signer, false) ||
@@ -553,8 +549,7 @@ static bool is_author(const struct policy_request *r, const struct policy_approv
 	       same_text(a->author_email, r->author_email, true);
 }
 
-/* Two approvals by one person count once. */
-static bool same_approver(const struct policy_approval *a, const struct policy_approval *b)
+bool policy_same_approver(const struct policy_approval *a, const struct policy_approval *b)
 {
 	return same_text(a->key, b->key, false) || same_text(a->principal, b->principal, false) ||
 	       in_list(a->principals, b->principal) || in_list(b->principals, a->principal);
@@ -598,12 +593,12 @@ static void tally(struct approval_tally *t, const struct policy_request *r)
 			uncount(t, a, "not signed by an allowed signer", NULL, "");
 			continue;
 		}
-		if (is_author(r, a)) {
+		if (policy_approval_by_author(r, a)) {
 			uncount(t, a, "self-approval by ", a->principal, "");
 			continue;
 		}
 		for (size_t j = 0; j < t->ncounted && !dup; j++)
-			dup = same_approver(&r->approvals[t->counted[j]], a);
+			dup = policy_same_approver(&r->approvals[t->counted[j]], a);
 		if (dup) {
 			uncount(t, a, "", a->principal, " approved already");
 			continue;

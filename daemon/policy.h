@@ -317,6 +317,16 @@ int policy_check(struct policy_decision *out, const struct policy_input *in);
 enum policy_code policy_check_shape(char *msg, size_t size, const struct policy_request *r,
 				    enum stage target);
 
+/* Issue 14 item 3, the one judgement of "same person" (the daemon's and
+ * pipelinectl audit's): a is by r's author when it was signed with the same
+ * key as r (a second e-mail address on one key is still one person), its
+ * principal is one of r's key's principals or r's is one of its key's, or
+ * the author's e-mail (any case) is its principal, one of its key's
+ * principals or its commit's author e-mail. */
+bool policy_approval_by_author(const struct policy_request *r, const struct policy_approval *a);
+/* a and b are by one person: the same key, or a shared principal. */
+bool policy_same_approver(const struct policy_approval *a, const struct policy_approval *b);
+
 /* Source stage of s: the nearest enabled stage before it, or ci when none
  * is (see above).  ERR_INVALID for ci itself. */
 int policy_source_stage(enum stage *out, const struct policy_stage_cfg cfg[STAGE_COUNT],
