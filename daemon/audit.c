@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "tag.h"
 #include "trailer.h"
@@ -27,6 +28,10 @@ static const char *const code_names[AUDIT_CODE_COUNT] = {
 	[AUDIT_ORPHAN_REQUEST] = "orphan-request",
 	[AUDIT_OFF_BRANCH] = "off-branch",
 	[AUDIT_MODE_CHANGE] = "mode-change",
+	/* issue 14 item 3 */
+	[AUDIT_SELF_APPROVAL] = "self-approval",
+	[AUDIT_APPROVAL_INVALID] = "approval-invalid",
+	[AUDIT_APPROVAL_MISSING] = "approval-missing",
 };
 
 const char *audit_code_name(enum audit_code c)
@@ -48,6 +53,9 @@ struct run {
 	struct seen *seen;
 	size_t nseen, capseen;
 	int rc;
+	/* issue 14 item 3: a promotion into the stage carried Approved-By:, so
+	 * the two-person rule was in force from there on */
+	bool approvals_on[STAGE_COUNT];
 };
 
 static void add_violation(struct run *r, const struct audit_commit *c, enum audit_code code,
@@ -174,6 +182,99 @@ static void record_problems(char *out, size_t outsz, const struct trailer_list *
 #undef ADD
 }
 
+/* ---- the two-person rule (issue 14 item 3) ---- */
+
+static const struct policy_approval *find_approval(const struct policy_request *q,
+						   const char *id)
+{
+	for (size_t i = 0; q && i < q->napprovals; i++)
+		if (q->approvals[i].commit && strcmp(q->approvals[i].commit, id) == 0)
+			return &q->approvals[i];
+	return NULL;
+}
+
+/* One Approved-By: value: the approval it names, if it is valid. */
+static const struct policy_approval *judge_approved_by(struct run *r, const struct audit_commit *c,
+						       const char *value)
+{
+	static const char *const shape[] = {
+		[POLICY_APPROVAL_CHANGES] = "it changes files",
+		[POLICY_APPROVAL_OTHER] = "it approves another commit",
+		[POLICY_APPROVAL_MERGE] = "it is a merge",
+		[POLICY_APPROVAL_UNSIGNED] = "it is not signed",
+	};
+	const struct policy_request *q = c->merged;
+	const struct policy_approval *a;
+	char principal[256], id[41];
+
+	if (trailer_parse_approved_by(principal, sizeof principal, id, value)) {
+		add_violation(r, c, AUDIT_APPROVAL_INVALID, "Approved-By: '%.200s' does not name a "
+			      "principal and an approval commit", value);
+		return NULL;
+	}
+	if (!(a = find_approval(q, id))) {
+		add_violation(r, c, AUDIT_APPROVAL_INVALID, "Approved-By: names approval %.12s, "
+			      "which is not on the merged request branch", id);
+		return NULL;
+	}
+	if (a->shape != POLICY_APPROVAL_OK) {
+		add_violation(r, c, AUDIT_APPROVAL_INVALID, "approval %.12s is no approval of "
+			      "request %.12s: %s", id, q->commit, shape[a->shape]);
+		return NULL;
+	}
+	if (a->sig != POLICY_SIG_GOOD || !a->principal) {
+		add_violation(r, c, AUDIT_APPROVAL_INVALID, "approval %.12s is %s", id,
+			      a->sig == POLICY_SIG_UNCHECKED ? "signed, but the signature could not "
+			      "be verified (no signers file for the stage, or ssh-keygen failed)" :
+			      "not signed by an allowed signer");
+		return NULL;
+	}
+	if (strcmp(principal, a->principal) != 0) {
+		add_violation(r, c, AUDIT_APPROVAL_INVALID, "Approved-By: says principal %s, but "
+			      "approval %.12s is signed by %s", principal, id, a->principal);
+		return NULL;
+	}
+	if (policy_approval_by_author(q, a)) {
+		add_violation(r, c, AUDIT_SELF_APPROVAL, "approval %.12s by %s is the request "
+			      "author's own (request %.12s by %s)", id, a->principal, q->commit,
+			      q->signer ? q->signer : q->author_email ? q->author_email : "?");
+		return NULL;
+	}
+	return a;
+}
+
+static void judge_approvals(struct run *r, const struct audit_commit *c,
+			    const struct trailer_list *tl, enum stage st)
+{
+	const struct policy_approval *valid[TRAILER_APPROVALS_MAX];
+	unsigned need = r->p->approvals[st];
+	size_t nvalid = 0;
+
+	for (size_t i = 0; i < tl->count; i++) {
+		const struct policy_approval *a;
+		bool dup = false;
+
+		if (strcasecmp(tl->items[i].key, TRAILER_APPROVED_BY) != 0 ||
+		    !(a = judge_approved_by(r, c, tl->items[i].value)))
+			continue;
+		for (size_t j = 0; j < nvalid && !dup; j++)
+			dup = policy_same_approver(valid[j], a);
+		if (dup)
+			add_violation(r, c, AUDIT_APPROVAL_INVALID, "approval %.12s by %s counts a "
+				      "person twice", a->commit, a->principal);
+		else if (nvalid < TRAILER_APPROVALS_MAX)
+			valid[nvalid++] = a;
+	}
+	/* the history does not say when approvals were turned on: from the
+	 * first promotion that carries one, every later one must have them */
+	if (trailer_list_get(tl, TRAILER_APPROVED_BY))
+		r->approvals_on[st] = true;
+	if (nvalid < need && r->approvals_on[st])
+		add_violation(r, c, AUDIT_APPROVAL_MISSING, "%s requires %u approval%s by someone "
+			      "other than the author (approvals = %u); this promotion has %zu valid",
+			      stage_name(st), need, need == 1 ? "" : "s", need, nvalid);
+}
+
 /* A promotion commit whose record is readable: what it changed and
  * whether the policy allowed it at the time. */
 static void judge_promotion(struct run *r, const struct audit_commit *c,
@@ -210,6 +311,11 @@ static void judge_promotion(struct run *r, const struct audit_commit *c,
 	if (stage_is_deploy(src) && !reached(r, src, tag))
 		add_violation(r, c, AUDIT_SKIPPED_STAGE, "%.12s promoted into %s from %s, where it "
 			      "had never been promoted", tag, stage_name(st), stage_name(src));
+	if (req)
+		judge_approvals(r, c, tl, st);
+	else if (trailer_list_get(tl, TRAILER_APPROVED_BY))
+		add_violation(r, c, AUDIT_APPROVAL_INVALID, "an automatic promotion carries "
+			      "Approved-By:");
 	remember(r, c, st, tag, req);
 	r->rep.promotions++;
 }
@@ -222,8 +328,10 @@ static void read_baseline(struct run *r, const struct audit_commit *c,
 	const char *tag = trailer_list_get(tl, TRAILER_IMAGE_TAG);
 
 	if (by_daemon(r->p, c) && st != STAGE_COUNT && stage_is_deploy(st) && tag &&
-	    tag_is_sha1(tag, strlen(tag)))
+	    tag_is_sha1(tag, strlen(tag))) {
 		remember(r, c, st, tag, trailer_list_get(tl, TRAILER_REQUEST));
+		r->approvals_on[st] |= trailer_list_get(tl, TRAILER_APPROVED_BY) != NULL;
+	}
 }
 
 /* The request's tip: the daemon's shape rules, word for word. */

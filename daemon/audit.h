@@ -52,12 +52,17 @@ enum audit_code {
 	AUDIT_ORPHAN_REQUEST,
 	AUDIT_OFF_BRANCH,
 	AUDIT_MODE_CHANGE,
+	/* issue 14 item 3: the two-person rule */
+	AUDIT_SELF_APPROVAL,		/* an Approved-By: by the request's author */
+	AUDIT_APPROVAL_INVALID,		/* one that names no valid signed approval */
+	AUDIT_APPROVAL_MISSING,		/* fewer valid ones than the stage requires */
 	AUDIT_CODE_COUNT
 };
 
 /* "direct-change", "forged-trailer", "malformed-trailers", "wrong-files",
  * "tag-mismatch", "market-open", "reused-request", "skipped-stage",
- * "merge-request", "orphan-request", "off-branch", "mode-change". */
+ * "merge-request", "orphan-request", "off-branch", "mode-change",
+ * "self-approval", "approval-invalid", "approval-missing". */
 const char *audit_code_name(enum audit_code c);
 
 /* One deploy stage's values file in one commit. */
@@ -82,6 +87,12 @@ struct audit_commit {
 	/* requests: the facts about the request's tip (policy.h; its commit
 	 * and shape fields), on that commit only; NULL on the others */
 	const struct policy_request *shape;
+	/* issue 14 item 3: a promotion's request as merged (second parent):
+	 * commit = the request commit under its approvals, the approvals with
+	 * their verified signatures, the request's signer and author (policy.h)
+	 * for policy_approval_by_author.  NULL when not read (no second
+	 * parent); then every Approved-By: is approval-invalid */
+	const struct policy_request *merged;
 };
 
 struct audit_policy {
@@ -98,6 +109,9 @@ struct audit_policy {
 	 * sees the request. */
 	bool requests;
 	enum stage request_stage;
+	/* issue 14 item 3: each stage's approvals as configured now (the
+	 * history does not record what it was then) */
+	unsigned approvals[STAGE_COUNT];
 };
 
 #define AUDIT_MESSAGE_MAX 512

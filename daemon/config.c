@@ -1013,6 +1013,8 @@ static const struct key keys[] = {
 	{ SEC_STAGE, "soak", &T_DURATION, S(soak_ms), K_DEPLOY, "0s", 0, 7 * DAY },
 	{ SEC_STAGE, "quietBefore", &T_DURATION, S(quiet_before_ms), K_DEPLOY, "0s", 0, 360 * MIN },
 	{ SEC_STAGE, "quietAfter", &T_DURATION, S(quiet_after_ms), K_DEPLOY, "0s", 0, 360 * MIN },
+	/* issue 14 item 3: the two-person rule */
+	{ SEC_STAGE, "approvals", &T_COUNT, S(approvals), K_DEPLOY, "0", 0, 8 },
 
 	{ SEC_HTTP, "listen", &T_LISTEN, G(http.listen), 0, "127.0.0.1:8780", 0, 0 },
 	{ SEC_HTTP, "users", &T_PATH, G(http.users), K_FILE, NULL, 0, 0 },
@@ -1560,6 +1562,13 @@ static void check_stage(struct load_ctx *c, enum stage s)
 	if (st->require_signature && !st->signers)
 		add_error(c, seen_line(c, SEC_STAGE, "requireSignature", s),
 			  "stage '%s' requires signatures but has no 'signers' file", name);
+	/* an approval counts only when the approver is not the author, and
+	 * only a verified signature on the request says who the author is */
+	if (st->approvals > 0 && (!st->signers || !st->require_signature))
+		add_error(c, seen_line(c, SEC_STAGE, "approvals", s),
+			  "stage '%s' requires %u approval(s), which are judged by SSH signatures: "
+			  "set 'signers' (the allowed-signers file) and 'requireSignature = true' "
+			  "(the request's signature says who its author is)", name, st->approvals);
 	for (int o = STAGE_BETA; o < (int)s && st->values_path; o++)
 		if (c->cfg->stages[o].enabled && c->cfg->stages[o].values_path &&
 		    strcmp(c->cfg->stages[o].values_path, st->values_path) == 0)

@@ -94,6 +94,9 @@ struct config_stage {
 	/* issue 14 item 2: guard bands widen a market-gated stage's window */
 	uint64_t quiet_before_ms;	/* before each open */
 	uint64_t quiet_after_ms;	/* after each close */
+	/* issue 14 item 3: signed approvals by people other than the
+	 * request's author a request needs (0: none) */
+	uint32_t approvals;
 };
 
 struct config {

@@ -87,6 +87,14 @@ int ctl_git_remote(struct ctl_git *cg, const struct config *cfg, const char *nam
  * read and cg->warning says so.  Never the current directory.  Errors are
  * printed with prefix ("pipelinectl audit"). */
 int ctl_git_configured(struct ctl_git *cg, const struct config *cfg, const char *prefix);
+/* Create spec's commit in cg's mirror, point ref at it and push it to the
+ * same ref on the remote (unless dry_run), accepted only when the remote
+ * ref is expect there ("" = must not exist: a new branch; a commit id = a
+ * fast-forward from it).  The commit id in commit.  Errors are printed
+ * with "pipelinectl <cmd>: "; 0 or 2.  (promote and approve.) */
+struct gitops_commit_spec;
+int ctl_git_commit_push(char commit[41], struct ctl_git *cg, const char *cmd, const char *ref,
+			const struct gitops_commit_spec *spec, const char *expect, bool dry_run);
 /* An existing local repository (a clone) at path; rev = HEAD. */
 int ctl_git_local(struct ctl_git *cg, const char *path);
 void ctl_git_close(struct ctl_git *cg);
@@ -105,11 +113,16 @@ const char *ctl_git_rev(char *out, size_t outsz, const struct ctl_git *cg, const
  * gitops_global_init (which hides the configuration files).  ERR_NOTFOUND. */
 int ctl_user_identity(char *name, size_t namesz, char *email, size_t emailsz,
 		      char *source, size_t sourcesz);
+/* One value of the user's git configuration (e.g. user.signingkey), read
+ * the same way; before gitops_global_init.  ERR_NOTFOUND. */
+int ctl_user_config(char *out, size_t outsz, const char *key);
 /* "2026-03-09 20:59 UTC (15:59 EST)" */
 void ctl_format_time(char *out, size_t outsz, int64_t t, const struct tz_rule *tz);
 
 /* ctl_promote.c, ctl_log.c, ctl_audit.c */
 int cmd_promote(int argc, char **argv, const struct ctl_opts *opts);
+/* ctl_approve.c (issue 14 item 3) */
+int cmd_approve(int argc, char **argv, const struct ctl_opts *opts);
 int cmd_log(int argc, char **argv, const struct ctl_opts *opts);
 int cmd_audit(int argc, char **argv, const struct ctl_opts *opts);
 

@@ -23,6 +23,8 @@
 #include "history.h"
 #include "layout.h"
 #include "policy.h"
+#include "sigverify.h"
+#include "trailer.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -40,8 +42,19 @@ struct audit_args {
 	bool json;
 };
 
+/* Issue 14 item 3: a promotion's merged request (its second parent),
+ * with every signature verified against the stage's signers. */
+struct merged {
+	struct policy_request q;
+	struct policy_approval pa[TRAILER_APPROVALS_MAX];
+	struct sigverify_result rs, as[TRAILER_APPROVALS_MAX];
+	struct history_request_chain ch;
+	struct gitops_commit_info rci;	/* the request commit */
+};
+
 /* Everything read for one commit; audit_commit points into it. */
 struct facts {
+	struct merged *m;
 	struct gitops_commit_info ci;
 	char **paths;
 	size_t npaths;
@@ -64,6 +77,9 @@ struct ctx {
 	char revbuf[2][600];		/* rev_name's results */
 	char base[GITOPS_HEXSZ + 1];	/* the range's start, "" when none */
 	struct policy_request shape;	/* requests: the tip's */
+	/* issue 14 item 3: approvals on top of the request commit */
+	struct history_request_chain chain;
+	struct policy_approval pa[TRAILER_APPROVALS_MAX];
 	struct gitops_mode_change mode;
 };
 
@@ -280,6 +296,96 @@ static void values_facts(struct ctx *x, size_t i, struct cursor *k)
 	k->loaded = true;
 }
 
+/* The verdict on commit id's signature (UNCHECKED without a signers file). */
+static void verify(struct sigverify_result *out, struct ctx *x, const char *signers,
+		   const char *id)
+{
+	struct buf sig = BUF_INIT, payload = BUF_INIT;
+
+	memset(out, 0, sizeof *out);
+	buf_init(&sig, 64 * 1024);
+	buf_init(&payload, TRAILER_MESSAGE_MAX * 2);
+	if (gitops_commit_signature(&sig, &payload, x->cg.g, id))
+		out->verdict = POLICY_SIG_UNSIGNED;
+	else if (!signers || sigverify_sync(out, signers, sig.data, sig.len, payload.data,
+					    payload.len, 0))
+		out->verdict = POLICY_SIG_UNCHECKED;
+	buf_release(&sig);
+	buf_release(&payload);
+}
+
+static const char *nonempty(const char *s)
+{
+	return s && *s ? s : NULL;
+}
+
+/* Does commit i claim approvals, or its stage want them? */
+static bool wants_merged(const struct ctx *x, size_t i, enum stage *st)
+{
+	const struct gitops_commit_info *ci = &x->f[i].ci;
+	struct trailer_list tl;
+	const char *v;
+	bool want = false;
+
+	if (ci->nparents != 2 || trailer_parse(&tl, ci->message, strlen(ci->message), NULL))
+		return false;
+	if ((v = trailer_list_get(&tl, TRAILER_STAGE)) && stage_parse(st, v) == 0 &&
+	    stage_is_deploy(*st))
+		want = trailer_list_get(&tl, TRAILER_APPROVED_BY) || x->cfg->stages[*st].approvals;
+	trailer_list_release(&tl);
+	return want;
+}
+
+/* Issue 14 item 3: the request a promotion merged, read from its second
+ * parent as the daemon reads a request branch (history_request_walk). */
+static int merged_request(struct ctx *x, size_t i)
+{
+	const char *signers;
+	struct merged *m;
+	enum stage st;
+
+	if (!wants_merged(x, i, &st))
+		return 0;
+	signers = x->cfg->stages[st].signers;
+	if (!(m = calloc(1, sizeof *m)))
+		return 2;
+	x->f[i].m = m;
+	if (history_request_walk(&m->ch, x->cg.g, x->f[i].ci.parents[1]) ||
+	    gitops_commit_info(&m->rci, x->cg.g, m->ch.request))
+		return fail_git(x);
+	verify(&m->rs, x, signers, m->ch.request);
+	m->q.commit = m->rci.id;
+	m->q.author_email = m->rci.author_email;
+	m->q.sig = m->rs.verdict;
+	if (m->rs.verdict == POLICY_SIG_GOOD) {
+		m->q.signer = nonempty(m->rs.principal);
+		m->q.signer_principals = nonempty(m->rs.principals);
+	}
+	m->q.signer_key = nonempty(m->rs.key);
+	for (size_t k = 0; k < m->ch.n; k++) {
+		const struct history_approval *h = &m->ch.approvals[k];
+		struct sigverify_result *r = &m->as[k];
+		bool good;
+
+		verify(r, x, signers, h->commit);
+		good = r->verdict == POLICY_SIG_GOOD;
+		m->pa[k] = (struct policy_approval){
+			.commit = h->commit, .approves = h->approves, .sig = r->verdict,
+			.principal = good ? nonempty(r->principal) : NULL,
+			.principals = good ? nonempty(r->principals) : NULL,
+			.key = nonempty(r->key), .author_email = h->author_email,
+			.shape = !h->same_tree ? POLICY_APPROVAL_CHANGES :
+				 strcmp(h->approves, m->ch.request) != 0 ? POLICY_APPROVAL_OTHER :
+				 r->verdict == POLICY_SIG_UNSIGNED ? POLICY_APPROVAL_UNSIGNED :
+				 POLICY_APPROVAL_OK,
+		};
+	}
+	m->q.approvals = m->pa;
+	m->q.napprovals = m->ch.n;
+	x->c[i].merged = &m->q;
+	return 0;
+}
+
 static int judged_facts(struct ctx *x, size_t in_range)
 {
 	size_t first = x->n - in_range > x->judged_from ? x->n - in_range : x->judged_from;
@@ -306,6 +412,7 @@ static int judged_facts(struct ctx *x, size_t in_range)
 			x->c[i].window_text = f->window;
 		}
 		x->c[i].judged = true;
+		rc = merged_request(x, i);
 	}
 	cursor_release(&k);
 	return rc;
@@ -321,6 +428,27 @@ static int request_shape(struct ctx *x)
 	int rc = 0;
 
 	memset(q, 0, sizeof *q);
+	/* the request commit is under the approvals (first parents all) */
+	if (history_request_walk(&x->chain, x->cg.g, ci->id))
+		return fail_git(x);
+	if (x->chain.n < x->n)
+		ci = &x->f[x->n - 1 - x->chain.n].ci;
+	for (size_t k = 0; k < x->chain.n; k++) {
+		const struct history_approval *h = &x->chain.approvals[k];
+		struct buf sig = BUF_INIT, payload = BUF_INIT;
+		bool is_signed = gitops_commit_signature(&sig, &payload, x->cg.g, h->commit) == 0;
+
+		buf_release(&sig);
+		buf_release(&payload);
+		x->pa[k] = (struct policy_approval){
+			.commit = h->commit, .approves = h->approves,
+			.shape = !h->same_tree ? POLICY_APPROVAL_CHANGES :
+				 strcmp(h->approves, x->chain.request) ? POLICY_APPROVAL_OTHER :
+				 !is_signed ? POLICY_APPROVAL_UNSIGNED : POLICY_APPROVAL_OK,
+		};
+	}
+	q->approvals = x->pa;
+	q->napprovals = x->chain.n;
 	q->commit = ci->id;
 	q->nparents = ci->nparents;
 	q->merge = ci->nparents > 1;
@@ -373,6 +501,7 @@ static void policy_from_config(struct audit_policy *p, const struct config *cfg)
 	for (int s = 0; s < STAGE_COUNT; s++) {
 		p->values_path[s] = stage_is_deploy((enum stage)s) ? cfg->stages[s].values_path : NULL;
 		p->market_gated[s] = cfg->stages[s].market_gated;
+		p->approvals[s] = cfg->stages[s].approvals;
 	}
 }
 
@@ -628,11 +757,17 @@ static int audit_repo(struct ctx *x, const struct audit_args *a)
 static void ctx_release(struct ctx *x)
 {
 	for (size_t i = 0; x->f && i < x->n; i++) {
+		if (x->f[i].m) {
+			history_request_chain_release(&x->f[i].m->ch);
+			gitops_commit_info_release(&x->f[i].m->rci);
+			free(x->f[i].m);
+		}
 		gitops_commit_info_release(&x->f[i].ci);
 		gitops_paths_free(x->f[i].paths, x->f[i].npaths);
 		for (int s = 0; s < STAGE_COUNT; s++)
 			buf_release(&x->f[i].tags[s]);
 	}
+	history_request_chain_release(&x->chain);
 	free(x->f);
 	free(x->c);
 	free(x->ids);

@@ -369,6 +369,43 @@ int ctl_user_identity(char *name, size_t namesz, char *email, size_t emailsz,
 	return 0;
 }
 
+int ctl_user_config(char *out, size_t outsz, const char *key)
+{
+	git_config *c = NULL;
+	int rc;
+
+	git_libgit2_init();
+	rc = git_config_open_default(&c);
+	if (rc == 0)
+		rc = config_get(out, outsz, c, key);
+	git_config_free(c);
+	git_libgit2_shutdown();
+	return rc ? ERR_NOTFOUND : 0;
+}
+
+int ctl_git_commit_push(char commit[41], struct ctl_git *cg, const char *cmd, const char *ref,
+			const struct gitops_commit_spec *spec, const char *expect, bool dry_run)
+{
+	struct gitops_result res;
+	char id[GITOPS_HEXSZ + 1];
+
+	if (gitops_commit_create(id, cg->g, spec) || gitops_ref_set(cg->g, ref, id)) {
+		fprintf(stderr, "pipelinectl %s: %s\n", cmd, gitops_error(cg->g));
+		return 2;
+	}
+	if (!dry_run) {
+		if (gitops_push_sync(cg->g, ref, ref, expect, &res)) {
+			fprintf(stderr, "pipelinectl %s: push of '%s' failed: %s\n", cmd,
+				ref + (strncmp(ref, "refs/heads/", 11) ? 0 : 11), res.error);
+			gitops_result_release(&res);
+			return 2;
+		}
+		gitops_result_release(&res);
+	}
+	strlcpy_(commit, id, GITOPS_HEXSZ + 1);
+	return 0;
+}
+
 void ctl_format_time(char *out, size_t outsz, int64_t t, const struct tz_rule *tz)
 {
 	struct tm u, l;

@@ -207,7 +207,6 @@ static int make_request(struct promote_args *a, const struct config *cfg, bool j
 	const struct config_stage *st = &cfg->stages[a->stage];
 	struct ctl_git cg;
 	struct buf vals = BUF_INIT, msg = BUF_INIT;
-	struct gitops_result res;
 	struct gitops_file file;
 	struct gitops_commit_spec spec = { 0 };
 	char tip[GITOPS_HEXSZ + 1], commit[GITOPS_HEXSZ + 1], remote_ref[400];
@@ -238,19 +237,8 @@ static int make_request(struct promote_args *a, const struct config *cfg, bool j
 	spec.files = &file;
 	spec.nfiles = 1;
 	spec.message = msg.data;
-	if (gitops_commit_create(commit, cg.g, &spec) || gitops_ref_set(cg.g, a->ref, commit)) {
-		fprintf(stderr, "pipelinectl promote: %s\n", gitops_error(cg.g));
+	if (ctl_git_commit_push(commit, &cg, "promote", a->ref, &spec, "", a->dry_run))
 		goto out;
-	}
-	if (!a->dry_run) {
-		if (gitops_push_sync(cg.g, a->ref, a->ref, "", &res)) {
-			fprintf(stderr, "pipelinectl promote: push of '%s' failed: %s\n", a->branch,
-				res.error);
-			gitops_result_release(&res);
-			goto out;
-		}
-		gitops_result_release(&res);
-	}
 	print_result(a, commit, json, &msg);
 	rc = 0;
 out:

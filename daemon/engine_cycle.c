@@ -803,51 +803,102 @@ static void registry_next(struct engine *e)
 		e->icheck++;
 	}
 	e->isig = 0;
+	e->isig_k = -1;
 	sig_next(e);
 }
 
 /* ---- signatures ---- */
 
+/* The request's own signature (isig_k -1), then each approval's (issue 14
+ * item 3) where the stage wants approvals. */
+static bool sig_wanted(const struct engine *e, const struct engine_request *r)
+{
+	const struct config_stage *cs = &e->cfg->stages[r->stage];
+
+	return (cs->require_signature || cs->approvals) && cs->signers;
+}
+
+static void sig_advance(struct engine *e, struct engine_request *r)
+{
+	size_t n = e->cfg->stages[r->stage].approvals ? r->facts->napprovals : 0;
+
+	if (++e->isig_k >= (int)n) {
+		r->sig_done = true;
+		e->isig++;
+		e->isig_k = -1;
+	}
+}
+
 static void sig_cb(const struct sigverify_result *res, void *data)
 {
 	struct engine *e = data;
 	struct engine_request *r = &e->req[e->isig];
+	bool good = res->verdict == POLICY_SIG_GOOD;
 
-	r->sig = res->verdict;
-	r->sig_done = true;
-	strlcpy_(r->signer, res->verdict == POLICY_SIG_GOOD ? res->principal : "",
-		 sizeof r->signer);
+	if (e->isig_k < 0) {
+		r->sig = res->verdict;
+		strlcpy_(r->signer, good ? res->principal : "", sizeof r->signer);
+		strlcpy_(r->signer_principals, good ? res->principals : "",
+			 sizeof r->signer_principals);
+		strlcpy_(r->signer_key, res->key, sizeof r->signer_key);
+	} else {
+		struct request_approval *a = &r->appr[e->isig_k];
+		a->sig = res->verdict;
+		strlcpy_(a->principal, good ? res->principal : "", sizeof a->principal);
+		strlcpy_(a->principals, good ? res->principals : "", sizeof a->principals);
+		strlcpy_(a->key, res->key, sizeof a->key);
+		a->done = true;
+	}
 	if (res->verdict == POLICY_SIG_UNCHECKED)
 		engine_set_error(e, SUB_SIGNATURE, "request %.7s: %s", r->id, res->error);
 	else
 		engine_clear_error(e, SUB_SIGNATURE);
-	e->isig++;
+	sig_advance(e, r);
 	if (e->stopping)
 		engine_cycle_done(e);
 	else
 		sig_next(e);
 }
 
+/* Starts one verification (0), or records a verdict known without one. */
+static int sig_start_one(struct engine *e, struct engine_request *r)
+{
+	const struct config_stage *cs = &e->cfg->stages[r->stage];
+	const struct buf *sig, *pay;
+	bool is_signed;
+
+	if (e->isig_k < 0) {
+		sig = &r->facts->sig;
+		pay = &r->facts->payload;
+		is_signed = r->facts->is_signed;
+		memset(r->appr, 0, sizeof r->appr);
+		r->signer[0] = r->signer_principals[0] = r->signer_key[0] = '\0';
+		r->sig = is_signed ? POLICY_SIG_UNCHECKED : POLICY_SIG_UNSIGNED;
+	} else {
+		const struct fact_approval *fa = &r->facts->approvals[e->isig_k];
+		sig = &fa->sig;
+		pay = &fa->payload;
+		is_signed = fa->is_signed;
+		r->appr[e->isig_k].sig = is_signed ? POLICY_SIG_UNCHECKED : POLICY_SIG_UNSIGNED;
+	}
+	if (!is_signed)
+		return ERR_NOTFOUND;
+	return sigverify_start(e->loop, cs->signers, sig->data, sig->len, pay->data, pay->len, 0,
+			       sig_cb, e);
+}
+
 static void sig_next(struct engine *e)
 {
-	for (; e->isig < ENGINE_MAX_REQUESTS; e->isig++) {
+	while (e->isig < ENGINE_MAX_REQUESTS) {
 		struct engine_request *r = &e->req[e->isig];
-		const struct config_stage *cs;
-		if (!r->used || !r->facts || !r->stage_ok || r->sig_done)
-			continue;
-		cs = &e->cfg->stages[r->stage];
-		if (!cs->require_signature || !cs->signers)
-			continue;
-		if (!r->facts->is_signed) {
-			r->sig = POLICY_SIG_UNSIGNED;
-			r->sig_done = true;
+		if (!r->used || !r->facts || !r->stage_ok || r->sig_done || !sig_wanted(e, r)) {
+			e->isig++;
+			e->isig_k = -1;
 			continue;
 		}
-		if (sigverify_start(e->loop, cs->signers, r->facts->sig.data, r->facts->sig.len,
-				    r->facts->payload.data, r->facts->payload.len, 0, sig_cb,
-				    e) == 0)
+		if (sig_start_one(e, r) == 0)
 			return;
-		r->sig = POLICY_SIG_UNCHECKED;
+		sig_advance(e, r);
 	}
 	engine_deploy_phase(e);
 }

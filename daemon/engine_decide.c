@@ -80,6 +80,7 @@ static void policy_cfg(struct policy_stage_cfg *out, const struct config_stage *
 	out->values_path = cs->values_path;
 	out->require_source_deployed = cs->require_source_deployed;
 	out->soak = (int64_t)(cs->soak_ms / 1000);
+	out->approvals = cs->approvals;
 }
 
 /* Argo CD's verdict on a deploy stage, for the source-stage gates: the
@@ -289,6 +290,8 @@ static int format_message(struct engine_action *a, const struct policy_decision 
 	struct trailer_promotion p;
 	struct buf err = BUF_INIT;
 	char market[128], inttest[96], by[600];
+	char approved[TRAILER_APPROVALS_MAX][TRAILER_VALUE_MAX + 1];
+	const char *approved_by[TRAILER_APPROVALS_MAX];
 	int rc;
 
 	memset(&p, 0, sizeof p);
@@ -303,12 +306,32 @@ static int format_message(struct engine_action *a, const struct policy_decision 
 		snprintf(by, sizeof by, "%s <%s>", q->facts->author_name ? q->facts->author_name :
 			 "", q->facts->author_email ? q->facts->author_email : "");
 		p.requested_by = by;
-		p.request = q->id;
+		p.request = q->facts->request[0] ? q->facts->request : q->id;
 		p.notes = trailer_list_get(&q->facts->trailers, TRAILER_NOTES);
 		p.break_glass = d->break_glass || d->overrode[0] ?
 				trailer_list_get(&q->facts->trailers, TRAILER_BREAK_GLASS) : NULL;
 		p.overrode = d->overrode[0] ? d->overrode : NULL;
 		p.signed_by = q->sig == POLICY_SIG_GOOD ? q->signer : NULL;
+		for (size_t i = 0; i < d->napproved && i < TRAILER_APPROVALS_MAX; i++) {
+			size_t k = d->approved[i];
+			const struct fact_approval *fa = &q->facts->approvals[k];
+			struct buf v = BUF_INIT;
+
+			buf_init(&v, TRAILER_VALUE_MAX);
+			if (k >= q->facts->napprovals ||
+			    trailer_format_approved_by(&v, fa->author_name, fa->author_email,
+						       q->appr[k].principal, fa->commit)) {
+				buf_release(&v);
+				log_err("engine", "cannot write Approved-By for approval %.7s",
+					k < q->facts->napprovals ? fa->commit : "?");
+				return ERR_INVALID;
+			}
+			strlcpy_(approved[p.napproved], v.data, sizeof approved[0]);
+			approved_by[p.napproved] = approved[p.napproved];
+			p.napproved++;
+			buf_release(&v);
+		}
+		p.approved_by = approved_by;
 	}
 	rc = trailer_format_promotion(&a->message, &p, &err);
 	if (rc)
@@ -533,14 +556,43 @@ static bool request_release(struct policy_release *pr, char *summary, size_t sum
 	return true;
 }
 
-static void request_facts_in(struct policy_request *pq, struct engine_request *r,
-			     const struct engine *e)
+/* Issue 14 item 3: the approvals on top of the request, as policy reads
+ * them (pa has TRAILER_APPROVALS_MAX entries). */
+static void approvals_in(struct policy_request *pq, struct policy_approval *pa,
+			 const struct engine_request *r)
+{
+	const struct request_facts *f = r->facts;
+
+	for (size_t i = 0; i < f->napprovals; i++) {
+		const struct fact_approval *fa = &f->approvals[i];
+		const struct request_approval *ra = &r->appr[i];
+
+		pa[i] = (struct policy_approval){
+			.commit = fa->commit,
+			.shape = fa->shape,
+			.approves = fa->approves,
+			.sig = ra->done ? ra->sig : POLICY_SIG_UNCHECKED,
+			.principal = ra->principal[0] ? ra->principal : NULL,
+			.principals = ra->principals[0] ? ra->principals : NULL,
+			.key = ra->key[0] ? ra->key : NULL,
+			.author_email = fa->author_email,
+		};
+	}
+	pq->approvals = pa;
+	pq->napprovals = f->napprovals;
+	pq->author_email = f->author_email;
+	pq->signer_principals = r->signer_principals[0] ? r->signer_principals : NULL;
+	pq->signer_key = r->signer_key[0] ? r->signer_key : NULL;
+}
+
+static void request_facts_in(struct policy_request *pq, struct policy_approval *pa,
+			     struct engine_request *r, const struct engine *e)
 {
 	const struct request_facts *f = r->facts;
 
 	memset(pq, 0, sizeof *pq);
 	pq->branch = r->name;
-	pq->commit = r->id;
+	pq->commit = f->request[0] ? f->request : r->id;
 	pq->msg = f->msg;
 	pq->msg_error = f->msg_error;
 	pq->trailers = &f->trailers;
@@ -561,12 +613,14 @@ static void request_facts_in(struct policy_request *pq, struct engine_request *r
 	pq->mode_path = f->mode_changed ? f->mode.path : NULL;
 	pq->mode_old = f->mode.old_mode;
 	pq->mode_new = f->mode.new_mode;
+	approvals_in(pq, pa, r);
 }
 
 static bool decide_request(struct engine *e, struct engine_request *r, struct policy_input *in,
 			   const struct window *w, bool branch_free)
 {
 	struct policy_request pq;
+	struct policy_approval pa[TRAILER_APPROVALS_MAX];
 	struct policy_release pr;
 	struct policy_decision d;
 	struct engine_release *rel;
@@ -599,7 +653,7 @@ static bool decide_request(struct engine *e, struct engine_request *r, struct po
 	}
 	if (!request_release(&pr, summary, sizeof summary, e, r, &rel))
 		return false;
-	request_facts_in(&pq, r, e);
+	request_facts_in(&pq, pa, r, e);
 	in->release = &pr;
 	in->request = &pq;
 	if (policy_check(&d, in)) {

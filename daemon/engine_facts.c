@@ -365,26 +365,63 @@ static void used_facts(struct request_facts *f, struct gitops *g, const struct h
 	f->used_break_glass = used->break_glass != NULL;
 }
 
+/* Issue 14 item 3: past the approvals on top (history_request_walk) to
+ * the request commit, whose info ci gets; each approval's shape and
+ * signature. */
+static int walk_approvals(struct request_facts *f, struct gitops_commit_info *ci,
+			  struct gitops *g, const char *tip_id)
+{
+	struct history_request_chain ch;
+	int rc;
+
+	memset(ci, 0, sizeof *ci);
+	if ((rc = history_request_walk(&ch, g, tip_id)))
+		return rc;
+	strlcpy_(f->request, ch.request, sizeof f->request);
+	f->napprovals = ch.n;
+	for (size_t i = 0; i < ch.n; i++) {
+		struct fact_approval *a = &f->approvals[i];
+		struct history_approval *h = &ch.approvals[i];
+
+		strlcpy_(a->commit, h->commit, sizeof a->commit);
+		strlcpy_(a->approves, h->approves, sizeof a->approves);
+		a->author_name = h->author_name;
+		a->author_email = h->author_email;
+		h->author_name = h->author_email = NULL;
+		buf_init(&a->sig, 64 * 1024);
+		buf_init(&a->payload, TRAILER_MESSAGE_MAX * 2);
+		a->is_signed = gitops_commit_signature(&a->sig, &a->payload, g, a->commit) == 0;
+		a->shape = !h->same_tree ? POLICY_APPROVAL_CHANGES :
+			   strcmp(h->approves, ch.request) != 0 ? POLICY_APPROVAL_OTHER :
+			   !a->is_signed ? POLICY_APPROVAL_UNSIGNED : POLICY_APPROVAL_OK;
+	}
+	history_request_chain_release(&ch);
+	return gitops_commit_info(ci, g, f->request);
+}
+
 int engine_facts_gather(struct request_facts **out, struct gitops *g, const struct config *cfg,
-			const struct history *hist, const char *tip, const char *req_id,
+			const struct history *hist, const char *tip, const char *tip_id,
 			enum stage stage)
 {
 	const struct config_stage *cs = &cfg->stages[stage];
 	struct request_facts *f = calloc(1, sizeof *f);
 	struct gitops_commit_info ci;
+	const char *req_id;
 	int rc = 0;
 
 	if (!f)
 		return ERR_NOMEM;
 	buf_init(&f->sig, 64 * 1024);
 	buf_init(&f->payload, TRAILER_MESSAGE_MAX * 2);
-	memset(&ci, 0, sizeof ci);
-	if (gitops_commit_info(&ci, g, req_id)) {
+	strlcpy_(f->request, tip_id, sizeof f->request);
+	if (walk_approvals(f, &ci, g, tip_id)) {
+		gitops_commit_info_release(&ci);
 		f->msg = POLICY_MSG_UNPARSABLE;
 		snprintf(f->msg_error, sizeof f->msg_error, "%s", gitops_error(g));
 		*out = f;
 		return 0;
 	}
+	req_id = f->request;
 	read_message(f, &ci);
 	f->author_name = dup_s(ci.author_name);
 	f->author_email = dup_s(ci.author_email);
@@ -404,8 +441,9 @@ int engine_facts_gather(struct request_facts **out, struct gitops *g, const stru
 	if (cs->values_path && (rc = diff_and_tags(f, g, cfg, stage, tip, req_id)))
 		snprintf(f->error, sizeof f->error, "cannot read request '%.40s': %s", req_id,
 			 gitops_error(g));
-	read_note(f, g, req_id);
-	if (cs->require_signature)
+	/* the note lives on the branch tip, approvals or not */
+	read_note(f, g, tip_id);
+	if (cs->require_signature || cs->approvals)
 		f->is_signed = gitops_commit_signature(&f->sig, &f->payload, g, req_id) == 0;
 	*out = f;
 	return 0;
@@ -456,5 +494,11 @@ void engine_facts_free(struct request_facts *f)
 	free(f->note);
 	buf_release(&f->sig);
 	buf_release(&f->payload);
+	for (size_t i = 0; i < f->napprovals; i++) {
+		free(f->approvals[i].author_name);
+		free(f->approvals[i].author_email);
+		buf_release(&f->approvals[i].sig);
+		buf_release(&f->approvals[i].payload);
+	}
 	free(f);
 }

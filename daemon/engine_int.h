@@ -169,6 +169,20 @@ struct request_facts {
 	 * its Stage and whether it carried Break-Glass (the accepted note) */
 	enum stage used_stage;
 	bool used_break_glass;
+	/* issue 14 item 3: approval commits on top of the request commit,
+	 * tip first; everything above is about the request commit, the
+	 * note excepted (on the branch tip) */
+	char request[GITOPS_HEXSZ + 1];	/* the request commit (the tip when
+					 * there is no approval) */
+	size_t napprovals;
+	struct fact_approval {
+		char commit[GITOPS_HEXSZ + 1];
+		char approves[GITOPS_HEXSZ + 1];	/* its Approves: value, cut */
+		enum policy_approval_shape shape;
+		char *author_name, *author_email;
+		struct buf sig, payload;
+		bool is_signed;
+	} approvals[TRAILER_APPROVALS_MAX];
 };
 
 struct engine_request {
@@ -188,6 +202,16 @@ struct engine_request {
 	enum policy_sig sig;
 	char signer[256];
 	bool sig_done;
+	/* issue 14 item 3: the request's key, and each approval's verdict */
+	char signer_principals[512];
+	char signer_key[60];
+	struct request_approval {
+		enum policy_sig sig;
+		char principal[256];
+		char principals[512];
+		char key[60];
+		bool done;
+	} appr[TRAILER_APPROVALS_MAX];
 	char logged[POLICY_MESSAGE_MAX];/* the last verdict written to the journal */
 	int64_t since;			/* wall time the current id was first seen */
 	/* a hook declined the refusal note at this branch tip and config
@@ -374,6 +398,8 @@ struct engine {
 	char (*check)[GITOPS_HEXSZ + 1];
 	size_t ncheck, icheck;
 	size_t isig;
+	int isig_k;			/* -1: the request's own signature, else
+					 * its approval isig_k (issue 14) */
 
 	struct engine_action **actions;
 	size_t nactions, iaction;

@@ -1,6 +1,7 @@
 /* gitops.c - the mirror handle and the local object half of the git layer:
  * files at a commit, commits without a work tree, notes, history walks. */
 #include "gitops_int.h"
+#include "trailer.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -356,6 +357,32 @@ static int build_tree(git_tree **out, struct gitops *g, git_commit *base,
 	return rc;
 }
 
+/* The commit's bytes, signed by spec->sign, stored with the signature in
+ * its gpgsig header (as git commit -S does). */
+static int create_signed(git_oid *id, struct gitops *g, const struct gitops_commit_spec *spec,
+			 const git_signature *author, const git_signature *committer,
+			 const git_tree *tree, git_commit *parents[2])
+{
+	git_buf content = { 0 };
+	struct buf sig = BUF_INIT;
+	int rc = git_commit_create_buffer(&content, g->repo, author, committer, NULL,
+					  spec->message, tree, spec->nparents,
+					  (const git_commit **)parents);
+
+	if (rc < 0)
+		return gitops_gitfail(g, rc, "cannot create commit");
+	buf_init(&sig, 64 * 1024);
+	if ((rc = spec->sign(&sig, content.ptr, content.size, spec->sign_data)))
+		rc = gitops_fail(g, rc, "cannot sign the commit: %s",
+				 sig.data && sig.len ? sig.data : "no reason given");
+	else if ((rc = git_commit_create_with_signature(id, g->repo, content.ptr, sig.data,
+							 "gpgsig")) < 0)
+		rc = gitops_gitfail(g, rc, "cannot create the signed commit");
+	buf_release(&sig);
+	git_buf_dispose(&content);
+	return rc;
+}
+
 int gitops_commit_create(char out[GITOPS_HEXSZ + 1], struct gitops *g,
 			 const struct gitops_commit_spec *spec)
 {
@@ -374,9 +401,11 @@ int gitops_commit_create(char out[GITOPS_HEXSZ + 1], struct gitops *g,
 		rc = build_tree(&tree, g, parents[0], spec->files, spec->nfiles);
 	if (rc == 0 && !(rc = make_sig(&author, g, spec->author)))
 		rc = make_sig(&committer, g, NULL);
-	if (rc == 0 && (rc = git_commit_create(&id, g->repo, NULL, author, committer, NULL,
-					       spec->message, tree, spec->nparents,
-					       (const git_commit **)parents)) < 0)
+	if (rc == 0 && spec->sign)
+		rc = create_signed(&id, g, spec, author, committer, tree, parents);
+	else if (rc == 0 && (rc = git_commit_create(&id, g->repo, NULL, author, committer, NULL,
+						    spec->message, tree, spec->nparents,
+						    (const git_commit **)parents)) < 0)
 		rc = gitops_gitfail(g, rc, "cannot create commit");
 	if (rc == 0)
 		git_oid_tostr(out, GITOPS_HEXSZ + 1, &id);
@@ -568,17 +597,35 @@ int gitops_is_ancestor(struct gitops *g, const char *ancestor, const char *desce
 
 int gitops_one_commit_on(struct gitops *g, const char *rev, const char *onto)
 {
-	char parent[GITOPS_HEXSZ + 1];
-	git_commit *c = NULL;
-	int rc = lookup_commit(&c, g, rev);
+	char id[GITOPS_HEXSZ + 1], parent[GITOPS_HEXSZ + 1];
+	int rc = 0;
 
-	if (rc)
-		return rc;
-	if (git_commit_parentcount(c) != 1) {
+	strlcpy_(id, rev, sizeof id);
+	for (int depth = 0; depth <= TRAILER_APPROVALS_MAX; depth++) {
+		git_commit *c = NULL, *p = NULL;
+		bool empty;
+
+		if ((rc = lookup_commit(&c, g, id)))
+			return rc;
+		if (git_commit_parentcount(c) != 1) {
+			git_commit_free(c);
+			return 0;
+		}
+		git_oid_tostr(parent, sizeof parent, git_commit_parent_id(c, 0));
+		if ((rc = gitops_is_ancestor(g, parent, onto)) != 0) {
+			git_commit_free(c);
+			return rc;
+		}
+		if ((rc = lookup_commit(&p, g, parent))) {
+			git_commit_free(c);
+			return rc;
+		}
+		empty = git_oid_equal(git_commit_tree_id(c), git_commit_tree_id(p));
 		git_commit_free(c);
-		return 0;
+		git_commit_free(p);
+		if (!empty)
+			return 0;
+		strlcpy_(id, parent, sizeof id);
 	}
-	git_oid_tostr(parent, sizeof parent, git_commit_parent_id(c, 0));
-	git_commit_free(c);
-	return gitops_is_ancestor(g, parent, onto);
+	return 0;
 }

@@ -139,6 +139,11 @@ struct gitops_commit_spec {
 	const char *message;
 	const struct gitops_person *author;	/* NULL = the committer */
 	/* committer is always g's identity, now */
+	/* issue 14 item 3: when set, the commit is signed: sign gets the
+	 * commit's bytes and appends the armored signature (git's gpgsig
+	 * header) to sig; non-zero fails the commit, with the reason in g */
+	int (*sign)(struct buf *sig, const char *payload, size_t len, void *data);
+	void *sign_data;
 };
 
 /* Writes blobs, tree and commit; moves no ref. */
@@ -181,7 +186,9 @@ int gitops_is_ancestor(struct gitops *g, const char *ancestor, const char *desce
 /* 1 if rev is one commit whose only parent is onto or an ancestor of it
  * (the shape of a promotion request, so that merging it brings no other
  * commit into onto's history), 0 if not (a merge, a root, a stack, foreign
- * history). */
+ * history).  Issue 14 item 3: up to TRAILER_APPROVALS_MAX commits that
+ * change nothing (approvals: the tree of their parent) may sit on top of
+ * that one commit; they bring no change in. */
 int gitops_one_commit_on(struct gitops *g, const char *rev, const char *onto);
 /* Paths whose entries differ between the trees of old_rev (NULL: the empty
  * tree) and new_rev, at most max (ERR_TOOBIG beyond); free the array with

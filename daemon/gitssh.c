@@ -2,6 +2,7 @@
 #include "gitssh.h"
 #include "util.h"
 
+#include <openssl/sha.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -212,4 +213,30 @@ void gitssh_fingerprint(char out[60], const unsigned char h[32])
 	out[o++] = b64[((h[30] & 3) << 4) | (h[31] >> 4)];
 	out[o++] = b64[(h[31] & 15) << 2];
 	out[o] = '\0';
+}
+
+int gitssh_sig_key(char out[60], const char *sig, size_t len)
+{
+	static const char begin[] = "-----BEGIN SSH SIGNATURE-----";
+	unsigned char raw[16384], h[32];
+	const unsigned char *p = raw, *key;
+	size_t n, left, keylen;
+	const char *body;
+
+	/* the signature as git stores it: the armor first */
+	if (len < sizeof begin - 1 || memcmp(sig, begin, sizeof begin - 1) != 0)
+		return ERR_INVALID;
+	body = sig;
+	body += sizeof begin - 1;
+	n = b64_decode(raw, sizeof raw, body, len - (size_t)(body - sig));
+	/* "SSHSIG", uint32 version, string publickey, ... */
+	if (n < 10 || memcmp(raw, "SSHSIG", 6) != 0)
+		return ERR_INVALID;
+	p += 10;
+	left = n - 10;
+	if (ssh_string(&p, &left, &key, &keylen) || keylen == 0)
+		return ERR_INVALID;
+	SHA256(key, keylen, h);
+	gitssh_fingerprint(out, h);
+	return 0;
 }

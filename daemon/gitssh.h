@@ -30,4 +30,11 @@ int gitssh_key_type(char *out, size_t outsz, const char *data, size_t len);
 /* "SHA256:" + unpadded base64 of a 32-byte digest, as ssh-keygen -l. */
 void gitssh_fingerprint(char out[60], const unsigned char sha256[32]);
 
+/* The fingerprint (as above) of the public key inside an armored SSH
+ * signature ("-----BEGIN SSH SIGNATURE-----", the SSHSIG format): which key
+ * signed, whatever principals an allowed-signers file gives it (issue 14:
+ * two approvals made with one key are one person).  Not a verification.
+ * ERR_INVALID when sig is not an SSH signature. */
+int gitssh_sig_key(char out[60], const char *sig, size_t len);
+
 #endif

@@ -226,3 +226,87 @@ int history_tags(const char ***out, size_t *n, const struct history *h, enum sta
 	*n = k;
 	return 0;
 }
+
+/* The Approves: value of a message, or false (none, or unreadable: then
+ * the commit is no approval and is judged as the request). */
+static bool approves_of(char out[GITOPS_HEXSZ + 1], const char *message)
+{
+	struct trailer_list tl;
+	const char *v;
+	size_t len = strlen(message);
+	bool found = false;
+
+	if (len > TRAILER_MESSAGE_MAX || trailer_parse(&tl, message, len, NULL))
+		return false;
+	if ((v = trailer_list_get(&tl, TRAILER_APPROVES))) {
+		strlcpy_(out, v, GITOPS_HEXSZ + 1);
+		found = true;
+	}
+	trailer_list_release(&tl);
+	return found;
+}
+
+static int same_tree(bool *out, struct gitops *g, const struct gitops_commit_info *ci)
+{
+	struct gitops_commit_info pc;
+	int rc;
+
+	memset(&pc, 0, sizeof pc);
+	if ((rc = gitops_commit_info(&pc, g, ci->parents[0])))
+		return rc;
+	*out = strcmp(pc.tree, ci->tree) == 0;
+	gitops_commit_info_release(&pc);
+	return 0;
+}
+
+int history_request_walk(struct history_request_chain *out, struct gitops *g, const char *tip)
+{
+	struct history_request_chain c;
+	char id[GITOPS_HEXSZ + 1], approves[GITOPS_HEXSZ + 1];
+	int rc = 0;
+
+	memset(&c, 0, sizeof c);
+	strlcpy_(id, tip, sizeof id);
+	for (;;) {
+		struct gitops_commit_info ci;
+		struct history_approval *a;
+
+		memset(&ci, 0, sizeof ci);
+		if ((rc = gitops_commit_info(&ci, g, id)))
+			break;
+		if (c.n == TRAILER_APPROVALS_MAX || ci.nparents != 1 ||
+		    !approves_of(approves, ci.message)) {
+			strlcpy_(c.request, ci.id, sizeof c.request);
+			gitops_commit_info_release(&ci);
+			break;
+		}
+		a = &c.approvals[c.n++];
+		strlcpy_(a->commit, ci.id, sizeof a->commit);
+		strlcpy_(a->approves, approves, sizeof a->approves);
+		a->author_name = xstrndup(ci.author_name ? ci.author_name : "",
+					  strlen(ci.author_name ? ci.author_name : ""));
+		a->author_email = xstrndup(ci.author_email ? ci.author_email : "",
+					   strlen(ci.author_email ? ci.author_email : ""));
+		strlcpy_(id, ci.parents[0], sizeof id);
+		rc = !a->author_name || !a->author_email ? ERR_NOMEM : same_tree(&a->same_tree, g, &ci);
+		gitops_commit_info_release(&ci);
+		if (rc)
+			break;
+	}
+	if (rc) {
+		history_request_chain_release(&c);
+		return rc;
+	}
+	*out = c;
+	return 0;
+}
+
+void history_request_chain_release(struct history_request_chain *c)
+{
+	for (size_t i = 0; c && i < c->n; i++) {
+		free(c->approvals[i].author_name);
+		free(c->approvals[i].author_email);
+	}
+	if (c)
+		c->n = 0;
+}

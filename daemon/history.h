@@ -81,4 +81,26 @@ int history_entry_from_commit(struct history_entry *out, const struct gitops_com
 			      const struct trailer_list *tl);
 void history_entry_release(struct history_entry *e);
 
+/* Issue 14 item 3: a request branch read down from its tip.  Commits whose
+ * message has an Approves: trailer and one parent are approvals, walked
+ * past (at most TRAILER_APPROVALS_MAX); the first other commit is the
+ * request.  Whether an approval is valid (same tree, approves this request,
+ * signed by whom) is for the caller to judge from these facts. */
+struct history_approval {
+	char commit[GITOPS_HEXSZ + 1];
+	char approves[GITOPS_HEXSZ + 1];	/* its Approves: value, cut to 40 */
+	bool same_tree;				/* its tree is its parent's */
+	char *author_name, *author_email;
+};
+
+struct history_request_chain {
+	char request[GITOPS_HEXSZ + 1];
+	struct history_approval approvals[TRAILER_APPROVALS_MAX];	/* tip first */
+	size_t n;
+};
+
+/* 0, or the gitops error (reason in g). */
+int history_request_walk(struct history_request_chain *out, struct gitops *g, const char *tip);
+void history_request_chain_release(struct history_request_chain *c);
+
 #endif

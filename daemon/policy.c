@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 static const char *const code_names[POLICY_CODE_COUNT] = {
 	[POLICY_ALLOW] = "allow",
@@ -37,6 +38,8 @@ static const char *const code_names[POLICY_CODE_COUNT] = {
 	[POLICY_ALREADY_CURRENT] = "already-current",
 	/* issue 11 item 3 */
 	[POLICY_QUEUE_FULL] = "queue-full",
+	/* issue 14 item 3 */
+	[POLICY_APPROVAL_REQUIRED] = "approval-required",
 };
 
 const char *policy_code_name(enum policy_code code)
@@ -297,6 +300,34 @@ static enum policy_code check_off_branch(struct ctx *c)
 		   tracked(c), tracked(c), stage_name(c->target));
 }
 
+/* Commits on top of the request that say Approves: must be approvals and
+ * nothing else; anything else is a stack of commits (off-branch). */
+static enum policy_code check_approval_shape(struct ctx *c)
+{
+	const struct policy_request *r = c->req;
+	static const char *const why[] = {
+		[POLICY_APPROVAL_CHANGES] = "changes files (an approval changes nothing)",
+		[POLICY_APPROVAL_OTHER] = "approves another commit",
+		[POLICY_APPROVAL_MERGE] = "is a merge",
+		[POLICY_APPROVAL_UNSIGNED] = "is not signed",
+	};
+
+	for (size_t i = 0; r && i < r->napprovals; i++) {
+		const struct policy_approval *a = &r->approvals[i];
+		struct shown sh;
+
+		if (a->shape == POLICY_APPROVAL_OK)
+			continue;
+		return say(c, POLICY_OFF_BRANCH, "commit %.7s on top of request %.7s says "
+			   "Approves: %.40s but %s; only approvals signed with "
+			   "'pipelinectl approve' may sit on a request: remove it (git push "
+			   "--force origin %.40s:%.200s) and approve again", a->commit, r->commit,
+			   a->approves ? show(&sh, a->approves) : "", why[a->shape], r->commit,
+			   r->branch);
+	}
+	return POLICY_ALLOW;
+}
+
 static enum policy_code check_mode(struct ctx *c)
 {
 	const struct policy_request *r = c->req;
@@ -481,6 +512,129 @@ static enum policy_code check_signature(struct ctx *c)
 		   "it is checked again on the next cycle", r->commit);
 }
 
+/* ---- the two-person rule (issue 14 item 3) ---- */
+
+/* s is one of the comma-separated principals in list (exactly, as
+ * ssh-keygen prints them). */
+static bool in_list(const char *list, const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	for (const char *p = list; p && *p && n;) {
+		size_t k = strcspn(p, ",");
+
+		if (k == n && strncmp(p, s, n) == 0)
+			return true;
+		p += k;
+		p += *p == ',';
+	}
+	return false;
+}
+
+static bool same_text(const char *a, const char *b, bool nocase)
+{
+	if (!a || !b || !*a || !*b)
+		return false;
+	return nocase ? strcasecmp(a, b) == 0 : strcmp(a, b) == 0;
+}
+
+bool policy_approval_by_author(const struct policy_request *r, const struct policy_approval *a)
+{
+	return same_text(a->key, r->signer_key, false) ||
+	       same_text(a->principal, r->signer, false) ||
+	       in_list(r->signer_principals, a->principal) ||
+	       in_list(a->principals, r->signer) ||
+	       same_text(a->principal, r->author_email, true) ||
+	       in_list(a->principals, r->author_email) ||
+	       same_text(a->author_email, r->author_email, true);
+}
+
+bool policy_same_approver(const struct policy_approval *a, const struct policy_approval *b)
+{
+	return same_text(a->key, b->key, false) || same_text(a->principal, b->principal, false) ||
+	       in_list(a->principals, b->principal) || in_list(b->principals, a->principal);
+}
+
+struct approval_tally {
+	size_t counted[TRAILER_APPROVALS_MAX], ncounted;
+	char uncounted[512];	/* "a1b2c3d (self-approval by x), ..." */
+	size_t ulen;
+};
+
+/* what: "self-approval by ", arg (from outside) after it, or NULL */
+static void uncount(struct approval_tally *t, const struct policy_approval *a,
+		    const char *what, const char *arg, const char *after)
+{
+	struct shown sh;
+	int n;
+
+	if (t->ulen >= sizeof t->uncounted - 1)
+		return;
+	n = snprintf(t->uncounted + t->ulen, sizeof t->uncounted - t->ulen, "%s%.7s (%s%.100s%s)",
+		     t->ulen ? ", " : "", a->commit, what, arg ? show(&sh, arg) : "", after);
+	if (n > 0)
+		t->ulen += (size_t)n < sizeof t->uncounted - t->ulen ? (size_t)n :
+			   sizeof t->uncounted - t->ulen - 1;
+}
+
+static void tally(struct approval_tally *t, const struct policy_request *r)
+{
+	memset(t, 0, sizeof *t);
+	/* oldest first, so the approver who came first is the one counted */
+	for (size_t k = r->napprovals; k-- > 0;) {
+		const struct policy_approval *a = &r->approvals[k];
+		bool dup = false;
+
+		if (a->sig == POLICY_SIG_UNCHECKED) {
+			uncount(t, a, "signature not verified yet", NULL, "");
+			continue;
+		}
+		if (a->sig != POLICY_SIG_GOOD || !a->principal || !*a->principal) {
+			uncount(t, a, "not signed by an allowed signer", NULL, "");
+			continue;
+		}
+		if (policy_approval_by_author(r, a)) {
+			uncount(t, a, "self-approval by ", a->principal, "");
+			continue;
+		}
+		for (size_t j = 0; j < t->ncounted && !dup; j++)
+			dup = policy_same_approver(&r->approvals[t->counted[j]], a);
+		if (dup) {
+			uncount(t, a, "", a->principal, " approved already");
+			continue;
+		}
+		if (t->ncounted < TRAILER_APPROVALS_MAX)
+			t->counted[t->ncounted++] = k;
+	}
+}
+
+static enum policy_code check_approvals(struct ctx *c)
+{
+	const struct policy_request *r = c->req;
+	unsigned need = c->cfg->approvals;
+	struct approval_tally t;
+	struct shown who;
+
+	if (!r || need == 0)
+		return POLICY_ALLOW;
+	tally(&t, r);
+	if (t.ncounted >= need) {
+		memcpy(c->d->approved, t.counted, t.ncounted * sizeof t.counted[0]);
+		c->d->napproved = t.ncounted;
+		return POLICY_ALLOW;
+	}
+	c->d->queue = c->cfg->queue;
+	c->d->queue_until = 0;
+	return say(c, POLICY_APPROVAL_REQUIRED, "%s requires %u approval%s by someone other "
+		   "than the author, %zu given%s%s%s; the author (%.100s) cannot approve; "
+		   "another allowed signer approves with: pipelinectl approve %.200s%s",
+		   stage_name(c->target), need, need == 1 ? "" : "s", t.ncounted,
+		   t.ulen ? " (not counted: " : "", t.uncounted, t.ulen ? ")" : "",
+		   show(&who, r->signer && *r->signer ? r->signer :
+			      r->author_email ? r->author_email : "unknown"),
+		   r->branch, c->cfg->queue ? "; queued until then" : "");
+}
+
 /* ---- the source-stage gates (issue 13 item 6) ---- */
 
 /* The market window as the target stage sees it: widened by its guard
@@ -634,6 +788,7 @@ static enum policy_code (*const checks[])(struct ctx *) = {
 	check_merge,
 	check_orphan,
 	check_off_branch,
+	check_approval_shape,
 	check_enabled,
 	check_mode,
 	check_files,
@@ -644,6 +799,7 @@ static enum policy_code (*const checks[])(struct ctx *) = {
 	check_source,
 	check_notes,
 	check_signature,
+	check_approvals,
 	check_deployed,
 	check_market,
 };
@@ -726,7 +882,7 @@ enum policy_code policy_check_shape(char *msg, size_t size, const struct policy_
 				    enum stage target)
 {
 	static enum policy_code (*const shape[])(struct ctx *) = {
-		check_merge, check_orphan, check_off_branch, check_mode,
+		check_merge, check_orphan, check_off_branch, check_approval_shape, check_mode,
 	};
 	struct policy_decision d;
 	struct ctx c;

@@ -12,7 +12,9 @@
  *   merge-request    the tip is a merge (it would bring other commits in)
  *   orphan-request   the tip has no parent (unrelated history)
  *   off-branch       its parent is not on the tracked branch (a stack of
- *                    commits, foreign history).  These three come next:
+ *                    commits, foreign history), or a commit on top of it
+ *                    says Approves: but is no approval (it changes files,
+ *                    is unsigned or a merge, or approves another commit).  These three come next:
  *                    every check after them reads the change against the
  *                    tip's parent, which is the commit the change was made
  *                    on only when the tip is one commit on the branch; and
@@ -34,6 +36,11 @@
  *   notes-required   amend the message ...
  *   signature        ... then sign it (amending drops a signature, so this
  *                    comes after the other fixes of the message)
+ *   approval-required  the stage wants N approvals by people other than
+ *                    the author and has fewer.  After signature: the
+ *                    author is known only from the request's verified
+ *                    signature.  Queued: an approval pushed to the branch
+ *                    moves it, and the next cycle judges it again
  *   source-unknown   the source-stage gates (requireSourceDeployed, soak)
  *                    cannot be judged: Argo CD cannot be read, or the source
  *                    stage has no Application.  They fail closed
@@ -113,6 +120,8 @@ enum policy_code {
 	POLICY_ALREADY_CURRENT,
 	/* issue 11 item 3: past the request bounds (the engine's, before policy) */
 	POLICY_QUEUE_FULL,
+	/* issue 14 item 3: the two-person rule */
+	POLICY_APPROVAL_REQUIRED,
 	POLICY_CODE_COUNT
 };
 
@@ -132,6 +141,7 @@ struct policy_stage_cfg {
 	const char *values_path;	/* deploy stages: repo-relative values file */
 	bool require_source_deployed;	/* the source runs the release deployed ... */
 	int64_t soak;			/* ... for at least this many seconds */
+	unsigned approvals;		/* approvals by others than the author needed */
 };
 
 /* Argo CD's view of a deploy stage, for the source-stage gates. */
@@ -187,6 +197,29 @@ enum policy_sig {
 	POLICY_SIG_UNSIGNED,
 };
 
+/* Issue 14 item 3: a commit on top of the request that says "Approves:".
+ * Only the shape is judged for every stage; the rest only where the stage
+ * wants approvals. */
+enum policy_approval_shape {
+	POLICY_APPROVAL_OK = 0,
+	POLICY_APPROVAL_CHANGES,	/* its tree is not its parent's */
+	POLICY_APPROVAL_OTHER,		/* Approves: names another commit */
+	POLICY_APPROVAL_MERGE,		/* more than one parent */
+	POLICY_APPROVAL_UNSIGNED,	/* no signature at all */
+};
+
+struct policy_approval {
+	const char *commit;		/* 40-hex */
+	enum policy_approval_shape shape;
+	const char *approves;		/* its Approves: value, for the message */
+	enum policy_sig sig;
+	const char *principal;		/* GOOD: the principal that verified */
+	const char *principals;		/* GOOD: every principal of its key,
+					 * comma-separated; may be NULL */
+	const char *key;		/* the public key that signed it; may be NULL */
+	const char *author_email;	/* as written in the commit */
+};
+
 /* Facts about one promotion request (its tip commit). */
 struct policy_request {
 	const char *branch;		/* "promote/<stage>/<name>", refs/heads/ optional */
@@ -213,6 +246,13 @@ struct policy_request {
 	const char *mode_path;		/* a path whose file mode differs from the
 					 * parent's; NULL when none does */
 	unsigned mode_old, mode_new;	/* its modes (octal, e.g. 0100644) */
+	/* issue 14 item 3: approval commits on top of the request commit,
+	 * tip first; commit is then the request commit under them */
+	const struct policy_approval *approvals;
+	size_t napprovals;		/* <= TRAILER_APPROVALS_MAX */
+	const char *author_email;	/* of the request commit */
+	const char *signer_principals;	/* GOOD: every principal of its key */
+	const char *signer_key;		/* the public key that signed it; may be NULL */
 };
 
 /* The market window now, from the clock module. */
@@ -257,6 +297,10 @@ struct policy_decision {
 	enum stage source;
 	char tag[TAG_MAX + 1];	/* the requested tag when one was found */
 	char message[POLICY_MESSAGE_MAX];	/* what happened and what to do */
+	/* issue 14 item 3: the approvals counted (indexes into the request's
+	 * approvals), for the Approved-By: trailers */
+	size_t approved[TRAILER_APPROVALS_MAX];
+	size_t napproved;
 };
 
 /* Decide.  Messages start with the code ("not-in-source: ..."), except
@@ -272,6 +316,16 @@ int policy_check(struct policy_decision *out, const struct policy_input *in);
  * a request branch with the same rules. */
 enum policy_code policy_check_shape(char *msg, size_t size, const struct policy_request *r,
 				    enum stage target);
+
+/* Issue 14 item 3, the one judgement of "same person" (the daemon's and
+ * pipelinectl audit's): a is by r's author when it was signed with the same
+ * key as r (a second e-mail address on one key is still one person), its
+ * principal is one of r's key's principals or r's is one of its key's, or
+ * the author's e-mail (any case) is its principal, one of its key's
+ * principals or its commit's author e-mail. */
+bool policy_approval_by_author(const struct policy_request *r, const struct policy_approval *a);
+/* a and b are by one person: the same key, or a shared principal. */
+bool policy_same_approver(const struct policy_approval *a, const struct policy_approval *b);
 
 /* Source stage of s: the nearest enabled stage before it, or ci when none
  * is (see above).  ERR_INVALID for ci itself. */

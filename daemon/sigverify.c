@@ -19,6 +19,7 @@
  * private temp file because -s wants a path.
  */
 #include "sigverify.h"
+#include "gitssh.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -56,6 +57,8 @@ struct sv {
 	bool timed_out;
 	bool exited;
 	bool verifying;
+	bool signing;		/* sigverify_sign_sync: obuf is the signature */
+	struct buf *sign_out;
 	int64_t status;
 	int signal;
 	uint64_t deadline_ms;
@@ -337,6 +340,16 @@ static void after_verify(struct sv *s)
 		s->res.verdict = POLICY_SIG_GOOD;
 		s->res.error[0] = '\0';
 		strlcpy_(s->res.principal, s->principals[s->next], sizeof s->res.principal);
+		for (size_t i = 0, n = 0; i < s->np && n < sizeof s->res.principals; i++) {
+			int k = snprintf(s->res.principals + n, sizeof s->res.principals - n, "%s%s",
+					 i ? "," : "", s->principals[i]);
+			if (k < 0 || (size_t)k >= sizeof s->res.principals - n) {
+				/* a cut list could match a wrong name: keep whole ones */
+				s->res.principals[n] = '\0';
+				break;
+			}
+			n += (size_t)k;
+		}
 		finish(s);
 		return;
 	}
@@ -356,6 +369,21 @@ static void after_verify(struct sv *s)
 	finish(s);
 }
 
+static void after_sign(struct sv *s)
+{
+	char msg[256];
+
+	if (s->status == 0 && !s->signal && s->obuf.len > strlen(SSH_SIG_BEGIN) &&
+	    memcmp(s->obuf.data, SSH_SIG_BEGIN, strlen(SSH_SIG_BEGIN)) == 0 &&
+	    buf_add(s->sign_out, s->obuf.data, s->obuf.len) == 0) {
+		s->res.verdict = POLICY_SIG_GOOD;
+	} else {
+		first_line(msg, sizeof msg, s);
+		set_res(s, POLICY_SIG_UNCHECKED, "ssh-keygen -Y sign failed: %s", msg);
+	}
+	finish(s);
+}
+
 static void step_done(struct sv *s)
 {
 	if (s->timed_out) {
@@ -364,6 +392,8 @@ static void step_done(struct sv *s)
 		format_duration(d, sizeof d, s->deadline_ms);
 		set_res(s, POLICY_SIG_UNCHECKED, "ssh-keygen did not finish within %s; killed", d);
 		finish(s);
+	} else if (s->signing) {
+		after_sign(s);
 	} else if (!s->verifying) {
 		after_find(s);
 	} else {
@@ -519,6 +549,8 @@ int sigverify_start(uv_loop_t *loop, const char *allowed_signers,
 	s->paylen = paylen;
 	buf_init(&s->obuf, SV_OUT_MAX);
 	buf_init(&s->ebuf, SV_OUT_MAX);
+	if (sig && gitssh_sig_key(s->res.key, sig, siglen))
+		s->res.key[0] = '\0';
 	ignore_sigpipe();
 	uv_timer_init(loop, &s->timer);
 	s->timer.data = s;
@@ -556,4 +588,48 @@ int sigverify_sync(struct sigverify_result *out, const char *allowed_signers,
 	if (rc == 0)
 		*out = res;
 	return rc;
+}
+
+int sigverify_sign_sync(struct buf *sig, char *err, size_t errsz, const char *key,
+			const char *payload, size_t len, uint64_t deadline_ms)
+{
+	struct sigverify_result res;
+	uv_loop_t loop;
+	struct sv *s;
+	char *argv[] = { "ssh-keygen", "-Y", "sign", "-n", "git", "-f", NULL, NULL };
+
+	if (!key || !payload || len > UINT32_MAX)
+		return ERR_INVALID;
+	if (uv_loop_init(&loop) < 0)
+		return ERR_FAIL;
+	memset(&res, 0, sizeof res);
+	if (!(s = calloc(1, sizeof *s)) || !(s->payload = malloc(len + 1)) ||
+	    !(s->allowed = xstrndup(key, strlen(key)))) {
+		if (s)
+			sv_free(s);
+		uv_loop_close(&loop);
+		return ERR_NOMEM;
+	}
+	memcpy(s->payload, payload, len);
+	s->paylen = len;
+	s->loop = &loop;
+	s->done = sync_done_cb;
+	s->data = &res;
+	s->signing = true;
+	s->sign_out = sig;
+	s->deadline_ms = deadline_ms ? deadline_ms : SV_DEFAULT_DEADLINE_MS;
+	buf_init(&s->obuf, SV_OUT_MAX);
+	buf_init(&s->ebuf, SV_OUT_MAX);
+	ignore_sigpipe();
+	uv_timer_init(&loop, &s->timer);
+	s->timer.data = s;
+	uv_timer_start(&s->timer, timer_cb, s->deadline_ms, 0);
+	argv[6] = s->allowed;
+	spawn(s, argv, true);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	uv_loop_close(&loop);
+	if (res.verdict == POLICY_SIG_GOOD)
+		return 0;
+	snprintf(err, errsz, "%s", res.error[0] ? res.error : "ssh-keygen -Y sign failed");
+	return ERR_FAIL;
 }

@@ -20,6 +20,10 @@
 struct sigverify_result {
 	enum policy_sig verdict;	/* GOOD, BAD, UNSIGNED, or UNCHECKED on failure */
 	char principal[256];		/* when GOOD */
+	/* issue 14 item 3: who signed, for "is the approver the author?" */
+	char principals[512];		/* when GOOD: every principal the signers
+					 * file gives the key, comma-separated */
+	char key[60];			/* the signing key's fingerprint, or "" */
 	char error[512];		/* why, when not GOOD (no secrets) */
 };
 
@@ -40,5 +44,14 @@ int sigverify_start(uv_loop_t *loop, const char *allowed_signers,
 int sigverify_sync(struct sigverify_result *out, const char *allowed_signers,
 		   const char *sig, size_t siglen, const char *payload, size_t paylen,
 		   uint64_t deadline_ms);
+
+/* Issue 14 item 3: sign payload as git commit -S does (`ssh-keygen -Y sign
+ * -n git -f key`, the payload on stdin, no shell, under a deadline) and
+ * append the armored signature to sig.  key is a private key file, or a
+ * public one whose private half ssh-agent holds.  ERR_FAIL with
+ * ssh-keygen's first line in err (a passphrase it cannot ask for, a missing
+ * key). */
+int sigverify_sign_sync(struct buf *sig, char *err, size_t errsz, const char *key,
+			const char *payload, size_t len, uint64_t deadline_ms);
 
 #endif

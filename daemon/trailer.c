@@ -25,6 +25,8 @@ static const struct {
 	{ TRAILER_INTEGRATION_TEST, true },
 	{ TRAILER_SIGNED_BY, true },
 	{ TRAILER_OVERRODE, true },
+	{ TRAILER_APPROVES, false },
+	{ TRAILER_APPROVED_BY, true },
 };
 
 static int known_index(const char *key)
@@ -45,6 +47,11 @@ bool trailer_key_daemon_only(const char *key)
 	int i = key ? known_index(key) : -1;
 
 	return i >= 0 && known_keys[i].daemon_only;
+}
+
+bool trailer_key_repeats(const char *key)
+{
+	return key && strcasecmp(key, TRAILER_APPROVED_BY) == 0;
 }
 
 /* git's isspace(): the only bytes its unfolding and trimming skip. */
@@ -336,7 +343,8 @@ const char *trailer_list_repeated(const struct trailer_list *list)
 	for (size_t i = 0; i < list->count; i++) {
 		const char *key = list->items[i].key;
 
-		if (trailer_key_known(key) && trailer_list_count(list, key) > 1)
+		if (trailer_key_known(key) && !trailer_key_repeats(key) &&
+		    trailer_list_count(list, key) > 1)
 			return key;
 	}
 	return NULL;
@@ -579,6 +587,11 @@ static int check_promotion(const struct trailer_promotion *p, struct buf *err)
 		buf_seterr(err, "Request: not a 40-hex commit id");
 		return ERR_INVALID;
 	}
+	if (p->napproved > TRAILER_APPROVALS_MAX || (p->napproved && !p->approved_by)) {
+		buf_seterr(err, "%s: more than %d approvals", TRAILER_APPROVED_BY,
+			   TRAILER_APPROVALS_MAX);
+		return ERR_INVALID;
+	}
 	if (!p->market || !p->integration_test) {
 		buf_seterr(err, "%s: value is missing",
 		     p->market ? TRAILER_INTEGRATION_TEST : TRAILER_MARKET);
@@ -631,6 +644,8 @@ static int add_trailers(struct buf *m, const struct trailer_promotion *p,
 				 TRAILER_VALUE_MAX, err);
 	if (!rc)
 		rc = add_optional(m, TRAILER_SIGNED_BY, p->signed_by, TRAILER_VALUE_MAX, err);
+	for (size_t i = 0; !rc && i < p->napproved; i++)
+		rc = add_trailer(m, TRAILER_APPROVED_BY, p->approved_by[i], TRAILER_VALUE_MAX, err);
 	return rc;
 }
 
@@ -695,4 +710,76 @@ int trailer_format_request(struct buf *msg, const char *stage, const char *tag,
 		rc = ERR_INVALID;
 	trailer_list_release(&tl);
 	return rc;
+}
+
+int trailer_format_approval(struct buf *msg, const char *stage, const char *request)
+{
+	enum stage st;
+
+	if (!request || !tag_is_sha1(request, strlen(request)) || !stage ||
+	    stage_parse(&st, stage) < 0 || !stage_is_deploy(st))
+		return ERR_INVALID;
+	return buf_printf(msg, "approve %s: %.7s\n\n%s: %s\n", stage, request, TRAILER_APPROVES,
+			  request);
+}
+
+static bool principal_chars_ok(const char *p)
+{
+	if (!p || !*p)
+		return false;
+	for (const unsigned char *s = (const unsigned char *)p; *s; s++)
+		if (*s <= 0x20 || *s == 0x7f || *s == ',' || *s == '(' || *s == ')')
+			return false;
+	return true;
+}
+
+int trailer_format_approved_by(struct buf *out, const char *name, const char *email,
+			       const char *principal, const char *approval)
+{
+	struct buf v;
+	int rc;
+
+	if (!principal_chars_ok(principal) || strlen(principal) > 255 || !approval ||
+	    !tag_is_sha1(approval, strlen(approval)))
+		return ERR_INVALID;
+	buf_init(&v, TRAILER_VALUE_MAX);
+	rc = trailer_sanitize_value(&v, name ? name : "", 128);
+	if (!rc)
+		rc = buf_adds(&v, " <");
+	if (!rc)
+		rc = trailer_sanitize_value(&v, email ? email : "", 128);
+	if (!rc)
+		rc = buf_printf(&v, "> (principal %s, approval %s)", principal, approval);
+	if (!rc)
+		rc = buf_add(out, v.data, v.len);
+	buf_release(&v);
+	return rc;
+}
+
+int trailer_parse_approved_by(char *principal, size_t principalsz, char approval[41],
+			      const char *value)
+{
+	const char *open = value ? strstr(value, " (principal ") : NULL, *p, *comma;
+	size_t n;
+
+	/* the last " (principal " is ours: a name may contain the words */
+	for (const char *q = open; q; q = strstr(q + 1, " (principal "))
+		open = q;
+	if (!open)
+		return ERR_INVALID;
+	p = open + 12;
+	comma = strchr(p, ',');
+	if (!comma || (n = (size_t)(comma - p)) == 0 || n >= principalsz ||
+	    strncmp(comma, ", approval ", 11) != 0)
+		return ERR_INVALID;
+	if (strlen(comma + 11) != 41 || comma[11 + 40] != ')' ||
+	    !tag_is_sha1(comma + 11, 40))
+		return ERR_INVALID;
+	memcpy(principal, p, n);
+	principal[n] = '\0';
+	if (!principal_chars_ok(principal))
+		return ERR_INVALID;
+	memcpy(approval, comma + 11, 40);
+	approval[40] = '\0';
+	return 0;
 }

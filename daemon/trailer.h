@@ -67,6 +67,17 @@
 /* The gates a Break-Glass: overrode, e.g. "source-not-deployed, soak"
  * (issue 13 item 6). */
 #define TRAILER_OVERRODE "Overrode"
+/* Issue 14 item 3, the two-person rule.  Approves: is the one trailer of an
+ * approval commit (written by pipelinectl approve or the dashboard): the
+ * 40-hex request commit it approves.  Approved-By: is daemon-only, one per
+ * counted approval on the promotion, the only SPEC 6 key that repeats:
+ * "Name <email> (principal P, approval <40-hex approval commit>)", the
+ * approval's author as written and the principal its verified signature
+ * names. */
+#define TRAILER_APPROVES "Approves"
+#define TRAILER_APPROVED_BY "Approved-By"
+/* At most this many approvals are read on a request branch. */
+#define TRAILER_APPROVALS_MAX 8
 
 /* Requested-By value of automatic promotions. */
 #define TRAILER_AUTOMATIC "pipelined (automatic)"
@@ -115,6 +126,8 @@ const char *trailer_list_forged(const struct trailer_list *list);
  * request's own Image-Tag would read as a promotion record in any log that
  * does not pass --first-parent. */
 bool trailer_key_daemon_only(const char *key);
+/* The one SPEC 6 key that may appear more than once: Approved-By. */
+bool trailer_key_repeats(const char *key);
 /* One of the keys of SPEC 6 (case-insensitive), Overrode included. */
 bool trailer_key_known(const char *key);
 
@@ -146,12 +159,15 @@ struct trailer_promotion {
 	const char *integration_test;	/* e.g. "passed 312/312", "disabled" */
 	const char *signed_by;		/* optional: verified signer principal */
 	const char *overrode;		/* optional: the gates break_glass overrode */
+	/* issue 14 item 3: Approved-By values, one per counted approval */
+	const char *const *approved_by;
+	size_t napproved;		/* <= TRAILER_APPROVALS_MAX */
 };
 
 /* Append the promotion commit message to out.  Trailers, in this order:
  * Stage, Source-Stage, Image-Tag, Requested-By, Request (requests only),
  * Notes (when given), Break-Glass (when given), Overrode (when given, and
- * only with Break-Glass), Market, Integration-Test, Signed-By (when given).  The Notes trailer is the notes single-lined (the
+ * only with Break-Glass), Market, Integration-Test, Signed-By (when given), Approved-By (one per approval).  The Notes trailer is the notes single-lined (the
  * body keeps their lines), so `git interpret-trailers --parse` and
  * `%(trailers:key=Notes,valueonly)` read back the same text with or without
  * unfolding.  ERR_INVALID (bad stage, tag or missing field) or ERR_TOOBIG
@@ -167,5 +183,21 @@ int trailer_format_promotion(struct buf *out, const struct trailer_promotion *p,
  * ERR_TOOBIG past a bound. */
 int trailer_format_request(struct buf *msg, const char *stage, const char *tag,
 			   const char *notes, const char *break_glass);
+
+/* Append an approval commit's message: "approve <stage>: <request7>", a
+ * blank line, "Approves: <request>".  ERR_INVALID unless request is 40-hex
+ * and stage a deploy stage name. */
+int trailer_format_approval(struct buf *msg, const char *stage, const char *request);
+
+/* Approved-By's value: "Name <email> (principal P, approval <40-hex>)".
+ * ERR_INVALID when principal is empty or has a space, comma or control
+ * character, or approval is not 40-hex; name and email are sanitised. */
+int trailer_format_approved_by(struct buf *out, const char *name, const char *email,
+			       const char *principal, const char *approval);
+/* Split an Approved-By value into its principal and approval commit (the
+ * part before them, the approver, is for people).  ERR_INVALID when the
+ * value does not end in "(principal P, approval <40-hex>)". */
+int trailer_parse_approved_by(char *principal, size_t principalsz, char approval[41],
+			      const char *value);
 
 #endif

@@ -1,6 +1,8 @@
 /* libFuzzer target for gitssh.c: private key files (gitssh_key_type reads
  * whatever file the configuration names) and git URLs from the
- * configuration.  Both must reject garbage without reading out of bounds. */
+ * configuration, and SSH signatures from request and approval commits
+ * (gitssh_sig_key, issue 14).  All must reject garbage without reading out
+ * of bounds. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -13,11 +15,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct gitssh_url u;
-	char type[64], name[300];
+	char type[64], name[300], fp[60];
 	char *s;
 
 	if (gitssh_key_type(type, sizeof type, (const char *)data, size) == 0 &&
 	    strlen(type) >= sizeof type)
+		abort();
+	if (gitssh_sig_key(fp, (const char *)data, size) == 0 &&
+	    (strncmp(fp, "SHA256:", 7) != 0 || strlen(fp) != 50))
 		abort();
 	s = malloc(size + 1);
 	if (!s)

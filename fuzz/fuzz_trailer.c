@@ -7,6 +7,9 @@
  *      promotion message: the message must parse back to exactly the
  *      daemon's trailers with the sanitised values, whatever the notes
  *      say (no injected, hidden or altered trailer).
+ *   3. as an Approved-By: value (issue 14): a parsed one names a principal
+ *      without spaces or commas and a 40-hex approval, and formatting those
+ *      back parses to the same.
  * Any violation aborts, which libFuzzer reports as a crash.
  */
 #include <git2.h>
@@ -112,6 +115,23 @@ static void format_and_reread(const char *notes, const char *justification)
 	buf_release(&out);
 }
 
+static void approved_by(const char *value)
+{
+	char principal[256], id[41], p2[256], id2[41];
+	struct buf v = BUF_INIT;
+
+	if (trailer_parse_approved_by(principal, sizeof principal, id, value))
+		return;
+	check(strlen(id) == 40 && principal[0] && !strpbrk(principal, " ,\t\n"),
+	      "bad Approved-By parse");
+	buf_init(&v, TRAILER_VALUE_MAX);
+	check(trailer_format_approved_by(&v, "A", "a@x", principal, id) == 0,
+	      "parsed Approved-By cannot be formatted");
+	check(trailer_parse_approved_by(p2, sizeof p2, id2, v.data) == 0 &&
+	      strcmp(p2, principal) == 0 && strcmp(id2, id) == 0, "Approved-By round trip");
+	buf_release(&v);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static int initialised;
@@ -130,6 +150,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	copy[size] = copy[size + 1] = '\0';
 	split = strlen(copy);
 	format_and_reread(copy, copy + split + (split < size));
+	approved_by(copy);
 	free(copy);
 	return 0;
 }

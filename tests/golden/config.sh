@@ -149,7 +149,7 @@ esac
 # Every key of the table is documented in the shipped file.
 for key in url branch sshKey knownHosts valuesDir deadline namespace image credentials \
 	caFile pollInterval mode requestBudget maxPages timeout timezone open close calendar \
-	enabled values tagPath digest auto marketGated requireNotes requireSignature signers queue \
+	enabled values tagPath digest auto marketGated requireNotes requireSignature signers approvals queue \
 	listen users webhookSecret trustedProxyHeader allowedHosts stateDir logLevel identity since; do
 	grep -q "\b$key\b" "$SRCDIR/pipelines.conf" || { echo "FAIL key $key undocumented"; fail=1; }
 done

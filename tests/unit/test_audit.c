@@ -426,6 +426,140 @@ static void test_deployments(void **state)
 		{ NULL, STAGE_BETA, false } }, 1), ERR_INVALID);
 }
 
+/* ---- the two-person rule (issue 14 item 3) ---- */
+
+#define AP1 "a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1"
+#define AP2 "a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2"
+
+/* Beta and paper promotions of TA, a live promotion of TA (request R1 by dana)
+ * carrying the Approved-By values given, another live one (request TB)
+ * without any. */
+struct appr_history {
+	struct built b;
+	struct policy_request q;
+	struct policy_approval pa[2];
+};
+
+static void appr_build(struct appr_history *h, const char *const *by, size_t nby)
+{
+	static const struct tcase t = { "approvals", {
+		{ PROMO(STAGE_BETA, STAGE_INTTEST, TA) },
+		{ PROMO(STAGE_PAPER, STAGE_BETA, TA), .req = R2 },
+		{ PROMO(STAGE_LIVE, STAGE_PAPER, TA), .req = R1 },
+		{ PROMO(STAGE_LIVE, STAGE_PAPER, TA), .req = TB },
+	}, 4, "" };
+	struct trailer_promotion p = {
+		.stage = STAGE_LIVE, .source = STAGE_PAPER, .image_tag = TA,
+		.requested_by = "Dana <dana@example.com>", .request = R1,
+		.market = "closed (weekend)", .integration_test = "passed 3/3",
+		.signed_by = "dana@example.com", .approved_by = by, .napproved = nby,
+	};
+
+	build(&h->b, &t);
+	buf_release(&h->b.msg[2]);
+	buf_init(&h->b.msg[2], 0);
+	assert_int_equal(trailer_format_promotion(&h->b.msg[2], &p, NULL), 0);
+	h->b.c[2].message = h->b.msg[2].data;
+	h->b.c[2].message_len = h->b.msg[2].len;
+	memset(&h->q, 0, sizeof h->q);
+	h->q.commit = R1;
+	h->q.sig = POLICY_SIG_GOOD;
+	h->q.signer = "dana@example.com";
+	h->q.signer_principals = "dana@example.com,dana@home.example";
+	h->q.signer_key = "SHA256:dana";
+	h->q.author_email = "dana@example.com";
+	h->pa[0] = (struct policy_approval){ .commit = AP1, .approves = R1,
+		.sig = POLICY_SIG_GOOD, .principal = "rita@example.com",
+		.principals = "rita@example.com", .key = "SHA256:rita",
+		.author_email = "rita@example.com" };
+	h->pa[1] = (struct policy_approval){ .commit = AP2, .approves = R1,
+		.sig = POLICY_SIG_GOOD, .principal = "dana@example.com",
+		.principals = "dana@example.com,dana@home.example", .key = "SHA256:dana",
+		.author_email = "dana@home.example" };
+	h->q.approvals = h->pa;
+	h->q.napprovals = 2;
+	h->b.c[2].merged = &h->q;
+}
+
+static void appr_release(struct appr_history *h)
+{
+	for (size_t i = 0; i < 4; i++)
+		buf_release(&h->b.msg[i]);
+}
+
+static void appr_expect(struct appr_history *h, size_t n, const char *want, const char *msg)
+{
+	struct audit_policy pol = policy;
+	struct audit_report r;
+	char got[512] = "";
+	size_t len = 0;
+
+	pol.approvals[STAGE_LIVE] = 1;
+	assert_int_equal(audit_run(&r, &pol, h->b.c, n), 0);
+	for (size_t i = 0; i < r.n; i++)
+		len += (size_t)snprintf(got + len, sizeof got - len, "%s%s", i ? " " : "",
+					audit_code_name(r.v[i].code));
+	if (strcmp(got, want) != 0)
+		fail_msg("got '%s', want '%s'", got, want);
+	if (msg && (!r.n || strcmp(r.v[0].message, msg) != 0))
+		fail_msg("message '%s', want '%s'", r.n ? r.v[0].message : "", msg);
+	audit_report_release(&r);
+}
+
+static void test_approvals(void **state)
+{
+	const char *by[2];
+	struct appr_history h;
+
+	(void)state;
+	/* a second person's valid approval */
+	by[0] = "Rita <rita@example.com> (principal rita@example.com, approval " AP1 ")";
+	appr_build(&h, by, 1);
+	appr_expect(&h, 3, "", NULL);
+	/* from then on a live promotion without one is missing its approval */
+	appr_expect(&h, 4, "approval-missing", NULL);
+	appr_release(&h);
+
+	/* the author's own key, under her second address */
+	by[0] = "Dana <dana@home.example> (principal dana@example.com, approval " AP2 ")";
+	appr_build(&h, by, 1);
+	appr_expect(&h, 3, "self-approval approval-missing", "approval a2a2a2a2a2a2 by "
+		    "dana@example.com is the request author's own (request 111111111111 by "
+		    "dana@example.com)");
+	appr_release(&h);
+
+	/* not on the merged branch; a principal that did not sign it */
+	by[0] = "Eve <eve@example.com> (principal eve@example.com, approval " TB ")";
+	by[1] = "Rita <rita@example.com> (principal risk@example.com, approval " AP1 ")";
+	appr_build(&h, by, 2);
+	appr_expect(&h, 3, "approval-invalid approval-invalid approval-missing",
+		    "Approved-By: names approval bbbbbbbbbbbb, which is not on the merged "
+		    "request branch");
+	appr_release(&h);
+
+	/* a signature that is not from an allowed signer; a changed tree */
+	by[0] = "Rita <rita@example.com> (principal rita@example.com, approval " AP1 ")";
+	appr_build(&h, by, 1);
+	h.pa[0].sig = POLICY_SIG_BAD;
+	appr_expect(&h, 3, "approval-invalid approval-missing",
+		    "approval a1a1a1a1a1a1 is not signed by an allowed signer");
+	h.pa[0].sig = POLICY_SIG_GOOD;
+	h.pa[0].shape = POLICY_APPROVAL_CHANGES;
+	appr_expect(&h, 3, "approval-invalid approval-missing", "approval a1a1a1a1a1a1 is no "
+		    "approval of request 111111111111: it changes files");
+	/* the merged request could not be read: nothing is vouched for */
+	h.b.c[2].merged = NULL;
+	appr_expect(&h, 3, "approval-invalid approval-missing", NULL);
+	appr_release(&h);
+
+	/* one person twice */
+	by[1] = by[0];
+	appr_build(&h, by, 2);
+	appr_expect(&h, 3, "approval-invalid", "approval a1a1a1a1a1a1 by rita@example.com counts "
+		    "a person twice");
+	appr_release(&h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -435,6 +569,7 @@ int main(void)
 		cmocka_unit_test(test_request_shape),
 		cmocka_unit_test(test_range),
 		cmocka_unit_test(test_deployments),
+		cmocka_unit_test(test_approvals),
 	};
 	int rc;
 

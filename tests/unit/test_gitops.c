@@ -85,7 +85,7 @@ static void commit_one(char out[GITOPS_HEXSZ + 1], struct fx *f, const char *par
 		       const char *text, const char *msg)
 {
 	struct gitops_file file = { "values.yaml", text, strlen(text) };
-	struct gitops_commit_spec s = { { parent, NULL }, 1, &file, 1, msg, NULL };
+	struct gitops_commit_spec s = { { parent, NULL }, 1, &file, 1, msg, NULL, NULL, NULL };
 
 	assert_int_equal(gitops_commit_create(out, f->g, &s), 0);
 }
@@ -112,7 +112,7 @@ static void test_commit_without_worktree(void **state)
 	struct gitops_file files[] = { { "values.yaml", "tag: \"b\"\n", 9 },
 				       { "deep/new/file.txt", "x", 1 } };
 	struct gitops_person author = { "Dev", "dev@example.com", 1767319445, 60, false };
-	struct gitops_commit_spec s = { { f->root, NULL }, 1, files, 2, "bump\n", &author };
+	struct gitops_commit_spec s = { { f->root, NULL }, 1, files, 2, "bump\n", &author, NULL, NULL };
 	struct gitops_commit_info ci;
 	struct buf b = BUF_INIT;
 	char c[GITOPS_HEXSZ + 1], main_before[GITOPS_HEXSZ + 1], main_after[GITOPS_HEXSZ + 1];
@@ -142,7 +142,7 @@ static void test_merge_commit(void **state)
 	struct fx *f = *state;
 	char tip[GITOPS_HEXSZ + 1], req[GITOPS_HEXSZ + 1], m[GITOPS_HEXSZ + 1];
 	struct gitops_file file = { "values.yaml", "tag: \"daemon\"\n", 14 };
-	struct gitops_commit_spec s = { { NULL, NULL }, 2, &file, 1, "promote\n", NULL };
+	struct gitops_commit_spec s = { { NULL, NULL }, 2, &file, 1, "promote\n", NULL, NULL, NULL };
 	struct gitops_commit_info ci;
 	struct buf b = BUF_INIT;
 
@@ -170,7 +170,7 @@ static void test_commit_bad_input(void **state)
 {
 	struct fx *f = *state;
 	struct gitops_person bad = { "Evil <x>", "e@x", 0, 0, false };
-	struct gitops_commit_spec s = { { f->root, NULL }, 0, NULL, 0, "m\n", NULL };
+	struct gitops_commit_spec s = { { f->root, NULL }, 0, NULL, 0, "m\n", NULL, NULL, NULL };
 	char c[GITOPS_HEXSZ + 1] = "unchanged";
 
 	assert_int_equal(gitops_commit_create(c, f->g, &s), ERR_INVALID);
@@ -223,7 +223,7 @@ static void test_first_parents(void **state)
 	char c[5][GITOPS_HEXSZ + 1], side[GITOPS_HEXSZ + 1], m[GITOPS_HEXSZ + 1];
 	char (*ids)[GITOPS_HEXSZ + 1] = NULL;
 	struct gitops_file file = { "values.yaml", "merged", 6 };
-	struct gitops_commit_spec s = { { NULL, NULL }, 2, &file, 1, "merge\n", NULL };
+	struct gitops_commit_spec s = { { NULL, NULL }, 2, &file, 1, "merge\n", NULL, NULL, NULL };
 	size_t n = 0;
 	int i;
 

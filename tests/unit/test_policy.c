@@ -918,8 +918,13 @@ static void test_precedence(void **state)
 		POLICY_MERGE_REQUEST, POLICY_ORPHAN_REQUEST, POLICY_OFF_BRANCH,
 		POLICY_STAGE_DISABLED, POLICY_MODE_CHANGE, POLICY_WRONG_FILES, POLICY_MIXED_TAGS,
 		POLICY_ALREADY_CURRENT, POLICY_UNKNOWN_RELEASE, POLICY_INTTEST_FAILED,
-		POLICY_NOT_IN_SOURCE, POLICY_NOTES_REQUIRED, POLICY_SIGNATURE, POLICY_MARKET_OPEN,
-		POLICY_ALLOW,
+		POLICY_NOT_IN_SOURCE, POLICY_NOTES_REQUIRED, POLICY_SIGNATURE,
+		POLICY_APPROVAL_REQUIRED, POLICY_MARKET_OPEN, POLICY_ALLOW,
+	};
+	static const struct policy_approval other = {
+		.commit = OLD, .approves = REQ, .sig = POLICY_SIG_GOOD,
+		.principal = "risk@example.com", .principals = "risk@example.com",
+		.key = "SHA256:risk", .author_email = "risk@example.com",
 	};
 	struct fixture f;
 	struct policy_decision d;
@@ -952,7 +957,10 @@ static void test_precedence(void **state)
 			f.history[STAGE_PAPER][0] = SHA, f.in.state[STAGE_PAPER].history_len = 1;
 		if (fixed > 15)
 			f.req.sig = POLICY_SIG_GOOD, f.req.signer = "dana@example.com";
-		f.in.window.open = fixed <= 16;
+		f.in.cfg[STAGE_LIVE].approvals = 1;
+		f.req.approvals = &other;
+		f.req.napprovals = fixed > 16;
+		f.in.window.open = fixed <= 17;
 		fixture_decide(&f, &d);
 		if (d.code != order[fixed])
 			fail_msg("after fixing %zu problems: got %s (%s), want %s", fixed,
@@ -1198,6 +1206,8 @@ static void test_code_names(void **state)
 		/* issue 11 item 1 */
 		"already-current",
 		"queue-full",
+		/* issue 14 item 3 */
+		"approval-required",
 	};
 	enum policy_code code;
 
@@ -1210,6 +1220,201 @@ static void test_code_names(void **state)
 	assert_int_equal(policy_code_parse(&code, "Market-Open"), ERR_NOTFOUND);
 	assert_int_equal(policy_code_parse(&code, ""), ERR_NOTFOUND);
 	assert_string_equal(policy_code_name(POLICY_CODE_COUNT), "?");
+}
+
+
+/* ---- the two-person rule (issue 14 item 3) ---- */
+
+#define APPR1 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+#define APPR2 "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+
+/* A live request signed by dana (key SHA256:dana), wanting n approvals. */
+static void approvals_fixture(struct fixture *f, unsigned n, struct policy_approval *a, size_t na)
+{
+	fixture_default(f);
+	m_live(f);
+	f->in.cfg[STAGE_LIVE].require_signature = true;
+	f->in.cfg[STAGE_LIVE].approvals = n;
+	f->req.sig = POLICY_SIG_GOOD;
+	f->req.signer = "dana@example.com";
+	f->req.signer_principals = "dana@example.com,dana@home.example";
+	f->req.signer_key = "SHA256:dana";
+	f->req.author_email = "Dana@Example.com";
+	f->req.approvals = a;
+	f->req.napprovals = na;
+	f->message = "P\n\nNotes: go live\n";
+}
+
+static struct policy_approval approval(const char *commit, const char *principal,
+				       const char *key, const char *email)
+{
+	return (struct policy_approval){
+		.commit = commit, .approves = REQ, .sig = POLICY_SIG_GOOD,
+		.principal = principal, .principals = principal, .key = key,
+		.author_email = email,
+	};
+}
+
+static void test_approval_required(void **state)
+{
+	struct policy_approval a[2];
+	struct fixture f;
+	struct policy_decision d;
+
+	/* none yet: what is needed, who cannot approve, how to approve */
+	approvals_fixture(&f, 1, a, 0);
+	fixture_decide(&f, &d);
+	assert_int_equal(d.code, POLICY_APPROVAL_REQUIRED);
+	assert_true(d.queue);
+	assert_int_equal(d.queue_until, 0);
+	assert_string_equal(d.message, "approval-required: live requires 1 approval by someone "
+			    "other than the author, 0 given; the author (dana@example.com) "
+			    "cannot approve; another allowed signer approves with: pipelinectl "
+			    "approve promote/live/x; queued until then");
+
+	/* a second person's approval: allowed, and counted for Approved-By */
+	a[0] = approval(APPR1, "risk@example.com", "SHA256:risk", "risk@example.com");
+	approvals_fixture(&f, 1, a, 1);
+	fixture_decide(&f, &d);
+	assert_int_equal(d.code, POLICY_ALLOW);
+	assert_int_equal(d.napproved, 1);
+	assert_int_equal(d.approved[0], 0);
+
+	/* the stage wants none: an approval is harmless and not recorded */
+	approvals_fixture(&f, 0, a, 1);
+	fixture_decide(&f, &d);
+	assert_int_equal(d.code, POLICY_ALLOW);
+	assert_int_equal(d.napproved, 0);
+}
+
+/* Every way the author can be the approver; none counts, each is named. */
+static void test_self_approval(void **state)
+{
+	struct {
+		struct policy_approval a;
+		const char *named;
+	} selfs[] = {
+		/* the same principal */
+		{ approval(APPR1, "dana@example.com", "SHA256:dana2", "x@example.com"),
+		  "aaaaaaa (self-approval by dana@example.com)" },
+		/* the same key under a second e-mail address */
+		{ approval(APPR1, "dana.alt@example.net", "SHA256:dana", "x@example.com"),
+		  "aaaaaaa (self-approval by dana.alt@example.net)" },
+		/* another principal of the author's key */
+		{ approval(APPR1, "dana@home.example", "SHA256:other", "x@example.com"),
+		  "aaaaaaa (self-approval by dana@home.example)" },
+		/* the author's e-mail as the approver's principal (any case) */
+		{ approval(APPR1, "dana@example.COM", "SHA256:other", "x@example.com"),
+		  "aaaaaaa (self-approval by dana@example.COM)" },
+		/* the author's e-mail on the approval commit */
+		{ approval(APPR1, "ops@example.com", "SHA256:ops", "dana@example.com"),
+		  "aaaaaaa (self-approval by ops@example.com)" },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(selfs); i++) {
+		struct fixture f;
+		struct policy_decision d;
+
+		approvals_fixture(&f, 1, &selfs[i].a, 1);
+		fixture_decide(&f, &d);
+		if (d.code != POLICY_APPROVAL_REQUIRED || !strstr(d.message, selfs[i].named))
+			fail_msg("case %zu: %s", i, d.message);
+		assert_non_null(strstr(d.message, "0 given (not counted: "));
+	}
+	/* the approver's key lists the author's principal too */
+	{
+		struct policy_approval a = approval(APPR1, "ops@example.com", "SHA256:ops",
+						    "ops@example.com");
+		struct fixture f;
+		struct policy_decision d;
+
+		a.principals = "ops@example.com,dana@example.com";
+		approvals_fixture(&f, 1, &a, 1);
+		fixture_decide(&f, &d);
+		assert_int_equal(d.code, POLICY_APPROVAL_REQUIRED);
+	}
+}
+
+static void test_approvals_counted(void **state)
+{
+	struct policy_approval a[3];
+	struct fixture f;
+	struct policy_decision d;
+
+	/* bad and unverified signatures do not count, and are named */
+	a[0] = approval(APPR1, NULL, NULL, "eve@example.com");
+	a[0].sig = POLICY_SIG_BAD;
+	a[1] = approval(APPR2, NULL, NULL, "eve@example.com");
+	a[1].sig = POLICY_SIG_UNCHECKED;
+	approvals_fixture(&f, 1, a, 2);
+	fixture_decide(&f, &d);
+	assert_int_equal(d.code, POLICY_APPROVAL_REQUIRED);
+	assert_non_null(strstr(d.message, "0 given (not counted: bbbbbbb (signature not verified "
+				   "yet), aaaaaaa (not signed by an allowed signer))"));
+
+	/* two approvals by one person (one key) count once */
+	a[0] = approval(APPR1, "risk@example.com", "SHA256:risk", "risk@example.com");
+	a[1] = approval(APPR2, "risk2@example.com", "SHA256:risk", "risk@example.com");
+	approvals_fixture(&f, 2, a, 2);
+	fixture_decide(&f, &d);
+	assert_int_equal(d.code, POLICY_APPROVAL_REQUIRED);
+	assert_non_null(strstr(d.message, "requires 2 approvals by someone other than the author, "
+				   "1 given (not counted: aaaaaaa (risk@example.com approved "
+				   "already))"));
+
+	/* two people: allowed, both counted, the older first */
+	a[0] = approval(APPR1, "ops@example.com", "SHA256:ops", "ops@example.com");
+	approvals_fixture(&f, 2, a, 2);
+	fixture_decide(&f, &d);
+	assert_int_equal(d.code, POLICY_ALLOW);
+	assert_int_equal(d.napproved, 2);
+	assert_int_equal(d.approved[0], 1);
+	assert_int_equal(d.approved[1], 0);
+
+	/* queue = false: refused, not queued */
+	approvals_fixture(&f, 3, a, 2);
+	f.in.cfg[STAGE_LIVE].queue = false;
+	fixture_decide(&f, &d);
+	assert_int_equal(d.code, POLICY_APPROVAL_REQUIRED);
+	assert_false(d.queue);
+	assert_null(strstr(d.message, "queued"));
+}
+
+/* A commit on top that says Approves: and is not an approval is a stack
+ * of commits, whatever the stage wants. */
+static void test_approval_shape(void **state)
+{
+	static const struct {
+		enum policy_approval_shape shape;
+		const char *why;
+	} shapes[] = {
+		{ POLICY_APPROVAL_CHANGES, "but changes files (an approval changes nothing)" },
+		{ POLICY_APPROVAL_OTHER, "but approves another commit" },
+		{ POLICY_APPROVAL_MERGE, "but is a merge" },
+		{ POLICY_APPROVAL_UNSIGNED, "but is not signed" },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(shapes); i++)
+		for (unsigned n = 0; n < 2; n++) {
+			struct policy_approval a = approval(APPR1, "risk@example.com",
+							    "SHA256:risk", "risk@example.com");
+			struct fixture f;
+			struct policy_decision d;
+			char msg[POLICY_MESSAGE_MAX];
+
+			a.shape = shapes[i].shape;
+			approvals_fixture(&f, n, &a, 1);
+			fixture_decide(&f, &d);
+			assert_int_equal(d.code, POLICY_OFF_BRANCH);
+			assert_non_null(strstr(d.message, "off-branch: commit aaaaaaa on top of "
+						   "request 89abcde says Approves: " REQ));
+			assert_non_null(strstr(d.message, shapes[i].why));
+			assert_non_null(strstr(d.message, "git push --force origin " REQ
+						   ":promote/live/x"));
+			/* and pipelinectl audit's shape check says the same */
+			assert_int_equal(policy_check_shape(msg, sizeof msg, &f.req, STAGE_LIVE),
+					 POLICY_OFF_BRANCH);
+		}
 }
 
 static void test_parse_branch(void **state)
@@ -1262,6 +1467,10 @@ int main(void)
 		cmocka_unit_test(test_code_names),
 		cmocka_unit_test(test_gate_fields),
 		cmocka_unit_test(test_parse_branch),
+		cmocka_unit_test(test_approval_required),
+		cmocka_unit_test(test_self_approval),
+		cmocka_unit_test(test_approvals_counted),
+		cmocka_unit_test(test_approval_shape),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

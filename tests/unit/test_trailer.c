@@ -546,6 +546,78 @@ static void test_format_errors(void **state)
 	assert_format_fails(&p, ERR_TOOBIG, "Integration-Test: value is 4096 bytes");
 }
 
+
+/* Issue 14 item 3: Approved-By is daemon-only and the one key that
+ * repeats; its value names the approver, the principal and the approval. */
+static void test_approvals(void **state)
+{
+	static const char appr[] = "abcdefabcdefabcdefabcdefabcdefabcdefabcd";
+	const char *by[2];
+	char vals[2][TRAILER_VALUE_MAX + 1], principal[256], commit[41];
+	struct trailer_promotion p = {
+		.stage = STAGE_LIVE, .source = STAGE_PAPER, .image_tag = SHA_A,
+		.requested_by = "Dana <dana@example.com>", .request = SHA_A,
+		.market = "closed (weekend)", .integration_test = "disabled",
+		.signed_by = "dana@example.com", .approved_by = by, .napproved = 2,
+	};
+	struct trailer_list l;
+	struct buf out, v;
+
+	assert_int_equal(parse(&l, "S\n\nNotes: n\nApproved-By: Eve <e@x> (principal e@x, "
+			       "approval " SHA_A ")\n"), 0);
+	assert_string_equal(trailer_list_forged(&l), "Approved-By");
+	trailer_list_release(&l);
+	assert_true(trailer_key_repeats("approved-by"));
+	assert_false(trailer_key_repeats("Notes"));
+	assert_false(trailer_key_daemon_only("Approves"));
+
+	buf_init(&v, 0);
+	assert_int_equal(trailer_format_approved_by(&v, "Rita\nStage: live", "rita@example.com",
+						    "rita@example.com", appr), 0);
+	assert_string_equal(v.data, "Rita Stage: live <rita@example.com> (principal "
+			    "rita@example.com, approval abcdefabcdefabcdefabcdefabcdefabcdefabcd)");
+	assert_int_equal(trailer_parse_approved_by(principal, sizeof principal, commit, v.data), 0);
+	assert_string_equal(principal, "rita@example.com");
+	assert_string_equal(commit, appr);
+	strlcpy_(vals[0], v.data, sizeof vals[0]);
+	buf_release(&v);
+	assert_int_equal(trailer_format_approved_by(&v, "Ops", "ops@example.com", "a b", appr),
+			 ERR_INVALID);
+	assert_int_equal(trailer_format_approved_by(&v, "Ops", "ops@example.com", "ops", "abc"),
+			 ERR_INVALID);
+	assert_int_equal(trailer_parse_approved_by(principal, sizeof principal, commit,
+						   "Ops <o@x> (principal o@x)"), ERR_INVALID);
+	assert_int_equal(trailer_parse_approved_by(principal, sizeof principal, commit,
+						   "Ops <o@x> (principal o@x, approval 12)"),
+			 ERR_INVALID);
+	buf_release(&v);
+	snprintf(vals[1], sizeof vals[1], "Ops <ops@example.com> (principal ops, approval %s)",
+		 appr);
+	by[0] = vals[0];
+	by[1] = vals[1];
+
+	/* the promotion carries both; the repeat is not ambiguous */
+	buf_init(&out, 0);
+	assert_int_equal(trailer_format_promotion(&out, &p, NULL), 0);
+	assert_non_null(strstr(out.data, "Signed-By: dana@example.com\nApproved-By: Rita Stage: "
+				   "live <rita@example.com> (principal rita@example.com, approval "
+				   "abcdefabcdefabcdefabcdefabcdefabcdefabcd)\nApproved-By: Ops "));
+	assert_int_equal(parse(&l, out.data), 0);
+	assert_int_equal(trailer_list_count(&l, "Approved-By"), 2);
+	assert_null(trailer_list_repeated(&l));
+	trailer_list_release(&l);
+	buf_release(&out);
+
+	/* the approval commit's message */
+	buf_init(&out, 0);
+	assert_int_equal(trailer_format_approval(&out, "live", appr), 0);
+	assert_string_equal(out.data, "approve live: abcdefa\n\nApproves: " "abcdefabcdefabcdefabcdefabcdefabcdefabcd\n");
+	buf_release(&out);
+	assert_int_equal(trailer_format_approval(&out, "ci", appr), ERR_INVALID);
+	assert_int_equal(trailer_format_approval(&out, "live", "HEAD"), ERR_INVALID);
+	buf_release(&out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -568,6 +640,7 @@ int main(void)
 		cmocka_unit_test(test_format_automatic),
 		cmocka_unit_test(test_format_hostile_notes),
 		cmocka_unit_test(test_format_errors),
+		cmocka_unit_test(test_approvals),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
