@@ -252,7 +252,8 @@ int engine_status_json(struct buf *out, const struct engine *e)
 	for (size_t i = 0; rels && i < ENGINE_MAX_RELEASES; i++)
 		if (e->rel[i].used)
 			json_array_append_new(rels, release_json(e, &e->rel[i]));
-	root = json_pack("{s:s, s:o, s:I, s:I, s:o, s:b, s:o, s:I, s:o, s:o, s:o, s:o, s:o, s:o}",
+	root = json_pack("{s:s, s:o, s:I, s:I, s:o, s:b, s:o, s:I, s:o, s:o, s:o, s:o, s:o, s:o, "
+			 "s:o}",
 			 "version", PIPELINED_VERSION, "started", time_or_null(e->started_at),
 			 "uptime_s", (json_int_t)(now - e->started_at),
 			 "cycles", (json_int_t)e->cycles,
@@ -263,7 +264,7 @@ int engine_status_json(struct buf *out, const struct engine *e)
 			 "requests", reqs ? reqs : json_null(),
 			 "requests_waiting", waiting_json(e),
 			 "releases", rels ? rels : json_null(), "market", market_json(e),
-			 "errors", errors_json(e));
+			 "errors", errors_json(e), "freezes", engine_freeze_json(e, now));
 	return dump(out, root);
 }
 

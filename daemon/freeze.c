@@ -504,6 +504,16 @@ static bool same_entry(const struct freeze_entry *a, const struct freeze_entry *
 	       strcmp(a->reason, b->reason) == 0 && a->break_glass == b->break_glass;
 }
 
+bool freeze_set_equal(const struct freeze_set *a, const struct freeze_set *b)
+{
+	if (!a || !b || a->n != b->n)
+		return false;
+	for (size_t i = 0; i < a->n; i++)
+		if (!same_entry(&a->e[i], &b->e[i]))
+			return false;
+	return true;
+}
+
 /* The entry as YAML: the dash at column dash, each line ending in '\n'. */
 static int entry_text(struct buf *out, const struct freeze_new *n, int dash)
 {

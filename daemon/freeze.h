@@ -111,6 +111,9 @@ int freeze_add(struct buf *out, const char *doc, size_t len, const char *file,
 int freeze_lift(struct buf *out, const char *doc, size_t len, const char *file,
 		const char *id, struct buf *err);
 
+/* Whether a and b hold the same entries (lines aside). */
+bool freeze_set_equal(const struct freeze_set *a, const struct freeze_set *b);
+
 /* Whether s is a valid entry id. */
 bool freeze_id_ok(const char *s);
 
