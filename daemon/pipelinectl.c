@@ -26,6 +26,10 @@ static const struct {
 			    "                           write a pipelines.conf for a repository's values files" },
 	{ "promote", cmd_promote, "promote STAGE TAG [--notes TEXT] [--break-glass TEXT] [--name NAME] [--dry-run]\n"
 				  "                           open a promotion request (branch promote/STAGE/NAME)" },
+	{ "freeze", cmd_freeze, "freeze STAGE[,STAGE]|all --reason TEXT [--until TIME] [--from TIME]\n"
+				"       [--allow-break-glass|--no-break-glass] [--id ID] [--dry-run]\n"
+				"     | freeze --lift ID | freeze --check FILE\n"
+				"                           stop the line: a freeze committed to the freeze file" },
 	{ "log", cmd_log, "log [--stage S] [-n N] [--repo DIR [REV]]  promotion history from git trailers" },
 	{ "audit", cmd_audit, "audit [RANGE] [--repo DIR]  re-check history against policy (exit 1: violations)" },
 	{ "status", cmd_status, "status [--json]          stages, current tags, requests, window, errors" },
