@@ -216,6 +216,32 @@ function errorLines(status) {
     });
 }
 
+/* Freezes (issue 14 item 1): one row per freeze in force or to come. */
+function freezeRows(status) {
+  var f = status && status.freezes;
+  if (!f || !f.file) return [];
+  function row(state) {
+    return function (e) {
+      return {
+        state: state, id: e.id,
+        stages: e.all ? 'all' : (e.stages || []).join(', '),
+        reason: e.reason || '',
+        start: e.start || (state === 'FROZEN' ? 'in force' : '—'),
+        end: e.end || 'until lifted',
+        break_glass: e.break_glass ? 'allowed' : 'denied'
+      };
+    };
+  }
+  return (f.active || []).map(row('FROZEN')).concat((f.upcoming || []).map(row('upcoming')));
+}
+
+/* The freeze file's parse error and what stays in force, or ''. */
+function freezeError(status) {
+  var f = status && status.freezes;
+  if (!f || !f.error) return '';
+  return f.file + ' does not parse (' + (f.in_force || 'nothing in force') + '): ' + f.error;
+}
+
 /* What the promote API is sent; null break-glass means none. */
 function promoteBody(stage, tag, notes, justification) {
   var body = { stage: stage, tag: tag.trim(), notes: notes || '' };
@@ -243,7 +269,7 @@ if (typeof module !== 'undefined' && module.exports) {
     pendingRows: pendingRows, promoteBody: promoteBody, justificationOk: justificationOk,
     visibleText: visibleText,
     suggestedTag: suggestedTag, serverNow: serverNow, errorLines: errorLines,
-    deployedView: deployedView
+    deployedView: deployedView, freezeRows: freezeRows, freezeError: freezeError
   };
 }
 
@@ -402,6 +428,15 @@ if (typeof document !== 'undefined') (function () {
       : [el('li', 'None')]);
   }
 
+  function renderFreezes() {
+    var rows = freezeRows(state.status), err = freezeError(state.status);
+    var f = state.status && state.status.freezes;
+    $('freezes-section').hidden = !(f && f.file);
+    fillTable('freezes', rows, ['state', 'id', 'stages', 'reason', 'start', 'end', 'break_glass']);
+    $('freezes-error').textContent = err;
+    $('freezes-error').hidden = !err;
+  }
+
   function refreshHistory() {
     var stage = $('history-stage').value;
     return getJSON('/api/v1/history?stage=' + encodeURIComponent(stage)).then(function (h) {
@@ -416,6 +451,7 @@ if (typeof document !== 'undefined') (function () {
       state.status = st;
       renderStages();
       renderPending();
+      renderFreezes();
       renderMarket();
       $('updated').textContent = new Date().toLocaleTimeString();
       return refreshHistory();

@@ -151,3 +151,30 @@ test('promote body and the break-glass justification rule', () => {
     assert.equal(app.justificationOk(' ' + blank + ' '), false, JSON.stringify(blank));
   assert.equal(app.justificationOk('\u00a0\u672c\u3000'), true);
 });
+
+test('freezeRows: the freezes in force, then those to come; freezeError', () => {
+  assert.deepEqual(app.freezeRows({}), []);
+  assert.deepEqual(app.freezeRows({ freezes: { file: null, active: [], upcoming: [] } }), []);
+  const st = {
+    freezes: {
+      file: 'values/freezes.yaml',
+      active: [{ id: 'inc-4711', stages: ['paper'], all: false, start: null, end: null,
+        reason: 'incident <b>4711</b>', break_glass: false, active: true }],
+      upcoming: [{ id: 'year-end', stages: ['beta', 'paper', 'live'], all: true,
+        start: '2026-12-31T05:00:00Z', end: '2027-01-04T14:00:00Z', reason: 'book close',
+        break_glass: true, active: false }],
+      error: null, error_at: null, in_force: null
+    }
+  };
+  assert.deepEqual(app.freezeRows(st), [
+    { state: 'FROZEN', id: 'inc-4711', stages: 'paper', reason: 'incident <b>4711</b>',
+      start: 'in force', end: 'until lifted', break_glass: 'denied' },
+    { state: 'upcoming', id: 'year-end', stages: 'all', reason: 'book close',
+      start: '2026-12-31T05:00:00Z', end: '2027-01-04T14:00:00Z', break_glass: 'allowed' }
+  ]);
+  assert.equal(app.freezeError(st), '');
+  st.freezes.error = 'values/freezes.yaml:12: unknown stage "papr" (use beta, paper, live, or all)';
+  st.freezes.in_force = 'the last good version stays in force';
+  assert.equal(app.freezeError(st), 'values/freezes.yaml does not parse (the last good version ' +
+    'stays in force): values/freezes.yaml:12: unknown stage "papr" (use beta, paper, live, or all)');
+});
