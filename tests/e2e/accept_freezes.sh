@@ -12,7 +12,7 @@
 #     still holds, across a restart too (the last good version in history);
 #  4. Break-Glass passes a freeze that allows it (Overrode: frozen) and not
 #     one that does not.
-. "$SRCDIR/tests/fixtures/stack.sh"
+. "${SRCDIR:?SRCDIR must name the source tree}/tests/fixtures/stack.sh"
 FILE=values/freezes.yaml
 export GIT_AUTHOR_NAME="Rita Risk" GIT_AUTHOR_EMAIL=rita@example.com
 
