@@ -91,6 +91,22 @@ static json_t *deployed_json(const struct engine *e, enum stage st)
 			 "since", time_or_null(d->judged ? d->since : 0));
 }
 
+/* Guard bands (issue 14 item 2): the stage's quiet span now or next. */
+static json_t *quiet_json(const struct engine *e, enum stage st)
+{
+	struct clock_bands b;
+	struct clock_quiet q;
+	char from[40], until[40];
+
+	engine_bands(&b, e->cfg, st);
+	if (engine_quiet_now(&q, e, &b))
+		return json_null();
+	clock_format_rfc3339(from, sizeof from, q.from, 0, true);
+	clock_format_rfc3339(until, sizeof until, q.until, 0, true);
+	return json_pack("{s:I, s:I, s:b, s:s, s:s}", "before_s", (json_int_t)b.before_s,
+			 "after_s", (json_int_t)b.after_s, "in", q.in, "from", from, "until", until);
+}
+
 static json_t *stage_json(const struct engine *e, enum stage st)
 {
 	const struct config_stage *cs = &e->cfg->stages[st];
@@ -119,6 +135,8 @@ static json_t *stage_json(const struct engine *e, enum stage st)
 		stage_state_json(j, &e->stages[st]);
 	if (j && deploy)
 		json_object_set_new(j, "deployed", deployed_json(e, st));
+	if (j && deploy && cs->market_gated && (cs->quiet_before_ms || cs->quiet_after_ms))
+		json_object_set_new(j, "quiet", quiet_json(e, st));
 	return j;
 }
 

@@ -150,9 +150,21 @@ function stageRows(status) {
       status: st,
       blocked: deploy && !!s.blocked,
       blocked_reason: (deploy && s.blocked && s.blocked_reason) || '',
-      deployed: deploy ? deployedView(s.deployed) : null
+      deployed: deploy ? deployedView(s.deployed) : null,
+      quiet: deploy ? quietText(s.quiet) : ''
     };
   });
+}
+
+/* A market-gated stage's guard bands (quietBefore, quietAfter): its quiet
+ * span now or next, in the status document's UTC times. */
+function quietText(q) {
+  if (!q) return '';
+  function dur(s) {
+    return !s ? '0s' : s % 3600 === 0 ? (s / 3600) + 'h' : s % 60 === 0 ? (s / 60) + 'm' : s + 's';
+  }
+  return (q.in ? 'now, until ' + q.until : 'next ' + q.from + ' to ' + q.until) +
+    ' (' + dur(q.before_s) + ' before the open, ' + dur(q.after_s) + ' after the close)';
 }
 
 /* The tag a promotion into stage would most likely take: the source
@@ -269,7 +281,8 @@ if (typeof module !== 'undefined' && module.exports) {
     pendingRows: pendingRows, promoteBody: promoteBody, justificationOk: justificationOk,
     visibleText: visibleText,
     suggestedTag: suggestedTag, serverNow: serverNow, errorLines: errorLines,
-    deployedView: deployedView, freezeRows: freezeRows, freezeError: freezeError
+    deployedView: deployedView, freezeRows: freezeRows, freezeError: freezeError,
+    quietText: quietText
   };
 }
 
@@ -345,6 +358,7 @@ if (typeof document !== 'undefined') (function () {
     item('When', row.promoted_at || '—');
     item('Status', row.status);
     if (row.source) item('Source', row.source);
+    if (row.quiet) item('Quiet', row.quiet);
     if (row.deployed) {
       item('Deployed', row.deployed.verdict + (row.deployed.since ? ' since ' + row.deployed.since : ''),
         row.deployed.application);

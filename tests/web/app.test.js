@@ -178,3 +178,13 @@ test('freezeRows: the freezes in force, then those to come; freezeError', () => 
   assert.equal(app.freezeError(st), 'values/freezes.yaml does not parse (the last good version ' +
     'stays in force): values/freezes.yaml:12: unknown stage "papr" (use beta, paper, live, or all)');
 });
+
+test('quietText: a stage\'s guard bands', () => {
+  assert.equal(app.quietText(undefined), '');
+  assert.equal(app.quietText({ before_s: 1800, after_s: 900, in: true,
+    from: '2026-12-01T14:00:00Z', until: '2026-12-01T21:15:00Z' }),
+  'now, until 2026-12-01T21:15:00Z (30m before the open, 15m after the close)');
+  assert.equal(app.quietText({ before_s: 3600, after_s: 0, in: false,
+    from: '2026-12-02T13:30:00Z', until: '2026-12-02T21:00:00Z' }),
+  'next 2026-12-02T13:30:00Z to 2026-12-02T21:00:00Z (1h before the open, 0s after the close)');
+});
