@@ -978,6 +978,8 @@ static const struct key keys[] = {
 	{ SEC_REPOSITORY, "knownHosts", &T_PATH, G(repository.known_hosts), K_FILE, NULL, 0, 0 },
 	{ SEC_REPOSITORY, "valuesDir", &T_REPOPATH, G(repository.values_dir), 0, "values", 0, 0 },
 	{ SEC_REPOSITORY, "deadline", &T_DURATION, G(repository.deadline_ms), 0, "60s", SEC, 3600 * SEC },
+	/* issue 14 item 1: the freeze file, a path in the repository */
+	{ SEC_REPOSITORY, "freezes", &T_REPOPATH, G(repository.freezes), 0, NULL, 0, 0 },
 
 	{ SEC_REGISTRY, "url", &T_REGURL, G(registry.url), 0, "https://ghcr.io", 0, 0 },
 	{ SEC_REGISTRY, "namespace", &T_NAMESPACE, G(registry.namespace), K_REQUIRED, NULL, 0, 0 },
@@ -1637,6 +1639,20 @@ static void check_source_gates(struct load_ctx *c)
 	}
 }
 
+/* The freeze file (issue 14 item 1) is not a values file: a promotion
+ * rewrites those, and a freeze must change only by its own commits. */
+static void check_freezes(struct load_ctx *c)
+{
+	const char *f = c->cfg->repository.freezes;
+
+	for (int s = STAGE_BETA; f && s < STAGE_COUNT; s++)
+		if (c->cfg->stages[s].values_path && strcmp(c->cfg->stages[s].values_path, f) == 0)
+			add_error(c, seen_line(c, SEC_REPOSITORY, "freezes", SLOT_GLOBAL),
+				  "'repository.freezes' names the values file of stage '%s'; "
+				  "give the freezes a file of their own (e.g. freezes.yaml)",
+				  stage_name((enum stage)s));
+}
+
 static void check_cross(struct load_ctx *c)
 {
 	struct config *cfg = c->cfg;
@@ -1646,6 +1662,7 @@ static void check_cross(struct load_ctx *c)
 	resolve_images(c);
 	for (int s = 0; s < STAGE_COUNT; s++)
 		check_stage(c, (enum stage)s);
+	check_freezes(c);
 	if (cfg->repository.url.url && cfg->repository.url.kind == CONFIG_REPO_SSH) {
 		if (!cfg->repository.ssh_key)
 			add_error(c, url_line, "an ssh url needs 'repository.sshKey' (the deploy key)");

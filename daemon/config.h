@@ -108,6 +108,7 @@ struct config {
 		char *known_hosts;
 		char *values_dir;
 		uint64_t deadline_ms;
+		char *freezes;		/* the freeze file in the repository; NULL: none */
 	} repository;
 	struct {
 		struct config_registry_url url;

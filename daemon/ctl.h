@@ -135,6 +135,9 @@ int cmd_check(int argc, char **argv, const struct ctl_opts *opts);
 int ctl_check_stages(FILE *f, const char *pfx, struct gitops *g, const char *rev,
 		     const struct config *cfg, int only, struct json_t **json);
 
+/* ctl_freeze.c (issue 14 item 1) */
+int cmd_freeze(int argc, char **argv, const struct ctl_opts *opts);
+
 /* ctl_init.c */
 int cmd_init(int argc, char **argv, const struct ctl_opts *opts);
 

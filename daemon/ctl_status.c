@@ -145,6 +145,35 @@ static void print_waiting(json_t *w)
 		       s_or(v, "bound", "?"), s_or(v, "author", ""));
 }
 
+/* issue 14 item 1: the freezes in force and the file's error */
+static void print_freezes(json_t *f)
+{
+	const char *file = s_or(f, "file", NULL), *err = s_or(f, "error", NULL);
+	const char *const lists[] = { "active", "upcoming" };
+	json_t *v;
+	size_t i;
+
+	if (!file)
+		return;
+	printf("\nfreezes (%s):\n", file);
+	for (size_t k = 0; k < ARRAY_SIZE(lists); k++)
+		json_array_foreach(json_object_get(f, lists[k]), i, v) {
+			json_t *st = json_object_get(v, "stages"), *x;
+			size_t j;
+
+			printf("  %-8s %-24s ", lists[k], s_or(v, "id", "?"));
+			json_array_foreach(st, j, x)
+				printf("%s%s", j ? "," : "", json_string_value(x));
+			printf("  %s .. %s  break-glass %s  %s\n", s_or(v, "start", "now"),
+			       s_or(v, "end", "until lifted"),
+			       json_is_true(json_object_get(v, "break_glass")) ? "allowed" : "denied",
+			       s_or(v, "reason", ""));
+		}
+	if (err)
+		printf("  ERROR since %s (%s):\n  %s\n", s_or(f, "error_at", "?"),
+		       s_or(f, "in_force", "nothing in force"), err);
+}
+
 static void print_rest(json_t *root)
 {
 	json_t *m = json_object_get(root, "market"), *reqs = json_object_get(root, "requests");
@@ -154,6 +183,7 @@ static void print_rest(json_t *root)
 
 	print_release_problems(json_object_get(root, "releases"));
 	printf("\nmarket: %s\n", s_or(m, "status", "unknown"));
+	print_freezes(json_object_get(root, "freezes"));
 	printf("\nrequests: %zu\n", json_array_size(reqs));
 	json_array_foreach(reqs, i, v)
 		printf("  %-32s %.7s  %-8s %-16s %s\n", s_or(v, "branch", "?"),

@@ -4,6 +4,8 @@
 #include "clock.h"
 #include "config.h"
 #include "ctl.h"
+#include "freeze.h"
+#include "gitops.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -79,7 +81,7 @@ static void warning_text(char *out, size_t outsz, const struct window *w,
 }
 
 static int print_json(const struct window *w, const struct calendar *cal, const char *calpath,
-		      json_t *bands)
+		      json_t *bands, json_t *freezes)
 {
 	char t[64], reason[CAL_NAME_MAX + 32], market[CAL_NAME_MAX + 64], warn[200];
 	json_t *o = json_object();
@@ -116,6 +118,8 @@ static int print_json(const struct window *w, const struct calendar *cal, const 
 	}
 	if (bands)	/* guard bands, only when a stage has them */
 		json_object_set_new(o, "quiet", bands);
+	if (freezes)	/* only with [repository] freezes */
+		json_object_set_new(o, "freezes", freezes);
 	rc = json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	json_decref(o);
 	if (rc)
@@ -215,6 +219,106 @@ static json_t *bands_json(const struct band_view *v, size_t n)
 	return a;
 }
 
+/* Freezes (issue 14 item 1): the freeze file on the tracked branch, read
+ * like pipelinectl log reads the repository; the entries in force at now
+ * and those still to come. */
+struct freeze_view {
+	struct freeze_set s;
+	bool have;
+	char tip[GITOPS_HEXSZ + 1];
+};
+
+static void freezes_read(struct freeze_view *v, const struct config *cfg)
+{
+	struct ctl_git cg;
+	struct buf doc = BUF_INIT, err = BUF_INIT;
+	int rc;
+
+	if (!cfg || !cfg->repository.freezes || gitops_global_init())
+		return;
+	if (ctl_git_configured(&cg, cfg, "pipelinectl window") == 0) {
+		rc = gitops_read_file(&doc, cg.g, cg.rev, cfg->repository.freezes);
+		buf_init(&err, FREEZE_ERR_MAX);
+		if (rc == ERR_NOTFOUND)
+			v->have = true;
+		else if (rc)
+			fprintf(stderr, "pipelinectl window: %s\n", gitops_error(cg.g));
+		else if (freeze_parse(&v->s, doc.data ? doc.data : "", doc.len,
+				      cfg->repository.freezes, &err) == 0)
+			v->have = true;
+		else
+			fprintf(stderr, "pipelinectl window: the freeze file at %.7s does not parse "
+				"(the daemon keeps its last good version):\n%s", cg.tip,
+				err.data ? err.data : "");
+		strlcpy_(v->tip, cg.tip, sizeof v->tip);
+		ctl_git_close(&cg);
+	}
+	buf_release(&doc);
+	buf_release(&err);
+	gitops_global_shutdown();
+}
+
+/* Shown: in force at now, or still to come. */
+static bool freeze_shown(const struct freeze_entry *e, time_t now, bool *active)
+{
+	*active = !e->has_start || e->start <= (int64_t)now;
+	return !e->has_end || e->end > (int64_t)now;
+}
+
+static void print_freezes(const struct freeze_view *v, time_t now, const struct tz_rule *tz)
+{
+	char st[64], from[64], until[64];
+	bool active;
+
+	for (size_t i = 0; v->have && i < v->s.n; i++) {
+		const struct freeze_entry *e = &v->s.e[i];
+
+		if (!freeze_shown(e, now, &active))
+			continue;
+		freeze_stages_text(st, sizeof(st), e);
+		if (e->has_start)
+			band_local(from, sizeof(from), tz, (time_t)e->start);
+		if (e->has_end)
+			band_local(until, sizeof(until), tz, (time_t)e->end);
+		else
+			snprintf(until, sizeof(until), "lifted");
+		printf("%-8s %s  %s%s%suntil %s: %s (%s), break-glass %s\n",
+		       active ? "Frozen" : "Freeze", st, active ? "" : "from ",
+		       active ? "" : e->has_start ? from : "", active ? "" : " ", until, e->id,
+		       e->reason, e->break_glass ? "allowed" : "denied");
+	}
+}
+
+static json_t *freezes_json(const struct freeze_view *v, time_t now)
+{
+	json_t *a = json_array();
+	char from[40], until[40];
+	bool active;
+
+	for (size_t i = 0; a && v->have && i < v->s.n; i++) {
+		const struct freeze_entry *e = &v->s.e[i];
+		json_t *stages = json_array();
+
+		if (!freeze_shown(e, now, &active))
+			continue;
+		for (int st = STAGE_BETA; stages && st < STAGE_COUNT; st++)
+			if (e->stages & (1u << st))
+				json_array_append_new(stages, json_string(stage_name((enum stage)st)));
+		if (e->has_start)
+			clock_format_rfc3339(from, sizeof(from), (time_t)e->start, 0, true);
+		if (e->has_end)
+			clock_format_rfc3339(until, sizeof(until), (time_t)e->end, 0, true);
+		json_array_append_new(a, json_pack("{s:s, s:o, s:b, s:o, s:o, s:s, s:b, s:b}",
+						   "id", e->id, "stages", stages ? stages : json_array(),
+						   "all", e->all, "start", e->has_start ?
+						   json_string(from) : json_null(), "end",
+						   e->has_end ? json_string(until) : json_null(),
+						   "reason", e->reason, "break_glass", e->break_glass,
+						   "active", active));
+	}
+	return a;
+}
+
 int cmd_window(int argc, char **argv, const struct ctl_opts *opts)
 {
 	struct window_args a = { .at = NULL, .calendar = NULL, .json = opts->json };
@@ -226,6 +330,7 @@ int cmd_window(int argc, char **argv, const struct ctl_opts *opts)
 	struct config *cfg = NULL;
 	time_t now = time(NULL);
 	struct band_view bv[STAGE_COUNT];
+	static struct freeze_view fv;
 	size_t nb;
 	int rc = 2;
 
@@ -257,11 +362,14 @@ int cmd_window(int argc, char **argv, const struct ctl_opts *opts)
 		goto out;
 	}
 	nb = bands_of(bv, cfg, now, &tz, &cal, &hours);
+	freezes_read(&fv, cfg);
 	if (a.json)
-		rc = print_json(&w, &cal, calpath.data, nb ? bands_json(bv, nb) : NULL);
+		rc = print_json(&w, &cal, calpath.data, nb ? bands_json(bv, nb) : NULL,
+				fv.have ? freezes_json(&fv, now) : NULL);
 	else {
 		print_human(&w, &cal);
 		print_bands(bv, nb, &tz);
+		print_freezes(&fv, now, &tz);
 		rc = 0;
 	}
 out:

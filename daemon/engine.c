@@ -350,6 +350,7 @@ static void closed_cb(uv_handle_t *h)
 	done = e->stopped_cb;
 	arg = e->stopped_arg;
 	engine_scan_free(e->scan);
+	free(e->freeze);
 	gitops_free(e->req_git);
 	free_requests(e);
 	engine_deploy_release(e);

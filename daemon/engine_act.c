@@ -56,6 +56,8 @@ static int gate_cb(void *data, struct buf *err)
 	struct window w;
 	char text[128];
 
+	if ((a->kind == ACT_PROMOTE || a->kind == ACT_MERGE) && engine_freeze_gate(a, err))
+		return -1;
 	if (!a->gated || a->break_glass)
 		return 0;
 	if (engine_window_now(&w, a->e)) {
@@ -324,6 +326,10 @@ static void change_fill(struct engine_action *a)
 		return;
 	case ACT_MERGE:
 		c->edit = set_tags_cb;
+		if (a->freeze_path[0]) {
+			c->peek_path = a->freeze_path;
+			c->peek = engine_freeze_peek_cb;
+		}
 		a->author.name = a->author_name;
 		a->author.email = a->author_email;
 		c->author = &a->author;
@@ -332,6 +338,10 @@ static void change_fill(struct engine_action *a)
 		break;
 	case ACT_PROMOTE:
 		c->edit = set_tags_cb;
+		if (a->freeze_path[0]) {
+			c->peek_path = a->freeze_path;
+			c->peek = engine_freeze_peek_cb;
+		}
 		c->paths = a->paths;
 		c->npaths = 1;
 		c->message = a->message.data;

@@ -119,6 +119,22 @@ static void deployed_more(json_t *j, const struct engine *e, enum stage st)
 			    json_null());
 }
 
+/* Guard bands (issue 14 item 2): the stage's quiet span now or next. */
+static json_t *quiet_json(const struct engine *e, enum stage st)
+{
+	struct clock_bands b;
+	struct clock_quiet q;
+	char from[40], until[40];
+
+	engine_bands(&b, e->cfg, st);
+	if (engine_quiet_now(&q, e, &b))
+		return json_null();
+	clock_format_rfc3339(from, sizeof from, q.from, 0, true);
+	clock_format_rfc3339(until, sizeof until, q.until, 0, true);
+	return json_pack("{s:I, s:I, s:b, s:s, s:s}", "before_s", (json_int_t)b.before_s,
+			 "after_s", (json_int_t)b.after_s, "in", q.in, "from", from, "until", until);
+}
+
 static json_t *stage_json(const struct engine *e, enum stage st)
 {
 	const struct config_stage *cs = &e->cfg->stages[st];
@@ -149,6 +165,8 @@ static json_t *stage_json(const struct engine *e, enum stage st)
 		json_object_set_new(j, "deployed", deployed_json(e, st));
 	if (j && deploy)
 		deployed_more(json_object_get(j, "deployed"), e, st);
+	if (j && deploy && cs->market_gated && (cs->quiet_before_ms || cs->quiet_after_ms))
+		json_object_set_new(j, "quiet", quiet_json(e, st));
 	return j;
 }
 
@@ -282,7 +300,8 @@ int engine_status_json(struct buf *out, const struct engine *e)
 	for (size_t i = 0; rels && i < ENGINE_MAX_RELEASES; i++)
 		if (e->rel[i].used)
 			json_array_append_new(rels, release_json(e, &e->rel[i]));
-	root = json_pack("{s:s, s:o, s:I, s:I, s:o, s:b, s:o, s:I, s:o, s:o, s:o, s:o, s:o, s:o}",
+	root = json_pack("{s:s, s:o, s:I, s:I, s:o, s:b, s:o, s:I, s:o, s:o, s:o, s:o, s:o, s:o, "
+			 "s:o}",
 			 "version", PIPELINED_VERSION, "started", time_or_null(e->started_at),
 			 "uptime_s", (json_int_t)(now - e->started_at),
 			 "cycles", (json_int_t)e->cycles,
@@ -293,7 +312,7 @@ int engine_status_json(struct buf *out, const struct engine *e)
 			 "requests", reqs ? reqs : json_null(),
 			 "requests_waiting", waiting_json(e),
 			 "releases", rels ? rels : json_null(), "market", market_json(e),
-			 "errors", errors_json(e));
+			 "errors", errors_json(e), "freezes", engine_freeze_json(e, now));
 	return dump(out, root);
 }
 

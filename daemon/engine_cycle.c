@@ -412,6 +412,7 @@ static void scan_done_cb(struct gitops *g, int rc, void *data)
 		  j->n, j->nreused, (unsigned long long)(uv_now(e->loop) - j->started_ms));
 	engine_scan_free(e->scan);
 	e->scan = j->scan;
+	engine_freeze_update(e);
 	for (size_t k = 0; k < j->n; k++) {
 		struct engine_request *r = &e->req[j->idx[k]];
 		if (j->reused[k] && r->facts && j->facts[k]) {
@@ -452,6 +453,7 @@ static void start_scan(struct engine *e)
 	}
 	j->e = e;
 	j->started_ms = uv_now(e->loop);
+	j->scan->freeze_want_back = !e->freeze;
 	/* facts depend on the tip too (merge base, merged, used): gathered again
 	 * when it moved, else only the note is read (scan_work_cb) */
 	for (size_t i = 0; i < ENGINE_MAX_REQUESTS; i++) {

@@ -160,6 +160,7 @@ void engine_action_free(struct engine_action *a)
 	free(a->batch_a);
 	free(a->batch_b);
 	engine_rules_release(&a->rules);
+	free(a->fresh);
 	free(a);
 }
 
@@ -186,6 +187,10 @@ static struct engine_action *action_new(struct engine *e, enum action_kind kind,
 	a->stage = st;
 	a->gated = cs->market_gated;
 	engine_bands(&a->bands, e->cfg, st);
+	if ((kind == ACT_PROMOTE || kind == ACT_MERGE) && e->cfg->repository.freezes) {
+		strlcpy_(a->freeze_path, e->cfg->repository.freezes, sizeof a->freeze_path);
+		a->fresh = malloc(sizeof *a->fresh);	/* none: the gate uses the cycle's */
+	}
 	buf_init(&a->message, TRAILER_FORMAT_MAX);
 	buf_init(&a->note, ENGINE_NOTE_TEXT_MAX + 1);
 	strlcpy_(a->values_path, cs->values_path ? cs->values_path : "", sizeof a->values_path);
@@ -379,8 +384,8 @@ static bool decide_auto(struct engine *e, enum stage st, struct policy_input *in
 	in->tag = c[pick].tag;
 	if (policy_check(&d, in) || d.code != POLICY_ALLOW) {
 		/* it waits for the close, or the end of a soak */
-		int64_t until = d.code == POLICY_MARKET_OPEN || d.code == POLICY_SOAK ?
-				d.queue_until : 0;
+		int64_t until = d.code == POLICY_MARKET_OPEN || d.code == POLICY_SOAK ||
+				d.code == POLICY_FROZEN ? d.queue_until : 0;
 
 		if (until && (!e->auto_edge || until < e->auto_edge))
 			e->auto_edge = until;
@@ -679,6 +684,7 @@ static bool decide_request(struct engine *e, struct engine_request *r, struct po
 	if (!(a = action_new(e, ACT_MERGE, r->stage)))
 		return false;
 	a->break_glass = d.break_glass;
+	a->freeze_break_glass = d.overrode_frozen;
 	strlcpy_(a->tag, d.tag, sizeof a->tag);
 	strlcpy_(a->req_name, r->name, sizeof a->req_name);
 	strlcpy_(a->req_id, r->id, sizeof a->req_id);
@@ -840,6 +846,8 @@ void engine_decide(struct engine *e)
 	}
 	wok = engine_window_now(&w, e) == 0;
 	engine_policy_input(&in, hist_tags, e);
+	in.freezes = engine_freezes(e);
+	in.tz = &e->tz;
 	policy_window_set(&in.window, wtext, sizeof wtext, &w, wok);
 	for (int st = STAGE_BETA; st < STAGE_COUNT; st++)
 		policy_quiet_set(&in.quiet[st], qtext[st], sizeof qtext[st], e, (enum stage)st, &w,

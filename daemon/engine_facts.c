@@ -261,6 +261,7 @@ int engine_scan_run(struct engine_scan *s, struct gitops *g, const struct config
 	buf_release(&err);
 	for (int st = STAGE_BETA; st < STAGE_COUNT; st++)
 		current_tag(s, g, cfg, (enum stage)st);
+	engine_freeze_scan(s, g, cfg);
 	list_candidates(s, g, cfg);
 	return s->error[0] ? ERR_FAIL : 0;
 }
@@ -271,6 +272,8 @@ void engine_scan_free(struct engine_scan *s)
 		return;
 	if (s->hist_ok)
 		history_release(&s->hist);
+	free(s->freeze);
+	free(s->freeze_back);
 	free(s);
 }
 

@@ -21,6 +21,7 @@
 #include "clock.h"
 #include "config.h"
 #include "engine.h"
+#include "freeze.h"
 #include "gitops.h"
 #include "history.h"
 #include "layout.h"
@@ -293,6 +294,14 @@ struct engine_scan {
 	bool newer[ENGINE_MAX_CANDIDATES][STAGE_COUNT];
 	size_t ncand;
 	char error[ENGINE_ERR_MAX];
+	/* issue 14 item 1: the freeze file at tip (engine_freeze.c) */
+	bool freeze_want_back;		/* in: no good parse in memory, look back */
+	struct freeze_set *freeze;	/* parsed at tip (freeze_rc 0); NULL: no file configured */
+	int freeze_rc;
+	char freeze_err[FREEZE_ERR_MAX];
+	struct freeze_set *freeze_back;	/* the newest good parse in the history ... */
+	char freeze_back_at[GITOPS_HEXSZ + 1];	/* ... at this commit */
+	bool freeze_closed;		/* none within the look-back: fail closed */
 };
 
 /* A stage's mapping (layout.h) copied out of the configuration, which a
@@ -320,6 +329,14 @@ struct engine_action {
 	enum stage stage;
 	bool gated;		/* stage is market-gated: re-check before push */
 	struct clock_bands bands;	/* its guard bands, copied (issue 14 item 2) */
+	/* issue 14 item 1: the freeze file, read again on the tip the push goes
+	 * onto (engine_freeze_peek_cb), and whether Break-Glass overrode a
+	 * freeze when it was decided */
+	char freeze_path[256];		/* "" when no file is configured */
+	bool freeze_break_glass;
+	struct freeze_set *fresh;	/* promotions and merges with a file */
+	bool fresh_read;
+	int fresh_rc;
 	bool break_glass;
 	char tag[GITOPS_HEXSZ + 1];
 	char req_name[256];
@@ -428,6 +445,13 @@ struct engine {
 	char auto_logged[STAGE_COUNT][POLICY_MESSAGE_MAX];
 	struct engine_deployed deployed[STAGE_COUNT];
 	bool deploy_busy;		/* the ancestry/note look-up runs */
+	/* issue 14 item 1: the freezes in force (engine_freeze.c) */
+	struct freeze_set *freeze;	/* the last good parse; NULL: none yet */
+	char freeze_path[256];		/* the file it was read from */
+	char freeze_error[FREEZE_ERR_MAX];	/* the file at the tip does not parse */
+	int64_t freeze_error_at;
+	bool freeze_logged;		/* that error is in the journal */
+	char freeze_from[200];		/* what is in force while it does not parse */
 };
 
 /* engine.c */
@@ -550,6 +574,23 @@ void engine_action_free(struct engine_action *a);
 
 /* engine_decide.c: a new action at the end of the cycle's list, or NULL */
 struct engine_action *engine_action_add(struct engine *e, enum action_kind kind, enum stage st);
+
+/* engine_freeze.c */
+/* Threadpool, in the scan: read and parse the freeze file at s->tip (and
+ * look back for a good parse when s->freeze_want_back). */
+void engine_freeze_scan(struct engine_scan *s, struct gitops *g, const struct config *cfg);
+/* Loop thread, after a scan: the freezes in force, the error logged once. */
+void engine_freeze_update(struct engine *e);
+/* The freezes in force, or NULL. */
+const struct freeze_set *engine_freezes(const struct engine *e);
+/* gitops_change.peek of a promotion: the freeze file on the fresh tip. */
+int engine_freeze_peek_cb(void *data, const char *doc, size_t len);
+/* Right before the push: non-zero, with err, when a freeze holds a's stage
+ * and a has no break-glass that every holding entry allows. */
+int engine_freeze_gate(const struct engine_action *a, struct buf *err);
+struct json_t;
+/* The status document's "freezes". */
+struct json_t *engine_freeze_json(const struct engine *e, int64_t now);
 
 /* engine_deploy.c */
 /* Whether Argo CD follows stage st under the current configuration. */

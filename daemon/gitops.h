@@ -259,12 +259,18 @@ typedef int gitops_edit_cb(struct buf *out, const char *path, const char *old, s
 /* Re-checks the policy on the loop thread right before each push attempt
  * (e.g. the market window).  Non-zero refuses, with err filled. */
 typedef int gitops_gate_cb(void *data, struct buf *err);
+/* Reads another file on the new tip before the edit (off the loop thread,
+ * like the edit): doc is NULL when it does not exist.  For a gate that
+ * must judge the tip the push goes onto (the freeze file). */
+typedef int gitops_peek_cb(void *data, const char *doc, size_t len);
 
 struct gitops_change {
 	const char *const *paths;	/* files the edit rewrites */
 	size_t npaths;
 	gitops_edit_cb *edit;
 	gitops_gate_cb *gate;		/* NULL = no gate */
+	const char *peek_path;		/* NULL = nothing to peek at */
+	gitops_peek_cb *peek;
 	void *data;
 	const char *message;
 	const struct gitops_person *author;	/* NULL = committer */

@@ -568,6 +568,15 @@ static int build_branch_commit(struct txn *t)
 	size_t i, changed = 0;
 	int rc = files && bufs ? 0 : ERR_NOMEM;
 
+	if (rc == 0 && t->chg.peek && t->chg.peek_path) {
+		int prc = gitops_read_file(&old, g, t->base, t->chg.peek_path);
+
+		if (prc == 0 || prc == ERR_NOTFOUND)
+			rc = t->chg.peek(t->chg.data, prc ? NULL : (old.data ? old.data : ""),
+					 prc ? 0 : old.len);
+		else
+			rc = prc;
+	}
 	for (i = 0; rc == 0 && i < t->chg.npaths; i++) {
 		buf_reset(&old);
 		rc = gitops_read_file(&old, g, t->base, t->chg.paths[i]);

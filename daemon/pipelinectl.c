@@ -28,6 +28,10 @@ static const struct {
 				  "                           open a promotion request (branch promote/STAGE/NAME)" },
 	{ "approve", cmd_approve, "approve STAGE/NAME [--signing-key FILE] [--dry-run]\n"
 				  "                           sign an approval of a request (two-person rule)" },
+	{ "freeze", cmd_freeze, "freeze STAGE[,STAGE]|all --reason TEXT [--until TIME] [--from TIME]\n"
+				"       [--allow-break-glass|--no-break-glass] [--id ID] [--dry-run]\n"
+				"     | freeze --lift ID | freeze --check FILE\n"
+				"                           stop the line: a freeze committed to the freeze file" },
 	{ "log", cmd_log, "log [--stage S] [-n N] [--repo DIR [REV]]  promotion history from git trailers" },
 	{ "audit", cmd_audit, "audit [RANGE] [--repo DIR]  re-check history against policy (exit 1: violations)" },
 	{ "status", cmd_status, "status [--json]          stages, current tags, requests, window, errors" },

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 static const char *const code_names[POLICY_CODE_COUNT] = {
 	[POLICY_ALLOW] = "allow",
@@ -38,6 +39,8 @@ static const char *const code_names[POLICY_CODE_COUNT] = {
 	[POLICY_ALREADY_CURRENT] = "already-current",
 	/* issue 11 item 3 */
 	[POLICY_QUEUE_FULL] = "queue-full",
+	/* issue 14 item 1 */
+	[POLICY_FROZEN] = "frozen",
 	/* issue 14 item 3 */
 	[POLICY_APPROVAL_REQUIRED] = "approval-required",
 };
@@ -753,6 +756,67 @@ static enum policy_code check_deployed(struct ctx *c)
 		   market_too(c));
 }
 
+/* "2026-12-16 14:30 EST", in the market's zone */
+static void freeze_time(char *out, size_t outsz, const struct ctx *c, int64_t t)
+{
+	struct tm tm;
+	const struct tz_rule *tz = c->in->tz;
+
+	if (!tz || tz_rule_localtime(&tm, NULL, tz, (time_t)t)) {
+		char r[40];
+
+		clock_format_rfc3339(r, sizeof r, (time_t)t, 0, true);
+		snprintf(out, outsz, "%s", r);
+		return;
+	}
+	if (tm.tm_sec)
+		snprintf(out, outsz, "%04d-%02d-%02d %02d:%02d:%02d %s", tm.tm_year + 1900,
+			 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+			 tz_rule_abbrev(tz, (time_t)t));
+	else
+		snprintf(out, outsz, "%04d-%02d-%02d %02d:%02d %s", tm.tm_year + 1900,
+			 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+			 tz_rule_abbrev(tz, (time_t)t));
+}
+
+/* A freeze declared in the repository (issue 14 item 1).  Break-Glass
+ * passes only when every entry holding the stage allows it. */
+static enum policy_code check_frozen(struct ctx *c)
+{
+	struct freeze_hold h;
+	struct shown why;
+	char until[48], others[48] = "";
+	const char *id;
+	bool bg = c->req && !trailer_text_blank(c->break_glass);
+
+	freeze_holds(&h, c->in->freezes, c->target, c->in->now);
+	if (!h.n)
+		return POLICY_ALLOW;
+	if (h.overridable && bg) {
+		c->d->overrode_frozen = true;
+		overrode_add(c, POLICY_FROZEN);
+		return POLICY_ALLOW;
+	}
+	id = h.first->id;
+	c->d->queue = c->cfg->queue;
+	/* an automatic promotion waits for it whatever queue says */
+	c->d->queue_until = h.until;
+	if (h.until)
+		freeze_time(until, sizeof until, c, h.until);
+	if (h.n > 1)
+		snprintf(others, sizeof others, " (and %zu more freezes)", h.n - 1);
+	return say(c, POLICY_FROZEN, "%s (%s)%s until %s%s; %s%s%s", id,
+		   show(&why, h.first->reason), others, h.until ? until : "lifted",
+		   !c->d->queue ? "" : h.until ? "; queued until then" :
+		   "; queued until it is lifted",
+		   !h.overridable ? "it does not allow Break-Glass: lift it (pipelinectl freeze "
+				    "--lift " : c->break_glass ?
+		   "the Break-Glass: trailer has no visible text (only spaces or invisible "
+		   "characters): give a justification to override" :
+		   "add a Break-Glass: trailer to override", !h.overridable ? id : "",
+		   !h.overridable ? ") or wait" : "");
+}
+
 static enum policy_code check_market(struct ctx *c)
 {
 	const struct policy_window *w = gate_window(c);
@@ -801,6 +865,7 @@ static enum policy_code (*const checks[])(struct ctx *) = {
 	check_signature,
 	check_approvals,
 	check_deployed,
+	check_frozen,
 	check_market,
 };
 

@@ -46,6 +46,11 @@
  *                    stage has no Application.  They fail closed
  *   source-not-deployed  the source stage does not run the release deployed
  *   soak             it does, but not for the stage's soak time yet
+ *   frozen           a freeze in the repository's freeze file holds the
+ *                    target (issue 14 item 1): queued until the freeze
+ *                    ends (re-judged every cycle while it has no end).
+ *                    Before market-open, so a request that waits for both
+ *                    names the freeze, the longer and rarer wait
  *   market-open      last: a request refused only for market-open is one
  *                    that would otherwise pass, so it may be queued.  With
  *                    guard bands (issue 14) the stage's window is the
@@ -71,9 +76,9 @@
  * passed.  Those are unknown-release and inttest-* already, which come
  * first, so not-in-source only ever names a deploy-stage source.
  *
- * Break-glass: a non-blank `Break-Glass:` trailer bypasses market-open and
- * the source-stage gates (source-unknown, source-not-deployed, soak), and
- * nothing else; the decision names the gates it overrode, for the
+ * Break-glass: a non-blank `Break-Glass:` trailer bypasses market-open,
+ * the source-stage gates (source-unknown, source-not-deployed, soak) and a
+ * freeze whose every holding entry says breakGlass: allow, and nothing else; the decision names the gates it overrode, for the
  * promotion's `Overrode:` trailer.  Evidence is checked for every target while integration-test
  * is enabled (seed 8.3: the tag must have passed integration tests before
  * it goes to paper, too), and not at all while it is disabled.
@@ -85,6 +90,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "freeze.h"
 #include "stage.h"
 #include "tag.h"
 #include "trailer.h"
@@ -120,6 +126,8 @@ enum policy_code {
 	POLICY_ALREADY_CURRENT,
 	/* issue 11 item 3: past the request bounds (the engine's, before policy) */
 	POLICY_QUEUE_FULL,
+	/* issue 14 item 1: a freeze declared in the repository holds the stage */
+	POLICY_FROZEN,
 	/* issue 14 item 3: the two-person rule */
 	POLICY_APPROVAL_REQUIRED,
 	POLICY_CODE_COUNT
@@ -279,6 +287,11 @@ struct policy_input {
 	 * (quietBefore, quietAfter): open inside the quiet span, close_time its
 	 * end.  Used for a target whose quiet[st].text is set, else window. */
 	struct policy_window quiet[STAGE_COUNT];
+	/* issue 14 item 1: the freezes in force (the engine's last good parse
+	 * of the freeze file; NULL: none), judged at now; times in messages
+	 * are shown in tz (the market's zone; NULL: UTC) */
+	const struct freeze_set *freezes;
+	const struct tz_rule *tz;
 };
 
 #define POLICY_MESSAGE_MAX 1024
@@ -290,6 +303,7 @@ struct policy_decision {
 	int64_t queue_until;	/* when queued: the earliest time it could pass
 				 * (the close, the end of the soak); 0 unknown */
 	bool break_glass;	/* allowed because Break-Glass overrode the window */
+	bool overrode_frozen;	/* allowed because Break-Glass overrode a freeze */
 	/* allowed because Break-Glass overrode these gates: "source-not-deployed,
 	 * soak", "market-open", ...; "" when none */
 	char overrode[96];

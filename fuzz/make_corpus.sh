@@ -25,3 +25,10 @@ for f in tests/data/layout/charts/*.yaml tests/data/yamledit/*.in; do
 	{ printf "\\$(printf '%03o' $sel)"; cat "$f"; } >"$out/seed-$id"
 	i=$((i + 1))
 done
+
+# fuzz/corpus/freeze/: the golden freeze files as they are.
+out=fuzz/corpus/freeze
+mkdir -p "$out"
+for f in tests/data/freeze/*.yaml; do
+	cp "$f" "$out/seed-$(basename "$f" .yaml)"
+done

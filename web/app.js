@@ -166,9 +166,21 @@ function stageRows(status) {
       status: st,
       blocked: deploy && !!s.blocked,
       blocked_reason: (deploy && s.blocked && s.blocked_reason) || '',
-      deployed: deploy ? deployedView(s.deployed) : null
+      deployed: deploy ? deployedView(s.deployed) : null,
+      quiet: deploy ? quietText(s.quiet) : ''
     };
   });
+}
+
+/* A market-gated stage's guard bands (quietBefore, quietAfter): its quiet
+ * span now or next, in the status document's UTC times. */
+function quietText(q) {
+  if (!q) return '';
+  function dur(s) {
+    return !s ? '0s' : s % 3600 === 0 ? (s / 3600) + 'h' : s % 60 === 0 ? (s / 60) + 'm' : s + 's';
+  }
+  return (q.in ? 'now, until ' + q.until : 'next ' + q.from + ' to ' + q.until) +
+    ' (' + dur(q.before_s) + ' before the open, ' + dur(q.after_s) + ' after the close)';
 }
 
 /* The tag a promotion into stage would most likely take: the source
@@ -232,6 +244,32 @@ function errorLines(status) {
     });
 }
 
+/* Freezes (issue 14 item 1): one row per freeze in force or to come. */
+function freezeRows(status) {
+  var f = status && status.freezes;
+  if (!f || !f.file) return [];
+  function row(state) {
+    return function (e) {
+      return {
+        state: state, id: e.id,
+        stages: e.all ? 'all' : (e.stages || []).join(', '),
+        reason: e.reason || '',
+        start: e.start || (state === 'FROZEN' ? 'in force' : '—'),
+        end: e.end || 'until lifted',
+        break_glass: e.break_glass ? 'allowed' : 'denied'
+      };
+    };
+  }
+  return (f.active || []).map(row('FROZEN')).concat((f.upcoming || []).map(row('upcoming')));
+}
+
+/* The freeze file's parse error and what stays in force, or ''. */
+function freezeError(status) {
+  var f = status && status.freezes;
+  if (!f || !f.error) return '';
+  return f.file + ' does not parse (' + (f.in_force || 'nothing in force') + '): ' + f.error;
+}
+
 /* What the promote API is sent; null break-glass means none. */
 function promoteBody(stage, tag, notes, justification) {
   var body = { stage: stage, tag: tag.trim(), notes: notes || '' };
@@ -259,7 +297,9 @@ if (typeof module !== 'undefined' && module.exports) {
     pendingRows: pendingRows, promoteBody: promoteBody, justificationOk: justificationOk,
     visibleText: visibleText,
     suggestedTag: suggestedTag, serverNow: serverNow, errorLines: errorLines,
-    deployedView: deployedView, runningText: runningText
+    deployedView: deployedView, runningText: runningText,
+    freezeRows: freezeRows, freezeError: freezeError,
+    quietText: quietText
   };
 }
 
@@ -336,6 +376,7 @@ if (typeof document !== 'undefined') (function () {
     item('When', row.promoted_at || '—');
     item('Status', row.status);
     if (row.source) item('Source', row.source);
+    if (row.quiet) item('Quiet', row.quiet);
     if (row.deployed) {
       item('Argo CD', row.deployed.verdict + (row.deployed.since ? ' since ' + row.deployed.since : ''),
         row.deployed.application);
@@ -432,6 +473,15 @@ if (typeof document !== 'undefined') (function () {
       : [el('li', 'None')]);
   }
 
+  function renderFreezes() {
+    var rows = freezeRows(state.status), err = freezeError(state.status);
+    var f = state.status && state.status.freezes;
+    $('freezes-section').hidden = !(f && f.file);
+    fillTable('freezes', rows, ['state', 'id', 'stages', 'reason', 'start', 'end', 'break_glass']);
+    $('freezes-error').textContent = err;
+    $('freezes-error').hidden = !err;
+  }
+
   function refreshHistory() {
     var stage = $('history-stage').value;
     return getJSON('/api/v1/history?stage=' + encodeURIComponent(stage)).then(function (h) {
@@ -446,6 +496,7 @@ if (typeof document !== 'undefined') (function () {
       state.status = st;
       renderStages();
       renderPending();
+      renderFreezes();
       renderMarket();
       $('updated').textContent = new Date().toLocaleTimeString();
       return refreshHistory();

@@ -33,6 +33,8 @@ stack_expect_in "blocked: market closed (before open); paper is quiet from 09:00
 st=$(stack_status)
 stack_expect_eq "$(jq -r --arg c "$req" '.requests[] | select(.commit == $c) | .state + " " + .code + " " + .queued_until' <<<"$st")" \
 	"queued market-open 2026-12-01T21:15:00Z" "status at 09:05"
+stack_expect_eq "$(jq -c '.stages[] | select(.name == "paper") | .quiet' <<<"$st")" \
+	'{"before_s":1800,"after_s":900,"in":true,"from":"2026-12-01T14:00:00Z","until":"2026-12-01T21:15:00Z"}' "status: paper's band (the dashboard's Quiet line)"
 stack_expect_eq "$(stack_tag paper)" 0000000000000000000000000000000000000000 "paper at 09:05"
 stack_ok "at $(TZ=America/New_York date -d "@$now" +%T) ET: refused market-open-style, queued until 16:15"
 

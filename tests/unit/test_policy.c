@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "blank_text.h"
+#include "clock.h"
 #include "policy.h"
 #include "trailer.h"
 #include "util.h"
@@ -919,13 +920,15 @@ static void test_precedence(void **state)
 		POLICY_STAGE_DISABLED, POLICY_MODE_CHANGE, POLICY_WRONG_FILES, POLICY_MIXED_TAGS,
 		POLICY_ALREADY_CURRENT, POLICY_UNKNOWN_RELEASE, POLICY_INTTEST_FAILED,
 		POLICY_NOT_IN_SOURCE, POLICY_NOTES_REQUIRED, POLICY_SIGNATURE,
-		POLICY_APPROVAL_REQUIRED, POLICY_MARKET_OPEN, POLICY_ALLOW,
+		POLICY_APPROVAL_REQUIRED, POLICY_FROZEN, POLICY_MARKET_OPEN, POLICY_ALLOW,
 	};
 	static const struct policy_approval other = {
 		.commit = OLD, .approves = REQ, .sig = POLICY_SIG_GOOD,
 		.principal = "risk@example.com", .principals = "risk@example.com",
 		.key = "SHA256:risk", .author_email = "risk@example.com",
 	};
+	static struct freeze_set frz = { .n = 1, .e = { { .id = "incident", .reason = "r",
+							    .stages = 1u << STAGE_LIVE } } };
 	struct fixture f;
 	struct policy_decision d;
 
@@ -960,7 +963,8 @@ static void test_precedence(void **state)
 		f.in.cfg[STAGE_LIVE].approvals = 1;
 		f.req.approvals = &other;
 		f.req.napprovals = fixed > 16;
-		f.in.window.open = fixed <= 17;
+		f.in.freezes = fixed <= 17 ? &frz : NULL;
+		f.in.window.open = fixed <= 18;
 		fixture_decide(&f, &d);
 		if (d.code != order[fixed])
 			fail_msg("after fixing %zu problems: got %s (%s), want %s", fixed,
@@ -1192,6 +1196,130 @@ static void test_auto_pick(void **state)
 	assert_int_equal(pick, 1);
 }
 
+/* ---- freezes (issue 14 item 1) ---- */
+
+#define FOMC_END 1797449400	/* 2026-12-16T14:30:00-05:00 */
+
+static struct freeze_set freezes;
+static struct tz_rule ny;
+
+static void freeze_fixture(struct fixture *f, bool allow)
+{
+	fixture_default(f);
+	memset(&freezes, 0, sizeof freezes);
+	freezes.n = 1;
+	freezes.e[0] = (struct freeze_entry){ .id = "fomc-dec", .reason = "FOMC announcement",
+					      .stages = 1u << STAGE_PAPER | 1u << STAGE_LIVE,
+					      .has_start = true, .start = FOMC_END - 3600,
+					      .has_end = true, .end = FOMC_END,
+					      .break_glass = allow };
+	f->in.freezes = &freezes;
+	f->in.tz = &ny;
+	f->in.now = FOMC_END - 600;
+}
+
+static void test_frozen(void **state)
+{
+	struct fixture f;
+	struct policy_decision d;
+
+	(void)state;
+	assert_int_equal(tz_rule_parse(&ny, "EST5EDT,M3.2.0,M11.1.0", NULL), 0);
+	/* a request into a frozen stage: refused, queued until the end */
+	freeze_fixture(&f, true);
+	fixture_decide(&f, &d);
+	assert_int_equal(d.code, POLICY_FROZEN);
+	assert_true(d.queue);
+	assert_int_equal(d.queue_until, FOMC_END);
+	assert_string_equal(d.message, "frozen: fomc-dec (FOMC announcement) until 2026-12-16 "
+			    "14:30 EST; queued until then; add a Break-Glass: trailer to "
+			    "override");
+	/* the end is exclusive, the start inclusive */
+	f.in.now = FOMC_END;
+	fixture_decide(&f, &d);
+	assert_int_equal(d.code, POLICY_ALLOW);
+	f.in.now = FOMC_END - 3600;
+	fixture_decide(&f, &d);
+	assert_int_equal(d.code, POLICY_FROZEN);
+	f.in.now = FOMC_END - 3601;
+	fixture_decide(&f, &d);
+	assert_int_equal(d.code, POLICY_ALLOW);
+	/* beta is not frozen by it */
+	freeze_fixture(&f, true);
+	f.in.request = NULL;
+	f.in.target = STAGE_BETA;
+	f.in.tag = SHA;
+	f.in.state[STAGE_BETA].current = OLD;
+	fixture_decide(&f, &d);
+	assert_int_equal(d.code, POLICY_ALLOW);
+	/* an automatic promotion waits for the end */
+	freezes.e[0].all = true;
+	freezes.e[0].stages |= 1u << STAGE_BETA;
+	fixture_decide(&f, &d);
+	assert_int_equal(d.code, POLICY_FROZEN);
+	assert_int_equal(d.queue_until, FOMC_END);
+	/* Break-Glass overrides an entry that allows it, and says so */
+	freeze_fixture(&f, true);
+	f.message = "P\n\nNotes: n\nBreak-Glass: risk fix for the FOMC release\n";
+	fixture_decide(&f, &d);
+	assert_int_equal(d.code, POLICY_ALLOW);
+	assert_true(d.overrode_frozen);
+	assert_string_equal(d.overrode, "frozen");
+	/* ... and the market too when it is open */
+	market_open(&f);
+	fixture_decide(&f, &d);
+	assert_int_equal(d.code, POLICY_ALLOW);
+	assert_string_equal(d.overrode, "frozen, market-open");
+	/* not one that denies it */
+	freeze_fixture(&f, false);
+	f.message = "P\n\nNotes: n\nBreak-Glass: risk fix for the FOMC release\n";
+	fixture_decide(&f, &d);
+	assert_int_equal(d.code, POLICY_FROZEN);
+	assert_false(d.overrode_frozen);
+	assert_string_equal(d.message, "frozen: fomc-dec (FOMC announcement) until 2026-12-16 "
+			    "14:30 EST; queued until then; it does not allow Break-Glass: lift "
+			    "it (pipelinectl freeze --lift fomc-dec) or wait");
+	/* two entries: the one that denies is named, Break-Glass does not
+	 * pass, and the stage is free when the later one ends */
+	freeze_fixture(&f, true);
+	freezes.n = 2;
+	freezes.e[1] = (struct freeze_entry){ .id = "close", .reason = "book close",
+					      .stages = 1u << STAGE_PAPER, .has_start = true,
+					      .start = FOMC_END - 500, .has_end = true,
+					      .end = FOMC_END + 1800 + 15 };
+	f.message = "P\n\nNotes: n\nBreak-Glass: fix\n";
+	fixture_decide(&f, &d);
+	assert_int_equal(d.code, POLICY_ALLOW);	/* close has not started */
+	freezes.e[1].start = FOMC_END - 600;
+	fixture_decide(&f, &d);
+	assert_int_equal(d.code, POLICY_FROZEN);
+	assert_int_equal(d.queue_until, FOMC_END + 1815);
+	assert_string_equal(d.message, "frozen: close (book close) (and 1 more freezes) until "
+			    "2026-12-16 15:00:15 EST; queued until then; it does not allow "
+			    "Break-Glass: lift it (pipelinectl freeze --lift close) or wait");
+	/* a freeze that starts when the one in force ends: waited for too */
+	freezes.e[1].start = FOMC_END;
+	f.message = "P\n\nNotes: n\n";
+	fixture_decide(&f, &d);
+	assert_int_equal(d.code, POLICY_FROZEN);
+	assert_int_equal(d.queue_until, FOMC_END + 1815);
+	/* open-ended: no end to wait for */
+	freeze_fixture(&f, false);
+	freezes.e[0].has_end = false;
+	fixture_decide(&f, &d);
+	assert_int_equal(d.code, POLICY_FROZEN);
+	assert_true(d.queue);
+	assert_int_equal(d.queue_until, 0);
+	assert_string_equal(d.message, "frozen: fomc-dec (FOMC announcement) until lifted; "
+			    "queued until it is lifted; it does not allow Break-Glass: lift it "
+			    "(pipelinectl freeze --lift fomc-dec) or wait");
+	/* a stage that does not queue is refused, not queued */
+	f.in.cfg[STAGE_PAPER].queue = false;
+	fixture_decide(&f, &d);
+	assert_int_equal(d.code, POLICY_FROZEN);
+	assert_false(d.queue);
+}
+
 static void test_code_names(void **state)
 {
 	static const char *const names[] = {
@@ -1206,6 +1334,8 @@ static void test_code_names(void **state)
 		/* issue 11 item 1 */
 		"already-current",
 		"queue-full",
+		/* issue 14 item 1 */
+		"frozen",
 		/* issue 14 item 3 */
 		"approval-required",
 	};
@@ -1465,6 +1595,7 @@ int main(void)
 		cmocka_unit_test(test_chain_decisions),
 		cmocka_unit_test(test_auto_pick),
 		cmocka_unit_test(test_code_names),
+		cmocka_unit_test(test_frozen),
 		cmocka_unit_test(test_gate_fields),
 		cmocka_unit_test(test_parse_branch),
 		cmocka_unit_test(test_approval_required),

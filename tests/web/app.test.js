@@ -164,3 +164,40 @@ test('promote body and the break-glass justification rule', () => {
     assert.equal(app.justificationOk(' ' + blank + ' '), false, JSON.stringify(blank));
   assert.equal(app.justificationOk('\u00a0\u672c\u3000'), true);
 });
+
+test('freezeRows: the freezes in force, then those to come; freezeError', () => {
+  assert.deepEqual(app.freezeRows({}), []);
+  assert.deepEqual(app.freezeRows({ freezes: { file: null, active: [], upcoming: [] } }), []);
+  const st = {
+    freezes: {
+      file: 'values/freezes.yaml',
+      active: [{ id: 'inc-4711', stages: ['paper'], all: false, start: null, end: null,
+        reason: 'incident <b>4711</b>', break_glass: false, active: true }],
+      upcoming: [{ id: 'year-end', stages: ['beta', 'paper', 'live'], all: true,
+        start: '2026-12-31T05:00:00Z', end: '2027-01-04T14:00:00Z', reason: 'book close',
+        break_glass: true, active: false }],
+      error: null, error_at: null, in_force: null
+    }
+  };
+  assert.deepEqual(app.freezeRows(st), [
+    { state: 'FROZEN', id: 'inc-4711', stages: 'paper', reason: 'incident <b>4711</b>',
+      start: 'in force', end: 'until lifted', break_glass: 'denied' },
+    { state: 'upcoming', id: 'year-end', stages: 'all', reason: 'book close',
+      start: '2026-12-31T05:00:00Z', end: '2027-01-04T14:00:00Z', break_glass: 'allowed' }
+  ]);
+  assert.equal(app.freezeError(st), '');
+  st.freezes.error = 'values/freezes.yaml:12: unknown stage "papr" (use beta, paper, live, or all)';
+  st.freezes.in_force = 'the last good version stays in force';
+  assert.equal(app.freezeError(st), 'values/freezes.yaml does not parse (the last good version ' +
+    'stays in force): values/freezes.yaml:12: unknown stage "papr" (use beta, paper, live, or all)');
+});
+
+test('quietText: a stage\'s guard bands', () => {
+  assert.equal(app.quietText(undefined), '');
+  assert.equal(app.quietText({ before_s: 1800, after_s: 900, in: true,
+    from: '2026-12-01T14:00:00Z', until: '2026-12-01T21:15:00Z' }),
+  'now, until 2026-12-01T21:15:00Z (30m before the open, 15m after the close)');
+  assert.equal(app.quietText({ before_s: 3600, after_s: 0, in: false,
+    from: '2026-12-02T13:30:00Z', until: '2026-12-02T21:00:00Z' }),
+  'next 2026-12-02T13:30:00Z to 2026-12-02T21:00:00Z (1h before the open, 0s after the close)');
+});
