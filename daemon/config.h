@@ -94,6 +94,8 @@ struct config_stage {
 	/* issue 14 item 2: guard bands widen a market-gated stage's window */
 	uint64_t quiet_before_ms;	/* before each open */
 	uint64_t quiet_after_ms;	/* after each close */
+	/* issue 14 item 4: rollbackDuringMarket = allow */
+	bool rollback_during_market;
 };
 
 struct config {
