@@ -27,6 +27,7 @@ static const char promote_usage[] =
 
 struct promote_args {
 	const char *stage_name, *tag, *notes, *break_glass, *name, *key;
+	const char *rollback;	/* pipelinectl rollback: the reason */
 	bool dry_run;
 	enum stage stage;
 	char defname[PROMOTE_NAME_MAX + 1];	/* <sha7>-<unix time> when no --name */
@@ -213,7 +214,8 @@ static int make_request(struct promote_args *a, const struct config *cfg, bool j
 	char tip[GITOPS_HEXSZ + 1], commit[GITOPS_HEXSZ + 1], remote_ref[400];
 	int rc = 2;
 
-	if (trailer_format_request(&msg, a->stage_name, a->tag, a->notes, a->break_glass)) {
+	if (trailer_format_request(&msg, a->stage_name, a->tag, a->notes, a->break_glass,
+				   a->rollback)) {
 		fprintf(stderr, "pipelinectl promote: cannot build a clean request message\n");
 		buf_release(&msg);
 		return 2;

@@ -58,6 +58,10 @@ static int gate_cb(void *data, struct buf *err)
 
 	if (!a->gated || a->break_glass)
 		return 0;
+	/* policy's rule (check_market), with the configuration now: a reload
+	 * that withdrew the allowance withdraws it here too */
+	if (a->rollback_allowance && a->e->cfg->stages[a->stage].rollback_during_market)
+		return 0;
 	if (engine_window_now(&w, a->e)) {
 		buf_printf(err, "cannot tell whether the market is open: not pushing");
 		return -1;

@@ -265,6 +265,9 @@ struct engine_scan {
 	char layout_error[STAGE_COUNT][ENGINE_REASON_MAX];
 	char cand[ENGINE_MAX_CANDIDATES][GITOPS_HEXSZ + 1];
 	bool newer[ENGINE_MAX_CANDIDATES][STAGE_COUNT];
+	/* not newer than a release the stage was rolled back from (issue 14
+	 * item 4): automatic promotion leaves it alone */
+	bool rolled_back[ENGINE_MAX_CANDIDATES][STAGE_COUNT];
 	size_t ncand;
 	char error[ENGINE_ERR_MAX];
 };
@@ -295,6 +298,8 @@ struct engine_action {
 	bool gated;		/* stage is market-gated: re-check before push */
 	struct clock_bands bands;	/* its guard bands, copied (issue 14 item 2) */
 	bool break_glass;
+	bool rollback_allowance;	/* a rollback passing the window by the stage's
+					 * rollbackDuringMarket (issue 14 item 4) */
 	char tag[GITOPS_HEXSZ + 1];
 	char req_name[256];
 	char req_id[GITOPS_HEXSZ + 1];
