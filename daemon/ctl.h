@@ -110,6 +110,7 @@ void ctl_format_time(char *out, size_t outsz, int64_t t, const struct tz_rule *t
 
 /* ctl_promote.c, ctl_log.c, ctl_audit.c */
 int cmd_promote(int argc, char **argv, const struct ctl_opts *opts);
+int cmd_rollback(int argc, char **argv, const struct ctl_opts *opts);
 int cmd_log(int argc, char **argv, const struct ctl_opts *opts);
 int cmd_audit(int argc, char **argv, const struct ctl_opts *opts);
 

@@ -256,8 +256,8 @@ int history_rollback_target(char *out, const struct history *h, enum stage stage
 				k--;
 		if (e->rollback && k > 0)
 			top = k;	/* back to it */
-		else
-			stack[top++] = e->tag;
+		else if (top == 0 || strcmp(stack[top - 1], e->tag) != 0)
+			stack[top++] = e->tag;	/* (the same release twice is one step) */
 	}
 	if (top >= 2)
 		strlcpy_(out, stack[top - 2], GITOPS_HEXSZ + 1);

@@ -26,6 +26,8 @@ static const struct {
 			    "                           write a pipelines.conf for a repository's values files" },
 	{ "promote", cmd_promote, "promote STAGE TAG [--notes TEXT] [--break-glass TEXT] [--name NAME] [--dry-run]\n"
 				  "                           open a promotion request (branch promote/STAGE/NAME)" },
+	{ "rollback", cmd_rollback, "rollback STAGE [--to TAG] --reason TEXT [--notes TEXT] [--break-glass TEXT] [--dry-run]\n"
+				    "                           request a release STAGE ran before (default: the one before its current)" },
 	{ "log", cmd_log, "log [--stage S] [-n N] [--repo DIR [REV]]  promotion history from git trailers" },
 	{ "audit", cmd_audit, "audit [RANGE] [--repo DIR]  re-check history against policy (exit 1: violations)" },
 	{ "status", cmd_status, "status [--json]          stages, current tags, requests, window, errors" },
