@@ -151,3 +151,22 @@ test('promote body and the break-glass justification rule', () => {
     assert.equal(app.justificationOk(' ' + blank + ' '), false, JSON.stringify(blank));
   assert.equal(app.justificationOk('\u00a0\u672c\u3000'), true);
 });
+
+test('rollback: the body and the confirmation (issue 14 item 4)', () => {
+  const x = '1'.repeat(40), y = '2'.repeat(40);
+  assert.deepEqual(app.rollbackBody('paper', x, 'fills wrong', ''),
+    { stage: 'paper', tag: x, notes: '', rollback: 'fills wrong' });
+  assert.deepEqual(app.rollbackBody('paper', x, 'fills wrong', 'n', 'INC-1'),
+    { stage: 'paper', tag: x, notes: 'n', break_glass: 'INC-1', rollback: 'fills wrong' });
+  const rows = app.stageRows({ stages: [{ name: 'paper', enabled: true, market_gated: true,
+    current_tag: y, rollback_to: x, rollback_during_market: true,
+    promoted: { rollback: { from: '3'.repeat(40), reason: 'bad fills', allowance: false } } }] });
+  const paper = rows.find((r) => r.name === 'paper');
+  assert.equal(paper.rollback_to, x);
+  assert.equal(paper.rollback_during_market, true);
+  assert.deepEqual(paper.rollback, { from: '3'.repeat(40), reason: 'bad fills' });
+  assert.equal(app.rollbackSummary(paper), 'Roll paper back from 2222222 to 1111111 (' + x + ').');
+  // nothing to go back to: no button
+  const none = app.stageRows({ stages: [{ name: 'beta', enabled: true, current_tag: y, rollback_to: null }] });
+  assert.equal(none.find((r) => r.name === 'beta').rollback_to, '');
+});
