@@ -1686,6 +1686,12 @@ static void check_cross(struct load_ctx *c)
 					  "'%s' but is not market-gated (the guard bands widen the "
 					  "market window; set marketGated = true)",
 					  stage_name((enum stage)s), band[i]);
+		/* issue 14 item 4: an allowance that could never be used */
+		if (st->rollback_during_market && !st->market_gated)
+			add_error(c, seen_line(c, SEC_STAGE, "rollbackDuringMarket", s), "stage '%s' "
+				  "has 'rollbackDuringMarket = allow' but is not market-gated "
+				  "(nothing to allow; set marketGated = true or remove it)",
+				  stage_name((enum stage)s));
 	}
 	if (cfg->requests.per_author > cfg->requests.max)
 		add_error(c, seen_line(c, SEC_REQUESTS, "perAuthor", SLOT_GLOBAL) ?
