@@ -123,9 +123,7 @@ static int check_input(struct promote_args *a, const struct config *cfg, const c
 			     a->stage_name);
 	if (a->rollback && strlen(a->rollback) > TRAILER_JUSTIFICATION_MAX)
 		return fail2("--reason is longer than %d bytes", TRAILER_JUSTIFICATION_MAX);
-	if (!a->tag)
-		return 0;	/* rollback: checked again once the target is known */
-	if (!tag_is_sha1(a->tag, strlen(a->tag)))
+	if (a->tag && !tag_is_sha1(a->tag, strlen(a->tag)))
 		return fail2("'%s' is not a release id (the full 40-hex commit id, lowercase)",
 			     a->tag);
 	if (a->notes && trailer_text_blank(a->notes))
@@ -148,6 +146,8 @@ static int check_input(struct promote_args *a, const struct config *cfg, const c
 		return fail2("stage '%s' accepts only signed requests, and pipelinectl does not sign: "
 			     "commit the bump yourself with 'git commit -S' on a branch promote/%s/<name>",
 			     a->stage_name, a->stage_name);
+	if (!a->tag)
+		return 0;	/* rollback: the rest once the target is known */
 	if (!a->name) {
 		snprintf(a->defname, sizeof a->defname, "%.7s-%lld", a->tag, (long long)time(NULL));
 		a->name = a->defname;

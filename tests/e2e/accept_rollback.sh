@@ -29,6 +29,8 @@ rc=0; out=$(stack_ctl rollback qa --reason x 2>&1) || rc=$?
 stack_expect_in "'qa' is not a deploy stage" "$out" "unknown stage"
 rc=0; out=$(stack_ctl rollback paper --to v1.2 --reason x 2>&1) || rc=$?
 stack_expect_in "'v1.2' is not a release id" "$out" "bad --to"
+rc=0; out=$(stack_ctl rollback live --reason x 2>&1) || rc=$?
+stack_expect_in "stage 'live' requires notes: add --notes TEXT" "$out" "rollback of live without notes"
 stack_ok "pipelinectl rollback refuses bad input (exit 2, one line)"
 
 stack_daemon_start "2026-11-30 17:00:00"
@@ -42,7 +44,7 @@ stack_kick >/dev/null || true
 stack_wait_for '[ "$(stack_tag beta)" = "$y" ]' 60
 req=$(stack_request paper "$y" --notes "Y to paper" --ctl)
 stack_wait_merged "$req" 60 >/dev/null
-rc=0; out=$(stack_ctl rollback live --reason x 2>&1) || rc=$?
+rc=0; out=$(stack_ctl rollback live --reason x --notes "back" 2>&1) || rc=$?
 stack_expect_eq "$rc" 2 "rollback of a stage with no history: exit status"
 stack_expect_in "live has not run an earlier release to go back to" "$out" "rollback of live"
 stack_ok "paper ran X (${x:0:7}) then Y (${y:0:7}); live, which ran nothing, has nothing to go back to"
