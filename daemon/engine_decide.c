@@ -651,6 +651,8 @@ static bool decide_request(struct engine *e, struct engine_request *r, struct po
 		return false;
 	a->break_glass = d.break_glass;
 	a->rollback_allowance = d.rollback_allowance;
+	if (d.rollback)
+		strlcpy_(a->rolled_back_from, d.rolled_back_from, sizeof a->rolled_back_from);
 	strlcpy_(a->tag, d.tag, sizeof a->tag);
 	strlcpy_(a->req_name, r->name, sizeof a->req_name);
 	strlcpy_(a->req_id, r->id, sizeof a->req_id);

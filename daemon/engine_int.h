@@ -300,6 +300,9 @@ struct engine_action {
 	bool break_glass;
 	bool rollback_allowance;	/* a rollback passing the window by the stage's
 					 * rollbackDuringMarket (issue 14 item 4) */
+	char rolled_back_from[GITOPS_HEXSZ + 1];	/* a rollback: what the stage ran
+							 * when it was decided ("" otherwise) */
+	bool moved;			/* ... and no longer runs on the fresh tip */
 	char tag[GITOPS_HEXSZ + 1];
 	char req_name[256];
 	char req_id[GITOPS_HEXSZ + 1];
