@@ -325,8 +325,9 @@ struct policy_candidate {
  * first) that is newer than the target's tag, complete, has passed its
  * evidence while integration-test is enabled, and is in the source stage
  * when that is a deploy stage.  A candidate marked rolled_back is never
- * picked: automatic promotion does not undo a rollback (issue 14 item 4).  ERR_NOTFOUND when none is, or when the
- * target is disabled or not automatic.  The engine then runs policy_check
+ * picked: automatic promotion does not undo a rollback (issue 14 item 4).
+ * ERR_NOTFOUND when none is, or when the target is disabled or not
+ * automatic.  The engine then runs policy_check
  * on it (market window, etc.).
  *
  * A newer complete candidate whose evidence is unreadable is picked too, so

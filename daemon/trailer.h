@@ -168,8 +168,9 @@ struct trailer_promotion {
  * Notes (when given), Break-Glass (when given), Overrode (when given, and
  * only with Break-Glass or the rollback allowance), Rollback and
  * Rolled-Back-From (rollbacks: both or neither), Rollback-Allowance (when
- * used), Market, Integration-Test, Signed-By (when given).  The Notes trailer is the notes single-lined (the
- * body keeps their lines), so `git interpret-trailers --parse` and
+ * used), Market, Integration-Test, Signed-By (when given).  The Notes
+ * trailer is the notes single-lined (the body keeps their lines), so
+ * `git interpret-trailers --parse` and
  * `%(trailers:key=Notes,valueonly)` read back the same text with or without
  * unfolding.  ERR_INVALID (bad stage, tag or missing field) or ERR_TOOBIG
  * (a bound) with the reason in err; out is unchanged on failure. */
