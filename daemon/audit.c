@@ -32,6 +32,8 @@ static const char *const code_names[AUDIT_CODE_COUNT] = {
 	[AUDIT_SELF_APPROVAL] = "self-approval",
 	[AUDIT_APPROVAL_INVALID] = "approval-invalid",
 	[AUDIT_APPROVAL_MISSING] = "approval-missing",
+	/* issue 14 item 4 */
+	[AUDIT_ROLLBACK] = "rollback",
 };
 
 const char *audit_code_name(enum audit_code c)
@@ -120,6 +122,48 @@ static bool reached(const struct run *r, enum stage st, const char *tag)
 		if (r->seen[i].stage == st && strcmp(r->seen[i].tag, tag) == 0)
 			return true;
 	return false;
+}
+
+/* The tag of the latest promotion into st so far, or NULL. */
+static const char *last_tag(const struct run *r, enum stage st)
+{
+	for (size_t i = r->nseen; i-- > 0;)
+		if (r->seen[i].stage == st)
+			return r->seen[i].tag;
+	return NULL;
+}
+
+/* A rollback (issue 14 item 4): to a release the stage ran, from the tag
+ * it ran just before; rollback trailers on anything else are a false
+ * record. */
+static void judge_rollback(struct run *r, const struct audit_commit *c,
+			   const struct trailer_list *tl, enum stage st, const char *tag)
+{
+	const char *rb = trailer_list_get(tl, TRAILER_ROLLBACK);
+	const char *from = trailer_list_get(tl, TRAILER_ROLLED_BACK_FROM);
+	const char *allow = trailer_list_get(tl, TRAILER_ROLLBACK_ALLOWANCE);
+	const char *prev = last_tag(r, st);
+
+	if (!rb) {
+		if (from || allow)
+			add_violation(r, c, AUDIT_ROLLBACK, "%s: on a promotion into %s that is "
+				      "not a rollback (no Rollback:)", from ? TRAILER_ROLLED_BACK_FROM :
+				      TRAILER_ROLLBACK_ALLOWANCE, stage_name(st));
+		return;
+	}
+	if (trailer_text_blank(rb))
+		add_violation(r, c, AUDIT_ROLLBACK, "rollback of %s without a reason (blank "
+			      "Rollback:)", stage_name(st));
+	if (!from || !tag_is_sha1(from, strlen(from)))
+		add_violation(r, c, AUDIT_ROLLBACK, "rollback of %s to %.12s without a valid "
+			      "Rolled-Back-From:", stage_name(st), tag);
+	else if (prev && strcmp(from, prev) != 0)
+		add_violation(r, c, AUDIT_ROLLBACK, "rollback of %s says Rolled-Back-From: %.12s, "
+			      "but %s ran %.12s before it", stage_name(st), from, stage_name(st),
+			      prev);
+	if (!reached(r, st, tag))
+		add_violation(r, c, AUDIT_ROLLBACK, "rollback of %s to %.12s, a release %s had "
+			      "never run", stage_name(st), tag, stage_name(st));
 }
 
 static bool by_daemon(const struct audit_policy *p, const struct audit_commit *c)
@@ -286,6 +330,7 @@ static void judge_promotion(struct run *r, const struct audit_commit *c,
 	const char *req = trailer_list_get(tl, TRAILER_REQUEST);
 	const char *bg = trailer_list_get(tl, TRAILER_BREAK_GLASS);
 	const struct audit_values *v = &c->values[st];
+	bool rollback = trailer_list_get(tl, TRAILER_ROLLBACK) != NULL;
 	const struct seen *prev;
 	const char *path = p->values_path[st];
 
@@ -301,14 +346,17 @@ static void judge_promotion(struct run *r, const struct audit_commit *c,
 	if (path && (!v->tag || strcmp(v->tag, tag) != 0))
 		add_violation(r, c, AUDIT_TAG_MISMATCH, "Image-Tag: %s but '%s' %s%s", tag, path,
 			      v->tag ? "sets " : "has no single tag", v->tag ? v->tag : "");
-	if (p->market_gated[st] && c->window_open && (!bg || trailer_text_blank(bg)))
+	if (p->market_gated[st] && c->window_open && (!bg || trailer_text_blank(bg)) &&
+	    !(rollback && trailer_list_get(tl, TRAILER_ROLLBACK_ALLOWANCE)))
 		add_violation(r, c, AUDIT_MARKET_OPEN, "%s changed while the market was %s, "
 			      "without Break-Glass:", stage_name(st),
 			      c->window_text ? c->window_text : "open");
 	if ((prev = find_request(r, req)))
 		add_violation(r, c, AUDIT_REUSED_REQUEST, "Request: %.12s was already used by "
 			      "promotion %.12s", req, prev->commit);
-	if (stage_is_deploy(src) && !reached(r, src, tag))
+	judge_rollback(r, c, tl, st, tag);
+	/* a rollback's release passed the source stage when it first ran */
+	if (!rollback && stage_is_deploy(src) && !reached(r, src, tag))
 		add_violation(r, c, AUDIT_SKIPPED_STAGE, "%.12s promoted into %s from %s, where it "
 			      "had never been promoted", tag, stage_name(st), stage_name(src));
 	if (req)

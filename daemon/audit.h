@@ -18,7 +18,12 @@
  *   - two promotions from the same request commit (reused-request);
  *   - a tag promoted from a deploy stage it had never reached before
  *     (skipped-stage), judged against the Source-Stage the commit records,
- *     because the chain of enabled stages may have changed since.
+ *     because the chain of enabled stages may have changed since;
+ *   - rollbacks (a promotion with Rollback:, issue 14 item 4): not judged
+ *     by skipped-stage, but its release must be one the stage ran before,
+ *     and Rolled-Back-From: must name the tag the stage's previous
+ *     promotion set (rollback); inside the window it needs Break-Glass or
+ *     the recorded rollbackDuringMarket allowance (Rollback-Allowance:).
  * Not checkable from Git: whether a release was complete or passed its
  * integration tests (Source-Stage ci / integration-test: that evidence
  * lives in the registry), whether the stage chain recorded in a
@@ -56,13 +61,17 @@ enum audit_code {
 	AUDIT_SELF_APPROVAL,		/* an Approved-By: by the request's author */
 	AUDIT_APPROVAL_INVALID,		/* one that names no valid signed approval */
 	AUDIT_APPROVAL_MISSING,		/* fewer valid ones than the stage requires */
+	/* issue 14 item 4: a rollback to a release its stage never ran, or
+	 * whose Rolled-Back-From: is missing or not the stage's previous tag,
+	 * or rollback trailers on a promotion that is not a rollback */
+	AUDIT_ROLLBACK,
 	AUDIT_CODE_COUNT
 };
 
 /* "direct-change", "forged-trailer", "malformed-trailers", "wrong-files",
  * "tag-mismatch", "market-open", "reused-request", "skipped-stage",
  * "merge-request", "orphan-request", "off-branch", "mode-change",
- * "self-approval", "approval-invalid", "approval-missing". */
+ * "self-approval", "approval-invalid", "approval-missing", "rollback". */
 const char *audit_code_name(enum audit_code c);
 
 /* One deploy stage's values file in one commit. */

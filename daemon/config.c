@@ -912,6 +912,18 @@ static int parse_mode(void *dst, const char *val, const struct key *k, struct lo
 	return 0;
 }
 
+/* issue 14 item 4: "allow" or "deny", into a bool (allow = true) */
+static int parse_allow(void *dst, const char *val, const struct key *k, struct load_ctx *c)
+{
+	static const char *const names[] = { "deny", "allow" };
+	int v;
+
+	if (parse_enum(&v, val, names, ARRAY_SIZE(names)))
+		return ERR_INVALID;
+	*(bool *)dst = v == 1;
+	return 0;
+}
+
 static int parse_log_level(void *dst, const char *val, const struct key *k, struct load_ctx *c)
 {
 	return log_level_parse(dst, val) ? ERR_INVALID : 0;
@@ -960,6 +972,7 @@ static const struct type T_IDENTITY = { parse_identity, release_identity,
 static const struct type T_SINCE = { parse_since, release_none,
 	"expected a full 40-hex commit id or a date YYYY-MM-DD" };
 static const struct type T_MODE = { parse_mode, release_none, "expected git or tags" };
+static const struct type T_ALLOW = { parse_allow, release_none, "expected allow or deny" };
 static const struct type T_LOGLEVEL = { parse_log_level, release_none,
 	"expected error, warning, notice, info or debug" };
 
@@ -1017,6 +1030,8 @@ static const struct key keys[] = {
 	{ SEC_STAGE, "quietAfter", &T_DURATION, S(quiet_after_ms), K_DEPLOY, "0s", 0, 360 * MIN },
 	/* issue 14 item 3: the two-person rule */
 	{ SEC_STAGE, "approvals", &T_COUNT, S(approvals), K_DEPLOY, "0", 0, 8 },
+	{ SEC_STAGE, "rollbackDuringMarket", &T_ALLOW, S(rollback_during_market), K_DEPLOY,
+	  "deny", 0, 0 },
 
 	{ SEC_HTTP, "listen", &T_LISTEN, G(http.listen), 0, "127.0.0.1:8780", 0, 0 },
 	{ SEC_HTTP, "users", &T_PATH, G(http.users), K_FILE, NULL, 0, 0 },
@@ -1683,6 +1698,12 @@ static void check_cross(struct load_ctx *c)
 					  "'%s' but is not market-gated (the guard bands widen the "
 					  "market window; set marketGated = true)",
 					  stage_name((enum stage)s), band[i]);
+		/* issue 14 item 4: an allowance that could never be used */
+		if (st->rollback_during_market && !st->market_gated)
+			add_error(c, seen_line(c, SEC_STAGE, "rollbackDuringMarket", s), "stage '%s' "
+				  "has 'rollbackDuringMarket = allow' but is not market-gated "
+				  "(nothing to allow; set marketGated = true or remove it)",
+				  stage_name((enum stage)s));
 	}
 	if (cfg->requests.per_author > cfg->requests.max)
 		add_error(c, seen_line(c, SEC_REQUESTS, "perAuthor", SLOT_GLOBAL) ?

@@ -97,6 +97,8 @@ struct config_stage {
 	/* issue 14 item 3: signed approvals by people other than the
 	 * request's author a request needs (0: none) */
 	uint32_t approvals;
+	/* issue 14 item 4: rollbackDuringMarket = allow */
+	bool rollback_during_market;
 };
 
 struct config {

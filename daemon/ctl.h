@@ -123,6 +123,7 @@ void ctl_format_time(char *out, size_t outsz, int64_t t, const struct tz_rule *t
 int cmd_promote(int argc, char **argv, const struct ctl_opts *opts);
 /* ctl_approve.c (issue 14 item 3) */
 int cmd_approve(int argc, char **argv, const struct ctl_opts *opts);
+int cmd_rollback(int argc, char **argv, const struct ctl_opts *opts);
 int cmd_log(int argc, char **argv, const struct ctl_opts *opts);
 int cmd_audit(int argc, char **argv, const struct ctl_opts *opts);
 

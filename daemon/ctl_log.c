@@ -115,8 +115,13 @@ static void print_text(const struct history_entry *e, const struct tz_rule *tz,
 	struct deployed d;
 
 	ctl_format_time(when, sizeof when, e->time, tz);
-	printf("%s  %-5s <- %-16s %.7s  by %s\n", when, stage_name(e->stage),
-	       e->source < STAGE_COUNT ? stage_name(e->source) : "?", e->tag, or_dash(e->requested_by));
+	printf("%s  %-5s <- %-16s %.7s  by %s%s\n", when, stage_name(e->stage),
+	       e->source < STAGE_COUNT ? stage_name(e->source) : "?", e->tag, or_dash(e->requested_by),
+	       e->rollback ? "  [rollback]" : "");
+	if (e->rollback)
+		printf("    rollback from %.7s: %s%s\n", e->rolled_back_from[0] ? e->rolled_back_from :
+		       "?", e->rollback, e->rollback_allowance ?
+		       " (in the market window by " TRAILER_ALLOWANCE_MARKET ")" : "");
 	printf("    commit %.12s  request %.12s  market: %s  integration-test: %s\n", e->commit,
 	       e->request[0] ? e->request : "-", or_dash(e->market), or_dash(e->integration_test));
 	if (e->break_glass)
@@ -157,6 +162,11 @@ static json_t *entry_json(const struct history_entry *e, const struct tz_rule *t
 			 "committer_email", e->committer_email);
 	if (j && e->overrode)
 		json_object_set_new(j, "overrode", json_string(e->overrode));
+	if (j)
+		json_object_set_new(j, "rollback", !e->rollback ? json_null() :
+				    json_pack("{s:s, s:s?, s:b}", "reason", e->rollback, "from",
+					      e->rolled_back_from[0] ? e->rolled_back_from : NULL,
+					      "allowance", e->rollback_allowance));
 	if (j)
 		json_object_set_new(j, "deployed", deployed_of(&d, g, e->commit) ?
 				    json_pack("{s:s, s:s, s:s}", "time", d.when, "application", d.app,

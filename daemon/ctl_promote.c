@@ -3,10 +3,15 @@
  * one commit on the tracked branch's tip that changes only that stage's tag
  * scalars, authored by the user, carrying at most Notes: and Break-Glass:.
  * It decides nothing: the daemon validates the request on its next cycle,
- * through the same gates as every other request. */
+ * through the same gates as every other request.
+ *
+ * pipelinectl rollback (issue 14 item 4) is the same request with a
+ * Rollback: reason, for a release the stage ran before: by default the one
+ * history_rollback_target picks from the trailers of the tracked branch. */
 #include "config.h"
 #include "ctl.h"
 #include "gitops.h"
+#include "history.h"
 #include "layout.h"
 #include "policy.h"
 #include "tag.h"
@@ -27,22 +32,28 @@ static const char promote_usage[] =
 
 struct promote_args {
 	const char *stage_name, *tag, *notes, *break_glass, *name, *key;
+	const char *rollback;	/* pipelinectl rollback: the reason */
 	bool dry_run;
 	enum stage stage;
 	char defname[PROMOTE_NAME_MAX + 1];	/* <sha7>-<unix time> when no --name */
 	char branch[128];	/* promote/<stage>/<name> */
 	char ref[160];		/* refs/heads/<branch> */
 	char author[256], email[256], ident_source[64];
+	char target[GITOPS_HEXSZ + 1];	/* rollback: the default release */
+	char from[GITOPS_HEXSZ + 1];	/* rollback: what the stage runs now, or "" */
 };
 
 static int fail2(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* "promote" or "rollback": the command whose errors are printed. */
+static const char *cmd_name = "promote";
 
 /* One error line; 2 is the exit status of bad input. */
 static int fail2(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("pipelinectl promote: ", stderr);
+	fprintf(stderr, "pipelinectl %s: ", cmd_name);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
@@ -107,7 +118,12 @@ static int check_input(struct promote_args *a, const struct config *cfg, const c
 		return fail2("'%s' is not a deploy stage (beta, paper or live)", a->stage_name);
 	if (!cfg->stages[a->stage].enabled)
 		return fail2("stage '%s' is disabled in '%s'", a->stage_name, cfgpath);
-	if (!tag_is_sha1(a->tag, strlen(a->tag)))
+	if (a->rollback && trailer_text_blank(a->rollback))
+		return fail2("--reason is empty (it has no visible text): say why %s goes back",
+			     a->stage_name);
+	if (a->rollback && strlen(a->rollback) > TRAILER_JUSTIFICATION_MAX)
+		return fail2("--reason is longer than %d bytes", TRAILER_JUSTIFICATION_MAX);
+	if (a->tag && !tag_is_sha1(a->tag, strlen(a->tag)))
 		return fail2("'%s' is not a release id (the full 40-hex commit id, lowercase)",
 			     a->tag);
 	if (a->notes && trailer_text_blank(a->notes))
@@ -122,13 +138,16 @@ static int check_input(struct promote_args *a, const struct config *cfg, const c
 		return fail2("stage '%s' requires notes: add --notes TEXT", a->stage_name);
 	if (cfg->stages[a->stage].digest)
 		return fail2("stage '%s' pins image digests (digest = true) and pipelinectl "
-			     "promote does not look digests up: commit the bump yourself with "
+			     "%s does not look digests up: commit the bump yourself with "
 			     "'pipelinectl edit --stage %s --digest IMAGE=sha256:...' on a branch "
-			     "promote/%s/<name>", a->stage_name, a->stage_name, a->stage_name);
+			     "promote/%s/<name>", a->stage_name, cmd_name, a->stage_name,
+			     a->stage_name);
 	if (cfg->stages[a->stage].require_signature)
 		return fail2("stage '%s' accepts only signed requests, and pipelinectl does not sign: "
 			     "commit the bump yourself with 'git commit -S' on a branch promote/%s/<name>",
 			     a->stage_name, a->stage_name);
+	if (!a->tag)
+		return 0;	/* rollback: the rest once the target is known */
 	if (!a->name) {
 		snprintf(a->defname, sizeof a->defname, "%.7s-%lld", a->tag, (long long)time(NULL));
 		a->name = a->defname;
@@ -158,13 +177,13 @@ static int edit_values(struct buf *out, struct gitops *g, const char *tip,
 
 	layout_rules_from_config(&r, cfg, a->stage);
 	if (rc) {
-		fprintf(stderr, "pipelinectl promote: %s\n", gitops_error(g));
+		(void)fail2("%s", gitops_error(g));
 	} else if ((rc = layout_apply(out, &stats, &r, old.data ? old.data : "", old.len, a->tag,
 				      NULL, &err))) {
-		fprintf(stderr, "pipelinectl promote: %s\n", err.data ? err.data : "cannot edit");
+		(void)fail2("%s", err.data ? err.data : "cannot edit");
 	} else if (stats.changed == 0) {
-		fprintf(stderr, "pipelinectl promote: %s already sets every tag to %s; nothing to "
-			"request\n", st->values_path, a->tag);
+		(void)fail2("%s already sets every tag to %s; nothing to "
+			"request", st->values_path, a->tag);
 		buf_release(out);
 		rc = ERR_INVALID;
 	}
@@ -182,6 +201,11 @@ static void print_result(const struct promote_args *a, const char *commit, bool 
 				      "tag", a->tag, "author", a->author, "email", a->email,
 				      "identity_source", a->ident_source, "pushed", !a->dry_run);
 
+		if (o && a->rollback) {
+			json_object_set_new(o, "rollback", json_string(a->rollback));
+			json_object_set_new(o, "rollback_from",
+					    a->from[0] ? json_string(a->from) : json_null());
+		}
 		if (o) {
 			json_dumpf(o, stdout, JSON_INDENT(2));
 			fputc('\n', stdout);
@@ -194,42 +218,44 @@ static void print_result(const struct promote_args *a, const char *commit, bool 
 		       a->author, a->email, msg->data);
 		return;
 	}
-	printf("pushed %s (commit %.7s): %s <- %s\n"
-	       "author: %s <%s> (from %s)\n"
+	if (a->rollback)
+		printf("pushed %s (commit %.7s): roll %s back from %.7s to %.7s\n", a->branch,
+		       commit, a->stage_name, a->from[0] ? a->from : "(unknown)", a->tag);
+	else
+		printf("pushed %s (commit %.7s): %s <- %s\n", a->branch, commit, a->stage_name,
+		       a->tag);
+	printf("author: %s <%s> (from %s)\n"
 	       "the daemon validates it on its next cycle; see pipelinectl status\n",
-	       a->branch, commit, a->stage_name, a->tag, a->author, a->email, a->ident_source);
+	       a->author, a->email, a->ident_source);
 }
 
-/* Fetch, build the commit on the tracked branch's tip, push the branch
- * (which must not exist yet on the remote). */
-static int make_request(struct promote_args *a, const struct config *cfg, bool json)
+/* Build the commit on the tracked branch's tip in cg (fetched), push the
+ * branch (which must not exist yet on the remote). */
+static int build_request(struct promote_args *a, const struct config *cfg, struct ctl_git *cg,
+			 bool json)
 {
 	const struct config_stage *st = &cfg->stages[a->stage];
-	struct ctl_git cg;
 	struct buf vals = BUF_INIT, msg = BUF_INIT;
 	struct gitops_file file;
 	struct gitops_commit_spec spec = { 0 };
 	char tip[GITOPS_HEXSZ + 1], commit[GITOPS_HEXSZ + 1], remote_ref[400];
 	int rc = 2;
 
-	if (trailer_format_request(&msg, a->stage_name, a->tag, a->notes, a->break_glass)) {
-		fprintf(stderr, "pipelinectl promote: cannot build a clean request message\n");
-		buf_release(&msg);
-		return 2;
-	}
-	if (ctl_git_remote(&cg, cfg, a->author, a->email, a->key))
+	if (trailer_format_request(&msg, a->stage_name, a->tag, a->notes, a->break_glass,
+				   a->rollback)) {
+		(void)fail2("cannot build a clean request message");
 		goto out;
+	}
 	snprintf(remote_ref, sizeof remote_ref, GITOPS_TRACKING "heads/%s", a->branch);
-	if (gitops_resolve(commit, cg.g, remote_ref) == 0) {
-		fprintf(stderr, "pipelinectl promote: '%s' already exists on the remote; choose "
-			"another --name\n", a->branch);
+	if (gitops_resolve(commit, cg->g, remote_ref) == 0) {
+		(void)fail2("'%s' already exists on the remote; choose another --name", a->branch);
 		goto out;
 	}
-	if (gitops_resolve(tip, cg.g, cg.rev)) {
-		fprintf(stderr, "pipelinectl promote: %s\n", gitops_error(cg.g));
+	if (gitops_resolve(tip, cg->g, cg->rev)) {
+		(void)fail2("%s", gitops_error(cg->g));
 		goto out;
 	}
-	if (edit_values(&vals, cg.g, tip, cfg, a))
+	if (edit_values(&vals, cg->g, tip, cfg, a))
 		goto out;
 	file = (struct gitops_file){ st->values_path, vals.data, vals.len };
 	spec.parents[0] = tip;
@@ -237,50 +263,129 @@ static int make_request(struct promote_args *a, const struct config *cfg, bool j
 	spec.files = &file;
 	spec.nfiles = 1;
 	spec.message = msg.data;
-	if (ctl_git_commit_push(commit, &cg, "promote", a->ref, &spec, "", a->dry_run))
+	if (ctl_git_commit_push(commit, cg, "promote", a->ref, &spec, "", a->dry_run))
 		goto out;
 	print_result(a, commit, json, &msg);
 	rc = 0;
 out:
-	ctl_git_close(&cg);
 	buf_release(&vals);
 	buf_release(&msg);
+	return rc;
+}
+
+/* The release a rollback goes to (--to, or the default from the trailers)
+ * and the one it leaves, read in cg's fetched branch. */
+static int rollback_target(struct promote_args *a, struct ctl_git *cg)
+{
+	struct history h;
+	struct buf err = BUF_INIT;
+	const struct history_entry *cur;
+	int rc;
+
+	if (history_load(&h, cg->g, cg->rev, NULL, &err)) {
+		(void)fail2("%s", err.data ? err.data : "cannot read the promotion history");
+		buf_release(&err);
+		return 2;
+	}
+	buf_release(&err);
+	if ((cur = history_latest(&h, a->stage)))
+		strlcpy_(a->from, cur->tag, sizeof a->from);
+	rc = a->tag ? 0 : history_rollback_target(a->target, &h, a->stage);
+	if (rc == 0 && !a->tag)
+		a->tag = a->target;
+	history_release(&h);
+	if (rc == ERR_NOTFOUND)
+		return fail2("%s has not run an earlier release to go back to (see pipelinectl "
+			     "log --stage %s)", a->stage_name, a->stage_name);
+	return rc ? fail2("out of memory") : 0;
+}
+
+/* Fetch, then build and push the request. */
+static int make_request(struct promote_args *a, const struct config *cfg, const char *cfgpath,
+			bool json)
+{
+	struct ctl_git cg;
+	int rc = 2;
+
+	if (ctl_git_remote(&cg, cfg, a->author, a->email, a->key))
+		goto out;
+	if (a->rollback && (rc = rollback_target(a, &cg)))
+		goto out;
+	if (a->rollback && (rc = check_input(a, cfg, cfgpath)))
+		goto out;
+	rc = build_request(a, cfg, &cg, json);
+out:
+	ctl_git_close(&cg);
+	return rc;
+}
+
+static int run(struct promote_args *a, const struct ctl_opts *opts)
+{
+	struct config *cfg = NULL;
+	int rc;
+
+	if (ctl_load_config(&cfg, opts))
+		return 2;
+	if (!cfg)
+		return fail2("no configuration file '%s' (use -c FILE)", opts->config);
+	if ((rc = check_input(a, cfg, opts->config)))
+		goto out;
+	if (ctl_user_identity(a->author, sizeof a->author, a->email, sizeof a->email,
+			      a->ident_source, sizeof a->ident_source)) {
+		rc = fail2("no git identity: set user.name and user.email (git config --global) "
+			   "or GIT_AUTHOR_NAME and GIT_AUTHOR_EMAIL");
+		goto out;
+	}
+	if (gitops_global_init()) {
+		rc = fail2("cannot initialise libgit2");
+		goto out;
+	}
+	rc = make_request(a, cfg, opts->config, opts->json);
+	gitops_global_shutdown();
+out:
+	config_free(cfg);
 	return rc;
 }
 
 int cmd_promote(int argc, char **argv, const struct ctl_opts *opts)
 {
 	struct promote_args a;
-	struct config *cfg = NULL;
 	int rc;
 
 	memset(&a, 0, sizeof a);
+	cmd_name = "promote";
 	if ((rc = parse_args(&a, argc, argv)))
 		return rc;
-	if (ctl_load_config(&cfg, opts))
+	return run(&a, opts);
+}
+
+/* ---- pipelinectl rollback (issue 14 item 4) ---- */
+
+static const char rollback_usage[] =
+	"usage: pipelinectl rollback <stage> [--to <release>] --reason TEXT [--notes TEXT]\n"
+	"                            [--break-glass TEXT] [--name NAME] [--key FILE] [--dry-run]\n";
+
+int cmd_rollback(int argc, char **argv, const struct ctl_opts *opts)
+{
+	struct promote_args a;
+	const struct ctl_arg args[] = {
+		{ "--to", &a.tag, NULL }, { "--reason", &a.rollback, NULL },
+		{ "--notes", &a.notes, NULL }, { "--break-glass", &a.break_glass, NULL },
+		{ "--name", &a.name, NULL }, { "--key", &a.key, NULL },
+		{ "--dry-run", NULL, &a.dry_run }, { NULL, NULL, NULL },
+	};
+	const char *pos[1] = { NULL };
+	int rc;
+
+	memset(&a, 0, sizeof a);
+	cmd_name = "rollback";
+	if ((rc = ctl_parse_args("rollback", rollback_usage, args, pos, 1, argc, argv)))
+		return rc;
+	if (!pos[0] || !a.rollback) {
+		fprintf(stderr, "pipelinectl rollback: %s\n%s", !pos[0] ? "which stage?" :
+			"--reason is required: say why the stage goes back", rollback_usage);
 		return 2;
-	if (!cfg) {
-		fprintf(stderr, "pipelinectl promote: no configuration file '%s' (use -c FILE)\n",
-			opts->config);
-		return 2;
 	}
-	if ((rc = check_input(&a, cfg, opts->config)))
-		goto out;
-	if (ctl_user_identity(a.author, sizeof a.author, a.email, sizeof a.email,
-			      a.ident_source, sizeof a.ident_source)) {
-		fprintf(stderr, "pipelinectl promote: no git identity: set user.name and user.email "
-			"(git config --global) or GIT_AUTHOR_NAME and GIT_AUTHOR_EMAIL\n");
-		rc = 2;
-		goto out;
-	}
-	if (gitops_global_init()) {
-		fprintf(stderr, "pipelinectl promote: cannot initialise libgit2\n");
-		rc = 2;
-		goto out;
-	}
-	rc = make_request(&a, cfg, opts->json);
-	gitops_global_shutdown();
-out:
-	config_free(cfg);
-	return rc;
+	a.stage_name = pos[0];
+	return run(&a, opts);
 }

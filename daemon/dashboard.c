@@ -180,7 +180,8 @@ static int member_string(const char **out, json_t *obj, const char *key, size_t 
 	return 0;
 }
 
-static const char *const promote_keys[] = { "stage", "tag", "notes", "break_glass" };
+static const char *const promote_keys[] = { "stage", "tag", "notes", "break_glass",
+					    "rollback" };
 
 static int unknown_key(json_t *obj, char *errmsg, size_t errsz)
 {
@@ -202,13 +203,14 @@ static int unknown_key(json_t *obj, char *errmsg, size_t errsz)
 
 static int check_fields(struct dashboard_promote *p, json_t *obj, char *errmsg, size_t errsz)
 {
-	const char *stage, *tag, *notes, *bg;
+	const char *stage, *tag, *notes, *bg, *rb;
 
 	if (unknown_key(obj, errmsg, errsz) ||
 	    member_string(&stage, obj, "stage", 32, errmsg, errsz) ||
 	    member_string(&tag, obj, "tag", TAG_MAX, errmsg, errsz) ||
 	    member_string(&notes, obj, "notes", TRAILER_NOTES_MAX, errmsg, errsz) ||
-	    member_string(&bg, obj, "break_glass", TRAILER_JUSTIFICATION_MAX, errmsg, errsz))
+	    member_string(&bg, obj, "break_glass", TRAILER_JUSTIFICATION_MAX, errmsg, errsz) ||
+	    member_string(&rb, obj, "rollback", TRAILER_JUSTIFICATION_MAX, errmsg, errsz))
 		return ERR_INVALID;
 	if (stage_parse(&p->stage, stage) < 0 || !stage_is_deploy(p->stage)) {
 		errmsg_set(errmsg, errsz, "'%s' is not a deploy stage (beta, paper or live)", stage);
@@ -225,6 +227,14 @@ static int check_fields(struct dashboard_promote *p, json_t *obj, char *errmsg, 
 		errmsg_set(errmsg, errsz, "Break-Glass needs a written justification");
 		return ERR_INVALID;
 	}
+	/* issue 14 item 4: the Roll back button; a rollback says why */
+	p->rollback = json_object_get(obj, "rollback") &&
+		      !json_is_null(json_object_get(obj, "rollback"));
+	if (p->rollback && trailer_text_blank(rb)) {
+		errmsg_set(errmsg, errsz, "a rollback needs a written reason");
+		return ERR_INVALID;
+	}
+	strlcpy_(p->rollback_reason, rb, sizeof(p->rollback_reason));
 	strlcpy_(p->tag, tag, sizeof(p->tag));
 	strlcpy_(p->notes, trailer_text_blank(notes) ? "" : notes, sizeof(p->notes));
 	strlcpy_(p->break_glass, bg, sizeof(p->break_glass));
@@ -255,6 +265,8 @@ int dashboard_promote_parse(struct dashboard_promote *out, const char *body, siz
 	memcpy(out->notes, p.notes, sizeof(out->notes));
 	out->break_glass_given = p.break_glass_given;
 	memcpy(out->break_glass, p.break_glass, sizeof(out->break_glass));
+	out->rollback = p.rollback;
+	memcpy(out->rollback_reason, p.rollback_reason, sizeof(out->rollback_reason));
 	return 0;
 }
 
@@ -327,11 +339,12 @@ static void promote_reply_cb(void *reply_arg, int rc, const char *branch, const 
 		pending_error(p, status_of(rc), message ? message : "the daemon refused");
 		return;
 	}
-	log_notice("dashboard", "%s requested %s for %s: branch '%s'", p->op.name, p->req.tag,
-		   stage_name(p->req.stage), branch ? branch : "");
-	obj = json_pack("{s:s?, s:s?, s:s, s:s, s:s}", "branch", branch, "message", message,
+	log_notice("dashboard", "%s requested %s%s for %s: branch '%s'", p->op.name,
+		   p->req.rollback ? "a rollback to " : "", p->req.tag, stage_name(p->req.stage),
+		   branch ? branch : "");
+	obj = json_pack("{s:s?, s:s?, s:s, s:s, s:s, s:b}", "branch", branch, "message", message,
 			"stage", stage_name(p->req.stage), "tag", p->req.tag,
-			"requested_by", p->op.name);
+			"requested_by", p->op.name, "rollback", p->req.rollback);
 	if (json_reply(pending_res(p), 202, obj))
 		http_text(pending_res(p), 500, "out of memory\n");
 	pending_send(p);

@@ -55,6 +55,10 @@ struct dashboard_promote {
 	char author_name[AUTH_NAME_MAX + 1];	/* the authenticated operator */
 	char author_email[AUTH_EMAIL_MAX + 1];	/* users file, else name@host */
 	char remote[64];			/* client address, for the log */
+	/* issue 14 item 4: the Roll back button; tag is the release to go
+	 * back to, and the request carries Rollback: <reason> */
+	bool rollback;
+	char rollback_reason[TRAILER_JUSTIFICATION_MAX + 1];
 };
 
 /* The daemon's answer to one promote call, on the loop thread, exactly

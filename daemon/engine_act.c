@@ -18,6 +18,25 @@ static struct engine_request *action_request(struct engine *e, const struct engi
 	return NULL;
 }
 
+/* Threadpool: a rollback's merge records the release it replaces
+ * (Rolled-Back-From:), decided on the cycle's tip; on a fresh tip where
+ * the stage runs another one, that record would be false. */
+static bool still_runs(struct engine_action *a, const char *old, size_t oldlen)
+{
+	struct layout l;
+	struct buf tag = BUF_INIT, err = BUF_INIT;
+	bool same = false;
+
+	if (layout_resolve(&l, &a->rules.r, old, oldlen, &err) == 0) {
+		same = layout_current(&tag, &l, &err) == 0 && tag.data &&
+		       strcmp(tag.data, a->rolled_back_from) == 0;
+		layout_release(&l);
+	}
+	buf_release(&tag);
+	buf_release(&err);
+	return same;
+}
+
 /* Threadpool: the stage's values file on the fresh tip with every image's
  * tag set to the release, where the mapping says (layout.h: a shared tag,
  * per-image tags, image references).  The daemon re-applies the tag
@@ -32,6 +51,12 @@ static int set_tags_cb(struct buf *out, const char *path, const char *old, size_
 	if (!old) {
 		buf_printf(err, "'%s' does not exist on the branch", path);
 		return a->edit_rc = ERR_NOTFOUND;
+	}
+	if (a->rolled_back_from[0] && !still_runs(a, old, oldlen)) {
+		/* not an error of the edit: the next cycle decides again */
+		a->moved = true;
+		buf_printf(err, "%s no longer runs %.7s", stage_name(a->stage), a->rolled_back_from);
+		return GITOPS_ECURRENT;
 	}
 	rc = layout_apply(&doc, NULL, &a->rules.r, old, oldlen, a->tag,
 			  a->rules.r.digest ? a->digest_v : NULL, err);
@@ -59,6 +84,10 @@ static int gate_cb(void *data, struct buf *err)
 	if ((a->kind == ACT_PROMOTE || a->kind == ACT_MERGE) && engine_freeze_gate(a, err))
 		return -1;
 	if (!a->gated || a->break_glass)
+		return 0;
+	/* policy's rule (check_market), with the configuration now: a reload
+	 * that withdrew the allowance withdraws it here too */
+	if (a->rollback_allowance && a->e->cfg->stages[a->stage].rollback_during_market)
 		return 0;
 	if (engine_window_now(&w, a->e)) {
 		buf_printf(err, "cannot tell whether the market is open: not pushing");
@@ -104,6 +133,18 @@ static void after_branch(struct engine *e, struct engine_action *a, struct gitop
 	const char *lv[1] = { stage_name(a->stage) };
 	char why[ENGINE_REASON_MAX], remote[200];
 
+	if (res->rc == GITOPS_ECURRENT && a->moved) {
+		log_info("engine", "%s no longer runs %.7s: rollback '%s' (%.7s) not merged, "
+			 "decided again on the next cycle", stage_name(a->stage), a->rolled_back_from,
+			 a->req_name, a->req_id);
+		if (r) {
+			r->state = REQ_PENDING;
+			snprintf(r->message, sizeof r->message, "%s moved from %.7s since the "
+				 "decision; decided again on the next cycle", stage_name(a->stage),
+				 a->rolled_back_from);
+		}
+		return;
+	}
 	if (res->rc == GITOPS_ECURRENT) {
 		/* another promotion got there first: no merge of nothing, no
 		 * block; the next cycle refuses the request as already-current */

@@ -48,6 +48,11 @@ static json_t *entry_json(const struct history_entry *h)
 			 "time", time_or_null(h->time), "subject", str_or_null(h->subject));
 	if (j)	/* issue 13 item 6: the gates its Break-Glass bypassed */
 		json_object_set_new(j, "overrode", str_or_null(h->overrode));
+	if (j)	/* issue 14 item 4 */
+		json_object_set_new(j, "rollback", !h->rollback ? json_null() :
+				    json_pack("{s:s, s:o, s:b}", "reason", h->rollback, "from",
+					      str_or_null(h->rolled_back_from), "allowance",
+					      h->rollback_allowance));
 	return j;
 }
 
@@ -135,6 +140,19 @@ static json_t *quiet_json(const struct engine *e, enum stage st)
 			 "after_s", (json_int_t)b.after_s, "in", q.in, "from", from, "until", until);
 }
 
+/* Issue 14 item 4: where the Roll back button goes (the default target of
+ * pipelinectl rollback), and whether the stage allows it in the window. */
+static void rollback_json(json_t *j, const struct engine *e, enum stage st)
+{
+	char to[GITOPS_HEXSZ + 1];
+	bool have = e->scan && e->scan->hist_ok &&
+		    history_rollback_target(to, &e->scan->hist, st) == 0;
+
+	json_object_set_new(j, "rollback_to", have ? json_string(to) : json_null());
+	json_object_set_new(j, "rollback_during_market",
+			    json_boolean(e->cfg->stages[st].rollback_during_market));
+}
+
 static json_t *stage_json(const struct engine *e, enum stage st)
 {
 	const struct config_stage *cs = &e->cfg->stages[st];
@@ -167,6 +185,8 @@ static json_t *stage_json(const struct engine *e, enum stage st)
 		deployed_more(json_object_get(j, "deployed"), e, st);
 	if (j && deploy && cs->market_gated && (cs->quiet_before_ms || cs->quiet_after_ms))
 		json_object_set_new(j, "quiet", quiet_json(e, st));
+	if (j && deploy)
+		rollback_json(j, e, st);
 	return j;
 }
 

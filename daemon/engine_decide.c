@@ -81,6 +81,7 @@ static void policy_cfg(struct policy_stage_cfg *out, const struct config_stage *
 	out->require_source_deployed = cs->require_source_deployed;
 	out->soak = (int64_t)(cs->soak_ms / 1000);
 	out->approvals = cs->approvals;
+	out->rollback_during_market = cs->rollback_during_market;
 }
 
 /* Argo CD's verdict on a deploy stage, for the source-stage gates: the
@@ -337,6 +338,11 @@ static int format_message(struct engine_action *a, const struct policy_decision 
 			buf_release(&v);
 		}
 		p.approved_by = approved_by;
+		if (d->rollback) {
+			p.rollback = trailer_list_get(&q->facts->trailers, TRAILER_ROLLBACK);
+			p.rolled_back_from = d->rolled_back_from;
+			p.rollback_allowance = d->rollback_allowance;
+		}
 	}
 	rc = trailer_format_promotion(&a->message, &p, &err);
 	if (rc)
@@ -372,6 +378,7 @@ static bool decide_auto(struct engine *e, enum stage st, struct policy_input *in
 		rel[i] = engine_release_get(e, e->scan->cand[i], false);
 		c[i].tag = e->scan->cand[i];
 		c[i].newer = e->scan->newer[i][st];
+		c[i].rolled_back = e->scan->rolled_back[i][st];
 		c[i].complete = rel[i] && rel[i]->checked && rel[i]->complete;
 		c[i].evidence = release_evidence(rel[i], inttest);
 	}
@@ -665,8 +672,9 @@ static bool decide_request(struct engine *e, struct engine_request *r, struct po
 		pending(r, "internal error: inconsistent policy input");
 		return false;
 	}
-	/* Break-Glass used: for the window or for the source-stage gates */
-	r->break_glass = d.break_glass || d.overrode[0];
+	/* Break-Glass used: for the window or for the source-stage gates
+	 * (a rollback allowance overrides the window without it) */
+	r->break_glass = (d.break_glass || d.overrode[0]) && !d.rollback_allowance;
 	if (d.tag[0])
 		strlcpy_(r->tag, d.tag, sizeof r->tag);
 	if (d.code != POLICY_ALLOW) {
@@ -685,6 +693,9 @@ static bool decide_request(struct engine *e, struct engine_request *r, struct po
 		return false;
 	a->break_glass = d.break_glass;
 	a->freeze_break_glass = d.overrode_frozen;
+	a->rollback_allowance = d.rollback_allowance;
+	if (d.rollback)
+		strlcpy_(a->rolled_back_from, d.rolled_back_from, sizeof a->rolled_back_from);
 	strlcpy_(a->tag, d.tag, sizeof a->tag);
 	strlcpy_(a->req_name, r->name, sizeof a->req_name);
 	strlcpy_(a->req_id, r->id, sizeof a->req_id);
@@ -714,8 +725,10 @@ static bool decide_request(struct engine *e, struct engine_request *r, struct po
 	r->code = POLICY_ALLOW;
 	snprintf(r->message, sizeof r->message, "accepted%s; merging",
 		 r->break_glass ? " (break-glass)" : "");
-	log_notice("engine", "request '%s' (%.7s) accepted: promoting %.7s into %s%s", r->name,
-		   r->id, d.tag, stage_name(r->stage), r->break_glass ? " (break-glass)" : "");
+	log_notice("engine", "request '%s' (%.7s) accepted: promoting %.7s into %s%s%s", r->name,
+		   r->id, d.tag, stage_name(r->stage), d.rollback ? " (rollback)" : "",
+		   r->break_glass ? " (break-glass)" : d.rollback_allowance ?
+		   " (rollbackDuringMarket)" : "");
 	return true;
 }
 

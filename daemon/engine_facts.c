@@ -216,8 +216,42 @@ static const char *candidate_stop(const struct engine_scan *s, struct gitops *g,
 	return stop;
 }
 
+#define ROLLBACK_FLOORS 16
+
+/* The releases an automatic stage was rolled back from that still matter:
+ * those its current tag is not newer than (once the stage runs a release
+ * newer than one, newer-than-current covers it).  A rollback source that
+ * is not a commit of the mirror counts too: candidates equal to it are
+ * still left alone. */
+static size_t rollback_floors(const char **out, const struct engine_scan *s, struct gitops *g,
+			      enum stage st)
+{
+	const char *all[ROLLBACK_FLOORS];
+	size_t n = s->hist_ok ? history_rolled_back_from(all, ROLLBACK_FLOORS, &s->hist, st) : 0;
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (!s->current_known[st] || strcmp(all[i], s->current[st]) == 0 ||
+		    gitops_is_ancestor(g, all[i], s->current[st]) != 1)
+			out[k++] = all[i];
+	return k;
+}
+
+/* Is release id not newer than any of the floors?  A floor the mirror
+ * does not hold (1 or error) leaves only itself out. */
+static bool rolled_back(struct gitops *g, const char *id, const char *const *floor, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(id, floor[i]) == 0 || gitops_is_ancestor(g, id, floor[i]) == 1)
+			return true;
+	return false;
+}
+
 static void list_candidates(struct engine_scan *s, struct gitops *g, const struct config *cfg)
 {
+	const char *floor[STAGE_COUNT][ROLLBACK_FLOORS];
+	size_t nfloor[STAGE_COUNT] = { 0 };
+
 	char (*ids)[GITOPS_HEXSZ + 1] = NULL;
 	size_t n = 0;
 	int rc = gitops_first_parents(&ids, &n, g, s->tip, candidate_stop(s, g, cfg),
@@ -228,6 +262,9 @@ static void list_candidates(struct engine_scan *s, struct gitops *g, const struc
 			 gitops_error(g));
 		return;
 	}
+	for (int st = STAGE_BETA; st < STAGE_COUNT; st++)
+		if (cfg->stages[st].enabled && cfg->stages[st].auto_promote)
+			nfloor[st] = rollback_floors(floor[st], s, g, (enum stage)st);
 	for (size_t i = 0; i < n && s->ncand < ENGINE_MAX_CANDIDATES; i++) {
 		if (s->hist_ok && is_promotion(&s->hist, ids[i]))
 			continue;	/* the daemon's own bumps are never releases */
@@ -236,6 +273,8 @@ static void list_candidates(struct engine_scan *s, struct gitops *g, const struc
 			s->newer[s->ncand][st] = !s->current_known[st] ||
 				(strcmp(ids[i], s->current[st]) != 0 &&
 				 gitops_is_ancestor(g, s->current[st], ids[i]) == 1);
+		for (int st = STAGE_BETA; st < STAGE_COUNT; st++)
+			s->rolled_back[s->ncand][st] = rolled_back(g, ids[i], floor[st], nfloor[st]);
 		s->ncand++;
 	}
 	free(ids);

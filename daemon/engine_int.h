@@ -292,6 +292,9 @@ struct engine_scan {
 	char layout_error[STAGE_COUNT][ENGINE_REASON_MAX];
 	char cand[ENGINE_MAX_CANDIDATES][GITOPS_HEXSZ + 1];
 	bool newer[ENGINE_MAX_CANDIDATES][STAGE_COUNT];
+	/* not newer than a release the stage was rolled back from (issue 14
+	 * item 4): automatic promotion leaves it alone */
+	bool rolled_back[ENGINE_MAX_CANDIDATES][STAGE_COUNT];
 	size_t ncand;
 	char error[ENGINE_ERR_MAX];
 	/* issue 14 item 1: the freeze file at tip (engine_freeze.c) */
@@ -338,6 +341,11 @@ struct engine_action {
 	bool fresh_read;
 	int fresh_rc;
 	bool break_glass;
+	bool rollback_allowance;	/* a rollback passing the window by the stage's
+					 * rollbackDuringMarket (issue 14 item 4) */
+	char rolled_back_from[GITOPS_HEXSZ + 1];	/* a rollback: what the stage ran
+							 * when it was decided ("" otherwise) */
+	bool moved;			/* ... and no longer runs on the fresh tip */
 	char tag[GITOPS_HEXSZ + 1];
 	char req_name[256];
 	char req_id[GITOPS_HEXSZ + 1];

@@ -182,7 +182,8 @@ static int job_new(struct promote_job **out, struct engine *e, const struct dash
 	*out = j;
 	return trailer_format_request(&j->msg, stage_name(req->stage), req->tag,
 				      trailer_text_blank(req->notes) ? NULL : req->notes,
-				      req->break_glass_given ? req->break_glass : NULL);
+				      req->break_glass_given ? req->break_glass : NULL,
+				      req->rollback ? req->rollback_reason : NULL);
 }
 
 void engine_dashboard_promote(void *arg, const struct dashboard_promote *req,

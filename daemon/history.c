@@ -64,6 +64,14 @@ int history_entry_from_commit(struct history_entry *out, const struct gitops_com
 	e.integration_test = dup_opt(tl, TRAILER_INTEGRATION_TEST, &oom);
 	e.signed_by = dup_opt(tl, TRAILER_SIGNED_BY, &oom);
 	e.overrode = dup_opt(tl, TRAILER_OVERRODE, &oom);
+	e.rollback = dup_opt(tl, TRAILER_ROLLBACK, &oom);
+	{
+		const char *from = trailer_list_get(tl, TRAILER_ROLLED_BACK_FROM);
+
+		if (from && tag_is_sha1(from, strlen(from)))
+			strlcpy_(e.rolled_back_from, from, sizeof e.rolled_back_from);
+	}
+	e.rollback_allowance = trailer_list_get(tl, TRAILER_ROLLBACK_ALLOWANCE) != NULL;
 	e.committer_name = dup_str(ci->committer_name, &oom);
 	e.committer_email = dup_str(ci->committer_email, &oom);
 	e.time = ci->committer_time;
@@ -90,6 +98,7 @@ void history_entry_release(struct history_entry *e)
 	free(e->integration_test);
 	free(e->signed_by);
 	free(e->overrode);
+	free(e->rollback);
 	free(e->committer_name);
 	free(e->committer_email);
 	free(e->subject);
@@ -309,4 +318,52 @@ void history_request_chain_release(struct history_request_chain *c)
 	}
 	if (c)
 		c->n = 0;
+}
+
+/* ---- rollbacks (issue 14 item 4) ---- */
+
+int history_rollback_target(char *out, const struct history *h, enum stage stage)
+{
+	const char **stack = calloc(h->n ? h->n : 1, sizeof *stack);
+	size_t top = 0;
+
+	if (!stack)
+		return ERR_NOMEM;
+	for (size_t i = h->n; i-- > 0;) {
+		const struct history_entry *e = &h->items[i];
+		size_t k = top;
+
+		if (e->stage != stage)
+			continue;
+		if (e->rollback)
+			while (k > 0 && strcmp(stack[k - 1], e->tag) != 0)
+				k--;
+		if (e->rollback && k > 0)
+			top = k;	/* back to it */
+		else if (top == 0 || strcmp(stack[top - 1], e->tag) != 0)
+			stack[top++] = e->tag;	/* (the same release twice is one step) */
+	}
+	if (top >= 2)
+		strlcpy_(out, stack[top - 2], GITOPS_HEXSZ + 1);
+	free(stack);
+	return top >= 2 ? 0 : ERR_NOTFOUND;
+}
+
+size_t history_rolled_back_from(const char **out, size_t max, const struct history *h,
+				enum stage stage)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < h->n && n < max; i++) {
+		const struct history_entry *e = &h->items[i];
+		bool dup = false;
+
+		if (e->stage != stage || !e->rollback || !e->rolled_back_from[0])
+			continue;
+		for (size_t j = 0; j < n && !dup; j++)
+			dup = strcmp(out[j], e->rolled_back_from) == 0;
+		if (!dup)
+			out[n++] = e->rolled_back_from;
+	}
+	return n;
 }

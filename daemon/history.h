@@ -44,6 +44,10 @@ struct history_entry {
 	int offset_min;			/* committer UTC offset */
 	char *subject;
 	char *overrode;			/* Overrode: the gates Break-Glass bypassed, or NULL */
+	/* issue 14 item 4 */
+	char *rollback;			/* Rollback: the reason, or NULL (not a rollback) */
+	char rolled_back_from[GITOPS_HEXSZ + 1];	/* Rolled-Back-From, "" when absent/bad */
+	bool rollback_allowance;	/* Rollback-Allowance: present */
 };
 
 struct history {
@@ -69,6 +73,27 @@ const struct history_entry *history_find_request(const struct history *h, const 
 /* Every tag ever promoted into stage, newest first, as a borrowed array the
  * caller frees (not the strings): the policy's stage history. */
 int history_tags(const char ***out, size_t *n, const struct history *h, enum stage stage);
+
+/* ---- rollbacks (issue 14 item 4) ---- */
+
+/* The release `pipelinectl rollback` goes back to by default: the one the
+ * stage ran before its current one, where a rollback counts as a step
+ * back, not forward.  The stage's promotions are replayed oldest first on
+ * a stack: an ordinary promotion pushes its tag, a rollback to X pops back
+ * to the newest X (or pushes X when the stack has none).  The target is
+ * the entry below the top.  So X, Y, Z then a rollback (to Y) gives X next,
+ * not Z: rolling back twice goes further back instead of flipping between
+ * two releases; an ordinary promotion after a rollback starts a new step.
+ * 0 and out (41 bytes) set, or ERR_NOTFOUND when the stage has run fewer
+ * than two releases this way, or ERR_NOMEM. */
+int history_rollback_target(char *out, const struct history *h, enum stage stage);
+
+/* The Rolled-Back-From tags of the rollbacks into stage, newest first and
+ * distinct, at most max of them, into out (borrowed): automatic promotion
+ * must not bring any of them, or an older release, back (policy.h,
+ * policy_candidate.rolled_back).  Returns how many. */
+size_t history_rolled_back_from(const char **out, size_t max, const struct history *h,
+				enum stage stage);
 
 /* ---- additions beyond the contract ---- */
 

@@ -32,6 +32,8 @@ static const struct {
 				"       [--allow-break-glass|--no-break-glass] [--id ID] [--dry-run]\n"
 				"     | freeze --lift ID | freeze --check FILE\n"
 				"                           stop the line: a freeze committed to the freeze file" },
+	{ "rollback", cmd_rollback, "rollback STAGE [--to TAG] --reason TEXT [--notes TEXT] [--break-glass TEXT] [--dry-run]\n"
+				    "                           request a release STAGE ran before (default: the one before its current)" },
 	{ "log", cmd_log, "log [--stage S] [-n N] [--repo DIR [REV]]  promotion history from git trailers" },
 	{ "audit", cmd_audit, "audit [RANGE] [--repo DIR]  re-check history against policy (exit 1: violations)" },
 	{ "status", cmd_status, "status [--json]          stages, current tags, requests, window, errors" },

@@ -43,6 +43,8 @@ static const char *const code_names[POLICY_CODE_COUNT] = {
 	[POLICY_FROZEN] = "frozen",
 	/* issue 14 item 3 */
 	[POLICY_APPROVAL_REQUIRED] = "approval-required",
+	/* issue 14 item 4 */
+	[POLICY_ROLLBACK_TARGET] = "rollback-target",
 };
 
 const char *policy_code_name(enum policy_code code)
@@ -149,6 +151,7 @@ struct ctx {
 	char tag7[8];
 	const char *notes;
 	const char *break_glass;
+	const char *rollback;	/* a rollback request's reason; NULL otherwise */
 	struct policy_decision *d;
 };
 
@@ -220,6 +223,13 @@ static enum policy_code check_message(struct ctx *c)
 		return say(c, POLICY_MALFORMED,
 			   "Break-Glass: is longer than %d bytes; shorten the justification",
 			   TRAILER_JUSTIFICATION_MAX);
+	if (c->rollback && strlen(c->rollback) > TRAILER_JUSTIFICATION_MAX)
+		return say(c, POLICY_MALFORMED, "Rollback: is longer than %d bytes; shorten the "
+			   "reason", TRAILER_JUSTIFICATION_MAX);
+	/* a rollback relaxes a gate: it must say why */
+	if (c->rollback && trailer_text_blank(c->rollback))
+		return say(c, POLICY_MALFORMED, "the Rollback: trailer has no visible text; say "
+			   "why the stage goes back");
 	return POLICY_ALLOW;
 }
 
@@ -464,14 +474,72 @@ static enum policy_code check_evidence(struct ctx *c)
 		   "wait for the integration tests to publish it", c->tag7);
 }
 
-/* Evidence-stage sources were settled by the two checks before. */
+/* Evidence-stage sources were settled by the two checks before.  A
+ * rollback is judged against the target's own history instead
+ * (check_rollback). */
 static enum policy_code check_source(struct ctx *c)
 {
-	if (!stage_is_deploy(c->source) || tag_in(&c->in->state[c->source], c->tag))
+	if (c->rollback || !stage_is_deploy(c->source) ||
+	    tag_in(&c->in->state[c->source], c->tag))
 		return POLICY_ALLOW;
 	return say(c, POLICY_NOT_IN_SOURCE, "%s was never promoted to %s (source of %s); "
 		   "promote it to %s first", c->tag7, stage_name(c->source),
 		   stage_name(c->target), stage_name(c->source));
+}
+
+/* "abc1234, def5678 and 3 more": the releases st ran, newest first,
+ * except its current one; "" when there are none. */
+static void rollback_targets(char *out, size_t size, const struct policy_stage_state *st)
+{
+	size_t len = 0, shown = 0, more = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; i < st->history_len; i++) {
+		const char *t = st->history[i];
+		bool dup = !t || (st->current && strcmp(t, st->current) == 0);
+
+		for (size_t j = 0; j < i && !dup; j++)
+			dup = st->history[j] && strcmp(st->history[j], t) == 0;
+		if (dup)
+			continue;
+		if (shown == 8) {
+			more++;
+			continue;
+		}
+		if (len < size)
+			len += (size_t)snprintf(out + len, size - len, "%s%.7s", shown ? ", " : "",
+						t);
+		shown++;
+	}
+	if (more && len < size)
+		snprintf(out + len, size - len, " and %zu more", more);
+}
+
+static enum policy_code check_rollback(struct ctx *c)
+{
+	const struct policy_stage_state *st = &c->in->state[c->target];
+	const char *tgt = stage_name(c->target);
+	char could[160];
+
+	if (!c->rollback)
+		return POLICY_ALLOW;
+	if (!st->current)
+		return say(c, POLICY_ROLLBACK_TARGET, "cannot tell which release %s runs now "
+			   "(its values file holds no release of this history), so there is "
+			   "nothing to roll back from; request %s as an ordinary promotion",
+			   tgt, c->tag7);
+	if (!tag_in(st, c->tag)) {
+		rollback_targets(could, sizeof could, st);
+		if (!could[0])
+			return say(c, POLICY_ROLLBACK_TARGET, "%s never ran %s, and has run no "
+				   "release but its current one: there is nothing to roll back "
+				   "to", tgt, c->tag7);
+		return say(c, POLICY_ROLLBACK_TARGET, "%s never ran %s; a rollback may only go "
+			   "back to a release %s ran before: %s", tgt, c->tag7, tgt, could);
+	}
+	c->d->rollback = true;
+	strlcpy_(c->d->rolled_back_from, st->current, sizeof c->d->rolled_back_from);
+	return POLICY_ALLOW;
 }
 
 static enum policy_code check_notes(struct ctx *c)
@@ -697,7 +765,8 @@ static enum policy_code check_deployed(struct ctx *c)
 	char since[40], ends[40], soak[32];
 	int64_t end, left;
 
-	if (!c->cfg->require_source_deployed)
+	/* a rollback's release passed them when it first ran here */
+	if (!c->cfg->require_source_deployed || c->rollback)
 		return POLICY_ALLOW;
 	if (!stage_is_deploy(c->source)) {
 		if (overridden(c, POLICY_SOURCE_UNKNOWN, false))
@@ -831,6 +900,13 @@ static enum policy_code check_market(struct ctx *c)
 		overrode_add(c, POLICY_MARKET_OPEN);
 		return POLICY_ALLOW;
 	}
+	/* no Break-Glass at all: a stray blank one still asks for a
+	 * justification below */
+	if (c->rollback && c->cfg->rollback_during_market && !c->break_glass) {
+		c->d->rollback_allowance = true;
+		overrode_add(c, POLICY_MARKET_OPEN);
+		return POLICY_ALLOW;
+	}
 	queue = c->cfg->queue;
 	c->d->queue = queue;
 	/* an automatic promotion waits for it whatever queue says */
@@ -861,6 +937,7 @@ static enum policy_code (*const checks[])(struct ctx *) = {
 	check_release,
 	check_evidence,
 	check_source,
+	check_rollback,
 	check_notes,
 	check_signature,
 	check_approvals,
@@ -882,6 +959,7 @@ static int ctx_init(struct ctx *c, const struct policy_input *in, struct policy_
 		if (c->req->trailers) {
 			c->notes = trailer_list_get(c->req->trailers, TRAILER_NOTES);
 			c->break_glass = trailer_list_get(c->req->trailers, TRAILER_BREAK_GLASS);
+			c->rollback = trailer_list_get(c->req->trailers, TRAILER_ROLLBACK);
 		}
 		return 0;
 	}
@@ -897,9 +975,18 @@ static int ctx_init(struct ctx *c, const struct policy_input *in, struct policy_
 
 static void say_allowed(struct ctx *c)
 {
-	int n = snprintf(c->d->message, sizeof(c->d->message), "allowed: promote %s: %s "
+	int n = c->d->rollback ?
+		snprintf(c->d->message, sizeof(c->d->message), "allowed: roll %s back from "
+			 "%.7s to %s", stage_name(c->target), c->d->rolled_back_from, c->tag7) :
+		snprintf(c->d->message, sizeof(c->d->message), "allowed: promote %s: %s "
 			 "from %s", stage_name(c->target), c->tag7, stage_name(c->source));
 
+	if (c->d->rollback_allowance && n > 0 && (size_t)n < sizeof(c->d->message)) {
+		snprintf(c->d->message + n, sizeof(c->d->message) - (size_t)n, " while the "
+			 "market is open (%s's rollbackDuringMarket allowance)",
+			 stage_name(c->target));
+		return;
+	}
 	if (c->d->overrode[0] && n > 0 && (size_t)n < sizeof(c->d->message)) {
 		struct buf j = BUF_INIT;
 		bool window_only = strcmp(c->d->overrode, "market-open") == 0;
@@ -977,7 +1064,7 @@ int policy_auto_pick(size_t *out, const struct policy_input *in, enum stage targ
 		return ERR_NOTFOUND;
 	(void)policy_source_stage(&source, cfg, target);
 	for (size_t i = 0; i < n; i++) {
-		if (!c[i].newer || !c[i].complete || !c[i].tag ||
+		if (!c[i].newer || c[i].rolled_back || !c[i].complete || !c[i].tag ||
 		    !tag_is_sha1(c[i].tag, strlen(c[i].tag)))
 			continue;
 		if (cfg[STAGE_INTTEST].enabled && c[i].evidence != POLICY_EVIDENCE_PASSED &&

@@ -33,6 +33,11 @@
  *   unknown-release  not every image has the tag
  *   inttest-failed / inttest-missing / evidence-unreadable
  *   not-in-source    the release skipped the source stage
+ *   rollback-target  a rollback request (a Rollback: trailer) asks for a
+ *                    release the stage never ran.  Right after not-in-source,
+ *                    which a rollback skips: its release passed the source
+ *                    stage when it first ran here; the stage's own history is
+ *                    the rule instead
  *   notes-required   amend the message ...
  *   signature        ... then sign it (amending drops a signature, so this
  *                    comes after the other fixes of the message)
@@ -75,6 +80,19 @@
  * is complete (all images built); into integration-test = its evidence
  * passed.  Those are unknown-release and inttest-* already, which come
  * first, so not-in-source only ever names a deploy-stage source.
+ *
+ * Rollbacks (issue 14 item 4): a request whose tip carries a non-blank
+ * `Rollback:` trailer (the reason) may ask only for a release the target
+ * ran before (not its current one: already-current); not-in-source and the
+ * source-stage gates (requireSourceDeployed, soak) do not apply to it, since
+ * the source stage has moved on and its release passed them when it first
+ * ran here.  Every other gate applies as to any request: the registry and
+ * the evidence (a release whose images or evidence are gone or now failing
+ * is not a safe place to go back to), notes, signature, the window.  With
+ * the stage's rollbackDuringMarket allowance, a rollback without
+ * Break-Glass passes the market window too; the decision says so
+ * (rollback_allowance, and "market-open" in overrode) for the merge's
+ * trailers.
  *
  * Break-glass: a non-blank `Break-Glass:` trailer bypasses market-open,
  * the source-stage gates (source-unknown, source-not-deployed, soak) and a
@@ -130,6 +148,8 @@ enum policy_code {
 	POLICY_FROZEN,
 	/* issue 14 item 3: the two-person rule */
 	POLICY_APPROVAL_REQUIRED,
+	/* issue 14 item 4: a rollback to a release the stage never ran */
+	POLICY_ROLLBACK_TARGET,
 	POLICY_CODE_COUNT
 };
 
@@ -150,6 +170,9 @@ struct policy_stage_cfg {
 	bool require_source_deployed;	/* the source runs the release deployed ... */
 	int64_t soak;			/* ... for at least this many seconds */
 	unsigned approvals;		/* approvals by others than the author needed */
+	/* issue 14 item 4: a rollback request passes the market window (and
+	 * its guard bands) without Break-Glass */
+	bool rollback_during_market;
 };
 
 /* Argo CD's view of a deploy stage, for the source-stage gates. */
@@ -170,7 +193,7 @@ struct policy_deployed {
 /* What a deploy stage holds, derived from the promotion commits in Git. */
 struct policy_stage_state {
 	const char *current;		/* tag now deployed; NULL if none */
-	const char *const *history;	/* every tag ever promoted into it */
+	const char *const *history;	/* every tag ever promoted into it, newest first */
 	size_t history_len;
 };
 
@@ -315,6 +338,10 @@ struct policy_decision {
 	 * approvals), for the Approved-By: trailers */
 	size_t approved[TRAILER_APPROVALS_MAX];
 	size_t napproved;
+	/* issue 14 item 4: an allowed rollback request */
+	bool rollback;
+	char rolled_back_from[TAG_MAX + 1];	/* the target's current tag */
+	bool rollback_allowance;	/* passed the window by rollbackDuringMarket */
 };
 
 /* Decide.  Messages start with the code ("not-in-source: ..."), except
@@ -357,13 +384,18 @@ struct policy_candidate {
 	bool complete;
 	enum policy_evidence evidence;
 	bool newer;		/* newer (by ancestry) than the target's current tag */
+	/* issue 14 item 4: not newer than a release the target was rolled
+	 * back from (history_rolled_back_from): never promoted automatically */
+	bool rolled_back;
 };
 
 /* Automatic promotion: the index of the first candidate (give them newest
  * first) that is newer than the target's tag, complete, has passed its
  * evidence while integration-test is enabled, and is in the source stage
- * when that is a deploy stage.  ERR_NOTFOUND when none is, or when the
- * target is disabled or not automatic.  The engine then runs policy_check
+ * when that is a deploy stage.  A candidate marked rolled_back is never
+ * picked: automatic promotion does not undo a rollback (issue 14 item 4).
+ * ERR_NOTFOUND when none is, or when the target is disabled or not
+ * automatic.  The engine then runs policy_check
  * on it (market window, etc.).
  *
  * A newer complete candidate whose evidence is unreadable is picked too, so

@@ -27,6 +27,10 @@ static const struct {
 	{ TRAILER_OVERRODE, true },
 	{ TRAILER_APPROVES, false },
 	{ TRAILER_APPROVED_BY, true },
+	/* issue 14 item 4 */
+	{ TRAILER_ROLLBACK, false },
+	{ TRAILER_ROLLED_BACK_FROM, true },
+	{ TRAILER_ROLLBACK_ALLOWANCE, true },
 };
 
 static int known_index(const char *key)
@@ -592,6 +596,15 @@ static int check_promotion(const struct trailer_promotion *p, struct buf *err)
 			   TRAILER_APPROVALS_MAX);
 		return ERR_INVALID;
 	}
+	if (!p->rollback != !p->rolled_back_from ||
+	    (p->rolled_back_from && !tag_is_sha1(p->rolled_back_from, strlen(p->rolled_back_from)))) {
+		buf_seterr(err, "Rolled-Back-From: a rollback needs the 40-hex tag it replaces");
+		return ERR_INVALID;
+	}
+	if (p->rollback_allowance && !p->rollback) {
+		buf_seterr(err, "Rollback-Allowance: only a rollback may use it");
+		return ERR_INVALID;
+	}
 	if (!p->market || !p->integration_test) {
 		buf_seterr(err, "%s: value is missing",
 		     p->market ? TRAILER_INTEGRATION_TEST : TRAILER_MARKET);
@@ -635,8 +648,16 @@ static int add_trailers(struct buf *m, const struct trailer_promotion *p,
 	if (!rc)
 		rc = add_optional(m, TRAILER_BREAK_GLASS, p->break_glass,
 				  TRAILER_JUSTIFICATION_MAX, err);
-	if (!rc && !trailer_text_blank(p->break_glass))
+	if (!rc && (!trailer_text_blank(p->break_glass) || p->rollback_allowance))
 		rc = add_optional(m, TRAILER_OVERRODE, p->overrode, TRAILER_VALUE_MAX, err);
+	if (!rc && p->rollback)
+		rc = add_trailer(m, TRAILER_ROLLBACK, p->rollback, TRAILER_JUSTIFICATION_MAX, err);
+	if (!rc && p->rolled_back_from)
+		rc = add_trailer(m, TRAILER_ROLLED_BACK_FROM, p->rolled_back_from,
+				 TRAILER_VALUE_MAX, err);
+	if (!rc && p->rollback_allowance)
+		rc = add_trailer(m, TRAILER_ROLLBACK_ALLOWANCE, TRAILER_ALLOWANCE_MARKET,
+				 TRAILER_VALUE_MAX, err);
 	if (!rc)
 		rc = add_trailer(m, TRAILER_MARKET, p->market, TRAILER_VALUE_MAX, err);
 	if (!rc)
@@ -691,22 +712,26 @@ static int add_request_trailer(struct buf *msg, const char *key, const char *val
 }
 
 int trailer_format_request(struct buf *msg, const char *stage, const char *tag,
-			   const char *notes, const char *break_glass)
+			   const char *notes, const char *break_glass, const char *rollback)
 {
 	struct trailer_list tl;
 	int rc = 0;
 
-	buf_printf(msg, "promote %s: %.7s\n", stage, tag);
-	if (notes || break_glass)
+	if (rollback && trailer_text_blank(rollback))
+		return ERR_INVALID;
+	buf_printf(msg, "%s %s: %.7s\n", rollback ? "rollback" : "promote", stage, tag);
+	if (notes || break_glass || rollback)
 		buf_addch(msg, '\n');
 	if (add_request_trailer(msg, TRAILER_NOTES, notes, TRAILER_NOTES_MAX) ||
-	    add_request_trailer(msg, TRAILER_BREAK_GLASS, break_glass, TRAILER_JUSTIFICATION_MAX))
+	    add_request_trailer(msg, TRAILER_BREAK_GLASS, break_glass, TRAILER_JUSTIFICATION_MAX) ||
+	    add_request_trailer(msg, TRAILER_ROLLBACK, rollback, TRAILER_JUSTIFICATION_MAX))
 		return ERR_TOOBIG;
 	if (trailer_parse(&tl, msg->data, msg->len, NULL))
 		return ERR_INVALID;
 	if (trailer_list_forged(&tl) || trailer_list_repeated(&tl) ||
 	    (notes && !trailer_list_get(&tl, TRAILER_NOTES)) ||
-	    (break_glass && !trailer_list_get(&tl, TRAILER_BREAK_GLASS)))
+	    (break_glass && !trailer_list_get(&tl, TRAILER_BREAK_GLASS)) ||
+	    (rollback && !trailer_list_get(&tl, TRAILER_ROLLBACK)))
 		rc = ERR_INVALID;
 	trailer_list_release(&tl);
 	return rc;

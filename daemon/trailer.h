@@ -78,6 +78,16 @@
 #define TRAILER_APPROVED_BY "Approved-By"
 /* At most this many approvals are read on a request branch. */
 #define TRAILER_APPROVALS_MAX 8
+/* Issue 14 item 4: a rollback request says why (human, copied to the
+ * merge); the merge records the tag the stage ran before it (daemon-only),
+ * and, when the stage's rollbackDuringMarket allowance let it pass the
+ * market window without Break-Glass, that allowance (daemon-only, with
+ * "Overrode: market-open"). */
+#define TRAILER_ROLLBACK "Rollback"
+#define TRAILER_ROLLED_BACK_FROM "Rolled-Back-From"
+#define TRAILER_ROLLBACK_ALLOWANCE "Rollback-Allowance"
+/* The value of Rollback-Allowance: the configuration that allowed it. */
+#define TRAILER_ALLOWANCE_MARKET "rollbackDuringMarket = allow"
 
 /* Requested-By value of automatic promotions. */
 #define TRAILER_AUTOMATIC "pipelined (automatic)"
@@ -119,7 +129,8 @@ const char *trailer_list_repeated(const struct trailer_list *list);
 const char *trailer_list_forged(const struct trailer_list *list);
 
 /* Daemon-only keys: Stage, Source-Stage, Image-Tag, Requested-By, Request,
- * Market, Integration-Test, Signed-By, Overrode.  Image-Tag is among them although
+ * Market, Integration-Test, Signed-By, Overrode, Rolled-Back-From,
+ * Rollback-Allowance.  Image-Tag is among them although
  * SPEC 6's list omits it: its table says the daemon writes it, the tag a
  * request asks for is the one in its values change, and request commits end
  * up in the tracked branch's history (second parent of the merge), where a
@@ -162,27 +173,35 @@ struct trailer_promotion {
 	/* issue 14 item 3: Approved-By values, one per counted approval */
 	const char *const *approved_by;
 	size_t napproved;		/* <= TRAILER_APPROVALS_MAX */
+	/* issue 14 item 4: a rollback (all optional) */
+	const char *rollback;		/* the request's reason */
+	const char *rolled_back_from;	/* 40-hex tag the stage ran before */
+	bool rollback_allowance;	/* market passed by rollbackDuringMarket */
 };
 
 /* Append the promotion commit message to out.  Trailers, in this order:
  * Stage, Source-Stage, Image-Tag, Requested-By, Request (requests only),
  * Notes (when given), Break-Glass (when given), Overrode (when given, and
- * only with Break-Glass), Market, Integration-Test, Signed-By (when given), Approved-By (one per approval).  The Notes trailer is the notes single-lined (the
- * body keeps their lines), so `git interpret-trailers --parse` and
+ * only with Break-Glass or the rollback allowance), Rollback and
+ * Rolled-Back-From (rollbacks: both or neither), Rollback-Allowance (when
+ * used), Market, Integration-Test, Signed-By (when given), Approved-By (one
+ * per approval).  The Notes trailer is the notes single-lined (the body
+ * keeps their lines), so `git interpret-trailers --parse` and
  * `%(trailers:key=Notes,valueonly)` read back the same text with or without
  * unfolding.  ERR_INVALID (bad stage, tag or missing field) or ERR_TOOBIG
  * (a bound) with the reason in err; out is unchanged on failure. */
 int trailer_format_promotion(struct buf *out, const struct trailer_promotion *p,
 			     struct buf *err);
 
-/* Append a promotion request's commit message (pipelinectl promote, the
- * dashboard): "promote <stage>: <tag7>", then Notes: and Break-Glass: when
- * given (sanitised to one line each).  Re-read with trailer_parse so that
+/* Append a promotion request's commit message (pipelinectl promote and
+ * rollback, the dashboard): "promote <stage>: <tag7>" ("rollback <stage>:
+ * <tag7>" with a rollback reason), then Notes:, Break-Glass: and Rollback:
+ * when given (sanitised to one line each).  Re-read with trailer_parse so that
  * what is pushed is exactly what the daemon will see: ERR_INVALID when it
  * would read differently (a forged or repeated key, a lost value),
  * ERR_TOOBIG past a bound. */
 int trailer_format_request(struct buf *msg, const char *stage, const char *tag,
-			   const char *notes, const char *break_glass);
+			   const char *notes, const char *break_glass, const char *rollback);
 
 /* Append an approval commit's message: "approve <stage>: <request7>", a
  * blank line, "Approves: <request>".  ERR_INVALID unless request is 40-hex

@@ -167,7 +167,12 @@ function stageRows(status) {
       blocked: deploy && !!s.blocked,
       blocked_reason: (deploy && s.blocked && s.blocked_reason) || '',
       deployed: deploy ? deployedView(s.deployed) : null,
-      quiet: deploy ? quietText(s.quiet) : ''
+      quiet: deploy ? quietText(s.quiet) : '',
+      // issue 14 item 4: where Roll back goes (the daemon's default target),
+      // and the latest promotion's rollback record
+      rollback_to: deploy && s.rollback_to && !NO_TAG.test(s.rollback_to) ? s.rollback_to : '',
+      rollback_during_market: deploy && !!s.rollback_during_market,
+      rollback: deploy && p.rollback ? { from: p.rollback.from || '', reason: p.rollback.reason || '' } : null
     };
   });
 }
@@ -277,6 +282,20 @@ function promoteBody(stage, tag, notes, justification) {
   return body;
 }
 
+/* What the promote API is sent for the Roll back button: a request for
+ * the release to go back to, with the reason (a Rollback: trailer). */
+function rollbackBody(stage, tag, reason, notes, justification) {
+  var body = promoteBody(stage, tag, notes, justification);
+  body.rollback = reason;
+  return body;
+}
+
+/* The confirmation the Roll back dialog shows. */
+function rollbackSummary(row) {
+  return 'Roll ' + row.name + ' back from ' + (shortSha(row.tag) || 'nothing') + ' to ' +
+    shortSha(row.rollback_to) + ' (' + row.rollback_to + ').';
+}
+
 // What the daemon counts as no visible text (trailer_text_blank): whitespace,
 // controls, zero-width and other invisible characters.  The daemon decides;
 // this only saves a round trip.
@@ -299,7 +318,8 @@ if (typeof module !== 'undefined' && module.exports) {
     suggestedTag: suggestedTag, serverNow: serverNow, errorLines: errorLines,
     deployedView: deployedView, runningText: runningText,
     freezeRows: freezeRows, freezeError: freezeError,
-    quietText: quietText
+    quietText: quietText,
+    rollbackBody: rollbackBody, rollbackSummary: rollbackSummary
   };
 }
 
@@ -308,7 +328,7 @@ if (typeof module !== 'undefined' && module.exports) {
 if (typeof document !== 'undefined') (function () {
   var state = {
     status: null, skewMs: 0, user: null, password: null, token: null,
-    operator: null, writes: null, target: null
+    operator: null, writes: null, target: null, rollbackTo: null
   };
 
   function $(id) { return document.getElementById(id); }
@@ -375,6 +395,8 @@ if (typeof document !== 'undefined') (function () {
     item('Promoted by', row.promoted_by || '—');
     item('When', row.promoted_at || '—');
     item('Status', row.status);
+    if (row.rollback) item('Rollback', 'from ' + shortSha(row.rollback.from) + ': ' + row.rollback.reason,
+      row.rollback.from);
     if (row.source) item('Source', row.source);
     if (row.quiet) item('Quiet', row.quiet);
     if (row.deployed) {
@@ -425,6 +447,13 @@ if (typeof document !== 'undefined') (function () {
       b.setAttribute('aria-label', 'Promote a release to ' + row.name);
       b.addEventListener('click', function () { openPromote(row.name, false, rows); });
       actions.appendChild(b);
+      if (row.rollback_to && row.tag) {
+        var rb = el('button', 'Roll back…', 'danger');
+        rb.type = 'button';
+        rb.setAttribute('aria-label', 'Roll ' + row.name + ' back to ' + shortSha(row.rollback_to));
+        rb.addEventListener('click', function () { openRollback(row); });
+        actions.appendChild(rb);
+      }
       if (row.market_gated) {
         var bg = el('button', 'Break-Glass…', 'danger');
         bg.type = 'button';
@@ -582,6 +611,23 @@ if (typeof document !== 'undefined') (function () {
     });
   }
 
+  function openRollback(row) {
+    ensureOperator().then(function (ok) {
+      if (!ok) return;
+      state.target = row.name;
+      state.rollbackTo = row.rollback_to;
+      $('rb-title').textContent = 'Roll back ' + row.name;
+      $('rb-summary').textContent = rollbackSummary(row);
+      $('rb-market').textContent = !row.market_gated ? '' : row.rollback_during_market
+        ? row.name + ' allows rollbacks while the market is open (rollbackDuringMarket = allow).'
+        : 'While the market is open, ' + row.name + ' needs a Break-Glass justification, or the request waits for the close.';
+      $('rb-bg-row').hidden = !row.market_gated;
+      ['rb-reason', 'rb-notes', 'rb-justification'].forEach(function (id) { $(id).value = ''; });
+      $('rb-error').textContent = '';
+      openDialog($('rb-dialog'), 'rb-reason');
+    });
+  }
+
   function submitPromote(body, errId, dialog) {
     return fetch('/api/v1/promote', {
       method: 'POST',
@@ -607,6 +653,22 @@ if (typeof document !== 'undefined') (function () {
     $('history-stage').addEventListener('change', function () { refreshHistory().catch(function () {}); });
     $('promote-cancel').addEventListener('click', function () { closeDialog($('promote-dialog')); });
     $('bg-cancel').addEventListener('click', function () { closeDialog($('bg-dialog')); });
+    $('rb-cancel').addEventListener('click', function () { closeDialog($('rb-dialog')); });
+    $('rb-form').addEventListener('submit', function (ev) {
+      ev.preventDefault();
+      var reason = $('rb-reason').value, just = $('rb-justification').value;
+      if (!visibleText(reason) || reason.length > 1024) {
+        $('rb-error').textContent = 'A written reason is required for a rollback.';
+        $('rb-reason').focus();
+        return;
+      }
+      if (visibleText(just) && !justificationOk(just)) {
+        $('rb-error').textContent = 'The Break-Glass justification is longer than 1024 characters.';
+        return;
+      }
+      submitPromote(rollbackBody(state.target, state.rollbackTo, reason, $('rb-notes').value,
+        visibleText(just) ? just : null), 'rb-error', $('rb-dialog'));
+    });
     $('promote-form').addEventListener('submit', function (ev) {
       ev.preventDefault();
       submitPromote(promoteBody(state.target, $('promote-tag').value, $('promote-notes').value),

@@ -90,6 +90,8 @@ static void record(const struct dashboard_promote *req)
 			      "author_email", req->author_email, "remote", req->remote);
 	FILE *f = fopen(record_file, "a");
 
+	if (j && req->rollback)	/* issue 14 item 4: the Roll back button */
+		json_object_set_new(j, "rollback", json_string(req->rollback_reason));
 	if (j && f)
 		json_dumpf(j, f, JSON_COMPACT | JSON_SORT_KEYS);
 	if (f) {

@@ -19,6 +19,7 @@
 #define TB "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
 #define R1 "1111111111111111111111111111111111111111"
 #define R2 "2222222222222222222222222222222222222222"
+#define R3 "3333333333333333333333333333333333333333"
 #define MAXC 8
 
 static const char *const paths[STAGE_COUNT] = {
@@ -47,6 +48,10 @@ struct step {
 	const char *extra_path;
 	bool open;
 	bool baseline;
+	/* issue 14 item 4: a rollback merge (rb: Rollback:, from:
+	 * Rolled-Back-From:, allowance: Rollback-Allowance:) */
+	const char *rb, *from;
+	bool allowance;
 };
 
 struct tcase {
@@ -133,6 +138,67 @@ static const struct tcase cases[] = {
 		{ PROMO(STAGE_PAPER, STAGE_BETA, TB), .req = R1 },
 		{ PROMO(STAGE_BETA, STAGE_INTTEST, TB) },
 	}, 2, "skipped-stage" },
+	/* issue 14 item 4: rollbacks */
+	{ "rollback to a release the stage ran", {
+		{ PROMO(STAGE_BETA, STAGE_INTTEST, TA) },
+		{ PROMO(STAGE_PAPER, STAGE_BETA, TA), .req = R1 },
+		{ PROMO(STAGE_BETA, STAGE_INTTEST, TB) },
+		{ PROMO(STAGE_PAPER, STAGE_BETA, TB), .req = R2 },
+		{ PROMO(STAGE_PAPER, STAGE_BETA, TA), .req = R3, .rb = "bad fills", .from = TB },
+	}, 5, "" },
+	{ "rollback in the window by the allowance", {
+		{ PROMO(STAGE_BETA, STAGE_INTTEST, TA) },
+		{ PROMO(STAGE_PAPER, STAGE_BETA, TA), .req = R1 },
+		{ PROMO(STAGE_BETA, STAGE_INTTEST, TB) },
+		{ PROMO(STAGE_PAPER, STAGE_BETA, TB), .req = R2 },
+		{ PROMO(STAGE_PAPER, STAGE_BETA, TA), .req = R3, .rb = "bad fills", .from = TB,
+		  .allowance = true, .open = true },
+	}, 5, "" },
+	{ "rollback in the window with break-glass", {
+		{ PROMO(STAGE_BETA, STAGE_INTTEST, TA) },
+		{ PROMO(STAGE_PAPER, STAGE_BETA, TA), .req = R1 },
+		{ PROMO(STAGE_BETA, STAGE_INTTEST, TB) },
+		{ PROMO(STAGE_PAPER, STAGE_BETA, TB), .req = R2 },
+		{ PROMO(STAGE_PAPER, STAGE_BETA, TA), .req = R3, .rb = "bad fills", .from = TB,
+		  .bg = "INC-1", .open = true },
+	}, 5, "" },
+	{ "rollback in the window without either", {
+		{ PROMO(STAGE_BETA, STAGE_INTTEST, TA) },
+		{ PROMO(STAGE_PAPER, STAGE_BETA, TA), .req = R1 },
+		{ PROMO(STAGE_BETA, STAGE_INTTEST, TB) },
+		{ PROMO(STAGE_PAPER, STAGE_BETA, TB), .req = R2 },
+		{ PROMO(STAGE_PAPER, STAGE_BETA, TA), .req = R3, .rb = "bad fills", .from = TB,
+		  .open = true },
+	}, 5, "market-open" },
+	{ "rollback to a release the stage never ran", {
+		{ PROMO(STAGE_BETA, STAGE_INTTEST, TA) },
+		{ PROMO(STAGE_PAPER, STAGE_BETA, TA), .req = R1 },
+		{ PROMO(STAGE_PAPER, STAGE_BETA, TB), .req = R3, .rb = "bad fills", .from = TA },
+	}, 3, "rollback" },
+	{ "Rolled-Back-From: not the previous tag", {
+		{ PROMO(STAGE_BETA, STAGE_INTTEST, TA) },
+		{ PROMO(STAGE_PAPER, STAGE_BETA, TA), .req = R1 },
+		{ PROMO(STAGE_BETA, STAGE_INTTEST, TB) },
+		{ PROMO(STAGE_PAPER, STAGE_BETA, TB), .req = R2 },
+		{ PROMO(STAGE_PAPER, STAGE_BETA, TA), .req = R3, .rb = "bad fills", .from = TA },
+	}, 5, "rollback" },
+	{ "rollback without Rolled-Back-From", {
+		{ PROMO(STAGE_BETA, STAGE_INTTEST, TA) },
+		{ PROMO(STAGE_PAPER, STAGE_BETA, TA), .req = R1 },
+		{ PROMO(STAGE_BETA, STAGE_INTTEST, TB) },
+		{ PROMO(STAGE_PAPER, STAGE_BETA, TB), .req = R2 },
+		{ .msg = "p\n\nStage: paper\nSource-Stage: beta\nImage-Tag: " TA "\n"
+			 "Requested-By: Dev <d@x>\nRequest: " R3 "\nRollback: bad fills\n"
+			 "Market: closed\nIntegration-Test: passed 3/3\n", .changes = STAGE_PAPER,
+		  .file_tag = TA },
+	}, 5, "rollback" },
+	{ "rollback trailers on an ordinary promotion", {
+		{ PROMO(STAGE_BETA, STAGE_INTTEST, TA) },
+		{ .msg = "p\n\nStage: beta\nSource-Stage: integration-test\nImage-Tag: " TA "\n"
+			 "Requested-By: pipelined (automatic)\nRolled-Back-From: " TB "\n"
+			 "Market: closed\nIntegration-Test: passed 3/3\n", .changes = STAGE_BETA,
+		  .file_tag = TA },
+	}, 2, "rollback" },
 	{ "several at once, in commit order", {
 		{ .who = "Dev", .msg = "hand edit\n", .changes = STAGE_LIVE, .file_tag = TA },
 		{ PROMO(STAGE_PAPER, STAGE_BETA, TA), .req = R1, .open = true, .file_tag = TB,
@@ -166,6 +232,9 @@ static void build(struct built *b, const struct tcase *t)
 				.request = s->req, .break_glass = s->bg,
 				.market = s->open ? "open, closes 16:00 EST" : "closed (weekend)",
 				.integration_test = "passed 3/3",
+				.rollback = s->rb, .rolled_back_from = s->from,
+				.rollback_allowance = s->allowance,
+				.overrode = s->allowance ? "market-open" : NULL,
 			};
 			assert_int_equal(trailer_format_promotion(&b->msg[i], &p, NULL), 0);
 		}

@@ -60,6 +60,16 @@ static void test_good(void **state)
 	assert_int_equal(parse(p, "{\"stage\":\"live\",\"tag\":\"" SHA "\",\"notes\":"
 			       "\"\\u00a0\\u3000\\u200b\\ufeff\"}", err, sizeof(err)), 0);
 	assert_string_equal(p->notes, "");
+	assert_false(p->rollback);
+
+	/* issue 14 item 4: the Roll back button */
+	assert_int_equal(parse(p, "{\"stage\":\"paper\",\"tag\":\"" SHA "\",\"rollback\":"
+			       "\"fills wrong\"}", err, sizeof(err)), 0);
+	assert_true(p->rollback);
+	assert_string_equal(p->rollback_reason, "fills wrong");
+	assert_int_equal(parse(p, "{\"stage\":\"paper\",\"tag\":\"" SHA "\",\"rollback\":null}",
+			       err, sizeof(err)), 0);
+	assert_false(p->rollback);
 	free(p);
 }
 
@@ -126,6 +136,10 @@ static void test_bad(void **state)
 		  "Break-Glass needs a written justification" },
 		{ "{\"stage\":\"paper\",\"tag\":\"" SHA "\",\"break_glass\":true}",
 		  "'break_glass' must be a string" },
+		{ "{\"stage\":\"paper\",\"tag\":\"" SHA "\",\"rollback\":\" \\u200b\"}",
+		  "a rollback needs a written reason" },
+		{ "{\"stage\":\"paper\",\"tag\":\"" SHA "\",\"rollback\":true}",
+		  "'rollback' must be a string" },
 		{ "{\"stage\":\"paper\",\"tag\":\"" SHA "\",\"requested_by\":\"root\"}",
 		  "unknown field 'requested_by'" },
 		{ "{\"stage\":5,\"tag\":\"" SHA "\"}", "'stage' must be a string" },

@@ -315,6 +315,117 @@ static void test_entry_from_commit(void **state)
 	}
 }
 
+/* ---- issue 14 item 4: rollbacks ---- */
+
+/* A history of one stage from a script, oldest first: "X" promotes X,
+ * "<X" rolls back to X (from whatever ran before).  Other stages' entries
+ * are interleaved to prove they do not count. */
+struct script_hist {
+	struct history h;
+	struct history_entry e[24];
+	char rb[24][8];
+};
+
+static const char *tag_of(char c)
+{
+	static char tags[26][41];
+	char *t = tags[c - 'A'];
+
+	memset(t, c - 'A' + 'a', 40);
+	t[40] = '\0';
+	return t;
+}
+
+static void script(struct script_hist *s, enum stage st, const char *steps)
+{
+	size_t n = 0, len = strlen(steps);
+	const char *prev = NULL;
+
+	memset(s, 0, sizeof *s);
+	/* history items are newest first: fill from the end */
+	for (size_t i = 0; i < len; i++) {
+		bool rb = steps[i] == '<';
+		char c = rb ? steps[++i] : steps[i];
+		struct history_entry *e = &s->e[n++];
+
+		e->stage = st;
+		strlcpy_(e->tag, tag_of(c), sizeof e->tag);
+		if (rb) {
+			snprintf(s->rb[n - 1], sizeof s->rb[0], "why");
+			e->rollback = s->rb[n - 1];
+			strlcpy_(e->rolled_back_from, prev ? prev : "", sizeof e->rolled_back_from);
+		}
+		prev = tag_of(c);
+		/* another stage's promotion in between */
+		e = &s->e[n++];
+		e->stage = st == STAGE_BETA ? STAGE_PAPER : STAGE_BETA;
+		strlcpy_(e->tag, tag_of('Z'), sizeof e->tag);
+	}
+	for (size_t i = 0; i < n / 2; i++) {
+		struct history_entry t = s->e[i];
+		s->e[i] = s->e[n - 1 - i];
+		s->e[n - 1 - i] = t;
+	}
+	s->h.items = s->e;
+	s->h.n = n;
+}
+
+static void test_rollback_target(void **state)
+{
+	static const struct {
+		const char *steps;
+		char want;	/* 0: none */
+	} cases[] = {
+		{ "", 0 },
+		{ "A", 0 },
+		{ "AB", 'A' },
+		{ "ABC", 'B' },
+		/* rolled back once, again: further back, never flip */
+		{ "ABC<B", 'A' },
+		{ "ABC<B<A", 0 },
+		{ "ABC<A", 0 },
+		{ "ABCD<B", 'A' },
+		/* an ordinary promotion after a rollback is a new step */
+		{ "ABC<BD", 'B' },
+		{ "ABC<BD<B", 'A' },
+		/* the same release again, by an ordinary request */
+		{ "ABA", 'B' },
+		/* a rollback to a release the history does not show */
+		{ "AB<X", 'B' },
+	};
+	(void)state;
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct script_hist s;
+		char out[41] = "";
+		int rc;
+
+		script(&s, STAGE_PAPER, cases[i].steps);
+		rc = history_rollback_target(out, &s.h, STAGE_PAPER);
+		if (cases[i].want ? rc != 0 || strcmp(out, tag_of(cases[i].want)) != 0 :
+				    rc != ERR_NOTFOUND)
+			fail_msg("\"%s\": got rc %d \"%.7s\", want %c", cases[i].steps, rc, out,
+				 cases[i].want ? cases[i].want : '-');
+		/* the other stage saw only Z */
+		assert_int_equal(history_rollback_target(out, &s.h, STAGE_BETA), ERR_NOTFOUND);
+	}
+}
+
+static void test_rolled_back_from(void **state)
+{
+	struct script_hist s;
+	const char *out[4];
+	(void)state;
+
+	script(&s, STAGE_BETA, "ABC<BD<C<B");
+	/* newest first, distinct: C (from the last), D, C again skipped */
+	assert_int_equal(history_rolled_back_from(out, 4, &s.h, STAGE_BETA), 2);
+	assert_string_equal(out[0], tag_of('C'));
+	assert_string_equal(out[1], tag_of('D'));
+	assert_int_equal(history_rolled_back_from(out, 1, &s.h, STAGE_BETA), 1);
+	assert_int_equal(history_rolled_back_from(out, 4, &s.h, STAGE_PAPER), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -324,6 +435,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_stop, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_rev, setup, teardown),
 		cmocka_unit_test(test_entry_from_commit),
+		cmocka_unit_test(test_rollback_target),
+		cmocka_unit_test(test_rolled_back_from),
 	};
 	int rc;
 

@@ -505,6 +505,137 @@ static void m_quiet_other_stage(struct fixture *f)
 	m_live(f);	/* live has no bands: the plain window, closed */
 }
 
+/* ---- issue 14 item 4: rollbacks ---- */
+
+#define NEW "2222222222222222222222222222222222222222"
+#define RB_MSG "rollback paper: 0123456\n\nRollback: bad fills since 2222222\n"
+
+/* Paper runs NEW and ran SHA before; beta has moved on (it no longer
+ * holds SHA in its history at all: not-in-source must not apply). */
+static void m_rb(struct fixture *f)
+{
+	f->message = RB_MSG;
+	f->in.state[STAGE_PAPER].current = NEW;
+	f->history[STAGE_PAPER][0] = NEW;
+	f->history[STAGE_PAPER][1] = SHA;
+	f->in.state[STAGE_PAPER].history_len = 2;
+	f->in.state[STAGE_BETA].current = NEW;
+	f->history[STAGE_BETA][0] = NEW;
+	f->in.state[STAGE_BETA].history_len = 1;
+}
+static void m_rb_never(struct fixture *f)
+{
+	m_rb(f);
+	f->history[STAGE_PAPER][1] = OLD;
+}
+static void m_rb_nothing(struct fixture *f)
+{
+	m_rb(f);
+	f->in.state[STAGE_PAPER].history_len = 1;
+}
+static void m_rb_unknown_current(struct fixture *f)
+{
+	m_rb(f);
+	f->in.state[STAGE_PAPER].current = NULL;
+}
+static void m_rb_current(struct fixture *f)
+{
+	m_rb(f);
+	f->in.state[STAGE_PAPER].current = SHA;
+}
+static void m_rb_open(struct fixture *f)
+{
+	m_rb(f);
+	market_open(f);
+}
+static void m_rb_open_bg(struct fixture *f)
+{
+	m_rb_open(f);
+	f->message = RB_MSG "Break-Glass: fills are wrong, going back now\n";
+}
+static void m_rb_allow(struct fixture *f)
+{
+	m_rb_open(f);
+	f->in.cfg[STAGE_PAPER].rollback_during_market = true;
+}
+static void m_rb_allow_blank_bg(struct fixture *f)
+{
+	m_rb_allow(f);
+	f->message = RB_MSG "Break-Glass: \n";
+}
+static void m_rb_allow_band(struct fixture *f)
+{
+	quiet(f);
+	m_rb(f);
+	f->in.cfg[STAGE_PAPER].rollback_during_market = true;
+}
+static void m_allow_not_rollback(struct fixture *f)
+{
+	market_open(f);
+	f->in.cfg[STAGE_PAPER].rollback_during_market = true;
+}
+static void m_rb_inttest(struct fixture *f)
+{
+	m_rb(f);
+	f->rel.evidence = POLICY_EVIDENCE_FAILED;
+}
+static void m_rb_unknown_release(struct fixture *f)
+{
+	m_rb(f);
+	f->rel.complete = false;
+}
+static void m_rb_blank(struct fixture *f)
+{
+	m_rb(f);
+	f->message = "rollback paper: 0123456\n\nRollback: \xe2\x80\x8b\n";
+}
+static void m_rb_twice(struct fixture *f)
+{
+	m_rb(f);
+	f->message = RB_MSG "Rollback: again\n";
+}
+static void m_rb_forged_from(struct fixture *f)
+{
+	m_rb(f);
+	f->message = RB_MSG "Rolled-Back-From: " NEW "\n";
+}
+static void m_rb_forged_allowance(struct fixture *f)
+{
+	m_rb(f);
+	f->message = RB_MSG "Rollback-Allowance: rollbackDuringMarket = allow\n";
+}
+static void m_rb_gates(struct fixture *f)
+{
+	m_gate_unknown(f);
+	m_rb(f);
+}
+static void m_rb_live_notes(struct fixture *f)
+{
+	m_rb(f);
+	f->req.branch = "promote/live/x";
+	f->paths[0] = "values/values-live.yaml";
+	f->in.state[STAGE_LIVE].current = NEW;
+	f->history[STAGE_LIVE][0] = NEW;
+	f->history[STAGE_LIVE][1] = SHA;
+	f->in.state[STAGE_LIVE].history_len = 2;
+	f->in.state[STAGE_PAPER].history_len = 0;
+}
+static void m_rb_many(struct fixture *f)
+{
+	static const char *const ran[] = {
+		NEW, "a000000000000000000000000000000000000000",
+		"b000000000000000000000000000000000000000", NEW,
+		"c000000000000000000000000000000000000000", "d000000000000000000000000000000000000000",
+		"e000000000000000000000000000000000000000", "f000000000000000000000000000000000000000",
+		"a100000000000000000000000000000000000000", "a200000000000000000000000000000000000000",
+		"a300000000000000000000000000000000000000", "a400000000000000000000000000000000000000",
+	};
+
+	m_rb(f);
+	f->in.state[STAGE_PAPER].history = ran;
+	f->in.state[STAGE_PAPER].history_len = ARRAY_SIZE(ran);
+}
+
 struct policy_case {
 	const char *name;
 	void (*mod)(struct fixture *);
@@ -733,6 +864,48 @@ static const struct policy_case cases[] = {
 	{ "already current is not queued", m_current_open, POLICY_ALREADY_CURRENT, "", false },
 	{ "break-glass does not make a no-op", m_current_bg, POLICY_ALREADY_CURRENT, "", false },
 	{ "another stage runs it", m_current_elsewhere, POLICY_ALLOW, "allowed", false },
+	/* issue 14 item 4: rollbacks */
+	{ "rollback", m_rb, POLICY_ALLOW, "allowed: roll paper back from 2222222 to 0123456",
+	  false },
+	{ "rollback to a release never run", m_rb_never, POLICY_ROLLBACK_TARGET,
+	  "rollback-target: paper never ran 0123456; a rollback may only go back to a release "
+	  "paper ran before: 1111111", false },
+	{ "rollback with nothing before", m_rb_nothing, POLICY_ROLLBACK_TARGET,
+	  "rollback-target: paper never ran 0123456, and has run no release but its current "
+	  "one: there is nothing to roll back to", false },
+	{ "rollback, current unknown", m_rb_unknown_current, POLICY_ROLLBACK_TARGET,
+	  "rollback-target: cannot tell which release paper runs now", false },
+	{ "rollback names at most 8 targets", m_rb_many, POLICY_ROLLBACK_TARGET,
+	  "paper ran before: a000000, b000000, c000000, d000000, e000000, f000000, a100000, "
+	  "a200000 and 2 more", false },
+	{ "rollback to the current release", m_rb_current, POLICY_ALREADY_CURRENT, "", false },
+	{ "rollback in the session", m_rb_open, POLICY_MARKET_OPEN, "blocked: market open, "
+	  "closes 16:00 EST (in 2h13m); queued until the close; add a Break-Glass:", true },
+	{ "rollback with break-glass", m_rb_open_bg, POLICY_ALLOW, "allowed: roll paper back "
+	  "from 2222222 to 0123456 with break-glass while the market is open: fills are wrong",
+	  false },
+	{ "rollback allowed in the session", m_rb_allow, POLICY_ALLOW, "allowed: roll paper "
+	  "back from 2222222 to 0123456 while the market is open (paper's rollbackDuringMarket "
+	  "allowance)", false },
+	{ "rollback allowed in a guard band", m_rb_allow_band, POLICY_ALLOW,
+	  "rollbackDuringMarket allowance", false },
+	{ "allowance with a blank break-glass", m_rb_allow_blank_bg, POLICY_MARKET_OPEN,
+	  "give a justification", true },
+	{ "allowance is for rollbacks only", m_allow_not_rollback, POLICY_MARKET_OPEN,
+	  "blocked: market open", true },
+	{ "rollback, evidence failing", m_rb_inttest, POLICY_INTTEST_FAILED, "", false },
+	{ "rollback, images gone", m_rb_unknown_release, POLICY_UNKNOWN_RELEASE, "", false },
+	{ "rollback without a reason", m_rb_blank, POLICY_MALFORMED, "malformed: the Rollback: "
+	  "trailer has no visible text", false },
+	{ "two rollback reasons", m_rb_twice, POLICY_MALFORMED, "\"Rollback:\" appears 2 times",
+	  false },
+	{ "request claims Rolled-Back-From", m_rb_forged_from, POLICY_FORGED_TRAILER,
+	  "\"Rolled-Back-From:\" trailer, which only pipelined writes", false },
+	{ "request claims the allowance", m_rb_forged_allowance, POLICY_FORGED_TRAILER,
+	  "\"Rollback-Allowance:\"", false },
+	{ "rollback skips the source-stage gates", m_rb_gates, POLICY_ALLOW, "allowed: roll",
+	  false },
+	{ "rollback of live needs notes", m_rb_live_notes, POLICY_NOTES_REQUIRED, "", false },
 };
 
 static void test_cases(void **state)
@@ -973,6 +1146,93 @@ static void test_precedence(void **state)
 	}
 }
 
+/* A rollback request with every refusal that applies to it; not-in-source
+ * and the source-stage gates never do. */
+static void test_rollback_precedence(void **state)
+{
+	static const enum policy_code order[] = {
+		POLICY_ALREADY_CURRENT, POLICY_UNKNOWN_RELEASE, POLICY_INTTEST_FAILED,
+		POLICY_ROLLBACK_TARGET, POLICY_NOTES_REQUIRED, POLICY_SIGNATURE,
+		POLICY_MARKET_OPEN, POLICY_ALLOW,
+	};
+	struct fixture f;
+	struct policy_decision d;
+
+	for (size_t fixed = 0; fixed < ARRAY_SIZE(order); fixed++) {
+		fixture_default(&f);
+		m_rb(&f);
+		market_open(&f);
+		gate(&f);
+		f.in.deployed[STAGE_BETA].state = POLICY_DEPLOY_UNKNOWN;
+		f.in.cfg[STAGE_PAPER].require_notes = true;
+		f.in.cfg[STAGE_PAPER].require_signature = true;
+		f.in.state[STAGE_PAPER].current = fixed > 0 ? NEW : SHA;
+		f.rel.complete = fixed > 1;
+		f.rel.evidence = fixed > 2 ? POLICY_EVIDENCE_PASSED : POLICY_EVIDENCE_FAILED;
+		f.history[STAGE_PAPER][1] = fixed > 3 ? SHA : OLD;
+		f.message = fixed > 4 ? RB_MSG "Notes: n\n" : RB_MSG;
+		if (fixed > 5)
+			f.req.sig = POLICY_SIG_GOOD, f.req.signer = "dana@example.com";
+		f.in.window.open = fixed <= 6;
+		fixture_decide(&f, &d);
+		if (d.code != order[fixed])
+			fail_msg("after fixing %zu problems: got %s (%s), want %s", fixed,
+				 policy_code_name(d.code), d.message,
+				 policy_code_name(order[fixed]));
+	}
+}
+
+/* What the merge is written from: the tag it replaces, and how the
+ * window was passed. */
+static void test_rollback_fields(void **state)
+{
+	struct fixture f;
+	struct policy_decision d;
+
+	fixture_default(&f);
+	m_rb(&f);
+	fixture_decide(&f, &d);
+	assert_int_equal(d.code, POLICY_ALLOW);
+	assert_true(d.rollback);
+	assert_string_equal(d.rolled_back_from, NEW);
+	assert_false(d.rollback_allowance);
+	assert_false(d.break_glass);
+	assert_string_equal(d.overrode, "");
+
+	fixture_default(&f);
+	m_rb_allow(&f);
+	fixture_decide(&f, &d);
+	assert_int_equal(d.code, POLICY_ALLOW);
+	assert_true(d.rollback);
+	assert_true(d.rollback_allowance);
+	assert_false(d.break_glass);
+	assert_string_equal(d.overrode, "market-open");
+
+	/* Break-Glass is the justification when given: no allowance recorded */
+	fixture_default(&f);
+	m_rb_allow(&f);
+	f.message = RB_MSG "Break-Glass: fills are wrong\n";
+	fixture_decide(&f, &d);
+	assert_int_equal(d.code, POLICY_ALLOW);
+	assert_true(d.break_glass);
+	assert_false(d.rollback_allowance);
+
+	/* a refused rollback is not a rollback decision */
+	fixture_default(&f);
+	m_rb_never(&f);
+	fixture_decide(&f, &d);
+	assert_false(d.rollback);
+	assert_string_equal(d.rolled_back_from, "");
+
+	/* an ordinary request for an older release is not a rollback: it
+	 * still needs the source stage */
+	fixture_default(&f);
+	m_rb(&f);
+	f.message = "P\n\nNotes: n\n";
+	fixture_decide(&f, &d);
+	assert_int_equal(d.code, POLICY_NOT_IN_SOURCE);
+}
+
 static void test_automatic(void **state)
 {
 	struct fixture f;
@@ -1138,11 +1398,11 @@ static void test_chain_decisions(void **state)
 static void test_auto_pick(void **state)
 {
 	const struct policy_candidate c[] = {
-		{ "2222222222222222222222222222222222222222", true, POLICY_EVIDENCE_FAILED, true },
-		{ "3333333333333333333333333333333333333333", false, POLICY_EVIDENCE_PASSED, true },
-		{ "latest", true, POLICY_EVIDENCE_PASSED, true },
-		{ SHA, true, POLICY_EVIDENCE_PASSED, true },
-		{ OLD, true, POLICY_EVIDENCE_PASSED, false },
+		{ "2222222222222222222222222222222222222222", true, POLICY_EVIDENCE_FAILED, true, false },
+		{ "3333333333333333333333333333333333333333", false, POLICY_EVIDENCE_PASSED, true, false },
+		{ "latest", true, POLICY_EVIDENCE_PASSED, true, false },
+		{ SHA, true, POLICY_EVIDENCE_PASSED, true, false },
+		{ OLD, true, POLICY_EVIDENCE_PASSED, false, false },
 	};
 	struct fixture f;
 	size_t pick = 99;
@@ -1180,20 +1440,35 @@ static void test_auto_pick(void **state)
 	 * promotion waits with evidence-unreadable rather than promoting an
 	 * older one; missing and failed evidence are still skipped */
 	const struct policy_candidate u[] = {
-		{ "2222222222222222222222222222222222222222", true, POLICY_EVIDENCE_MISSING, true },
-		{ "3333333333333333333333333333333333333333", true, POLICY_EVIDENCE_UNPARSABLE, true },
-		{ SHA, true, POLICY_EVIDENCE_PASSED, true },
+		{ "2222222222222222222222222222222222222222", true, POLICY_EVIDENCE_MISSING, true, false },
+		{ "3333333333333333333333333333333333333333", true, POLICY_EVIDENCE_UNPARSABLE, true, false },
+		{ SHA, true, POLICY_EVIDENCE_PASSED, true, false },
 	};
 	fixture_default(&f);
 	assert_int_equal(policy_auto_pick(&pick, &f.in, STAGE_BETA, u, ARRAY_SIZE(u)), 0);
 	assert_int_equal(pick, 1);
 	/* an incomplete one is not (unknown-release is not what it waits for) */
 	const struct policy_candidate v[] = {
-		{ "3333333333333333333333333333333333333333", false, POLICY_EVIDENCE_UNPARSABLE, true },
-		{ SHA, true, POLICY_EVIDENCE_PASSED, true },
+		{ "3333333333333333333333333333333333333333", false, POLICY_EVIDENCE_UNPARSABLE, true, false },
+		{ SHA, true, POLICY_EVIDENCE_PASSED, true, false },
 	};
 	assert_int_equal(policy_auto_pick(&pick, &f.in, STAGE_BETA, v, ARRAY_SIZE(v)), 0);
 	assert_int_equal(pick, 1);
+
+	/* issue 14 item 4: what beta was rolled back from (and anything not
+	 * newer) is never picked again; a newer release is */
+	const struct policy_candidate w[] = {
+		{ "3333333333333333333333333333333333333333", true, POLICY_EVIDENCE_PASSED, true, true },
+		{ SHA, true, POLICY_EVIDENCE_PASSED, true, true },
+	};
+	assert_int_equal(policy_auto_pick(&pick, &f.in, STAGE_BETA, w, ARRAY_SIZE(w)),
+			 ERR_NOTFOUND);
+	const struct policy_candidate x[] = {
+		{ "4444444444444444444444444444444444444444", true, POLICY_EVIDENCE_PASSED, true, false },
+		{ "3333333333333333333333333333333333333333", true, POLICY_EVIDENCE_PASSED, true, true },
+	};
+	assert_int_equal(policy_auto_pick(&pick, &f.in, STAGE_BETA, x, ARRAY_SIZE(x)), 0);
+	assert_int_equal(pick, 0);
 }
 
 /* ---- freezes (issue 14 item 1) ---- */
@@ -1338,6 +1613,8 @@ static void test_code_names(void **state)
 		"frozen",
 		/* issue 14 item 3 */
 		"approval-required",
+		/* issue 14 item 4 */
+		"rollback-target",
 	};
 	enum policy_code code;
 
@@ -1590,6 +1867,8 @@ int main(void)
 		cmocka_unit_test(test_queue_and_break_glass_fields),
 		cmocka_unit_test(test_unicode_blank),
 		cmocka_unit_test(test_precedence),
+		cmocka_unit_test(test_rollback_precedence),
+		cmocka_unit_test(test_rollback_fields),
 		cmocka_unit_test(test_automatic),
 		cmocka_unit_test(test_chain),
 		cmocka_unit_test(test_chain_decisions),

@@ -220,10 +220,10 @@ static void test_keys(void **state)
 	static const char *const daemon_only[] = {
 		"Stage", "Source-Stage", "Image-Tag", "Requested-By", "Request",
 		"Market", "Integration-Test", "Signed-By", "stage", "IMAGE-TAG",
-		"Overrode", "overrode",
+		"Overrode", "overrode", "Rolled-Back-From", "rollback-allowance",
 	};
 	static const char *const others[] = {
-		"Notes", "Break-Glass", "break-glass", "Signed-off-by", "Stages",
+		"Notes", "Break-Glass", "break-glass", "Rollback", "Signed-off-by", "Stages",
 		"Requested", "", "Co-authored-by",
 	};
 
@@ -234,6 +234,7 @@ static void test_keys(void **state)
 	for (size_t i = 0; i < ARRAY_SIZE(others); i++)
 		assert_false(trailer_key_daemon_only(others[i]));
 	assert_true(trailer_key_known("notes"));
+	assert_true(trailer_key_known("rollback"));
 	assert_false(trailer_key_known("Signed-off-by"));
 	assert_false(trailer_key_daemon_only(NULL));
 }
@@ -395,6 +396,68 @@ static void test_format_overrode(void **state)
 	assert_int_equal(trailer_format_promotion(&out, &p, NULL), 0);
 	assert_null(strstr(out.data, "Overrode"));
 	buf_release(&out);
+}
+
+/* Issue 14 item 4: a rollback's merge, with and without the allowance. */
+static void test_format_rollback(void **state)
+{
+	struct trailer_promotion p = request();
+	struct buf out, err;
+
+	(void)state;
+	p.break_glass = NULL;
+	p.signed_by = NULL;
+	p.rollback = "fills at stale\nprices";
+	p.rolled_back_from = SHA_R;
+	buf_init(&out, 0);
+	buf_init(&err, 0);
+	assert_int_equal(trailer_format_promotion(&out, &p, NULL), 0);
+	assert_non_null(strstr(out.data, "Notes: Risk limits per symbol.\n"
+				   "Rollback: fills at stale prices\n"
+				   "Rolled-Back-From: " SHA_R "\n"
+				   "Market: open, closes 16:00 EST\n"));
+	assert_null(strstr(out.data, "Overrode"));
+	buf_reset(&out);
+	p.rollback_allowance = true;
+	p.overrode = "market-open";
+	assert_int_equal(trailer_format_promotion(&out, &p, NULL), 0);
+	assert_non_null(strstr(out.data, "Notes: Risk limits per symbol.\n"
+				   "Overrode: market-open\n"
+				   "Rollback: fills at stale prices\n"
+				   "Rolled-Back-From: " SHA_R "\n"
+				   "Rollback-Allowance: rollbackDuringMarket = allow\n"));
+	/* a rollback without what it replaced, or the reverse, is refused */
+	buf_reset(&out);
+	p.rolled_back_from = NULL;
+	assert_int_equal(trailer_format_promotion(&out, &p, &err), ERR_INVALID);
+	assert_non_null(strstr(err.data, "Rolled-Back-From"));
+	p.rolled_back_from = "v1.2";
+	assert_int_equal(trailer_format_promotion(&out, &p, NULL), ERR_INVALID);
+	p.rollback = NULL;
+	p.rolled_back_from = NULL;
+	assert_int_equal(trailer_format_promotion(&out, &p, NULL), ERR_INVALID);	/* allowance */
+	buf_release(&out);
+	buf_release(&err);
+}
+
+/* The request pipelinectl rollback and the dashboard push. */
+static void test_format_rollback_request(void **state)
+{
+	struct buf msg;
+
+	(void)state;
+	buf_init(&msg, 0);
+	assert_int_equal(trailer_format_request(&msg, "paper", SHA_A, NULL, "INC-1",
+						"fills\twrong"), 0);
+	assert_string_equal(msg.data, "rollback paper: 0123456\n\nBreak-Glass: INC-1\n"
+			    "Rollback: fills wrong\n");
+	buf_reset(&msg);
+	assert_int_equal(trailer_format_request(&msg, "paper", SHA_A, "n", NULL, NULL), 0);
+	assert_string_equal(msg.data, "promote paper: 0123456\n\nNotes: n\n");
+	buf_reset(&msg);
+	assert_int_equal(trailer_format_request(&msg, "paper", SHA_A, NULL, NULL, " \t"),
+			 ERR_INVALID);
+	buf_release(&msg);
 }
 
 static void test_format_automatic(void **state)
@@ -638,6 +701,8 @@ int main(void)
 		cmocka_unit_test(test_sanitize_value),
 		cmocka_unit_test(test_format_request),
 		cmocka_unit_test(test_format_automatic),
+		cmocka_unit_test(test_format_rollback),
+		cmocka_unit_test(test_format_rollback_request),
 		cmocka_unit_test(test_format_hostile_notes),
 		cmocka_unit_test(test_format_errors),
 		cmocka_unit_test(test_approvals),

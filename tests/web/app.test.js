@@ -201,3 +201,22 @@ test('quietText: a stage\'s guard bands', () => {
     from: '2026-12-02T13:30:00Z', until: '2026-12-02T21:00:00Z' }),
   'next 2026-12-02T13:30:00Z to 2026-12-02T21:00:00Z (1h before the open, 0s after the close)');
 });
+
+test('rollback: the body and the confirmation (issue 14 item 4)', () => {
+  const x = '1'.repeat(40), y = '2'.repeat(40);
+  assert.deepEqual(app.rollbackBody('paper', x, 'fills wrong', ''),
+    { stage: 'paper', tag: x, notes: '', rollback: 'fills wrong' });
+  assert.deepEqual(app.rollbackBody('paper', x, 'fills wrong', 'n', 'INC-1'),
+    { stage: 'paper', tag: x, notes: 'n', break_glass: 'INC-1', rollback: 'fills wrong' });
+  const rows = app.stageRows({ stages: [{ name: 'paper', enabled: true, market_gated: true,
+    current_tag: y, rollback_to: x, rollback_during_market: true,
+    promoted: { rollback: { from: '3'.repeat(40), reason: 'bad fills', allowance: false } } }] });
+  const paper = rows.find((r) => r.name === 'paper');
+  assert.equal(paper.rollback_to, x);
+  assert.equal(paper.rollback_during_market, true);
+  assert.deepEqual(paper.rollback, { from: '3'.repeat(40), reason: 'bad fills' });
+  assert.equal(app.rollbackSummary(paper), 'Roll paper back from 2222222 to 1111111 (' + x + ').');
+  // nothing to go back to: no button
+  const none = app.stageRows({ stages: [{ name: 'beta', enabled: true, current_tag: y, rollback_to: null }] });
+  assert.equal(none.find((r) => r.name === 'beta').rollback_to, '');
+});

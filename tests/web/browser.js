@@ -147,6 +147,27 @@ async function main() {
   assert.equal(got[0].break_glass, 'broker outage, fix must ship');
   assert.equal(got[0].author_name, 'alice');
   console.log('ok: a justified Break-Glass request reaches the callback as alice; screenshot ' + shotFile);
+
+  // Roll back paper (issue 14 item 4): the dialog says from which release to
+  // which, and refuses to send without a reason.
+  await ev("[...document.querySelectorAll('#pipeline button')].find(b => /Roll back/.test(b.textContent)).click()");
+  await waitFor("document.getElementById('rb-dialog').open", 'the Roll back dialog');
+  assert.equal(await ev("document.getElementById('rb-summary').textContent"),
+    'Roll paper back from 2222222 to 0000000 (0000000000000000000000000000000000000001).');
+  await ev("document.getElementById('rb-reason').value = ' \\u200b '; document.getElementById('rb-submit').click(); true");
+  await sleep(300);
+  assert.equal(await ev("document.getElementById('rb-dialog').open"), true);
+  assert.match(await ev("document.getElementById('rb-error').textContent"), /reason is required/);
+  assert.equal(records().length, 1, 'a rollback without a reason reached the callback');
+  await ev("document.getElementById('rb-reason').value = 'fills at stale prices'; document.getElementById('rb-submit').click(); true");
+  await waitFor("!document.getElementById('rb-dialog').open", 'the Roll back dialog to close');
+  const rb = records().map((l) => JSON.parse(l))[1];
+  assert.equal(rb.stage, 'paper');
+  assert.equal(rb.tag, '0000000000000000000000000000000000000001');
+  assert.equal(rb.rollback, 'fills at stale prices');
+  assert.equal(rb.break_glass_given, false);
+  assert.equal(rb.author_name, 'alice');
+  console.log('ok: Roll back shows from and to, needs a reason, and sends the rollback as alice');
   clearTimeout(deadline);
 }
 
