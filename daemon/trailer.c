@@ -565,8 +565,13 @@ static int add_trailer(struct buf *out, const char *key, const char *value,
 		     key, strlen(value), max);
 		return rc;
 	}
-	if (rc == 0 && out->len == start + strlen(key) + 2) {
-		buf_seterr(err, "%s: value is empty", key);
+	/* blank by the same rule as a justification (controls, invisible
+	 * characters and bytes that are not UTF-8), not merely empty after
+	 * sanitising: what an approver would read as nothing is nothing */
+	if (rc == 0 && (out->len == start + strlen(key) + 2 || trailer_text_blank(value))) {
+		out->len = start;
+		out->data[start] = '\0';
+		buf_seterr(err, "%s: value is blank", key);
 		return ERR_INVALID;
 	}
 	return rc ? rc : buf_addch(out, '\n');

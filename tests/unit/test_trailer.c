@@ -603,7 +603,15 @@ static void test_format_errors(void **state)
 	assert_format_fails(&p, ERR_INVALID, "Market: value is missing");
 	p = request();
 	p.requested_by = "\n\t";
-	assert_format_fails(&p, ERR_INVALID, "Requested-By: value is empty");
+	assert_format_fails(&p, ERR_INVALID, "Requested-By: value is blank");
+	/* found by fuzz_trailer: a control then a byte that is not UTF-8 is
+	 * blank to trailer_text_blank, so it must not become a value */
+	p = request();
+	p.requested_by = "\x03\xe7";
+	assert_format_fails(&p, ERR_INVALID, "Requested-By: value is blank");
+	p = request();
+	p.requested_by = "\xe2\x80\x8b";	/* a lone zero-width space */
+	assert_format_fails(&p, ERR_INVALID, "Requested-By: value is blank");
 	p = request();
 	p.integration_test = big;
 	assert_format_fails(&p, ERR_TOOBIG, "Integration-Test: value is 4096 bytes");
