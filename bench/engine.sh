@@ -8,7 +8,7 @@
 #        PIPELINECTL=build/pipelinectl PIPELINED_GIT=build/pipelined-git bash bench/engine.sh
 # (use a build without sanitizers for the RSS figure)
 set -euo pipefail
-. "$SRCDIR/tests/e2e/lib/engine.sh"
+. "$SRCDIR/tests/fixtures/engine-lib.sh"
 
 stack_up
 printf 'bench-secret\n' >"$T/hook.secret"

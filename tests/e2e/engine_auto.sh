@@ -5,7 +5,7 @@
 # tag lines, with the SPEC 6 subject and trailers; status JSON; SIGHUP with
 # a broken configuration keeps the daemon on the old one; SIGTERM exits 0.
 set -euo pipefail
-. "$SRCDIR/tests/e2e/lib/engine.sh"
+. "$SRCDIR/tests/fixtures/engine-lib.sh"
 
 stack_up
 # fatal only at startup, with one clear line: an unusable state directory

@@ -5,7 +5,7 @@
 # the engine then merges through the same gates, with the operator as
 # Requested-By.  Without a CSRF token nothing is created.
 set -euo pipefail
-. "$SRCDIR/tests/e2e/lib/engine.sh"
+. "$SRCDIR/tests/fixtures/engine-lib.sh"
 
 stack_up
 printf 'ops:%s:ops@example.com\n' "$(htpasswd -nbBC 10 ops s3cret | cut -d: -f2)" >"$T/users"

@@ -10,7 +10,7 @@
 # empty state directory (nothing promoted twice), a request queued at
 # 15:59:45 ET merged at the 16:00 close, and live without notes refused.
 set -euo pipefail
-. "$SRCDIR/tests/e2e/lib/engine.sh"
+. "$SRCDIR/tests/fixtures/engine-lib.sh"
 
 stack_up
 start_daemon "2026-03-09 15:00:00"	# Monday 11:00 EDT: market open

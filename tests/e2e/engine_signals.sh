@@ -5,7 +5,7 @@
 # webhook delivery triggers a cycle at once (the poll interval is long
 # here); a bad signature gets 401 and triggers nothing.
 set -euo pipefail
-. "$SRCDIR/tests/e2e/lib/engine.sh"
+. "$SRCDIR/tests/fixtures/engine-lib.sh"
 
 stack_up
 printf 'test-secret\n' >"$T/hook.secret"

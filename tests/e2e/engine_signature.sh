@@ -5,7 +5,7 @@
 # by a key that is not in the allowed-signers file is refused too.  Paper
 # first, outside market hours, so the release is in live's source stage.
 set -euo pipefail
-. "$SRCDIR/tests/e2e/lib/engine.sh"
+. "$SRCDIR/tests/fixtures/engine-lib.sh"
 
 stack_up
 ssh-keygen -q -t ed25519 -N '' -C dev -f "$T/dev_key"

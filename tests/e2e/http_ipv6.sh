@@ -4,7 +4,7 @@
 # reported as ::1.  Exits 77 (reported by ctest as skipped, never as passed)
 # on a machine without an IPv6 loopback.
 set -euo pipefail
-. "$SRCDIR/tests/e2e/lib/http_common.sh"
+. "$SRCDIR/tests/fixtures/http-lib.sh"
 
 if ! "$PY" -c 'import socket; socket.socket(socket.AF_INET6).bind(("::1", 0))' 2>/dev/null; then
 	echo "skip: no IPv6 loopback here"

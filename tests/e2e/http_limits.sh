@@ -5,7 +5,7 @@
 # total limits are refused without harm, and slow senders (headers or
 # body) are cut off at the request deadline while the loop keeps turning.
 set -euo pipefail
-. "$SRCDIR/tests/e2e/lib/http_common.sh"
+. "$SRCDIR/tests/fixtures/http-lib.sh"
 
 # Held connections must outlive the probe: a long request deadline here.
 start_testd --max-conns 12 --per-ip 6 --request-timeout-ms 30000

@@ -4,7 +4,7 @@
 # 404, 405 with Allow, HEAD on GET routes, prefix routes, per-route body
 # limits and a graceful stop (IPv6 loopback: http_ipv6.sh).
 set -euo pipefail
-. "$SRCDIR/tests/e2e/lib/http_common.sh"
+. "$SRCDIR/tests/fixtures/http-lib.sh"
 
 start_testd
 body=$(curl -sf "$URL/healthz") && [ "$body" = ok ] || fail "/healthz: '$body'"

@@ -5,7 +5,7 @@
 # bodies are refused without harm, bursts coalesce into one trigger,
 # and /metrics counts it all in a page a strict parser accepts.
 set -euo pipefail
-. "$SRCDIR/tests/e2e/lib/http_common.sh"
+. "$SRCDIR/tests/fixtures/http-lib.sh"
 W=$TESTDATA/webhook
 
 start_testd --window-ms 2000

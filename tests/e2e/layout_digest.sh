@@ -6,7 +6,7 @@
 # compared with the registry's Docker-Content-Digest for IMAGE:TAG (and
 # with the sha256 of the manifest bytes CI pushed), so what Argo CD deploys
 # is immutable.
-. "$SRCDIR/tests/e2e/lib/layout.sh"
+. "$SRCDIR/tests/fixtures/layout-lib.sh"
 layout_start digest
 stack_map_stages 'services.{image}.image.tag'
 stack_map_image dashboard dashboard.image

@@ -6,7 +6,7 @@
 # mapped by [image "dashboard"] and [image "superset"] sections.  The live
 # file lists the services in another order.  Quotes and comments survive
 # byte for byte.
-. "$SRCDIR/tests/e2e/lib/layout.sh"
+. "$SRCDIR/tests/fixtures/layout-lib.sh"
 layout_start mixed
 stack_map_stages 'backend.{image}.image.tag'
 stack_map_image dashboard dashboard.image.tag

@@ -3,7 +3,7 @@
 # (apps.<image>.image; [stage] tagPath = apps.{image}.image), quoted and
 # plain in turn: only the part after the last ':' changes, the repository
 # (with its own ':'-free host and path) is kept byte for byte.
-. "$SRCDIR/tests/e2e/lib/layout.sh"
+. "$SRCDIR/tests/fixtures/layout-lib.sh"
 layout_start ref
 stack_map_stages 'apps.{image}.image'
 layout_prove 14

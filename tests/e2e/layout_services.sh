@@ -4,7 +4,7 @@
 # with a third-party entry (services.redis) the template also matches: it
 # is not a configured image, so every promotion leaves its tag alone (the
 # byte-exact comparison would show it).
-. "$SRCDIR/tests/e2e/lib/layout.sh"
+. "$SRCDIR/tests/fixtures/layout-lib.sh"
 layout_start services
 stack_map_stages 'services.{image}.image.tag'
 layout_prove 14

@@ -4,7 +4,7 @@
 # retried this chart forever ("the tag paths match 1 tag(s) but 14 images
 # are configured"); now a release goes to beta as a one-line change, paper
 # and live requests merge, audit is clean and pipelinectl edit agrees.
-. "$SRCDIR/tests/e2e/lib/layout.sh"
+. "$SRCDIR/tests/fixtures/layout-lib.sh"
 layout_start shared
 stack_map_stages 'global.image.tag'
 layout_prove 1

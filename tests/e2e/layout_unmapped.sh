@@ -7,7 +7,7 @@
 # (text and JSON) and in one journal line per stage, never retried hot, and
 # nothing is pushed while a release is waiting.  Adding the section and
 # reloading unblocks the stages and the release goes to beta.
-. "$SRCDIR/tests/e2e/lib/layout.sh"
+. "$SRCDIR/tests/fixtures/layout-lib.sh"
 layout_start mixed
 stack_map_stages 'backend.{image}.image.tag'
 stack_map_image dashboard dashboard.image.tag
