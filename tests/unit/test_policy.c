@@ -577,12 +577,12 @@ static void m_allow_not_rollback(struct fixture *f)
 static void m_rb_inttest(struct fixture *f)
 {
 	m_rb(f);
-	f->rel.evidence = POLICY_EVIDENCE_FAILED;
+	m_inttest_failed(f);
 }
 static void m_rb_unknown_release(struct fixture *f)
 {
 	m_rb(f);
-	f->rel.complete = false;
+	m_incomplete(f);
 }
 static void m_rb_blank(struct fixture *f)
 {
@@ -719,7 +719,7 @@ static const struct policy_case cases[] = {
 	  POLICY_EVIDENCE_UNREADABLE, "cannot be read: near '?[2J'?Stage: live;", false },
 	{ "evidence unreadable, inttest disabled", m_evidence_unreadable_off, POLICY_ALLOW,
 	  "from beta", false },
-	{ "break-glass vs unreadable evidence", m_bg_unreadable, POLICY_EVIDENCE_UNREADABLE, "",
+	{ "break-glass vs unreadable evidence", m_bg_unreadable, POLICY_EVIDENCE_UNREADABLE, "evidence of 0123456 cannot be read",
 	  false },
 	{ "not in source", m_not_in_beta, POLICY_NOT_IN_SOURCE, "not-in-source: 0123456 was "
 	  "never promoted to beta (source of paper); promote it to beta first", false },
@@ -752,13 +752,13 @@ static const struct policy_case cases[] = {
 	{ "break-glass while closed", m_closed_break_glass, POLICY_ALLOW, "allowed", false },
 	{ "window without text", m_open_no_text, POLICY_MARKET_OPEN, "blocked: market open; "
 	  "queued", true },
-	{ "break-glass vs not-in-source", m_bg_not_in_source, POLICY_NOT_IN_SOURCE, "", false },
-	{ "break-glass vs inttest", m_bg_inttest, POLICY_INTTEST_FAILED, "", false },
-	{ "break-glass vs reuse", m_bg_reused, POLICY_REUSED_REQUEST, "", false },
-	{ "break-glass vs signature", m_bg_signature, POLICY_SIGNATURE, "", false },
-	{ "break-glass vs notes", m_bg_notes, POLICY_NOTES_REQUIRED, "", false },
-	{ "market and notes", m_open_and_notes, POLICY_NOTES_REQUIRED, "", false },
-	{ "market and signature", m_open_and_signature, POLICY_SIGNATURE, "", false },
+	{ "break-glass vs not-in-source", m_bg_not_in_source, POLICY_NOT_IN_SOURCE, "0123456 was never promoted to beta", false },
+	{ "break-glass vs inttest", m_bg_inttest, POLICY_INTTEST_FAILED, "integration tests failed for 0123456 (failed 3/312)", false },
+	{ "break-glass vs reuse", m_bg_reused, POLICY_REUSED_REQUEST, "request commit 89abcde was already used", false },
+	{ "break-glass vs signature", m_bg_signature, POLICY_SIGNATURE, "89abcde is not signed by an allowed signer of paper", false },
+	{ "break-glass vs notes", m_bg_notes, POLICY_NOTES_REQUIRED, "live requires notes", false },
+	{ "market and notes", m_open_and_notes, POLICY_NOTES_REQUIRED, "live requires notes", false },
+	{ "market and signature", m_open_and_signature, POLICY_SIGNATURE, "paper requires a signed request and 89abcde is unsigned", false },
 	/* issue 11 item 5: the request's shape */
 	{ "merge commit", m_merge, POLICY_MERGE_REQUEST, "merge-request: request 89abcde is a "
 	  "merge commit (2 parents), which would bring other commits into main; rebase your "
@@ -792,15 +792,15 @@ static const struct policy_case cases[] = {
 	{ "hostile mode path", m_mode_hostile, POLICY_MODE_CHANGE, "mode of \"values/?[2Jx\"",
 	  false },
 	{ "mode-only change", m_mode_only, POLICY_MODE_CHANGE, "mode-change:", false },
-	{ "merge before files and tags", m_merge_and_files, POLICY_MERGE_REQUEST, "", false },
-	{ "merge before stage-disabled", m_merge_disabled, POLICY_MERGE_REQUEST, "", false },
-	{ "orphan before files", m_orphan_and_files, POLICY_ORPHAN_REQUEST, "", false },
-	{ "off-branch before mode", m_off_branch_and_mode, POLICY_OFF_BRANCH, "", false },
-	{ "mode before files", m_mode_and_files, POLICY_MODE_CHANGE, "", false },
-	{ "stage-disabled before mode", m_mode_disabled, POLICY_STAGE_DISABLED, "", false },
-	{ "reused before merge", m_reused_merge, POLICY_REUSED_REQUEST, "", false },
-	{ "forged before orphan", m_forged_orphan, POLICY_FORGED_TRAILER, "", false },
-	{ "break-glass vs merge", m_bg_merge, POLICY_MERGE_REQUEST, "", false },
+	{ "merge before files and tags", m_merge_and_files, POLICY_MERGE_REQUEST, "is a merge commit (2 parents)", false },
+	{ "merge before stage-disabled", m_merge_disabled, POLICY_MERGE_REQUEST, "is a merge commit (2 parents)", false },
+	{ "orphan before files", m_orphan_and_files, POLICY_ORPHAN_REQUEST, "request 89abcde has no parent", false },
+	{ "off-branch before mode", m_off_branch_and_mode, POLICY_OFF_BRANCH, "the parent of request 89abcde, fedcba9, is not on main", false },
+	{ "mode before files", m_mode_and_files, POLICY_MODE_CHANGE, "changes the mode of \"values/values-paper.yaml\" from 100644 to 100755", false },
+	{ "stage-disabled before mode", m_mode_disabled, POLICY_STAGE_DISABLED, "stage paper is disabled", false },
+	{ "reused before merge", m_reused_merge, POLICY_REUSED_REQUEST, "request commit 89abcde was already used", false },
+	{ "forged before orphan", m_forged_orphan, POLICY_FORGED_TRAILER, "carries a \"Stage:\" trailer", false },
+	{ "break-glass vs merge", m_bg_merge, POLICY_MERGE_REQUEST, "is a merge commit (2 parents)", false },
 	/* issue 13 item 6: the source-stage gates */
 	{ "gates pass", m_gate, POLICY_ALLOW, "allowed: promote paper: 0123456 from beta", false },
 	{ "gates off", m_gate_off, POLICY_ALLOW, "allowed", false },
@@ -831,8 +831,8 @@ static const struct policy_case cases[] = {
 	  "open too; add", true },
 	{ "soaked, market open", m_gate_open, POLICY_MARKET_OPEN, "blocked: market open", true },
 	{ "deployed, no soak", m_gate_no_soak, POLICY_ALLOW, "allowed", false },
-	{ "signature before gates", m_gate_signature, POLICY_SIGNATURE, "", false },
-	{ "not-in-source before gates", m_gate_not_in_source, POLICY_NOT_IN_SOURCE, "", false },
+	{ "signature before gates", m_gate_signature, POLICY_SIGNATURE, "paper requires a signed request", false },
+	{ "not-in-source before gates", m_gate_not_in_source, POLICY_NOT_IN_SOURCE, "0123456 was never promoted to beta", false },
 	{ "break-glass vs soak", m_gate_bg_soak, POLICY_ALLOW, "allowed: promote paper: 0123456 "
 	  "from beta with break-glass overriding soak: risk desk signs off, order router fix",
 	  false },
@@ -857,12 +857,12 @@ static const struct policy_case cases[] = {
 	  "promote: request another release, or delete the branch", false },
 	{ "already current: the registry does not matter", m_current_unknown,
 	  POLICY_ALREADY_CURRENT, "paper already runs 0123456", false },
-	{ "mixed tags before already current", m_current_mixed, POLICY_MIXED_TAGS, "", false },
-	{ "reused before already current", m_current_reused, POLICY_REUSED_REQUEST, "", false },
-	{ "disabled before already current", m_current_disabled, POLICY_STAGE_DISABLED, "",
+	{ "mixed tags before already current", m_current_mixed, POLICY_MIXED_TAGS, "image tags in values/values-paper.yaml differ", false },
+	{ "reused before already current", m_current_reused, POLICY_REUSED_REQUEST, "request commit 89abcde was already used", false },
+	{ "disabled before already current", m_current_disabled, POLICY_STAGE_DISABLED, "stage paper is disabled",
 	  false },
-	{ "already current is not queued", m_current_open, POLICY_ALREADY_CURRENT, "", false },
-	{ "break-glass does not make a no-op", m_current_bg, POLICY_ALREADY_CURRENT, "", false },
+	{ "already current is not queued", m_current_open, POLICY_ALREADY_CURRENT, "paper already runs 0123456", false },
+	{ "break-glass does not make a no-op", m_current_bg, POLICY_ALREADY_CURRENT, "paper already runs 0123456", false },
 	{ "another stage runs it", m_current_elsewhere, POLICY_ALLOW, "allowed", false },
 	/* issue 14 item 4: rollbacks */
 	{ "rollback", m_rb, POLICY_ALLOW, "allowed: roll paper back from 2222222 to 0123456",
@@ -878,7 +878,7 @@ static const struct policy_case cases[] = {
 	{ "rollback names at most 8 targets", m_rb_many, POLICY_ROLLBACK_TARGET,
 	  "paper ran before: a000000, b000000, c000000, d000000, e000000, f000000, a100000, "
 	  "a200000 and 2 more", false },
-	{ "rollback to the current release", m_rb_current, POLICY_ALREADY_CURRENT, "", false },
+	{ "rollback to the current release", m_rb_current, POLICY_ALREADY_CURRENT, "paper already runs 0123456", false },
 	{ "rollback in the session", m_rb_open, POLICY_MARKET_OPEN, "blocked: market open, "
 	  "closes 16:00 EST (in 2h13m); queued until the close; add a Break-Glass:", true },
 	{ "rollback with break-glass", m_rb_open_bg, POLICY_ALLOW, "allowed: roll paper back "
@@ -893,8 +893,8 @@ static const struct policy_case cases[] = {
 	  "give a justification", true },
 	{ "allowance is for rollbacks only", m_allow_not_rollback, POLICY_MARKET_OPEN,
 	  "blocked: market open", true },
-	{ "rollback, evidence failing", m_rb_inttest, POLICY_INTTEST_FAILED, "", false },
-	{ "rollback, images gone", m_rb_unknown_release, POLICY_UNKNOWN_RELEASE, "", false },
+	{ "rollback, evidence failing", m_rb_inttest, POLICY_INTTEST_FAILED, "integration tests failed for 0123456 (failed 3/312)", false },
+	{ "rollback, images gone", m_rb_unknown_release, POLICY_UNKNOWN_RELEASE, "not a complete release (13 of 14 images", false },
 	{ "rollback without a reason", m_rb_blank, POLICY_MALFORMED, "malformed: the Rollback: "
 	  "trailer has no visible text", false },
 	{ "two rollback reasons", m_rb_twice, POLICY_MALFORMED, "\"Rollback:\" appears 2 times",
@@ -905,7 +905,7 @@ static const struct policy_case cases[] = {
 	  "\"Rollback-Allowance:\"", false },
 	{ "rollback skips the source-stage gates", m_rb_gates, POLICY_ALLOW, "allowed: roll",
 	  false },
-	{ "rollback of live needs notes", m_rb_live_notes, POLICY_NOTES_REQUIRED, "", false },
+	{ "rollback of live needs notes", m_rb_live_notes, POLICY_NOTES_REQUIRED, "live requires notes", false },
 };
 
 static void test_cases(void **state)
@@ -918,6 +918,9 @@ static void test_cases(void **state)
 		fixture_default(&f);
 		c->mod(&f);
 		fixture_decide(&f, &d);
+		/* every case names words of its message: "" would match anything */
+		if (!c->message[0])
+			fail_msg("case \"%s\" expects no message text", c->name);
 		if (d.code != c->code || !strstr(d.message, c->message) || d.queue != c->queue)
 			fail_msg("case \"%s\": got %s queue=%d \"%s\"; want %s queue=%d \"%s\"",
 				 c->name, policy_code_name(d.code), d.queue, d.message,
