@@ -2,6 +2,7 @@
  * pipelinectl approve (ctl_approve.c) and the dashboard (engine_approve.c). */
 #include "approval.h"
 #include "history.h"
+#include "policy.h"
 #include "sigverify.h"
 #include "trailer.h"
 
@@ -113,4 +114,49 @@ int approval_build(struct approval_made *out, struct gitops *g, const struct app
 	}
 	buf_release(&msg);
 	return rc;
+}
+
+static bool listed(const char *list, const char *s, bool nocase)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	for (const char *p = list; p && *p && n;) {
+		size_t k = strcspn(p, ",");
+
+		if (k == n && (nocase ? strncasecmp(p, s, n) : strncmp(p, s, n)) == 0)
+			return true;
+		p += k;
+		p += *p == ',';
+	}
+	return false;
+}
+
+bool approval_by_requester(const struct approval_requester *rq, const char *op_name,
+			   const char *op_email, const char *key_fp, const char *key_principals)
+{
+	char first[256];
+	size_t k = key_principals ? strcspn(key_principals, ",") : 0;
+	struct policy_request r;
+	struct policy_approval a;
+
+	snprintf(first, sizeof first, "%.*s", (int)(k < sizeof first ? k : sizeof first - 1),
+		 key_principals ? key_principals : "");
+	memset(&r, 0, sizeof r);
+	r.author_email = rq->author_email;
+	r.signer = rq->signer;
+	r.signer_principals = rq->signer_principals;
+	r.signer_key = rq->signer_key;
+	memset(&a, 0, sizeof a);
+	a.shape = POLICY_APPROVAL_OK;
+	a.sig = POLICY_SIG_GOOD;
+	a.principal = first;
+	a.principals = key_principals;
+	a.key = key_fp;
+	a.author_email = op_email;
+	if (policy_approval_by_author(&r, &a))
+		return true;
+	return (op_email && *op_email && rq->signer && strcasecmp(op_email, rq->signer) == 0) ||
+	       listed(rq->signer_principals, op_email, true) ||
+	       (op_name && *op_name && rq->signer && strcmp(op_name, rq->signer) == 0) ||
+	       listed(rq->signer_principals, op_name, false);
 }

@@ -10,6 +10,7 @@
 #ifndef PIPELINED_APPROVAL_H
 #define PIPELINED_APPROVAL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "gitops.h"
@@ -46,5 +47,23 @@ int approval_build(struct approval_made *out, struct gitops *g, const struct app
  * character a trailer value cannot hold). */
 int approval_message(struct buf *msg, enum stage stage, const char *request,
 		     const char *operator_name);
+
+/* Who wrote a waiting request, as the daemon verified it. */
+struct approval_requester {
+	const char *author_email;	/* of the request commit */
+	const char *signer;		/* the verified principal, or NULL */
+	const char *signer_principals;	/* every principal of its key, comma-separated */
+	const char *signer_key;		/* its key's fingerprint (SHA256:...), or NULL */
+};
+
+/* Pure: whether an operator approving from the dashboard is the requester.
+ * The rule the daemon applies to the approval that would be made
+ * (policy_approval_by_author: the approval key is the request's key or
+ * shares a principal with it, or the operator's e-mail is the request's
+ * author's), and also when the operator's e-mail or name is a principal of
+ * the request's verified signer.  key_fp and key_principals: [http]
+ * approvalKey's fingerprint and its principals in the stage's signers. */
+bool approval_by_requester(const struct approval_requester *rq, const char *op_name,
+			   const char *op_email, const char *key_fp, const char *key_principals);
 
 #endif
