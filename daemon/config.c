@@ -1803,14 +1803,23 @@ static void check_approval_key(struct load_ctx *c)
 	struct config *cfg = c->cfg;
 	int kl = seen_line(c, SEC_HTTP, "approvalKey", SLOT_GLOBAL);
 	struct buf key = BUF_INIT;
+	bool encrypted = false;
 	char sv[96];
 
 	if (!cfg->http.approval_key)
 		return;
 	if (file_read(&key, cfg->http.approval_key, 64 * 1024) ||
-	    gitssh_private_key_fp(cfg->http.approval_key_fp, key.data ? key.data : "", key.len)) {
+	    gitssh_private_key_fp(cfg->http.approval_key_fp, &encrypted,
+				  key.data ? key.data : "", key.len)) {
 		add_error(c, kl, "http.approvalKey '%s' is not an OpenSSH private key (make one "
 			  "with: ssh-keygen -t ed25519 -N '' -f FILE)",
+			  shown(sv, sizeof(sv), cfg->http.approval_key));
+		goto out;
+	}
+	if (encrypted) {
+		add_error(c, kl, "http.approvalKey '%s' is protected by a passphrase, which the "
+			  "daemon cannot type (remove it: ssh-keygen -p -N '' -f FILE, and keep "
+			  "the file readable by the daemon only)",
 			  shown(sv, sizeof(sv), cfg->http.approval_key));
 		goto out;
 	}
@@ -1829,15 +1838,16 @@ static void check_approval_key(struct load_ctx *c)
 						       cfg->http.approval_key_fp);
 		buf_release(&sig);
 		if (rc == ERR_NOTFOUND)
-			add_error(c, kl, "http.approvalKey's key (%s) is not in stage '%s''s "
-				  "signers file '%s': dashboard approvals would never count; add a "
-				  "line 'PRINCIPAL namespaces=\"git\" <the key's .pub>' there",
+			add_error(c, kl, "http.approvalKey's key (%s) is not an allowed signer of "
+				  "stage '%s' (signers file '%s'): dashboard approvals would never "
+				  "count; add a line 'PRINCIPAL namespaces=\"git\" <the key's .pub>' "
+				  "to that file",
 				  cfg->http.approval_key_fp, stage_name((enum stage)s),
 				  shown(sv, sizeof(sv), st->signers));
 		else if (rc)
-			add_error(c, kl, "http.approvalKey: cannot read stage '%s''s signers "
-				  "file '%s'", stage_name((enum stage)s),
-				  shown(sv, sizeof(sv), st->signers));
+			add_error(c, kl, "http.approvalKey: cannot read the signers file '%s' "
+				  "of stage '%s'", shown(sv, sizeof(sv), st->signers),
+				  stage_name((enum stage)s));
 	}
 out:
 	if (key.data)

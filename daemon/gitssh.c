@@ -242,7 +242,7 @@ int gitssh_sig_key(char out[60], const char *sig, size_t len)
 }
 
 /* Issue 14 item 3 (the dashboard's approval key). */
-int gitssh_private_key_fp(char out[60], const char *data, size_t len)
+int gitssh_private_key_fp(char out[60], bool *encrypted, const char *data, size_t len)
 {
 	static const char openssh[] = "-----BEGIN OPENSSH PRIVATE KEY-----";
 	static const char magic[] = "openssh-key-v1";
@@ -257,9 +257,12 @@ int gitssh_private_key_fp(char out[60], const char *data, size_t len)
 		return ERR_INVALID;
 	p += sizeof magic;
 	left = n - sizeof magic;
-	for (int i = 0; i < 3; i++)		/* cipher, kdf, kdf options */
+	for (int i = 0; i < 3; i++) {		/* cipher, kdf, kdf options */
 		if (ssh_string(&p, &left, &s, &sn))
 			return ERR_INVALID;
+		if (i == 0)
+			*encrypted = !(sn == 4 && memcmp(s, "none", 4) == 0);
+	}
 	if (left < 4)
 		return ERR_INVALID;
 	p += 4;

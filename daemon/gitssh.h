@@ -39,9 +39,10 @@ int gitssh_sig_key(char out[60], const char *sig, size_t len);
 
 /* Issue 14 item 3: the fingerprint (as above) of the public key stored in
  * the clear inside an OpenSSH private key file ("-----BEGIN OPENSSH
- * PRIVATE KEY-----"), which needs no passphrase.  ERR_INVALID for anything
- * else (PEM keys included). */
-int gitssh_private_key_fp(char out[60], const char *data, size_t len);
+ * PRIVATE KEY-----"), which needs no passphrase; *encrypted says whether
+ * the private half has one.  ERR_INVALID for anything else (PEM keys
+ * included). */
+int gitssh_private_key_fp(char out[60], bool *encrypted, const char *data, size_t len);
 
 /* Issue 14 item 3: in an allowed-signers file (ssh-keygen(1), ALLOWED
  * SIGNERS), the principals field (comma-separated, quotes removed) of the
