@@ -138,7 +138,7 @@ test('historyRows keep every audit field as text', () => {
 test('pendingRows carry the refusal code and message; errors per subsystem', () => {
   const st = fixture('status.json');
   const rows = app.pendingRows(st);
-  assert.equal(rows.length, 1);
+  assert.equal(rows.length, 3);
   assert.equal(rows[0].state, 'queued');
   assert.equal(rows[0].code, 'market-open');
   assert.match(rows[0].message, /^blocked: market open/);
