@@ -1794,6 +1794,18 @@ static void check_files(struct load_ctx *c)
 	}
 }
 
+/* ssh's rule (sshkey_perm_ok): a key file of the running user must not be
+ * readable or writable by group or others. */
+static bool key_too_open(const char *path, unsigned *mode)
+{
+	struct stat st;
+
+	if (stat(path, &st) || st.st_uid != getuid() || !(st.st_mode & 077))
+		return false;
+	*mode = (unsigned)(st.st_mode & 07777);
+	return true;
+}
+
 /* Issue 14 item 3: the dashboard signs approvals with [http] approvalKey;
  * they count only if its key is an allowed signer of every stage that
  * takes approvals.  Its fingerprint and, per stage, its principals are
@@ -1804,6 +1816,7 @@ static void check_approval_key(struct load_ctx *c)
 	int kl = seen_line(c, SEC_HTTP, "approvalKey", SLOT_GLOBAL);
 	struct buf key = BUF_INIT;
 	bool encrypted = false;
+	unsigned mode = 0;
 	char sv[96];
 
 	if (!cfg->http.approval_key)
@@ -1814,6 +1827,14 @@ static void check_approval_key(struct load_ctx *c)
 		add_error(c, kl, "http.approvalKey '%s' is not an OpenSSH private key (make one "
 			  "with: ssh-keygen -t ed25519 -N '' -f FILE)",
 			  shown(sv, sizeof(sv), cfg->http.approval_key));
+		goto out;
+	}
+	/* ssh-keygen refuses to sign with a key of its own user that others
+	 * may read, with a banner rather than a reason: say it here */
+	if (key_too_open(cfg->http.approval_key, &mode)) {
+		add_error(c, kl, "http.approvalKey '%s' can be read by others (mode %04o), so "
+			  "ssh-keygen refuses to sign with it: chmod 600 it",
+			  shown(sv, sizeof(sv), cfg->http.approval_key), mode);
 		goto out;
 	}
 	if (encrypted) {
