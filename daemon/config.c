@@ -8,6 +8,7 @@
 #include "auth.h"
 #include "clock.h"
 #include "config_scan.h"
+#include "gitssh.h"
 #include "webhook.h"
 #include "tag.h"
 
@@ -1036,6 +1037,8 @@ static const struct key keys[] = {
 	{ SEC_HTTP, "listen", &T_LISTEN, G(http.listen), 0, "127.0.0.1:8780", 0, 0 },
 	{ SEC_HTTP, "users", &T_PATH, G(http.users), K_FILE, NULL, 0, 0 },
 	{ SEC_HTTP, "webhookSecret", &T_PATH, G(http.webhook_secret), K_FILE, NULL, 0, 0 },
+	/* issue 14 item 3: the key the daemon signs dashboard approvals with */
+	{ SEC_HTTP, "approvalKey", &T_PATH, G(http.approval_key), K_FILE, NULL, 0, 0 },
 	{ SEC_HTTP, "trustedProxyHeader", &T_HEADER, G(http.trusted_proxy_header), 0, NULL, 0, 0 },
 	{ SEC_HTTP, "allowedHosts", &T_HOSTNAME, G(http.allowed_hosts), K_REPEAT, NULL, 0, 0 },
 
@@ -1736,6 +1739,7 @@ static size_t file_max(const struct key *k)
 		{ "signers", 1024 * 1024 },		/* sigverify.c, SV_SIGNERS_MAX */
 		{ "users", AUTH_USERS_FILE_MAX },
 		{ "webhookSecret", WEBHOOK_SECRET_MAX + 2 },	/* with a CRLF */
+		{ "approvalKey", 64 * 1024 },		/* like sshKey */
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(limits); i++)
@@ -1788,6 +1792,88 @@ static void check_files(struct load_ctx *c)
 				  stage_name((enum stage)f->stage), f->key->name,
 				  shown(sv, sizeof(sv), f->raw), msg);
 	}
+}
+
+/* ssh's rule (sshkey_perm_ok): a key file of the running user must not be
+ * readable or writable by group or others. */
+static bool key_too_open(const char *path, unsigned *mode)
+{
+	struct stat st;
+
+	if (stat(path, &st) || st.st_uid != getuid() || !(st.st_mode & 077))
+		return false;
+	*mode = (unsigned)(st.st_mode & 07777);
+	return true;
+}
+
+/* Issue 14 item 3: the dashboard signs approvals with [http] approvalKey;
+ * they count only if its key is an allowed signer of every stage that
+ * takes approvals.  Its fingerprint and, per stage, its principals are
+ * kept for the self-approval check before anything is signed. */
+static void check_approval_key(struct load_ctx *c)
+{
+	struct config *cfg = c->cfg;
+	int kl = seen_line(c, SEC_HTTP, "approvalKey", SLOT_GLOBAL);
+	struct buf key = BUF_INIT;
+	bool encrypted = false;
+	unsigned mode = 0;
+	char sv[96];
+
+	if (!cfg->http.approval_key)
+		return;
+	if (file_read(&key, cfg->http.approval_key, 64 * 1024) ||
+	    gitssh_private_key_fp(cfg->http.approval_key_fp, &encrypted,
+				  key.data ? key.data : "", key.len)) {
+		add_error(c, kl, "http.approvalKey '%s' is not an OpenSSH private key (make one "
+			  "with: ssh-keygen -t ed25519 -N '' -f FILE)",
+			  shown(sv, sizeof(sv), cfg->http.approval_key));
+		goto out;
+	}
+	/* ssh-keygen refuses to sign with a key of its own user that others
+	 * may read, with a banner rather than a reason: say it here */
+	if (key_too_open(cfg->http.approval_key, &mode)) {
+		add_error(c, kl, "http.approvalKey '%s' can be read by others (mode %04o), so "
+			  "ssh-keygen refuses to sign with it: chmod 600 it",
+			  shown(sv, sizeof(sv), cfg->http.approval_key), mode);
+		goto out;
+	}
+	if (encrypted) {
+		add_error(c, kl, "http.approvalKey '%s' is protected by a passphrase, which the "
+			  "daemon cannot type (remove it: ssh-keygen -p -N '' -f FILE, and keep "
+			  "the file readable by the daemon only)",
+			  shown(sv, sizeof(sv), cfg->http.approval_key));
+		goto out;
+	}
+	for (int s = 0; s < STAGE_COUNT; s++) {
+		struct config_stage *st = &cfg->stages[s];
+		struct buf sig = BUF_INIT;
+		int line = 0, rc;
+
+		if (!st->enabled || !st->approvals || !st->signers)
+			continue;
+		rc = file_read(&sig, st->signers, 1024 * 1024);
+		if (rc == 0)
+			rc = gitssh_signers_principals(st->approval_principals,
+						       sizeof st->approval_principals, &line,
+						       sig.data ? sig.data : "", sig.len,
+						       cfg->http.approval_key_fp);
+		buf_release(&sig);
+		if (rc == ERR_NOTFOUND)
+			add_error(c, kl, "http.approvalKey's key (%s) is not an allowed signer of "
+				  "stage '%s' (signers file '%s'): dashboard approvals would never "
+				  "count; add a line 'PRINCIPAL namespaces=\"git\" <the key's .pub>' "
+				  "to that file",
+				  cfg->http.approval_key_fp, stage_name((enum stage)s),
+				  shown(sv, sizeof(sv), st->signers));
+		else if (rc)
+			add_error(c, kl, "http.approvalKey: cannot read the signers file '%s' "
+				  "of stage '%s'", shown(sv, sizeof(sv), st->signers),
+				  stage_name((enum stage)s));
+	}
+out:
+	if (key.data)
+		explicit_bzero(key.data, key.len);
+	buf_release(&key);
 }
 
 /* --- includes ------------------------------------------------------------ */
@@ -1949,6 +2035,8 @@ int config_load(struct config **out, const char *path, struct buf *errors)
 	if (!c.parse_failed && !c.scan.nul_line) {
 		check_cross(&c);
 		check_files(&c);
+		if (!c.nerrs)
+			check_approval_key(&c);
 	}
 out:
 	if (c.nomem)

@@ -97,6 +97,8 @@ struct config_stage {
 	/* issue 14 item 3: signed approvals by people other than the
 	 * request's author a request needs (0: none) */
 	uint32_t approvals;
+	/* the principals http.approvalKey has in signers ("" when unset) */
+	char approval_principals[512];
 	/* issue 14 item 4: rollbackDuringMarket = allow */
 	bool rollback_during_market;
 };
@@ -137,6 +139,10 @@ struct config {
 		char *users;
 		char *webhook_secret;
 		char *trusted_proxy_header;
+		/* issue 14 item 3: the private key dashboard approvals are
+		 * signed with (NULL: no Approve button), and its fingerprint */
+		char *approval_key;
+		char approval_key_fp[60];
 		/* Host header values accepted on writes (POST routes and the
 		 * CSRF token); empty: the defaults http.c derives from listen */
 		struct config_list allowed_hosts;

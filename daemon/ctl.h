@@ -95,6 +95,10 @@ int ctl_git_configured(struct ctl_git *cg, const struct config *cfg, const char 
 struct gitops_commit_spec;
 int ctl_git_commit_push(char commit[41], struct ctl_git *cg, const char *cmd, const char *ref,
 			const struct gitops_commit_spec *spec, const char *expect, bool dry_run);
+/* The second half of it, for a commit made already (approve: approval.h):
+ * point ref at id and push it as above. */
+int ctl_git_push_commit(struct ctl_git *cg, const char *cmd, const char *ref, const char *id,
+			const char *expect, bool dry_run);
 /* An existing local repository (a clone) at path; rev = HEAD. */
 int ctl_git_local(struct ctl_git *cg, const char *path);
 void ctl_git_close(struct ctl_git *cg);

@@ -1,24 +1,21 @@
 /* ctl_approve.c - pipelinectl approve: the second person of the two-person
- * rule (issue 14 item 3).  Adds one approval commit on top of a request
- * branch: the tree of the branch tip (it changes nothing), the message
- * "approve <stage>: <request7>" with "Approves: <request commit>", signed
- * with the user's SSH key as git commit -S would, pushed as a fast-forward
- * of the branch.  It decides nothing: the daemon verifies the signature
+ * rule (issue 14 item 3).  Adds one approval commit (approval.h, the
+ * builder the dashboard's Approve button uses too) on top of a request
+ * branch, signed with the user's SSH key, pushed as a fast-forward of the
+ * branch.  It decides nothing: the daemon verifies the signature
  * against the stage's allowed signers and that the approver is not the
  * author on its next cycle. */
+#include "approval.h"
 #include "config.h"
 #include "ctl.h"
 #include "gitops.h"
-#include "history.h"
 #include "policy.h"
-#include "sigverify.h"
 #include "trailer.h"
 
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 static const char approve_usage[] =
 	"usage: pipelinectl approve <stage>/<name> | promote/<stage>/<name>\n"
@@ -97,61 +94,6 @@ static int signing_key(struct approve_args *a)
 	return 0;
 }
 
-/* Down from the branch tip past the approvals to the request commit, as
- * the daemon reads it (history_request_walk); refuses what the daemon
- * would not count. */
-static int find_request(struct approve_args *a, struct gitops *g)
-{
-	struct history_request_chain ch;
-	struct gitops_commit_info ci;
-	int rc = 2;
-
-	if (history_request_walk(&ch, g, a->tip)) {
-		fprintf(stderr, "pipelinectl approve: %s\n", gitops_error(g));
-		return 2;
-	}
-	strlcpy_(a->request, ch.request, sizeof a->request);
-	a->napprovals = ch.n;
-	memset(&ci, 0, sizeof ci);
-	if (ch.n >= TRAILER_APPROVALS_MAX) {
-		fprintf(stderr, "pipelinectl approve: '%s' has %d approvals already, the most the "
-			"daemon reads\n", a->branch, TRAILER_APPROVALS_MAX);
-		goto out;
-	}
-	for (size_t i = 0; i < ch.n; i++)
-		if (strcasecmp(ch.approvals[i].author_email, a->email) == 0) {
-			fprintf(stderr, "pipelinectl approve: you (%s) approved '%s' already "
-				"(commit %.7s)\n", a->email, a->branch, ch.approvals[i].commit);
-			goto out;
-		}
-	if (gitops_commit_info(&ci, g, ch.request)) {
-		fprintf(stderr, "pipelinectl approve: %s\n", gitops_error(g));
-		goto out;
-	}
-	if (ci.author_email && strcasecmp(ci.author_email, a->email) == 0) {
-		fprintf(stderr, "pipelinectl approve: you (%s) wrote request %.7s; someone else "
-			"must approve it\n", a->email, ci.id);
-		goto out;
-	}
-	rc = 0;
-out:
-	gitops_commit_info_release(&ci);
-	history_request_chain_release(&ch);
-	return rc;
-}
-
-static int sign_cb(struct buf *sig, const char *payload, size_t len, void *data)
-{
-	const struct approve_args *a = data;
-	char err[512];
-
-	if (sigverify_sign_sync(sig, err, sizeof err, a->signing, payload, len, 0) == 0)
-		return 0;
-	buf_reset(sig);
-	buf_adds(sig, err);
-	return ERR_FAIL;
-}
-
 static void print_result(const struct approve_args *a, const char *commit, bool json)
 {
 	if (json) {
@@ -176,9 +118,8 @@ static void print_result(const struct approve_args *a, const char *commit, bool 
 static int make_approval(struct approve_args *a, const struct config *cfg, bool json)
 {
 	struct ctl_git cg;
-	struct buf msg = BUF_INIT;
-	struct gitops_commit_spec spec = { 0 };
-	char remote_ref[400], commit[GITOPS_HEXSZ + 1];
+	struct approval_made made;
+	char remote_ref[400], err[1024];
 	int rc = 2;
 
 	if (ctl_git_remote(&cg, cfg, a->author, a->email, a->key))
@@ -189,26 +130,23 @@ static int make_approval(struct approve_args *a, const struct config *cfg, bool 
 			"remote\n", a->branch);
 		goto out;
 	}
-	if (find_request(a, cg.g))
-		goto out;
-	if (trailer_format_approval(&msg, stage_name(a->stage), a->request)) {
-		fprintf(stderr, "pipelinectl approve: cannot build the approval message\n");
+	/* the one builder the dashboard uses too; the author is cg's identity */
+	if (approval_build(&made, cg.g, &(struct approval_spec){
+		.stage = a->stage, .branch = a->branch, .tip = a->tip, .email = a->email,
+		.signing_key = a->signing }, err, sizeof err)) {
+		fprintf(stderr, "pipelinectl approve: %s\n", err);
 		goto out;
 	}
-	spec.parents[0] = a->tip;
-	spec.nparents = 1;
-	spec.message = msg.data;
-	spec.sign = sign_cb;
-	spec.sign_data = a;
+	strlcpy_(a->request, made.request, sizeof a->request);
+	a->napprovals = made.before;
 	/* a fast-forward of the branch as fetched: a moved branch (a new
 	 * request commit) is refused rather than approved unseen */
-	if (ctl_git_commit_push(commit, &cg, "approve", a->ref, &spec, a->tip, a->dry_run))
+	if (ctl_git_push_commit(&cg, "approve", a->ref, made.commit, a->tip, a->dry_run))
 		goto out;
-	print_result(a, commit, json);
+	print_result(a, made.commit, json);
 	rc = 0;
 out:
 	ctl_git_close(&cg);
-	buf_release(&msg);
 	return rc;
 }
 

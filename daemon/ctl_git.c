@@ -383,25 +383,38 @@ int ctl_user_config(char *out, size_t outsz, const char *key)
 	return rc ? ERR_NOTFOUND : 0;
 }
 
-int ctl_git_commit_push(char commit[41], struct ctl_git *cg, const char *cmd, const char *ref,
-			const struct gitops_commit_spec *spec, const char *expect, bool dry_run)
+int ctl_git_push_commit(struct ctl_git *cg, const char *cmd, const char *ref, const char *id,
+			const char *expect, bool dry_run)
 {
 	struct gitops_result res;
-	char id[GITOPS_HEXSZ + 1];
 
-	if (gitops_commit_create(id, cg->g, spec) || gitops_ref_set(cg->g, ref, id)) {
+	if (gitops_ref_set(cg->g, ref, id)) {
 		fprintf(stderr, "pipelinectl %s: %s\n", cmd, gitops_error(cg->g));
 		return 2;
 	}
-	if (!dry_run) {
-		if (gitops_push_sync(cg->g, ref, ref, expect, &res)) {
-			fprintf(stderr, "pipelinectl %s: push of '%s' failed: %s\n", cmd,
-				ref + (strncmp(ref, "refs/heads/", 11) ? 0 : 11), res.error);
-			gitops_result_release(&res);
-			return 2;
-		}
+	if (dry_run)
+		return 0;
+	if (gitops_push_sync(cg->g, ref, ref, expect, &res)) {
+		fprintf(stderr, "pipelinectl %s: push of '%s' failed: %s\n", cmd,
+			ref + (strncmp(ref, "refs/heads/", 11) ? 0 : 11), res.error);
 		gitops_result_release(&res);
+		return 2;
 	}
+	gitops_result_release(&res);
+	return 0;
+}
+
+int ctl_git_commit_push(char commit[41], struct ctl_git *cg, const char *cmd, const char *ref,
+			const struct gitops_commit_spec *spec, const char *expect, bool dry_run)
+{
+	char id[GITOPS_HEXSZ + 1];
+
+	if (gitops_commit_create(id, cg->g, spec)) {
+		fprintf(stderr, "pipelinectl %s: %s\n", cmd, gitops_error(cg->g));
+		return 2;
+	}
+	if (ctl_git_push_commit(cg, cmd, ref, id, expect, dry_run))
+		return 2;
 	strlcpy_(commit, id, GITOPS_HEXSZ + 1);
 	return 0;
 }

@@ -10,6 +10,7 @@
 #include <jansson.h>
 
 #include "log.h"
+#include "policy.h"
 #include "web_assets.h"
 
 struct dashboard {
@@ -17,12 +18,14 @@ struct dashboard {
 	uv_loop_t *loop;
 	dashboard_promote_fn promote;
 	void *promote_arg;
+	dashboard_approve_fn approve;
+	void *approve_arg;
 	unsigned refs;		/* the owner's, plus one per password check running */
 	unsigned checks;	/* password checks queued or running */
 	bool freed;
 };
 
-enum pending_kind { PENDING_CSRF, PENDING_PROMOTE };
+enum pending_kind { PENDING_CSRF, PENDING_PROMOTE, PENDING_APPROVE };
 
 /* One write request between its handler and its answer.  Freed once
  * answered, or once its last asynchronous step (the password check, the
@@ -44,6 +47,7 @@ struct pending {
 	int parse_rc;
 	char parse_err[256];
 	struct dashboard_promote req;
+	struct dashboard_approve appr;	/* PENDING_APPROVE */
 };
 
 /* ---- responses ---- */
@@ -183,7 +187,10 @@ static int member_string(const char **out, json_t *obj, const char *key, size_t 
 static const char *const promote_keys[] = { "stage", "tag", "notes", "break_glass",
 					    "rollback" };
 
-static int unknown_key(json_t *obj, char *errmsg, size_t errsz)
+static const char *const approve_keys[] = { "branch", "commit" };
+
+static int unknown_key(json_t *obj, const char *const *keys, size_t nkeys, char *errmsg,
+		       size_t errsz)
 {
 	const char *key;
 	json_t *v;
@@ -191,9 +198,9 @@ static int unknown_key(json_t *obj, char *errmsg, size_t errsz)
 	json_object_foreach(obj, key, v) {
 		size_t i = 0;
 
-		while (i < ARRAY_SIZE(promote_keys) && strcmp(key, promote_keys[i]))
+		while (i < nkeys && strcmp(key, keys[i]))
 			i++;
-		if (i == ARRAY_SIZE(promote_keys)) {
+		if (i == nkeys) {
 			errmsg_set(errmsg, errsz, "unknown field '%.64s'", key);
 			return ERR_INVALID;
 		}
@@ -205,7 +212,7 @@ static int check_fields(struct dashboard_promote *p, json_t *obj, char *errmsg, 
 {
 	const char *stage, *tag, *notes, *bg, *rb;
 
-	if (unknown_key(obj, errmsg, errsz) ||
+	if (unknown_key(obj, promote_keys, ARRAY_SIZE(promote_keys), errmsg, errsz) ||
 	    member_string(&stage, obj, "stage", 32, errmsg, errsz) ||
 	    member_string(&tag, obj, "tag", TAG_MAX, errmsg, errsz) ||
 	    member_string(&notes, obj, "notes", TRAILER_NOTES_MAX, errmsg, errsz) ||
@@ -270,6 +277,48 @@ int dashboard_promote_parse(struct dashboard_promote *out, const char *body, siz
 	return 0;
 }
 
+int dashboard_approve_parse(struct dashboard_approve *out, const char *body, size_t len,
+			    char *errmsg, size_t errsz)
+{
+	struct dashboard_approve a;
+	struct buf err = BUF_INIT;
+	json_error_t jerr;
+	json_t *obj = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+	const char *branch, *commit;
+	int rc = ERR_INVALID;
+
+	if (!obj || !json_is_object(obj)) {
+		errmsg_set(errmsg, errsz, "the body is not a JSON object%s%s", obj ? "" : ": ",
+			   obj ? "" : jerr.text);
+		json_decref(obj);
+		return ERR_INVALID;
+	}
+	memset(&a, 0, sizeof(a));
+	if (unknown_key(obj, approve_keys, ARRAY_SIZE(approve_keys), errmsg, errsz) ||
+	    member_string(&branch, obj, "branch", sizeof(a.branch) - 12, errmsg, errsz) ||
+	    member_string(&commit, obj, "commit", TAG_MAX, errmsg, errsz))
+		goto out;
+	if (!strncmp(branch, "refs/heads/", 11))
+		branch += 11;
+	if (policy_parse_branch(&a.stage, branch, &err)) {
+		errmsg_set(errmsg, errsz, "'branch': %s", err.data ? err.data : "not a request branch");
+		goto out;
+	}
+	if (!tag_is_sha1(commit, strlen(commit))) {
+		errmsg_set(errmsg, errsz, "'commit' must be the request branch's tip, the full "
+			   "40-hex commit id (lowercase)");
+		goto out;
+	}
+	strlcpy_(a.branch, branch, sizeof(a.branch));
+	strlcpy_(a.commit, commit, sizeof(a.commit));
+	*out = a;
+	rc = 0;
+out:
+	buf_release(&err);
+	json_decref(obj);
+	return rc;
+}
+
 /* ---- pending requests ---- */
 
 static void dashboard_unref(struct dashboard *d)
@@ -320,6 +369,7 @@ static unsigned status_of(int rc)
 	case ERR_INVALID: return 400;
 	case ERR_REJECTED: return 409;
 	case ERR_TIMEOUT: return 504;
+	case ERR_NOTFOUND: return 404;
 	default: return 502;
 	}
 }
@@ -371,6 +421,51 @@ static void promote_now(struct pending *p)
 	d->promote(d->promote_arg, &p->req, promote_reply_cb, p);
 }
 
+static void approve_reply_cb(void *reply_arg, int rc, const char *approval, const char *message)
+{
+	struct pending *p = reply_arg;
+	json_t *obj;
+
+	if (!p->d) {
+		pending_free(p);
+		return;
+	}
+	if (rc) {
+		log_notice("dashboard", "approval of '%s' by %s refused: %s", p->appr.branch,
+			   p->op.name, message ? message : "no reason");
+		pending_error(p, status_of(rc), message ? message : "the daemon refused");
+		return;
+	}
+	log_notice("dashboard", "%s approved '%s' (approval %.12s)", p->op.name, p->appr.branch,
+		   approval ? approval : "");
+	obj = json_pack("{s:s, s:s?, s:s?, s:s, s:s}", "branch", p->appr.branch, "approval",
+			approval, "message", message, "stage", stage_name(p->appr.stage),
+			"approved_by", p->op.name);
+	if (json_reply(pending_res(p), 202, obj))
+		http_text(pending_res(p), 500, "out of memory\n");
+	pending_send(p);
+}
+
+/* After the CSRF check, like promote_now. */
+static void approve_now(struct pending *p)
+{
+	struct dashboard *d = p->dash;
+	int rc = auth_csrf_check(&d->auth, p->csrf, p->op.name, (int64_t)time(NULL));
+
+	if (rc || p->parse_rc) {
+		pending_error(p, rc ? 403 : 400,
+			      rc == ERR_TIMEOUT ? "the CSRF token has expired: reload the page"
+			      : rc ? "missing or invalid X-CSRF-Token (get one from GET "
+				     DASHBOARD_CSRF_PATH ")"
+			      : p->parse_err);
+		return;
+	}
+	strlcpy_(p->appr.author_name, p->op.name, sizeof(p->appr.author_name));
+	strlcpy_(p->appr.author_email, p->op.email, sizeof(p->appr.author_email));
+	strlcpy_(p->appr.remote, p->remote, sizeof(p->appr.remote));
+	d->approve(d->approve_arg, &p->appr, approve_reply_cb, p);
+}
+
 static void csrf_now(struct pending *p)
 {
 	char token[AUTH_CSRF_MAX];
@@ -393,6 +488,8 @@ static void proceed(struct pending *p)
 {
 	if (p->kind == PENDING_CSRF)
 		csrf_now(p);
+	else if (p->kind == PENDING_APPROVE)
+		approve_now(p);
 	else
 		promote_now(p);
 }
@@ -612,6 +709,33 @@ int dashboard_promote_handler(struct http_request *req, struct http_response *re
 	return HTTP_DEFER;
 }
 
+int dashboard_approve_handler(struct http_request *req, struct http_response *res, void *arg)
+{
+	struct dashboard *d = arg;
+	struct pending *p = NULL;
+	const char *csrf = http_header(req, "X-CSRF-Token");
+	const char *refusal;
+	unsigned status;
+	char why[160];
+	int rc;
+
+	if (!auth_writes_enabled(&d->auth, why, sizeof(why)))
+		return error_reply(res, 403, why);
+	if (!d->approve)
+		return error_reply(res, 403, "this daemon takes no approvals from the dashboard");
+	if ((refusal = cross_site(req, &status)) != NULL)
+		return error_reply(res, status, refusal);
+	rc = start(req, res, d, PENDING_APPROVE, &p);
+	if (rc || !p)
+		return rc;
+	if (csrf && strlen(csrf) < sizeof(p->csrf))
+		strlcpy_(p->csrf, csrf, sizeof(p->csrf));
+	p->parse_rc = dashboard_approve_parse(&p->appr, req->body, req->body_len, p->parse_err,
+					      sizeof(p->parse_err));
+	authenticate(p, req);
+	return HTTP_DEFER;
+}
+
 /* ---- lifetime ---- */
 
 int dashboard_new(struct dashboard **out, const struct dashboard_opts *opts, struct buf *errors)
@@ -634,6 +758,8 @@ int dashboard_new(struct dashboard **out, const struct dashboard_opts *opts, str
 	d->loop = opts->loop;
 	d->promote = opts->promote;
 	d->promote_arg = opts->promote_arg;
+	d->approve = opts->approve;
+	d->approve_arg = opts->approve_arg;
 	d->refs = 1;
 	*out = d;
 	return 0;

@@ -13,7 +13,10 @@
  *   GET  /            the page
  *   GET  /static/...  app.js, app.css
  *   GET  /api/v1/csrf authenticate, then {"operator","email","token","expires"}
- *   POST /api/v1/promote  {stage, tag, notes, break_glass}
+ *   POST /api/v1/promote  {stage, tag, notes, break_glass, rollback}
+ *   POST /api/v1/approve  {branch, commit}: the Approve button (issue 14
+ *                     item 3), an approval commit signed with [http]
+ *                     approvalKey on a request waiting approval-required
  *
  * Every POST needs: a configured write path (else 403 with the reason),
  * Content-Type: application/json (415), Origin matching Host and
@@ -40,6 +43,8 @@
 
 #define DASHBOARD_CSRF_PATH "/api/v1/csrf"
 #define DASHBOARD_PROMOTE_PATH "/api/v1/promote"
+#define DASHBOARD_APPROVE_PATH "/api/v1/approve"
+#define DASHBOARD_APPROVE_MAX_BODY 1024u
 #define DASHBOARD_MAX_BODY (64u * 1024)	/* notes + justification, JSON-escaped */
 #define DASHBOARD_MAX_CHECKS 2	/* password checks at once (of libuv's 4 pool threads) */
 
@@ -73,12 +78,29 @@ typedef void (*dashboard_reply_fn)(void *reply_arg, int rc, const char *branch,
 typedef void (*dashboard_promote_fn)(void *arg, const struct dashboard_promote *req,
 				     dashboard_reply_fn reply, void *reply_arg);
 
+/* Issue 14 item 3: a validated Approve.  branch and commit are what the
+ * page showed: the approval goes on that tip or not at all. */
+struct dashboard_approve {
+	char branch[256];			/* "promote/<stage>/<name>" */
+	enum stage stage;			/* from the branch */
+	char commit[TAG_MAX + 1];		/* 40-hex: the branch tip approved */
+	char author_name[AUTH_NAME_MAX + 1];	/* the authenticated operator */
+	char author_email[AUTH_EMAIL_MAX + 1];
+	char remote[64];
+};
+/* As dashboard_promote_fn; the reply's branch is then the approval
+ * commit made (40-hex), and ERR_NOTFOUND (404) says no such request. */
+typedef void (*dashboard_approve_fn)(void *arg, const struct dashboard_approve *req,
+				     dashboard_reply_fn reply, void *reply_arg);
+
 struct dashboard_opts {
 	uv_loop_t *loop;			/* for the password checks */
 	const char *users_path;			/* [http] users, or NULL */
 	const char *trusted_proxy_header;	/* [http] trustedProxyHeader, or NULL */
 	dashboard_promote_fn promote;
 	void *promote_arg;
+	dashboard_approve_fn approve;		/* NULL: 403 on POST approve */
+	void *approve_arg;
 };
 
 struct dashboard;
@@ -97,16 +119,23 @@ int dashboard_page_handler(struct http_request *req, struct http_response *res, 
 int dashboard_static_handler(struct http_request *req, struct http_response *res, void *arg);
 int dashboard_csrf_handler(struct http_request *req, struct http_response *res, void *arg);
 int dashboard_promote_handler(struct http_request *req, struct http_response *res, void *arg);
+int dashboard_approve_handler(struct http_request *req, struct http_response *res, void *arg);
 
 #define DASHBOARD_ROUTES(d) \
 	{ "GET", "/", dashboard_page_handler, (d), 0, 0 }, \
 	{ "GET", "/static/*", dashboard_static_handler, (d), 0, 0 }, \
 	{ "GET", DASHBOARD_CSRF_PATH, dashboard_csrf_handler, (d), 0, HTTP_ROUTE_WRITE }, \
-	{ "POST", DASHBOARD_PROMOTE_PATH, dashboard_promote_handler, (d), DASHBOARD_MAX_BODY, 0 }
+	{ "POST", DASHBOARD_PROMOTE_PATH, dashboard_promote_handler, (d), DASHBOARD_MAX_BODY, 0 }, \
+	{ "POST", DASHBOARD_APPROVE_PATH, dashboard_approve_handler, (d), \
+	  DASHBOARD_APPROVE_MAX_BODY, 0 }
 
 /* Pure: parse and check a promote body.  ERR_INVALID with a message
  * naming the field; out (author fields untouched) only on success. */
 int dashboard_promote_parse(struct dashboard_promote *out, const char *body, size_t len,
+			    char *errmsg, size_t errsz);
+/* Pure: parse and check an approve body {"branch": "promote/<stage>/<name>"
+ * (refs/heads/ allowed), "commit": 40-hex}.  ERR_INVALID with a message. */
+int dashboard_approve_parse(struct dashboard_approve *out, const char *body, size_t len,
 			    char *errmsg, size_t errsz);
 /* Pure: whether Origin (scheme://host[:port]) names host (a Host header
  * value).  NULL origin counts as same-origin (non-browser clients). */

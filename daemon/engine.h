@@ -66,6 +66,14 @@ typedef void (*engine_reply_fn)(void *reply_arg, int rc, const char *branch,
 void engine_dashboard_promote(void *arg, const struct dashboard_promote *req,
 			      engine_reply_fn reply, void *reply_arg);
 
+/* Issue 14 item 3: the dashboard's Approve callback (dashboard.h's
+ * dashboard_approve_fn; arg is the engine): an approval commit made with
+ * approval.h and signed with [http] approvalKey, pushed onto the request
+ * branch, then judged by the next cycle like any other approval. */
+struct dashboard_approve;
+void engine_dashboard_approve(void *arg, const struct dashboard_approve *req,
+			      engine_reply_fn reply, void *reply_arg);
+
 /* Argo CD's answer about the Application of deploy stage st (argocd.h's
  * update callback): facts, or NULL and why it cannot be read.  Judged at
  * once against the stage's promotion (engine_deploy.c). */

@@ -28,6 +28,20 @@ static const char *const state_names[] = {
 	[REQ_MERGING] = "merging", [REQ_MERGED] = "merged",
 };
 
+static json_t *lines_json(const char *text)
+{
+	json_t *a = json_array();
+
+	for (const char *p = text; a && p && *p;) {
+		size_t n = strcspn(p, "\n");
+
+		json_array_append_new(a, json_stringn(p, n));
+		p += n;
+		p += *p == '\n';
+	}
+	return a ? a : json_null();
+}
+
 static json_t *entry_json(const struct history_entry *h)
 {
 	char who[600];
@@ -53,6 +67,8 @@ static json_t *entry_json(const struct history_entry *h)
 				    json_pack("{s:s, s:o, s:b}", "reason", h->rollback, "from",
 					      str_or_null(h->rolled_back_from), "allowance",
 					      h->rollback_allowance));
+	if (j)	/* issue 14 item 3: one string per Approved-By, [] when none */
+		json_object_set_new(j, "approved_by", lines_json(h->approved_by));
 	return j;
 }
 
@@ -190,6 +206,32 @@ static json_t *stage_json(const struct engine *e, enum stage st)
 	return j;
 }
 
+/* Issue 14 item 3: a request waiting approval-required says how many
+ * approvals it has and needs, and who wrote it, so that the dashboard
+ * can offer Approve to anyone else. */
+static void approvals_json(json_t *j, const struct engine *e, const struct engine_request *r)
+{
+	const struct config_stage *cs;
+	json_t *by;
+
+	if (!j || !r->stage_ok || !stage_is_deploy(r->stage))
+		return;
+	cs = &e->cfg->stages[r->stage];
+	if (!cs->approvals)
+		return;
+	by = json_array();
+	for (size_t i = 0; by && r->facts && i < r->facts->napprovals; i++)
+		json_array_append_new(by, json_pack("{s:s, s:s?, s:s?}", "commit",
+						    r->facts->approvals[i].commit, "name",
+						    r->facts->approvals[i].author_name, "email",
+						    r->facts->approvals[i].author_email));
+	json_object_set_new(j, "approvals", json_pack("{s:I, s:o, s:s?, s:s?, s:b}",
+		"needed", (json_int_t)cs->approvals, "given", by ? by : json_array(),
+		"author", r->facts ? r->facts->author_email : NULL,
+		"signer", r->signer[0] ? r->signer : NULL,
+		"dashboard", e->cfg->http.approval_key != NULL));
+}
+
 static json_t *request_json(const struct engine_request *r)
 {
 	return json_pack("{s:s, s:s, s:o, s:s, s:o, s:s, s:o, s:o, s:b, s:o}",
@@ -315,8 +357,12 @@ int engine_status_json(struct buf *out, const struct engine *e)
 	for (int st = 0; stages && st < STAGE_COUNT; st++)
 		json_array_append_new(stages, stage_json(e, (enum stage)st));
 	for (size_t i = 0; reqs && i < ENGINE_MAX_REQUESTS; i++)
-		if (e->req[i].used)
-			json_array_append_new(reqs, request_json(&e->req[i]));
+		if (e->req[i].used) {
+			json_t *rj = request_json(&e->req[i]);
+
+			approvals_json(rj, e, &e->req[i]);
+			json_array_append_new(reqs, rj);
+		}
 	for (size_t i = 0; rels && i < ENGINE_MAX_RELEASES; i++)
 		if (e->rel[i].used)
 			json_array_append_new(rels, release_json(e, &e->rel[i]));

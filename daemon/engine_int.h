@@ -432,7 +432,9 @@ struct engine {
 	bool promoted;			/* the branch moved in this cycle */
 
 	struct gitops *req_git;		/* dashboard requests: a mirror of their own */
-	struct promote_job *promote_job;	/* the one being created */
+	void *promote_job;		/* the dashboard write in flight on req_git:
+					 * a promote_job or (issue 14) an
+					 * approve_job, one at a time */
 	bool closing;
 
 	struct engine_error errors[SUB_COUNT];

@@ -240,3 +240,109 @@ int gitssh_sig_key(char out[60], const char *sig, size_t len)
 	gitssh_fingerprint(out, h);
 	return 0;
 }
+
+/* Issue 14 item 3 (the dashboard's approval key). */
+int gitssh_private_key_fp(char out[60], bool *encrypted, const char *data, size_t len)
+{
+	static const char openssh[] = "-----BEGIN OPENSSH PRIVATE KEY-----";
+	static const char magic[] = "openssh-key-v1";
+	unsigned char raw[16384], h[32];
+	const unsigned char *p = raw, *s;
+	size_t n, left, sn;
+
+	if (len < sizeof openssh - 1 || memcmp(data, openssh, sizeof openssh - 1))
+		return ERR_INVALID;
+	n = b64_decode(raw, sizeof raw, data + sizeof openssh - 1, len - (sizeof openssh - 1));
+	if (n < sizeof magic || memcmp(raw, magic, sizeof magic))
+		return ERR_INVALID;
+	p += sizeof magic;
+	left = n - sizeof magic;
+	for (int i = 0; i < 3; i++) {		/* cipher, kdf, kdf options */
+		if (ssh_string(&p, &left, &s, &sn))
+			return ERR_INVALID;
+		if (i == 0)
+			*encrypted = !(sn == 4 && memcmp(s, "none", 4) == 0);
+	}
+	if (left < 4)
+		return ERR_INVALID;
+	p += 4;
+	left -= 4;
+	/* the first public key blob, stored in the clear */
+	if (ssh_string(&p, &left, &s, &sn) || sn == 0)
+		return ERR_INVALID;
+	SHA256(s, sn, h);
+	gitssh_fingerprint(out, h);
+	return 0;
+}
+
+/* One whitespace-separated field of an allowed-signers line; double quotes
+ * keep blanks inside (principals, namespaces="git"). */
+static const char *field(const char *p, const char *end, const char **fend)
+{
+	bool q = false;
+
+	while (p < end && (*p == ' ' || *p == '\t'))
+		p++;
+	if (p >= end)
+		return NULL;
+	*fend = p;
+	while (*fend < end && (q || (**fend != ' ' && **fend != '\t'))) {
+		if (**fend == '"')
+			q = !q;
+		(*fend)++;
+	}
+	return p;
+}
+
+static bool key_type_field(const char *f, size_t n)
+{
+	return (n > 4 && !memcmp(f, "ssh-", 4)) || (n > 6 && !memcmp(f, "ecdsa-", 6)) ||
+	       (n > 3 && !memcmp(f, "sk-", 3));
+}
+
+int gitssh_signers_principals(char *out, size_t outsz, int *line, const char *signers,
+			      size_t len, const char *fp)
+{
+	const char *p = signers, *end = signers + len;
+	int ln = 0;
+
+	while (p < end) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p)), *f, *fe, *pr, *pre, *prev = NULL;
+		size_t prevn = 0;
+
+		eol = eol ? eol : end;
+		ln++;
+		pr = field(p, eol, &pre);
+		if (!pr || *pr == '#' || *pr == '\r') {
+			p = eol + 1;
+			continue;
+		}
+		for (const char *q = pre; (f = field(q, eol, &fe)) != NULL; q = fe) {
+			unsigned char raw[16384], h[32];
+			size_t n;
+			char got[60];
+
+			if (prev && key_type_field(prev, prevn) &&
+			    (n = b64_decode(raw, sizeof raw, f, (size_t)(fe - f))) > 0) {
+				SHA256(raw, n, h);
+				gitssh_fingerprint(got, h);
+				if (strcmp(got, fp) == 0) {
+					size_t pn = (size_t)(pre - pr);
+
+					if (pn >= 2 && pr[0] == '"' && pr[pn - 1] == '"')
+						pr++, pn -= 2;
+					if (pn >= outsz)
+						return ERR_TOOBIG;
+					memcpy(out, pr, pn);
+					out[pn] = '\0';
+					*line = ln;
+					return 0;
+				}
+			}
+			prev = f;
+			prevn = (size_t)(fe - f);
+		}
+		p = eol + 1;
+	}
+	return ERR_NOTFOUND;
+}

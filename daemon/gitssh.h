@@ -37,4 +37,19 @@ void gitssh_fingerprint(char out[60], const unsigned char sha256[32]);
  * ERR_INVALID when sig is not an SSH signature. */
 int gitssh_sig_key(char out[60], const char *sig, size_t len);
 
+/* Issue 14 item 3: the fingerprint (as above) of the public key stored in
+ * the clear inside an OpenSSH private key file ("-----BEGIN OPENSSH
+ * PRIVATE KEY-----"), which needs no passphrase; *encrypted says whether
+ * the private half has one.  ERR_INVALID for anything else (PEM keys
+ * included). */
+int gitssh_private_key_fp(char out[60], bool *encrypted, const char *data, size_t len);
+
+/* Issue 14 item 3: in an allowed-signers file (ssh-keygen(1), ALLOWED
+ * SIGNERS), the principals field (comma-separated, quotes removed) of the
+ * first line whose key has fingerprint fp, and that line's number.
+ * ERR_NOTFOUND when no line holds the key, ERR_TOOBIG when the field does
+ * not fit outsz. */
+int gitssh_signers_principals(char *out, size_t outsz, int *line, const char *signers,
+			      size_t len, const char *fp);
+
 #endif

@@ -6,6 +6,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static char *dup_opt(const struct trailer_list *tl, const char *key, bool *oom)
 {
@@ -72,6 +73,16 @@ int history_entry_from_commit(struct history_entry *out, const struct gitops_com
 			strlcpy_(e.rolled_back_from, from, sizeof e.rolled_back_from);
 	}
 	e.rollback_allowance = trailer_list_get(tl, TRAILER_ROLLBACK_ALLOWANCE) != NULL;
+	if (trailer_list_get(tl, TRAILER_APPROVED_BY)) {
+		struct buf ab = BUF_INIT;
+
+		for (size_t i = 0; i < tl->count; i++)
+			if (strcasecmp(tl->items[i].key, TRAILER_APPROVED_BY) == 0 &&
+			    buf_printf(&ab, "%s%s", ab.len ? "\n" : "", tl->items[i].value))
+				oom = true;
+		e.approved_by = buf_detach(&ab, NULL);
+		oom |= !e.approved_by;
+	}
 	e.committer_name = dup_str(ci->committer_name, &oom);
 	e.committer_email = dup_str(ci->committer_email, &oom);
 	e.time = ci->committer_time;
@@ -99,6 +110,7 @@ void history_entry_release(struct history_entry *e)
 	free(e->signed_by);
 	free(e->overrode);
 	free(e->rollback);
+	free(e->approved_by);
 	free(e->committer_name);
 	free(e->committer_email);
 	free(e->subject);

@@ -48,6 +48,8 @@ struct history_entry {
 	char *rollback;			/* Rollback: the reason, or NULL (not a rollback) */
 	char rolled_back_from[GITOPS_HEXSZ + 1];	/* Rolled-Back-From, "" when absent/bad */
 	bool rollback_allowance;	/* Rollback-Allowance: present */
+	/* issue 14 item 3: the Approved-By values, one a line, or NULL */
+	char *approved_by;
 };
 
 struct history {

@@ -447,6 +447,7 @@ static int startup(struct daemon *d, struct config *cfg)
 		.loop = &d->loop, .users_path = cfg->http.users,
 		.trusted_proxy_header = cfg->http.trusted_proxy_header,
 		.promote = engine_dashboard_promote,
+		.approve = engine_dashboard_approve,
 	};
 	if (engine_new(&d->engine, &d->loop, cfg, &d->std, &err)) {
 		log_err("main", "%s", err.data ? err.data : "cannot start the engine");
@@ -455,6 +456,7 @@ static int startup(struct daemon *d, struct config *cfg)
 		return -1;
 	}
 	dopts.promote_arg = d->engine;
+	dopts.approve_arg = d->engine;
 	if (dashboard_new(&d->dashboard, &dopts, &err)) {
 		log_config_errors(&err, d->config_path);
 		buf_release(&err);

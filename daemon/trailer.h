@@ -76,6 +76,9 @@
  * names. */
 #define TRAILER_APPROVES "Approves"
 #define TRAILER_APPROVED_BY "Approved-By"
+/* On an approval made from the dashboard: the operator who pressed
+ * Approve (the commit is signed with the daemon's [http] approvalKey). */
+#define TRAILER_OPERATOR "Operator"
 /* At most this many approvals are read on a request branch. */
 #define TRAILER_APPROVALS_MAX 8
 /* Issue 14 item 4: a rollback request says why (human, copied to the

@@ -1,7 +1,8 @@
 /* libFuzzer target for the dashboard's input parsers: the first byte picks
  * one of the users file (auth_users_parse), an Authorization header
  * (auth_basic_parse), a CSRF token (auth_csrf_check), a promote body
- * (dashboard_promote_parse) and an Origin (dashboard_origin_ok).  None may
+ * (dashboard_promote_parse), an Origin (dashboard_origin_ok) and an
+ * approve body (dashboard_approve_parse, issue 14).  None may
  * crash, leak or read out of bounds; a refusal leaves the output untouched
  * and an acceptance yields values that meet the documented bounds. */
 #include <stdint.h>
@@ -10,6 +11,7 @@
 
 #include "auth.h"
 #include "dashboard.h"
+#include "policy.h"
 
 static void users(const char *s, size_t n)
 {
@@ -61,6 +63,21 @@ static void promote(const char *s, size_t n)
 	free(p);
 }
 
+static void approve(const char *s, size_t n)
+{
+	struct dashboard_approve a;
+	enum stage st;
+	char err[256];
+	struct buf e = BUF_INIT;
+
+	memset(&a, 0, sizeof a);
+	if (dashboard_approve_parse(&a, s, n, err, sizeof(err)) == 0 &&
+	    (!stage_is_deploy(a.stage) || !tag_is_sha1(a.commit, strlen(a.commit)) ||
+	     policy_parse_branch(&st, a.branch, &e) || st != a.stage))
+		__builtin_trap();
+	buf_release(&e);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -70,11 +87,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(s, data + 1, size - 1);
 	s[size - 1] = '\0';
-	switch (data[0] % 5) {
+	switch (data[0] % 6) {
 	case 0: users(s, size - 1); break;
 	case 1: basic(s); break;
 	case 2: csrf(s); break;
 	case 3: promote(s, size - 1); break;
+	case 5: approve(s, size - 1); break;
 	default: dashboard_origin_ok(s, "pipelines.example:443"); break;
 	}
 	free(s);

@@ -1,5 +1,5 @@
 /* pipelined dashboard: reads /api/v1/status and /api/v1/history, writes
- * through /api/v1/promote.  Every string from the API goes into the page
+ * through /api/v1/promote and /api/v1/approve.  Every string from the API goes into the page
  * as textContent, never as markup.  The pure functions at the top are
  * exported for tests under node (tests/web/app.test.js). */
 'use strict';
@@ -209,7 +209,8 @@ var HISTORY_FIELDS = [
   ['break_glass', ['break_glass']],
   ['market', ['market']],
   ['integration_test', ['integration_test']],
-  ['signed_by', ['signed_by']]
+  ['signed_by', ['signed_by']],
+  ['approved_by', ['approved_by']]
 ];
 
 function historyRows(history) {
@@ -218,7 +219,7 @@ function historyRows(history) {
     var row = {};
     HISTORY_FIELDS.forEach(function (f) {
       var v = pick(e, f[1]);
-      row[f[0]] = v === undefined ? '' : String(v);
+      row[f[0]] = v === undefined || v === null ? '' : Array.isArray(v) ? v.join('; ') : String(v);
     });
     return row;
   });
@@ -233,9 +234,52 @@ function pendingRows(status) {
       state: r.state || '',
       code: r.code || '',
       message: r.message || '',
-      since: r.since || ''
+      since: r.since || '',
+      commit: r.commit || '',
+      approvals: r.approvals || null
     };
   });
+}
+
+function sameText(a, b, nocase) {
+  if (!a || !b) return false;
+  return nocase ? String(a).toLowerCase() === String(b).toLowerCase() : a === b;
+}
+
+/* Issue 14 item 3: the Approve button of one pending row for the operator
+ * logged in (name and email from /api/v1/csrf; null before login).
+ * show: the request waits approval-required and the dashboard may approve;
+ * enabled: false for its requester or an operator who approved already,
+ * with why.  The daemon decides again; this only saves a refusal. */
+function approveView(row, operator, email) {
+  var a = row && row.approvals;
+  var v = { show: false, enabled: false, why: '', count: '' };
+  if (!a) return v;
+  var given = a.given || [];
+  v.count = given.length + ' of ' + a.needed + ' approval' + (a.needed === 1 ? '' : 's');
+  if (row.code !== 'approval-required' || !a.dashboard) return v;
+  v.show = true;
+  if (operator || email) {
+    if (sameText(email, a.author, true) || sameText(email, a.signer, true) ||
+        sameText(operator, a.signer, false)) {
+      v.why = 'You requested this: someone else must approve it.';
+      return v;
+    }
+    if (given.some(function (g) { return sameText(email, g.email, true); })) {
+      v.why = 'You approved this already.';
+      return v;
+    }
+  }
+  v.enabled = true;
+  return v;
+}
+
+/* The confirmation the Approve dialog shows. */
+function approveSummary(row) {
+  var a = row.approvals || {};
+  return 'Approve ' + row.branch + ': ' + row.stage + ' to ' + shortSha(row.tag) + ' (' +
+    row.tag + '), requested by ' + (a.author || 'unknown') +
+    (a.signer ? ' (signed by ' + a.signer + ')' : '') + '.';
 }
 
 /* "registry: connection refused (3 failures)" for each failing subsystem. */
@@ -319,7 +363,8 @@ if (typeof module !== 'undefined' && module.exports) {
     deployedView: deployedView, runningText: runningText,
     freezeRows: freezeRows, freezeError: freezeError,
     quietText: quietText,
-    rollbackBody: rollbackBody, rollbackSummary: rollbackSummary
+    rollbackBody: rollbackBody, rollbackSummary: rollbackSummary,
+    approveView: approveView, approveSummary: approveSummary
   };
 }
 
@@ -328,7 +373,8 @@ if (typeof module !== 'undefined' && module.exports) {
 if (typeof document !== 'undefined') (function () {
   var state = {
     status: null, skewMs: 0, user: null, password: null, token: null,
-    operator: null, writes: null, target: null, rollbackTo: null
+    operator: null, email: null, writes: null, target: null, rollbackTo: null,
+    approving: null
   };
 
   function $(id) { return document.getElementById(id); }
@@ -494,8 +540,25 @@ if (typeof document !== 'undefined') (function () {
   }
 
   function renderPending() {
-    fillTable('pending', pendingRows(state.status),
-      ['branch', 'stage', 'tag', 'state', 'code', 'message', 'since']);
+    var rows = pendingRows(state.status);
+    var keys = ['branch', 'stage', 'tag', 'state', 'code', 'message', 'since'];
+    fillTable('pending', rows, keys);
+    // the Approve column (issue 14 item 3)
+    var trs = $('pending').querySelectorAll('tbody tr');
+    rows.forEach(function (r, i) {
+      var td = el('td'), v = approveView(r, state.operator, state.email);
+      if (v.count) td.appendChild(el('span', v.count, 'approvals'));
+      if (v.show) {
+        var b = el('button', 'Approve');
+        b.className = 'approve';
+        b.setAttribute('aria-label', 'Approve ' + r.branch);
+        b.disabled = !v.enabled;
+        if (v.why) { b.title = v.why; td.appendChild(el('span', v.why, 'why')); }
+        b.addEventListener('click', function () { openApprove(r); });
+        td.appendChild(b);
+      }
+      if (trs[i]) trs[i].appendChild(td);
+    });
     var errs = errorLines(state.status);
     var ul = $('errors');
     ul.replaceChildren.apply(ul, errs.length ? errs.map(function (t) { return el('li', t); })
@@ -545,6 +608,7 @@ if (typeof document !== 'undefined') (function () {
         if (r.status === 200) {
           state.token = j.token;
           state.operator = j.operator;
+          state.email = j.email || null;
           state.writes = true;
         } else if (r.status === 403) {
           state.writes = false;
@@ -552,8 +616,10 @@ if (typeof document !== 'undefined') (function () {
         } else {
           state.token = null;
           state.operator = null;
+          state.email = null;
         }
         showOperator();
+        renderPending();
         return { status: r.status, error: j.error };
       });
     });
@@ -628,6 +694,40 @@ if (typeof document !== 'undefined') (function () {
     });
   }
 
+  function openApprove(row) {
+    ensureOperator().then(function (ok) {
+      if (!ok) return;
+      var v = approveView(row, state.operator, state.email);
+      if (!v.enabled) { notice(v.why || 'This request takes no approval now.', true); return; }
+      state.approving = row;
+      $('ap-summary').textContent = approveSummary(row);
+      $('ap-error').textContent = '';
+      openDialog($('ap-dialog'), 'ap-submit');
+    });
+  }
+
+  function submitApprove() {
+    var row = state.approving;
+    if (!row) return Promise.resolve();
+    return fetch('/api/v1/approve', {
+      method: 'POST',
+      headers: authHeaders({ 'Content-Type': 'application/json', 'X-CSRF-Token': state.token || '' }),
+      body: JSON.stringify({ branch: row.branch, commit: row.commit })
+    }).then(function (r) {
+      return r.json().catch(function () { return {}; }).then(function (j) {
+        if (r.status === 202 || r.status === 200) {
+          closeDialog($('ap-dialog'));
+          notice('Approved ' + row.branch + ' (approval ' + shortSha(j.approval || '') +
+                 ') — the daemon judges it on its next cycle.');
+          refresh();
+          return;
+        }
+        if (r.status === 401 || r.status === 403) state.token = null;
+        $('ap-error').textContent = j.error || ('HTTP ' + r.status);
+      });
+    }).catch(function (e) { $('ap-error').textContent = e.message; });
+  }
+
   function submitPromote(body, errId, dialog) {
     return fetch('/api/v1/promote', {
       method: 'POST',
@@ -654,6 +754,8 @@ if (typeof document !== 'undefined') (function () {
     $('promote-cancel').addEventListener('click', function () { closeDialog($('promote-dialog')); });
     $('bg-cancel').addEventListener('click', function () { closeDialog($('bg-dialog')); });
     $('rb-cancel').addEventListener('click', function () { closeDialog($('rb-dialog')); });
+    $('ap-cancel').addEventListener('click', function () { closeDialog($('ap-dialog')); });
+    $('ap-form').addEventListener('submit', function (ev) { ev.preventDefault(); submitApprove(); });
     $('rb-form').addEventListener('submit', function (ev) {
       ev.preventDefault();
       var reason = $('rb-reason').value, just = $('rb-justification').value;

@@ -8,6 +8,12 @@
 # merge's second parent being the approval.  pipelinectl audit passes on
 # that history and fails, naming the commit, on a promotion pushed behind
 # the daemon's back whose one approval is the author's.
+# The dashboard's Approve button (POST /api/v1/approve): refused with a
+# clear error while no [http] approvalKey is set; once it is, the
+# requester's own attempt is refused and pushes nothing, and another
+# operator's approval (signed with the approval key, Operator: trailer)
+# merges the request with an Approved-By: naming that operator, which
+# pipelinectl audit accepts.
 . "$SRCDIR/tests/fixtures/stack.sh"
 FMT=$TOOLDIR/trailer_fmt
 stack_start "2026-11-30 18:00:00"	# Monday evening: market closed
@@ -22,6 +28,11 @@ for who in dana rita; do ssh-keygen -q -t ed25519 -N '' -C "$who" -f "$K/$who"; 
 stack_conf_set stage.live.requireSignature true
 stack_conf_set stage.live.signers "$K/allowed"
 stack_conf_set stage.live.approvals 1
+# dashboard operators: dana (the developer) and risk
+printf 'dana:%s:dana@example.com\nrisk:%s:risk@example.com\n' \
+	"$(htpasswd -nbBC 10 dana pw-dana | cut -d: -f2)" "$(htpasswd -nbBC 10 risk pw-risk | cut -d: -f2)" \
+	>"$STACK_DIR/users"
+stack_conf_set http.users "$STACK_DIR/users"
 out=$("$PIPELINED" -n -c "$STACK_CONF") || stack_fail "config with approvals: $out"
 # the developer signs every commit, as git commit -S would
 dev=$STACK_DIR/dev
@@ -48,7 +59,25 @@ js=$(stack_status)
 jq -e --arg b "$branch" '.requests[] | select(.branch == $b) |
 	.code == "approval-required" and .state == "queued"' <<<"$js" >/dev/null ||
 	stack_fail "status does not show $branch queued approval-required: $js"
-stack_ok "a signed live request waits: approval-required (note, status queued)"
+jq -e --arg b "$branch" '.requests[] | select(.branch == $b) | .approvals |
+	.needed == 1 and .given == [] and .author == "dana@example.com" and .dashboard == false' \
+	<<<"$js" >/dev/null || stack_fail "status does not show the approvals of $branch: $js"
+stack_ok "a signed live request waits: approval-required (note, status queued, approvals 0 of 1)"
+
+# ---- the dashboard: POST /api/v1/approve ---------------------------------
+dash_approve() {	# USER PASSWORD BRANCH COMMIT: the HTTP code; the reply in $STACK_DIR/ap.json
+	local token
+	token=$(curl -fsS -u "$1:$2" "$STACK_URL/api/v1/csrf" | jq -r .token)
+	curl -s -o "$STACK_DIR/ap.json" -w '%{http_code}' -u "$1:$2" -H 'Content-Type: application/json' \
+		-H "X-CSRF-Token: $token" --data "$(jq -cn --arg b "$3" --arg c "$4" '{branch: $b, commit: $c}')" \
+		"$STACK_URL/api/v1/approve"
+}
+code=$(dash_approve risk pw-risk "$branch" "$lreq")
+[ "$code" = 409 ] || stack_fail "dashboard approve without approvalKey: HTTP $code: $(cat "$STACK_DIR/ap.json")"
+stack_expect_in "the dashboard cannot approve: no [http] approvalKey is configured" \
+	"$(jq -r .error "$STACK_DIR/ap.json")" "no approvalKey"
+[ "$(stack_git rev-parse "refs/heads/$branch")" = "$lreq" ] || stack_fail "something was pushed"
+stack_ok "dashboard Approve without [http] approvalKey: 409 saying so, nothing pushed"
 
 # ---- pipelinectl approve refuses the author at once ---------------------
 set +e
@@ -102,6 +131,69 @@ set -e
 [ $rc = 0 ] || stack_fail "audit of the daemon's history: exit $rc: $out"
 echo "  $(tail -n1 <<<"$out")"
 stack_ok "pipelinectl audit verifies the approval and passes"
+
+# ---- the dashboard's Approve button, with an approval key ---------------
+ssh-keygen -q -t ed25519 -N '' -C dashboard -f "$K/desk"
+printf 'dashboard@desk namespaces="git" %s\n' "$(cut -d' ' -f1,2 "$K/desk.pub")" >>"$K/allowed"
+stack_daemon_stop
+stack_conf_set http.approvalKey "$K/desk"
+out=$("$PIPELINED" -n -c "$STACK_CONF") || stack_fail "config with approvalKey: $out"
+stack_daemon_start
+z=$(stack_release "feat: Z")
+stack_kick >/dev/null || true
+stack_wait_for '[ "$(stack_tag beta)" = "$z" ]' 60
+pzreq=$(stack_request paper "$z" --notes "paper Z")
+stack_wait_merged "$pzreq" 60 >/dev/null
+zreq=$(stack_request live "$z" --notes "CAB-13" --name cab-13)
+zbranch=promote/live/cab-13
+stack_wait_note "$zreq" '^approval-required' 30 >/dev/null
+stack_wait_for "stack_status | jq -e --arg b $zbranch '.requests[] | select(.branch == \$b) |
+	.code == \"approval-required\" and .approvals.dashboard' >/dev/null" 30 ||
+	stack_fail "status does not offer dashboard approval of $zbranch: $(stack_status)"
+# the requester herself
+code=$(dash_approve dana pw-dana "$zbranch" "$zreq")
+[ "$code" = 409 ] || stack_fail "dashboard self-approval: HTTP $code: $(cat "$STACK_DIR/ap.json")"
+stack_expect_in "you (dana <dana@example.com>) requested '$zbranch'" "$(jq -r .error "$STACK_DIR/ap.json")" \
+	"self-approval refusal"
+stack_expect_in "someone else must approve it" "$(jq -r .error "$STACK_DIR/ap.json")" "self-approval refusal"
+[ "$(stack_git rev-parse "refs/heads/$zbranch")" = "$zreq" ] || stack_fail "a self-approval was pushed"
+# a stale page (another tip) and a request that does not exist
+code=$(dash_approve risk pw-risk "$zbranch" "$pzreq")
+[ "$code" = 409 ] || stack_fail "approve of a stale tip: HTTP $code"
+stack_expect_in "moved since the page showed it" "$(jq -r .error "$STACK_DIR/ap.json")" "stale tip"
+code=$(dash_approve risk pw-risk promote/live/nope "$zreq")
+[ "$code" = 404 ] || stack_fail "approve of a missing request: HTTP $code"
+stack_ok "dashboard Approve: the requester, a stale tip and an unknown request are refused, nothing pushed"
+
+code=$(dash_approve risk pw-risk "$zbranch" "$zreq")
+[ "$code" = 202 ] || { tail -n 20 "$STACK_LOG"; stack_fail "dashboard approve: HTTP $code: $(cat "$STACK_DIR/ap.json")"; }
+dappr=$(jq -r .approval "$STACK_DIR/ap.json")
+[ "$(stack_git rev-parse "refs/heads/$zbranch")" = "$dappr" ] || stack_fail "approval not on the branch"
+[ "$(stack_git rev-parse "$dappr^")" = "$zreq" ] || stack_fail "dashboard approval is not on the request"
+[ "$(stack_git rev-parse "$dappr^{tree}")" = "$(stack_git rev-parse "$zreq^{tree}")" ] ||
+	stack_fail "the dashboard approval changes files"
+stack_git cat-file commit "$dappr" | grep -q '^gpgsig -----BEGIN SSH SIGNATURE-----' ||
+	stack_fail "the dashboard approval is not SSH-signed"
+stack_expect_eq "$(stack_trailer "$dappr" Approves)" "$zreq" "Approves: of the dashboard approval"
+stack_expect_eq "$(stack_trailer "$dappr" Operator)" "risk" "Operator: of the dashboard approval"
+stack_expect_eq "$(stack_git log -1 --format='%an <%ae>' "$dappr")" "risk <risk@example.com>" \
+	"the dashboard approval's author"
+m=$(stack_wait_merged "$zreq" 60)
+stack_expect_eq "$(stack_trailer "$m" Approved-By)" \
+	"risk <risk@example.com> (principal dashboard@desk, approval $dappr)" "Approved-By of a dashboard approval"
+stack_expect_eq "$(stack_tag live)" "$z" "live runs Z"
+has_approved_by() {	# the history API lists the merge's Approved-By (after the daemon's next scan)
+	curl -fsS "$STACK_URL/api/v1/history?stage=live" | jq -e --arg m "$m" --arg a "$dappr" \
+		'.entries[] | select(.commit == $m) | .approved_by == ["risk <risk@example.com> (principal dashboard@desk, approval " + $a + ")"]' \
+		>/dev/null
+}
+stack_wait_for has_approved_by 30 || stack_fail "history API: no approved_by on $m: $(curl -fsS "$STACK_URL/api/v1/history?stage=live")"
+stack_ok "dashboard Approve by another operator: signed approval (Operator: risk), merged with Approved-By naming risk"
+set +e
+out=$(stack_ctl audit 2>&1); rc=$?
+set -e
+[ $rc = 0 ] || stack_fail "audit with a dashboard approval: exit $rc: $out"
+stack_ok "pipelinectl audit accepts the dashboard approval"
 
 # ---- a promotion whose approval is the author's, pushed behind its back --
 y=$(stack_release "feat: Y")

@@ -4,7 +4,8 @@
 # tests/data/config/NNN.conf is checked from inside a copy of
 # tests/data/config, so messages name it "NNN.conf" and relative file paths
 # in it point into that directory (files/ holds stand-in secret files; the
-# copy adds what git cannot hold: files/fifo, a FIFO, and files/huge.calendar,
+# copy adds what git cannot hold: files/fifo, a FIFO, files/approval_key's
+# mode 0600 (git keeps 0644, which ssh-keygen refuses), and files/huge.calendar,
 # over the calendar's bound).  Each check runs under `timeout 10`: a file
 # that would block a reader must fail fast, not hang.  Expected result:
 #   NNN.err  the exact lines on stderr (exit status 1), or
@@ -77,6 +78,8 @@ check_case() {
 cp -R "$TESTDATA/config" "$tmp/config" || exit 1
 cd "$tmp/config" || exit 1
 mkfifo files/fifo
+chmod 600 files/approval_key files/approval_key_locked
+cp files/approval_key files/approval_key_open && chmod 644 files/approval_key_open
 { echo "covers 2026-2026"; head -c 300000 /dev/zero | tr '\0' '#'; echo; } >files/huge.calendar
 for conf in [0-9][0-9][0-9].conf; do
 	check_case "$conf"

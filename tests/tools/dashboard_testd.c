@@ -121,6 +121,36 @@ static void promote_cb(void *arg, const struct dashboard_promote *req, dashboard
 	uv_timer_start(&r->timer, reply_cb, 50, 0);
 }
 
+/* Issue 14 item 3: the Approve button; recorded as {"approve": branch,
+ * "commit", "author_name"}, answered with a made-up approval commit. */
+static void approve_cb(void *arg, const struct dashboard_approve *req, dashboard_reply_fn fn,
+		       void *reply_arg)
+{
+	struct reply *r = calloc(1, sizeof(*r));
+	json_t *j = json_pack("{s:s, s:s, s:s, s:s}", "approve", req->branch, "commit",
+			      req->commit, "author_name", req->author_name, "author_email",
+			      req->author_email);
+	FILE *f = fopen(record_file, "a");
+
+	if (j && f)
+		json_dumpf(j, f, JSON_COMPACT | JSON_SORT_KEYS);
+	if (f) {
+		fputc('\n', f);
+		fclose(f);
+	}
+	json_decref(j);
+	if (!r) {
+		fn(reply_arg, ERR_NOMEM, NULL, "out of memory");
+		return;
+	}
+	r->fn = fn;
+	r->arg = reply_arg;
+	strlcpy_(r->branch, "abcdef0123456789abcdef0123456789abcdef01", sizeof(r->branch));
+	uv_timer_init(&loop, &r->timer);
+	r->timer.data = r;
+	uv_timer_start(&r->timer, reply_cb, 50, 0);
+}
+
 static void stopped_cb(void *arg)
 {
 	srv = NULL;
@@ -134,7 +164,8 @@ static void signal_cb(uv_signal_t *s, int signum)
 
 int main(int argc, char **argv)
 {
-	struct dashboard_opts dopts = { .loop = &loop, .promote = promote_cb };
+	struct dashboard_opts dopts = { .loop = &loop, .promote = promote_cb,
+					.approve = approve_cb };
 	struct http_config hc = { .listen = "127.0.0.1:0" };
 	const char *hosts[8];
 	size_t nhosts = 0;

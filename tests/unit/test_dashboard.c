@@ -181,7 +181,7 @@ static void test_origin(void **state)
 }
 
 /* Every route that acts for the operator is checked against the allowed
- * Host names by the server: the promote POST, and the CSRF token, which a
+ * Host names by the server: the promote and approve POSTs, and the CSRF token, which a
  * rebinding page would need first. */
 static void test_routes(void **state)
 {
@@ -192,13 +192,51 @@ static void test_routes(void **state)
 		bool w = strcmp(routes[i].method, "GET") || (routes[i].flags & HTTP_ROUTE_WRITE);
 
 		if (!strcmp(routes[i].path, DASHBOARD_CSRF_PATH) ||
-		    !strcmp(routes[i].path, DASHBOARD_PROMOTE_PATH))
+		    !strcmp(routes[i].path, DASHBOARD_PROMOTE_PATH) ||
+		    !strcmp(routes[i].path, DASHBOARD_APPROVE_PATH))
 			assert_true(w);
 		else
 			assert_false(w);
 		writes += w;
 	}
-	assert_int_equal(writes, 2);
+	assert_int_equal(writes, 3);
+}
+
+/* Issue 14 item 3: the Approve body. */
+static void test_approve_parse(void **state)
+{
+	struct dashboard_approve a;
+	char err[256];
+	const char *ok = "{\"branch\":\"promote/live/cab-12\",\"commit\":\"" SHA "\"}";
+	const struct { const char *body, *msg; } bad[] = {
+		{ "[]", "not a JSON object" },
+		{ "{\"branch\":\"promote/live/x\"}", "'commit' must be" },
+		{ "{\"commit\":\"" SHA "\"}", "'branch':" },
+		{ "{\"branch\":\"promote/ci/x\",\"commit\":\"" SHA "\"}", "'branch':" },
+		{ "{\"branch\":\"main\",\"commit\":\"" SHA "\"}", "'branch':" },
+		{ "{\"branch\":\"promote/live/x\",\"commit\":\"0123\"}", "'commit' must be" },
+		{ "{\"branch\":\"promote/live/x\",\"commit\":7}", "'commit' must be a string" },
+		{ "{\"branch\":\"promote/live/x\",\"commit\":\"" SHA "\",\"tag\":\"x\"}",
+		  "unknown field 'tag'" },
+		{ "{\"branch\":\"promote/live/x\",\"branch\":\"promote/live/y\",\"commit\":\""
+		  SHA "\"}", "not a JSON object" },
+	};
+
+	assert_int_equal(dashboard_approve_parse(&a, ok, strlen(ok), err, sizeof err), 0);
+	assert_string_equal(a.branch, "promote/live/cab-12");
+	assert_int_equal(a.stage, STAGE_LIVE);
+	assert_string_equal(a.commit, SHA);
+	ok = "{\"branch\":\"refs/heads/promote/paper/x\",\"commit\":\"" SHA "\"}";
+	assert_int_equal(dashboard_approve_parse(&a, ok, strlen(ok), err, sizeof err), 0);
+	assert_string_equal(a.branch, "promote/paper/x");
+	assert_int_equal(a.stage, STAGE_PAPER);
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		err[0] = '\0';
+		assert_int_equal(dashboard_approve_parse(&a, bad[i].body, strlen(bad[i].body), err,
+							 sizeof err), ERR_INVALID);
+		if (!strstr(err, bad[i].msg))
+			fail_msg("%s: got '%s', want '%s'", bad[i].body, err, bad[i].msg);
+	}
 }
 
 int main(void)
@@ -209,6 +247,7 @@ int main(void)
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_bad),
 		cmocka_unit_test(test_origin),
+		cmocka_unit_test(test_approve_parse),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -179,6 +179,75 @@ static void test_fingerprint(void **state)
 	assert_string_equal(fp, "SHA256://////////////////////////////////////////8");
 }
 
+/* Test-only keys made with ssh-keygen -t ed25519 (the second with a
+ * passphrase); ssh-keygen -lf gives the first's fingerprint. */
+static const char plain_key[] =
+	"-----BEGIN OPENSSH PRIVATE KEY-----\n"
+	"b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\n"
+	"QyNTUxOQAAACCYKz1K9B3nmoDJiEDKltGSrW+GocXAksakc6P6lpUdcQAAAJBa34VbWt+F\n"
+	"WwAAAAtzc2gtZWQyNTUxOQAAACCYKz1K9B3nmoDJiEDKltGSrW+GocXAksakc6P6lpUdcQ\n"
+	"AAAECCsN9CWAN2Zu9uHRE52x39bwzo7fpry7lMzQ4I2T/tR5grPUr0HeeagMmIQMqW0ZKt\n"
+	"b4ahxcCSxqRzo/qWlR1xAAAACXRlc3Qgb25seQECAwQ=\n"
+	"-----END OPENSSH PRIVATE KEY-----\n";
+static const char locked_key[] =
+	"-----BEGIN OPENSSH PRIVATE KEY-----\n"
+	"b3BlbnNzaC1rZXktdjEAAAAACmFlczI1Ni1jdHIAAAAGYmNyeXB0AAAAGAAAABAeyynEOa\n"
+	"zHVj9MfO9+K6S/AAAAEAAAAAEAAAAzAAAAC3NzaC1lZDI1NTE5AAAAIPAgcjMsUezgA2M/\n"
+	"5o6SUXxNCDnADvK5IK9igMT4ikrGAAAAkD4XZs7CCvCbTrWM2PXJYuzo0Q7TnnsT7YxlVL\n"
+	"YoRX4iIUQEhmMQAaO8Jtc0B1IgxBidaSgOB4FJpD/nrgEp+5OGWRx473U98ar/T7phkL08\n"
+	"mQJeDXBoqkXdhAbuYC2l9IJspLKwxW888PLh5RO/JBeJKeNuoI9P4SnWZZ4tYrRkRb04m7\n"
+	"Edhp63Op25qumyxw==\n"
+	"-----END OPENSSH PRIVATE KEY-----\n";
+#define PLAIN_FP "SHA256:BhBBCwGMCjdR+KL7rJkAaokqZq+F3pJDi2o2haP89z0"
+#define PLAIN_PUB "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJgrPUr0HeeagMmIQMqW0ZKtb4ahxcCSxqRzo/qWlR1x"
+
+static void test_private_key_fp(void **state)
+{
+	char fp[60];
+	bool enc = true;
+
+	assert_int_equal(gitssh_private_key_fp(fp, &enc, plain_key, strlen(plain_key)), 0);
+	assert_string_equal(fp, PLAIN_FP);
+	assert_false(enc);
+	/* the public half of a locked key is readable; the lock is reported */
+	assert_int_equal(gitssh_private_key_fp(fp, &enc, locked_key, strlen(locked_key)), 0);
+	assert_true(enc);
+	assert_int_equal(gitssh_private_key_fp(fp, &enc, PLAIN_PUB, strlen(PLAIN_PUB)), ERR_INVALID);
+	assert_int_equal(gitssh_private_key_fp(fp, &enc, plain_key, 60), ERR_INVALID);
+	assert_int_equal(gitssh_private_key_fp(fp, &enc, "-----BEGIN RSA PRIVATE KEY-----\nx", 33),
+			 ERR_INVALID);
+}
+
+static void test_signers_principals(void **state)
+{
+	char pr[64];
+	int line = 0;
+	const char *file =
+		"# comment\n"
+		"\n"
+		"dev@example.com ssh-ed25519 AAAAstand-in\n"
+		"\"ops dash,desk@x\" namespaces=\"git,file\" " PLAIN_PUB " the desk\r\n"
+		"later@example.com " PLAIN_PUB "\n";
+
+	assert_int_equal(gitssh_signers_principals(pr, sizeof pr, &line, file, strlen(file),
+						   PLAIN_FP), 0);
+	assert_string_equal(pr, "ops dash,desk@x");
+	assert_int_equal(line, 4);
+	/* without options, and as the last line without a newline */
+	const char *bare = "a@x,b@x " PLAIN_PUB;
+	assert_int_equal(gitssh_signers_principals(pr, sizeof pr, &line, bare, strlen(bare),
+						   PLAIN_FP), 0);
+	assert_string_equal(pr, "a@x,b@x");
+	assert_int_equal(line, 1);
+	/* not there; a principal too long for the output */
+	assert_int_equal(gitssh_signers_principals(pr, sizeof pr, &line, file, 40, PLAIN_FP),
+			 ERR_NOTFOUND);
+	assert_int_equal(gitssh_signers_principals(pr, 4, &line, bare, strlen(bare), PLAIN_FP),
+			 ERR_TOOBIG);
+	assert_int_equal(gitssh_signers_principals(pr, sizeof pr, &line, "", 0, PLAIN_FP),
+			 ERR_NOTFOUND);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -189,6 +258,8 @@ int main(void)
 		cmocka_unit_test(test_key_type_openssh),
 		cmocka_unit_test(test_key_type_pem_and_junk),
 		cmocka_unit_test(test_fingerprint),
+		cmocka_unit_test(test_private_key_fp),
+		cmocka_unit_test(test_signers_principals),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -309,8 +309,24 @@ static void test_entry_from_commit(void **state)
 			assert_int_equal(e.source, STAGE_COUNT);
 			assert_string_equal(e.request, "");
 			assert_int_equal(e.offset_min, 60);
+			assert_null(e.approved_by);
 			history_entry_release(&e);
 		}
+		trailer_list_release(&tl);
+	}
+	/* issue 14 item 3: every Approved-By, one a line, in message order */
+	{
+		struct trailer_list tl;
+		struct history_entry e;
+
+		ci.message = "s\n\nStage: live\nImage-Tag: " TAG_A "\nApproved-By: A <a@x> (principal a, "
+			     "approval " TAG_B ")\napproved-by: B <b@x> (principal dashboard@desk, "
+			     "approval " TAG_A ")\n";
+		assert_int_equal(trailer_parse(&tl, ci.message, strlen(ci.message), NULL), 0);
+		assert_int_equal(history_entry_from_commit(&e, &ci, &tl), 0);
+		assert_string_equal(e.approved_by, "A <a@x> (principal a, approval " TAG_B ")\n"
+				    "B <b@x> (principal dashboard@desk, approval " TAG_A ")");
+		history_entry_release(&e);
 		trailer_list_release(&tl);
 	}
 }

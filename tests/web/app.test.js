@@ -129,7 +129,7 @@ test('historyRows keep every audit field as text', () => {
     tag: '2222222222222222222222222222222222222222', requested_by: 'Alice <alice@example.org>',
     request: '5555555555555555555555555555555555555555', notes: 'weekly release',
     break_glass: '', market: 'closed (after hours)', integration_test: 'passed 312/312',
-    signed_by: '' });
+    signed_by: '', approved_by: '' });
   assert.equal(rows[1].break_glass, 'broker outage');
   assert.equal(rows[1].signed_by, 'bob@example.org');
   assert.deepEqual(app.historyRows(fixture('history-live.json')), []);
@@ -138,7 +138,7 @@ test('historyRows keep every audit field as text', () => {
 test('pendingRows carry the refusal code and message; errors per subsystem', () => {
   const st = fixture('status.json');
   const rows = app.pendingRows(st);
-  assert.equal(rows.length, 1);
+  assert.equal(rows.length, 3);
   assert.equal(rows[0].state, 'queued');
   assert.equal(rows[0].code, 'market-open');
   assert.match(rows[0].message, /^blocked: market open/);
@@ -219,4 +219,49 @@ test('rollback: the body and the confirmation (issue 14 item 4)', () => {
   // nothing to go back to: no button
   const none = app.stageRows({ stages: [{ name: 'beta', enabled: true, current_tag: y, rollback_to: null }] });
   assert.equal(none.find((r) => r.name === 'beta').rollback_to, '');
+});
+
+test('approveView: Approve for anyone but the requester, on approval-required only', () => {
+  const x = '0123456789abcdef0123456789abcdef01234567';
+  const st = { requests: [{
+    branch: 'promote/live/cab-12', stage: 'live', tag: x, commit: x, state: 'queued',
+    code: 'approval-required', message: 'live requires 1 approval',
+    approvals: { needed: 1, given: [], author: 'dana@example.com', signer: 'dana@example.com',
+      dashboard: true } }] };
+  const row = app.pendingRows(st)[0];
+  assert.equal(row.commit, x);
+  // not logged in yet: offered (the login comes first, then the check)
+  assert.deepEqual(app.approveView(row, null, null),
+    { show: true, enabled: true, why: '', count: '0 of 1 approval' });
+  assert.equal(app.approveView(row, 'rita', 'rita@example.com').enabled, true);
+  // the requester, by e-mail (any case) or by name as the signing principal
+  const self = app.approveView(row, 'dana', 'Dana@Example.com');
+  assert.equal(self.show, true);
+  assert.equal(self.enabled, false);
+  assert.match(self.why, /someone else must approve/);
+  const bySigner = app.pendingRows({ requests: [Object.assign({}, st.requests[0],
+    { approvals: Object.assign({}, st.requests[0].approvals, { author: 'd@home', signer: 'dana' }) })] })[0];
+  assert.equal(app.approveView(bySigner, 'dana', 'dana@ops.example').enabled, false);
+  // one who approved already
+  const twice = app.pendingRows({ requests: [Object.assign({}, st.requests[0],
+    { approvals: { needed: 2, given: [{ commit: x, name: 'rita', email: 'rita@example.com' }],
+      author: 'dana@example.com', dashboard: true } })] })[0];
+  const v = app.approveView(twice, 'rita', 'rita@example.com');
+  assert.equal(v.enabled, false);
+  assert.equal(v.count, '1 of 2 approvals');
+  // not waiting for an approval, or no approvalKey: no button, the count stays
+  const other = app.pendingRows({ requests: [Object.assign({}, st.requests[0], { code: 'market-open' })] })[0];
+  assert.equal(app.approveView(other, 'rita', 'rita@example.com').show, false);
+  const nokey = app.pendingRows({ requests: [Object.assign({}, st.requests[0],
+    { approvals: Object.assign({}, st.requests[0].approvals, { dashboard: false }) })] })[0];
+  assert.deepEqual(app.approveView(nokey, 'rita', 'r@x'), { show: false, enabled: false, why: '', count: '0 of 1 approval' });
+  // a stage without approvals: nothing at all
+  assert.equal(app.approveView(app.pendingRows({ requests: [{ branch: 'b' }] })[0], 'a', 'b').count, '');
+  assert.equal(app.approveSummary(row),
+    'Approve promote/live/cab-12: live to 0123456 (' + x + '), requested by dana@example.com (signed by dana@example.com).');
+});
+
+test('historyRows show every Approved-By', () => {
+  const rows = app.historyRows({ entries: [{ stage: 'live', approved_by: ['A <a@x> (principal a, approval 1)', 'B'] }] });
+  assert.equal(rows[0].approved_by, 'A <a@x> (principal a, approval 1); B');
 });

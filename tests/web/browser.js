@@ -7,7 +7,9 @@
 // red, desired vs deployed, the link to the Application, commit-to-healthy
 // time), checks the Break-Glass dialog refuses an empty and a
 // blank justification (nothing reaches the promote callback), then sends a
-// justified request and sees it arrive with the operator as author.
+// justified request and sees it arrive with the operator as author; Roll
+// back and Approve (issue 14) confirm first, Approve is disabled for the
+// requester.
 // Usage: node browser.js URL RECORD-FILE SCREENSHOT.png PROFILE-DIR
 'use strict';
 const { spawn } = require('node:child_process');
@@ -168,6 +170,29 @@ async function main() {
   assert.equal(rb.break_glass_given, false);
   assert.equal(rb.author_name, 'alice');
   console.log('ok: Roll back shows from and to, needs a reason, and sends the rollback as alice');
+
+  // Approve (issue 14 item 3): disabled, with the reason, on alice's own
+  // request; on bob's, a confirmation, then the branch and the tip shown.
+  const apBtn = (b) => `document.querySelector('#pending button[aria-label="Approve ${b}"]')`;
+  await waitFor(apBtn('promote/live/by-alice') + ' && ' + apBtn('promote/live/by-alice') + '.disabled',
+    'a disabled Approve on alice\'s own request');
+  assert.match(await ev("document.getElementById('pending').textContent"), /You requested this: someone else must approve it\./);
+  assert.match(await ev("document.getElementById('pending').textContent"), /0 of 1 approval/);
+  assert.equal(await ev(apBtn('promote/paper/<img src=x onerror=alert(1)>')), null);
+  assert.equal(await ev(apBtn('promote/live/cab-12') + '.disabled'), false);
+  await ev(apBtn('promote/live/cab-12') + '.click(); true');
+  await waitFor("document.getElementById('ap-dialog').open", 'the Approve dialog');
+  assert.equal(await ev("document.getElementById('ap-summary').textContent"),
+    'Approve promote/live/cab-12: live to 2222222 (2222222222222222222222222222222222222222), requested by bob@example.org (signed by bob@example.org).');
+  assert.equal(records().length, 2, 'Approve sent before the confirmation');
+  await ev("document.getElementById('ap-submit').click(); true");
+  await waitFor("!document.getElementById('ap-dialog').open", 'the Approve dialog to close');
+  await waitFor("/Approved promote\\/live\\/cab-12 \\(approval abcdef0\\)/.test(document.getElementById('notice').textContent)",
+    'the approval notice');
+  const ap = records().map((l) => JSON.parse(l))[2];
+  assert.deepEqual(ap, { approve: 'promote/live/cab-12', commit: '8888888888888888888888888888888888888888',
+    author_name: 'alice', author_email: ap.author_email });
+  console.log('ok: Approve is disabled for the requester, confirms, then sends the branch and tip shown as alice');
   clearTimeout(deadline);
 }
 
