@@ -177,7 +177,9 @@ static int spec_ok(const struct childproc_spec *s)
 }
 
 /* A write to a pipe whose reader has exited would otherwise kill the whole
- * process; the daemon ignores SIGPIPE already, the CLI may not. */
+ * process; the daemon ignores SIGPIPE already, the CLI may not.  Only when
+ * there is input to write: a CLI that runs a child without input keeps
+ * the default (a `pipelinectl ... | head` ends quietly). */
 static void ignore_sigpipe(void)
 {
 	struct sigaction sa;
@@ -251,7 +253,8 @@ int childproc_start(struct childproc **out, uv_loop_t *loop, const struct childp
 		return ERR_INVALID;
 	if (!(c = childproc_new(loop, spec, done, data)))
 		return ERR_NOMEM;
-	ignore_sigpipe();
+	if (c->feed)
+		ignore_sigpipe();
 	memset(&o, 0, sizeof o);
 	memset(io, 0, sizeof io);
 	io[0].flags = UV_IGNORE;

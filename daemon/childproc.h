@@ -67,8 +67,8 @@ typedef void childproc_done_cb(struct childproc_result *res, void *data);
  * inside this call (also when the program cannot be started: see
  * spawn_error); *out (when out is not NULL) is valid until then.
  * ERR_INVALID or ERR_NOMEM: nothing started, done is never called.
- * SIGPIPE is set to be ignored if it is at its default (a child that exits
- * before reading its input would otherwise kill us). */
+ * With input, SIGPIPE is set to be ignored if it is at its default (a
+ * child that exits before reading its input would otherwise kill us). */
 int childproc_start(struct childproc **out, uv_loop_t *loop, const struct childproc_spec *spec,
 		    childproc_done_cb *done, void *data);
 
