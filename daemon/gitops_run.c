@@ -65,14 +65,15 @@ static void proc_done_cb(struct childproc_result *r, void *data)
 	}
 	/* The helper bounds what it prints (GITOPS_MAX_REFS ref lines fit
 	 * well under the cap); a cut list of refs or push statuses would be
-	 * wrong facts, so a run that passed the cap failed. */
+	 * wrong facts, so a run that passed the cap failed, and its output is
+	 * not read at all. */
 	if (rc == 0 && r->out_truncated) {
 		rc = ERR_TOOBIG;
 		snprintf(msg, sizeof msg, "%s of '%s' failed: the helper wrote more than %u KiB "
 			 "(%llu bytes dropped)", p->what, p->g->url, MAX_STDOUT / 1024,
 			 (unsigned long long)r->out_dropped);
 	}
-	p->done(p->data, rc, msg, r->out.data ? r->out.data : "");
+	p->done(p->data, rc, msg, r->out.data && !r->out_truncated ? r->out.data : "");
 	free(p);
 }
 
