@@ -60,7 +60,7 @@ static void handle_closed_cb(uv_handle_t *h)
 
 static void close_once(struct childproc *c, uv_handle_t *h)
 {
-	(void)c;
+	(void)c;	/* h->data is c: every handle closes into the count */
 	if (!uv_is_closing(h))
 		uv_close(h, handle_closed_cb);
 }
@@ -75,15 +75,15 @@ static void close_pipes(struct childproc *c)
 		close_once(c, (uv_handle_t *)&c->in);
 }
 
-/* SIGKILL, which no child can ignore, to the group it leads; and to the
- * leader itself while it is still ours, in case it left the group. */
+/* SIGKILL, which no child can ignore, to the group it leads and to the
+ * leader itself.  Once the leader is reaped exit_cb has killed the group
+ * already, and its pid is no longer ours to signal. */
 static void kill_group(struct childproc *c)
 {
-	if (!c->spawned)
+	if (!c->spawned || c->exited)
 		return;
 	kill(-c->proc.pid, SIGKILL);
-	if (!c->exited)
-		kill(c->proc.pid, SIGKILL);
+	kill(c->proc.pid, SIGKILL);
 }
 
 static void timer_cb(uv_timer_t *t)

@@ -1,10 +1,11 @@
 /* Tests for childproc.c on a real libuv loop with /bin/sh children: exit
  * codes and signals, stdout and stderr apart, the deadline killing a whole
  * process group (grandchild included, SIGTERM ignored or not), stragglers
- * killed when the job ends, output exactly at and past the caps, a stdin
- * payload larger than a pipe buffer, a child that closes stdout early or
- * never reads its input, a program that does not exist, and an owner that
- * has to stop while a child runs. */
+ * killed when the job ends, a process outside the group holding the pipes,
+ * output exactly at and past the caps, a stdin payload larger than a pipe
+ * buffer, a child that closes stdout early or never reads its input, a
+ * program that does not exist, and an owner that has to stop while a child
+ * runs. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -183,6 +184,28 @@ static void test_straggler_killed_at_exit(void **state)
 	assert_int_equal(o.status, 0);
 	assert_true(o.elapsed_ms < 5000);
 	assert_printed_pid_gone(&o);
+	outcome_release(&o);
+}
+
+/* A process that left the group (setsid) and holds the pipes cannot keep
+ * the run going: past the deadline and a grace the pipes are closed. */
+static void test_escaped_holder(void **state)
+{
+	struct outcome o;
+	int64_t pid = 0;
+
+	(void)state;
+	/* waits until the escape is done: before it, the exit would kill it */
+	o = run_sh("setsid sleep 30 & p=$!; "
+		   "while [ \"$(cut -d' ' -f6 /proc/$p/stat)\" != $p ]; do sleep 0.01; done; "
+		   "echo $p; exit 0", 1024, 2000);
+	assert_int_equal(o.status, 0);
+	assert_int_equal(o.signal, 0);
+	assert_true(o.timed_out);
+	assert_true(o.elapsed_ms >= 2000);
+	assert_true(o.elapsed_ms < 8000);
+	assert_int_equal(parse_i64(&pid, strtok(o.out.data, "\n"), 1, INT32_MAX), 0);
+	kill((pid_t)pid, SIGKILL);
 	outcome_release(&o);
 }
 
@@ -409,6 +432,7 @@ int main(void)
 		cmocka_unit_test(test_signal),
 		cmocka_unit_test(test_deadline_kills_group),
 		cmocka_unit_test(test_straggler_killed_at_exit),
+		cmocka_unit_test(test_escaped_holder),
 		cmocka_unit_test(test_output_caps),
 		cmocka_unit_test(test_big_stdin),
 		cmocka_unit_test(test_stdout_closed_early),
