@@ -7,7 +7,7 @@
  *    loop thread (gitops_queue) in the daemon; pipelinectl may call it
  *    directly.
  *  - Network work (fetch, ls-remote, push) always runs in a helper process,
- *    `pipelined-git` (gitworker_main.c), spawned with uv_spawn and killed
+ *    `pipelined-git` (gitworker_main.c), run through childproc and killed
  *    with its whole process group at the deadline: libgit2 1.5 has no
  *    network timeouts and a blocked recv() cannot be interrupted.  The
  *    caller's loop only ever waits on pipes and a timer.

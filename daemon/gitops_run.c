@@ -3,8 +3,8 @@
  * bounded, jittered retries.  Everything here runs on the caller's loop
  * thread; libgit2 object work goes to the threadpool (uv_queue_work). */
 #include "gitops_int.h"
+#include "childproc.h"
 
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,109 +16,65 @@
 
 /* ---- helper process ---- */
 
-struct proc;
-typedef void proc_done_fn(struct proc *p, int rc, const char *msg);
+/* out: the helper's stdout (never NULL) */
+typedef void proc_done_fn(void *data, int rc, const char *msg, const char *out);
 
 struct proc {
 	struct gitops *g;
-	uv_process_t proc;
-	uv_pipe_t out, err;
-	uv_timer_t timer;
-	struct buf obuf, ebuf;
-	int open;		/* handles not yet closed */
-	int64_t status;
-	int signal;
-	bool timed_out;
 	char what[32];
 	proc_done_fn *done;
 	void *data;
-	char scratch[16384];	/* read buffer, appended to obuf/ebuf */
 };
 
-static void proc_finish(struct proc *p)
+/* The last "pipelined-git: " line of the helper's stderr; sanitizer noise
+ * may surround it. */
+static void helper_error(char *msg, size_t msgsz, const struct proc *p, const char *err)
 {
+	const char *line = err, *nl;
+
+	for (const char *s = line; (s = strstr(s, GITOPS_ERR_PREFIX)); s++)
+		line = s + strlen(GITOPS_ERR_PREFIX);
+	nl = strchr(line, '\n');
+	snprintf(msg, msgsz, "%s of '%s' failed: %.*s", p->what, p->g->url,
+		 (int)(nl ? (size_t)(nl - line) : strlen(line)), line);
+}
+
+static void proc_done_cb(struct childproc_result *r, void *data)
+{
+	struct proc *p = data;
 	char msg[1024] = "";
-	const char *line, *nl;
 	int rc = 0;
 
-	if (p->timed_out) {
+	if (r->spawn_error) {
+		rc = ERR_FAIL;
+		snprintf(p->g->err, sizeof p->g->err, "cannot run '%s': %s", p->g->worker,
+			 uv_strerror(r->spawn_error));
+		snprintf(msg, sizeof msg, "%s of '%s' failed: %.*s", p->what, p->g->url,
+			 (int)strlen(p->g->err), p->g->err);
+	} else if (r->timed_out) {
 		rc = ERR_TIMEOUT;
 		snprintf(msg, sizeof msg, "%s of '%s' timed out after %llums (helper killed)",
 			 p->what, p->g->url, (unsigned long long)p->g->deadline_ms);
-	} else if (p->signal) {
+	} else if (r->signal) {
 		rc = ERR_FAIL;
 		snprintf(msg, sizeof msg, "%s of '%s': helper died of signal %d", p->what,
-			 p->g->url, p->signal);
-	} else if (p->status) {
-		rc = p->status > 0 && p->status < 64 ? -(int)p->status : ERR_FAIL;
-		/* the last "pipelined-git: " line; sanitizer noise may surround it */
-		line = p->ebuf.data ? p->ebuf.data : "";
-		for (const char *s = line; (s = strstr(s, GITOPS_ERR_PREFIX)); s++)
-			line = s + strlen(GITOPS_ERR_PREFIX);
-		nl = strchr(line, '\n');
-		snprintf(msg, sizeof msg, "%s of '%s' failed: %.*s", p->what, p->g->url,
-			 (int)(nl ? (size_t)(nl - line) : strlen(line)), line);
+			 p->g->url, r->signal);
+	} else if (r->status) {
+		rc = r->status > 0 && r->status < 64 ? -(int)r->status : ERR_FAIL;
+		helper_error(msg, sizeof msg, p, r->err.data ? r->err.data : "");
 	}
-	p->done(p, rc, msg);
-	buf_release(&p->obuf);
-	buf_release(&p->ebuf);
+	/* The helper bounds what it prints (GITOPS_MAX_REFS ref lines fit
+	 * well under the cap); a cut list of refs or push statuses would be
+	 * wrong facts, so a run that passed the cap failed, and its output is
+	 * not read at all. */
+	if (rc == 0 && r->out_truncated) {
+		rc = ERR_TOOBIG;
+		snprintf(msg, sizeof msg, "%s of '%s' failed: the helper wrote more than %u KiB "
+			 "(%llu bytes dropped)", p->what, p->g->url, MAX_STDOUT / 1024,
+			 (unsigned long long)r->out_dropped);
+	}
+	p->done(p->data, rc, msg, r->out.data && !r->out_truncated ? r->out.data : "");
 	free(p);
-}
-
-static void proc_close_cb(uv_handle_t *h)
-{
-	struct proc *p = h->data;
-
-	if (--p->open == 0)
-		proc_finish(p);
-}
-
-static void exit_cb(uv_process_t *h, int64_t status, int signal)
-{
-	struct proc *p = h->data;
-
-	p->status = status;
-	p->signal = signal;
-	uv_timer_stop(&p->timer);
-	uv_close((uv_handle_t *)&p->timer, proc_close_cb);
-	uv_close((uv_handle_t *)h, proc_close_cb);
-}
-
-static void deadline_cb(uv_timer_t *t)
-{
-	struct proc *p = t->data;
-
-	p->timed_out = true;
-	/* the worker leads its own process group (UV_PROCESS_DETACHED) */
-	kill(-p->proc.pid, SIGKILL);
-	kill(p->proc.pid, SIGKILL);
-}
-
-static void alloc_cb(uv_handle_t *h, size_t hint, uv_buf_t *b)
-{
-	struct proc *p = h->data;
-
-	(void)hint;
-	/* read into scratch, then append with the bound enforced */
-	b->base = p->scratch;
-	b->len = sizeof p->scratch;
-}
-
-static void read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
-{
-	struct proc *p = s->data;
-	struct buf *dst = s == (uv_stream_t *)&p->out ? &p->obuf : &p->ebuf;
-
-	if (n > 0) {
-		/* past the bound the rest is dropped; the worker bounds its output */
-		if (buf_add(dst, b->base, (size_t)n) == ERR_TOOBIG)
-			buf_add(dst, b->base, dst->max - dst->len < (size_t)n ? dst->max - dst->len : (size_t)n);
-		return;
-	}
-	if (n < 0) {
-		uv_read_stop(s);
-		uv_close((uv_handle_t *)s, proc_close_cb);
-	}
 }
 
 struct argv_b {
@@ -161,13 +117,17 @@ static int args_common(struct argv_b *a, struct gitops *g, const char *op)
 	return rc ? ERR_TOOBIG : 0;
 }
 
-/* Spawns the worker with argv a (never through a shell).  On success done
+/* Runs the worker with argv a (never through a shell).  On success done
  * is called exactly once, later, on the loop thread. */
 static int proc_start(struct gitops *g, uv_loop_t *loop, struct argv_b *a, const char *what,
 		      proc_done_fn *done, void *data)
 {
-	uv_process_options_t o;
-	uv_stdio_container_t io[3];
+	struct childproc_spec spec = {
+		.argv = (const char *const *)a->v,
+		.out_max = MAX_STDOUT,
+		.err_max = MAX_STDERR,
+		.deadline_ms = g->deadline_ms,
+	};
 	struct proc *p = calloc(1, sizeof *p);
 	int rc;
 
@@ -177,43 +137,11 @@ static int proc_start(struct gitops *g, uv_loop_t *loop, struct argv_b *a, const
 	p->done = done;
 	p->data = data;
 	strlcpy_(p->what, what, sizeof p->what);
-	buf_init(&p->obuf, MAX_STDOUT);
-	buf_init(&p->ebuf, MAX_STDERR);
-	uv_pipe_init(loop, &p->out, 0);
-	uv_pipe_init(loop, &p->err, 0);
-	uv_timer_init(loop, &p->timer);
-	p->out.data = p->err.data = p->timer.data = p->proc.data = p;
-	memset(&o, 0, sizeof o);
-	io[0].flags = UV_IGNORE;
-	io[1].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
-	io[1].data.stream = (uv_stream_t *)&p->out;
-	io[2].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
-	io[2].data.stream = (uv_stream_t *)&p->err;
-	o.file = g->worker;
-	o.args = a->v;
-	o.stdio = io;
-	o.stdio_count = 3;
-	o.exit_cb = exit_cb;
-	o.flags = UV_PROCESS_DETACHED;	/* setsid: a group we can kill whole */
-	rc = uv_spawn(loop, &p->proc, &o);
-	if (rc < 0) {
-		/* the process handle still needs closing after a failed spawn */
-		p->status = 127;
-		snprintf(g->err, sizeof g->err, "cannot run '%s': %s", g->worker, uv_strerror(rc));
-		p->open = 4;
-		uv_close((uv_handle_t *)&p->proc, proc_close_cb);
-		uv_close((uv_handle_t *)&p->out, proc_close_cb);
-		uv_close((uv_handle_t *)&p->err, proc_close_cb);
-		uv_close((uv_handle_t *)&p->timer, proc_close_cb);
-		/* proc_finish will report; make it say why */
-		buf_adds(&p->ebuf, GITOPS_ERR_PREFIX);
-		buf_adds(&p->ebuf, g->err);
-		return 0;
+	if ((rc = childproc_start(NULL, loop, &spec, proc_done_cb, p))) {
+		free(p);
+		return gitops_fail(g, rc, "cannot run '%s': %s", g->worker,
+				   rc == ERR_NOMEM ? "out of memory" : "invalid arguments");
 	}
-	p->open = 4;
-	uv_timer_start(&p->timer, deadline_cb, g->deadline_ms, 0);
-	uv_read_start((uv_stream_t *)&p->out, alloc_cb, read_cb);
-	uv_read_start((uv_stream_t *)&p->err, alloc_cb, read_cb);
 	return 0;
 }
 
@@ -273,12 +201,12 @@ struct single {
 	uint64_t started;
 };
 
-static void single_done_cb(struct proc *p, int rc, const char *msg)
+static void single_done_cb(void *data, int rc, const char *msg, const char *out)
 {
-	struct single *s = p->data;
+	struct single *s = data;
 	struct buf reasons = BUF_INIT;
 
-	parse_output(&s->res, p->obuf.data ? p->obuf.data : "", &reasons);
+	parse_output(&s->res, out, &reasons);
 	s->res.rc = rc;
 	snprintf(s->res.error, sizeof s->res.error, "%s%s%s", msg, reasons.len ? ": " : "",
 		 reasons.len ? reasons.data : "");
@@ -464,13 +392,13 @@ static bool retryable(int rc)
 	return rc == GITOPS_ENONFF || rc == ERR_REJECTED || rc == GITOPS_EHOOK;
 }
 
-static void push_done_cb(struct proc *p, int rc, const char *msg)
+static void push_done_cb(void *data, int rc, const char *msg, const char *out)
 {
-	struct txn *t = p->data;
+	struct txn *t = data;
 	struct buf reasons = BUF_INIT;
 	char full[1024];
 
-	parse_output(&t->res, p->obuf.data ? p->obuf.data : "", &reasons);
+	parse_output(&t->res, out, &reasons);
 	snprintf(full, sizeof full, "%s%s%s", msg, reasons.len ? ": " : "",
 		 reasons.len ? reasons.data : "");
 	buf_release(&reasons);
@@ -708,9 +636,10 @@ static void after_note_cb(uv_work_t *w, int status)
 		txn_push_aux(t);
 }
 
-static void after_fetch_cb(struct proc *p, int rc, const char *msg)
+static void after_fetch_cb(void *data, int rc, const char *msg, const char *out)
 {
-	struct txn *t = p->data;
+	struct txn *t = data;
+	(void)out;
 
 	if (rc) {
 		txn_finish(t, rc, msg);

@@ -14,16 +14,17 @@
  * allowed-signers file can name, and "unsigned" would tell the developer to
  * do something they already did.
  *
- * ssh-keygen runs in its own process group (UV_PROCESS_DETACHED) so the
- * deadline kills it and anything it started; the signature goes through a
- * private temp file because -s wants a path.
+ * ssh-keygen runs through childproc (its own process group, so the
+ * deadline kills it and anything it started; output capped, and a cut
+ * output is never taken for a whole one); the deadline covers both steps.
+ * The signature goes through a private temp file because -s wants a path.
  */
 #include "sigverify.h"
+#include "childproc.h"
 #include "gitssh.h"
 
 #include <ctype.h>
 #include <errno.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,22 +47,16 @@ struct sv {
 	size_t paylen;
 	char sigpath[128];
 	char verify_time[40];	/* "-Overify-time=...Z" or "" */
-	uv_timer_t timer;
-	uv_process_t proc;
-	uv_pipe_t in, out, err;
-	uv_write_t wr;
-	char scratch[4096];
-	struct buf obuf, ebuf;
-	int open;		/* handles of the running step not closed yet */
-	bool running;		/* a child step is in flight */
-	bool timed_out;
-	bool exited;
+	uv_timer_t timer;	/* defers an early verdict; closed before done */
+	const struct childproc_result *r;	/* the step that just ended */
+	char spawn_msg[160];	/* why ssh-keygen could not be started */
 	bool verifying;
-	bool signing;		/* sigverify_sign_sync: obuf is the signature */
+	bool signing;		/* sigverify_sign_sync: the output is the signature */
 	struct buf *sign_out;
-	int64_t status;
+	int64_t status;		/* 127 when ssh-keygen could not be started */
 	int signal;
-	uint64_t deadline_ms;
+	uint64_t deadline_ms;	/* for all steps together */
+	uint64_t started_ms;
 	char principals[SV_MAX_PRINCIPALS][256];
 	size_t np, next;
 	struct sigverify_result res;
@@ -88,8 +83,6 @@ static void sv_free(struct sv *s)
 {
 	free(s->allowed);
 	free(s->payload);
-	buf_release(&s->obuf);
-	buf_release(&s->ebuf);
 	free(s);
 }
 
@@ -109,133 +102,45 @@ static void finish(struct sv *s)
 	uv_close((uv_handle_t *)&s->timer, timer_close_cb);
 }
 
-/* Deadline (or a deferred early verdict when no child runs). */
-static void timer_cb(uv_timer_t *t)
+/* A verdict known before any ssh-keygen ran, reported from the loop. */
+static void early_cb(uv_timer_t *t)
 {
-	struct sv *s = t->data;
+	finish(t->data);
+}
 
-	if (!s->running) {
+static void child_done_cb(struct childproc_result *r, void *data)
+{
+	struct sv *s = data;
+
+	s->r = r;
+	s->status = r->spawn_error ? 127 : r->status;
+	s->signal = r->signal;
+	s->spawn_msg[0] = '\0';
+	if (r->spawn_error)
+		snprintf(s->spawn_msg, sizeof s->spawn_msg, "cannot run ssh-keygen: %s",
+			 uv_strerror(r->spawn_error));
+	step_done(s);
+	s->r = NULL;
+}
+
+/* Runs ssh-keygen with argv (no shell); the payload on stdin when feed.
+ * The deadline covers every step of one verification. */
+static void spawn(struct sv *s, char **argv, bool feed)
+{
+	uint64_t used = mono_ms() - s->started_ms;
+	struct childproc_spec spec = {
+		.argv = (const char *const *)argv,
+		.input = feed ? s->payload : NULL,
+		.input_len = feed ? s->paylen : 0,
+		.out_max = SV_OUT_MAX,
+		.err_max = SV_OUT_MAX,
+		.deadline_ms = used < s->deadline_ms ? s->deadline_ms - used : 1,
+	};
+
+	if (childproc_start(NULL, s->loop, &spec, child_done_cb, s)) {
+		set_res(s, POLICY_SIG_UNCHECKED, "cannot run ssh-keygen: out of memory");
 		finish(s);
-		return;
 	}
-	if (s->exited)
-		return;	/* its pipes are about to close */
-	s->timed_out = true;
-	kill(-s->proc.pid, SIGKILL);
-	kill(s->proc.pid, SIGKILL);
-}
-
-static void handle_close_cb(uv_handle_t *h)
-{
-	struct sv *s = h->data;
-
-	if (--s->open == 0) {
-		s->running = false;
-		step_done(s);
-	}
-}
-
-static void exit_cb(uv_process_t *p, int64_t status, int sig)
-{
-	struct sv *s = p->data;
-
-	s->status = status;
-	s->signal = sig;
-	s->exited = true;
-	uv_close((uv_handle_t *)p, handle_close_cb);
-}
-
-static void alloc_cb(uv_handle_t *h, size_t hint, uv_buf_t *b)
-{
-	struct sv *s = h->data;
-
-	(void)hint;
-	b->base = s->scratch;
-	b->len = sizeof s->scratch;
-}
-
-static void read_cb(uv_stream_t *st, ssize_t n, const uv_buf_t *b)
-{
-	struct sv *s = st->data;
-	struct buf *dst = st == (uv_stream_t *)&s->out ? &s->obuf : &s->ebuf;
-
-	if (n > 0) {
-		/* past the bound the rest is dropped: verdicts need the first lines */
-		buf_add(dst, b->base, (size_t)n);
-		return;
-	}
-	if (n < 0) {
-		uv_read_stop(st);
-		uv_close((uv_handle_t *)st, handle_close_cb);
-	}
-}
-
-static void write_cb(uv_write_t *w, int status)
-{
-	struct sv *s = w->data;
-
-	/* EPIPE when ssh-keygen exits before reading: its status says why */
-	(void)status;
-	uv_close((uv_handle_t *)&s->in, handle_close_cb);
-}
-
-/* Spawns ssh-keygen with argv (no shell); payload on stdin when feed. */
-static int spawn(struct sv *s, char **argv, bool feed)
-{
-	uv_process_options_t o;
-	uv_stdio_container_t io[3];
-	int rc;
-
-	buf_reset(&s->obuf);
-	buf_reset(&s->ebuf);
-	s->status = -1;
-	s->signal = 0;
-	s->exited = false;
-	memset(&o, 0, sizeof o);
-	uv_pipe_init(s->loop, &s->out, 0);
-	uv_pipe_init(s->loop, &s->err, 0);
-	s->out.data = s->err.data = s->proc.data = s;
-	io[0].flags = UV_IGNORE;
-	if (feed) {
-		uv_pipe_init(s->loop, &s->in, 0);
-		s->in.data = s;
-		io[0].flags = UV_CREATE_PIPE | UV_READABLE_PIPE;
-		io[0].data.stream = (uv_stream_t *)&s->in;
-	}
-	io[1].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
-	io[1].data.stream = (uv_stream_t *)&s->out;
-	io[2].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
-	io[2].data.stream = (uv_stream_t *)&s->err;
-	o.file = argv[0];
-	o.args = argv;
-	o.stdio = io;
-	o.stdio_count = 3;
-	o.exit_cb = exit_cb;
-	o.flags = UV_PROCESS_DETACHED;
-	s->open = feed ? 4 : 3;
-	s->running = true;
-	rc = uv_spawn(s->loop, &s->proc, &o);
-	if (rc < 0) {
-		/* every handle still needs closing; step_done then reports */
-		s->status = 127;
-		buf_printf(&s->ebuf, "cannot run ssh-keygen: %s", uv_strerror(rc));
-		uv_close((uv_handle_t *)&s->proc, handle_close_cb);
-		uv_close((uv_handle_t *)&s->out, handle_close_cb);
-		uv_close((uv_handle_t *)&s->err, handle_close_cb);
-		if (feed)
-			uv_close((uv_handle_t *)&s->in, handle_close_cb);
-		return 0;
-	}
-	uv_read_start((uv_stream_t *)&s->out, alloc_cb, read_cb);
-	uv_read_start((uv_stream_t *)&s->err, alloc_cb, read_cb);
-	if (feed) {
-		uv_buf_t b = uv_buf_init(s->payload, (unsigned)s->paylen);
-
-		s->wr.data = s;
-		if (uv_write(&s->wr, (uv_stream_t *)&s->in, &b, 1, write_cb) < 0)
-			uv_close((uv_handle_t *)&s->in, handle_close_cb);
-	}
-	return 0;
 }
 
 static void run_find(struct sv *s)
@@ -259,7 +164,9 @@ static void run_verify(struct sv *s)
 /* The first line of ssh-keygen's output, single-lined, for messages. */
 static void first_line(char *out, size_t outsz, const struct sv *s)
 {
-	const char *t = s->ebuf.len ? s->ebuf.data : s->obuf.len ? s->obuf.data : "no output";
+	const struct buf *o = &s->r->out, *e = &s->r->err;
+	const char *t = s->spawn_msg[0] ? s->spawn_msg : e->len ? e->data :
+			o->len ? o->data : "no output";
 	size_t n = strcspn(t, "\r\n");
 
 	snprintf(out, outsz, "%.*s", (int)(n > 200 ? 200 : n), t);
@@ -276,13 +183,19 @@ static bool principal_ok(const char *p, size_t n)
 }
 
 /* find-principals prints one principal (list) per line; lists are
- * comma-separated. */
+ * comma-separated.  Of output cut at the cap, the last, partial line is
+ * not read: a cut name could be another principal's. */
 static void parse_principals(struct sv *s)
 {
-	const char *p = s->obuf.data ? s->obuf.data : "";
+	const char *p = s->r->out.data ? s->r->out.data : "";
+	const char *end = p + strlen(p);
 
+	if (s->r->out_truncated) {
+		const char *nl = strrchr(p, '\n');
+		end = nl ? nl : p;
+	}
 	s->np = 0;
-	while (*p && s->np < SV_MAX_PRINCIPALS) {
+	while (p < end && s->np < SV_MAX_PRINCIPALS) {
 		size_t n = strcspn(p, ",\r\n");
 
 		if (principal_ok(p, n))
@@ -298,10 +211,10 @@ static bool verify_good(const struct sv *s)
 	char want[300];
 	const char *line;
 
-	if (s->status != 0 || s->signal || !s->obuf.data)
+	if (s->status != 0 || s->signal || !s->r->out.data)
 		return false;
 	snprintf(want, sizeof want, "Good \"git\" signature for %s with ", s->principals[s->next]);
-	for (line = s->obuf.data; line; line = strchr(line, '\n'), line = line ? line + 1 : NULL)
+	for (line = s->r->out.data; line; line = strchr(line, '\n'), line = line ? line + 1 : NULL)
 		if (strncmp(line, want, strlen(want)) == 0)
 			return true;
 	return false;
@@ -373,9 +286,13 @@ static void after_sign(struct sv *s)
 {
 	char msg[256];
 
-	if (s->status == 0 && !s->signal && s->obuf.len > strlen(SSH_SIG_BEGIN) &&
-	    memcmp(s->obuf.data, SSH_SIG_BEGIN, strlen(SSH_SIG_BEGIN)) == 0 &&
-	    buf_add(s->sign_out, s->obuf.data, s->obuf.len) == 0) {
+	const struct buf *o = &s->r->out;
+
+	/* a signature cut at the cap is no signature */
+	if (s->status == 0 && !s->signal && !s->r->out_truncated &&
+	    o->len > strlen(SSH_SIG_BEGIN) &&
+	    memcmp(o->data, SSH_SIG_BEGIN, strlen(SSH_SIG_BEGIN)) == 0 &&
+	    buf_add(s->sign_out, o->data, o->len) == 0) {
 		s->res.verdict = POLICY_SIG_GOOD;
 	} else {
 		first_line(msg, sizeof msg, s);
@@ -386,7 +303,7 @@ static void after_sign(struct sv *s)
 
 static void step_done(struct sv *s)
 {
-	if (s->timed_out) {
+	if (s->r->timed_out) {
 		char d[32];
 
 		format_duration(d, sizeof d, s->deadline_ms);
@@ -511,18 +428,6 @@ static int precheck(struct sv *s, const char *sig, size_t siglen)
 	return 0;
 }
 
-/* A write to a pipe whose reader (ssh-keygen) has exited would otherwise
- * kill the whole process. */
-static void ignore_sigpipe(void)
-{
-	struct sigaction sa;
-
-	if (sigaction(SIGPIPE, NULL, &sa) == 0 && sa.sa_handler == SIG_DFL) {
-		sa.sa_handler = SIG_IGN;
-		sigaction(SIGPIPE, &sa, NULL);
-	}
-}
-
 int sigverify_start(uv_loop_t *loop, const char *allowed_signers,
 		    const char *sig, size_t siglen, const char *payload, size_t paylen,
 		    uint64_t deadline_ms, sigverify_done_cb *done, void *data)
@@ -547,19 +452,16 @@ int sigverify_start(uv_loop_t *loop, const char *allowed_signers,
 	if (paylen)
 		memcpy(s->payload, payload, paylen);
 	s->paylen = paylen;
-	buf_init(&s->obuf, SV_OUT_MAX);
-	buf_init(&s->ebuf, SV_OUT_MAX);
+	s->started_ms = mono_ms();
 	if (sig && gitssh_sig_key(s->res.key, sig, siglen))
 		s->res.key[0] = '\0';
-	ignore_sigpipe();
 	uv_timer_init(loop, &s->timer);
 	s->timer.data = s;
 	if (precheck(s, sig, siglen)) {
 		/* the verdict is known; report it from the loop, never from here */
-		uv_timer_start(&s->timer, timer_cb, 0, 0);
+		uv_timer_start(&s->timer, early_cb, 0, 0);
 		return 0;
 	}
-	uv_timer_start(&s->timer, timer_cb, s->deadline_ms, 0);
 	run_find(s);
 	return 0;
 }
@@ -618,12 +520,9 @@ int sigverify_sign_sync(struct buf *sig, char *err, size_t errsz, const char *ke
 	s->signing = true;
 	s->sign_out = sig;
 	s->deadline_ms = deadline_ms ? deadline_ms : SV_DEFAULT_DEADLINE_MS;
-	buf_init(&s->obuf, SV_OUT_MAX);
-	buf_init(&s->ebuf, SV_OUT_MAX);
-	ignore_sigpipe();
+	s->started_ms = mono_ms();
 	uv_timer_init(&loop, &s->timer);
 	s->timer.data = s;
-	uv_timer_start(&s->timer, timer_cb, s->deadline_ms, 0);
 	argv[6] = s->allowed;
 	spawn(s, argv, true);
 	uv_run(&loop, UV_RUN_DEFAULT);

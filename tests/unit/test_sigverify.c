@@ -2,7 +2,8 @@
  * ssh-keygen and real commits signed by git (gpg.format=ssh): a good
  * signature, a key not in the allowed signers, an unsigned commit, a
  * tampered payload, an OpenPGP-signed commit, key validity judged at the
- * commit's time, and ssh-keygen hanging past the deadline or missing. */
+ * commit's time, ssh-keygen hanging past the deadline or missing, and its
+ * output cut at the cap. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -288,6 +289,49 @@ static void test_hang(void **state)
 	buf_release(&payload);
 }
 
+/* find-principals output cut at the 16 KiB cap: the cut last line
+ * ("alice" of "alice-admin") is not taken for a principal.  The fake
+ * ssh-keygen says "Good" for whatever principal it is asked about. */
+static void test_cut_principals(void **state)
+{
+	static const char script[] =
+		"#!/bin/sh\n"
+		"case \"$2\" in\n"
+		"find-principals)\n"
+		"  i=0; while [ $i -lt \"$FILLER\" ]; do printf -- '-%0299d\\n' 0; i=$((i+1)); done\n"
+		"  printf -- '-%0123d\\n' 0; printf 'alice-admin\\n' ;;\n"
+		"verify) echo \"Good \\\"git\\\" signature for $8 with ED25519 key SHA256:x\" ;;\n"
+		"esac\n";
+	struct buf sig, payload;
+	struct sigverify_result r;
+	char bin[128], fake[160], path[4300];
+
+	(void)state;
+	make_commit("dev", "2026-03-09T12:00:00Z", "cut");
+	assert_int_equal(head_sig(&sig, &payload), 0);
+	pathf(bin, sizeof bin, "bin-cut");
+	mkdir(bin, 0700);
+	snprintf(fake, sizeof fake, "%s/ssh-keygen", bin);
+	assert_int_equal(file_write_atomic(fake, script, strlen(script), 0700), 0);
+	chmod(fake, 0700);
+	snprintf(path, sizeof path, "%s:%s", bin, path_env);
+	setenv("PATH", path, 1);
+	/* 53 filler lines: the whole name fits under the cap */
+	setenv("FILLER", "53", 1);
+	r = verify("allowed", &sig, &payload, 0);
+	assert_int_equal(r.verdict, POLICY_SIG_GOOD);
+	assert_string_equal(r.principal, "alice-admin");
+	/* 54: 16379 bytes before the name, the cap cuts it after "alice" */
+	setenv("FILLER", "54", 1);
+	r = verify("allowed", &sig, &payload, 0);
+	setenv("PATH", path_env, 1);
+	unsetenv("FILLER");
+	assert_int_equal(r.verdict, POLICY_SIG_BAD);
+	assert_non_null(strstr(r.error, "no principal found"));
+	buf_release(&sig);
+	buf_release(&payload);
+}
+
 static void test_missing_program_and_file(void **state)
 {
 	struct buf sig, payload;
@@ -364,6 +408,7 @@ int main(void)
 		cmocka_unit_test(test_validity_at_commit_time),
 		cmocka_unit_test(test_hang),
 		cmocka_unit_test(test_missing_program_and_file),
+		cmocka_unit_test(test_cut_principals),
 		cmocka_unit_test(test_async),
 	};
 	int rc;
