@@ -21,6 +21,10 @@
 #include "clock.h"
 #include "config.h"
 #include "engine.h"
+#include "engine_admit.h"
+#include "engine_block.h"
+#include "engine_note.h"
+#include "engine_plan.h"
 #include "freeze.h"
 #include "gitops.h"
 #include "history.h"
@@ -39,7 +43,7 @@
 #define ENGINE_NOTES_PER_PUSH 256	/* refusal notes carried by one transaction */
 #define ENGINE_MAX_CHANGED_PATHS 4096	/* paths one request may touch */
 #define ENGINE_ERR_MAX 512
-#define ENGINE_REASON_MAX 1024		/* a stage's block or failure, with the file, image, path */
+_Static_assert(ENGINE_ID_SZ == GITOPS_HEXSZ + 1, "engine_block.h sizes a commit id");
 #define ENGINE_NOTE_MAX 2048
 #define ENGINE_RECHECK_MAX_SHIFT 2	/* incomplete releases: at most 4 polls apart */
 
@@ -63,25 +67,6 @@ enum engine_fail {
 	ENGINE_FAIL_NONE = 0,
 	ENGINE_FAIL_TRANSIENT,	/* retried with a jittered backoff */
 	ENGINE_FAIL_PERMANENT,	/* the stage is blocked */
-};
-
-enum block_source {
-	BLOCK_LAYOUT = 0,	/* the layout check of the values file at the tip */
-	BLOCK_ACTION,		/* a promotion or merge failed permanently */
-};
-
-/* A stage that cannot be promoted into until something changes. */
-struct engine_block {
-	bool on;
-	enum block_source source;
-	char reason[ENGINE_REASON_MAX];	/* names the file, image and path */
-	int64_t since;			/* wall time it started */
-	/* what the failed attempt was made with: a different tip, release,
-	 * request or configuration allows one more attempt (BLOCK_ACTION) */
-	char tip[GITOPS_HEXSZ + 1];
-	char tag[GITOPS_HEXSZ + 1];
-	char req[GITOPS_HEXSZ + 1];
-	uint64_t cfg_gen;
 };
 
 /* Per deploy stage: its block and its transient failures. */
@@ -117,28 +102,6 @@ struct engine_release {
 	 * it is fetched and parsed again only once the digest changes */
 	char ev_error[REGISTRY_ERR_MAX];
 	char ev_artifact[72];
-};
-
-/* engine_admit.c: what admission says of one branch */
-enum admit_result {
-	ADMIT_SLOT = 0,		/* tracked: judged by policy */
-	ADMIT_FULL_MAX,		/* queue-full: requests.max slots are held */
-	ADMIT_FULL_AUTHOR,	/* queue-full: its author holds requests.perAuthor */
-};
-
-struct admit_branch {
-	const char *name;	/* "promote/<stage>/<name>": ties on time */
-	const char *author;	/* the tip's author e-mail, compared without case */
-	int64_t time;		/* the tip's committer time: oldest first */
-	bool tracked;		/* holds a slot already: keeps it */
-};
-
-enum request_state {
-	REQ_PENDING = 0,	/* facts or registry answers still missing */
-	REQ_QUEUED,		/* refused for market-open only: merged at the close */
-	REQ_REFUSED,
-	REQ_MERGING,
-	REQ_MERGED,		/* merged; branch deletion pending or done */
 };
 
 /* Git facts about one request tip (engine_facts.c). */
@@ -482,22 +445,12 @@ int engine_git_open(struct gitops **out, char *mirror, size_t mirrorsz, const st
 /* Close the handles once stopping and nothing is in flight. */
 void engine_maybe_close(struct engine *e);
 
-/* engine_block.c (pure) */
+/* engine_block.c (pure; the block itself: engine_block.h) */
 enum engine_fail engine_fail_classify(int rc, int edit_rc);
 /* The delay before attempt failures+1: poll (the configured pollInterval,
  * never below 1 s) doubled per failure from the second, at most 10 min,
  * +-10% from rnd. */
 uint64_t engine_backoff_ms(uint64_t poll_ms, unsigned failures, unsigned rnd);
-/* Whether an attempt with these inputs may run under b. */
-bool engine_block_allows(const struct engine_block *b, const char *tip, const char *tag,
-			 const char *req, uint64_t cfg_gen);
-/* Block (or re-block) b; true when this is news worth one journal line
- * (it was not blocked, or for another reason). */
-bool engine_block_set(struct engine_block *b, enum block_source source, const char *reason,
-		      int64_t now, const char *tip, const char *tag, const char *req,
-		      uint64_t cfg_gen);
-/* Unblock b; true when it was blocked. */
-bool engine_block_clear(struct engine_block *b);
 
 /* engine_cycle.c */
 void engine_cycle_start(struct engine *e);
@@ -505,20 +458,6 @@ void engine_waiting_free(struct engine *e);
 /* The waiting branch name at id, or NULL. */
 struct engine_waiting *engine_waiting_find(const struct engine *e, const char *name,
 					   const char *id);
-
-/* engine_admit.c (pure) */
-/* Which of b[0..n) get a slot under max and per_author: out[i] for b[i].
- * Slots held are kept; free ones go oldest tip first (then name), skipping
- * an author who holds per_author. */
-int engine_admit(enum admit_result *out, const struct admit_branch *b, size_t n, size_t max,
-		 size_t per_author);
-/* The queue-full refusal (and note) of a branch admission passed over:
- * which bound, and what to do.  The same text every cycle. */
-void engine_admit_message(char *out, size_t outsz, enum admit_result r, size_t max,
-			  size_t per_author);
-/* Whether a refusal on a tip of tip_time (seconds) is older than
- * expire_ms at now; never when expire_ms is 0 or the tip is in the future. */
-bool engine_refusal_expired(int64_t tip_time, int64_t now, uint64_t expire_ms);
 
 /* engine_facts.c (threadpool: git objects only, no loop state) */
 int engine_scan_run(struct engine_scan *out, struct gitops *g, const struct config *cfg);
@@ -547,36 +486,16 @@ bool engine_only_tags_changed(const char *base, size_t blen, const char *req, si
 int engine_facts_note_only(struct request_facts **out, struct gitops *g,
 			   const struct history *hist, const char *tip, const char *req_id);
 
-/* engine_note.c (pure): the one note a request commit carries. */
-#define ENGINE_NOTE_TEXT_MAX (64 * 1024)	/* bytes of one commit's note */
-struct engine_verdict {
-	const char *branch;	/* "promote/<stage>/<name>" */
-	const char *message;	/* the refusal, as policy wrote it */
-};
-/* The note of a request commit, from every verdict on it: a commit merged
- * by a promotion carries accepted ("accepted: promoted into paper"), and
- * nothing else, for ever; otherwise one verdict is its message, several
- * are one line "<branch>: <message>" each, in byte order of the branch
- * names (the order they were listed in does not matter).  Each line ends
- * in a newline; past ENGINE_NOTE_TEXT_MAX the last line says how many
- * verdicts were left out.  ERR_NOTFOUND when there is nothing to say. */
-int engine_note_text(struct buf *out, const char *accepted, const struct engine_verdict *v,
-		     size_t n);
-/* "accepted: promoted into <stage>[ with break-glass]\n": what the merge
- * writes, and what a merged commit's note is. */
-void engine_accepted_note(char *out, size_t outsz, enum stage st, bool break_glass);
-
 /* The tip's committer time, author e-mail and note (under the notes
  * commit notes, NULL when there is none) of the listed branch m->id. */
 int engine_branch_meta_read(struct engine_branch_meta *m, struct gitops *g, const char *notes);
 
 /* engine_decide.c */
 struct engine_release *engine_release_get(struct engine *e, const char *sha, bool create);
+/* The registry's answers about r as policy reads them (evidence only when
+ * inttest); summary holds the evidence text. */
 void engine_release_facts(struct policy_release *out, char *summary, size_t sumsz,
 			  const struct engine_release *r, bool inttest);
-void engine_policy_input(struct policy_input *in, const char ***hist_tags,
-			 const struct engine *e);
-void engine_policy_input_release(const char ***hist_tags);
 void engine_decide(struct engine *e);
 void engine_action_free(struct engine_action *a);
 
