@@ -13,29 +13,6 @@
 #include <string.h>
 #include <time.h>
 
-struct engine_release *engine_release_get(struct engine *e, const char *sha, bool create)
-{
-	struct engine_release *oldest = NULL;
-
-	for (size_t i = 0; i < ENGINE_MAX_RELEASES; i++) {
-		struct engine_release *r = &e->rel[i];
-		if (r->used && strcmp(r->sha, sha) == 0) {
-			r->lru = ++e->rel_clock;
-			return r;
-		}
-		if (!oldest || !r->used || (oldest->used && r->lru < oldest->lru))
-			oldest = r;
-	}
-	if (!create || !oldest)
-		return NULL;
-	memset(oldest, 0, sizeof *oldest);
-	oldest->used = true;
-	strlcpy_(oldest->sha, sha, sizeof oldest->sha);
-	oldest->first_seen = (int64_t)time(NULL);
-	oldest->lru = ++e->rel_clock;
-	return oldest;
-}
-
 /* What policy knows of a release's evidence: not asked yet counts as missing. */
 static enum policy_evidence release_evidence(const struct engine_release *r, bool inttest)
 {
@@ -123,60 +100,6 @@ static void policy_deployed_set(struct policy_deployed *out, const struct engine
 		out->state = POLICY_DEPLOY_NOT;
 		break;
 	}
-}
-
-void engine_action_free(struct engine_action *a)
-{
-	if (!a)
-		return;
-	buf_release(&a->message);
-	buf_release(&a->note);
-	free(a->batch);
-	free(a->batch_a);
-	free(a->batch_b);
-	engine_rules_release(&a->rules);
-	free(a->fresh);
-	free(a);
-}
-
-static struct engine_action *action_new(struct engine *e, enum action_kind kind, enum stage st)
-{
-	struct engine_action *a = calloc(1, sizeof *a);
-	struct engine_action **v;
-	const struct config_stage *cs = &e->cfg->stages[st];
-
-	if (!a)
-		return NULL;
-	if ((kind == ACT_PROMOTE || kind == ACT_MERGE) && engine_rules_copy(&a->rules, e->cfg, st)) {
-		free(a);
-		return NULL;
-	}
-	if (!(v = realloc(e->actions, (e->nactions + 1) * sizeof *v))) {
-		engine_rules_release(&a->rules);
-		free(a);
-		return NULL;
-	}
-	e->actions = v;
-	a->kind = kind;
-	a->e = e;
-	a->stage = st;
-	a->gated = cs->market_gated;
-	engine_bands(&a->bands, e->cfg, st);
-	if ((kind == ACT_PROMOTE || kind == ACT_MERGE) && e->cfg->repository.freezes) {
-		strlcpy_(a->freeze_path, e->cfg->repository.freezes, sizeof a->freeze_path);
-		a->fresh = malloc(sizeof *a->fresh);	/* none: the gate uses the cycle's */
-	}
-	buf_init(&a->message, TRAILER_FORMAT_MAX);
-	buf_init(&a->note, ENGINE_NOTE_TEXT_MAX + 1);
-	strlcpy_(a->values_path, cs->values_path ? cs->values_path : "", sizeof a->values_path);
-	a->paths[0] = a->values_path;
-	e->actions[e->nactions++] = a;
-	return a;
-}
-
-struct engine_action *engine_action_add(struct engine *e, enum action_kind kind, enum stage st)
-{
-	return action_new(e, kind, st);
 }
 
 /* A stage with digest = true pins each image's digest beside its tag:
@@ -580,7 +503,7 @@ static void promote_make(struct engine *e, const struct decide_facts *df, const 
 			 const struct plan_action *pa)
 {
 	struct engine_release *rel = df->erel[pa->cand];
-	struct engine_action *a = action_new(e, ACT_PROMOTE, pa->stage);
+	struct engine_action *a = engine_action_add(e, ACT_PROMOTE, pa->stage);
 
 	if (!a)
 		return;
@@ -596,7 +519,7 @@ static void merge_make(struct engine *e, const struct decide_facts *df, const st
 	struct engine_request *r = &e->req[df->idx[pa->req]];
 	struct engine_release *rel = df->f.req[pa->req].rel ?
 				     df->erel[df->f.ncand + pa->req] : NULL;
-	struct engine_action *a = action_new(e, ACT_MERGE, pa->stage);
+	struct engine_action *a = engine_action_add(e, ACT_MERGE, pa->stage);
 
 	if (!a)
 		return;
@@ -644,7 +567,7 @@ static void actions_make(struct engine *e, const struct decide_facts *df, const 
 			merge_make(e, df, p, pa);
 			continue;
 		}
-		if (!(a = action_new(e, act_kind[pa->kind], pa->stage)))
+		if (!(a = engine_action_add(e, act_kind[pa->kind], pa->stage)))
 			continue;
 		strlcpy_(a->req_name, pa->name, sizeof a->req_name);
 		strlcpy_(a->req_id, pa->id, sizeof a->req_id);
@@ -701,16 +624,14 @@ static void status_line(struct engine *e, const struct window *w, bool wok)
 		metrics_set(e->metrics->market_open, NULL, w->open ? 1 : 0);
 }
 
-void engine_decide(struct engine *e)
+enum phase_result engine_decide(struct engine *e)
 {
 	struct decide_facts df;
 	struct plan p;
 	int rc;
 
-	if (e->stopping || !e->scan) {
-		engine_cycle_done(e);
-		return;
-	}
+	if (!e->scan)
+		return PHASE_END;
 	e->nactions = e->iaction = 0;
 	e->auto_edge = 0;
 	rc = facts_gather(&df, e);
@@ -726,5 +647,5 @@ void engine_decide(struct engine *e)
 	engine_deploy_notes(e);
 	status_line(e, &df.f.window, df.f.window_ok);
 	facts_release(&df);
-	engine_actions_run(e);
+	return PHASE_NEXT;
 }

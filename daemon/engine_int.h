@@ -47,6 +47,30 @@ _Static_assert(ENGINE_ID_SZ == GITOPS_HEXSZ + 1, "engine_block.h sizes a commit 
 #define ENGINE_NOTE_MAX 2048
 #define ENGINE_RECHECK_MAX_SHIFT 2	/* incomplete releases: at most 4 polls apart */
 
+/* The phases of one cycle, in order (docs/architecture.md). */
+enum cycle_phase {
+	CYCLE_IDLE = 0,		/* no cycle runs */
+	CYCLE_LS_REMOTE,	/* the remote's refs (pipelined-git) */
+	CYCLE_FETCH,		/* only when something moved */
+	CYCLE_ADMIT,		/* request branch tips read, admission */
+	CYCLE_SCAN,		/* the mirror and request facts (threadpool) */
+	CYCLE_REGISTRY,		/* one release id at a time (e->icheck) */
+	CYCLE_SIGNATURES,	/* one signature at a time (e->isig, e->isig_k) */
+	CYCLE_DEPLOY,		/* Argo CD's verdicts against the scan */
+	CYCLE_PLAN,		/* facts -> engine_plan -> actions */
+	CYCLE_ACT,		/* one git transaction at a time (e->iaction) */
+	CYCLE_DONE,		/* status, metrics, the next cycle scheduled */
+};
+
+/* How a phase (its step, or the callback that ends a wait) ended. */
+enum phase_result {
+	PHASE_NEXT = 0,		/* done: the next phase */
+	PHASE_WAIT,		/* work in flight: its callback reports */
+	PHASE_AGAIN,		/* one item done: the same phase's next one */
+	PHASE_UNCHANGED,	/* ls-remote: nothing moved, no fetch or scan */
+	PHASE_END,		/* failed (already logged): the end of the cycle */
+};
+
 enum engine_subsys {
 	SUB_GIT,
 	SUB_REGISTRY,
@@ -332,10 +356,23 @@ struct engine_action {
 	const char **batch_a, **batch_b;	/* their targets/refs and texts/ids */
 	size_t nbatch;
 	bool batched;
+	/* ACT_DEPLOY_NOTE: its owner hears the outcome (engine_deploy.c) */
+	void (*done)(struct engine *e, struct engine_action *a, const struct gitops_result *res);
+};
+
+struct engine;
+
+/* Calls back up the one-way chain of engine files (engine_state.c). */
+struct engine_hooks {
+	void (*advance)(struct engine *e, enum phase_result r);	/* engine_cycle.c */
+	void (*cycle_end)(struct engine *e);			/* engine.c */
+	void (*trigger)(struct engine *e, const char *why);	/* engine.c */
 };
 
 struct engine {
 	uv_loop_t *loop;
+	struct engine_hooks hooks;
+	enum cycle_phase phase;
 	struct config *cfg;
 	struct config *next_cfg;	/* reload waiting for the cycle to end */
 	struct gitops *git;
@@ -425,8 +462,7 @@ struct engine {
 	char freeze_from[200];		/* what is in force while it does not parse */
 };
 
-/* engine.c */
-void engine_cycle_done(struct engine *e);
+/* engine_state.c: the bottom of the engine (see its opening comment) */
 void engine_set_error(struct engine *e, enum engine_subsys s, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void engine_clear_error(struct engine *e, enum engine_subsys s);
@@ -437,9 +473,23 @@ void engine_bands(struct clock_bands *out, const struct config *cfg, enum stage 
 int engine_quiet_now(struct clock_quiet *out, const struct engine *e,
 		     const struct clock_bands *bands);
 bool engine_inttest_enabled(const struct engine *e);
+unsigned engine_rand_next(unsigned *seed);
 /* Delay before the next cycle: the jittered poll, or the git backoff. */
 uint64_t engine_next_delay_ms(struct engine *e);
+void engine_waiting_free(struct engine *e);
+/* The waiting branch name at id, or NULL. */
+struct engine_waiting *engine_waiting_find(const struct engine *e, const char *name,
+					   const char *id);
+struct engine_release *engine_release_get(struct engine *e, const char *sha, bool create);
+/* A new action at the end of the cycle's list, or NULL. */
+struct engine_action *engine_action_add(struct engine *e, enum action_kind kind, enum stage st);
+void engine_action_free(struct engine_action *a);
+/* A phase that waited (PHASE_WAIT) reports its end: e->hooks.advance. */
+void engine_phase_done(struct engine *e, enum phase_result r);
+/* Something outside the cycle wants one (Argo CD): e->hooks.trigger. */
+void engine_request_cycle(struct engine *e, const char *why);
 
+/* engine.c */
 int engine_git_open(struct gitops **out, char *mirror, size_t mirrorsz, const struct config *cfg,
 		    const char *worker, const char *subdir, struct buf *err);
 /* Close the handles once stopping and nothing is in flight. */
@@ -452,12 +502,11 @@ enum engine_fail engine_fail_classify(int rc, int edit_rc);
  * +-10% from rnd. */
 uint64_t engine_backoff_ms(uint64_t poll_ms, unsigned failures, unsigned rnd);
 
-/* engine_cycle.c */
+/* engine_cycle.c: the phases of a cycle and the one step between them */
 void engine_cycle_start(struct engine *e);
-void engine_waiting_free(struct engine *e);
-/* The waiting branch name at id, or NULL. */
-struct engine_waiting *engine_waiting_find(const struct engine *e, const char *name,
-					   const char *id);
+/* The current phase ended with r: the stopping check, then the next
+ * phase (or the same one again, or the end of the cycle). */
+void engine_advance(struct engine *e, enum phase_result r);
 
 /* engine_facts.c (threadpool: git objects only, no loop state) */
 int engine_scan_run(struct engine_scan *out, struct gitops *g, const struct config *cfg);
@@ -490,17 +539,13 @@ int engine_facts_note_only(struct request_facts **out, struct gitops *g,
  * commit notes, NULL when there is none) of the listed branch m->id. */
 int engine_branch_meta_read(struct engine_branch_meta *m, struct gitops *g, const char *notes);
 
-/* engine_decide.c */
-struct engine_release *engine_release_get(struct engine *e, const char *sha, bool create);
+/* engine_decide.c: the plan phase */
 /* The registry's answers about r as policy reads them (evidence only when
  * inttest); summary holds the evidence text. */
 void engine_release_facts(struct policy_release *out, char *summary, size_t sumsz,
 			  const struct engine_release *r, bool inttest);
-void engine_decide(struct engine *e);
-void engine_action_free(struct engine_action *a);
-
-/* engine_decide.c: a new action at the end of the cycle's list, or NULL */
-struct engine_action *engine_action_add(struct engine *e, enum action_kind kind, enum stage st);
+/* Facts, plan, then the journal, counters, verdicts and the action list. */
+enum phase_result engine_decide(struct engine *e);
 
 /* engine_freeze.c */
 /* Threadpool, in the scan: read and parse the freeze file at s->tip (and
@@ -522,10 +567,9 @@ struct json_t *engine_freeze_json(const struct engine *e, int64_t now);
 /* engine_deploy.c */
 /* Whether Argo CD follows stage st under the current configuration. */
 bool engine_deploy_watched(const struct engine *e, enum stage st);
-/* Before the decisions: judge every watched stage against the latest
- * scan, asking the mirror (threadpool) what the verdicts need; then
- * engine_decide. */
-void engine_deploy_phase(struct engine *e);
+/* The deploy phase, before the plan: judge every watched stage against
+ * the latest scan, asking the mirror (threadpool) what the verdicts need. */
+enum phase_result engine_deploy_phase(struct engine *e);
 /* In the decisions: a note on each promotion newly seen deployed. */
 void engine_deploy_notes(struct engine *e);
 void engine_deploy_note_done(struct engine *e, struct engine_action *a,
@@ -533,7 +577,11 @@ void engine_deploy_note_done(struct engine *e, struct engine_action *a,
 void engine_deploy_release(struct engine *e);
 
 /* engine_act.c */
-void engine_actions_run(struct engine *e);
+/* The act phase: the cycle's actions, one git transaction at a time
+ * (e->iaction); PHASE_WAIT while one runs. */
+enum phase_result engine_actions_step(struct engine *e);
+/* At the end of a cycle: the action list freed. */
+void engine_actions_release(struct engine *e);
 /* A stage's promotion succeeded / failed (res->rc, the edit's rc): clears
  * or records the failure, blocks the stage on a permanent one, logs once. */
 void engine_stage_ok(struct engine *e, enum stage st);
