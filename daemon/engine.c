@@ -15,64 +15,6 @@
 #include <time.h>
 #include <unistd.h>
 
-static unsigned rand_next(unsigned *seed)
-{
-	*seed = *seed * 1103515245u + 12345u;
-	return (*seed >> 16) & 0x7fff;
-}
-
-void engine_set_error(struct engine *e, enum engine_subsys s, const char *fmt, ...)
-{
-	struct engine_error *er = &e->errors[s];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(er->msg, sizeof er->msg, fmt, ap);
-	va_end(ap);
-	er->at = (int64_t)time(NULL);
-	er->failures++;
-}
-
-void engine_clear_error(struct engine *e, enum engine_subsys s)
-{
-	static const char *const names[SUB_COUNT] = { "git", "registry", "policy", "signature" };
-	struct engine_error *er = &e->errors[s];
-	const char *lv[1] = { names[s] };
-
-	/* only a success that follows failures of this same subsystem is a
-	 * recovery (a promotion's failures are its stage's, engine_act.c) */
-	if (er->failures)
-		log_notice(names[s], "recovered after %u failure(s)", er->failures);
-	er->msg[0] = '\0';
-	er->failures = 0;
-	er->last_ok = (int64_t)time(NULL);
-	if (e->metrics && e->metrics->last_success)
-		metrics_set(e->metrics->last_success, lv, (double)er->last_ok);
-}
-
-int engine_window_now(struct window *out, const struct engine *e)
-{
-	return clock_window(out, time(NULL), &e->tz, e->have_cal ? &e->cal : NULL, &e->hours);
-}
-
-void engine_bands(struct clock_bands *out, const struct config *cfg, enum stage st)
-{
-	out->before_s = (int64_t)(cfg->stages[st].quiet_before_ms / 1000);
-	out->after_s = (int64_t)(cfg->stages[st].quiet_after_ms / 1000);
-}
-
-int engine_quiet_now(struct clock_quiet *out, const struct engine *e,
-		     const struct clock_bands *bands)
-{
-	return clock_quiet(out, time(NULL), &e->tz, e->have_cal ? &e->cal : NULL, &e->hours,
-			   bands);
-}
-
-bool engine_inttest_enabled(const struct engine *e)
-{
-	return e->cfg->stages[STAGE_INTTEST].enabled;
-}
-
 /* pipelined-git: $PIPELINED_GIT (tests), beside the running binary (a
  * build tree), else the installed libexec path (gitops' default). */
 static void find_worker(char *out, size_t outsz)
@@ -235,6 +177,8 @@ static void adopt(struct engine *e, struct setup *s, struct config *cfg)
 	log_set_level(cfg->daemon.log_level);
 }
 
+static void cycle_end(struct engine *e);
+
 int engine_new(struct engine **out, uv_loop_t *loop, struct config *cfg,
 	       struct metrics_std *metrics, struct buf *err)
 {
@@ -258,6 +202,8 @@ int engine_new(struct engine **out, uv_loop_t *loop, struct config *cfg,
 	uv_timer_init(loop, &e->poll_timer);
 	uv_timer_init(loop, &e->edge_timer);
 	e->poll_timer.data = e->edge_timer.data = e;
+	e->hooks = (struct engine_hooks){ .advance = engine_advance, .cycle_end = cycle_end,
+					  .trigger = engine_trigger };
 	e->handles_open = 2;
 	snprintf(e->status_line, sizeof e->status_line, "starting");
 	*out = e;
@@ -397,17 +343,8 @@ void engine_stop(struct engine *e, void (*done)(void *arg), void *arg)
 	if (e->reg && e->nactions == 0 && e->ncheck && e->icheck < e->ncheck) {
 		registry_free(e->reg);
 		e->reg = NULL;
-		engine_cycle_done(e);
+		engine_advance(e, PHASE_END);
 	}
-}
-
-uint64_t engine_next_delay_ms(struct engine *e)
-{
-	uint64_t poll = e->cfg->registry.poll_interval_ms;
-	/* +-10% either way: many daemons on one registry do not poll in
-	 * lockstep; after git failures the poll doubles per failure */
-	return engine_backoff_ms(poll, e->errors[SUB_GIT].failures,
-				 rand_next(&e->seed));
 }
 
 static void edge_cb(uv_timer_t *t)
@@ -438,7 +375,9 @@ static void arm_edge(struct engine *e)
 		 (unsigned long long)(ms / 1000));
 }
 
-void engine_cycle_done(struct engine *e)
+/* The end of a cycle (engine_advance, at CYCLE_DONE): status, metrics, the
+ * market edge and the next cycle. */
+static void cycle_end(struct engine *e)
 {
 	struct config *next = e->next_cfg;
 

@@ -304,8 +304,6 @@ static void after_expire(struct engine *e, struct engine_action *a, struct gitop
 		   a->req_name, a->req_id, age);
 }
 
-static void run_next(struct engine *e);
-
 static void act_done_cb(struct gitops *g, struct gitops_result *res, void *data)
 {
 	struct engine_action *a = data;
@@ -318,8 +316,8 @@ static void act_done_cb(struct gitops *g, struct gitops_result *res, void *data)
 			after_expire(e, a->batch[k], res);
 	if (a->kind == ACT_NOTE)
 		after_note(e, a, res);
-	else if (a->kind == ACT_DEPLOY_NOTE)
-		engine_deploy_note_done(e, a, res);
+	else if (a->kind == ACT_DEPLOY_NOTE && a->done)
+		a->done(e, a, res);
 	else if (a->kind == ACT_CLEANUP)
 		after_cleanup(e, a, res);
 	else if (a->kind == ACT_EXPIRE)
@@ -328,7 +326,7 @@ static void act_done_cb(struct gitops *g, struct gitops_result *res, void *data)
 		after_branch(e, a, res);
 	e->current_action = NULL;
 	e->iaction++;
-	run_next(e);
+	engine_phase_done(e, PHASE_AGAIN);
 }
 
 static void change_fill(struct engine_action *a)
@@ -440,9 +438,9 @@ static void batch_fill(struct engine *e, struct engine_action *a)
 	}
 }
 
-static void run_next(struct engine *e)
+enum phase_result engine_actions_step(struct engine *e)
 {
-	while (!e->stopping && e->iaction < e->nactions) {
+	while (e->iaction < e->nactions) {
 		struct engine_action *a = e->actions[e->iaction];
 		if (a->batched) {
 			e->iaction++;	/* done with the action that carried it */
@@ -453,24 +451,22 @@ static void run_next(struct engine *e)
 		a->started_ms = uv_now(e->loop);
 		if (gitops_change_start(e->git, e->loop, &a->chg, act_done_cb, a) == 0) {
 			e->current_action = a;
-			return;
+			return PHASE_WAIT;
 		}
 		log_err("git", "cannot start a transaction for %s: %s", stage_name(a->stage),
 			gitops_error(e->git));
 		e->iaction++;
 	}
+	return PHASE_NEXT;
+}
+
+void engine_actions_release(struct engine *e)
+{
 	for (size_t i = 0; i < e->nactions; i++)
 		engine_action_free(e->actions[i]);
 	free(e->actions);
 	e->actions = NULL;
 	e->nactions = e->iaction = 0;
-	engine_cycle_done(e);
-}
-
-void engine_actions_run(struct engine *e)
-{
-	e->iaction = 0;
-	run_next(e);
 }
 
 /* ---- what a promotion's outcome means for its stage ---- */

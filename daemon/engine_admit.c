@@ -10,7 +10,9 @@
  * slot.  A branch without a slot is refused as queue-full, with a note that
  * names the bound, and is admitted in the same order once slots free up.
  * No logging, no clock, no engine state. */
-#include "engine_int.h"
+#include "engine_admit.h"
+#include "policy.h"
+#include "util.h"
 
 #include <stdio.h>
 #include <stdlib.h>

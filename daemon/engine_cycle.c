@@ -1,8 +1,12 @@
-/* engine_cycle.c - one cycle, as a chain of callbacks on the loop:
- * ls-remote -> (fetch -> scan) -> registry checks -> signatures ->
- * decisions -> git transactions.  Nothing here blocks: git network work
- * runs in pipelined-git, git object work on the threadpool, registry work
- * in libcurl's multi interface on the loop. */
+/* engine_cycle.c - one cycle as a state machine: the phases (enum
+ * cycle_phase: ls-remote -> fetch -> admission -> scan -> registry ->
+ * signatures -> deploy -> plan -> act -> done) and engine_advance(), the
+ * one step between them, which owns the stopping check and the end of the
+ * cycle.  A phase's step starts its work and says how it went (enum
+ * phase_result); the callback that ends a wait records the answer and
+ * reports through engine_phase_done().  No phase calls another.  Nothing
+ * here blocks: git network work runs in pipelined-git, git object work on
+ * the threadpool, registry work in libcurl's multi interface on the loop. */
 #include "engine_int.h"
 #include "log.h"
 #include "sigverify.h"
@@ -31,9 +35,6 @@ struct scan_job {
 	size_t nreused;
 };
 
-static void registry_next(struct engine *e);
-static void sig_next(struct engine *e);
-
 /* what: NULL when why already names the operation (gitops' messages do). */
 static void git_failed(struct engine *e, const char *what, const char *why)
 {
@@ -48,7 +49,6 @@ static void git_failed(struct engine *e, const char *what, const char *why)
 	else
 		log_debug("git", "still failing (%u), retrying in %s: %s",
 			  e->errors[SUB_GIT].failures, delay, e->errors[SUB_GIT].msg);
-	engine_cycle_done(e);
 }
 
 static bool relevant_ref(const struct engine *e, const char *name)
@@ -122,29 +122,11 @@ struct meta_job {
 	size_t n;
 };
 
-void engine_waiting_free(struct engine *e)
-{
-	for (size_t i = 0; i < e->nwaiting; i++)
-		free(e->waiting[i].note);
-	free(e->waiting);
-	e->waiting = NULL;
-	e->nwaiting = 0;
-}
-
 static void meta_free(struct engine_branch_meta *m, size_t n)
 {
 	for (size_t i = 0; m && i < n; i++)
 		free(m[i].note);
 	free(m);
-}
-
-struct engine_waiting *engine_waiting_find(const struct engine *e, const char *name,
-					   const char *id)
-{
-	for (size_t i = 0; i < e->nwaiting; i++)
-		if (strcmp(e->waiting[i].name, name) == 0 && strcmp(e->waiting[i].id, id) == 0)
-			return &e->waiting[i];
-	return NULL;
 }
 
 /* Waiting branches in the order they will get slots: oldest tip first. */
@@ -298,19 +280,11 @@ static int meta_work_cb(struct gitops *g, void *data)
 	return 0;
 }
 
-static void start_scan(struct engine *e);
-
 static void meta_done_cb(struct gitops *g, int rc, void *data)
 {
 	struct meta_job *j = data;
 	struct engine *e = j->e;
 
-	if (e->stopping) {
-		meta_free(j->m, j->n);
-		free(j);
-		engine_cycle_done(e);
-		return;
-	}
 	log_debug("engine", "read %zu request branch tip(s) in %llums", j->n,
 		  (unsigned long long)(uv_now(e->loop) - j->started_ms));
 	if (rc == 0)
@@ -319,13 +293,12 @@ static void meta_done_cb(struct gitops *g, int rc, void *data)
 	free(j);
 	if (rc)
 		git_failed(e, "reading the request branches", "out of memory");
-	else
-		start_scan(e);
+	engine_phase_done(e, rc ? PHASE_END : PHASE_NEXT);
 }
 
 /* After a fetch: the tip time, author and note of every listed request
  * branch (at most ENGINE_MAX_LISTED), for admission. */
-static void start_meta(struct engine *e)
+static enum phase_result start_meta(struct engine *e)
 {
 	struct meta_job *j = calloc(1, sizeof *j);
 	size_t listed = 0;
@@ -345,7 +318,7 @@ static void start_meta(struct engine *e)
 	if (!j || !(j->m = calloc(listed ? listed : 1, sizeof *j->m))) {
 		free(j);
 		git_failed(e, "reading the request branches", "out of memory");
-		return;
+		return PHASE_END;
 	}
 	j->e = e;
 	j->started_ms = uv_now(e->loop);
@@ -364,7 +337,9 @@ static void start_meta(struct engine *e)
 		meta_free(j->m, j->n);
 		free(j);
 		git_failed(e, "reading the request branches", why);
+		return PHASE_END;
 	}
+	return PHASE_WAIT;
 }
 
 static int scan_work_cb(struct gitops *g, void *data)
@@ -394,7 +369,7 @@ static void scan_done_cb(struct gitops *g, int rc, void *data)
 	struct scan_job *j = data;
 	struct engine *e = j->e;
 
-	if (rc || e->stopping) {
+	if (rc) {
 		char why[ENGINE_ERR_MAX];
 		snprintf(why, sizeof why, "%s", j->scan->error[0] ? j->scan->error :
 			 gitops_error(g));
@@ -402,10 +377,8 @@ static void scan_done_cb(struct gitops *g, int rc, void *data)
 		for (size_t k = 0; k < j->n; k++)
 			engine_facts_free(j->facts[k]);
 		free(j);
-		if (e->stopping)
-			engine_cycle_done(e);
-		else
-			git_failed(e, "scan of the mirror", why);
+		git_failed(e, "scan of the mirror", why);
+		engine_phase_done(e, PHASE_END);
 		return;
 	}
 	log_debug("engine", "scanned the mirror and %zu request(s) (%zu unchanged) in %llums",
@@ -438,18 +411,17 @@ static void scan_done_cb(struct gitops *g, int rc, void *data)
 	for (int st = STAGE_BETA; st < STAGE_COUNT; st++)
 		engine_stage_layout(e, (enum stage)st, e->cfg->stages[st].enabled ?
 				    e->scan->layout_error[st] : "");
-	e->ncheck = e->icheck = 0;
-	registry_next(e);
+	engine_phase_done(e, PHASE_NEXT);
 }
 
-static void start_scan(struct engine *e)
+static enum phase_result start_scan(struct engine *e)
 {
 	struct scan_job *j = calloc(1, sizeof *j);
 
 	if (!j || !(j->scan = calloc(1, sizeof *j->scan))) {
 		free(j);
 		git_failed(e, "scan of the mirror", "out of memory");
-		return;
+		return PHASE_END;
 	}
 	j->e = e;
 	j->started_ms = uv_now(e->loop);
@@ -479,23 +451,31 @@ static void start_scan(struct engine *e)
 		engine_scan_free(j->scan);
 		free(j);
 		git_failed(e, "scan of the mirror", why);
+		return PHASE_END;
 	}
+	return PHASE_WAIT;
 }
 
 static void fetch_done_cb(struct gitops *g, struct gitops_result *res, void *data)
 {
 	struct engine *e = data;
 
-	if (e->stopping) {
-		engine_cycle_done(e);
-		return;
-	}
 	if (res->rc) {
 		git_failed(e, NULL, res->error);
+		engine_phase_done(e, PHASE_END);
 		return;
 	}
 	log_debug("git", "fetched in %llums", (unsigned long long)res->elapsed_ms);
-	start_meta(e);
+	engine_phase_done(e, PHASE_NEXT);
+}
+
+static enum phase_result start_fetch(struct engine *e)
+{
+	if (gitops_fetch_start(e->git, e->loop, fetch_done_cb, e)) {
+		git_failed(e, "fetch", gitops_error(e->git));
+		return PHASE_END;
+	}
+	return PHASE_WAIT;
 }
 
 static void ls_done_cb(struct gitops *g, struct gitops_result *res, void *data)
@@ -503,12 +483,9 @@ static void ls_done_cb(struct gitops *g, struct gitops_result *res, void *data)
 	struct engine *e = data;
 	char fp[65];
 
-	if (e->stopping) {
-		engine_cycle_done(e);
-		return;
-	}
 	if (res->rc) {
 		git_failed(e, NULL, res->error);
+		engine_phase_done(e, PHASE_END);
 		return;
 	}
 	free(e->refs);
@@ -522,26 +499,20 @@ static void ls_done_cb(struct gitops *g, struct gitops_result *res, void *data)
 	if (e->scan && strcmp(fp, e->fingerprint) == 0) {
 		/* nothing moved: no fetch, no scan; cached facts decide */
 		engine_clear_error(e, SUB_GIT);
-		e->ncheck = e->icheck = 0;
-		registry_next(e);
+		engine_phase_done(e, PHASE_UNCHANGED);
 		return;
 	}
 	memcpy(e->fingerprint, fp, sizeof fp);
-	if (gitops_fetch_start(e->git, e->loop, fetch_done_cb, e))
-		git_failed(e, "fetch", gitops_error(e->git));
+	engine_phase_done(e, PHASE_NEXT);
 }
 
-void engine_cycle_start(struct engine *e)
+static enum phase_result start_ls_remote(struct engine *e)
 {
-	if (e->running || e->stopping)
-		return;
-	e->running = true;
-	e->again = e->promoted = false;
-	e->cycle_started_ms = uv_now(e->loop);
-	if (e->reg)
-		registry_cycle_begin(e->reg);
-	if (gitops_ls_remote_start(e->git, e->loop, ls_done_cb, e))
+	if (gitops_ls_remote_start(e->git, e->loop, ls_done_cb, e)) {
 		git_failed(e, "ls-remote", gitops_error(e->git));
+		return PHASE_END;
+	}
+	return PHASE_WAIT;
 }
 
 /* ---- registry phase ---- */
@@ -641,7 +612,21 @@ static void registry_failed(struct engine *e, const char *sha, const char *why)
 			(unsigned long long)(wait / 1000));
 	/* a registry that cannot answer means wait: nothing is decided on a guess */
 	e->icheck = e->ncheck;
-	sig_next(e);
+	engine_phase_done(e, PHASE_NEXT);
+}
+
+/* The release an answer is about.  NULL when its entry was evicted while
+ * the question was out (more than ENGINE_MAX_RELEASES ids in play): the
+ * answer has nowhere to go, and asking again would only be dropped again,
+ * so the phase goes on with the next release; the next cycle asks afresh.
+ * Both answers (the release, its evidence) share this. */
+static struct engine_release *answer_for(struct engine *e, const char *sha)
+{
+	struct engine_release *r = engine_release_get(e, sha, false);
+
+	if (!r)
+		e->icheck++;
+	return r;
 }
 
 /* Unreadable evidence is a fact about one artifact: said once per release
@@ -666,14 +651,10 @@ static void evidence_unreadable(struct engine_release *r, const struct registry_
 static void evidence_cb(const struct registry_evidence *res, void *arg)
 {
 	struct engine *e = arg;
-	struct engine_release *r = engine_release_get(e, res->sha, false);
+	struct engine_release *r = answer_for(e, res->sha);
 
-	if (e->stopping) {
-		engine_cycle_done(e);
-		return;
-	}
 	if (!r) {
-		registry_next(e);
+		engine_phase_done(e, PHASE_AGAIN);
 		return;
 	}
 	if (res->status == REGISTRY_EVIDENCE_ERROR) {
@@ -687,7 +668,7 @@ static void evidence_cb(const struct registry_evidence *res, void *arg)
 		evidence_unreadable(r, res);
 		recheck_later(e, r);
 		e->icheck++;
-		registry_next(e);
+		engine_phase_done(e, PHASE_AGAIN);
 		return;
 	}
 	bool was_failed = r->ev_checked && r->ev == REGISTRY_EVIDENCE_FAILED;
@@ -712,7 +693,7 @@ static void evidence_cb(const struct registry_evidence *res, void *arg)
 	if (res->status != REGISTRY_EVIDENCE_PASSED)
 		recheck_later(e, r);
 	e->icheck++;
-	registry_next(e);
+	engine_phase_done(e, PHASE_AGAIN);
 }
 
 /* The digests a complete answer verified, by configured image: what a
@@ -742,15 +723,10 @@ static void keep_digests(struct engine *e, struct engine_release *r,
 static void release_cb(const struct registry_release *res, void *arg)
 {
 	struct engine *e = arg;
-	struct engine_release *r = engine_release_get(e, res->sha, false);
+	struct engine_release *r = answer_for(e, res->sha);
 
-	if (e->stopping) {
-		engine_cycle_done(e);
-		return;
-	}
 	if (!r) {
-		e->icheck++;
-		registry_next(e);
+		engine_phase_done(e, PHASE_AGAIN);
 		return;
 	}
 	if (res->status == REGISTRY_ERROR) {
@@ -786,10 +762,11 @@ static void release_cb(const struct registry_release *res, void *arg)
 		r->misses = 0;
 	}
 	e->icheck++;
-	registry_next(e);
+	engine_phase_done(e, PHASE_AGAIN);
 }
 
-static void registry_next(struct engine *e)
+/* The registry phase: one release id at a time, e->check[e->icheck]. */
+static enum phase_result registry_step(struct engine *e)
 {
 	if (e->icheck == 0 && e->ncheck == 0)
 		build_checks(e);
@@ -801,12 +778,10 @@ static void registry_next(struct engine *e)
 			break;
 		}
 		if (registry_release_check(e->reg, sha, release_cb, e) == 0)
-			return;
+			return PHASE_WAIT;
 		e->icheck++;
 	}
-	e->isig = 0;
-	e->isig_k = -1;
-	sig_next(e);
+	return PHASE_NEXT;
 }
 
 /* ---- signatures ---- */
@@ -856,10 +831,7 @@ static void sig_cb(const struct sigverify_result *res, void *data)
 	else
 		engine_clear_error(e, SUB_SIGNATURE);
 	sig_advance(e, r);
-	if (e->stopping)
-		engine_cycle_done(e);
-	else
-		sig_next(e);
+	engine_phase_done(e, PHASE_AGAIN);
 }
 
 /* Starts one verification (0), or records a verdict known without one. */
@@ -889,7 +861,8 @@ static int sig_start_one(struct engine *e, struct engine_request *r)
 			       sig_cb, e);
 }
 
-static void sig_next(struct engine *e)
+/* The signatures phase: one request (e->isig) and key (e->isig_k) at a time. */
+static enum phase_result sig_step(struct engine *e)
 {
 	while (e->isig < ENGINE_MAX_REQUESTS) {
 		struct engine_request *r = &e->req[e->isig];
@@ -899,8 +872,89 @@ static void sig_next(struct engine *e)
 			continue;
 		}
 		if (sig_start_one(e, r) == 0)
-			return;
+			return PHASE_WAIT;
 		sig_advance(e, r);
 	}
-	engine_deploy_phase(e);
+	return PHASE_NEXT;
+}
+
+/* ---- the state machine ---- */
+
+static enum phase_result (*const phase_step[CYCLE_DONE])(struct engine *e) = {
+	[CYCLE_LS_REMOTE] = start_ls_remote,
+	[CYCLE_FETCH] = start_fetch,
+	[CYCLE_ADMIT] = start_meta,
+	[CYCLE_SCAN] = start_scan,
+	[CYCLE_REGISTRY] = registry_step,
+	[CYCLE_SIGNATURES] = sig_step,
+	[CYCLE_DEPLOY] = engine_deploy_phase,
+	[CYCLE_PLAN] = engine_decide,
+	[CYCLE_ACT] = engine_actions_step,
+};
+
+static enum cycle_phase phase_after(enum cycle_phase p, enum phase_result r)
+{
+	switch (r) {
+	case PHASE_AGAIN:
+		return p;
+	case PHASE_UNCHANGED:	/* ls-remote: the mirror and its facts are current */
+		return CYCLE_REGISTRY;
+	case PHASE_END:
+		return CYCLE_DONE;
+	default:
+		return p + 1;
+	}
+}
+
+/* A phase begins: its cursor at the start. */
+static void phase_enter(struct engine *e, enum cycle_phase p)
+{
+	switch (p) {
+	case CYCLE_REGISTRY:
+		e->ncheck = e->icheck = 0;
+		break;
+	case CYCLE_SIGNATURES:
+		e->isig = 0;
+		e->isig_k = -1;
+		break;
+	case CYCLE_ACT:
+		e->iaction = 0;
+		break;
+	default:
+		break;
+	}
+}
+
+void engine_advance(struct engine *e, enum phase_result r)
+{
+	for (;;) {
+		/* a stop ends the cycle at the next boundary: the work in
+		 * flight has finished (its callback brought us here) */
+		enum cycle_phase next = e->stopping ? CYCLE_DONE : phase_after(e->phase, r);
+
+		if (next != e->phase)
+			phase_enter(e, next);
+		e->phase = next;
+		if (next == CYCLE_DONE) {
+			engine_actions_release(e);
+			e->phase = CYCLE_IDLE;
+			e->hooks.cycle_end(e);
+			return;
+		}
+		if ((r = phase_step[next](e)) == PHASE_WAIT)
+			return;
+	}
+}
+
+void engine_cycle_start(struct engine *e)
+{
+	if (e->running || e->stopping)
+		return;
+	e->running = true;
+	e->again = e->promoted = false;
+	e->cycle_started_ms = uv_now(e->loop);
+	if (e->reg)
+		registry_cycle_begin(e->reg);
+	e->phase = CYCLE_IDLE;
+	engine_advance(e, PHASE_NEXT);
 }

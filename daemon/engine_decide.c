@@ -1,7 +1,10 @@
-/* engine_decide.c - from the facts of a cycle to decisions (policy.h) and
- * the git transactions that carry them out: at most one promotion per
- * cycle (the branch moves, so the next cycle re-derives everything), any
- * number of refusal notes and branch clean-ups. */
+/* engine_decide.c - the edge around the planner (engine_plan.c): gathers
+ * the facts of a cycle (the scan, the registry's answers, each request's
+ * facts, the stages' blocks, the clock and the market window), calls
+ * engine_plan(), then carries the plan out: the journal lines it wrote,
+ * the refusal counter, each request's verdict, and the git transactions
+ * (the promotion's message and digests, notes, clean-ups), which
+ * engine_act.c runs.  The decisions themselves are the planner's. */
 #include "engine_int.h"
 #include "log.h"
 
@@ -9,29 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-struct engine_release *engine_release_get(struct engine *e, const char *sha, bool create)
-{
-	struct engine_release *oldest = NULL;
-
-	for (size_t i = 0; i < ENGINE_MAX_RELEASES; i++) {
-		struct engine_release *r = &e->rel[i];
-		if (r->used && strcmp(r->sha, sha) == 0) {
-			r->lru = ++e->rel_clock;
-			return r;
-		}
-		if (!oldest || !r->used || (oldest->used && r->lru < oldest->lru))
-			oldest = r;
-	}
-	if (!create || !oldest)
-		return NULL;
-	memset(oldest, 0, sizeof *oldest);
-	oldest->used = true;
-	strlcpy_(oldest->sha, sha, sizeof oldest->sha);
-	oldest->first_seen = (int64_t)time(NULL);
-	oldest->lru = ++e->rel_clock;
-	return oldest;
-}
 
 /* What policy knows of a release's evidence: not asked yet counts as missing. */
 static enum policy_evidence release_evidence(const struct engine_release *r, bool inttest)
@@ -122,89 +102,6 @@ static void policy_deployed_set(struct policy_deployed *out, const struct engine
 	}
 }
 
-void engine_policy_input(struct policy_input *in, const char ***hist_tags,
-			 const struct engine *e)
-{
-	memset(in, 0, sizeof *in);
-	in->now = (int64_t)time(NULL);
-	for (int st = 0; st < STAGE_COUNT; st++) {
-		size_t n = 0;
-		policy_cfg(&in->cfg[st], &e->cfg->stages[st]);
-		hist_tags[st] = NULL;
-		if (stage_is_deploy((enum stage)st))
-			policy_deployed_set(&in->deployed[st], e, (enum stage)st);
-		if (!stage_is_deploy((enum stage)st) || !e->scan)
-			continue;
-		if (e->scan->current_known[st])
-			in->state[st].current = e->scan->current[st];
-		if (e->scan->hist_ok && history_tags(&hist_tags[st], &n, &e->scan->hist,
-						     (enum stage)st) == 0) {
-			in->state[st].history = hist_tags[st];
-			in->state[st].history_len = n;
-		}
-	}
-}
-
-void engine_policy_input_release(const char ***hist_tags)
-{
-	for (int st = 0; st < STAGE_COUNT; st++)
-		free(hist_tags[st]);
-}
-
-void engine_action_free(struct engine_action *a)
-{
-	if (!a)
-		return;
-	buf_release(&a->message);
-	buf_release(&a->note);
-	free(a->batch);
-	free(a->batch_a);
-	free(a->batch_b);
-	engine_rules_release(&a->rules);
-	free(a->fresh);
-	free(a);
-}
-
-static struct engine_action *action_new(struct engine *e, enum action_kind kind, enum stage st)
-{
-	struct engine_action *a = calloc(1, sizeof *a);
-	struct engine_action **v;
-	const struct config_stage *cs = &e->cfg->stages[st];
-
-	if (!a)
-		return NULL;
-	if ((kind == ACT_PROMOTE || kind == ACT_MERGE) && engine_rules_copy(&a->rules, e->cfg, st)) {
-		free(a);
-		return NULL;
-	}
-	if (!(v = realloc(e->actions, (e->nactions + 1) * sizeof *v))) {
-		engine_rules_release(&a->rules);
-		free(a);
-		return NULL;
-	}
-	e->actions = v;
-	a->kind = kind;
-	a->e = e;
-	a->stage = st;
-	a->gated = cs->market_gated;
-	engine_bands(&a->bands, e->cfg, st);
-	if ((kind == ACT_PROMOTE || kind == ACT_MERGE) && e->cfg->repository.freezes) {
-		strlcpy_(a->freeze_path, e->cfg->repository.freezes, sizeof a->freeze_path);
-		a->fresh = malloc(sizeof *a->fresh);	/* none: the gate uses the cycle's */
-	}
-	buf_init(&a->message, TRAILER_FORMAT_MAX);
-	buf_init(&a->note, ENGINE_NOTE_TEXT_MAX + 1);
-	strlcpy_(a->values_path, cs->values_path ? cs->values_path : "", sizeof a->values_path);
-	a->paths[0] = a->values_path;
-	e->actions[e->nactions++] = a;
-	return a;
-}
-
-struct engine_action *engine_action_add(struct engine *e, enum action_kind kind, enum stage st)
-{
-	return action_new(e, kind, st);
-}
-
 /* A stage with digest = true pins each image's digest beside its tag:
  * the digests the registry check verified for this release.  False when
  * they are not known (then nothing is promoted: a tag without its digest
@@ -220,64 +117,6 @@ static bool action_digests(struct engine_action *a, const struct engine_release 
 		a->digest_v[i] = a->digests[i];
 	}
 	return true;
-}
-
-/* The window as policy wants it.  Its text carries no countdown, so a
- * refusal note reads the same every cycle and is pushed once. */
-static void policy_window_set(struct policy_window *pw, char *text, size_t textsz,
-			      const struct window *w, bool ok)
-{
-	char t[128];
-
-	if (!ok) {
-		/* cannot tell: treat as open, the gate may block more, never less */
-		pw->open = true;
-		snprintf(text, textsz, "market window unknown");
-		pw->text = text;
-		pw->close_time = 0;
-		return;
-	}
-	clock_format_trailer(t, sizeof t, w);
-	snprintf(text, textsz, "market %s", t);
-	pw->open = w->open;
-	pw->text = text;
-	pw->close_time = w->open ? (int64_t)w->next_close : 0;
-	pw->utc_offset = w->utc_offset;
-}
-
-/* A market-gated stage with guard bands (issue 14 item 2) sees the market
- * window widened by them: open from quietBefore before the open to
- * quietAfter after the close.  No countdown in the text, as above. */
-static void policy_quiet_set(struct policy_window *pw, char *text, size_t textsz,
-			     const struct engine *e, enum stage st, const struct window *w, bool ok)
-{
-	const struct config_stage *cs = &e->cfg->stages[st];
-	struct clock_bands b;
-	struct clock_quiet q;
-	char t[128], from[32], until[32], bef[32], aft[32];
-
-	memset(pw, 0, sizeof *pw);
-	engine_bands(&b, e->cfg, st);
-	if (!cs->market_gated || (!b.before_s && !b.after_s))
-		return;
-	if (!ok || engine_quiet_now(&q, e, &b)) {
-		pw->open = true;	/* cannot tell: gate */
-		snprintf(text, textsz, "market window unknown");
-		pw->text = text;
-		return;
-	}
-	clock_format_trailer(t, sizeof t, w);
-	clock_format_hhmm(from, sizeof from, &e->tz, q.from);
-	clock_format_hhmm(until, sizeof until, &e->tz, q.until);
-	clock_format_countdown(bef, sizeof bef, b.before_s);
-	clock_format_countdown(aft, sizeof aft, b.after_s);
-	snprintf(text, textsz, "market %s; %s is quiet from %s to %s (%s before the open, %s "
-		 "after the close)", t, stage_name(st), from, until, b.before_s ? bef : "0s",
-		 b.after_s ? aft : "0s");
-	pw->open = q.in;
-	pw->text = text;
-	pw->close_time = q.in ? (int64_t)q.until : 0;
-	pw->utc_offset = w->utc_offset;
 }
 
 static void evidence_text(char *out, size_t outsz, const struct engine *e,
@@ -352,222 +191,6 @@ static int format_message(struct engine_action *a, const struct policy_decision 
 	return rc;
 }
 
-/* ---- automatic promotions ---- */
-
-static void log_auto_once(struct engine *e, enum stage st, const struct policy_decision *d)
-{
-	if (strcmp(e->auto_logged[st], d->message) == 0)
-		return;
-	strlcpy_(e->auto_logged[st], d->message, sizeof e->auto_logged[st]);
-	log_notice("policy", "automatic promotion into %s waits: %s", stage_name(st), d->message);
-}
-
-static bool decide_auto(struct engine *e, enum stage st, struct policy_input *in,
-			const struct window *w)
-{
-	struct policy_candidate c[ENGINE_MAX_CANDIDATES];
-	struct engine_release *rel[ENGINE_MAX_CANDIDATES];
-	struct policy_release pr;
-	struct policy_decision d;
-	struct engine_action *a;
-	char summary[400], why[ENGINE_REASON_MAX + 64];
-	size_t n = e->scan ? e->scan->ncand : 0, pick;
-	bool inttest = engine_inttest_enabled(e);
-
-	for (size_t i = 0; i < n; i++) {
-		rel[i] = engine_release_get(e, e->scan->cand[i], false);
-		c[i].tag = e->scan->cand[i];
-		c[i].newer = e->scan->newer[i][st];
-		c[i].rolled_back = e->scan->rolled_back[i][st];
-		c[i].complete = rel[i] && rel[i]->checked && rel[i]->complete;
-		c[i].evidence = release_evidence(rel[i], inttest);
-	}
-	if (policy_auto_pick(&pick, in, st, c, n))
-		return false;
-	engine_release_facts(&pr, summary, sizeof summary, rel[pick], inttest);
-	in->release = &pr;
-	in->request = NULL;
-	in->target = st;
-	in->tag = c[pick].tag;
-	if (policy_check(&d, in) || d.code != POLICY_ALLOW) {
-		/* it waits for the close, or the end of a soak */
-		int64_t until = d.code == POLICY_MARKET_OPEN || d.code == POLICY_SOAK ||
-				d.code == POLICY_FROZEN ? d.queue_until : 0;
-
-		if (until && (!e->auto_edge || until < e->auto_edge))
-			e->auto_edge = until;
-		log_auto_once(e, st, &d);
-		return false;
-	}
-	/* blocked, or backing off after a failure: said once when it began */
-	if (!engine_stage_may_act(e, st, c[pick].tag, "", why, sizeof why))
-		return false;
-	if (!(a = action_new(e, ACT_PROMOTE, st)))
-		return false;
-	strlcpy_(a->tag, c[pick].tag, sizeof a->tag);
-	if (!action_digests(a, rel[pick]) || format_message(a, &d, w, rel[pick], NULL)) {
-		e->nactions--;
-		engine_action_free(a);
-		return false;
-	}
-	log_notice("engine", "promoting %.7s into %s (automatic)", a->tag, stage_name(st));
-	return true;
-}
-
-/* ---- requests ---- */
-
-static void request_verdict(struct engine *e, struct engine_request *r,
-			    const struct policy_decision *d)
-{
-	const char *lv[2] = { r->stage_ok ? stage_name(r->stage) : "unknown",
-			      policy_code_name(d->code) };
-
-	r->code = d->code;
-	r->state = d->queue ? REQ_QUEUED : REQ_REFUSED;
-	r->queue_until = d->queue ? d->queue_until : 0;
-	strlcpy_(r->message, d->message, sizeof r->message);
-	if (strcmp(r->logged, d->message) == 0)
-		return;
-	/* the journal and the counter hear of each verdict once, not every cycle */
-	strlcpy_(r->logged, d->message, sizeof r->logged);
-	log_notice("policy", "request '%s' (%.7s) refused: %s", r->name, r->id, d->message);
-	if (e->metrics && e->metrics->refusals)
-		metrics_add(e->metrics->refusals, lv, 1);
-}
-
-/* A hook declined the note at this commit; nothing changed since. */
-static bool note_declined(const struct engine *e, const struct engine_request *r)
-{
-	return r->note_declined[0] && e->scan && strcmp(r->note_declined, e->scan->tip) == 0 &&
-	       r->note_declined_gen == e->cfg_gen;
-}
-
-static struct engine_action *cleanup_of(struct engine *e, const char *id)
-{
-	for (size_t i = 0; i < e->nactions; i++)
-		if (e->actions[i]->kind == ACT_CLEANUP && strcmp(e->actions[i]->req_id, id) == 0)
-			return e->actions[i];
-	return NULL;
-}
-
-/* The note of the commit of request first, from the verdicts of every
- * request at that commit (engine_note_text): pushed only when it differs
- * from the remote's, so once per change of the text.  A merge in this
- * cycle writes its own; a branch clean-up carries the accepted one. */
-static void note_plan(struct engine *e, size_t first, bool *planned)
-{
-	const char *id = e->req[first].id, *remote = NULL, *accepted = NULL;
-	struct engine_verdict v[ENGINE_MAX_REQUESTS];
-	struct engine_action *a;
-	struct buf text;
-	char acc[96];
-	bool merging = false, declined = false, ok, settled;
-	size_t n = 0;
-
-	for (size_t i = first; i < ENGINE_MAX_REQUESTS; i++) {
-		struct engine_request *r = &e->req[i];
-		if (!r->used || !r->facts || strcmp(r->id, id) != 0)
-			continue;
-		planned[i] = true;
-		r->note_settled = false;
-		merging |= r->state == REQ_MERGING;
-		declined |= note_declined(e, r);
-		if (r->facts->note)
-			remote = r->facts->note;
-		if (!accepted && r->facts->merged && r->facts->used_by[0]) {
-			engine_accepted_note(acc, sizeof acc, r->facts->used_stage,
-					     r->facts->used_break_glass);
-			accepted = acc;
-		}
-		if (r->state == REQ_REFUSED || r->state == REQ_QUEUED)
-			v[n++] = (struct engine_verdict){ r->name, r->message };
-	}
-	if (merging || declined)
-		return;
-	buf_init(&text, ENGINE_NOTE_TEXT_MAX + 1);
-	ok = engine_note_text(&text, accepted, v, n) == 0 && text.data;
-	settled = ok && remote && strcmp(remote, text.data) == 0;
-	/* the commit's note is on the remote as planned: its refused
-	 * branches may expire (expire_refused) */
-	for (size_t i = first; i < ENGINE_MAX_REQUESTS; i++)
-		if (e->req[i].used && e->req[i].facts && strcmp(e->req[i].id, id) == 0)
-			e->req[i].note_settled = settled;
-	if (ok && !settled) {
-		a = accepted ? cleanup_of(e, id) : NULL;
-		if ((!a || a->note.len) && (a = action_new(e, ACT_NOTE, e->req[first].stage))) {
-			strlcpy_(a->req_name, e->req[first].name, sizeof a->req_name);
-			strlcpy_(a->req_id, id, sizeof a->req_id);
-		}
-		if (a)
-			buf_add(&a->note, text.data, text.len);
-	}
-	buf_release(&text);
-}
-
-static void notes_plan(struct engine *e)
-{
-	bool planned[ENGINE_MAX_REQUESTS] = { false };
-
-	for (size_t i = 0; i < ENGINE_MAX_REQUESTS; i++)
-		if (e->req[i].used && e->req[i].facts && !planned[i])
-			note_plan(e, i, planned);
-}
-
-/* A branch name policy cannot read (request_reset set the message):
- * recorded like any other refusal, journal and note. */
-static void refuse_malformed(struct engine *e, struct engine_request *r)
-{
-	struct policy_decision d;
-
-	memset(&d, 0, sizeof d);
-	d.code = POLICY_MALFORMED;
-	strlcpy_(d.message, r->message, sizeof d.message);
-	request_verdict(e, r, &d);
-}
-
-static void pending(struct engine_request *r, const char *why)
-{
-	r->state = REQ_PENDING;
-	r->code = POLICY_ALLOW;
-	strlcpy_(r->message, why, sizeof r->message);
-}
-
-static void cleanup(struct engine *e, struct engine_request *r)
-{
-	struct engine_action *a = action_new(e, ACT_CLEANUP, r->stage);
-
-	r->state = REQ_MERGED;
-	snprintf(r->message, sizeof r->message, "merged by %.7s; deleting the branch",
-		 r->facts->used_by);
-	if (!a)
-		return;
-	strlcpy_(a->req_name, r->name, sizeof a->req_name);
-	strlcpy_(a->req_id, r->id, sizeof a->req_id);
-	buf_printf(&a->message, "clean up %s", r->name);
-}
-
-/* Release facts for the request's tag, or false while they are unknown. */
-static bool request_release(struct policy_release *pr, char *summary, size_t sumsz,
-			    struct engine *e, struct engine_request *r,
-			    struct engine_release **rel)
-{
-	const struct request_facts *f = r->facts;
-	bool inttest = engine_inttest_enabled(e);
-
-	*rel = NULL;
-	if (f->ntags != 1 || !tag_is_sha1(f->tags[0], strlen(f->tags[0]))) {
-		memset(pr, 0, sizeof *pr);
-		return true;	/* policy refuses on the tags before the release */
-	}
-	*rel = engine_release_get(e, f->tags[0], false);
-	if (!*rel || !(*rel)->checked || ((*rel)->complete && inttest && !(*rel)->ev_checked)) {
-		pending(r, "waiting for the registry's answer about the release");
-		return false;
-	}
-	engine_release_facts(pr, summary, sumsz, *rel, inttest);
-	return true;
-}
-
 /* Issue 14 item 3: the approvals on top of the request, as policy reads
  * them (pa has TRAILER_APPROVALS_MAX entries). */
 static void approvals_in(struct policy_request *pq, struct policy_approval *pa,
@@ -628,75 +251,284 @@ static void request_facts_in(struct policy_request *pq, struct policy_approval *
 	approvals_in(pq, pa, r);
 }
 
-static bool decide_request(struct engine *e, struct engine_request *r, struct policy_input *in,
-			   const struct window *w, bool branch_free)
-{
-	struct policy_request pq;
-	struct policy_approval pa[TRAILER_APPROVALS_MAX];
-	struct policy_release pr;
-	struct policy_decision d;
-	struct engine_release *rel;
-	struct engine_action *a;
-	char summary[400], why[POLICY_MESSAGE_MAX];
+/* ---- the facts of the cycle, for the planner ---- */
 
-	if (!r->facts)
-		return false;	/* not gathered for this tip yet */
-	if (!r->stage_ok) {
-		refuse_malformed(e, r);
-		return false;
+/* Everything engine_plan() reads, owned here for the length of one call. */
+struct decide_facts {
+	struct plan_facts f;
+	struct plan_candidate *cand;
+	struct plan_release *rel;	/* ncand for the candidates, then nreq */
+	char (*summary)[400];		/* each rel's evidence summary */
+	struct engine_release **erel;	/* the engine's entry behind each rel */
+	struct plan_request *req;
+	size_t *idx;			/* req[i] is e->req[idx[i]] */
+	struct policy_request *pq;
+	struct policy_approval (*pa)[TRAILER_APPROVALS_MAX];
+	struct plan_waiting *waiting;
+	const char **hist_tags[STAGE_COUNT];
+};
+
+static void release_fill(struct decide_facts *df, size_t k, struct engine_release *r, bool inttest,
+			 const struct engine *e)
+{
+	struct plan_release *out = &df->rel[k];
+
+	memset(out, 0, sizeof *out);
+	df->erel[k] = r;
+	if (!r)
+		return;
+	out->known = true;
+	out->checked = r->checked;
+	out->complete = r->complete;
+	out->ev_checked = r->ev_checked;
+	out->have_digests = r->have_digests && e->cfg->registry.images.n <= CONFIG_MAX_IMAGES;
+	engine_release_facts(&out->facts, df->summary[k], sizeof df->summary[k], r, inttest);
+}
+
+/* A hook declined the note at this commit; nothing changed since. */
+static bool note_declined(const struct engine *e, const struct engine_request *r)
+{
+	return r->note_declined[0] && e->scan && strcmp(r->note_declined, e->scan->tip) == 0 &&
+	       r->note_declined_gen == e->cfg_gen;
+}
+
+static void stage_fill(struct plan_stage *s, struct decide_facts *df, const struct engine *e,
+		       enum stage st, bool wok)
+{
+	const struct config_stage *cs = &e->cfg->stages[st];
+	size_t n = 0;
+
+	policy_cfg(&s->cfg, cs);
+	s->digest = stage_is_deploy(st) && cs->enabled && cs->digest;
+	engine_bands(&s->bands, e->cfg, st);
+	s->block = &e->stages[st].block;
+	s->retry_at_ms = e->stages[st].retry_at_ms;
+	s->error = e->stages[st].error;
+	s->auto_logged = e->auto_logged[st];
+	if (wok && cs->market_gated && (s->bands.before_s || s->bands.after_s))
+		s->quiet_ok = engine_quiet_now(&s->quiet, e, &s->bands) == 0;
+	if (!stage_is_deploy(st))
+		return;
+	policy_deployed_set(&s->deployed, e, st);
+	if (e->scan->current_known[st])
+		s->state.current = e->scan->current[st];
+	if (e->scan->hist_ok && history_tags(&df->hist_tags[st], &n, &e->scan->hist, st) == 0) {
+		s->state.history = df->hist_tags[st];
+		s->state.history_len = n;
 	}
-	/* done: a promotion into this branch's stage merged this very tip
-	 * (a lost reply, a crash between the push of the branch and the
-	 * clean-up, with or without the state directory): only the note
-	 * and the deletion are left.  A used commit on another stage's
-	 * branch is reused-request below. */
-	if (r->facts->merged && r->facts->used_by[0] && r->facts->used_stage == r->stage) {
-		cleanup(e, r);
-		return false;
+}
+
+static void request_fill(struct decide_facts *df, size_t k, struct engine *e,
+			 struct engine_request *r, bool inttest)
+{
+	struct plan_request *q = &df->req[k];
+	const struct request_facts *f = r->facts;
+
+	*q = (struct plan_request){
+		.name = r->name, .id = r->id, .stage_ok = r->stage_ok, .stage = r->stage,
+		.state = r->state, .code = r->code, .message = r->message, .logged = r->logged,
+		.expiring = r->expiring, .tip_time = r->tip_time,
+		.note_declined = note_declined(e, r),
+	};
+	if (!f)
+		return;
+	q->have_facts = true;
+	q->error = f->error;
+	q->merged = f->merged;
+	q->used_by = f->used_by;
+	q->used_stage = f->used_stage;
+	q->used_break_glass = f->used_break_glass;
+	q->note = f->note;
+	q->sig_done = r->sig_done;
+	if (f->ntags == 1 && tag_is_sha1(f->tags[0], strlen(f->tags[0]))) {
+		release_fill(df, df->f.ncand + k, engine_release_get(e, f->tags[0], false), inttest,
+			     e);
+		q->rel = &df->rel[df->f.ncand + k];
 	}
-	if (r->facts->error[0]) {
-		pending(r, r->facts->error);
-		return false;
+	request_facts_in(&df->pq[k], df->pa[k], r, e);
+	q->pq = &df->pq[k];
+}
+
+static void facts_release(struct decide_facts *df)
+{
+	for (int st = 0; st < STAGE_COUNT; st++)
+		free(df->hist_tags[st]);
+	free(df->cand);
+	free(df->rel);
+	free(df->summary);
+	free(df->erel);
+	free(df->req);
+	free(df->idx);
+	free(df->pq);
+	free(df->pa);
+	free(df->waiting);
+}
+
+/* The facts of this cycle: the scan, the registry's answers, the
+ * requests and their facts, the stages, the clock. */
+static int facts_gather(struct decide_facts *df, struct engine *e)
+{
+	struct plan_facts *f = &df->f;
+	size_t nreq = 0, ncand = e->scan->ncand, k = 0;
+	bool inttest = engine_inttest_enabled(e);
+
+	memset(df, 0, sizeof *df);
+	for (size_t i = 0; i < ENGINE_MAX_REQUESTS; i++)
+		nreq += e->req[i].used;
+	df->cand = calloc(ncand + 1, sizeof *df->cand);
+	df->rel = calloc(ncand + nreq + 1, sizeof *df->rel);
+	df->summary = calloc(ncand + nreq + 1, sizeof *df->summary);
+	df->erel = calloc(ncand + nreq + 1, sizeof *df->erel);
+	df->req = calloc(nreq + 1, sizeof *df->req);
+	df->idx = calloc(nreq + 1, sizeof *df->idx);
+	df->pq = calloc(nreq + 1, sizeof *df->pq);
+	df->pa = calloc(nreq + 1, sizeof *df->pa);
+	df->waiting = calloc(e->nwaiting + 1, sizeof *df->waiting);
+	if (!df->cand || !df->rel || !df->summary || !df->erel || !df->req || !df->idx ||
+	    !df->pq || !df->pa || !df->waiting)
+		return ERR_NOMEM;
+	f->have_scan = true;
+	f->tip = e->scan->tip;
+	f->cfg_gen = e->cfg_gen;
+	f->now = (int64_t)time(NULL);
+	f->now_ms = uv_now(e->loop);
+	f->window_ok = engine_window_now(&f->window, e) == 0;
+	f->tz = &e->tz;
+	f->freezes = engine_freezes(e);
+	f->inttest = inttest;
+	f->tracked = e->cfg->repository.branch;
+	f->requests_max = e->cfg->requests.max;
+	f->requests_per_author = e->cfg->requests.per_author;
+	f->expire_refused_ms = e->cfg->requests.expire_refused_ms;
+	for (int st = 0; st < STAGE_COUNT; st++)
+		stage_fill(&f->stage[st], df, e, (enum stage)st, f->window_ok);
+	for (size_t i = 0; i < ncand; i++) {
+		release_fill(df, i, engine_release_get(e, e->scan->cand[i], false), inttest, e);
+		df->cand[i].tag = e->scan->cand[i];
+		df->cand[i].rel = &df->rel[i];
+		for (int st = 0; st < STAGE_COUNT; st++) {
+			df->cand[i].newer[st] = e->scan->newer[i][st];
+			df->cand[i].rolled_back[st] = e->scan->rolled_back[i][st];
+		}
 	}
-	if (e->cfg->stages[r->stage].require_signature && !r->sig_done &&
-	    e->cfg->stages[r->stage].enabled) {
-		pending(r, "waiting for the signature check");
-		return false;
+	f->cand = df->cand;
+	f->ncand = ncand;
+	for (size_t i = 0; i < ENGINE_MAX_REQUESTS; i++) {
+		if (!e->req[i].used)
+			continue;
+		df->idx[k] = i;
+		request_fill(df, k++, e, &e->req[i], inttest);
 	}
-	if (!request_release(&pr, summary, sizeof summary, e, r, &rel))
-		return false;
-	request_facts_in(&pq, pa, r, e);
-	in->release = &pr;
-	in->request = &pq;
-	if (policy_check(&d, in)) {
-		pending(r, "internal error: inconsistent policy input");
-		return false;
+	f->req = df->req;
+	f->nreq = nreq;
+	for (size_t i = 0; i < e->nwaiting; i++) {
+		const struct engine_waiting *w = &e->waiting[i];
+
+		df->waiting[i] = (struct plan_waiting){
+			.name = w->name, .id = w->id, .why = w->why, .note = w->note,
+			.tip_time = w->tip_time, .declined = w->declined, .expiring = w->expiring,
+		};
 	}
-	/* Break-Glass used: for the window or for the source-stage gates
-	 * (a rollback allowance overrides the window without it) */
-	r->break_glass = (d.break_glass || d.overrode[0]) && !d.rollback_allowance;
-	if (d.tag[0])
-		strlcpy_(r->tag, d.tag, sizeof r->tag);
-	if (d.code != POLICY_ALLOW) {
-		request_verdict(e, r, &d);	/* its note: notes_plan */
-		return false;
+	f->waiting = df->waiting;
+	f->nwaiting = e->nwaiting;
+	return 0;
+}
+
+/* ---- the plan, carried out: journal, counters, verdicts, actions ---- */
+
+static void verdicts_apply(struct engine *e, const struct decide_facts *df, const struct plan *p)
+{
+	for (size_t k = 0; k < df->f.nreq; k++) {
+		struct engine_request *r = &e->req[df->idx[k]];
+		const struct plan_verdict *v = &p->req[k];
+
+		if (v->judged) {
+			r->break_glass = v->break_glass;
+			if (v->tag[0])
+				strlcpy_(r->tag, v->tag, sizeof r->tag);
+		}
+		if (v->decided) {
+			r->state = v->state;
+			r->code = v->code;
+			strlcpy_(r->message, v->message, sizeof r->message);
+		}
+		if (v->set_queue_until)
+			r->queue_until = v->queue_until;
+		if (v->news) {
+			const char *lv[2] = { r->stage_ok ? stage_name(r->stage) : "unknown",
+					      policy_code_name(v->code) };
+
+			strlcpy_(r->logged, v->message, sizeof r->logged);
+			if (e->metrics && e->metrics->refusals)
+				metrics_add(e->metrics->refusals, lv, 1);
+		}
+		if (v->settled_known)
+			r->note_settled = v->note_settled;
+		if (v->expire)
+			r->expiring = true;
 	}
-	if (!branch_free) {
-		pending(r, "accepted; waits for the promotion ahead of it");
-		return false;
+	for (int st = 0; st < STAGE_COUNT; st++)
+		if (p->auto_wait_news[st])
+			strlcpy_(e->auto_logged[st], p->auto_wait[st], sizeof e->auto_logged[st]);
+	e->auto_edge = p->auto_edge;
+}
+
+/* The queue-full refusals: the counter hears of each waiting branch once. */
+static void waiting_apply(struct engine *e, const struct plan *p)
+{
+	for (size_t i = 0; i < e->nwaiting; i++) {
+		struct engine_waiting *w = &e->waiting[i];
+		enum stage st = STAGE_BETA;
+		struct buf err = BUF_INIT;
+		bool stage_ok = policy_parse_branch(&st, w->name, &err) == 0;
+		const char *lv[2] = { stage_ok ? stage_name(st) : "unknown",
+				      policy_code_name(POLICY_QUEUE_FULL) };
+
+		buf_release(&err);
+		if (!w->counted && e->metrics && e->metrics->refusals)
+			metrics_add(e->metrics->refusals, lv, 1);
+		w->counted = true;
+		if (p->waiting_expire && p->waiting_expire[i])
+			w->expiring = true;
 	}
-	if (!engine_stage_may_act(e, r->stage, d.tag, r->id, why, sizeof why)) {
-		pending(r, why);
-		return false;
-	}
-	if (!(a = action_new(e, ACT_MERGE, r->stage)))
-		return false;
-	a->break_glass = d.break_glass;
-	a->freeze_break_glass = d.overrode_frozen;
-	a->rollback_allowance = d.rollback_allowance;
-	if (d.rollback)
-		strlcpy_(a->rolled_back_from, d.rolled_back_from, sizeof a->rolled_back_from);
-	strlcpy_(a->tag, d.tag, sizeof a->tag);
+}
+
+static void action_drop(struct engine *e, struct engine_action *a)
+{
+	e->nactions--;
+	engine_action_free(a);
+}
+
+static void promote_make(struct engine *e, const struct decide_facts *df, const struct plan *p,
+			 const struct plan_action *pa)
+{
+	struct engine_release *rel = df->erel[pa->cand];
+	struct engine_action *a = engine_action_add(e, ACT_PROMOTE, pa->stage);
+
+	if (!a)
+		return;
+	strlcpy_(a->tag, pa->tag, sizeof a->tag);
+	if (!action_digests(a, rel) || format_message(a, &p->decision, &df->f.window, rel, NULL))
+		action_drop(e, a);
+}
+
+static void merge_make(struct engine *e, const struct decide_facts *df, const struct plan *p,
+		       const struct plan_action *pa)
+{
+	const struct policy_decision *d = &p->decision;
+	struct engine_request *r = &e->req[df->idx[pa->req]];
+	struct engine_release *rel = df->f.req[pa->req].rel ?
+				     df->erel[df->f.ncand + pa->req] : NULL;
+	struct engine_action *a = engine_action_add(e, ACT_MERGE, pa->stage);
+
+	if (!a)
+		return;
+	a->break_glass = d->break_glass;
+	a->freeze_break_glass = d->overrode_frozen;
+	a->rollback_allowance = d->rollback_allowance;
+	if (d->rollback)
+		strlcpy_(a->rolled_back_from, d->rolled_back_from, sizeof a->rolled_back_from);
+	strlcpy_(a->tag, pa->tag, sizeof a->tag);
 	strlcpy_(a->req_name, r->name, sizeof a->req_name);
 	strlcpy_(a->req_id, r->id, sizeof a->req_id);
 	strlcpy_(a->author_name, r->facts->author_name ? r->facts->author_name : "",
@@ -705,110 +537,58 @@ static bool decide_request(struct engine *e, struct engine_request *r, struct po
 		 sizeof a->author_email);
 	a->author.time = r->facts->author_time;
 	a->author.offset_min = r->facts->author_offset;
-	if (!action_digests(a, rel)) {
-		e->nactions--;
-		engine_action_free(a);
-		pending(r, "waiting for the registry's digests of the release");
-		return false;
-	}
-	if (format_message(a, &d, w, rel, r)) {
-		e->nactions--;
-		engine_action_free(a);
-		return false;
-	}
-	{
-		char acc[96];
-		engine_accepted_note(acc, sizeof acc, r->stage, r->break_glass);
-		buf_adds(&a->note, acc);
-	}
-	r->state = REQ_MERGING;
-	r->code = POLICY_ALLOW;
-	snprintf(r->message, sizeof r->message, "accepted%s; merging",
-		 r->break_glass ? " (break-glass)" : "");
-	log_notice("engine", "request '%s' (%.7s) accepted: promoting %.7s into %s%s%s", r->name,
-		   r->id, d.tag, stage_name(r->stage), d.rollback ? " (rollback)" : "",
-		   r->break_glass ? " (break-glass)" : d.rollback_allowance ?
-		   " (rollbackDuringMarket)" : "");
-	return true;
-}
-
-/* ---- the bounds of [requests]: queue-full and old refusals ---- */
-
-/* Delete a refused request branch whose refusal note is on the remote
- * and whose tip is older than requests.expireRefused: the note stays on
- * the commit, so the audit loses nothing, and the branch no longer holds
- * a slot (or waits for one) forever. */
-static void expire(struct engine *e, const char *name, const char *id, enum stage st)
-{
-	struct engine_action *a = action_new(e, ACT_EXPIRE, st);
-
-	if (!a)
+	if (!action_digests(a, rel) || format_message(a, d, &df->f.window, rel, r)) {
+		action_drop(e, a);
+		r->state = REQ_PENDING;
+		strlcpy_(r->message, "internal error: cannot write the promotion commit",
+			 sizeof r->message);
 		return;
-	strlcpy_(a->req_name, name, sizeof a->req_name);
-	strlcpy_(a->req_id, id, sizeof a->req_id);
+	}
+	if (pa->note)
+		buf_add(&a->note, pa->note, pa->note_len);
 }
 
-static bool note_is(const char *note, const char *message)
+static const enum action_kind act_kind[] = {
+	[PLAN_PROMOTE] = ACT_PROMOTE, [PLAN_MERGE] = ACT_MERGE, [PLAN_NOTE] = ACT_NOTE,
+	[PLAN_CLEANUP] = ACT_CLEANUP, [PLAN_EXPIRE] = ACT_EXPIRE,
+};
+
+static void actions_make(struct engine *e, const struct decide_facts *df, const struct plan *p)
 {
-	size_t n = strlen(message);
-
-	return note && strncmp(note, message, n) == 0 && note[n] == '\n' && note[n + 1] == '\0';
-}
-
-static void expire_refused(struct engine *e, struct engine_request *r, int64_t now)
-{
-	if (r->state != REQ_REFUSED || !r->facts || r->expiring || !r->note_settled ||
-	    !engine_refusal_expired(r->tip_time, now, e->cfg->requests.expire_refused_ms))
-		return;
-	r->expiring = true;
-	expire(e, r->name, r->id, r->stage_ok ? r->stage : STAGE_BETA);
-}
-
-static bool id_tracked(const struct engine *e, const char *id)
-{
-	for (size_t i = 0; i < ENGINE_MAX_REQUESTS; i++)
-		if (e->req[i].used && strcmp(e->req[i].id, id) == 0)
-			return true;
-	return false;
-}
-
-/* Each waiting branch: its queue-full note once, its deletion once old. */
-static void decide_waiting(struct engine *e, int64_t now)
-{
-	char text[POLICY_MESSAGE_MAX];
-
-	for (size_t i = 0; i < e->nwaiting; i++) {
-		struct engine_waiting *w = &e->waiting[i];
-		enum stage st = STAGE_BETA;
-		struct buf err = BUF_INIT;
-		bool stage_ok = policy_parse_branch(&st, w->name, &err) == 0;
-		const char *lv[2] = { stage_ok ? stage_name(st) : "unknown",
-				      policy_code_name(POLICY_QUEUE_FULL) };
+	for (size_t i = 0; i < p->nact; i++) {
+		const struct plan_action *pa = &p->act[i];
 		struct engine_action *a;
 
-		buf_release(&err);
-		if (!w->counted && e->metrics && e->metrics->refusals)
-			metrics_add(e->metrics->refusals, lv, 1);
-		w->counted = true;
-		/* the commit is judged under another name: that verdict is its note */
-		if (w->declined || w->expiring || id_tracked(e, w->id))
-			continue;
-		engine_admit_message(text, sizeof text, w->why, e->cfg->requests.max,
-				     e->cfg->requests.per_author);
-		if (note_is(w->note, text)) {
-			if (engine_refusal_expired(w->tip_time, now,
-						   e->cfg->requests.expire_refused_ms)) {
-				w->expiring = true;
-				expire(e, w->name, w->id, st);
-			}
+		if (pa->kind == PLAN_PROMOTE) {
+			promote_make(e, df, p, pa);
 			continue;
 		}
-		if (!(a = action_new(e, ACT_NOTE, st)))
+		if (pa->kind == PLAN_MERGE) {
+			merge_make(e, df, p, pa);
 			continue;
-		strlcpy_(a->req_name, w->name, sizeof a->req_name);
-		strlcpy_(a->req_id, w->id, sizeof a->req_id);
-		buf_printf(&a->note, "%s\n", text);
+		}
+		if (!(a = engine_action_add(e, act_kind[pa->kind], pa->stage)))
+			continue;
+		strlcpy_(a->req_name, pa->name, sizeof a->req_name);
+		strlcpy_(a->req_id, pa->id, sizeof a->req_id);
+		if (pa->kind == PLAN_CLEANUP)
+			buf_printf(&a->message, "clean up %s", pa->name);
+		if (pa->note)
+			buf_add(&a->note, pa->note, pa->note_len);
 	}
+}
+
+static const enum log_level log_level_of[] = {
+	[PLAN_LOG_ERR] = LOG_LVL_ERR, [PLAN_LOG_NOTICE] = LOG_LVL_NOTICE,
+};
+
+static void plan_carry_out(struct engine *e, const struct decide_facts *df, const struct plan *p)
+{
+	for (size_t i = 0; i < p->nlog; i++)
+		log_msg(log_level_of[p->log[i].prio], p->log[i].subsys, "%s", p->log[i].text);
+	verdicts_apply(e, df, p);
+	waiting_apply(e, p);
+	actions_make(e, df, p);
 }
 
 static void status_line(struct engine *e, const struct window *w, bool wok)
@@ -844,43 +624,28 @@ static void status_line(struct engine *e, const struct window *w, bool wok)
 		metrics_set(e->metrics->market_open, NULL, w->open ? 1 : 0);
 }
 
-void engine_decide(struct engine *e)
+enum phase_result engine_decide(struct engine *e)
 {
-	struct policy_input in;
-	const char **hist_tags[STAGE_COUNT];
-	struct window w;
-	char wtext[160], qtext[STAGE_COUNT][256];
-	bool wok, branch_free = true;
-	int64_t now = (int64_t)time(NULL);
+	struct decide_facts df;
+	struct plan p;
+	int rc;
 
-	if (e->stopping || !e->scan) {
-		engine_cycle_done(e);
-		return;
-	}
-	wok = engine_window_now(&w, e) == 0;
-	engine_policy_input(&in, hist_tags, e);
-	in.freezes = engine_freezes(e);
-	in.tz = &e->tz;
-	policy_window_set(&in.window, wtext, sizeof wtext, &w, wok);
-	for (int st = STAGE_BETA; st < STAGE_COUNT; st++)
-		policy_quiet_set(&in.quiet[st], qtext[st], sizeof qtext[st], e, (enum stage)st, &w,
-				 wok);
+	if (!e->scan)
+		return PHASE_END;
 	e->nactions = e->iaction = 0;
 	e->auto_edge = 0;
-	for (int st = STAGE_BETA; st < STAGE_COUNT && branch_free; st++)
-		if (e->cfg->stages[st].enabled && e->cfg->stages[st].auto_promote &&
-		    decide_auto(e, (enum stage)st, &in, &w))
-			branch_free = false;
-	for (size_t i = 0; i < ENGINE_MAX_REQUESTS; i++)
-		if (e->req[i].used && decide_request(e, &e->req[i], &in, &w, branch_free))
-			branch_free = false;
-	engine_policy_input_release(hist_tags);
-	notes_plan(e);
-	for (size_t i = 0; i < ENGINE_MAX_REQUESTS; i++)
-		if (e->req[i].used)
-			expire_refused(e, &e->req[i], now);
-	decide_waiting(e, now);
+	rc = facts_gather(&df, e);
+	if (!rc)
+		rc = engine_plan(&p, &df.f);
+	else
+		memset(&p, 0, sizeof p);
+	if (rc)
+		log_err("engine", "cannot plan the cycle: out of memory; carrying out what "
+			"was planned");
+	plan_carry_out(e, &df, &p);
+	engine_plan_release(&p);
 	engine_deploy_notes(e);
-	status_line(e, &w, wok);
-	engine_actions_run(e);
+	status_line(e, &df.f.window, df.f.window_ok);
+	facts_release(&df);
+	return PHASE_NEXT;
 }

@@ -208,7 +208,7 @@ static void judge(struct engine *e, enum stage st)
 		d->deployed_at = (int64_t)time(NULL);
 		/* the note is written by a cycle; and the mirror is asked whether
 		 * it is there already */
-		engine_trigger(e, "a promotion became deployed");
+		engine_request_cycle(e, "a promotion became deployed");
 	}
 }
 
@@ -241,7 +241,7 @@ void engine_deploy_update(struct engine *e, enum stage st, const struct argocd_a
 	 * the mirror lacked is asked again by every cycle anyway) */
 	if (d->anc_wanted && !(d->anc == 2 && strcmp(d->anc_rev, d->facts.revision) == 0 &&
 			       strcmp(d->anc_promo, latest_promotion(e, st)) == 0))
-		engine_trigger(e, "Argo CD synced a revision not checked yet");
+		engine_request_cycle(e, "Argo CD synced a revision not checked yet");
 }
 
 void engine_deploy_forget(struct engine *e)
@@ -353,19 +353,17 @@ static void deploy_done_cb(struct gitops *g, int rc, void *data)
 	free(j);
 	for (int st = STAGE_BETA; st < STAGE_COUNT; st++)
 		judge(e, (enum stage)st);
-	engine_decide(e);
+	engine_phase_done(e, PHASE_NEXT);
 }
 
-void engine_deploy_phase(struct engine *e)
+enum phase_result engine_deploy_phase(struct engine *e)
 {
 	struct deploy_job *j;
 
 	for (int st = STAGE_BETA; st < STAGE_COUNT; st++)
 		judge(e, (enum stage)st);
-	if (e->stopping || !(j = calloc(1, sizeof *j))) {
-		engine_decide(e);
-		return;
-	}
+	if (!(j = calloc(1, sizeof *j)))
+		return PHASE_NEXT;
 	j->e = e;
 	for (int st = STAGE_BETA; st < STAGE_COUNT; st++) {
 		struct engine_deployed *d = &e->deployed[st];
@@ -388,10 +386,10 @@ void engine_deploy_phase(struct engine *e)
 	}
 	if (!j->n || gitops_queue(e->git, e->loop, deploy_work_cb, deploy_done_cb, j)) {
 		free(j);
-		engine_decide(e);
-		return;
+		return PHASE_NEXT;
 	}
 	e->deploy_busy = true;
+	return PHASE_WAIT;
 }
 
 /* ---- the note ---- */
@@ -411,6 +409,7 @@ void engine_deploy_notes(struct engine *e)
 			continue;
 		if (!(a = engine_action_add(e, ACT_DEPLOY_NOTE, (enum stage)st)))
 			return;
+		a->done = engine_deploy_note_done;
 		strlcpy_(a->req_id, d->promo, sizeof a->req_id);
 		clock_format_rfc3339(when, sizeof when, (time_t)d->deployed_at, 0, true);
 		buf_printf(&a->note, "Deployed: %s\nArgo-CD-Application: %s\nSynced-Revision: %s\n"

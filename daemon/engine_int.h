@@ -21,6 +21,10 @@
 #include "clock.h"
 #include "config.h"
 #include "engine.h"
+#include "engine_admit.h"
+#include "engine_block.h"
+#include "engine_note.h"
+#include "engine_plan.h"
 #include "freeze.h"
 #include "gitops.h"
 #include "history.h"
@@ -39,9 +43,33 @@
 #define ENGINE_NOTES_PER_PUSH 256	/* refusal notes carried by one transaction */
 #define ENGINE_MAX_CHANGED_PATHS 4096	/* paths one request may touch */
 #define ENGINE_ERR_MAX 512
-#define ENGINE_REASON_MAX 1024		/* a stage's block or failure, with the file, image, path */
+_Static_assert(ENGINE_ID_SZ == GITOPS_HEXSZ + 1, "engine_block.h sizes a commit id");
 #define ENGINE_NOTE_MAX 2048
 #define ENGINE_RECHECK_MAX_SHIFT 2	/* incomplete releases: at most 4 polls apart */
+
+/* The phases of one cycle, in order (docs/architecture.md). */
+enum cycle_phase {
+	CYCLE_IDLE = 0,		/* no cycle runs */
+	CYCLE_LS_REMOTE,	/* the remote's refs (pipelined-git) */
+	CYCLE_FETCH,		/* only when something moved */
+	CYCLE_ADMIT,		/* request branch tips read, admission */
+	CYCLE_SCAN,		/* the mirror and request facts (threadpool) */
+	CYCLE_REGISTRY,		/* one release id at a time (e->icheck) */
+	CYCLE_SIGNATURES,	/* one signature at a time (e->isig, e->isig_k) */
+	CYCLE_DEPLOY,		/* Argo CD's verdicts against the scan */
+	CYCLE_PLAN,		/* facts -> engine_plan -> actions */
+	CYCLE_ACT,		/* one git transaction at a time (e->iaction) */
+	CYCLE_DONE,		/* status, metrics, the next cycle scheduled */
+};
+
+/* How a phase (its step, or the callback that ends a wait) ended. */
+enum phase_result {
+	PHASE_NEXT = 0,		/* done: the next phase */
+	PHASE_WAIT,		/* work in flight: its callback reports */
+	PHASE_AGAIN,		/* one item done: the same phase's next one */
+	PHASE_UNCHANGED,	/* ls-remote: nothing moved, no fetch or scan */
+	PHASE_END,		/* failed (already logged): the end of the cycle */
+};
 
 enum engine_subsys {
 	SUB_GIT,
@@ -63,25 +91,6 @@ enum engine_fail {
 	ENGINE_FAIL_NONE = 0,
 	ENGINE_FAIL_TRANSIENT,	/* retried with a jittered backoff */
 	ENGINE_FAIL_PERMANENT,	/* the stage is blocked */
-};
-
-enum block_source {
-	BLOCK_LAYOUT = 0,	/* the layout check of the values file at the tip */
-	BLOCK_ACTION,		/* a promotion or merge failed permanently */
-};
-
-/* A stage that cannot be promoted into until something changes. */
-struct engine_block {
-	bool on;
-	enum block_source source;
-	char reason[ENGINE_REASON_MAX];	/* names the file, image and path */
-	int64_t since;			/* wall time it started */
-	/* what the failed attempt was made with: a different tip, release,
-	 * request or configuration allows one more attempt (BLOCK_ACTION) */
-	char tip[GITOPS_HEXSZ + 1];
-	char tag[GITOPS_HEXSZ + 1];
-	char req[GITOPS_HEXSZ + 1];
-	uint64_t cfg_gen;
 };
 
 /* Per deploy stage: its block and its transient failures. */
@@ -117,28 +126,6 @@ struct engine_release {
 	 * it is fetched and parsed again only once the digest changes */
 	char ev_error[REGISTRY_ERR_MAX];
 	char ev_artifact[72];
-};
-
-/* engine_admit.c: what admission says of one branch */
-enum admit_result {
-	ADMIT_SLOT = 0,		/* tracked: judged by policy */
-	ADMIT_FULL_MAX,		/* queue-full: requests.max slots are held */
-	ADMIT_FULL_AUTHOR,	/* queue-full: its author holds requests.perAuthor */
-};
-
-struct admit_branch {
-	const char *name;	/* "promote/<stage>/<name>": ties on time */
-	const char *author;	/* the tip's author e-mail, compared without case */
-	int64_t time;		/* the tip's committer time: oldest first */
-	bool tracked;		/* holds a slot already: keeps it */
-};
-
-enum request_state {
-	REQ_PENDING = 0,	/* facts or registry answers still missing */
-	REQ_QUEUED,		/* refused for market-open only: merged at the close */
-	REQ_REFUSED,
-	REQ_MERGING,
-	REQ_MERGED,		/* merged; branch deletion pending or done */
 };
 
 /* Git facts about one request tip (engine_facts.c). */
@@ -369,10 +356,23 @@ struct engine_action {
 	const char **batch_a, **batch_b;	/* their targets/refs and texts/ids */
 	size_t nbatch;
 	bool batched;
+	/* ACT_DEPLOY_NOTE: its owner hears the outcome (engine_deploy.c) */
+	void (*done)(struct engine *e, struct engine_action *a, const struct gitops_result *res);
+};
+
+struct engine;
+
+/* Calls back up the one-way chain of engine files (engine_state.c). */
+struct engine_hooks {
+	void (*advance)(struct engine *e, enum phase_result r);	/* engine_cycle.c */
+	void (*cycle_end)(struct engine *e);			/* engine.c */
+	void (*trigger)(struct engine *e, const char *why);	/* engine.c */
 };
 
 struct engine {
 	uv_loop_t *loop;
+	struct engine_hooks hooks;
+	enum cycle_phase phase;
 	struct config *cfg;
 	struct config *next_cfg;	/* reload waiting for the cycle to end */
 	struct gitops *git;
@@ -464,8 +464,7 @@ struct engine {
 	char freeze_from[200];		/* what is in force while it does not parse */
 };
 
-/* engine.c */
-void engine_cycle_done(struct engine *e);
+/* engine_state.c: the bottom of the engine (see its opening comment) */
 void engine_set_error(struct engine *e, enum engine_subsys s, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void engine_clear_error(struct engine *e, enum engine_subsys s);
@@ -476,51 +475,40 @@ void engine_bands(struct clock_bands *out, const struct config *cfg, enum stage 
 int engine_quiet_now(struct clock_quiet *out, const struct engine *e,
 		     const struct clock_bands *bands);
 bool engine_inttest_enabled(const struct engine *e);
+unsigned engine_rand_next(unsigned *seed);
 /* Delay before the next cycle: the jittered poll, or the git backoff. */
 uint64_t engine_next_delay_ms(struct engine *e);
+void engine_waiting_free(struct engine *e);
+/* The waiting branch name at id, or NULL. */
+struct engine_waiting *engine_waiting_find(const struct engine *e, const char *name,
+					   const char *id);
+struct engine_release *engine_release_get(struct engine *e, const char *sha, bool create);
+/* A new action at the end of the cycle's list, or NULL. */
+struct engine_action *engine_action_add(struct engine *e, enum action_kind kind, enum stage st);
+void engine_action_free(struct engine_action *a);
+/* A phase that waited (PHASE_WAIT) reports its end: e->hooks.advance. */
+void engine_phase_done(struct engine *e, enum phase_result r);
+/* Something outside the cycle wants one (Argo CD): e->hooks.trigger. */
+void engine_request_cycle(struct engine *e, const char *why);
 
+/* engine.c */
 int engine_git_open(struct gitops **out, char *mirror, size_t mirrorsz, const struct config *cfg,
 		    const char *worker, const char *subdir, struct buf *err);
 /* Close the handles once stopping and nothing is in flight. */
 void engine_maybe_close(struct engine *e);
 
-/* engine_block.c (pure) */
+/* engine_block.c (pure; the block itself: engine_block.h) */
 enum engine_fail engine_fail_classify(int rc, int edit_rc);
 /* The delay before attempt failures+1: poll (the configured pollInterval,
  * never below 1 s) doubled per failure from the second, at most 10 min,
  * +-10% from rnd. */
 uint64_t engine_backoff_ms(uint64_t poll_ms, unsigned failures, unsigned rnd);
-/* Whether an attempt with these inputs may run under b. */
-bool engine_block_allows(const struct engine_block *b, const char *tip, const char *tag,
-			 const char *req, uint64_t cfg_gen);
-/* Block (or re-block) b; true when this is news worth one journal line
- * (it was not blocked, or for another reason). */
-bool engine_block_set(struct engine_block *b, enum block_source source, const char *reason,
-		      int64_t now, const char *tip, const char *tag, const char *req,
-		      uint64_t cfg_gen);
-/* Unblock b; true when it was blocked. */
-bool engine_block_clear(struct engine_block *b);
 
-/* engine_cycle.c */
+/* engine_cycle.c: the phases of a cycle and the one step between them */
 void engine_cycle_start(struct engine *e);
-void engine_waiting_free(struct engine *e);
-/* The waiting branch name at id, or NULL. */
-struct engine_waiting *engine_waiting_find(const struct engine *e, const char *name,
-					   const char *id);
-
-/* engine_admit.c (pure) */
-/* Which of b[0..n) get a slot under max and per_author: out[i] for b[i].
- * Slots held are kept; free ones go oldest tip first (then name), skipping
- * an author who holds per_author. */
-int engine_admit(enum admit_result *out, const struct admit_branch *b, size_t n, size_t max,
-		 size_t per_author);
-/* The queue-full refusal (and note) of a branch admission passed over:
- * which bound, and what to do.  The same text every cycle. */
-void engine_admit_message(char *out, size_t outsz, enum admit_result r, size_t max,
-			  size_t per_author);
-/* Whether a refusal on a tip of tip_time (seconds) is older than
- * expire_ms at now; never when expire_ms is 0 or the tip is in the future. */
-bool engine_refusal_expired(int64_t tip_time, int64_t now, uint64_t expire_ms);
+/* The current phase ended with r: the stopping check, then the next
+ * phase (or the same one again, or the end of the cycle). */
+void engine_advance(struct engine *e, enum phase_result r);
 
 /* engine_facts.c (threadpool: git objects only, no loop state) */
 int engine_scan_run(struct engine_scan *out, struct gitops *g, const struct config *cfg);
@@ -549,41 +537,17 @@ bool engine_only_tags_changed(const char *base, size_t blen, const char *req, si
 int engine_facts_note_only(struct request_facts **out, struct gitops *g,
 			   const struct history *hist, const char *tip, const char *req_id);
 
-/* engine_note.c (pure): the one note a request commit carries. */
-#define ENGINE_NOTE_TEXT_MAX (64 * 1024)	/* bytes of one commit's note */
-struct engine_verdict {
-	const char *branch;	/* "promote/<stage>/<name>" */
-	const char *message;	/* the refusal, as policy wrote it */
-};
-/* The note of a request commit, from every verdict on it: a commit merged
- * by a promotion carries accepted ("accepted: promoted into paper"), and
- * nothing else, for ever; otherwise one verdict is its message, several
- * are one line "<branch>: <message>" each, in byte order of the branch
- * names (the order they were listed in does not matter).  Each line ends
- * in a newline; past ENGINE_NOTE_TEXT_MAX the last line says how many
- * verdicts were left out.  ERR_NOTFOUND when there is nothing to say. */
-int engine_note_text(struct buf *out, const char *accepted, const struct engine_verdict *v,
-		     size_t n);
-/* "accepted: promoted into <stage>[ with break-glass]\n": what the merge
- * writes, and what a merged commit's note is. */
-void engine_accepted_note(char *out, size_t outsz, enum stage st, bool break_glass);
-
 /* The tip's committer time, author e-mail and note (under the notes
  * commit notes, NULL when there is none) of the listed branch m->id. */
 int engine_branch_meta_read(struct engine_branch_meta *m, struct gitops *g, const char *notes);
 
-/* engine_decide.c */
-struct engine_release *engine_release_get(struct engine *e, const char *sha, bool create);
+/* engine_decide.c: the plan phase */
+/* The registry's answers about r as policy reads them (evidence only when
+ * inttest); summary holds the evidence text. */
 void engine_release_facts(struct policy_release *out, char *summary, size_t sumsz,
 			  const struct engine_release *r, bool inttest);
-void engine_policy_input(struct policy_input *in, const char ***hist_tags,
-			 const struct engine *e);
-void engine_policy_input_release(const char ***hist_tags);
-void engine_decide(struct engine *e);
-void engine_action_free(struct engine_action *a);
-
-/* engine_decide.c: a new action at the end of the cycle's list, or NULL */
-struct engine_action *engine_action_add(struct engine *e, enum action_kind kind, enum stage st);
+/* Facts, plan, then the journal, counters, verdicts and the action list. */
+enum phase_result engine_decide(struct engine *e);
 
 /* engine_freeze.c */
 /* Threadpool, in the scan: read and parse the freeze file at s->tip (and
@@ -605,10 +569,9 @@ struct json_t *engine_freeze_json(const struct engine *e, int64_t now);
 /* engine_deploy.c */
 /* Whether Argo CD follows stage st under the current configuration. */
 bool engine_deploy_watched(const struct engine *e, enum stage st);
-/* Before the decisions: judge every watched stage against the latest
- * scan, asking the mirror (threadpool) what the verdicts need; then
- * engine_decide. */
-void engine_deploy_phase(struct engine *e);
+/* The deploy phase, before the plan: judge every watched stage against
+ * the latest scan, asking the mirror (threadpool) what the verdicts need. */
+enum phase_result engine_deploy_phase(struct engine *e);
 /* In the decisions: a note on each promotion newly seen deployed. */
 void engine_deploy_notes(struct engine *e);
 void engine_deploy_note_done(struct engine *e, struct engine_action *a,
@@ -616,7 +579,11 @@ void engine_deploy_note_done(struct engine *e, struct engine_action *a,
 void engine_deploy_release(struct engine *e);
 
 /* engine_act.c */
-void engine_actions_run(struct engine *e);
+/* The act phase: the cycle's actions, one git transaction at a time
+ * (e->iaction); PHASE_WAIT while one runs. */
+enum phase_result engine_actions_step(struct engine *e);
+/* At the end of a cycle: the action list freed. */
+void engine_actions_release(struct engine *e);
 /* A stage's promotion succeeded / failed (res->rc, the edit's rc): clears
  * or records the failure, blocks the stage on a permanent one, logs once. */
 void engine_stage_ok(struct engine *e, enum stage st);

@@ -6,7 +6,7 @@
  * never flips between branches from one cycle to the next; a commit that
  * a promotion merged keeps its accepted note whatever else points at it.
  * No logging, no git: the engine compares the text with the remote's. */
-#include "engine_int.h"
+#include "engine_note.h"
 
 #include <stdio.h>
 #include <stdlib.h>
