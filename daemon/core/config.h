@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "log.h"
+#include "log_level.h"
 #include "stage.h"
 #include "util.h"
 

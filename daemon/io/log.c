@@ -10,28 +10,9 @@ static enum log_level log_max = LOG_LVL_INFO;
 static int log_journal = -1;	/* -1: not decided yet */
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static const struct {
-	const char *name;
-	enum log_level lvl;
-} log_names[] = {
-	{ "error", LOG_LVL_ERR },   { "warning", LOG_LVL_WARNING },
-	{ "notice", LOG_LVL_NOTICE }, { "info", LOG_LVL_INFO },
-	{ "debug", LOG_LVL_DEBUG },
-};
-
 void log_set_level(enum log_level max)
 {
 	log_max = max;
-}
-
-int log_level_parse(enum log_level *out, const char *name)
-{
-	for (size_t i = 0; i < sizeof(log_names) / sizeof(log_names[0]); i++)
-		if (strcmp(name, log_names[i].name) == 0) {
-			*out = log_names[i].lvl;
-			return 0;
-		}
-	return -1;
 }
 
 void log_set_journal(int on)

@@ -9,18 +9,10 @@
 
 #include <stdarg.h>
 
-enum log_level {
-	LOG_LVL_ERR = 3,
-	LOG_LVL_WARNING = 4,
-	LOG_LVL_NOTICE = 5,
-	LOG_LVL_INFO = 6,
-	LOG_LVL_DEBUG = 7,
-};
+#include "log_level.h"
 
 /* Threshold: messages above it are dropped.  Default: info. */
 void log_set_level(enum log_level max);
-/* Parses "error", "warning", "notice", "info", "debug"; -1 on anything else. */
-int log_level_parse(enum log_level *out, const char *name);
 /* Force the "<N>" prefix style (auto-detected from JOURNAL_STREAM otherwise). */
 void log_set_journal(int on);
 
