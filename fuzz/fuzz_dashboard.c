@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "auth.h"
+#include "auth_load.h"
 #include "dashboard.h"
 
 static void users(const char *s, size_t n)

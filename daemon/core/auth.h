@@ -27,10 +27,10 @@
  * loopback peer while trustedProxyHeader is configured), the address the
  * proxy forwarded (Forwarded, else X-Forwarded-For; auth_client_address).
  *
- * Everything here is pure except auth_users_load (reads a file),
- * auth_init (getrandom, gethostname) and auth_password_ok (crypt, which
- * costs tens of milliseconds by design: call it off the loop thread; it
- * touches nothing shared).
+ * Everything here is pure; auth_password_ok costs tens of milliseconds by
+ * design (crypt): call it off the loop thread; it touches nothing shared.
+ * Reading the users file and drawing the CSRF key (auth_users_load,
+ * auth_init) are the service layer's, in service/auth_load.h.
  */
 #ifndef PIPELINED_AUTH_H
 #define PIPELINED_AUTH_H
@@ -97,8 +97,6 @@ struct auth_operator {
  * untouched. */
 int auth_users_parse(struct auth_users *out, const char *file, const char *text, size_t len,
 		     struct buf *errors);
-/* Read and parse path (at most AUTH_USERS_FILE_MAX bytes). */
-int auth_users_load(struct auth_users *out, const char *path, struct buf *errors);
 void auth_users_release(struct auth_users *u);
 const struct auth_user *auth_users_find(const struct auth_users *u, const char *name);
 
@@ -125,10 +123,6 @@ bool auth_is_loopback(const char *remote);
 int auth_basic_parse(char name[AUTH_NAME_MAX + 1], char password[AUTH_PASSWORD_MAX + 1],
 		     const char *header);
 
-/* users_path and proxy_header may be NULL.  The users file is loaded now;
- * on failure errors has its file:line lines and a is released. */
-int auth_init(struct auth *a, const char *users_path, const char *proxy_header,
-	      struct buf *errors);
 void auth_release(struct auth *a);
 
 /* Whether any write path is configured; why not in why. */

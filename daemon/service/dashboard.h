@@ -32,7 +32,7 @@
 
 #include <uv.h>
 
-#include "auth.h"
+#include "auth_load.h"
 #include "http.h"
 #include "stage.h"
 #include "tag.h"
