@@ -1,9 +1,12 @@
 /* config.c - see config.h
  *
- * The file is read once; config_scan.c parses its bytes with git config's
- * rules and yields every variable with its value and line, in file order.
- * Everything else here is checking those entries against the key table
- * below, which is the single source of names, types and defaults. */
+ * Pure: the file's bytes come in (io/config_load.c reads them), and so do
+ * the environment and the two looks at other files (included files, the
+ * files the daemon will read) through struct config_io.  config_scan.c
+ * parses the bytes with git config's rules and yields every variable with
+ * its value and line, in file order.  Everything else here is checking
+ * those entries against the key table below, which is the single source of
+ * names, types and defaults. */
 #include "config.h"
 #include "auth.h"
 #include "clock.h"
@@ -11,15 +14,11 @@
 #include "webhook.h"
 #include "tag.h"
 
-#include <errno.h>
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 enum section {
 	SEC_REPOSITORY,
@@ -100,6 +99,7 @@ struct error {
 struct load_ctx {
 	const char *file;	/* as given: the prefix of every message */
 	const char *dir;	/* directory of file, NULL when it has no slash */
+	struct config_io io;	/* the outside world, as the caller gave it */
 	int last_line;
 	struct config *cfg;
 	struct config_scan scan;
@@ -322,7 +322,7 @@ static int parse_path(void *dst, const char *val, const struct key *k, struct lo
 	struct buf b = BUF_INIT;
 	char **out = dst;
 
-	const char *creds = getenv("CREDENTIALS_DIRECTORY");
+	const char *creds = c->io.credentials_dir;
 
 	if (!*val || strlen(val) > 4000 || strchr(val, '\n'))
 		return ERR_INVALID;
@@ -1744,32 +1744,6 @@ static size_t file_max(const struct key *k)
 	return CONFIG_MAX_BYTES;
 }
 
-/* The only part of loading that looks at other files: each file the daemon
- * will read must be a readable, non-empty regular file within its reader's
- * bound.  file_open_regular() never blocks, so a FIFO or a device named
- * here is refused at once.  Contents are not kept (one byte is read to
- * prove readability). */
-static int file_check(const char *path, size_t max, char *msg, size_t msgsz)
-{
-	char byte;
-	ssize_t n;
-	int fd, rc = file_open_regular(&fd, path, max);
-
-	if (rc) {
-		file_error(msg, msgsz, path, rc, max);
-		return rc;
-	}
-	n = read(fd, &byte, 1);
-	close(fd);
-	byte = 0;
-	(void)byte;
-	if (n < 0)
-		snprintf(msg, msgsz, "%s", strerror(errno));
-	else if (n == 0)
-		snprintf(msg, msgsz, "file is empty");
-	return n == 1 ? 0 : ERR_IO;
-}
-
 static void check_files(struct load_ctx *c)
 {
 	char msg[128], sv[96];
@@ -1777,7 +1751,9 @@ static void check_files(struct load_ctx *c)
 	for (size_t i = 0; i < c->nfiles; i++) {
 		const struct file_ref *f = &c->files[i];
 
-		if (file_check(f->path, file_max(f->key), msg, sizeof(msg)) == 0)
+		msg[0] = '\0';
+		if (!c->io.check || c->io.check(c->io.arg, f->path, file_max(f->key),
+						msg, sizeof(msg)) == 0)
 			continue;
 		if (f->stage == SLOT_GLOBAL)
 			add_error(c, f->line, "cannot read '%s.%s' file '%s': %s",
@@ -1800,10 +1776,11 @@ static void check_files(struct load_ctx *c)
  * libgit2's depth limit.  A missing target is fine: libgit2 skips it. */
 #define INCLUDE_DEPTH_MAX 10
 
-static int include_path(struct buf *out, const char *from, const char *val)
+static int include_path(struct buf *out, const struct load_ctx *c, const char *from,
+			const char *val)
 {
 	const char *slash = strrchr(from, '/');
-	const char *home = getenv("HOME");
+	const char *home = c->io.home;
 
 	if (val[0] == '~' && val[1] == '/')
 		return buf_printf(out, "%s%s", home ? home : "", val + 1);
@@ -1832,18 +1809,18 @@ static bool includes_ok(struct load_ctx *c, const struct config_scan *scan, cons
 
 		if (!config_scan_is_include(v->name) || !v->value || !*v->value)
 			continue;
-		if (include_path(&path, from, v->value)) {
+		if (include_path(&path, c, from, v->value)) {
 			c->nomem = true;
 			return false;
 		}
+		msg[0] = '\0';
 		rc = depth >= INCLUDE_DEPTH_MAX ? ERR_TOOBIG :
-		     file_read(&data, path.data, CONFIG_MAX_BYTES);
+		     !c->io.read ? ERR_NOTFOUND :
+		     c->io.read(c->io.arg, &data, path.data, CONFIG_MAX_BYTES, msg, sizeof(msg));
 		if (rc && rc != ERR_NOTFOUND) {
 			if (depth >= INCLUDE_DEPTH_MAX)
 				snprintf(msg, sizeof(msg), "includes nested more than %d deep",
 					 INCLUDE_DEPTH_MAX);
-			else
-				file_error(msg, sizeof(msg), path.data, rc, CONFIG_MAX_BYTES);
 			if (depth)
 				add_error(c, at, "cannot read included file '%s' (included from "
 					  "'%s'): %s", shown(sv, sizeof(sv), path.data),
@@ -1898,33 +1875,18 @@ static char *dir_of(const char *path)
 	return xstrndup(path, slash == path ? 1 : (size_t)(slash - path));
 }
 
-static int read_config_file(struct buf *data, struct load_ctx *c)
-{
-	char why[128];
-	int rc = file_read(data, c->file, CONFIG_MAX_BYTES);
-
-	if (rc == ERR_TOOBIG)
-		add_error(c, 0, "file is larger than %d bytes", CONFIG_MAX_BYTES);
-	else if (rc == ERR_NOTFOUND)
-		add_error(c, 0, "cannot read: %s", strerror(ENOENT));
-	else if (rc == ERR_INVALID) {
-		file_error(why, sizeof(why), c->file, rc, CONFIG_MAX_BYTES);
-		add_error(c, 0, "%s", why);
-	} else if (rc)
-		add_error(c, 0, "cannot read: %s", strerror(errno ? errno : EIO));
-	return rc;
-}
-
-int config_load(struct config **out, const char *path, struct buf *errors)
+int config_parse(struct config **out, const char *path, const char *data, size_t len,
+		 const struct config_io *io, struct buf *errors)
 {
 	struct load_ctx c;
-	struct buf data = BUF_INIT;
 	char *dir = dir_of(path);
 	int rc = 0;
 
 	memset(&c, 0, sizeof(c));
 	c.file = path;
 	c.dir = dir;
+	if (io)
+		c.io = *io;
 	c.cfg = calloc(1, sizeof(*c.cfg));
 	if (!c.cfg || (strchr(path, '/') && !dir) || !(c.cfg->path = xstrndup(path, strlen(path)))) {
 		rc = ERR_NOMEM;
@@ -1934,9 +1896,7 @@ int config_load(struct config **out, const char *path, struct buf *errors)
 		rc = ERR_NOMEM;
 		goto out;
 	}
-	if (read_config_file(&data, &c))
-		goto out;
-	if (config_scan_run(&c.scan, data.data ? data.data : "", data.len) == ERR_NOMEM)
+	if (config_scan_run(&c.scan, data ? data : "", data ? len : 0) == ERR_NOMEM)
 		c.nomem = true;
 	c.last_line = c.scan.last_line;
 	if (c.scan.nul_line)
@@ -1969,7 +1929,6 @@ out:
 	}
 	free(c.imgs);
 	config_scan_release(&c.scan);
-	buf_release(&data);
 	free(dir);
 	if (rc)
 		config_free(c.cfg);

@@ -1,7 +1,9 @@
-/* config.h - pipelines.conf: git-config syntax read with libgit2's config
- * reader, checked against one key table (config.c), loaded into typed values.
+/* config.h - pipelines.conf: git-config syntax (config_scan.h), checked
+ * against one key table (config.c), loaded into typed values.  Pure: the
+ * bytes and the outside world come in (config_parse); reading the file is
+ * io/config_load.h's config_load().
  *
- * config_load() reports every problem it finds, one "file:line: message"
+ * config_parse() reports every problem it finds, one "file:line: message"
  * line each, and only then fails; nothing is half-loaded.  Reload is the
  * caller's business: load into a fresh struct and swap only on success.
  *
@@ -164,14 +166,31 @@ struct config {
 	} requests;
 };
 
-/* Load and check path.  On success *out is a new config (config_free it) and
- * 0 is returned.  On failure *out is untouched, errors gets one line per
- * problem, "file:line: message\n" sorted by line ("file: message\n" when the
- * file as a whole cannot be read), and ERR_INVALID is returned (ERR_NOMEM if
- * memory ran out).  errors may be NULL.  Wants libgit2 (it calls
- * git_libgit2_init/shutdown itself; a daemon that keeps libgit2 initialised
- * makes that pair free). */
-int config_load(struct config **out, const char *path, struct buf *errors);
+/* What parsing needs from outside the bytes.  Any member may be NULL:
+ * without read, includes are skipped as missing files; without check, the
+ * files the configuration names are not looked at. */
+struct config_io {
+	/* Read the included file path whole, at most max bytes: 0,
+	 * ERR_NOTFOUND (skipped, as git does), or another error with why in
+	 * msg (msgsz bytes). */
+	int (*read)(void *arg, struct buf *out, const char *path, size_t max,
+		    char *msg, size_t msgsz);
+	/* Whether path, a file the daemon will read, is a readable, non-empty
+	 * regular file of at most max bytes: 0, or an error with why in msg. */
+	int (*check)(void *arg, const char *path, size_t max, char *msg, size_t msgsz);
+	void *arg;
+	const char *credentials_dir;	/* $CREDENTIALS_DIRECTORY: relative secret files */
+	const char *home;		/* $HOME: "~/" in include paths */
+};
+
+/* Check the configuration text data (len bytes; NULL reads as empty) of
+ * the file path, which names it in messages and anchors relative paths.
+ * On success *out is a new config (config_free it) and 0 is returned.  On
+ * failure *out is untouched, errors gets one line per problem,
+ * "file:line: message\n" sorted by line, and ERR_INVALID is returned
+ * (ERR_NOMEM if memory ran out).  errors may be NULL. */
+int config_parse(struct config **out, const char *path, const char *data, size_t len,
+		 const struct config_io *io, struct buf *errors);
 void config_free(struct config *cfg);
 
 #endif

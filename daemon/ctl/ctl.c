@@ -1,6 +1,6 @@
 /* ctl.c - helpers shared by the pipelinectl subcommands */
 #include "ctl.h"
-#include "config.h"
+#include "config_load.h"
 #include "util.h"
 
 #include <stdio.h>

@@ -1,6 +1,6 @@
 /* ctl_check_config.c - pipelinectl check-config: the same check as
  * "pipelined -n", on the file named with -c (or the default). */
-#include "config.h"
+#include "config_load.h"
 #include "ctl.h"
 
 #include <jansson.h>

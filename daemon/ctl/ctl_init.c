@@ -10,7 +10,7 @@
  *
  * The inference is initconf.c's (pure: bytes in, text out); this file lists
  * the tree, reads the files, checks the result and writes it. */
-#include "config.h"
+#include "config_load.h"
 #include "ctl.h"
 #include "gitops.h"
 #include "initconf.h"

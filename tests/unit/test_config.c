@@ -15,7 +15,7 @@
 
 #include <git2.h>
 
-#include "config.h"
+#include "config_load.h"
 #include "config_scan.h"
 
 /* The least a valid file needs; tests append to it. */
