@@ -11,7 +11,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "notify.h"
-#include "util.h"
+#include "sysio.h"
 
 #include <curl/curl.h>
 #include <signal.h>

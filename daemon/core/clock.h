@@ -248,7 +248,7 @@ void clock_civil_from_days(int64_t *y, int *m, int *d, int64_t days);
  * file used, or "built-in". */
 int clock_load_tz(struct tz_rule *out, struct buf *source, const char *zone, struct buf *err);
 /* The calendar from path, else env PIPELINED_CALENDAR, else
- * the shipped nyse.calendar (see datafile_path in util.h).  source (may be NULL) gets the path. */
+ * the shipped nyse.calendar (see datafile_path in io/sysio.h).  source (may be NULL) gets the path. */
 int clock_load_calendar(struct calendar *out, struct buf *source, const char *path,
 			struct buf *err);
 

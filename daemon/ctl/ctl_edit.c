@@ -5,7 +5,7 @@
 #include "config.h"
 #include "ctl.h"
 #include "layout.h"
-#include "util.h"
+#include "sysio.h"
 #include "yamledit.h"
 
 #include <errno.h>

@@ -14,7 +14,7 @@
 #include "ctl.h"
 #include "gitops.h"
 #include "initconf.h"
-#include "util.h"
+#include "sysio.h"
 
 #include <errno.h>
 #include <git2.h>

@@ -4,7 +4,7 @@
  * process can make it re-read its configuration. */
 #include "config.h"
 #include "ctl.h"
-#include "util.h"
+#include "sysio.h"
 
 #include <signal.h>
 #include <stdio.h>

@@ -5,6 +5,7 @@
 #define PIPELINED_GITOPS_INT_H
 
 #include "gitops.h"
+#include "sysio.h"
 
 #include <git2.h>
 

@@ -19,6 +19,7 @@
  * private temp file because -s wants a path.
  */
 #include "sigverify.h"
+#include "sysio.h"
 #include "gitssh.h"
 
 #include <ctype.h>

@@ -2,6 +2,7 @@
  * calendar file and hands their bytes to the pure parsers in clock.c.  The
  * configuration ([market] timezone, calendar) will pass its values here. */
 #include "clock.h"
+#include "sysio.h"
 
 #include <stdlib.h>
 #include <string.h>

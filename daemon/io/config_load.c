@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "util.h"
+#include "sysio.h"
 
 /* An included file: libgit2 would read it too (a missing one is skipped). */
 static int read_include(void *arg, struct buf *out, const char *path, size_t max,

@@ -3,6 +3,7 @@
  * refused: a GET every poll_ms), WAIT (backoff before the next try).  All
  * I/O goes through httpc; parsing and judging live in argocd_app.c. */
 #include "argocd.h"
+#include "sysio.h"
 #include "httpc.h"
 #include "regparse.h"
 

@@ -1,6 +1,7 @@
 /* httpc.c - see httpc.h.  The socket/timer glue follows curl's multi-uv
  * example: curl says which fd to watch and when to wake it, libuv watches. */
 #include "httpc.h"
+#include "sysio.h"
 
 #include <arpa/inet.h>
 #include <curl/curl.h>

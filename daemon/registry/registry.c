@@ -11,7 +11,7 @@
 #include "httpc.h"
 #include "log.h"
 #include "tag.h"
-#include "util.h"
+#include "sysio.h"
 
 #include <curl/curl.h>
 #include <openssl/evp.h>

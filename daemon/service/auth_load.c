@@ -2,6 +2,7 @@
  * the users file, draws the CSRF key and asks the host name, then hands
  * the bytes and values to the pure parser and context in core/auth.c. */
 #include "auth_load.h"
+#include "sysio.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -1,5 +1,6 @@
 /* dashboard.c - the dashboard's page, assets and write path. */
 #include "dashboard.h"
+#include "sysio.h"
 
 #include <stdio.h>
 #include <stdlib.h>

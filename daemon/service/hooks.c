@@ -1,5 +1,6 @@
 /* hooks.c - see hooks.h */
 #include "hooks.h"
+#include "sysio.h"
 #include "log.h"
 
 #include <errno.h>

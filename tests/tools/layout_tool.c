@@ -21,6 +21,7 @@
 #include "layout.h"
 #include "stage.h"
 #include "util.h"
+#include "sysio.h"
 
 static void print_locs(const struct layout *l, const struct layout_rules *r)
 {

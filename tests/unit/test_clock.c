@@ -18,6 +18,7 @@
 
 #include "clock.h"
 #include "nyse_rules.h"
+#include "sysio.h"
 
 static struct calendar nyse;
 static struct tz_rule ny;

@@ -17,6 +17,7 @@
 
 #include "config_load.h"
 #include "config_scan.h"
+#include "sysio.h"
 
 /* The least a valid file needs; tests append to it. */
 static const char MINIMAL[] =

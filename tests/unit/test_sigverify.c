@@ -20,6 +20,7 @@
 #include "gitops.h"
 #include "sigverify.h"
 #include "util.h"
+#include "sysio.h"
 
 static char dir[64];
 static char path_env[4096];
