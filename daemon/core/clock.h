@@ -239,17 +239,4 @@ void clock_format_rfc3339(char *out, size_t outsz, time_t t, int32_t off, bool u
 int64_t clock_days_from_civil(int64_t y, int m, int d);
 void clock_civil_from_days(int64_t *y, int *m, int *d, int64_t days);
 
-/* ---- Edge: loading (clock_load.c) ---------------------------------- */
-
-/* The rule of zone (e.g. "America/New_York") from the system tzdata;
- * env PIPELINED_ZONEINFO names the file instead (tests).  An absent file
- * falls back to CLOCK_BUILTIN_TZ for America/New_York only; a present but
- * unreadable or unparsable one is an error.  source (may be NULL) gets the
- * file used, or "built-in". */
-int clock_load_tz(struct tz_rule *out, struct buf *source, const char *zone, struct buf *err);
-/* The calendar from path, else env PIPELINED_CALENDAR, else
- * the shipped nyse.calendar (see datafile_path in io/sysio.h).  source (may be NULL) gets the path. */
-int clock_load_calendar(struct calendar *out, struct buf *source, const char *path,
-			struct buf *err);
-
 #endif

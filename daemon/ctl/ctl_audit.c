@@ -16,7 +16,7 @@
  * (no note under refs/notes/pipelined-deploy): informational, never a
  * violation; with no such notes ref at all it says so instead. */
 #include "audit.h"
-#include "clock.h"
+#include "clock_load.h"
 #include "config.h"
 #include "ctl.h"
 #include "gitops.h"

@@ -8,7 +8,7 @@
  * fetch, edit re-applied on the fresh tip, push never forced), tried again
  * on a remote that moved meanwhile.  The daemon sees it on its next cycle
  * (a webhook or the next poll).  freeze --check validates a file locally. */
-#include "clock.h"
+#include "clock_load.h"
 #include "config.h"
 #include "ctl.h"
 #include "freeze.h"

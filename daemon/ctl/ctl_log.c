@@ -6,7 +6,7 @@
  * names the repository, branch and commit read.  A promotion that Argo CD
  * was seen to deploy shows when, from its note under
  * refs/notes/pipelined-deploy (engine_deploy.c). */
-#include "clock.h"
+#include "clock_load.h"
 #include "config.h"
 #include "ctl.h"
 #include "gitops.h"

@@ -1,7 +1,7 @@
 /* ctl_window.c - pipelinectl window: is the market window open, why, and
  * when does it change.  Reads the zone rule and the calendar through the
  * clock_load_* edge; everything else is the pure clock module. */
-#include "clock.h"
+#include "clock_load.h"
 #include "config.h"
 #include "ctl.h"
 #include "freeze.h"

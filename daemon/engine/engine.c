@@ -3,6 +3,7 @@
  * window's edge), reload at a cycle boundary, and a stop that lets the git
  * transaction in flight finish. */
 #include "engine_int.h"
+#include "clock_load.h"
 #include "log.h"
 
 #include <errno.h>

@@ -1,7 +1,7 @@
 /* clock_load.c - the edge of the market clock: reads the zone file and the
  * calendar file and hands their bytes to the pure parsers in clock.c.  The
  * configuration ([market] timezone, calendar) will pass its values here. */
-#include "clock.h"
+#include "clock_load.h"
 #include "sysio.h"
 
 #include <stdlib.h>

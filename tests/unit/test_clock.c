@@ -16,7 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "clock.h"
+#include "clock_load.h"
 #include "nyse_rules.h"
 #include "sysio.h"
 
