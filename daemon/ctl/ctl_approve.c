@@ -9,7 +9,7 @@
 #include "config.h"
 #include "ctl.h"
 #include "gitops.h"
-#include "history.h"
+#include "history_walk.h"
 #include "policy.h"
 #include "sigverify.h"
 #include "trailer.h"

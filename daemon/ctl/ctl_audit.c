@@ -20,7 +20,7 @@
 #include "config.h"
 #include "ctl.h"
 #include "gitops.h"
-#include "history.h"
+#include "history_walk.h"
 #include "layout.h"
 #include "policy.h"
 #include "sigverify.h"

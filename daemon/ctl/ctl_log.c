@@ -10,7 +10,7 @@
 #include "config.h"
 #include "ctl.h"
 #include "gitops.h"
-#include "history.h"
+#include "history_walk.h"
 
 #include <jansson.h>
 #include <stdio.h>

@@ -23,7 +23,7 @@
 #include "engine.h"
 #include "freeze.h"
 #include "gitops.h"
-#include "history.h"
+#include "history_walk.h"
 #include "layout.h"
 #include "metrics.h"
 #include "policy.h"

@@ -43,9 +43,9 @@
 
 #include <uv.h>
 
+#include "commit_info.h"
 #include "util.h"
 
-#define GITOPS_HEXSZ 40
 #define GITOPS_TRACKING "refs/pipelined/remote/"
 #define GITOPS_OUT "refs/pipelined/out/"
 #define GITOPS_NOTES_REF "refs/notes/pipelined"
@@ -150,19 +150,6 @@ struct gitops_commit_spec {
 int gitops_commit_create(char out[GITOPS_HEXSZ + 1], struct gitops *g,
 			 const struct gitops_commit_spec *spec);
 
-struct gitops_commit_info {
-	char id[GITOPS_HEXSZ + 1];
-	char tree[GITOPS_HEXSZ + 1];
-	char parents[2][GITOPS_HEXSZ + 1];
-	unsigned nparents;	/* all parents counted; the first two copied */
-	char *author_name, *author_email;
-	int64_t author_time;
-	int author_offset_min;
-	char *committer_name, *committer_email;
-	int64_t committer_time;
-	char *message;		/* raw, as stored */
-	int committer_offset_min;
-};
 int gitops_commit_info(struct gitops_commit_info *out, struct gitops *g, const char *rev);
 void gitops_commit_info_release(struct gitops_commit_info *ci);
 

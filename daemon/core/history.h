@@ -20,7 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "gitops.h"
+#include "commit_info.h"
 #include "stage.h"
 #include "tag.h"
 #include "trailer.h"
@@ -57,11 +57,13 @@ struct history {
 	bool truncated;			/* HISTORY_MAX_COMMITS reached */
 };
 
-/* Walks the first-parent history of rev (a ref or id in g's mirror), newest
- * first, down to stop (exclusive; NULL = the root) and collects promotion
- * commits.  Blocking local git work: off the loop thread in the daemon. */
-int history_load(struct history *out, struct gitops *g, const char *rev, const char *stop,
-		 struct buf *err);
+/* The history is walked by history_load (git/history_walk.h), which hands
+ * each first-parent commit, newest first, to history_add_commit: it
+ * appends the commit's promotion record when it is one (a message the
+ * trailer parser refuses records nothing: loading never guesses; the
+ * auditor reports such commits).  *cap is the caller's count of allocated
+ * items (0 for an empty history).  0 or ERR_NOMEM. */
+int history_add_commit(struct history *h, size_t *cap, const struct gitops_commit_info *ci);
 void history_release(struct history *h);
 
 /* The newest promotion into stage, or NULL. */
@@ -124,8 +126,10 @@ struct history_request_chain {
 	size_t n;
 };
 
-/* 0, or the gitops error (reason in g). */
-int history_request_walk(struct history_request_chain *out, struct gitops *g, const char *tip);
+/* The Approves: value of a message (cut to 40 into out), or false (none,
+ * or unreadable: then the commit is no approval and is judged as the
+ * request).  The walk is history_request_walk (git/history_walk.h). */
+bool history_approves(char out[GITOPS_HEXSZ + 1], const char *message);
 void history_request_chain_release(struct history_request_chain *c);
 
 #endif
