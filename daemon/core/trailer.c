@@ -1,7 +1,6 @@
 /* trailer.c - see trailer.h */
 #include "trailer.h"
 
-#include <git2.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +8,7 @@
 #include <strings.h>
 
 #include "tag.h"
+#include "trailer_block.h"
 
 static const struct {
 	const char *key;
@@ -107,8 +107,8 @@ void trailer_list_release(struct trailer_list *list)
 	list->count = 0;
 }
 
-/* Marks an empty value for libgit2; see copy_line().  A value that itself
- * starts with this byte loses it, a control character that
+/* Marks an empty value for the block reader; see copy_line().  A value
+ * that itself starts with this byte loses it, a control character that
  * trailer_sanitize_value() would drop anyway. */
 #define EMPTY_MARK '\x01'
 
@@ -175,9 +175,10 @@ static size_t empty_value_at(const char *line)
 	return line[i] == '\n' || line[i] == '\0' ? colon : 0;
 }
 
-/* Copy one line for libgit2, working around where its 1.5 line splitter
- * differs from git's: it continues a value only on a space (git: any
- * blank), so a leading tab becomes a space; and an empty value ("Notes:")
+/* Copy one line for the block reader, working around where its line
+ * splitter (libgit2 1.5's rules) differs from git's: it continues a value
+ * only on a space (git: any blank), so a leading tab becomes a space; and
+ * an empty value ("Notes:")
  * makes it swallow the next line, hiding that trailer from the daemon while
  * `git log` shows it, so an empty value gets a mark that list_add() drops.
  * A "---" line that is no divider for git, or any with no_divider, is
@@ -208,7 +209,7 @@ static void copy_line(struct buf *out, const char *line, size_t len, bool no_div
 	buf_add(out, line, len);
 }
 
-/* The copy libgit2 reads: no CR (a CRLF message otherwise leaves "\r" in
+/* The copy trailer_block_read() reads: no CR (a CRLF message otherwise leaves "\r" in
  * every value, and a lone CR only serves to hide text on a terminal), cut
  * at a scissors line, lines adjusted by copy_line(). */
 static int prepare(struct buf *out, const char *msg, size_t len, bool no_divider)
@@ -246,26 +247,20 @@ static int prepare(struct buf *out, const char *msg, size_t len, bool no_divider
 static int parse_view(struct trailer_list *out, const char *msg, size_t len,
 		      bool no_divider, struct buf *err)
 {
-	git_message_trailer_array arr = { 0 };
+	struct trailer_block blk = { NULL, NULL, 0 };
 	struct trailer_list list = { NULL, 0 };
 	struct buf copy;
 	int rc = prepare(&copy, msg, len, no_divider);
 
 	if (rc)
 		return rc;
-	if (git_message_trailers(&arr, copy.data) < 0) {
-		const git_error *e = git_error_last();
-
-		buf_seterr(err, "cannot parse the commit message: %s",
-		     e && e->message ? e->message : "unknown error");
-		rc = ERR_INVALID;
-	}
-	for (size_t i = 0; rc == 0 && i < arr.count; i++) {
-		/* libgit2 makes a key of "" from a blank-led line in a mixed
-		 * block; git reads no trailer there */
-		if (arr.trailers[i].key[0] == '\0')
+	rc = trailer_block_read(&blk, copy.data);
+	for (size_t i = 0; rc == 0 && i < blk.count; i++) {
+		/* libgit2's rules make a key of "" from a blank-led line in a
+		 * mixed block; git reads no trailer there */
+		if (blk.items[i].key[0] == '\0')
 			continue;
-		rc = list_add(&list, arr.trailers[i].key, arr.trailers[i].value);
+		rc = list_add(&list, blk.items[i].key, blk.items[i].value);
 		if (rc == ERR_TOOBIG)
 			buf_seterr(err, "commit message has more than %d trailers",
 			     TRAILER_COUNT_MAX);
@@ -274,7 +269,7 @@ static int parse_view(struct trailer_list *out, const char *msg, size_t len,
 		*out = list;
 	else
 		trailer_list_release(&list);
-	git_message_trailer_array_free(&arr);
+	trailer_block_release(&blk);
 	buf_release(&copy);
 	return rc;
 }

@@ -1,7 +1,8 @@
 /* trailer.h - commit-message trailers: read a request's, write a promotion's.
  *
- * Pure apart from libgit2's message parser (git_message_trailers), which
- * needs git_libgit2_init() to have been called by the program.
+ * Pure: the trailer block is found and split by trailer_block.c, which
+ * follows libgit2's git_message_trailers (the reader this module used to
+ * call) and is held to it by a differential test.
  *
  * Reading follows git's rules (only the last paragraph, every line a
  * trailer) and then normalises what libgit2 leaves raw:
