@@ -17,6 +17,7 @@
 #include "log.h"
 #include "registry.h"
 #include "util.h"
+#include "sysio.h"
 
 #include <curl/curl.h>
 #include <stdio.h>

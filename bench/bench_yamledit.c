@@ -11,6 +11,7 @@
 
 #include "util.h"
 #include "yamledit.h"
+#include "sysio.h"
 
 typedef int bench_fn(const struct buf *in, const char *path, const char *tag, struct buf *out);
 

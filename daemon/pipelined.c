@@ -2,7 +2,7 @@
  * the state directory, then one libuv loop carrying the engine (engine.h),
  * the HTTP API, webhooks, metrics, systemd notifications and signals. */
 #include "argocd.h"
-#include "config.h"
+#include "config_load.h"
 #include "dashboard.h"
 #include "engine.h"
 #include "gitops.h"
@@ -11,7 +11,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "notify.h"
-#include "util.h"
+#include "sysio.h"
 
 #include <curl/curl.h>
 #include <signal.h>

@@ -8,7 +8,7 @@
  * values of its variables in order, or on the line and wording of the first
  * syntax error.  Then the whole loader runs on it, which must never report
  * success with errors. */
-#include "config.h"
+#include "config_load.h"
 #include "config_scan.h"
 
 #include <git2.h>

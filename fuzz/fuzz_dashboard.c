@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "auth.h"
+#include "auth_load.h"
 #include "dashboard.h"
 #include "policy.h"
 

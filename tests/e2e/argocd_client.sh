@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The Argo CD client (daemon/argocd.c) against the Argo CD double: a commit
+# The Argo CD client (daemon/registry/argocd.c) against the Argo CD double: a commit
 # on the GitOps branch reaches the client over the watch stream as
 # OutOfSync -> Running -> synced to that revision -> Healthy; a dropped
 # stream is reopened; an expired token, a missing Application and a refused

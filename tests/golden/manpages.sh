@@ -98,7 +98,7 @@ awk '
 		k = substr($0, 1, RLENGTH); sub(/^[ \t]*[#;]?[ \t]*/, "", k); sub(/[ \t]*=$/, "", k)
 		print s "." k
 	}' "$SRCDIR/pipelines.conf" >"$W/conf.keys"
-sed -nE 's/^[[:space:]]*\{ SEC_([A-Z]+), "([A-Za-z]+)",.*/\1.\2/p' "$SRCDIR/daemon/config.c" |
+sed -nE 's/^[[:space:]]*\{ SEC_([A-Z]+), "([A-Za-z]+)",.*/\1.\2/p' "$SRCDIR/daemon/core/config.c" |
 	awk -F. '{ print tolower($1) "." $2 }' >"$W/table.keys"
 [ "$(wc -l <"$W/table.keys")" -ge 30 ] || fail "config.c key table: only $(wc -l <"$W/table.keys") keys found"
 # In the page: ".It Ic KEY" under ".Ss [SECTION] ...", until the next .Ss/.Sh.
@@ -113,7 +113,7 @@ compare "pipelines.conf(5) keys of the parser's key table" "$W/table.keys" "$W/p
 # pipelinectl commands: the command table's names against ".It Cm NAME"
 # directly under COMMANDS.  Documented commands that the table lacks are
 # only noted: SPEC 10's commands are documented before they are merged.
-sed -nE 's/^[[:space:]]*\{ "([a-z-]+)", cmd_[a-z_]+,.*/\1/p' "$SRCDIR/daemon/pipelinectl.c" >"$W/ctl.cmds"
+sed -nE 's/^[[:space:]]*\{ "([a-z-]+)", cmd_[a-z_]+,.*/\1/p' "$SRCDIR/daemon/ctl/pipelinectl.c" >"$W/ctl.cmds"
 awk '
 	/^\.Sh / { on = ($0 == ".Sh COMMANDS"); depth = 0; next }
 	on && /^\.Bl / { depth++ }
@@ -123,7 +123,7 @@ compare "pipelinectl(1) commands" "$W/ctl.cmds" "$W/page.cmds" loose
 
 # Refusal codes: policy.c's code_names against ".It Cm CODE" under REFUSAL
 # CODES of pipelined(8).
-sed -nE 's/^[[:space:]]*\[POLICY_[A-Z_]+\] = "([a-z-]+)",.*/\1/p' "$SRCDIR/daemon/policy.c" |
+sed -nE 's/^[[:space:]]*\[POLICY_[A-Z_]+\] = "([a-z-]+)",.*/\1/p' "$SRCDIR/daemon/core/policy.c" |
 	grep -vx allow >"$W/policy.codes" || true
 awk '
 	/^\.Sh / { on = ($0 == ".Sh REFUSAL CODES"); next }
@@ -132,14 +132,14 @@ compare "pipelined(8) refusal codes" "$W/policy.codes" "$W/page.codes" strict
 
 # Audit violation codes (audit.c's code names) against ".It Cm CODE" under
 # AUDIT VIOLATIONS of pipelinectl(1), once the audit module is there.
-if [ -f "$SRCDIR/daemon/audit.c" ]; then
-	sed -nE 's/^[[:space:]]*\[AUDIT_[A-Z_]+\] = "([a-z-]+)",.*/\1/p' "$SRCDIR/daemon/audit.c" >"$W/audit.codes"
+if [ -f "$SRCDIR/daemon/core/audit.c" ]; then
+	sed -nE 's/^[[:space:]]*\[AUDIT_[A-Z_]+\] = "([a-z-]+)",.*/\1/p' "$SRCDIR/daemon/core/audit.c" >"$W/audit.codes"
 	awk '
 		/^\.Sh / { on = ($0 == ".Sh AUDIT VIOLATIONS"); next }
 		on && /^\.It Cm / { print $3 }' "$MAN/pipelinectl.1" >"$W/page.audit"
 	compare "pipelinectl(1) audit violation codes" "$W/audit.codes" "$W/page.audit" strict
 else
-	echo "note: daemon/audit.c is not here yet: audit violation codes not checked"
+	echo "note: daemon/core/audit.c is not here yet: audit violation codes not checked"
 fi
 
 # The unit's Documentation= names pages that exist.

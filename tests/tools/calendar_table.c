@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "clock.h"
+#include "clock_load.h"
 
 static int year_arg(int *out, const char *s)
 {

@@ -19,6 +19,7 @@
 #include "http.h"
 #include "log.h"
 #include "util.h"
+#include "sysio.h"
 
 static uv_loop_t loop;
 static uv_signal_t sigterm;

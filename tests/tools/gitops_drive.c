@@ -26,6 +26,7 @@
  */
 #include "gitops.h"
 #include "util.h"
+#include "sysio.h"
 
 #include <spawn.h>
 #include <stdio.h>

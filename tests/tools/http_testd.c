@@ -21,6 +21,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "util.h"
+#include "sysio.h"
 
 struct opts {
 	struct http_config http;

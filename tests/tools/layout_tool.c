@@ -17,10 +17,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
+#include "config_load.h"
 #include "layout.h"
 #include "stage.h"
 #include "util.h"
+#include "sysio.h"
 
 static void print_locs(const struct layout *l, const struct layout_rules *r)
 {

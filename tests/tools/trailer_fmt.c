@@ -17,6 +17,7 @@
 #include "stage.h"
 #include "trailer.h"
 #include "util.h"
+#include "sysio.h"
 
 #define INPUT_MAX (1u << 20)
 

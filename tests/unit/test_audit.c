@@ -6,7 +6,6 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include <git2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -642,8 +641,6 @@ int main(void)
 	};
 	int rc;
 
-	git_libgit2_init();
 	rc = cmocka_run_group_tests(tests, NULL, NULL);
-	git_libgit2_shutdown();
 	return rc;
 }

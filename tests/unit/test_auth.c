@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "auth.h"
+#include "auth_load.h"
 #include "util.h"
 
 /* `htpasswd -nbBC 10 alice 'correct horse'` */

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "childproc.h"
+#include "sysio.h"
 #include "util.h"
 
 struct outcome {

@@ -16,8 +16,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "clock.h"
+#include "clock_load.h"
 #include "nyse_rules.h"
+#include "sysio.h"
 
 static struct calendar nyse;
 static struct tz_rule ny;

@@ -15,8 +15,9 @@
 
 #include <git2.h>
 
-#include "config.h"
+#include "config_load.h"
 #include "config_scan.h"
+#include "sysio.h"
 
 /* The least a valid file needs; tests append to it. */
 static const char MINIMAL[] =

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "gitops.h"
+#include "sysio.h"
 #include "util.h"
 
 #define URL "ssh://git@127.0.0.1:1/never-contacted.git"

@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "gitops.h"
-#include "history.h"
+#include "history_walk.h"
 #include "trailer.h"
 #include "util.h"
 

@@ -14,7 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "config.h"
+#include "config_load.h"
 #include "layout.h"
 #include "util.h"
 

@@ -6,7 +6,6 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include <git2.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -1853,13 +1852,11 @@ static void test_parse_branch(void **state)
 
 static int setup(void **state)
 {
-	git_libgit2_init();
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	git_libgit2_shutdown();
 	return 0;
 }
 

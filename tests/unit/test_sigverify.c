@@ -21,6 +21,7 @@
 #include "gitops.h"
 #include "sigverify.h"
 #include "util.h"
+#include "sysio.h"
 
 static char dir[64];
 static char path_env[4096];

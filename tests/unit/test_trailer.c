@@ -5,7 +5,6 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include <git2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,13 +18,11 @@
 
 static int setup(void **state)
 {
-	git_libgit2_init();
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	git_libgit2_shutdown();
 	return 0;
 }
 

@@ -12,6 +12,7 @@
 
 #include "util.h"
 #include "tag.h"
+#include "sysio.h"
 
 static void test_buf_bound(void **state)
 {

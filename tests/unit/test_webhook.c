@@ -13,6 +13,7 @@
 #include "hooks.h"
 #include "util.h"
 #include "webhook.h"
+#include "sysio.h"
 
 #define GH_SECRET "It's a Secret to Everybody"
 /* GitHub's documented example, and the same value from

@@ -17,6 +17,7 @@
 #include "ctl.h"
 #include "util.h"
 #include "yamledit.h"
+#include "sysio.h"
 
 static const char doc[] =
 	"# app\n"

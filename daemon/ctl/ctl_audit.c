@@ -1,0 +1,806 @@
+/* ctl_audit.c - pipelinectl audit [<range>] [--repo DIR] [--json]: gather
+ * the facts of the tracked branch's first-parent history from git and let
+ * the pure audit module judge them (audit.h).
+ *
+ * Where the history comes from: --repo DIR (the CI template runs
+ * `pipelinectl -c .github/pipelines.conf audit --repo . BASE..HEAD` in a
+ * checkout), else the configured repository (ctl_git_configured: the
+ * daemon's mirror when it is current, else a fetch of [repository] url).
+ * Never the current directory unasked: an auditor inside some other
+ * checkout would get a clean bill for the wrong repository.  A range A..B judges the
+ * first-parent commits after A up to B; everything before it is read only
+ * for the promotions it records (so a tag that reached paper last month
+ * may go live today).  Exit 0 clean, 1 violations, 2 operational error.
+ * When Argo CD follows some stage ([argocd] and a stage's application), the
+ * report ends with the promotions in the range that never became deployed
+ * (no note under refs/notes/pipelined-deploy): informational, never a
+ * violation; with no such notes ref at all it says so instead. */
+#include "audit.h"
+#include "clock_load.h"
+#include "config.h"
+#include "ctl.h"
+#include "gitops.h"
+#include "history_walk.h"
+#include "layout.h"
+#include "policy.h"
+#include "sigverify.h"
+#include "trailer.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define AUDIT_MAX_PATHS 10000	/* paths changed by one commit */
+
+static const char audit_usage[] =
+	"usage: pipelinectl audit [<range>] [--repo DIR] [--branch NAME] [--json]\n";
+
+struct audit_args {
+	const char *range, *repo;
+	const char *branch;	/* the range is this branch's (a pull request head) */
+	bool json;
+};
+
+/* Issue 14 item 3: a promotion's merged request (its second parent),
+ * with every signature verified against the stage's signers. */
+struct merged {
+	struct policy_request q;
+	struct policy_approval pa[TRAILER_APPROVALS_MAX];
+	struct sigverify_result rs, as[TRAILER_APPROVALS_MAX];
+	struct history_request_chain ch;
+	struct gitops_commit_info rci;	/* the request commit */
+};
+
+/* Everything read for one commit; audit_commit points into it. */
+struct facts {
+	struct merged *m;
+	struct gitops_commit_info ci;
+	char **paths;
+	size_t npaths;
+	struct buf tags[STAGE_COUNT];
+	char window[128];
+};
+
+struct ctx {
+	const struct config *cfg;
+	struct ctl_git cg;
+	struct tz_rule tz;
+	struct calendar cal;
+	struct market_hours hours;
+	char (*ids)[GITOPS_HEXSZ + 1];	/* oldest first */
+	size_t n;
+	size_t judged_from;		/* first index judged */
+	struct facts *f;
+	struct audit_commit *c;
+	char label[600];		/* what was audited, for the summary */
+	char revbuf[2][600];		/* rev_name's results */
+	char base[GITOPS_HEXSZ + 1];	/* the range's start, "" when none */
+	struct policy_request shape;	/* requests: the tip's */
+	/* issue 14 item 3: approvals on top of the request commit */
+	struct history_request_chain chain;
+	struct policy_approval pa[TRAILER_APPROVALS_MAX];
+	struct gitops_mode_change mode;
+};
+
+static int parse_args(struct audit_args *a, int argc, char **argv)
+{
+	const struct ctl_arg args[] = {
+		{ "--json", NULL, &a->json },
+		{ "--repo", &a->repo, NULL },
+		{ "--branch", &a->branch, NULL },
+		{ NULL, NULL, NULL },
+	};
+
+	return ctl_parse_args("audit", audit_usage, args, &a->range, 1, argc, argv);
+}
+
+/* The repository: --repo, or the configured one. */
+static int open_repo(struct ctx *x, const struct audit_args *a)
+{
+	if (a->repo)
+		return ctl_git_local(&x->cg, a->repo);
+	return ctl_git_configured(&x->cg, x->cfg, "pipelinectl audit");
+}
+
+/* "HEAD" means the branch read when auditing a mirror. */
+static const char *rev_name(struct ctx *x, const char *rev, int which)
+{
+	return ctl_git_rev(x->revbuf[which], sizeof x->revbuf[which], &x->cg, rev);
+}
+
+static int fail_git(const struct ctx *x)
+{
+	fprintf(stderr, "pipelinectl audit: %s\n", gitops_error(x->cg.g));
+	return 2;
+}
+
+/* The first-parent commits up to the range's end, oldest first, and how
+ * many of the newest are inside the range. */
+static int walk(struct ctx *x, const char *range, size_t *in_range)
+{
+	char from[256], to[256], err[300];
+	char (*ids)[GITOPS_HEXSZ + 1] = NULL, (*rng)[GITOPS_HEXSZ + 1] = NULL;
+	bool has_from = false;
+	size_t n = 0, k = 0;
+
+	if (audit_parse_range(from, sizeof from, to, sizeof to, &has_from, range ? range : "HEAD",
+			      err, sizeof err)) {
+		fprintf(stderr, "pipelinectl audit: %s\n", err);
+		return 2;
+	}
+	if (gitops_first_parents(&ids, &n, x->cg.g, rev_name(x, to, 0), NULL, HISTORY_MAX_COMMITS)) {
+		free(ids);
+		return fail_git(x);
+	}
+	*in_range = n;
+	if (has_from) {
+		if (gitops_first_parents(&rng, &k, x->cg.g, rev_name(x, to, 0), rev_name(x, from, 1),
+					 HISTORY_MAX_COMMITS)) {
+			free(ids);
+			free(rng);
+			return fail_git(x);
+		}
+		free(rng);
+		*in_range = k;
+		if (gitops_resolve(x->base, x->cg.g, rev_name(x, from, 1))) {
+			free(ids);
+			return fail_git(x);
+		}
+	}
+	/* newest first from git; the auditor reads oldest first */
+	for (size_t i = 0; i < n / 2; i++) {
+		char t[GITOPS_HEXSZ + 1];
+
+		memcpy(t, ids[i], sizeof t);
+		memcpy(ids[i], ids[n - 1 - i], sizeof t);
+		memcpy(ids[n - 1 - i], t, sizeof t);
+	}
+	x->ids = ids;
+	x->n = n;
+	snprintf(x->label, sizeof x->label, "%s", range ? range :
+		 x->cg.source == CTL_REPO_LOCAL ? "HEAD" : x->cg.branch);
+	return 0;
+}
+
+static int read_commits(struct ctx *x)
+{
+	x->f = calloc(x->n ? x->n : 1, sizeof *x->f);
+	x->c = calloc(x->n ? x->n : 1, sizeof *x->c);
+	if (!x->f || !x->c)
+		return 2;
+	for (size_t i = 0; i < x->n; i++) {
+		if (gitops_commit_info(&x->f[i].ci, x->cg.g, x->ids[i]))
+			return fail_git(x);
+		x->c[i].id = x->f[i].ci.id;
+		x->c[i].committer_name = x->f[i].ci.committer_name;
+		x->c[i].committer_email = x->f[i].ci.committer_email;
+		x->c[i].time = x->f[i].ci.committer_time;
+		x->c[i].message = x->f[i].ci.message;
+		x->c[i].message_len = strlen(x->f[i].ci.message);
+	}
+	return 0;
+}
+
+/* Where judging starts: [audit] since when set, else the first promotion. */
+static int baseline(struct ctx *x)
+{
+	const struct config_since *s = &x->cfg->audit.since;
+
+	if (!s->set) {
+		x->judged_from = audit_first_promotion(x->c, x->n);
+		return 0;
+	}
+	for (size_t i = 0; i < x->n; i++)
+		if (s->is_commit ? strcmp(x->ids[i], s->commit) == 0 : x->c[i].time >= s->time) {
+			x->judged_from = i;
+			return 0;
+		}
+	if (s->is_commit) {
+		fprintf(stderr, "pipelinectl audit: [audit] since %s is not on the first-parent "
+			"history audited\n", s->commit);
+		return 2;
+	}
+	x->judged_from = x->n;
+	return 0;
+}
+
+/* The tag every image runs per the configured mapping (layout.h) at rev,
+ * or "" (absent, unresolvable or mixed).  bytes gets the file. */
+static void stage_tag(struct buf *tag, struct buf *bytes, struct ctx *x, const char *rev,
+		      enum stage s)
+{
+	struct layout_rules r;
+	struct layout l;
+	struct buf err = BUF_INIT;
+
+	buf_init(tag, 0);
+	layout_rules_from_config(&r, x->cfg, s);
+	if (gitops_read_file(bytes, x->cg.g, rev, x->cfg->stages[s].values_path) == 0 &&
+	    layout_resolve(&l, &r, bytes->data ? bytes->data : "", bytes->len, &err) == 0) {
+		if (layout_current(tag, &l, &err))
+			buf_init(tag, 0);
+		layout_release(&l);
+	}
+	buf_release(&err);
+}
+
+/* Did only what the mapping owns (the tags and digests) change?  The two
+ * files with those masked must be byte-equal: the judgement the daemon
+ * makes of a request, by the same mapping. */
+static bool only_tags(const struct buf *old, const struct buf *new, const char *tag,
+		      struct ctx *x, enum stage s)
+{
+	struct layout_rules r;
+	struct buf a = BUF_INIT, b = BUF_INIT, err = BUF_INIT;
+	bool same = false;
+
+	if (!old->data || !new->data || !tag || !*tag)
+		return false;
+	layout_rules_from_config(&r, x->cfg, s);
+	if (layout_mask(&a, &r, old->data, old->len, &err) == 0 &&
+	    layout_mask(&b, &r, new->data, new->len, &err) == 0)
+		same = a.len == b.len && memcmp(a.data, b.data, a.len) == 0;
+	buf_release(&a);
+	buf_release(&b);
+	buf_release(&err);
+	return same;
+}
+
+/* Each values file as of the previous judged commit.  The commits are a
+ * first-parent chain, so commit i's parent is commit i-1: only the files a
+ * commit changed need reading. */
+struct cursor {
+	bool loaded;
+	struct buf bytes[STAGE_COUNT], tag[STAGE_COUNT];
+};
+
+static void cursor_release(struct cursor *k)
+{
+	for (int s = 0; s < STAGE_COUNT; s++) {
+		buf_release(&k->bytes[s]);
+		buf_release(&k->tag[s]);
+	}
+}
+
+static void values_facts(struct ctx *x, size_t i, struct cursor *k)
+{
+	struct facts *f = &x->f[i];
+	struct audit_commit *c = &x->c[i];
+
+	for (int s = 0; s < STAGE_COUNT; s++) {
+		const struct config_stage *st = &x->cfg->stages[s];
+		struct buf new = BUF_INIT, tag = BUF_INIT;
+
+		if (!stage_is_deploy((enum stage)s) || !st->values_path)
+			continue;
+		if (!k->loaded && f->ci.nparents)
+			stage_tag(&k->tag[s], &k->bytes[s], x, f->ci.parents[0], (enum stage)s);
+		for (size_t p = 0; p < f->npaths; p++)
+			if (strcmp(f->paths[p], st->values_path) == 0)
+				c->values[s].changed = true;
+		if (c->values[s].changed) {
+			stage_tag(&tag, &new, x, f->ci.id, (enum stage)s);
+			c->values[s].only_tags = only_tags(&k->bytes[s], &new, tag.data, x,
+							   (enum stage)s);
+			buf_release(&k->bytes[s]);
+			buf_release(&k->tag[s]);
+			k->bytes[s] = new;
+			k->tag[s] = tag;
+		}
+		buf_init(&f->tags[s], 0);
+		if (k->tag[s].len)
+			buf_adds(&f->tags[s], k->tag[s].data);
+		c->values[s].tag = f->tags[s].len ? f->tags[s].data : NULL;
+	}
+	k->loaded = true;
+}
+
+/* The verdict on commit id's signature (UNCHECKED without a signers file). */
+static void verify(struct sigverify_result *out, struct ctx *x, const char *signers,
+		   const char *id)
+{
+	struct buf sig = BUF_INIT, payload = BUF_INIT;
+
+	memset(out, 0, sizeof *out);
+	buf_init(&sig, 64 * 1024);
+	buf_init(&payload, TRAILER_MESSAGE_MAX * 2);
+	if (gitops_commit_signature(&sig, &payload, x->cg.g, id))
+		out->verdict = POLICY_SIG_UNSIGNED;
+	else if (!signers || sigverify_sync(out, signers, sig.data, sig.len, payload.data,
+					    payload.len, 0))
+		out->verdict = POLICY_SIG_UNCHECKED;
+	buf_release(&sig);
+	buf_release(&payload);
+}
+
+static const char *nonempty(const char *s)
+{
+	return s && *s ? s : NULL;
+}
+
+/* Does commit i claim approvals, or its stage want them? */
+static bool wants_merged(const struct ctx *x, size_t i, enum stage *st)
+{
+	const struct gitops_commit_info *ci = &x->f[i].ci;
+	struct trailer_list tl;
+	const char *v;
+	bool want = false;
+
+	if (ci->nparents != 2 || trailer_parse(&tl, ci->message, strlen(ci->message), NULL))
+		return false;
+	if ((v = trailer_list_get(&tl, TRAILER_STAGE)) && stage_parse(st, v) == 0 &&
+	    stage_is_deploy(*st))
+		want = trailer_list_get(&tl, TRAILER_APPROVED_BY) || x->cfg->stages[*st].approvals;
+	trailer_list_release(&tl);
+	return want;
+}
+
+/* Issue 14 item 3: the request a promotion merged, read from its second
+ * parent as the daemon reads a request branch (history_request_walk). */
+static int merged_request(struct ctx *x, size_t i)
+{
+	const char *signers;
+	struct merged *m;
+	enum stage st;
+
+	if (!wants_merged(x, i, &st))
+		return 0;
+	signers = x->cfg->stages[st].signers;
+	if (!(m = calloc(1, sizeof *m)))
+		return 2;
+	x->f[i].m = m;
+	if (history_request_walk(&m->ch, x->cg.g, x->f[i].ci.parents[1]) ||
+	    gitops_commit_info(&m->rci, x->cg.g, m->ch.request))
+		return fail_git(x);
+	verify(&m->rs, x, signers, m->ch.request);
+	m->q.commit = m->rci.id;
+	m->q.author_email = m->rci.author_email;
+	m->q.sig = m->rs.verdict;
+	if (m->rs.verdict == POLICY_SIG_GOOD) {
+		m->q.signer = nonempty(m->rs.principal);
+		m->q.signer_principals = nonempty(m->rs.principals);
+	}
+	m->q.signer_key = nonempty(m->rs.key);
+	for (size_t k = 0; k < m->ch.n; k++) {
+		const struct history_approval *h = &m->ch.approvals[k];
+		struct sigverify_result *r = &m->as[k];
+		bool good;
+
+		verify(r, x, signers, h->commit);
+		good = r->verdict == POLICY_SIG_GOOD;
+		m->pa[k] = (struct policy_approval){
+			.commit = h->commit, .approves = h->approves, .sig = r->verdict,
+			.principal = good ? nonempty(r->principal) : NULL,
+			.principals = good ? nonempty(r->principals) : NULL,
+			.key = nonempty(r->key), .author_email = h->author_email,
+			.shape = !h->same_tree ? POLICY_APPROVAL_CHANGES :
+				 strcmp(h->approves, m->ch.request) != 0 ? POLICY_APPROVAL_OTHER :
+				 r->verdict == POLICY_SIG_UNSIGNED ? POLICY_APPROVAL_UNSIGNED :
+				 POLICY_APPROVAL_OK,
+		};
+	}
+	m->q.approvals = m->pa;
+	m->q.napprovals = m->ch.n;
+	x->c[i].merged = &m->q;
+	return 0;
+}
+
+static int judged_facts(struct ctx *x, size_t in_range)
+{
+	size_t first = x->n - in_range > x->judged_from ? x->n - in_range : x->judged_from;
+	struct cursor k;
+	int rc = 0;
+
+	memset(&k, 0, sizeof k);
+	for (size_t i = first; i < x->n && rc == 0; i++) {
+		struct facts *f = &x->f[i];
+		struct window w;
+
+		if (gitops_changed_paths(&f->paths, &f->npaths, x->cg.g,
+					 f->ci.nparents ? f->ci.parents[0] : NULL, f->ci.id,
+					 AUDIT_MAX_PATHS)) {
+			rc = fail_git(x);
+			break;
+		}
+		x->c[i].changed = (const char *const *)f->paths;
+		x->c[i].nchanged = f->npaths;
+		values_facts(x, i, &k);
+		if (clock_window(&w, (time_t)f->ci.committer_time, &x->tz, &x->cal, &x->hours) == 0) {
+			x->c[i].window_open = w.open;
+			clock_format_trailer(f->window, sizeof f->window, &w);
+			x->c[i].window_text = f->window;
+		}
+		x->c[i].judged = true;
+		rc = merged_request(x, i);
+	}
+	cursor_release(&k);
+	return rc;
+}
+
+/* The shape of a request's tip (policy_check_shape judges it): its
+ * parents, whether its one parent is on the range's start, the modes it
+ * changes against that parent. */
+static int request_shape(struct ctx *x)
+{
+	const struct gitops_commit_info *ci = &x->f[x->n - 1].ci;
+	struct policy_request *q = &x->shape;
+	int rc = 0;
+
+	memset(q, 0, sizeof *q);
+	/* the request commit is under the approvals (first parents all) */
+	if (history_request_walk(&x->chain, x->cg.g, ci->id))
+		return fail_git(x);
+	if (x->chain.n < x->n)
+		ci = &x->f[x->n - 1 - x->chain.n].ci;
+	for (size_t k = 0; k < x->chain.n; k++) {
+		const struct history_approval *h = &x->chain.approvals[k];
+		struct buf sig = BUF_INIT, payload = BUF_INIT;
+		bool is_signed = gitops_commit_signature(&sig, &payload, x->cg.g, h->commit) == 0;
+
+		buf_release(&sig);
+		buf_release(&payload);
+		x->pa[k] = (struct policy_approval){
+			.commit = h->commit, .approves = h->approves,
+			.shape = !h->same_tree ? POLICY_APPROVAL_CHANGES :
+				 strcmp(h->approves, x->chain.request) ? POLICY_APPROVAL_OTHER :
+				 !is_signed ? POLICY_APPROVAL_UNSIGNED : POLICY_APPROVAL_OK,
+		};
+	}
+	q->approvals = x->pa;
+	q->napprovals = x->chain.n;
+	q->commit = ci->id;
+	q->nparents = ci->nparents;
+	q->merge = ci->nparents > 1;
+	q->orphan = ci->nparents == 0;
+	q->tracked = x->cfg->repository.branch;
+	if (ci->nparents == 1) {
+		q->parent = ci->parents[0];
+		if (x->base[0] && (rc = gitops_is_ancestor(x->cg.g, q->parent, x->base)) < 0)
+			return fail_git(x);
+		q->off_branch = x->base[0] && rc == 0;
+		if ((rc = gitops_mode_change(&x->mode, x->cg.g, q->parent, ci->id)) < 0)
+			return fail_git(x);
+		if (rc == 1) {
+			q->mode_path = x->mode.path;
+			q->mode_old = x->mode.old_mode;
+			q->mode_new = x->mode.new_mode;
+		}
+	}
+	x->c[x->n - 1].shape = q;
+	return 0;
+}
+
+/* A pull request from promote/<stage>/... carries request commits, which
+ * are judged as requests.  GitHub Actions names the head branch of a pull
+ * request in GITHUB_HEAD_REF, so the CI template's plain `audit BASE..HEAD`
+ * gets this without a flag. */
+static int request_mode(struct audit_policy *p, const struct audit_args *a)
+{
+	const char *b = a->branch ? a->branch : getenv("GITHUB_HEAD_REF");
+	struct buf err = BUF_INIT;
+
+	if (!b || strncmp(b, "promote/", 8) != 0)
+		return 0;
+	if (policy_parse_branch(&p->request_stage, b, &err) || !p->values_path[p->request_stage]) {
+		fprintf(stderr, "pipelinectl audit: branch '%s': %s\n", b,
+			err.data ? err.data : "stage has no values file");
+		buf_release(&err);
+		return 2;
+	}
+	buf_release(&err);
+	p->requests = true;
+	return 0;
+}
+
+static void policy_from_config(struct audit_policy *p, const struct config *cfg)
+{
+	memset(p, 0, sizeof *p);
+	p->ident_name = cfg->daemon.identity.name;
+	p->ident_email = cfg->daemon.identity.email;
+	for (int s = 0; s < STAGE_COUNT; s++) {
+		p->values_path[s] = stage_is_deploy((enum stage)s) ? cfg->stages[s].values_path : NULL;
+		p->market_gated[s] = cfg->stages[s].market_gated;
+		p->approvals[s] = cfg->stages[s].approvals;
+	}
+}
+
+/* Issue 13 item 5: which promotions in the range Argo CD never ran, from
+ * the deploy notes (audit_deployments).  Informational: never a violation,
+ * never the exit status. */
+struct deploys {
+	bool followed;			/* some stage has an Argo CD Application */
+	bool record;			/* the deploy notes ref is there */
+	char ref[128];			/* the ref read */
+	struct history h;
+	struct audit_promotion *p;	/* oldest first */
+	const struct history_entry **e;	/* p[i]'s entry */
+	size_t n;
+	struct audit_deploy_report rep;
+};
+
+static void deploys_release(struct deploys *d)
+{
+	if (d->followed)
+		history_release(&d->h);
+	free(d->p);
+	free(d->e);
+	audit_deploy_report_release(&d->rep);
+}
+
+static bool stage_followed(const struct config *cfg, enum stage s)
+{
+	return cfg->argocd.enabled && stage_is_deploy(s) && cfg->stages[s].application;
+}
+
+static int deploys_read(struct deploys *d, struct ctx *x)
+{
+	static const char *const refs[] = { GITOPS_TRACKING "notes/pipelined-deploy",
+					    GITOPS_DEPLOY_NOTES_REF };
+	char id[GITOPS_HEXSZ + 1];
+	struct buf err = BUF_INIT, note = BUF_INIT;
+	int rc = 0;
+
+	memset(d, 0, sizeof *d);
+	for (int s = 0; s < STAGE_COUNT; s++)
+		d->followed |= stage_followed(x->cfg, (enum stage)s);
+	if (!d->followed)
+		return 0;
+	if (!x->n) {
+		d->followed = false;	/* nothing walked, nothing loaded */
+		return 0;
+	}
+	for (size_t i = 0; !d->record && i < ARRAY_SIZE(refs); i++)
+		if (gitops_resolve(id, x->cg.g, refs[i]) == 0) {
+			d->record = true;
+			snprintf(d->ref, sizeof d->ref, "%s", refs[i]);
+		}
+	if (history_load(&d->h, x->cg.g, x->ids[x->n - 1], x->base[0] ? x->base : NULL, &err)) {
+		fprintf(stderr, "pipelinectl audit: %s\n", err.data ? err.data : "cannot read history");
+		buf_release(&err);
+		d->followed = false;
+		return 2;
+	}
+	buf_release(&err);
+	d->p = calloc(d->h.n ? d->h.n : 1, sizeof *d->p);
+	d->e = calloc(d->h.n ? d->h.n : 1, sizeof *d->e);
+	if (!d->p || !d->e)
+		return 2;
+	for (size_t k = d->h.n; k-- > 0;) {	/* the history is newest first */
+		const struct history_entry *h = &d->h.items[k];
+
+		if (!stage_followed(x->cfg, h->stage))
+			continue;
+		d->e[d->n] = h;
+		d->p[d->n].commit = h->commit;
+		d->p[d->n].stage = h->stage;
+		buf_reset(&note);
+		d->p[d->n].deployed = d->record &&
+				      gitops_note_read(&note, x->cg.g, d->ref, h->commit) == 0;
+		d->n++;
+	}
+	buf_release(&note);
+	if (d->record && audit_deployments(&d->rep, d->p, d->n))
+		rc = 2;
+	return rc;
+}
+
+static void followed_list(char *out, size_t outsz, const struct config *cfg)
+{
+	size_t len = 0;
+
+	out[0] = '\0';
+	for (int s = 0; s < STAGE_COUNT; s++)
+		if (stage_followed(cfg, (enum stage)s) && len < outsz)
+			len += (size_t)snprintf(out + len, outsz - len, "%s%s", len ? ", " : "",
+						stage_name((enum stage)s));
+}
+
+static json_t *deploys_json(const struct ctx *x, const struct deploys *d)
+{
+	json_t *stages = json_array(), *u = d->record ? json_array() : json_null();
+	char utc[40];
+
+	if (!d->followed) {
+		json_decref(stages);
+		json_decref(u);
+		return json_null();
+	}
+	for (int s = 0; s < STAGE_COUNT; s++)
+		if (stage_followed(x->cfg, (enum stage)s))
+			json_array_append_new(stages, json_string(stage_name((enum stage)s)));
+	for (size_t i = 0; d->record && i < d->rep.n; i++) {
+		const struct audit_undeployed *v = &d->rep.v[i];
+		const struct history_entry *h = d->e[v->index];
+
+		clock_format_rfc3339(utc, sizeof utc, (time_t)h->time, 0, true);
+		json_array_append_new(u, json_pack("{s:s, s:s, s:s, s:s, s:s, s:o}", "commit", h->commit,
+						   "stage", stage_name(h->stage), "tag", h->tag,
+						   "time", utc, "state", v->superseded ? "superseded" :
+						   "not-deployed", "superseded_by", v->superseded ?
+						   json_string(d->e[v->by]->commit) : json_null()));
+	}
+	return json_pack("{s:o, s:b, s:o, s:I, s:o, s:o}", "followed", stages, "record", d->record,
+			 "notes_ref", d->record ? json_string(d->ref) : json_null(),
+			 "promotions", (json_int_t)d->n,
+			 "deployed", d->record ? json_integer((json_int_t)d->rep.deployed) : json_null(),
+			 "undeployed", u);
+}
+
+static void deploys_text(const struct ctx *x, const struct deploys *d)
+{
+	char stages[64], when[96];
+
+	if (!d->followed)
+		return;
+	followed_list(stages, sizeof stages, x->cfg);
+	if (!d->record) {
+		printf("deployments: no deploy record: %s is not in the repository read, so nothing "
+		       "is said about what Argo CD ran (the daemon writes it when a promotion into %s "
+		       "is first deployed; in a clone, fetch it: git fetch origin %s:%s)\n",
+		       GITOPS_DEPLOY_NOTES_REF, stages, GITOPS_DEPLOY_NOTES_REF,
+		       GITOPS_DEPLOY_NOTES_REF);
+		return;
+	}
+	if (!d->rep.n) {
+		printf("deployments: %zu of %zu promotion%s into %s deployed (%s)\n", d->rep.deployed,
+		       d->n, d->n == 1 ? "" : "s", stages, GITOPS_DEPLOY_NOTES_REF);
+		return;
+	}
+	printf("deployments (informational, not violations): %zu of %zu promotion%s into %s never "
+	       "became deployed:\n", d->rep.n, d->n, d->n == 1 ? "" : "s", stages);
+	for (size_t i = 0; i < d->rep.n; i++) {
+		const struct audit_undeployed *v = &d->rep.v[i];
+		const struct history_entry *h = d->e[v->index];
+
+		ctl_format_time(when, sizeof when, h->time, &x->tz);
+		if (v->superseded)
+			printf("  %.12s %-5s tag %.7s  %s  superseded by %.12s before it was deployed\n",
+			       h->commit, stage_name(h->stage), h->tag, when, d->e[v->by]->commit);
+		else
+			printf("  %.12s %-5s tag %.7s  %s  the stage's current promotion, not deployed "
+			       "yet\n", h->commit, stage_name(h->stage), h->tag, when);
+	}
+}
+
+static int print_report(const struct ctx *x, const struct audit_report *r, bool json,
+			const struct deploys *d)
+{
+	if (json) {
+		json_t *v = json_array(), *o;
+
+		for (size_t i = 0; i < r->n; i++)
+			json_array_append_new(v, json_pack("{s:s, s:s, s:s}", "commit", r->v[i].commit,
+							   "code", audit_code_name(r->v[i].code),
+							   "message", r->v[i].message));
+		o = json_pack("{s:b, s:I, s:I, s:s?, s:o, s:o}", "clean", r->n == 0,
+			      "commits_checked", (json_int_t)r->judged,
+			      "promotions", (json_int_t)r->promotions,
+			      "baseline", x->judged_from < x->n && x->judged_from > 0 ?
+					  x->ids[x->judged_from - 1] : NULL, "violations", v,
+			      "repository", ctl_git_json(&x->cg));
+		if (o)
+			json_object_set_new(o, "deployments", deploys_json(x, d));
+		json_dumpf(o, stdout, JSON_INDENT(2));
+		fputc('\n', stdout);
+		json_decref(o);
+		return r->n ? 1 : 0;
+	}
+	ctl_git_describe(stdout, &x->cg);
+	if (r->n) {
+		for (size_t i = 0; i < r->n; i++)
+			printf("%.12s %s: %s\n", r->v[i].commit, audit_code_name(r->v[i].code),
+			       r->v[i].message);
+	} else {
+		printf("audit: clean: %zu commit%s checked in %s, %zu promotion%s\n", r->judged,
+		       r->judged == 1 ? "" : "s", x->label,
+		       r->promotions, r->promotions == 1 ? "" : "s");
+	}
+	deploys_text(x, d);
+	return r->n ? 1 : 0;
+}
+
+static int load_clock(struct ctx *x)
+{
+	struct buf err = BUF_INIT;
+	int rc = clock_load_tz(&x->tz, NULL, x->cfg->market.timezone, &err);
+
+	if (rc == 0)
+		rc = clock_load_calendar(&x->cal, NULL, x->cfg->market.calendar, &err);
+	if (rc)
+		fprintf(stderr, "pipelinectl audit: %s\n", err.data ? err.data : "clock");
+	buf_release(&err);
+	x->hours.open_min = x->cfg->market.open_min;
+	x->hours.close_min = x->cfg->market.close_min;
+	return rc ? 2 : 0;
+}
+
+static int audit_repo(struct ctx *x, const struct audit_args *a)
+{
+	struct audit_policy pol;
+	struct audit_report rep;
+	struct deploys dep;
+	size_t in_range = 0;
+	int rc;
+
+	policy_from_config(&pol, x->cfg);
+	if ((rc = request_mode(&pol, a)) || (rc = load_clock(x)))
+		return rc;
+	if (open_repo(x, a))
+		return 2;
+	if ((rc = walk(x, a->range, &in_range)) || (rc = read_commits(x)))
+		return rc;
+	/* a request's commits are judged whatever the baseline */
+	if (!pol.requests && (rc = baseline(x)))
+		return rc;
+	if ((rc = judged_facts(x, in_range)))
+		return rc;
+	if (pol.requests && in_range && (rc = request_shape(x)))
+		return rc;
+	if (audit_run(&rep, &pol, x->c, x->n)) {
+		fprintf(stderr, "pipelinectl audit: out of memory\n");
+		return 2;
+	}
+	/* a pull request's commits are no promotions yet: nothing to deploy */
+	memset(&dep, 0, sizeof dep);
+	if (!pol.requests && (rc = deploys_read(&dep, x))) {
+		deploys_release(&dep);
+		audit_report_release(&rep);
+		return rc;
+	}
+	rc = print_report(x, &rep, a->json, &dep);
+	deploys_release(&dep);
+	audit_report_release(&rep);
+	return rc;
+}
+
+static void ctx_release(struct ctx *x)
+{
+	for (size_t i = 0; x->f && i < x->n; i++) {
+		if (x->f[i].m) {
+			history_request_chain_release(&x->f[i].m->ch);
+			gitops_commit_info_release(&x->f[i].m->rci);
+			free(x->f[i].m);
+		}
+		gitops_commit_info_release(&x->f[i].ci);
+		gitops_paths_free(x->f[i].paths, x->f[i].npaths);
+		for (int s = 0; s < STAGE_COUNT; s++)
+			buf_release(&x->f[i].tags[s]);
+	}
+	history_request_chain_release(&x->chain);
+	free(x->f);
+	free(x->c);
+	free(x->ids);
+	calendar_release(&x->cal);
+	ctl_git_close(&x->cg);
+}
+
+int cmd_audit(int argc, char **argv, const struct ctl_opts *opts)
+{
+	struct audit_args a = { .json = opts->json };
+	struct config *cfg = NULL;
+	struct ctx x;
+	int rc;
+
+	if ((rc = parse_args(&a, argc, argv)))
+		return rc;
+	if (ctl_load_config(&cfg, opts))
+		return 2;
+	if (!cfg) {
+		fprintf(stderr, "pipelinectl audit: no configuration file '%s' (use -c FILE): the "
+			"daemon identity and the stages' values files are needed\n", opts->config);
+		return 2;
+	}
+	memset(&x, 0, sizeof x);
+	x.cfg = cfg;
+	if (gitops_global_init()) {
+		fprintf(stderr, "pipelinectl audit: cannot initialise libgit2\n");
+		config_free(cfg);
+		return 2;
+	}
+	rc = audit_repo(&x, &a);
+	ctx_release(&x);
+	gitops_global_shutdown();
+	config_free(cfg);
+	return rc;
+}
