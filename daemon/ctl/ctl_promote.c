@@ -14,6 +14,7 @@
 #include "history_walk.h"
 #include "layout.h"
 #include "policy.h"
+#include "request.h"
 #include "tag.h"
 #include "trailer.h"
 #include "yamledit.h"
@@ -166,32 +167,6 @@ static int check_input(struct promote_args *a, const struct config *cfg, const c
 
 /* The stage's values file at tip with every image's tag set, through the
  * configured mapping (layout.h), exactly as the daemon would edit it. */
-static int edit_values(struct buf *out, struct gitops *g, const char *tip,
-		       const struct config *cfg, const struct promote_args *a)
-{
-	const struct config_stage *st = &cfg->stages[a->stage];
-	struct layout_rules r;
-	struct buf old = BUF_INIT, err = BUF_INIT;
-	struct yamledit_stats stats = { 0 };
-	int rc = gitops_read_file(&old, g, tip, st->values_path);
-
-	layout_rules_from_config(&r, cfg, a->stage);
-	if (rc) {
-		(void)fail2("%s", gitops_error(g));
-	} else if ((rc = layout_apply(out, &stats, &r, old.data ? old.data : "", old.len, a->tag,
-				      NULL, &err))) {
-		(void)fail2("%s", err.data ? err.data : "cannot edit");
-	} else if (stats.changed == 0) {
-		(void)fail2("%s already sets every tag to %s; nothing to "
-			"request", st->values_path, a->tag);
-		buf_release(out);
-		rc = ERR_INVALID;
-	}
-	buf_release(&old);
-	buf_release(&err);
-	return rc;
-}
-
 static void print_result(const struct promote_args *a, const char *commit, bool json,
 			 const struct buf *msg)
 {
@@ -229,16 +204,17 @@ static void print_result(const struct promote_args *a, const char *commit, bool 
 	       a->author, a->email, a->ident_source);
 }
 
-/* Build the commit on the tracked branch's tip in cg (fetched), push the
- * branch (which must not exist yet on the remote). */
+/* Build the commit on the tracked branch's tip in cg (fetched) with the
+ * one request builder the dashboard uses too, and push the branch (which
+ * must not exist yet on the remote). */
 static int build_request(struct promote_args *a, const struct config *cfg, struct ctl_git *cg,
 			 bool json)
 {
 	const struct config_stage *st = &cfg->stages[a->stage];
-	struct buf vals = BUF_INIT, msg = BUF_INIT;
-	struct gitops_file file;
-	struct gitops_commit_spec spec = { 0 };
-	char tip[GITOPS_HEXSZ + 1], commit[GITOPS_HEXSZ + 1], remote_ref[400];
+	struct buf msg = BUF_INIT, err = BUF_INIT;
+	struct layout_rules r;
+	struct request_spec rs;
+	char tip[GITOPS_HEXSZ + 1], commit[GITOPS_HEXSZ + 1];
 	int rc = 2;
 
 	if (trailer_format_request(&msg, a->stage_name, a->tag, a->notes, a->break_glass,
@@ -246,30 +222,21 @@ static int build_request(struct promote_args *a, const struct config *cfg, struc
 		(void)fail2("cannot build a clean request message");
 		goto out;
 	}
-	snprintf(remote_ref, sizeof remote_ref, GITOPS_TRACKING "heads/%s", a->branch);
-	if (gitops_resolve(commit, cg->g, remote_ref) == 0) {
-		(void)fail2("'%s' already exists on the remote; choose another --name", a->branch);
+	layout_rules_from_config(&r, cfg, a->stage);
+	rs = (struct request_spec){ .branch = a->branch, .base = cg->rev,
+				    .values_path = st->values_path, .rules = &r, .tag = a->tag,
+				    .message = msg.data };
+	if (request_commit_build(commit, tip, cg->g, &rs, &err)) {
+		(void)fail2("%s", err.data ? err.data : "cannot build the request");
 		goto out;
 	}
-	if (gitops_resolve(tip, cg->g, cg->rev)) {
-		(void)fail2("%s", gitops_error(cg->g));
-		goto out;
-	}
-	if (edit_values(&vals, cg->g, tip, cfg, a))
-		goto out;
-	file = (struct gitops_file){ st->values_path, vals.data, vals.len };
-	spec.parents[0] = tip;
-	spec.nparents = 1;
-	spec.files = &file;
-	spec.nfiles = 1;
-	spec.message = msg.data;
-	if (ctl_git_commit_push(commit, cg, "promote", a->ref, &spec, "", a->dry_run))
+	if (ctl_git_push_commit(cg, "promote", a->ref, commit, "", a->dry_run))
 		goto out;
 	print_result(a, commit, json, &msg);
 	rc = 0;
 out:
-	buf_release(&vals);
 	buf_release(&msg);
+	buf_release(&err);
 	return rc;
 }
 

@@ -8,6 +8,7 @@
 #include "engine_int.h"
 #include "log.h"
 #include "layout.h"
+#include "request.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,52 +62,28 @@ static void push_done_cb(struct gitops *g, struct gitops_result *res, void *data
 	job_finish(j, 0, "request pushed; the daemon decides it on its next cycle");
 }
 
-/* Threadpool: the commit on the fetched tip, at a local ref. */
+/* Threadpool: the commit on the fetched tip (request.h, the builder
+ * pipelinectl promote uses), at a local ref. */
 static int build_work_cb(struct gitops *g, void *data)
 {
 	struct promote_job *j = data;
-	struct buf old = BUF_INIT, vals = BUF_INIT, err = BUF_INIT;
-	struct yamledit_stats st;
-	struct gitops_file file;
-	struct gitops_commit_spec spec;
 	struct gitops_person author = { j->req.author_name, j->req.author_email, 0, 0, true };
-	char tip[GITOPS_HEXSZ + 1], id[GITOPS_HEXSZ + 1], tracking[300];
-	int rc;
+	struct request_spec rs = {
+		.branch = j->branch, .base = gitops_tracking_branch(g),
+		.values_path = j->values_path, .rules = &j->rules.r, .tag = j->req.tag,
+		.message = j->msg.data, .author = &author,
+	};
+	struct buf err = BUF_INIT;
+	char tip[GITOPS_HEXSZ + 1], id[GITOPS_HEXSZ + 1];
+	int rc = request_commit_build(id, tip, g, &rs, &err);
 
-	snprintf(tracking, sizeof tracking, GITOPS_TRACKING "heads/%s", j->branch);
-	if (gitops_resolve(id, g, tracking) == 0) {
-		snprintf(j->error, sizeof j->error, "'%s' already exists on the remote", j->branch);
-		return ERR_INVALID;
-	}
-	if ((rc = gitops_resolve(tip, g, gitops_tracking_branch(g))) ||
-	    (rc = gitops_read_file(&old, g, tip, j->values_path))) {
-		snprintf(j->error, sizeof j->error, "%s", gitops_error(g));
-		goto out;
-	}
-	rc = layout_apply(&vals, &st, &j->rules.r, old.data ? old.data : "", old.len, j->req.tag,
-			  NULL, &err);
-	if (rc == 0 && st.changed == 0)
-		rc = ERR_INVALID, buf_printf(&err, "every tag is already %s", j->req.tag);
-	if (rc) {
-		snprintf(j->error, sizeof j->error, "%.200s: %.300s", j->values_path,
-			 err.data ? err.data : "cannot edit");
-		goto out;
-	}
-	file = (struct gitops_file){ j->values_path, vals.data, vals.len };
-	memset(&spec, 0, sizeof spec);
-	spec.parents[0] = tip;
-	spec.nparents = 1;
-	spec.files = &file;
-	spec.nfiles = 1;
-	spec.message = j->msg.data;
-	spec.author = &author;
-	if ((rc = gitops_commit_create(id, g, &spec)) || (rc = gitops_ref_set(g, j->ref, id)))
-		snprintf(j->error, sizeof j->error, "%s", gitops_error(g));
-out:
-	buf_release(&old);
-	buf_release(&vals);
+	if (rc == 0 && (rc = gitops_ref_set(g, j->ref, id)))
+		buf_seterr(&err, "%s", gitops_error(g));
+	if (rc)
+		snprintf(j->error, sizeof j->error, "%.500s", err.data ? err.data : "cannot build");
 	buf_release(&err);
-	return rc;
+	/* an existing branch or an edit refused is the request's fault */
+	return rc == ERR_REJECTED ? ERR_INVALID : rc;
 }
 
 static void build_done_cb(struct gitops *g, int rc, void *data)

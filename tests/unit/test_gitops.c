@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "gitops.h"
+#include "request.h"
 #include "util.h"
 
 struct fx {
@@ -265,6 +266,55 @@ static void test_first_parents(void **state)
 	assert_int_equal(gitops_first_parents(&ids, &n, f->g, "nope", NULL, 2), ERR_NOTFOUND);
 }
 
+/* request.c: the one request-commit builder of pipelinectl promote and the
+ * dashboard.  The tag is set by the layout edit on the tracked tip, the
+ * message and author are the caller's, and each refusal says why. */
+static void test_request_build(void **state)
+{
+	struct fx *f = *state;
+	static const char *const images[] = { "app" }, *const paths[] = { "tag" };
+	const char *t1 = "0123456789abcdef0123456789abcdef01234567";
+	struct layout_rules r = { "values.yaml", images, 1, NULL, paths, 1, false };
+	struct gitops_person dana = { "Dana", "dana@example.com", 0, 0, true };
+	struct request_spec rs = { "promote/paper/x", "refs/heads/main", "values.yaml", &r, t1,
+				   "promote paper: 0123456\n", &dana };
+	struct gitops_commit_info ci;
+	struct buf b = BUF_INIT, err = BUF_INIT;
+	char id[GITOPS_HEXSZ + 1], tip[GITOPS_HEXSZ + 1];
+
+	assert_int_equal(request_commit_build(id, tip, f->g, &rs, &err), 0);
+	assert_string_equal(tip, f->root);
+	assert_int_equal(gitops_read_file(&b, f->g, id, "values.yaml"), 0);
+	assert_string_equal(b.data, "tag: \"0123456789abcdef0123456789abcdef01234567\"\n");
+	assert_int_equal(gitops_commit_info(&ci, f->g, id), 0);
+	assert_string_equal(ci.author_email, "dana@example.com");
+	assert_string_equal(ci.message, "promote paper: 0123456\n");
+	gitops_commit_info_release(&ci);
+	/* the release is already every tag: nothing to request */
+	rs.base = id;
+	assert_int_equal(request_commit_build(id, tip, f->g, &rs, &err), ERR_INVALID);
+	assert_non_null(strstr(err.data, "values.yaml already sets every tag to " ));
+	/* the values file does not hold the mapped scalar: named */
+	rs.base = "refs/heads/main";
+	rs.values_path = "missing.yaml";
+	assert_int_equal(request_commit_build(id, tip, f->g, &rs, &err), ERR_NOTFOUND);
+	assert_non_null(strstr(err.data, "'missing.yaml' does not exist"));
+	rs.values_path = "values.yaml";
+	{
+		static const char *const bad[] = { "image.tag" };
+		r.paths = bad;
+		assert_int_equal(request_commit_build(id, tip, f->g, &rs, &err), ERR_INVALID);
+		assert_non_null(strstr(err.data, "values.yaml: "));
+		r.paths = paths;
+	}
+	/* the branch is already on the remote (as fetched): a new name is needed */
+	assert_int_equal(gitops_ref_set(f->g, GITOPS_TRACKING "heads/promote/paper/x", f->root), 0);
+	assert_int_equal(request_commit_build(id, tip, f->g, &rs, &err), ERR_REJECTED);
+	assert_non_null(strstr(err.data, "'promote/paper/x' already exists on the remote"));
+	buf_release(&b);
+	buf_release(&err);
+}
+
 static void test_open_bad_opts(void **state)
 {
 	struct gitops_opts o = { 0 };
@@ -300,6 +350,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_commit_bad_input, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_notes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_first_parents, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_request_build, setup, teardown),
 		cmocka_unit_test(test_open_bad_opts),
 	};
 	int rc;
