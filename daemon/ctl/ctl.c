@@ -3,6 +3,7 @@
 #include "config_load.h"
 #include "util.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <stdlib.h>
@@ -92,4 +93,16 @@ int ctl_parse_args(const char *cmd, const char *usage, const struct ctl_arg *arg
 		pos[npos++] = argv[i];
 	}
 	return 0;
+}
+
+int ctl_fail(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "pipelinectl %s: ", cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return 2;
 }

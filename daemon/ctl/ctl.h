@@ -32,6 +32,10 @@ int ctl_load_config(struct config **out, const struct ctl_opts *opts);
  * *out, *i advanced past it), 0 if not, -1 if the value is missing. */
 int ctl_opt_value(const char **out, int argc, char **argv, int *i, const char *name);
 
+/* One error line "pipelinectl <cmd>: <message>" on stderr; returns 2, the
+ * exit status of bad input or an operational error. */
+int ctl_fail(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* One option of a subcommand: a flag ("--json": *flag = true) or an option
  * with a value ("--repo DIR" or "--repo=DIR": *value).  Tables end with an
  * entry whose name is NULL. */

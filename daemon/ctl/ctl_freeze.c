@@ -46,18 +46,9 @@ struct freeze_args {
 	char edit_err[FREEZE_ERR_MAX];
 };
 
-static int fail2(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int fail2(const char *fmt, ...)
-{
-	va_list ap;
 
-	fputs("pipelinectl freeze: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return 2;
-}
+/* One error line; 2 is the exit status of bad input (ctl_fail). */
+#define fail2(...) ctl_fail("freeze", __VA_ARGS__)
 
 static int parse_args(struct freeze_args *a, int argc, char **argv)
 {

@@ -44,23 +44,13 @@ struct promote_args {
 	char from[GITOPS_HEXSZ + 1];	/* rollback: what the stage runs now, or "" */
 };
 
-static int fail2(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* "promote" or "rollback": the command whose errors are printed. */
 static const char *cmd_name = "promote";
 
-/* One error line; 2 is the exit status of bad input. */
-static int fail2(const char *fmt, ...)
-{
-	va_list ap;
+/* One error line; 2 is the exit status of bad input (ctl_fail). */
+#define fail2(...) ctl_fail(cmd_name, __VA_ARGS__)
 
-	fprintf(stderr, "pipelinectl %s: ", cmd_name);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return 2;
-}
 
 static int parse_args(struct promote_args *a, int argc, char **argv)
 {

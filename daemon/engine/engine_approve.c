@@ -184,22 +184,17 @@ void engine_dashboard_approve(void *arg, const struct dashboard_approve *req,
 {
 	struct engine *e = arg;
 	struct approve_job *j;
-	struct buf err = BUF_INIT;
-	char why[1024], mirror[1024];
+	char why[1024];
 	int rc = precheck(why, sizeof why, e, req);
 
 	if (rc) {
 		reply(reply_arg, rc, NULL, why);
 		return;
 	}
-	if (!e->req_git && engine_git_open(&e->req_git, mirror, sizeof mirror, e->cfg, e->worker,
-					   "requests", &err)) {
-		snprintf(why, sizeof why, "%s", err.data ? err.data : "cannot open the mirror");
-		buf_release(&err);
+	if (engine_request_git(e, why, sizeof why)) {
 		reply(reply_arg, ERR_FAIL, NULL, why);
 		return;
 	}
-	buf_release(&err);
 	if (!(j = calloc(1, sizeof *j))) {
 		reply(reply_arg, ERR_NOMEM, NULL, "out of memory");
 		return;

@@ -492,6 +492,9 @@ void engine_phase_done(struct engine *e, enum phase_result r);
 void engine_request_cycle(struct engine *e, const char *why);
 
 /* engine.c */
+/* engine_promote.c: the dashboard's own mirror (promote and approve jobs
+ * share it, one at a time), opened on first use; why says what failed. */
+int engine_request_git(struct engine *e, char *why, size_t whysz);
 int engine_git_open(struct gitops **out, char *mirror, size_t mirrorsz, const struct config *cfg,
 		    const char *worker, const char *subdir, struct buf *err);
 /* Close the handles once stopping and nothing is in flight. */

@@ -163,27 +163,35 @@ static int job_new(struct promote_job **out, struct engine *e, const struct dash
 				      req->rollback ? req->rollback_reason : NULL);
 }
 
+int engine_request_git(struct engine *e, char *why, size_t whysz)
+{
+	struct buf err = BUF_INIT;
+	char mirror[1024];
+	int rc = 0;
+
+	if (!e->req_git && (rc = engine_git_open(&e->req_git, mirror, sizeof mirror, e->cfg,
+						 e->worker, "requests", &err)))
+		snprintf(why, whysz, "%s", err.data ? err.data : "cannot open the mirror");
+	buf_release(&err);
+	return rc;
+}
+
 void engine_dashboard_promote(void *arg, const struct dashboard_promote *req,
 			      dashboard_reply_fn reply, void *reply_arg)
 {
 	struct engine *e = arg;
 	struct promote_job *j = NULL;
-	struct buf err = BUF_INIT;
-	char why[512], mirror[1024];
+	char why[512];
 	int rc = precheck(why, sizeof why, e, req);
 
 	if (rc) {
 		reply(reply_arg, rc, NULL, why);
 		return;
 	}
-	if (!e->req_git && engine_git_open(&e->req_git, mirror, sizeof mirror, e->cfg, e->worker,
-					   "requests", &err)) {
-		snprintf(why, sizeof why, "%s", err.data ? err.data : "cannot open the mirror");
-		buf_release(&err);
+	if (engine_request_git(e, why, sizeof why)) {
 		reply(reply_arg, ERR_FAIL, NULL, why);
 		return;
 	}
-	buf_release(&err);
 	if ((rc = job_new(&j, e, req))) {
 		if (j) {
 			j->reply = reply;

@@ -401,21 +401,31 @@ static void promote_reply_cb(void *reply_arg, int rc, const char *branch, const 
 	pending_send(p);
 }
 
-static void promote_now(struct pending *p)
+/* The gate of every write: the CSRF check first, so that a forged request
+ * learns nothing about what the input check would have said, then the
+ * body's parse.  False (and the reply sent) when the write may not go on. */
+static bool write_allowed(struct pending *p)
 {
 	struct dashboard *d = p->dash;
 	int rc = auth_csrf_check(&d->auth, p->csrf, p->op.name, (int64_t)time(NULL));
 
 	if (rc || p->parse_rc) {
-		/* The CSRF check first: a forged request learns nothing about
-		 * what the input check would have said. */
 		pending_error(p, rc ? 403 : 400,
 			      rc == ERR_TIMEOUT ? "the CSRF token has expired: reload the page"
 			      : rc ? "missing or invalid X-CSRF-Token (get one from GET "
 				     DASHBOARD_CSRF_PATH ")"
 			      : p->parse_err);
-		return;
+		return false;
 	}
+	return true;
+}
+
+static void promote_now(struct pending *p)
+{
+	struct dashboard *d = p->dash;
+
+	if (!write_allowed(p))
+		return;
 	strlcpy_(p->req.author_name, p->op.name, sizeof(p->req.author_name));
 	strlcpy_(p->req.author_email, p->op.email, sizeof(p->req.author_email));
 	strlcpy_(p->req.remote, p->remote, sizeof(p->req.remote));
@@ -447,20 +457,12 @@ static void approve_reply_cb(void *reply_arg, int rc, const char *approval, cons
 	pending_send(p);
 }
 
-/* After the CSRF check, like promote_now. */
 static void approve_now(struct pending *p)
 {
 	struct dashboard *d = p->dash;
-	int rc = auth_csrf_check(&d->auth, p->csrf, p->op.name, (int64_t)time(NULL));
 
-	if (rc || p->parse_rc) {
-		pending_error(p, rc ? 403 : 400,
-			      rc == ERR_TIMEOUT ? "the CSRF token has expired: reload the page"
-			      : rc ? "missing or invalid X-CSRF-Token (get one from GET "
-				     DASHBOARD_CSRF_PATH ")"
-			      : p->parse_err);
+	if (!write_allowed(p))
 		return;
-	}
 	strlcpy_(p->appr.author_name, p->op.name, sizeof(p->appr.author_name));
 	strlcpy_(p->appr.author_email, p->op.email, sizeof(p->appr.author_email));
 	strlcpy_(p->appr.remote, p->remote, sizeof(p->appr.remote));
