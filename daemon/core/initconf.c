@@ -260,9 +260,14 @@ static bool repo_chars_ok(const char *v)
  * value is not an image reference with a tag. */
 static bool split_ref(const char *v, char *repo, size_t repsz, char *tag, size_t tagsz)
 {
-	const char *slash = strrchr(v, '/'), *colon, *at = strchr(v, '@');
+	const char *slash = NULL, *colon, *at = strchr(v, '@');
 	size_t n = at ? (size_t)(at - v) : strlen(v);
 
+	/* the last '/' before the digest: one after it ("a/b@c/d:e") would
+	 * put the tag search past the name (found by fuzz_initconf) */
+	for (const char *p = v; p < v + n; p++)
+		if (*p == '/')
+			slash = p;
 	if (!slash || strstr(v, "://") || !repo_chars_ok(v))
 		return false;
 	colon = memchr(slash, ':', (size_t)(v + n - slash));

@@ -176,6 +176,18 @@ static void test_injection(void **state)
 	free(t);
 }
 
+/* Found by fuzz_initconf: a '/' after the '@' of a reference made the tag
+ * search read past the end of the value.  Such a value is no reference. */
+static void test_slash_after_digest(void **state)
+{
+	char *t = render3("a:\n  image: \"ghcr.io/acme@x/b:v1\"\n"
+			  "b:\n  image: \"ghcr.io/acme/b:" Z40 "@sha256/x\"\n", NULL, NULL);
+
+	(void)state;
+	lacks(t, "acme@x");
+	free(t);
+}
+
 static void test_ssh_url(void **state)
 {
 	struct initconf_file f[STAGE_COUNT];
@@ -198,6 +210,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_values_files),
+		cmocka_unit_test(test_slash_after_digest),
 		cmocka_unit_test(test_names_stage),
 		cmocka_unit_test(test_template),
 		cmocka_unit_test(test_shared),
