@@ -687,25 +687,38 @@ static const char *cross_site(struct http_request *req, unsigned *status)
 	return NULL;
 }
 
-int dashboard_promote_handler(struct http_request *req, struct http_response *res, void *arg)
+/* The start of every write: writes enabled, same origin, then a pending
+ * request that keeps the CSRF token for write_allowed().  0 with *out set,
+ * or the reply already queued (*out NULL, the handler's return value). */
+static int write_start(struct http_request *req, struct http_response *res,
+		       struct dashboard *d, enum pending_kind kind, struct pending **out)
 {
-	struct dashboard *d = arg;
-	struct pending *p = NULL;
 	const char *csrf = http_header(req, "X-CSRF-Token");
 	const char *refusal;
 	unsigned status;
 	char why[160];
 	int rc;
 
+	*out = NULL;
 	if (!auth_writes_enabled(&d->auth, why, sizeof(why)))
 		return error_reply(res, 403, why);
 	if ((refusal = cross_site(req, &status)) != NULL)
 		return error_reply(res, status, refusal);
-	rc = start(req, res, d, PENDING_PROMOTE, &p);
+	rc = start(req, res, d, kind, out);
+	if (rc || !*out)
+		return rc;
+	if (csrf && strlen(csrf) < sizeof((*out)->csrf))
+		strlcpy_((*out)->csrf, csrf, sizeof((*out)->csrf));
+	return 0;
+}
+
+int dashboard_promote_handler(struct http_request *req, struct http_response *res, void *arg)
+{
+	struct pending *p;
+	int rc = write_start(req, res, arg, PENDING_PROMOTE, &p);
+
 	if (rc || !p)
 		return rc;
-	if (csrf && strlen(csrf) < sizeof(p->csrf))
-		strlcpy_(p->csrf, csrf, sizeof(p->csrf));
 	p->parse_rc = dashboard_promote_parse(&p->req, req->body, req->body_len, p->parse_err,
 					      sizeof(p->parse_err));
 	authenticate(p, req);
@@ -715,24 +728,13 @@ int dashboard_promote_handler(struct http_request *req, struct http_response *re
 int dashboard_approve_handler(struct http_request *req, struct http_response *res, void *arg)
 {
 	struct dashboard *d = arg;
-	struct pending *p = NULL;
-	const char *csrf = http_header(req, "X-CSRF-Token");
-	const char *refusal;
-	unsigned status;
-	char why[160];
+	struct pending *p;
 	int rc;
 
-	if (!auth_writes_enabled(&d->auth, why, sizeof(why)))
-		return error_reply(res, 403, why);
 	if (!d->approve)
 		return error_reply(res, 403, "this daemon takes no approvals from the dashboard");
-	if ((refusal = cross_site(req, &status)) != NULL)
-		return error_reply(res, status, refusal);
-	rc = start(req, res, d, PENDING_APPROVE, &p);
-	if (rc || !p)
+	if ((rc = write_start(req, res, d, PENDING_APPROVE, &p)) || !p)
 		return rc;
-	if (csrf && strlen(csrf) < sizeof(p->csrf))
-		strlcpy_(p->csrf, csrf, sizeof(p->csrf));
 	p->parse_rc = dashboard_approve_parse(&p->appr, req->body, req->body_len, p->parse_err,
 					      sizeof(p->parse_err));
 	authenticate(p, req);
