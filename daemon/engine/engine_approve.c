@@ -110,14 +110,11 @@ static void fetch_done_cb(struct gitops *g, struct gitops_result *res, void *dat
 {
 	struct approve_job *j = data;
 	char msg[1100];
+	int rc = engine_request_fetched(g, res, j->e, build_work_cb, build_done_cb, j, msg,
+					sizeof msg);
 
-	if (res->rc) {
-		snprintf(msg, sizeof msg, "fetch failed: %.1024s", res->error);
-		job_finish(j, res->rc == ERR_TIMEOUT ? ERR_TIMEOUT : ERR_FAIL, msg);
-		return;
-	}
-	if (gitops_queue(g, j->e->loop, build_work_cb, build_done_cb, j))
-		job_finish(j, ERR_FAIL, gitops_error(g));
+	if (rc)
+		job_finish(j, rc, msg);
 }
 
 static const struct engine_request *find_request(const struct engine *e, const char *branch)

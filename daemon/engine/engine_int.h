@@ -495,6 +495,12 @@ void engine_request_cycle(struct engine *e, const char *why);
 /* engine_promote.c: the dashboard's own mirror (promote and approve jobs
  * share it, one at a time), opened on first use; why says what failed. */
 int engine_request_git(struct engine *e, char *why, size_t whysz);
+/* After a dashboard job's fetch of that mirror: queue work then done on the
+ * thread pool, or say in msg why not (the fetch failed: ERR_TIMEOUT or
+ * ERR_FAIL). */
+int engine_request_fetched(struct gitops *g, const struct gitops_result *res, struct engine *e,
+			   gitops_work_fn *work, gitops_work_done_cb *done, void *job, char *msg,
+			   size_t msgsz);
 int engine_git_open(struct gitops **out, char *mirror, size_t mirrorsz, const struct config *cfg,
 		    const char *worker, const char *subdir, struct buf *err);
 /* Close the handles once stopping and nothing is in flight. */

@@ -102,14 +102,11 @@ static void fetch_done_cb(struct gitops *g, struct gitops_result *res, void *dat
 {
 	struct promote_job *j = data;
 	char msg[1100];
+	int rc = engine_request_fetched(g, res, j->e, build_work_cb, build_done_cb, j, msg,
+					sizeof msg);
 
-	if (res->rc) {
-		snprintf(msg, sizeof msg, "fetch failed: %.1024s", res->error);
-		job_finish(j, res->rc == ERR_TIMEOUT ? ERR_TIMEOUT : ERR_FAIL, msg);
-		return;
-	}
-	if (gitops_queue(g, j->e->loop, build_work_cb, build_done_cb, j))
-		job_finish(j, ERR_FAIL, gitops_error(g));
+	if (rc)
+		job_finish(j, rc, msg);
 }
 
 /* The checks pipelinectl promote makes before it builds anything. */
@@ -174,6 +171,21 @@ int engine_request_git(struct engine *e, char *why, size_t whysz)
 		snprintf(why, whysz, "%s", err.data ? err.data : "cannot open the mirror");
 	buf_release(&err);
 	return rc;
+}
+
+int engine_request_fetched(struct gitops *g, const struct gitops_result *res, struct engine *e,
+			   gitops_work_fn *work, gitops_work_done_cb *done, void *job, char *msg,
+			   size_t msgsz)
+{
+	if (res->rc) {
+		snprintf(msg, msgsz, "fetch failed: %.1024s", res->error);
+		return res->rc == ERR_TIMEOUT ? ERR_TIMEOUT : ERR_FAIL;
+	}
+	if (gitops_queue(g, e->loop, work, done, job)) {
+		snprintf(msg, msgsz, "%s", gitops_error(g));
+		return ERR_FAIL;
+	}
+	return 0;
 }
 
 void engine_dashboard_promote(void *arg, const struct dashboard_promote *req,
