@@ -110,6 +110,11 @@ void ctl_git_close(struct ctl_git *cg);
  * at which commit, from where ("repository: URL branch main at 0123abc
  * (fetched into DIR)"). */
 void ctl_git_describe(FILE *f, const struct ctl_git *cg);
+/* The deploy notes (engine_deploy.c) of cg's repository, resolved once: the
+ * mirror's copy of the ref, else a clone's own.  The ref's name goes to
+ * ref and its commit to id (pass id to gitops_note_read, which then needs
+ * no ref lookup per note); false, both "", when neither exists. */
+bool ctl_deploy_notes(char *ref, size_t refsz, char id[41], struct gitops *g);
 /* {"repository", "branch", "commit", "source", "dir"} of what was read. */
 struct json_t;
 struct json_t *ctl_git_json(const struct ctl_git *cg);

@@ -512,6 +512,7 @@ struct deploys {
 	bool followed;			/* some stage has an Argo CD Application */
 	bool record;			/* the deploy notes ref is there */
 	char ref[128];			/* the ref read */
+	char id[GITOPS_HEXSZ + 1];	/* its commit: no ref lookup per note */
 	struct history h;
 	struct audit_promotion *p;	/* oldest first */
 	const struct history_entry **e;	/* p[i]'s entry */
@@ -535,9 +536,6 @@ static bool stage_followed(const struct config *cfg, enum stage s)
 
 static int deploys_read(struct deploys *d, struct ctx *x)
 {
-	static const char *const refs[] = { GITOPS_TRACKING "notes/pipelined-deploy",
-					    GITOPS_DEPLOY_NOTES_REF };
-	char id[GITOPS_HEXSZ + 1];
 	struct buf err = BUF_INIT, note = BUF_INIT;
 	int rc = 0;
 
@@ -550,11 +548,7 @@ static int deploys_read(struct deploys *d, struct ctx *x)
 		d->followed = false;	/* nothing walked, nothing loaded */
 		return 0;
 	}
-	for (size_t i = 0; !d->record && i < ARRAY_SIZE(refs); i++)
-		if (gitops_resolve(id, x->cg.g, refs[i]) == 0) {
-			d->record = true;
-			snprintf(d->ref, sizeof d->ref, "%s", refs[i]);
-		}
+	d->record = ctl_deploy_notes(d->ref, sizeof d->ref, d->id, x->cg.g);
 	if (history_load(&d->h, x->cg.g, x->ids[x->n - 1], x->base[0] ? x->base : NULL, &err)) {
 		fprintf(stderr, "pipelinectl audit: %s\n", err.data ? err.data : "cannot read history");
 		buf_release(&err);
@@ -576,7 +570,7 @@ static int deploys_read(struct deploys *d, struct ctx *x)
 		d->p[d->n].stage = h->stage;
 		buf_reset(&note);
 		d->p[d->n].deployed = d->record &&
-				      gitops_note_read(&note, x->cg.g, d->ref, h->commit) == 0;
+				      gitops_note_read(&note, x->cg.g, d->id, h->commit) == 0;
 		d->n++;
 	}
 	buf_release(&note);

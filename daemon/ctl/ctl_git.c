@@ -283,6 +283,21 @@ void ctl_git_close(struct ctl_git *cg)
 	cg->tmp[0] = '\0';
 }
 
+bool ctl_deploy_notes(char *ref, size_t refsz, char id[GITOPS_HEXSZ + 1], struct gitops *g)
+{
+	static const char *const refs[] = { GITOPS_TRACKING "notes/pipelined-deploy",
+					    GITOPS_DEPLOY_NOTES_REF };
+
+	for (size_t i = 0; g && i < ARRAY_SIZE(refs); i++)
+		if (gitops_resolve(id, g, refs[i]) == 0) {
+			snprintf(ref, refsz, "%s", refs[i]);
+			return true;
+		}
+	id[0] = '\0';
+	ref[0] = '\0';
+	return false;
+}
+
 void ctl_git_describe(FILE *f, const struct ctl_git *cg)
 {
 	static const char *const how[] = {

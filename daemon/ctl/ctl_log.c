@@ -85,26 +85,14 @@ struct deployed {
 	char when[64], app[256], rev[64];
 };
 
-/* The deploy notes ref, resolved once per run: the mirror's copy, or a
- * clone's own; id is "" when neither exists.  (Resolving it per commit
- * read packed-refs and tried a dozen ref paths for every promotion, which
- * was 60% of a log's time over 30,000 promotions.) */
+/* The deploy notes, resolved once per run (ctl_deploy_notes); id is ""
+ * when there are none.  (Resolving the ref per commit read packed-refs and
+ * tried a dozen ref paths for every promotion: 60% of a log's time over
+ * 30,000 promotions.) */
 struct deploy_notes {
 	struct gitops *g;
 	char id[GITOPS_HEXSZ + 1];
 };
-
-static void deploy_notes_find(struct deploy_notes *dn, struct gitops *g)
-{
-	static const char *const refs[] = { GITOPS_TRACKING "notes/pipelined-deploy",
-					    GITOPS_DEPLOY_NOTES_REF };
-
-	dn->g = g;
-	dn->id[0] = '\0';
-	for (size_t i = 0; g && !dn->id[0] && i < ARRAY_SIZE(refs); i++)
-		if (gitops_resolve(dn->id, g, refs[i]))
-			dn->id[0] = '\0';
-}
 
 /* The deploy note on commit.  False when there is none. */
 static bool deployed_of(struct deployed *out, const struct deploy_notes *dn, const char *commit)
@@ -223,6 +211,7 @@ static int run_log(const struct log_args *a, const struct config *cfg)
 {
 	struct ctl_git cg;
 	struct deploy_notes dn;
+	char ref[128];
 	struct history h;
 	struct tz_rule tz;
 	struct buf err = BUF_INIT;
@@ -241,7 +230,8 @@ static int run_log(const struct log_args *a, const struct config *cfg)
 	}
 	if (!a->json)
 		ctl_git_describe(stdout, &cg);
-	deploy_notes_find(&dn, cg.g);
+	dn.g = cg.g;
+	ctl_deploy_notes(ref, sizeof ref, dn.id, cg.g);
 	rc = print_history(&h, a, &tz, &dn);
 	history_release(&h);
 out:
