@@ -2,7 +2,9 @@
 # pipelinectl log and audit over a long history: N promotions (beta, paper,
 # live in turn, each a one-file commit by the daemon identity with the full
 # trailer block), written with git fast-import, then both commands timed on
-# the local clone.  BUILD names a build directory with pipelinectl.
+# the local clone, next to `git log --format=%(trailers)` over the same
+# history (what reading every commit's record costs in git itself).  BUILD
+# names a build directory with pipelinectl; N=100000 is the issue's target.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build-bench}
@@ -63,7 +65,9 @@ cat >"$T/p.conf" <<CONF
 CONF
 ctl=$BUILD/pipelinectl
 timeit() { local s e rc=0; s=$(date +%s%N); "$@" >/dev/null || rc=$?; [ $rc -le 1 ] || exit 1; e=$(date +%s%N); echo "$(( (e - s) / 1000000 )) ms"; }
+gitlog() { git --git-dir="$T/r.git" log --format=%\(trailers\) main; }
 echo "$N promotions + 1 commit"
+echo "git log --format=%(trailers): $(timeit gitlog)"
 echo "log --repo (all):        $(timeit "$ctl" -c "$T/p.conf" log --repo "$T/r.git")"
 echo "audit --repo (all):      $(timeit "$ctl" -c "$T/p.conf" audit --repo "$T/r.git")"
 echo "audit --repo HEAD~30..:  $(timeit "$ctl" -c "$T/p.conf" audit --repo "$T/r.git" HEAD~30..HEAD)"
