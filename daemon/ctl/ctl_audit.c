@@ -36,6 +36,9 @@
 #include <string.h>
 
 #define AUDIT_MAX_PATHS 10000	/* paths changed by one commit */
+/* first-parent commits read at most: the whole history is judged, so its
+ * bound is wider than the log's (HISTORY_MAX_COMMITS) */
+#define AUDIT_MAX_COMMITS 1000000
 
 static const char audit_usage[] =
 	"usage: pipelinectl audit [<range>] [--repo DIR] [--branch NAME] [--json]\n";
@@ -133,14 +136,14 @@ static int walk(struct ctx *x, const char *range, size_t *in_range)
 		fprintf(stderr, "pipelinectl audit: %s\n", err);
 		return 2;
 	}
-	if (gitops_first_parents(&ids, &n, x->cg.g, rev_name(x, to, 0), NULL, HISTORY_MAX_COMMITS)) {
+	if (gitops_first_parents(&ids, &n, x->cg.g, rev_name(x, to, 0), NULL, AUDIT_MAX_COMMITS)) {
 		free(ids);
 		return fail_git(x);
 	}
 	*in_range = n;
 	if (has_from) {
 		if (gitops_first_parents(&rng, &k, x->cg.g, rev_name(x, to, 0), rev_name(x, from, 1),
-					 HISTORY_MAX_COMMITS)) {
+					 AUDIT_MAX_COMMITS)) {
 			free(ids);
 			free(rng);
 			return fail_git(x);

@@ -105,26 +105,7 @@ for rel in range(1, 70):
 PY
 git --git-dir="$W/r.git" fast-import --quiet <"$W/stream"
 git --git-dir="$W/r.git" symbolic-ref HEAD refs/heads/main
-cat >"$W/p.conf" <<CONF
-[repository]
-	url = /nonexistent
-	valuesDir = values
-[registry]
-	namespace = celesrenata/stonks-oracle
-[stage "beta"]
-	values = values-beta.yaml
-	tagPath = services.*.image.tag
-[stage "paper"]
-	values = values-paper.yaml
-	tagPath = services.*.image.tag
-	marketGated = true
-[stage "live"]
-	values = values-live.yaml
-	tagPath = services.*.image.tag
-	marketGated = true
-[daemon]
-	identity = pipelined <pipelined@gremlin-1>
-CONF
+cp "$TESTDATA/audit/pipelines.conf" "$W/p.conf"
 
 # audit [RANGE]: the violations as "commit code message" lines in OUT; RC
 audit() {
