@@ -60,6 +60,8 @@ for rel in range(1, 70):
     tag = "%040x" % (rel * 7919)
     for st in ("beta", "paper", "live"):
         k = rnd.random()
+        if rel in (20, 45) and st == "paper":
+            k = 0.13      # the reused request, planted twice at least
         if k < 0.03:      # a push that bypassed pipelined
             body = cur[st].replace("stage: ", "stage:  ", 1)
             commit(dev, "tweak\n", [(f"values/values-{st}.yaml", body)])
