@@ -49,11 +49,23 @@ struct seen {
 	char commit[41];
 };
 
+/* An open-addressing index over seen[]: slot = 1 + index, 0 empty.  Keyed
+ * by (stage, tag) for reached() and by request for find_request(); each
+ * keeps the first entry with its key, as the linear scans did. */
+struct index {
+	size_t *slot;
+	size_t cap;	/* a power of two, or 0 */
+	size_t n;
+};
+
 struct run {
 	const struct audit_policy *p;
 	struct audit_report rep;
 	struct seen *seen;
 	size_t nseen, capseen;
+	struct index by_tag, by_request;
+	size_t last[STAGE_COUNT];	/* 1 + index of the stage's latest promotion; 0 none */
+	bool quiet;			/* the commit judged is replayed: no violation kept */
 	int rc;
 	/* issue 14 item 3: a promotion into the stage carried Approved-By:, so
 	 * the two-person rule was in force from there on */
@@ -69,7 +81,7 @@ static void add_violation(struct run *r, const struct audit_commit *c, enum audi
 	struct audit_violation *v;
 	va_list ap;
 
-	if (r->rc)
+	if (r->rc || r->quiet)
 		return;
 	v = realloc(r->rep.v, (r->rep.n + 1) * sizeof *v);
 	if (!v) {
@@ -85,10 +97,97 @@ static void add_violation(struct run *r, const struct audit_commit *c, enum audi
 	va_end(ap);
 }
 
+static uint64_t hash_str(uint64_t h, const char *s)
+{
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;	/* FNV-1a */
+	return h;
+}
+
+static uint64_t tag_key(enum stage st, const char *tag)
+{
+	return hash_str(0xcbf29ce484222325ULL ^ (uint64_t)st, tag);
+}
+
+static uint64_t request_key(const char *req)
+{
+	return hash_str(0xcbf29ce484222325ULL, req);
+}
+
+static bool same_tag(const struct seen *s, enum stage st, const char *tag)
+{
+	return s->stage == st && strcmp(s->tag, tag) == 0;
+}
+
+/* The first entry i of seen with f(seen[i]) or 0; 1 + i when found. */
+#define INDEX_FIND(x, key, match)					\
+	do {								\
+		size_t m_ = (x)->cap - 1, j_ = (size_t)(key) & m_;	\
+		for (; (x)->cap && (x)->slot[j_]; j_ = (j_ + 1) & m_) {	\
+			const struct seen *s = &r->seen[(x)->slot[j_] - 1]; \
+			if (match)					\
+				return s;				\
+		}							\
+	} while (0)
+
+static int index_put(struct index *x, const struct run *r, size_t i,
+		     uint64_t (*key)(const struct seen *))
+{
+	size_t j;
+
+	if (2 * (x->n + 1) > x->cap) {
+		size_t ncap = x->cap ? 2 * x->cap : 64;
+		size_t *ns = calloc(ncap, sizeof *ns);
+
+		if (!ns)
+			return ERR_NOMEM;
+		for (size_t k = 0; k < x->cap; k++)
+			if (x->slot[k]) {
+				for (j = (size_t)key(&r->seen[x->slot[k] - 1]) & (ncap - 1); ns[j];
+				     j = (j + 1) & (ncap - 1))
+					;
+				ns[j] = x->slot[k];
+			}
+		free(x->slot);
+		x->slot = ns;
+		x->cap = ncap;
+	}
+	for (j = (size_t)key(&r->seen[i]) & (x->cap - 1); x->slot[j]; j = (j + 1) & (x->cap - 1))
+		;
+	x->slot[j] = i + 1;
+	x->n++;
+	return 0;
+}
+
+static uint64_t seen_tag_key(const struct seen *s)
+{
+	return tag_key(s->stage, s->tag);
+}
+
+static uint64_t seen_request_key(const struct seen *s)
+{
+	return request_key(s->request);
+}
+
+static const struct seen *find_tag(const struct run *r, enum stage st, const char *tag)
+{
+	INDEX_FIND(&r->by_tag, tag_key(st, tag), same_tag(s, st, tag));
+	return NULL;
+}
+
+static const struct seen *find_request(const struct run *r, const char *req)
+{
+	if (!req || !*req)
+		return NULL;
+	INDEX_FIND(&r->by_request, request_key(req), strcmp(s->request, req) == 0);
+	return NULL;
+}
+
 static void remember(struct run *r, const struct audit_commit *c, enum stage st, const char *tag,
 		     const char *request)
 {
 	struct seen *s;
+	size_t i;
 
 	if (r->nseen == r->capseen) {
 		size_t ncap = r->capseen ? r->capseen * 2 : 32;
@@ -101,36 +200,30 @@ static void remember(struct run *r, const struct audit_commit *c, enum stage st,
 		r->seen = s;
 		r->capseen = ncap;
 	}
-	s = &r->seen[r->nseen++];
+	i = r->nseen++;
+	s = &r->seen[i];
 	s->stage = st;
 	strlcpy_(s->tag, tag, sizeof s->tag);
 	strlcpy_(s->request, request ? request : "", sizeof s->request);
 	strlcpy_(s->commit, c->id, sizeof s->commit);
-}
-
-static const struct seen *find_request(const struct run *r, const char *req)
-{
-	for (size_t i = 0; req && *req && i < r->nseen; i++)
-		if (strcmp(r->seen[i].request, req) == 0)
-			return &r->seen[i];
-	return NULL;
+	if ((unsigned)st < STAGE_COUNT)
+		r->last[st] = i + 1;
+	if (!find_tag(r, s->stage, s->tag) && index_put(&r->by_tag, r, i, seen_tag_key))
+		r->rc = ERR_NOMEM;
+	else if (s->request[0] && !find_request(r, s->request) &&
+		 index_put(&r->by_request, r, i, seen_request_key))
+		r->rc = ERR_NOMEM;
 }
 
 static bool reached(const struct run *r, enum stage st, const char *tag)
 {
-	for (size_t i = 0; i < r->nseen; i++)
-		if (r->seen[i].stage == st && strcmp(r->seen[i].tag, tag) == 0)
-			return true;
-	return false;
+	return find_tag(r, st, tag) != NULL;
 }
 
 /* The tag of the latest promotion into st so far, or NULL. */
 static const char *last_tag(const struct run *r, enum stage st)
 {
-	for (size_t i = r->nseen; i-- > 0;)
-		if (r->seen[i].stage == st)
-			return r->seen[i].tag;
-	return NULL;
+	return (unsigned)st < STAGE_COUNT && r->last[st] ? r->seen[r->last[st] - 1].tag : NULL;
 }
 
 /* A rollback (issue 14 item 4): to a release the stage ran, from the tag
@@ -365,7 +458,8 @@ static void judge_promotion(struct run *r, const struct audit_commit *c,
 		add_violation(r, c, AUDIT_APPROVAL_INVALID, "an automatic promotion carries "
 			      "Approved-By:");
 	remember(r, c, st, tag, req);
-	r->rep.promotions++;
+	if (!c->replay)
+		r->rep.promotions++;
 }
 
 /* Baseline: only its (daemon-made) promotions count, as facts. */
@@ -432,6 +526,7 @@ static void judge(struct run *r, const struct audit_commit *c)
 	const char *claim;
 	bool parsed = trailer_parse(&tl, c->message, c->message_len, &err) == 0;
 
+	r->quiet = c->replay;
 	changed_values(files, sizeof files, r->p, c);
 	if (!c->judged) {
 		if (parsed)
@@ -460,7 +555,7 @@ static void judge(struct run *r, const struct audit_commit *c)
 		else
 			judge_promotion(r, c, &tl);
 	}
-	if (c->judged)
+	if (c->judged && !c->replay)
 		r->rep.judged++;
 	trailer_list_release(&tl);
 	buf_release(&err);
@@ -484,6 +579,8 @@ int audit_run(struct audit_report *out, const struct audit_policy *p,
 	for (size_t i = 0; i < n && r.rc == 0; i++)
 		judge(&r, &c[i]);
 	free(r.seen);
+	free(r.by_tag.slot);
+	free(r.by_request.slot);
 	if (r.rc) {
 		audit_report_release(&r.rep);
 		return r.rc;

@@ -93,6 +93,12 @@ struct audit_commit {
 	bool window_open;		/* market window at time */
 	const char *window_text;	/* e.g. "open, closes 16:00 EST" */
 	bool judged;			/* false: baseline, read for its promotions only */
+	/* judged for what it establishes only (the promotions it records, the
+	 * requests it used, the approvals in force), its violations and counts
+	 * left out: a range's commits before its start, so that the verdict on
+	 * the range is the full audit's on those commits.  Needs the trailers
+	 * and committer only: changed, values and window are not read */
+	bool replay;
 	/* requests: the facts about the request's tip (policy.h; its commit
 	 * and shape fields), on that commit only; NULL on the others */
 	const struct policy_request *shape;

@@ -948,3 +948,84 @@ int layout_mask(struct buf *out, const struct layout_rules *r, const char *doc, 
 	layout_release(&l);
 	return rc;
 }
+
+/* ---- re-applying a promotion without parsing (the audit's fast path) ---- */
+
+/* Byte offset of 1-based (line, column) in doc when every byte before it
+ * on its line is ASCII (libyaml counts columns in characters); SIZE_MAX
+ * otherwise. */
+static size_t ascii_offset(const char *doc, size_t len, size_t line, size_t column)
+{
+	size_t off = 0;
+
+	for (size_t ln = 1; ln < line; ln++) {
+		const char *nl = memchr(doc + off, '\n', len - off);
+
+		if (!nl)
+			return SIZE_MAX;
+		off = (size_t)(nl - doc) + 1;
+	}
+	for (size_t k = 1; k < column; k++, off++)
+		if (off >= len || doc[off] == '\n' || (unsigned char)doc[off] >= 0x80)
+			return SIZE_MAX;
+	return off;
+}
+
+int layout_tag_spans(struct layout_span *out, size_t max, const struct layout *l, const char *doc,
+		     size_t len)
+{
+	size_t prev_end = 0;
+
+	if (!l || !doc || l->n == 0 || l->n > max)
+		return ERR_REJECTED;
+	for (size_t k = 0; k < l->n; k++) {
+		const struct layout_loc *c = &l->locs[k];
+		size_t vlen = strlen(c->value), tlen = strlen(c->tag);
+		size_t off = ascii_offset(doc, len, c->line, c->column), t0;
+
+		if (off == SIZE_MAX || off < prev_end || tlen == 0)
+			return ERR_REJECTED;
+		if (c->quote) {
+			if (off + vlen + 2 > len || doc[off] != c->quote || doc[off + 1 + vlen] != c->quote)
+				return ERR_REJECTED;
+			off++;
+		}
+		/* the value verbatim: no escape, no fold, no line break */
+		if (off + vlen > len || memcmp(doc + off, c->value, vlen) != 0 ||
+		    memchr(c->value, '\n', vlen))
+			return ERR_REJECTED;
+		/* a reference is REPO:TAG[@DIGEST] */
+		t0 = c->form == LAYOUT_TAG ? 0 :
+		     vlen - tlen - (c->digest ? strlen(c->digest) + 1 : 0);
+		if (t0 > vlen || t0 + tlen > vlen || memcmp(c->value + t0, c->tag, tlen) != 0 ||
+		    (c->form == LAYOUT_TAG && tlen != vlen) ||
+		    (c->form == LAYOUT_REF && (t0 == 0 || c->value[t0 - 1] != ':')))
+			return ERR_REJECTED;
+		out[k].off = off + t0;
+		out[k].len = tlen;
+		prev_end = off + vlen + (c->quote ? 1 : 0);
+	}
+	return 0;
+}
+
+int layout_splice_tag(struct buf *out, struct layout_span *spans, size_t n, const char *doc,
+		      size_t len, const char *tag)
+{
+	size_t tlen = strlen(tag), at = 0;
+	int rc = 0;
+
+	buf_init(out, len + n * tlen + 1);
+	for (size_t k = 0; k < n && !rc; k++) {
+		size_t off = spans[k].off, old = spans[k].len;
+
+		if (off < at || off + old > len)
+			return ERR_INVALID;
+		rc = buf_add(out, doc + at, off - at);
+		spans[k].off = out->len;
+		spans[k].len = tlen;
+		if (!rc)
+			rc = buf_add(out, tag, tlen);
+		at = off + old;
+	}
+	return rc ? rc : buf_add(out, doc + at, len - at);
+}

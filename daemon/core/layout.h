@@ -137,4 +137,27 @@ int layout_apply(struct buf *out, struct yamledit_stats *stats, const struct lay
 int layout_mask(struct buf *out, const struct layout_rules *r, const char *doc, size_t len,
 		struct buf *err);
 
+/* The audit's fast path (ctl_audit.c): a promotion rewrites only the tag
+ * bytes of each location.  A location's tag as a byte range of the
+ * document it was resolved from: */
+struct layout_span {
+	size_t off, len;
+};
+
+/* The spans of l's locations in doc (the document l was resolved from),
+ * document order, into out[max].  ERR_REJECTED when some tag is not
+ * written verbatim where l says (an escaped or folded scalar, a line with
+ * non-ASCII bytes before it, an empty tag): then only a parse can say. */
+int layout_tag_spans(struct layout_span *out, size_t max, const struct layout *l, const char *doc,
+		     size_t len);
+
+/* doc with the byte ranges spans[0..n) (ascending, not overlapping) each
+ * replaced by tag; spans are moved to their place in *out (initialised on
+ * success).  For tags of one quoting-free grammar (a 40-hex release id)
+ * over spans from layout_tag_spans, *out resolves to the same locations,
+ * each holding tag, and masks (layout_mask) to the same bytes as doc: the
+ * caller may then skip both parses.  ERR_INVALID for spans out of order. */
+int layout_splice_tag(struct buf *out, struct layout_span *spans, size_t n, const char *doc,
+		      size_t len, const char *tag);
+
 #endif

@@ -8,9 +8,12 @@
  * daemon's mirror when it is current, else a fetch of [repository] url).
  * Never the current directory unasked: an auditor inside some other
  * checkout would get a clean bill for the wrong repository.  A range A..B judges the
- * first-parent commits after A up to B; everything before it is read only
- * for the promotions it records (so a tag that reached paper last month
- * may go live today).  Exit 0 clean, 1 violations, 2 operational error.
+ * first-parent commits after A up to B; everything before it is replayed
+ * on its trailers for the facts it establishes (so a tag that reached
+ * paper last month may go live today, and the range gets the full audit's
+ * verdict on its commits).  A values file a promotion changed is first
+ * compared with its parent's re-tagged by the splice (layout.h): the YAML
+ * is parsed only when the bytes differ.  Exit 0 clean, 1 violations, 2 operational error.
  * When Argo CD follows some stage ([argocd] and a stage's application), the
  * report ends with the promotions in the range that never became deployed
  * (no note under refs/notes/pipelined-deploy): informational, never a
@@ -24,6 +27,7 @@
 #include "layout.h"
 #include "policy.h"
 #include "sigverify.h"
+#include "tag.h"
 #include "trailer.h"
 
 #include <jansson.h>
@@ -32,6 +36,9 @@
 #include <string.h>
 
 #define AUDIT_MAX_PATHS 10000	/* paths changed by one commit */
+/* first-parent commits read at most: the whole history is judged, so its
+ * bound is wider than the log's (HISTORY_MAX_COMMITS) */
+#define AUDIT_MAX_COMMITS 1000000
 
 static const char audit_usage[] =
 	"usage: pipelinectl audit [<range>] [--repo DIR] [--branch NAME] [--json]\n";
@@ -129,14 +136,14 @@ static int walk(struct ctx *x, const char *range, size_t *in_range)
 		fprintf(stderr, "pipelinectl audit: %s\n", err);
 		return 2;
 	}
-	if (gitops_first_parents(&ids, &n, x->cg.g, rev_name(x, to, 0), NULL, HISTORY_MAX_COMMITS)) {
+	if (gitops_first_parents(&ids, &n, x->cg.g, rev_name(x, to, 0), NULL, AUDIT_MAX_COMMITS)) {
 		free(ids);
 		return fail_git(x);
 	}
 	*in_range = n;
 	if (has_from) {
 		if (gitops_first_parents(&rng, &k, x->cg.g, rev_name(x, to, 0), rev_name(x, from, 1),
-					 HISTORY_MAX_COMMITS)) {
+					 AUDIT_MAX_COMMITS)) {
 			free(ids);
 			free(rng);
 			return fail_git(x);
@@ -205,21 +212,37 @@ static int baseline(struct ctx *x)
 	return 0;
 }
 
+/* Each values file as of the previous judged commit.  The commits are a
+ * first-parent chain, so commit i's parent is commit i-1: only the files a
+ * commit changed need reading.  spans locate its tags (layout_tag_spans)
+ * when nspans > 0. */
+struct cursor {
+	bool loaded;
+	struct buf bytes[STAGE_COUNT], tag[STAGE_COUNT];
+	struct layout_span spans[STAGE_COUNT][CONFIG_MAX_IMAGES];
+	size_t nspans[STAGE_COUNT];
+};
+
 /* The tag every image runs per the configured mapping (layout.h) at rev,
- * or "" (absent, unresolvable or mixed).  bytes gets the file. */
-static void stage_tag(struct buf *tag, struct buf *bytes, struct ctx *x, const char *rev,
-		      enum stage s)
+ * or "" (absent, unresolvable or mixed).  bytes gets the file, k the spans
+ * of its tags (none when they cannot be located without a parse). */
+static void stage_tag(struct buf *tag, struct buf *bytes, struct cursor *k, struct ctx *x,
+		      const char *rev, enum stage s)
 {
 	struct layout_rules r;
 	struct layout l;
 	struct buf err = BUF_INIT;
 
 	buf_init(tag, 0);
+	k->nspans[s] = 0;
 	layout_rules_from_config(&r, x->cfg, s);
 	if (gitops_read_file(bytes, x->cg.g, rev, x->cfg->stages[s].values_path) == 0 &&
 	    layout_resolve(&l, &r, bytes->data ? bytes->data : "", bytes->len, &err) == 0) {
 		if (layout_current(tag, &l, &err))
 			buf_init(tag, 0);
+		if (bytes->data && layout_tag_spans(k->spans[s], CONFIG_MAX_IMAGES, &l, bytes->data,
+						    bytes->len) == 0)
+			k->nspans[s] = l.n;
 		layout_release(&l);
 	}
 	buf_release(&err);
@@ -247,14 +270,6 @@ static bool only_tags(const struct buf *old, const struct buf *new, const char *
 	return same;
 }
 
-/* Each values file as of the previous judged commit.  The commits are a
- * first-parent chain, so commit i's parent is commit i-1: only the files a
- * commit changed need reading. */
-struct cursor {
-	bool loaded;
-	struct buf bytes[STAGE_COUNT], tag[STAGE_COUNT];
-};
-
 static void cursor_release(struct cursor *k)
 {
 	for (int s = 0; s < STAGE_COUNT; s++) {
@@ -263,7 +278,40 @@ static void cursor_release(struct cursor *k)
 	}
 }
 
-static void values_facts(struct ctx *x, size_t i, struct cursor *k)
+/* The fast path: is the file at commit i the parent's with every tag
+ * replaced by want (the commit's Image-Tag)?  Then it holds want, only its
+ * tags changed, and its tags sit where the splice put them (layout.h,
+ * layout_splice_tag): no YAML is parsed.  Otherwise false and the cursor
+ * is as it was. */
+static bool spliced(struct ctx *x, size_t i, struct cursor *k, enum stage s, const char *want)
+{
+	struct layout_span sp[CONFIG_MAX_IMAGES];
+	struct buf pred = BUF_INIT;
+	char id[GITOPS_HEXSZ + 1], expect[GITOPS_HEXSZ + 1];
+	size_t n = k->nspans[s];
+
+	if (!want || !n || !k->bytes[s].data || !tag_is_sha1(want, strlen(want)))
+		return false;
+	memcpy(sp, k->spans[s], n * sizeof *sp);
+	/* equal blob ids: the commit's file is these bytes, unread */
+	if (layout_splice_tag(&pred, sp, n, k->bytes[s].data, k->bytes[s].len, want) ||
+	    gitops_blob_hash(expect, pred.data, pred.len) ||
+	    gitops_blob_id(id, x->cg.g, x->f[i].ci.id, x->cfg->stages[s].values_path) ||
+	    strcmp(id, expect) != 0) {
+		buf_release(&pred);
+		return false;
+	}
+	buf_release(&k->bytes[s]);
+	k->bytes[s] = pred;
+	buf_release(&k->tag[s]);
+	buf_init(&k->tag[s], 0);
+	buf_adds(&k->tag[s], want);
+	memcpy(k->spans[s], sp, n * sizeof *sp);
+	return true;
+}
+
+/* want: the commit's Image-Tag:, or NULL */
+static void values_facts(struct ctx *x, size_t i, struct cursor *k, const char *want)
 {
 	struct facts *f = &x->f[i];
 	struct audit_commit *c = &x->c[i];
@@ -275,15 +323,19 @@ static void values_facts(struct ctx *x, size_t i, struct cursor *k)
 		if (!stage_is_deploy((enum stage)s) || !st->values_path)
 			continue;
 		if (!k->loaded && f->ci.nparents)
-			stage_tag(&k->tag[s], &k->bytes[s], x, f->ci.parents[0], (enum stage)s);
+			stage_tag(&k->tag[s], &k->bytes[s], k, x, f->ci.parents[0], (enum stage)s);
 		for (size_t p = 0; p < f->npaths; p++)
 			if (strcmp(f->paths[p], st->values_path) == 0)
 				c->values[s].changed = true;
-		if (c->values[s].changed) {
-			stage_tag(&tag, &new, x, f->ci.id, (enum stage)s);
-			c->values[s].only_tags = only_tags(&k->bytes[s], &new, tag.data, x,
-							   (enum stage)s);
-			buf_release(&k->bytes[s]);
+		if (c->values[s].changed && spliced(x, i, k, (enum stage)s, want)) {
+			c->values[s].only_tags = true;
+		} else if (c->values[s].changed) {
+			struct buf old = k->bytes[s];
+
+			k->bytes[s] = (struct buf)BUF_INIT;
+			stage_tag(&tag, &new, k, x, f->ci.id, (enum stage)s);
+			c->values[s].only_tags = only_tags(&old, &new, tag.data, x, (enum stage)s);
+			buf_release(&old);
 			buf_release(&k->tag[s]);
 			k->bytes[s] = new;
 			k->tag[s] = tag;
@@ -386,16 +438,36 @@ static int merged_request(struct ctx *x, size_t i)
 	return 0;
 }
 
-static int judged_facts(struct ctx *x, size_t in_range)
+/* The commit's Image-Tag: into *tag (empty when it has none). */
+static void image_tag(char *tag, size_t tagsz, const struct gitops_commit_info *ci)
+{
+	struct trailer_list tl;
+	const char *v;
+
+	tag[0] = '\0';
+	if (trailer_parse(&tl, ci->message, strlen(ci->message), NULL))
+		return;
+	if ((v = trailer_list_get(&tl, TRAILER_IMAGE_TAG)))
+		snprintf(tag, tagsz, "%s", v);
+	trailer_list_release(&tl);
+}
+
+/* Commits from the baseline's end up to the range are replayed (audit.h):
+ * judged for the facts they establish, on their trailers alone, so the
+ * range gets the full audit's verdict on its commits. */
+static int judged_facts(struct ctx *x, size_t in_range, bool replay)
 {
 	size_t first = x->n - in_range > x->judged_from ? x->n - in_range : x->judged_from;
 	struct cursor k;
 	int rc = 0;
 
+	for (size_t i = x->judged_from; replay && i < first; i++)
+		x->c[i].judged = x->c[i].replay = true;
 	memset(&k, 0, sizeof k);
 	for (size_t i = first; i < x->n && rc == 0; i++) {
 		struct facts *f = &x->f[i];
 		struct window w;
+		char want[TAG_MAX + 1];
 
 		if (gitops_changed_paths(&f->paths, &f->npaths, x->cg.g,
 					 f->ci.nparents ? f->ci.parents[0] : NULL, f->ci.id,
@@ -405,7 +477,8 @@ static int judged_facts(struct ctx *x, size_t in_range)
 		}
 		x->c[i].changed = (const char *const *)f->paths;
 		x->c[i].nchanged = f->npaths;
-		values_facts(x, i, &k);
+		image_tag(want, sizeof want, &f->ci);
+		values_facts(x, i, &k, want[0] ? want : NULL);
 		if (clock_window(&w, (time_t)f->ci.committer_time, &x->tz, &x->cal, &x->hours) == 0) {
 			x->c[i].window_open = w.open;
 			clock_format_trailer(f->window, sizeof f->window, &w);
@@ -727,7 +800,7 @@ static int audit_repo(struct ctx *x, const struct audit_args *a)
 	/* a request's commits are judged whatever the baseline */
 	if (!pol.requests && (rc = baseline(x)))
 		return rc;
-	if ((rc = judged_facts(x, in_range)))
+	if ((rc = judged_facts(x, in_range, !pol.requests)))
 		return rc;
 	if (pol.requests && in_range && (rc = request_shape(x)))
 		return rc;

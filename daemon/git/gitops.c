@@ -309,6 +309,42 @@ int gitops_read_file(struct buf *out, struct gitops *g, const char *rev, const c
 	return rc;
 }
 
+int gitops_blob_id(char out[GITOPS_HEXSZ + 1], struct gitops *g, const char *rev,
+		   const char *path)
+{
+	git_commit *c = NULL;
+	git_tree *tree = NULL;
+	git_tree_entry *ent = NULL;
+	int rc = lookup_commit(&c, g, rev);
+
+	if (rc)
+		return rc;
+	if ((rc = git_commit_tree(&tree, c)) < 0)
+		rc = gitops_gitfail(g, rc, "cannot read tree of %s", rev);
+	else if ((rc = git_tree_entry_bypath(&ent, tree, path)) == GIT_ENOTFOUND)
+		rc = gitops_fail(g, ERR_NOTFOUND, "'%s' does not exist in %s", path, rev);
+	else if (rc < 0)
+		rc = gitops_gitfail(g, rc, "cannot look up '%s'", path);
+	else if (git_tree_entry_type(ent) != GIT_OBJECT_BLOB)
+		rc = gitops_fail(g, ERR_INVALID, "'%s' is not a file", path);
+	else
+		git_oid_tostr(out, GITOPS_HEXSZ + 1, git_tree_entry_id(ent));
+	git_tree_entry_free(ent);
+	git_tree_free(tree);
+	git_commit_free(c);
+	return rc;
+}
+
+int gitops_blob_hash(char out[GITOPS_HEXSZ + 1], const char *data, size_t len)
+{
+	git_oid oid;
+
+	if (git_odb_hash(&oid, data, len, GIT_OBJECT_BLOB) < 0)
+		return ERR_FAIL;
+	git_oid_tostr(out, GITOPS_HEXSZ + 1, &oid);
+	return 0;
+}
+
 static int make_sig(git_signature **out, struct gitops *g, const struct gitops_person *p)
 {
 	int rc;

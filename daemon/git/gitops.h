@@ -117,6 +117,13 @@ int gitops_resolve(char out[GITOPS_HEXSZ + 1], struct gitops *g, const char *rev
 /* The bytes of path in the tree of rev (a commit id or ref name). */
 int gitops_read_file(struct buf *out, struct gitops *g, const char *rev, const char *path);
 
+/* The blob id of path in the tree of rev, without reading the blob, and
+ * the id git gives a blob of these bytes: equal ids, equal bytes (the
+ * audit compares a file with what it expects without inflating it). */
+int gitops_blob_id(char out[GITOPS_HEXSZ + 1], struct gitops *g, const char *rev,
+		   const char *path);
+int gitops_blob_hash(char out[GITOPS_HEXSZ + 1], const char *data, size_t len);
+
 struct gitops_person {
 	const char *name;
 	const char *email;

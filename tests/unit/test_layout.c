@@ -641,6 +641,81 @@ static void test_rules_from_config(void **state)
 	rmdir(dir);
 }
 
+/* ---- the audit's fast path: layout_tag_spans + layout_splice_tag ---- */
+
+/* doc with every tag spliced to TAG resolves to the same locations, each
+ * holding TAG (current TAG), masks to doc's mask, and the moved spans
+ * point at TAG: what ctl_audit.c relies on to skip the parse. */
+static void splice_same(const struct layout_rules *r, const char *doc)
+{
+	struct layout l = resolve_ok(r, doc), m;
+	struct layout_span sp[8];
+	struct buf out = BUF_INIT, cur = BUF_INIT, err = BUF_INIT;
+	size_t n = l.n;
+
+	assert_int_equal(layout_tag_spans(sp, 8, &l, doc, strlen(doc)), 0);
+	assert_int_equal(layout_splice_tag(&out, sp, n, doc, strlen(doc), TAG), 0);
+	m = resolve_ok(r, out.data);
+	assert_int_equal(m.n, n);
+	for (size_t k = 0; k < n; k++) {
+		assert_string_equal(m.locs[k].path, l.locs[k].path);
+		assert_string_equal(m.locs[k].tag, TAG);
+		assert_int_equal(sp[k].len, strlen(TAG));
+		assert_memory_equal(out.data + sp[k].off, TAG, strlen(TAG));
+	}
+	assert_int_equal(layout_current(&cur, &m, &err), 0);
+	assert_string_equal(cur.data, TAG);
+	mask_equal(r, doc, out.data);
+	/* the moved spans are the spliced document's own */
+	layout_release(&m);
+	m = resolve_ok(r, out.data);
+	{
+		struct layout_span again[8];
+
+		assert_int_equal(layout_tag_spans(again, 8, &m, out.data, out.len), 0);
+		assert_memory_equal(again, sp, n * sizeof *sp);
+	}
+	buf_release(&cur);
+	buf_release(&out);
+	layout_release(&m);
+	layout_release(&l);
+}
+
+static void splice_refused(const struct layout_rules *r, const char *doc)
+{
+	struct layout l = resolve_ok(r, doc);
+	struct layout_span sp[8];
+
+	assert_int_equal(layout_tag_spans(sp, 8, &l, doc, strlen(doc)), ERR_REJECTED);
+	layout_release(&l);
+}
+
+static void test_splice(void **state)
+{
+	const char *p_shared[] = { "global.image.tag" }, *p_ref[] = { "{image}.image" };
+	const char *p_back[] = { "backend.{image}.image.tag" }, *p_sib[] = { "services.{image}.image.tag" };
+	const char *explicit[] = { NULL, NULL, "dashboard.image.tag" };
+	struct layout_rules shared = rules(p_shared, 1, NULL, false);
+	struct layout_rules refs = rules(p_ref, 1, NULL, false);
+	struct layout_rules back = rules(p_back, 1, explicit, false);
+	struct layout_rules sib = rules(p_sib, 1, NULL, true);
+	struct layout l;
+	struct layout_span sp[1];
+
+	(void)state;
+	splice_same(&shared, shared_doc);
+	splice_same(&refs, refs_doc);		/* plain, quoted, and with a digest kept */
+	splice_same(&back, unrelated_doc);	/* double, single and plain quoting */
+	splice_same(&sib, sibling_doc);		/* flow mappings, digests beside the tags */
+	/* a value that is not written verbatim, or past a non-ASCII byte: parse */
+	splice_refused(&shared, "global:\n  image:\n    tag: \"1.0\\x2e0\"\n");
+	splice_refused(&shared, "global:\n  image: {n: \"\xc3\xa9\", tag: \"1.0.0\"}\n");
+	/* fewer spans than locations: parse */
+	l = resolve_ok(&refs, refs_doc);
+	assert_int_equal(layout_tag_spans(sp, 1, &l, refs_doc, strlen(refs_doc)), ERR_REJECTED);
+	layout_release(&l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -651,6 +726,7 @@ int main(void)
 		cmocka_unit_test(test_digest_sibling),
 		cmocka_unit_test(test_digest_reference),
 		cmocka_unit_test(test_mask),
+		cmocka_unit_test(test_splice),
 		cmocka_unit_test(test_current_differs),
 		cmocka_unit_test(test_no_location),
 		cmocka_unit_test(test_served_twice),
