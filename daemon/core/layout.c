@@ -90,6 +90,7 @@ static size_t wildcards(const char *path, size_t *at, size_t *wlen)
 {
 	size_t n = 0;
 
+	*at = *wlen = 0;	/* defined for n == 0 too (gcc -O2 cannot tell) */
 	for (const char *p = path;;) {
 		const char *e = strchr(p, '.');
 		size_t l = e ? (size_t)(e - p) : strlen(p);
