@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The kill -9 soak (SPEC 5 "exactly-once", issue 15): the same script as
 # the suite's tests/e2e/accept_kill9.sh, with RESTARTS kill -9 + restarts
-# (default 100) instead of the suite's 30, on a release build (BUILD,
+# (default 100) instead of the suite's 12, on a release build (BUILD,
 # default build-bench; ASAN=1 for the suite's ASan+UBSan build, build-test,
 # instead).  Prints restarts, promotions, kills per phase (during the push
 # of main, between it and the clean-up push, before any push, idle), the

@@ -3,7 +3,7 @@
 # item 4).  Releases keep coming (beta promotes them automatically) while
 # paper and live take them by request; the daemon is killed with SIGKILL
 # at random points and restarted on the same state directory (one restart
-# in five on an empty one), ACCEPT_KILL9_RESTARTS times (30 here, 100 in
+# in five on an empty one), ACCEPT_KILL9_RESTARTS times (12 here, 100 in
 # `bash scripts/soak.sh`, which runs this script).  A kill lands
 #   - after a random delay (0-1.5 s: start-up, fetch, scan, registry, build),
 #   - right after the server saw an update of main (its post-receive hook
@@ -23,8 +23,8 @@
 # `pipelinectl audit` finds the history clean.
 # Replay: ACCEPT_KILL9_SEED=<seed printed at the start>.
 . "$SRCDIR/tests/fixtures/stack.sh"
-RESTARTS=${ACCEPT_KILL9_RESTARTS:-30}
-PER_ROUND=${ACCEPT_KILL9_PER_ROUND:-3}	# kills at most per release round
+RESTARTS=${ACCEPT_KILL9_RESTARTS:-12}
+PER_ROUND=${ACCEPT_KILL9_PER_ROUND:-4}	# kills at most per release round
 SEED=${ACCEPT_KILL9_SEED:-$$}
 RANDOM=$SEED
 echo "restarts $RESTARTS, random seed $SEED (ACCEPT_KILL9_SEED=$SEED to replay)"
