@@ -107,7 +107,7 @@ read -r cyc answers < <(sed -n 's/^idle: \([0-9]*\) cycles in 10 s, \([0-9]*\) r
 row "registry requests per idle cycle" "$(awk -v a="${answers:-0}" -v c="${cyc:-0}" 'BEGIN {printf c ? "%.1f" : "-", a / c}') (metrics)" \
 	"" "engine.sh: $answers answers in $cyc cycles"
 for m in "registry requests per idle cycle" "seconds per idle cycle" "seconds per promoting cycle"; do
-	row "$m (counting proxy)" "$(col "$m" 2)" "$(col "$m" 3)" "the shell loop"
+	row "$m (counting proxy)" "$(col "$m" 2)" "$(col "$m" 3)" "same stack, same proxy"
 done
 p=$(col "CPU s per hour idle (30 s poll)" 2) s=$(col "CPU s per hour idle (30 s poll)" 3)
 row "CPU per hour idle, 30 s poll (scaled)" "$p s ($(awk -v v="$p" 'BEGIN {printf "%.3f", v / 36}') %)" \
