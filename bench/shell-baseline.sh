@@ -37,6 +37,7 @@ stack_wait_for "[ -s '$STACK_DIR/proxy.port' ]" 10
 PROXY=127.0.0.1:$(cat "$STACK_DIR/proxy.port")
 count() { curl -fsS "http://$PROXY/_count"; }
 stack_conf_set registry.url "http://$PROXY"
+# shellcheck disable=SC2034  # x, y, z: read by the conditions stack_wait_for evals
 x=$(stack_release "feat: X")
 
 # ---- pipelined ----
@@ -52,6 +53,7 @@ pc=$(took "$l0" | head -n $((l1 - l0)) | wc -l)
 p_req=$(per $((r1 - r0)) "$pc")
 p_idle_s=$(took "$l0" | awk '{s += $1; n++} END {printf "%.3f", n ? s / n / 1000 : 0}')
 p_cpu=$(per $(((u1 - u0) * 120)) "$((pc * HZ))")
+# shellcheck disable=SC2034
 y=$(stack_release "feat: Y")
 stack_wait_for '[ "$(stack_tag beta)" = "$y" ]' 60
 sleep 2
@@ -80,6 +82,7 @@ sc=$((l1 - l0))
 s_req=$(per $((r1 - r0)) "$sc")
 s_idle_s=$(awk -v m="$l0" 'NR > m && $1 == "idle" {s += $2; n++} END {printf "%.3f", n ? s / n / 1000 : 0}' "$STACK_DIR/shell.log")
 s_cpu=$(per $(((u1 - u0) * 120)) "$((sc * HZ))")
+# shellcheck disable=SC2034
 z=$(stack_release "feat: Z")
 stack_wait_for '[ "$(stack_tag beta)" = "$z" ]' 60
 stack_wait_for "grep -q promoted '$STACK_DIR/shell.log'" 10

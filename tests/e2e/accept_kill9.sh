@@ -88,14 +88,14 @@ wait_update() {	# MARK REF: until the server logs an update of REF after line MA
 }
 # The phase a kill landed in, from the server's side at that instant.
 kill_phase() {	# MARK
-	local main last b tip
+	local main last tip
 	main=$(stack_git rev-parse main)
 	last=$(awk -v m="$1" 'NR > m && $3 == "refs/heads/main" {n = $2} END {print n}' "$updates")
 	if [ -n "$last" ] && [ "$last" != "$main" ] && ! stack_git merge-base --is-ancestor "$last" "$main" 2>/dev/null; then
 		echo main-push	# the server took the update of main but has not applied it yet
 		return
 	fi
-	while read -r b tip; do
+	while read -r _ tip; do
 		if stack_git merge-base --is-ancestor "$tip" "$main"; then
 			echo window	# merged on main, its branch (and note) not cleaned up yet
 			return
