@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include <git2.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -341,6 +342,115 @@ static void test_open_bad_opts(void **state)
 	gitops_free(NULL);
 }
 
+/* ---- changed paths: the tree walk against libgit2's own diff ---- */
+
+static uint32_t mix(const char *path, uint32_t seed)
+{
+	uint32_t h = 2166136261u ^ seed;
+
+	for (const char *c = path; *c; c++)
+		h = (h ^ (unsigned char)*c) * 16777619u;
+	return h ^ (h >> 15);
+}
+
+/* The entry at path in variant v: absent, a file (two contents), an
+ * executable, a link, or (above depth 3) a directory.  A quarter of the
+ * paths differ between the variants. */
+static unsigned kind_of(const char *path, int v, uint32_t seed, int depth)
+{
+	uint32_t h = mix(path, seed);
+	unsigned k = (mix(path, seed + (h % 4 == 0 ? (uint32_t)v + 1 : 0)) >> 3) % 6;
+
+	return k == 5 && depth >= 3 ? 1 : k;
+}
+
+static void random_tree(git_oid *out, git_repository *repo, const char *prefix, int v,
+			uint32_t seed, int depth)
+{
+	/* names that meet git's tree order at its edges: "a" as a directory
+	 * sorts after "a.b" and "a-" but a file "a" sorts before them */
+	static const char *const names[] = { "a", "a.b", "a-", "b", "values.yaml", "z" };
+	git_treebuilder *tb = NULL;
+
+	assert_int_equal(git_treebuilder_new(&tb, repo, NULL), 0);
+	for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+		char path[256];
+		git_oid id;
+		unsigned k;
+
+		snprintf(path, sizeof path, "%s/%s", prefix, names[i]);
+		k = kind_of(path, v, seed, depth);
+		if (k == 0)
+			continue;
+		if (k == 5) {
+			random_tree(&id, repo, path, v, seed, depth + 1);
+			assert_int_equal(git_treebuilder_insert(NULL, tb, names[i], &id,
+								GIT_FILEMODE_TREE), 0);
+			continue;
+		}
+		assert_int_equal(git_blob_create_from_buffer(&id, repo, k == 2 ? "y" : "x", 1), 0);
+		assert_int_equal(git_treebuilder_insert(NULL, tb, names[i], &id,
+							k == 3 ? GIT_FILEMODE_BLOB_EXECUTABLE :
+							k == 4 ? GIT_FILEMODE_LINK : GIT_FILEMODE_BLOB), 0);
+	}
+	assert_int_equal(git_treebuilder_write(out, tb), 0);
+	git_treebuilder_free(tb);
+}
+
+static void test_changed_paths_like_diff(void **state)
+{
+	struct fx *f = *state;
+	git_repository *repo;
+	struct buf mirror = BUF_INIT;
+	size_t compared = 0, nonempty = 0;
+
+	buf_printf(&mirror, "%s/mirror.git", f->dir);
+	assert_int_equal(git_repository_open_bare(&repo, mirror.data), 0);
+	for (uint32_t seed = 1; seed <= 400; seed++) {
+		char ha[GITOPS_HEXSZ + 1], hb[GITOPS_HEXSZ + 1];
+		git_tree *ta = NULL, *tb = NULL;
+		git_diff *diff = NULL;
+		git_oid a, b;
+		char **v = NULL;
+		size_t n = 0;
+
+		random_tree(&a, repo, "", 0, seed, 0);
+		random_tree(&b, repo, "", 1, seed, 0);
+		git_oid_tostr(ha, sizeof ha, &a);
+		git_oid_tostr(hb, sizeof hb, &b);
+		assert_int_equal(git_tree_lookup(&ta, repo, &a), 0);
+		assert_int_equal(git_tree_lookup(&tb, repo, &b), 0);
+		assert_int_equal(git_diff_tree_to_tree(&diff, repo, seed % 7 ? ta : NULL, tb, NULL), 0);
+		assert_int_equal(gitops_changed_paths(&v, &n, f->g, seed % 7 ? ha : NULL, hb, 1000), 0);
+		assert_int_equal(n, git_diff_num_deltas(diff));
+		for (size_t k = 0; k < n; k++) {
+			const git_diff_delta *d = git_diff_get_delta(diff, k);
+
+			assert_string_equal(v[k], d->status == GIT_DELTA_DELETED ? d->old_file.path :
+						  d->new_file.path);
+		}
+		nonempty += n > 0;
+		compared++;
+		if (n > 1) {	/* the bound: one path fewer is refused */
+			char **w = NULL;
+			size_t m = 0;
+
+			assert_int_equal(gitops_changed_paths(&w, &m, f->g, seed % 7 ? ha : NULL, hb,
+							      n - 1), ERR_TOOBIG);
+			assert_null(w);
+			assert_non_null(strstr(gitops_error(f->g), "changes more than"));
+		}
+		gitops_paths_free(v, n);
+		git_diff_free(diff);
+		git_tree_free(ta);
+		git_tree_free(tb);
+	}
+	assert_int_equal(compared, 400);
+	assert_true(nonempty > 300);	/* the variants do differ */
+	git_repository_free(repo);
+	buf_release(&mirror);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -351,6 +461,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_notes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_first_parents, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_request_build, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_changed_paths_like_diff, setup, teardown),
 		cmocka_unit_test(test_open_bad_opts),
 	};
 	int rc;
