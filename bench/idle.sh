@@ -79,7 +79,8 @@ measure() (
 		echo "files $(awk '/^[0-9a-f]+-[0-9a-f]+ / && NF >= 6 && $6 ~ /\.so/ {print $6}' \
 			"/proc/$pid/maps" | sort -u | wc -l)"
 	} >"$2.fig"
-	stack_mappings "$pid" 40 >"$2.map"
+	# the daemon's own binary under one name, wherever it was built
+	stack_mappings "$pid" 40 | sed 's|[^ ]*/pipelined$|pipelined|' >"$2.map"
 	stack_daemon_stop
 )
 
