@@ -26,12 +26,11 @@ idle() {	# LABEL: CPU share and RSS of the daemon over IDLE_S quiet seconds
 	local pid=$STACK_DAEMON_PID t0 t1 hz
 	hz=$(getconf CLK_TCK)
 	sleep 5
-	t0=$(awk '{print $14 + $15}' "/proc/$pid/stat")
+	t0=$(stack_cpu_ticks "$pid" self)
 	sleep "$IDLE_S"
-	t1=$(awk '{print $14 + $15}' "/proc/$pid/stat")
+	t1=$(stack_cpu_ticks "$pid" self)
 	printf '%-34s CPU %5.2f%%  RSS %6d KiB\n' "$1" \
-		"$(echo "($t1 - $t0) * 100 / $hz / $IDLE_S" | bc -l)" \
-		"$(awk '/^VmRSS/ {print $2}' "/proc/$pid/status")"
+		"$(echo "($t1 - $t0) * 100 / $hz / $IDLE_S" | bc -l)" "$(stack_mem_kib "$pid" Rss)"
 }
 
 stack_daemon_start

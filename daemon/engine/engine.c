@@ -281,7 +281,7 @@ void engine_reload(struct engine *e, struct config *cfg)
 
 static void free_requests(struct engine *e)
 {
-	for (size_t i = 0; i < ENGINE_MAX_REQUESTS; i++)
+	for (size_t i = 0; i < e->req_hi; i++)
 		engine_facts_free(e->req[i].facts);
 	engine_waiting_free(e);
 }
@@ -362,7 +362,7 @@ static void arm_edge(struct engine *e)
 {
 	int64_t until = e->auto_edge, now = (int64_t)time(NULL);
 
-	for (size_t i = 0; i < ENGINE_MAX_REQUESTS; i++)
+	for (size_t i = 0; i < e->req_hi; i++)
 		if (e->req[i].used && e->req[i].state == REQ_QUEUED && e->req[i].queue_until &&
 		    (!until || e->req[i].queue_until < until))
 			until = e->req[i].queue_until;

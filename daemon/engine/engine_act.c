@@ -11,7 +11,7 @@
 
 static struct engine_request *action_request(struct engine *e, const struct engine_action *a)
 {
-	for (size_t i = 0; i < ENGINE_MAX_REQUESTS; i++)
+	for (size_t i = 0; i < e->req_hi; i++)
 		if (e->req[i].used && strcmp(e->req[i].name, a->req_name) == 0 &&
 		    strcmp(e->req[i].id, a->req_id) == 0)
 			return &e->req[i];
@@ -199,7 +199,7 @@ static void after_branch(struct engine *e, struct engine_action *a, struct gitop
  * note is the commit's, whichever branch pushed it). */
 static void note_pushed(struct engine *e, const struct engine_action *a)
 {
-	for (size_t i = 0; i < ENGINE_MAX_REQUESTS; i++) {
+	for (size_t i = 0; i < e->req_hi; i++) {
 		struct engine_request *q = &e->req[i];
 		if (!q->used || !q->facts || strcmp(q->id, a->req_id) != 0)
 			continue;

@@ -356,7 +356,7 @@ int engine_status_json(struct buf *out, const struct engine *e)
 
 	for (int st = 0; stages && st < STAGE_COUNT; st++)
 		json_array_append_new(stages, stage_json(e, (enum stage)st));
-	for (size_t i = 0; reqs && i < ENGINE_MAX_REQUESTS; i++)
+	for (size_t i = 0; reqs && i < e->req_hi; i++)
 		if (e->req[i].used) {
 			json_t *rj = request_json(&e->req[i]);
 

@@ -119,7 +119,7 @@ static void fetch_done_cb(struct gitops *g, struct gitops_result *res, void *dat
 
 static const struct engine_request *find_request(const struct engine *e, const char *branch)
 {
-	for (size_t i = 0; i < ENGINE_MAX_REQUESTS; i++)
+	for (size_t i = 0; i < e->req_hi; i++)
 		if (e->req[i].used && strcmp(e->req[i].name, branch) == 0)
 			return &e->req[i];
 	return NULL;

@@ -83,12 +83,14 @@ static struct engine_request *request_find(struct engine *e, const char *name)
 {
 	struct engine_request *free_slot = NULL;
 
-	for (size_t i = 0; i < ENGINE_MAX_REQUESTS; i++) {
+	for (size_t i = 0; i < e->req_hi; i++) {
 		if (e->req[i].used && strcmp(e->req[i].name, name) == 0)
 			return &e->req[i];
 		if (!e->req[i].used && !free_slot)
 			free_slot = &e->req[i];
 	}
+	if (!free_slot && e->req_hi < ENGINE_MAX_REQUESTS)
+		free_slot = &e->req[e->req_hi++];
 	return free_slot;
 }
 
@@ -175,7 +177,7 @@ static int requests_update(struct engine *e, struct engine_branch_meta *m, size_
 		free(w);
 		return ERR_NOMEM;
 	}
-	for (size_t i = 0; i < ENGINE_MAX_REQUESTS; i++)
+	for (size_t i = 0; i < e->req_hi; i++)
 		e->req[i].seen = false;
 	for (size_t i = 0; i < n; i++) {
 		struct engine_request *r = request_find(e, m[i].name);
@@ -187,7 +189,7 @@ static int requests_update(struct engine *e, struct engine_branch_meta *m, size_
 			r->seen = true;
 	}
 	/* the slots of deleted branches are free for this listing already */
-	for (size_t i = 0; i < ENGINE_MAX_REQUESTS; i++) {
+	for (size_t i = 0; i < e->req_hi; i++) {
 		struct engine_request *r = &e->req[i];
 		if (r->used && !r->seen) {
 			if (r->state != REQ_MERGED && !r->expiring)
@@ -256,7 +258,7 @@ static void meta_known(const struct engine *e, struct engine_branch_meta *m)
 		m->known = !w->note || m->note;
 		return;
 	}
-	for (size_t i = 0; i < ENGINE_MAX_REQUESTS; i++) {
+	for (size_t i = 0; i < e->req_hi; i++) {
 		const struct engine_request *r = &e->req[i];
 		if (r->used && strcmp(r->name, m->name) == 0 && strcmp(r->id, m->id) == 0) {
 			strlcpy_(m->author, r->author, sizeof m->author);
@@ -428,7 +430,7 @@ static enum phase_result start_scan(struct engine *e)
 	j->scan->freeze_want_back = !e->freeze;
 	/* facts depend on the tip too (merge base, merged, used): gathered again
 	 * when it moved, else only the note is read (scan_work_cb) */
-	for (size_t i = 0; i < ENGINE_MAX_REQUESTS; i++) {
+	for (size_t i = 0; i < e->req_hi; i++) {
 		struct engine_request *r = &e->req[i];
 		if (!r->used)
 			continue;
@@ -566,7 +568,7 @@ static void build_checks(struct engine *e)
 		if (release_due(e, r, now))
 			check_add(e, r->sha, cap);
 	}
-	for (size_t i = 0; i < ENGINE_MAX_REQUESTS; i++) {
+	for (size_t i = 0; i < e->req_hi; i++) {
 		const struct engine_request *q = &e->req[i];
 		struct engine_release *r;
 		if (!q->used || !q->facts || q->facts->ntags != 1 ||
@@ -864,7 +866,7 @@ static int sig_start_one(struct engine *e, struct engine_request *r)
 /* The signatures phase: one request (e->isig) and key (e->isig_k) at a time. */
 static enum phase_result sig_step(struct engine *e)
 {
-	while (e->isig < ENGINE_MAX_REQUESTS) {
+	while (e->isig < e->req_hi) {
 		struct engine_request *r = &e->req[e->isig];
 		if (!r->used || !r->facts || !r->stage_ok || r->sig_done || !sig_wanted(e, r)) {
 			e->isig++;

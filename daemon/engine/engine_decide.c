@@ -373,7 +373,7 @@ static int facts_gather(struct decide_facts *df, struct engine *e)
 	bool inttest = engine_inttest_enabled(e);
 
 	memset(df, 0, sizeof *df);
-	for (size_t i = 0; i < ENGINE_MAX_REQUESTS; i++)
+	for (size_t i = 0; i < e->req_hi; i++)
 		nreq += e->req[i].used;
 	df->cand = calloc(ncand + 1, sizeof *df->cand);
 	df->rel = calloc(ncand + nreq + 1, sizeof *df->rel);
@@ -413,7 +413,7 @@ static int facts_gather(struct decide_facts *df, struct engine *e)
 	}
 	f->cand = df->cand;
 	f->ncand = ncand;
-	for (size_t i = 0; i < ENGINE_MAX_REQUESTS; i++) {
+	for (size_t i = 0; i < e->req_hi; i++) {
 		if (!e->req[i].used)
 			continue;
 		df->idx[k] = i;
@@ -596,7 +596,7 @@ static void status_line(struct engine *e, const struct window *w, bool wok)
 	size_t queued = 0, refused = 0, n;
 	char win[128] = "window unknown";
 
-	for (size_t i = 0; i < ENGINE_MAX_REQUESTS; i++) {
+	for (size_t i = 0; i < e->req_hi; i++) {
 		queued += e->req[i].used && e->req[i].state == REQ_QUEUED;
 		refused += e->req[i].used && e->req[i].state == REQ_REFUSED;
 	}

@@ -411,6 +411,10 @@ struct engine {
 	struct engine_release rel[ENGINE_MAX_RELEASES];
 	uint64_t rel_clock;
 	struct engine_request req[ENGINE_MAX_REQUESTS];
+	/* slots at and above req_hi were never used: the loops over requests
+	 * stop there, so the table's pages stay untouched (not resident)
+	 * until that many requests exist */
+	size_t req_hi;
 	/* issue 11 item 3: the branches past the bounds, oldest first, and
 	 * whether that condition (and the listing's own bound) was logged */
 	struct engine_waiting *waiting;

@@ -563,6 +563,16 @@ static void completed_cb(void *cls, struct MHD_Connection *c, void **con_cls,
 	}
 }
 
+static void sweep_cb(uv_timer_t *t);
+
+/* The sweep runs only while there is a connection to watch or the server
+ * is stopping: an idle daemon has no timer waking it ten times a second. */
+static void sweep_arm(struct http_server *s)
+{
+	if (!uv_is_active((uv_handle_t *)&s->sweep) && !uv_is_closing((uv_handle_t *)&s->sweep))
+		uv_timer_start(&s->sweep, sweep_cb, SWEEP_MS, SWEEP_MS);
+}
+
 static void connection_cb(void *cls, struct MHD_Connection *c, void **socket_context,
 			  enum MHD_ConnectionNotificationCode toe)
 {
@@ -585,6 +595,7 @@ static void connection_cb(void *cls, struct MHD_Connection *c, void **socket_con
 		s->conns = hc;
 		s->nconns++;
 		*socket_context = hc;
+		sweep_arm(s);
 		return;
 	}
 	if (!hc)
@@ -711,6 +722,8 @@ static void sweep_cb(uv_timer_t *t)
 	/* Cancelled deferred replies get one more grace period to go out. */
 	if (s->stopping && (s->nconns == 0 || now >= s->stop_deadline_ms + s->grace_ms))
 		close_all(s);
+	else if (!s->stopping && s->nconns == 0)
+		uv_timer_stop(&s->sweep);
 }
 
 #pragma GCC diagnostic push
@@ -767,7 +780,6 @@ static int handles_init(struct http_server *s)
 	s->poll.data = s->timer.data = s->sweep.data = s;
 	s->open_handles = 3;
 	uv_poll_start(&s->poll, UV_READABLE, poll_cb);
-	uv_timer_start(&s->sweep, sweep_cb, SWEEP_MS, SWEEP_MS);
 	/* The listener keeps the loop alive; the sweep alone must not. */
 	uv_unref((uv_handle_t *)&s->sweep);
 	return 0;
@@ -847,6 +859,7 @@ void http_stop(struct http_server *s, uint64_t grace_ms,
 		close(ls);
 	/* Keep the loop alive until the last response has gone out. */
 	uv_ref((uv_handle_t *)&s->sweep);
+	sweep_arm(s);
 	sweep_cb(&s->sweep);
 }
 
