@@ -48,7 +48,7 @@ assert r["state"] == "queued" and r["code"] == "market-open", r
 assert r["queued_until"].startswith("2026-03-09T20:00:00"), r' || fail "status of the refused request"
 grep -c "request 'promote/paper/first' .* refused: blocked: market open" "$T/pipelined.log" | grep -qx 1 ||
 	fail "refusal not logged exactly once"
-sleep 3
+wait_cycles 3
 [ "$(grep -c "note on request 'promote/paper/first'" "$T/pipelined.log")" = 1 ] || fail "note pushed again"
 ok "paper request in market hours: market-open, note with the close time, branch kept, queued"
 
