@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# ctest: serial
+# ctest: cost 110
+# ctest: timing
 # Promotion requests end to end (SPEC 5.2-5.4, 6): a paper request during
 # market hours without Break-Glass is refused market-open (a git note with
 # the close time on the request commit, the branch stays, status shows it

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest: cost 300
 # Concurrent writers on the tracked branch, over the same sshd.  50 rounds:
 # in each, another writer pushes with plain `git push` exactly between our
 # fetch and our push (from inside the gate, which runs right before the
