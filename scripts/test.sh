@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The test command (README, .ci/run): installs what is missing, builds with
 # -Werror, AddressSanitizer and UBSan, and runs every test layer with ctest,
-# then prints the ten slowest tests.
+# then prints the ten slowest tests.  ctest runs twice as many tests as
+# there are cores (TEST_JOBS to change it): the e2e scripts mostly wait;
+# tests/CMakeLists.txt says how the scripts that measure time are kept apart.
 #   bash scripts/test.sh            every test (what CI runs)
 #   bash scripts/test.sh --quick    the edit-compile-test tier: unit, web and
 #                                   the scripts marked "# ctest: quick"
@@ -27,7 +29,7 @@ cd "$BUILD"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 set +e
-ctest --output-on-failure -j "$(nproc)" "${args[@]}" 2>&1 | tee "$log"
+ctest --output-on-failure -j "${TEST_JOBS:-$((2 * $(nproc)))}" "${args[@]}" 2>&1 | tee "$log"
 rc=${PIPESTATUS[0]}
 set -e
 echo "Ten slowest tests:"

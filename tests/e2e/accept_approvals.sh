@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest: cost 110
 # Issue 14 item 3, the two-person rule, on the real stack: live wants one
 # approval (approvals = 1, signed requests).  A signed live request waits,
 # refused approval-required (note, status); an approval signed with the

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# ctest: serial
+# ctest: cost 150
+# ctest: timing
 # Issue 14 item 1 on the real stack (sshd + git-shell, docker-registry,
 # pipelined under the fake clock, a Saturday so the market is closed):
 #  1. freezes committed to values/freezes.yaml (beta 10:00:00 to 10:01:00

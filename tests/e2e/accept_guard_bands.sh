@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# ctest: serial
+# ctest: timing
 # Issue 14 item 2 on the real stack (sshd + git-shell, docker-registry,
 # pipelined under the fake clock): paper has quietBefore = 30m and
 # quietAfter = 15m.  A paper request at 09:05 ET (market closed, before the

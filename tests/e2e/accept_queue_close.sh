@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# ctest: serial
+# ctest: timing
 # SPEC 5.4, seed 9.3/9.4/11.2: a paper request refused only because the
 # market is open is queued and merged when the market closes, at 16:00:00
 # ET on the dot (within one poll cycle), by the daemon's clock: the daemon

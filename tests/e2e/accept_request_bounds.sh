@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest: cost 130
 # Issue 11 item 3: more request branches than the daemon tracks.  One
 # author pushes 200 junk requests first (180 that touch another file,
 # every tenth with a malformed name), then four developers push 100 valid ones.
@@ -10,7 +11,7 @@
 #    slots free up;
 #  - the log says so once, not per branch per cycle;
 #  - a week later the refused branches are deleted, their notes kept.
-# ctest: serial
+# ctest: heavy
 . "$SRCDIR/tests/fixtures/stack.sh"
 t_start=$(date +%s)
 JUNK=200 VALID=100 PER_AUTHOR=32

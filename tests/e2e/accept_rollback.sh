@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# ctest: serial
+# ctest: cost 115
 # Issue 14 item 4 on the real stack (sshd + git-shell, docker-registry,
 # pipelined under the fake clock).  Monday evening X then Y go to paper;
 # Tuesday at 11:00 ET (market open):

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest: cost 100
 # Issue 13 item 6 on the real stack (sshd + git-shell, docker-registry,
 # pipelined under the fake clock, the Argo CD double syncing beta and paper
 # from the stack's bare repository): paper requires beta to run the release

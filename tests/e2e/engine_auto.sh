@@ -29,8 +29,7 @@ base=$(remote_main)
 X=$(app_commit "feature one")
 push_images "$X" 13
 push_evidence "$X"
-wait_log "incomplete\|waits" 1 || true
-sleep 4
+wait_cycles 3
 [ "$(remote_main)" = "$X" ] || fail "13 of 14 images: something was pushed"
 status_json >"$T/s1.json"
 python3 - "$T/s1.json" "$X" <<'PY' || fail "13/14: status does not show the incomplete release"
@@ -63,7 +62,7 @@ changed=$(rgit diff -U0 "$X" "$P" | grep -c '^+ *tag: "'"$X"'"$')
 [ "$(rgit diff -U0 "$X" "$P" | grep -c '^[-+] ')" = 28 ] || fail "only tag lines change"
 ok "promotion commit: subject, trailers, only the 14 tag lines of values-beta.yaml"
 
-sleep 3
+wait_cycles 2	# the status below is the one of a cycle that saw the promotion
 [ "$(remote_main)" = "$P" ] || fail "promoted twice"
 status_json >"$T/s2.json"
 python3 - "$T/s2.json" "$X" <<'PY' || fail "status JSON"
@@ -112,7 +111,7 @@ r = [r for r in s["releases"] if r["sha"] == sys.argv[1]][0]
 assert r["complete"] and r["evidence"] == "failed" and r["evidence_summary"] == "failed 2/12", r' "$Z"
 }
 wait_for 15 failed_shown || fail "failing evidence not shown in status"
-sleep 2
+wait_cycles 1
 promos() { rgit log --first-parent --format='%(trailers:key=Image-Tag,valueonly)' main | grep -c "^$1$" || true; }
 [ "$(promos "$Z")" = 0 ] || fail "a release with failing integration tests was promoted"
 grep -q "integration tests of ${Z:0:7} failed (failed 2/12)" "$T/pipelined.log" || fail "failure not logged"

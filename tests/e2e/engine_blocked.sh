@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest: cost 110
 # Permanent errors are not retried hot (issue 10, item 4), on the whole
 # stack (sshd + git-shell, docker-registry, the daemon as a user runs it):
 #

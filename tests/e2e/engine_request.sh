@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# ctest: serial
+# ctest: cost 110
+# ctest: timing
 # Promotion requests end to end (SPEC 5.2-5.4, 6): a paper request during
 # market hours without Break-Glass is refused market-open (a git note with
 # the close time on the request commit, the branch stays, status shows it
@@ -48,7 +49,7 @@ assert r["state"] == "queued" and r["code"] == "market-open", r
 assert r["queued_until"].startswith("2026-03-09T20:00:00"), r' || fail "status of the refused request"
 grep -c "request 'promote/paper/first' .* refused: blocked: market open" "$T/pipelined.log" | grep -qx 1 ||
 	fail "refusal not logged exactly once"
-sleep 3
+wait_cycles 3
 [ "$(grep -c "note on request 'promote/paper/first'" "$T/pipelined.log")" = 1 ] || fail "note pushed again"
 ok "paper request in market hours: market-open, note with the close time, branch kept, queued"
 
