@@ -17,7 +17,8 @@
 #                             round-trip benchmarks, the kill -9 soak
 #                             (scripts/soak.sh, 100 restarts) and the fuzz
 #                             summary (scripts/fuzz.sh 60)
-# Environment: N (promotions for audit.sh, default 30000), IDLE_SECONDS
+# Environment: N (promotions for audit.sh, default 30000), IDLE_BASE_REV
+# (the baseline of bench/idle.sh, default 0560d84: before issue 15), IDLE_SECONDS
 # (idle window of shell-baseline.sh, default 30).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -58,7 +59,8 @@ log_ms=$(num "$(field "$OUT/audit" 'log --repo (all):')")
 # ---- idle CPU and RSS (bench/idle.sh belongs to its own change; run when present)
 if [ -f bench/idle.sh ]; then
 	echo "== idle: CPU and memory at pollInterval = 30s (bench/idle.sh)"
-	bash bench/idle.sh | tee "$OUT/idle"
+	# the baseline: the tree before issue 15's idle work
+	BASE_REV=${IDLE_BASE_REV:-0560d84} bash bench/idle.sh | tee "$OUT/idle"
 else
 	echo "== idle: bench/idle.sh is not in this tree; idle figures from shell-baseline.sh (1 s poll, scaled)"
 	: >"$OUT/idle"
@@ -98,8 +100,14 @@ row "audit over $N promotions" "$(sec "$audit_ms")" "" "git log $(sec "$git_ms")
 row "audit HEAD~30..HEAD" "$audit30_ms ms" "" "git log $git30_ms ms (target <= 50 ms)"
 row "log over $N promotions" "$(sec "$log_ms")" "" "git log $(sec "$git_ms"): $(ratio "$log_ms" "$git_ms") (target <= 1.5x)"
 if [ -s "$OUT/idle" ]; then
-	row "idle CPU, 30 s poll (bench/idle.sh)" "see above" "" "0.14 % of a core before (target <= 0.05 %)"
-	row "idle RSS (bench/idle.sh)" "see above" "" "16.3 MB before (target <= 10 MB)"
+	# bench/idle.sh's rows: LABEL  baseline  this-build
+	idle() { awk -v k="$1" 'index($0, k) {print $NF, $(NF - 1); exit}' "$OUT/idle"; }
+	read -r now base < <(idle 'idle CPU, total')
+	row "idle CPU, 30 s poll (bench/idle.sh)" "$now % of a core" "" "$base % at ${IDLE_BASE_REV:-0560d84} (target <= 0.05 %)"
+	read -r now base < <(idle 'CPU seconds per hour')
+	row "CPU per hour idle, 30 s poll (bench/idle.sh)" "$now s" "" "$base s at ${IDLE_BASE_REV:-0560d84}"
+	read -r now base < <(idle 'RSS (KiB)')
+	row "idle RSS, 30 s poll (bench/idle.sh)" "$now KiB" "" "$base KiB at ${IDLE_BASE_REV:-0560d84} (target <= 10 MB)"
 fi
 rss=$(field "$OUT/engine" 'idle RSS:')
 row "idle RSS (bench/engine.sh, 1 s poll)" "$rss" "" "16.3 MB before (target <= 10 MB)"
