@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # ctest: quick
+# ctest: serial
 # POST /hooks/github end to end: signed deliveries trigger within 1 s,
 # unsigned or mis-signed ones get 401 and trigger nothing, oversized
 # bodies are refused without harm, bursts coalesce into one trigger,
