@@ -10,6 +10,24 @@
  * (push), "remote <text>" (server sideband lines).  stderr: one line
  * "pipelined-git: <what failed>".  Exit status: 0, or the negated
  * pipelined error code.
+ *
+ *   pipelined-git session --url URL --home DIR [--key FILE]
+ *       [--known-hosts FILE] [--deadline-ms N] [--idle-ms N]
+ *
+ * The ls-remote session (issue 15: an idle poll cycle without a process
+ * start, libgit2 init and SSH handshake each).  SSH URLs only; libssh2
+ * directly, no libgit2.  Connects once (the host key judged by
+ * hostkey_verdict, as libgit2's callback does; the same deploy key checks),
+ * then reads command lines on stdin: "ls-remote" opens a channel, runs
+ * git-upload-pack on the repository's path (quoted as git does), reads the
+ * v0/v1 ref advertisement (core/pktline), sends a flush-pkt and closes the
+ * channel, and prints the refs as above followed by a line "end".
+ * Keepalives every 60 s while idle.  It exits 0 after --idle-ms without a
+ * command (default 5 min, at most 1 h), at EOF on stdin, or when the server
+ * sends anything while idle; on any error it exits as the one-shot helper
+ * does (stderr line, status), and the daemon starts a fresh session for the
+ * next call.  --deadline-ms bounds the connect; each command's deadline is
+ * the daemon's.  PR_SET_PDEATHSIG: it dies with the daemon.
  */
 #include "gitops_int.h"
 #include "gitssh.h"
@@ -592,7 +610,10 @@ static int session_ls_remote(struct wctx *w, LIBSSH2_SESSION *s, const char *cmd
 		printf("end\n");
 		fflush(stdout);
 	}
-	libssh2_channel_close(ch);
+	/* the server's exit-status, EOF and close are read here, not left to
+	 * wake the idle wait below */
+	if (libssh2_channel_close(ch) == 0)
+		libssh2_channel_wait_closed(ch);
 	libssh2_channel_free(ch);
 	buf_release(&in);
 	return rc;
