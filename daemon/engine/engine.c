@@ -317,6 +317,7 @@ static void close_all(struct engine *e)
 	if (e->closing || e->running || e->promote_job)
 		return;	/* the last of them calls again */
 	e->closing = true;
+	gitops_session_close(e->git);	/* the ls-remote helper would keep the loop */
 	uv_close((uv_handle_t *)&e->poll_timer, closed_cb);
 	uv_close((uv_handle_t *)&e->edge_timer, closed_cb);
 }

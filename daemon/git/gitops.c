@@ -203,6 +203,7 @@ void gitops_free(struct gitops *g)
 {
 	if (!g)
 		return;
+	gitops_session_close(g);
 	git_repository_free(g->repo);
 	free(g->url);
 	free(g->branch);

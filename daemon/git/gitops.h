@@ -235,8 +235,16 @@ typedef void gitops_done_cb(struct gitops *g, struct gitops_result *res, void *d
  * (pruning deleted ones)
  * and refs/notes/pipelined (and pipelined-deploy) into GITOPS_TRACKING. */
 int gitops_fetch_start(struct gitops *g, uv_loop_t *loop, gitops_done_cb *done, void *data);
-/* Lists the remote's refs (name, id) without fetching; res->refs. */
+/* Lists the remote's refs (name, id) without fetching; res->refs.  For an
+ * SSH remote it goes through a long-lived session helper kept on loop
+ * (`pipelined-git session`: one SSH handshake for many calls); its child
+ * keeps loop alive until it ends by itself (its idle time, an error) or
+ * gitops_session_close / gitops_free ends it.  PIPELINED_GIT_NO_SESSION in
+ * the environment turns that off (a helper per call, as fetch and push). */
 int gitops_ls_remote_start(struct gitops *g, uv_loop_t *loop, gitops_done_cb *done, void *data);
+/* Ends the ls-remote session helper, if any.  Only between calls (a call
+ * in flight would be dropped without its callback), or from gitops_free. */
+void gitops_session_close(struct gitops *g);
 
 /* Pushes local ref src (e.g. a request branch pipelinectl made) to remote
  * ref dst, never forced.  expect: the id dst must have on the remote right

@@ -27,6 +27,7 @@ struct gitops {
 	char err[1024];
 	bool busy;		/* one asynchronous operation at a time */
 	unsigned seed;		/* backoff jitter */
+	struct gitops_sess *sess;	/* the ls-remote session helper, or NULL */
 };
 
 /* Set g->err from fmt and return rc (a pipelined code). */

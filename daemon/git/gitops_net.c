@@ -10,19 +10,41 @@
  * (push), "remote <text>" (server sideband lines).  stderr: one line
  * "pipelined-git: <what failed>".  Exit status: 0, or the negated
  * pipelined error code.
+ *
+ *   pipelined-git session --url URL --home DIR [--key FILE]
+ *       [--known-hosts FILE] [--deadline-ms N] [--idle-ms N]
+ *
+ * The ls-remote session (issue 15: an idle poll cycle without a process
+ * start, libgit2 init and SSH handshake each).  SSH URLs only; libssh2
+ * directly, no libgit2.  Connects once (the host key judged by
+ * hostkey_verdict, as libgit2's callback does; the same deploy key checks),
+ * then reads command lines on stdin: "ls-remote" opens a channel, runs
+ * git-upload-pack on the repository's path (quoted as git does), reads the
+ * v0/v1 ref advertisement (core/pktline), sends a flush-pkt and closes the
+ * channel, and prints the refs as above followed by a line "end".
+ * Keepalives every 60 s while idle.  It exits 0 after --idle-ms without a
+ * command (default 5 min, at most 1 h), at EOF on stdin, or when the server
+ * sends anything while idle; on any error it exits as the one-shot helper
+ * does (stderr line, status), and the daemon starts a fresh session for the
+ * next call.  --deadline-ms bounds the connect; each command's deadline is
+ * the daemon's.  PR_SET_PDEATHSIG: it dies with the daemon.
  */
 #include "gitops_int.h"
 #include "gitssh.h"
+#include "pktline.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <libssh2.h>
+#include <netdb.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -41,6 +63,7 @@ struct wctx {
 	size_t nexpects;
 	bool prune;
 	uint64_t deadline_ms;
+	uint64_t idle_ms;	/* session */
 	struct gitssh_url u;
 	char key_type[64];
 	int key_attempts;
@@ -116,14 +139,39 @@ static int known_hosts_check(struct wctx *w, const char *key, size_t keylen, cha
 	return rc;
 }
 
+/* The pinned known_hosts file decides about the key the server offered:
+ * 0, or GITOPS_EHOSTKEY with the reason (libgit2's callback and the
+ * session helper say the same words). */
+static int hostkey_verdict(struct wctx *w, const char *key, size_t keylen, const char *type,
+			   const char *fp)
+{
+	char name[300], why[600] = "";
+	int rc;
+
+	gitssh_known_host_name(name, sizeof name, &w->u);
+	rc = known_hosts_check(w, key, keylen, why, sizeof why);
+	if (rc == LIBSSH2_KNOWNHOST_CHECK_MATCH)
+		return 0;
+	if (rc == LIBSSH2_KNOWNHOST_CHECK_MISMATCH)
+		return cb_fail(w, GITOPS_EHOSTKEY,
+			       "host key for '%s' has CHANGED: server offered %s %s, which does not "
+			       "match known_hosts '%s'; refusing to connect", name, type, fp,
+			       w->known_hosts);
+	if (rc == LIBSSH2_KNOWNHOST_CHECK_NOTFOUND)
+		return cb_fail(w, GITOPS_EHOSTKEY,
+			       "host '%s' is not in known_hosts '%s' (server offered %s %s); "
+			       "refusing to connect", name, w->known_hosts, type, fp);
+	return cb_fail(w, GITOPS_EHOSTKEY, "%s; refusing to connect to '%s' (server offered %s %s)",
+		       why[0] ? why : "known_hosts check failed", name, type, fp);
+}
+
 /* libgit2 passes valid=1 when its own look at $HOME/.ssh/known_hosts
  * matched; that file is ours too, but only the configured one decides. */
 static int cert_cb(git_cert *cert, int valid, const char *host, void *payload)
 {
 	struct wctx *w = payload;
 	git_cert_hostkey *hk = (git_cert_hostkey *)cert;
-	char name[300], fp[60] = "SHA256:?", why[600] = "";
-	int rc;
+	char name[300], fp[60] = "SHA256:?";
 
 	(void)valid;
 	(void)host;	/* the URL's host is what known_hosts is keyed by */
@@ -135,22 +183,7 @@ static int cert_cb(git_cert *cert, int valid, const char *host, void *payload)
 	if (!(hk->type & GIT_CERT_SSH_RAW))
 		return cb_fail(w, GITOPS_EHOSTKEY, "host key of '%s' (%s) not available to check",
 			       name, fp);
-	rc = known_hosts_check(w, hk->hostkey, hk->hostkey_len, why, sizeof why);
-	if (rc == LIBSSH2_KNOWNHOST_CHECK_MATCH)
-		return 0;
-	if (rc == LIBSSH2_KNOWNHOST_CHECK_MISMATCH)
-		return cb_fail(w, GITOPS_EHOSTKEY,
-			       "host key for '%s' has CHANGED: server offered %s %s, which does not "
-			       "match known_hosts '%s'; refusing to connect", name,
-			       raw_type_name(hk->raw_type), fp, w->known_hosts);
-	if (rc == LIBSSH2_KNOWNHOST_CHECK_NOTFOUND)
-		return cb_fail(w, GITOPS_EHOSTKEY,
-			       "host '%s' is not in known_hosts '%s' (server offered %s %s); "
-			       "refusing to connect", name, w->known_hosts,
-			       raw_type_name(hk->raw_type), fp);
-	return cb_fail(w, GITOPS_EHOSTKEY, "%s; refusing to connect to '%s' (server offered %s %s)",
-		       why[0] ? why : "known_hosts check failed", name,
-		       raw_type_name(hk->raw_type), fp);
+	return hostkey_verdict(w, hk->hostkey, hk->hostkey_len, raw_type_name(hk->raw_type), fp);
 }
 
 static int cred_cb(git_credential **out, const char *url, const char *user,
@@ -389,6 +422,292 @@ out:
 	buf_release(&path);
 }
 
+/* ---- session: one SSH connection, many ls-remotes ---- */
+
+#define SESSION_IDLE_MS (5u * 60 * 1000)	/* default idle time before it quits */
+#define SESSION_IDLE_MAX_MS (60u * 60 * 1000)
+#define SESSION_KEEPALIVE_S 60
+#define SESSION_MAX_ADV (2u << 20)	/* the daemon's cap on a helper's output */
+
+static const char *hostkey_type_name(int t)
+{
+	switch (t) {
+	case LIBSSH2_HOSTKEY_TYPE_RSA: return "ssh-rsa";
+	case LIBSSH2_HOSTKEY_TYPE_DSS: return "ssh-dss";
+	case LIBSSH2_HOSTKEY_TYPE_ECDSA_256: return "ecdsa-sha2-nistp256";
+	case LIBSSH2_HOSTKEY_TYPE_ECDSA_384: return "ecdsa-sha2-nistp384";
+	case LIBSSH2_HOSTKEY_TYPE_ECDSA_521: return "ecdsa-sha2-nistp521";
+	case LIBSSH2_HOSTKEY_TYPE_ED25519: return "ssh-ed25519";
+	default: return "unknown";
+	}
+}
+
+static const char *knownhost_methods(int typemask)
+{
+	switch (typemask & LIBSSH2_KNOWNHOST_KEY_MASK) {
+	case LIBSSH2_KNOWNHOST_KEY_SSHRSA: return "rsa-sha2-512,rsa-sha2-256,ssh-rsa";
+	case LIBSSH2_KNOWNHOST_KEY_SSHDSS: return "ssh-dss";
+	case LIBSSH2_KNOWNHOST_KEY_ECDSA_256: return "ecdsa-sha2-nistp256";
+	case LIBSSH2_KNOWNHOST_KEY_ECDSA_384: return "ecdsa-sha2-nistp384";
+	case LIBSSH2_KNOWNHOST_KEY_ECDSA_521: return "ecdsa-sha2-nistp521";
+	case LIBSSH2_KNOWNHOST_KEY_ED25519: return "ssh-ed25519";
+	default: return NULL;
+	}
+}
+
+/* As libgit2 does: ask the server for a host key of a type that known_hosts
+ * pins for this host (entries with a hashed name count too), so a server
+ * with several keys offers the pinned one, not a "changed" other one. */
+static void hostkey_prefs(struct wctx *w, LIBSSH2_SESSION *s)
+{
+	LIBSSH2_KNOWNHOSTS *kh = libssh2_knownhost_init(s);
+	struct libssh2_knownhost *h = NULL, *prev = NULL;
+	char name[300], prefs[512] = "";
+	size_t n = 0;
+
+	gitssh_known_host_name(name, sizeof name, &w->u);
+	if (kh && w->known_hosts &&
+	    libssh2_knownhost_readfile(kh, w->known_hosts, LIBSSH2_KNOWNHOST_FILE_OPENSSH) >= 0) {
+		while (libssh2_knownhost_get(kh, &h, prev) == 0) {
+			const char *m = knownhost_methods(h->typemask);
+
+			prev = h;
+			if (!m || (h->name && strcmp(h->name, name)) || strstr(prefs, m))
+				continue;
+			n += (size_t)snprintf(prefs + n, sizeof prefs - n, "%s%s", n ? "," : "", m);
+			if (n >= sizeof prefs)
+				break;
+		}
+	}
+	if (kh)
+		libssh2_knownhost_free(kh);
+	if (n && n < sizeof prefs)
+		libssh2_session_method_pref(s, LIBSSH2_METHOD_HOSTKEY, prefs);
+}
+
+static int tcp_connect(struct wctx *w, int *out)
+{
+	struct addrinfo hints, *res = NULL, *ai;
+	char port[8];
+	int fd = -1, err = 0, rc;
+
+	memset(&hints, 0, sizeof hints);
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	snprintf(port, sizeof port, "%d", w->u.port);
+	if ((rc = getaddrinfo(w->u.host, port, &hints, &res)))
+		return cb_fail(w, ERR_FAIL, "failed to resolve address for %s: %s", w->u.host,
+			       gai_strerror(rc));
+	for (ai = res; ai; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+		if (fd >= 0 && connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+			break;
+		err = errno;
+		if (fd >= 0)
+			close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	if (fd < 0)
+		return cb_fail(w, ERR_FAIL, "failed to connect to %s: %s", w->u.host, strerror(err));
+	*out = fd;
+	return 0;
+}
+
+static const char *ssh_error(LIBSSH2_SESSION *s)
+{
+	char *msg = NULL;
+
+	libssh2_session_last_error(s, &msg, NULL, 0);
+	return msg && *msg ? msg : "unknown error";
+}
+
+/* Handshake, host key against known_hosts, then the deploy key. */
+static int session_open(struct wctx *w, LIBSSH2_SESSION *s, int fd, const char *user)
+{
+	const char *key, *list;
+	const unsigned char *hash;
+	char fp[60] = "SHA256:?";
+	size_t keylen = 0;
+	int type = 0;
+
+	hostkey_prefs(w, s);
+	if (libssh2_session_handshake(s, fd))
+		return cb_fail(w, ERR_FAIL, "SSH handshake with '%s' failed: %s", w->u.host,
+			       ssh_error(s));
+	key = libssh2_session_hostkey(s, &keylen, &type);
+	hash = (const unsigned char *)libssh2_hostkey_hash(s, LIBSSH2_HOSTKEY_HASH_SHA256);
+	if (hash)
+		gitssh_fingerprint(fp, hash);
+	if (!key) {
+		char name[300];
+
+		gitssh_known_host_name(name, sizeof name, &w->u);
+		return cb_fail(w, GITOPS_EHOSTKEY, "host key of '%s' (%s) not available to check",
+			       name, fp);
+	}
+	if (hostkey_verdict(w, key, keylen, hostkey_type_name(type), fp))
+		return -1;
+	list = libssh2_userauth_list(s, user, (unsigned)strlen(user));
+	if (!list && libssh2_userauth_authenticated(s))
+		return 0;
+	if (!list || !strstr(list, "publickey"))
+		return cb_fail(w, GITOPS_EAUTH, "'%s' offers no public-key authentication",
+			       w->u.host);
+	if (libssh2_userauth_publickey_fromfile_ex(s, user, (unsigned)strlen(user), NULL, w->key,
+						   NULL))
+		return cb_fail(w, GITOPS_EAUTH, "'%s' refused deploy key '%s' (%s) for user '%s'",
+			       w->u.host, w->key, w->key_type, user);
+	return 0;
+}
+
+/* One ls-remote on a new channel: the ref advertisement, then a flush-pkt
+ * (we want nothing), then "ref <id> <name>" lines and "end" on stdout. */
+static int session_ls_remote(struct wctx *w, LIBSSH2_SESSION *s, const char *cmd)
+{
+	static struct pktline_adv adv;
+	LIBSSH2_CHANNEL *ch = libssh2_channel_open_session(s);
+	struct buf in = BUF_INIT;
+	char chunk[16384], err[600], serr[400];
+	ssize_t n;
+	size_t i;
+	int rc = PKTLINE_MORE;
+
+	if (!ch)
+		return cb_fail(w, ERR_FAIL, "cannot open an SSH channel to '%s': %s", w->u.host,
+			       ssh_error(s));
+	if (libssh2_channel_exec(ch, cmd)) {
+		cb_fail(w, ERR_FAIL, "'%s' refused to run git-upload-pack: %s", w->u.host,
+			ssh_error(s));
+		libssh2_channel_free(ch);
+		return -1;
+	}
+	buf_init(&in, SESSION_MAX_ADV);
+	while (rc == PKTLINE_MORE) {
+		n = libssh2_channel_read(ch, chunk, sizeof chunk);
+		if (n < 0) {
+			rc = cb_fail(w, ERR_FAIL, "reading from '%s' failed: %s", w->u.host,
+				     ssh_error(s));
+		} else if (n == 0) {
+			n = libssh2_channel_read_stderr(ch, serr, sizeof serr - 1);
+			serr[n > 0 ? n : 0] = '\0';
+			serr[strcspn(serr, "\r\n")] = '\0';
+			rc = cb_fail(w, ERR_FAIL, "the server ended the ref advertisement early%s%s",
+				     serr[0] ? ": " : "", serr);
+		} else if (buf_add(&in, chunk, (size_t)n)) {
+			rc = cb_fail(w, ERR_TOOBIG, "the ref advertisement of '%s' is over %u KiB",
+				     w->url, SESSION_MAX_ADV / 1024);
+		} else if ((rc = pktline_adv_parse(&adv, in.data, in.len, err, sizeof err)) < 0) {
+			rc = cb_fail(w, rc, "%s", err);
+		}
+	}
+	if (rc == 0) {
+		libssh2_channel_write(ch, "0000", 4);
+		libssh2_channel_send_eof(ch);
+		for (i = 0; i < adv.nrefs; i++)
+			printf("ref %.*s %.*s\n", PKTLINE_HEXSZ, in.data + adv.refs[i].id_off,
+			       (int)adv.refs[i].name_len, in.data + adv.refs[i].name_off);
+		printf("end\n");
+		fflush(stdout);
+	}
+	/* the server's exit-status, EOF and close are read here, not left to
+	 * wake the idle wait below */
+	if (libssh2_channel_close(ch) == 0)
+		libssh2_channel_wait_closed(ch);
+	libssh2_channel_free(ch);
+	buf_release(&in);
+	return rc;
+}
+
+/* Commands from stdin, one a line; keepalives while idle.  0 when stdin
+ * ends, the idle time is up or the server speaks while we wait (a fresh
+ * session is the simplest answer to all three). */
+static int session_loop(struct wctx *w, LIBSSH2_SESSION *s, int fd, const char *cmd)
+{
+	char line[128];
+	size_t len = 0;
+	uint64_t last = mono_ms();
+
+	libssh2_keepalive_config(s, 0, SESSION_KEEPALIVE_S);
+	for (;;) {
+		struct pollfd p[2] = { { 0, POLLIN, 0 }, { fd, POLLIN, 0 } };
+		uint64_t now = mono_ms(), left;
+		int next = SESSION_KEEPALIVE_S, wait;
+		char *nl;
+		ssize_t n;
+
+		if (now - last >= w->idle_ms)
+			return 0;
+		left = w->idle_ms - (now - last);
+		if (libssh2_keepalive_send(s, &next))
+			return cb_fail(w, ERR_FAIL, "keepalive to '%s' failed: %s", w->u.host,
+				       ssh_error(s));
+		wait = (int)((uint64_t)next * 1000 < left ? (uint64_t)next * 1000 : left);
+		if (poll(p, 2, wait ? wait : 1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return cb_fail(w, ERR_IO, "poll: %s", strerror(errno));
+		}
+		if (p[1].revents && !p[0].revents)
+			return 0;
+		if (!p[0].revents)
+			continue;
+		n = read(0, line + len, sizeof line - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return 0;
+		len += (size_t)n;
+		while ((nl = memchr(line, '\n', len))) {
+			*nl = '\0';
+			if (strcmp(line, "ls-remote"))
+				return cb_fail(w, ERR_INVALID, "unknown session command '%.40s'", line);
+			if (session_ls_remote(w, s, cmd))
+				return -1;
+			len -= (size_t)(nl + 1 - line);
+			memmove(line, nl + 1, len);
+			last = mono_ms();
+		}
+		if (len == sizeof line)
+			return cb_fail(w, ERR_INVALID, "session command line too long");
+	}
+}
+
+static int run_session(struct wctx *w)
+{
+	LIBSSH2_SESSION *s = NULL;
+	char user[128], cmd[4200];
+	int fd = -1, rc;
+
+	if (!w->u.ssh)
+		return cb_fail(w, ERR_INVALID, "a session needs an SSH URL, not '%s'", w->url);
+	if (pktline_url_user(user, sizeof user, w->url) ||
+	    pktline_upload_pack_cmd(cmd, sizeof cmd, w->url))
+		return cb_fail(w, ERR_INVALID, "cannot take user and path from '%s'", w->url);
+	if (libssh2_init(0))
+		return cb_fail(w, ERR_FAIL, "cannot initialise libssh2");
+	if ((rc = tcp_connect(w, &fd)) == 0) {
+		if (!(s = libssh2_session_init()))
+			rc = cb_fail(w, ERR_NOMEM, "out of memory");
+		else
+			libssh2_session_set_blocking(s, 1);
+	}
+	if (rc == 0)
+		rc = session_open(w, s, fd, user);
+	if (rc == 0) {
+		alarm(0);	/* the connect deadline; each command has the daemon's */
+		rc = session_loop(w, s, fd, cmd);
+	}
+	if (s) {
+		libssh2_session_disconnect(s, "pipelined: session over");
+		libssh2_session_free(s);
+	}
+	if (fd >= 0)
+		close(fd);
+	libssh2_exit();
+	return rc;
+}
+
 static int parse_expect(struct wctx *w, const char *arg)
 {
 	const char *eq = strrchr(arg, '=');
@@ -434,10 +753,14 @@ static int parse_args(struct wctx *w, int argc, char **argv)
 		else if (!strcmp(a, "--key")) w->key = v;
 		else if (!strcmp(a, "--known-hosts")) w->known_hosts = v;
 		else if (!strcmp(a, "--deadline-ms") && !parse_u32(&ms, v, 1, 86400000)) w->deadline_ms = ms;
+		else if (!strcmp(a, "--idle-ms") && !parse_u32(&ms, v, 1, SESSION_IDLE_MAX_MS)) w->idle_ms = ms;
 		else if (!strcmp(a, "--expect") && !parse_expect(w, v)) ;
 		else return ERR_INVALID;
 	}
-	if (!w->mirror || !w->url || !w->home || gitssh_url_parse(&w->u, w->url))
+	if (!w->idle_ms)
+		w->idle_ms = SESSION_IDLE_MS;
+	if ((!w->mirror && strcmp(w->op, "session")) || !w->url || !w->home ||
+	    gitssh_url_parse(&w->u, w->url))
 		return ERR_INVALID;
 	return 0;
 }
@@ -488,12 +811,26 @@ int gitops_worker_main(int argc, char **argv)
 	if (parse_args(&w, argc, argv)) {
 		fprintf(stderr, GITOPS_ERR_PREFIX "usage: pipelined-git fetch|ls-remote|push "
 			"--mirror DIR --url URL --home DIR [--key F] [--known-hosts F] "
-			"[--deadline-ms N] [--expect REF=ID] [--prune] REFSPEC...\n");
+			"[--deadline-ms N] [--expect REF=ID] [--prune] REFSPEC... | pipelined-git "
+			"session --url URL --home DIR [--key F] [--known-hosts F] "
+			"[--deadline-ms N] [--idle-ms N]\n");
 		release(&w);
 		return -ERR_INVALID;
 	}
 	if (w.deadline_ms)
 		alarm((unsigned)(w.deadline_ms / 1000 + 2));
+	if (!strcmp(w.op, "session")) {
+		/* libssh2 alone: no libgit2, no CA bundle, no private HOME */
+		rc = load_key(&w);
+		if (rc == 0)
+			rc = run_session(&w);
+		fflush(stdout);
+		if (rc < 0)
+			fprintf(stderr, GITOPS_ERR_PREFIX "%s\n", w.fail_rc ? w.fail : "unknown error");
+		rc = rc < 0 ? (w.fail_rc ? w.fail_rc : ERR_FAIL) : 0;
+		release(&w);
+		return rc < 0 ? -rc : 0;
+	}
 	private_home(&w);
 	if (gitops_global_init() < 0) {
 		fprintf(stderr, GITOPS_ERR_PREFIX "cannot initialise libgit2\n");

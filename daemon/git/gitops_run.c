@@ -4,6 +4,7 @@
  * thread; libgit2 object work goes to the threadpool (uv_queue_work). */
 #include "gitops_int.h"
 #include "childproc.h"
+#include "gitssh.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,40 +40,48 @@ static void helper_error(char *msg, size_t msgsz, const struct proc *p, const ch
 		 (int)(nl ? (size_t)(nl - line) : strlen(line)), line);
 }
 
-static void proc_done_cb(struct childproc_result *r, void *data)
+/* What a helper's end means: 0, or a pipelined code with msg. */
+static int proc_verdict(char *msg, size_t msgsz, struct childproc_result *r, const struct proc *p)
 {
-	struct proc *p = data;
-	char msg[1024] = "";
 	int rc = 0;
 
 	if (r->spawn_error) {
 		rc = ERR_FAIL;
 		snprintf(p->g->err, sizeof p->g->err, "cannot run '%s': %s", p->g->worker,
 			 uv_strerror(r->spawn_error));
-		snprintf(msg, sizeof msg, "%s of '%s' failed: %.*s", p->what, p->g->url,
+		snprintf(msg, msgsz, "%s of '%s' failed: %.*s", p->what, p->g->url,
 			 (int)strlen(p->g->err), p->g->err);
 	} else if (r->timed_out) {
 		rc = ERR_TIMEOUT;
-		snprintf(msg, sizeof msg, "%s of '%s' timed out after %llums (helper killed)",
+		snprintf(msg, msgsz, "%s of '%s' timed out after %llums (helper killed)",
 			 p->what, p->g->url, (unsigned long long)p->g->deadline_ms);
 	} else if (r->signal) {
 		rc = ERR_FAIL;
-		snprintf(msg, sizeof msg, "%s of '%s': helper died of signal %d", p->what,
+		snprintf(msg, msgsz, "%s of '%s': helper died of signal %d", p->what,
 			 p->g->url, r->signal);
 	} else if (r->status) {
 		rc = r->status > 0 && r->status < 64 ? -(int)r->status : ERR_FAIL;
-		helper_error(msg, sizeof msg, p, r->err.data ? r->err.data : "");
+		helper_error(msg, msgsz, p, r->err.data ? r->err.data : "");
 	}
 	/* The helper bounds what it prints (GITOPS_MAX_REFS ref lines fit
 	 * well under the cap); a cut list of refs or push statuses would be
 	 * wrong facts, so a run that passed the cap failed, and its output is
 	 * not read at all. */
-	if (rc == 0 && r->out_truncated) {
+	if ((rc == 0 || r->killed) && r->out_truncated) {
 		rc = ERR_TOOBIG;
-		snprintf(msg, sizeof msg, "%s of '%s' failed: the helper wrote more than %u KiB "
+		snprintf(msg, msgsz, "%s of '%s' failed: the helper wrote more than %u KiB "
 			 "(%llu bytes dropped)", p->what, p->g->url, MAX_STDOUT / 1024,
 			 (unsigned long long)r->out_dropped);
 	}
+	return rc;
+}
+
+static void proc_done_cb(struct childproc_result *r, void *data)
+{
+	struct proc *p = data;
+	char msg[1024] = "";
+	int rc = proc_verdict(msg, sizeof msg, r, p);
+
 	p->done(p->data, rc, msg, r->out.data && !r->out_truncated ? r->out.data : "");
 	free(p);
 }
@@ -199,6 +208,7 @@ struct single {
 	void *data;
 	struct gitops_result res;
 	uint64_t started;
+	unsigned tries;		/* session calls sent */
 };
 
 static void single_done_cb(void *data, int rc, const char *msg, const char *out)
@@ -216,6 +226,173 @@ static void single_done_cb(void *data, int rc, const char *msg, const char *out)
 	s->done(s->g, &s->res, s->data);
 	gitops_result_release(&s->res);
 	free(s);
+}
+
+/* ---- the ls-remote session helper ----
+ *
+ * For an SSH remote, ls-remote goes to one long-lived `pipelined-git
+ * session` (gitops_net.c) instead of a helper per call: the first call
+ * starts it, each call writes "ls-remote" to it and waits, under the same
+ * deadline, for its refs and the "end" line.  Whatever ends it (an error,
+ * the deadline, its idle time, gitops_free) ends the child, and the next
+ * call starts a fresh one; a call in flight gets the verdict a one-shot
+ * helper's end would have given.  Only the loop the caller owns keeps a
+ * session: the synchronous forms use one-shot helpers. */
+
+struct gitops_sess {
+	struct gitops *g;	/* NULL once the owner let it go */
+	uv_loop_t *loop;
+	struct childproc *cp;
+	struct single *req;	/* the call waiting for an answer */
+	bool answered;		/* it has answered a call */
+};
+
+static int sess_send(struct gitops *g, uv_loop_t *loop, struct single *s);
+
+static void sess_out_cb(struct childproc_result *r, void *data)
+{
+	struct gitops_sess *ss = data;
+	const char *end = NULL, *line;
+	struct single *s = ss->req;
+	char *text;
+	size_t n;
+
+	for (line = r->out.data; line && *line; line = strchr(line, '\n')) {
+		if (line != r->out.data)
+			line++;
+		if (!strncmp(line, "end\n", 4)) {
+			end = line;
+			break;
+		}
+	}
+	if (r->out_truncated)
+		childproc_kill(ss->cp);	/* a cut answer is no answer (ERR_TOOBIG) */
+	if (!end || r->out_truncated)
+		return;
+	n = (size_t)(end - r->out.data);
+	if (!s || !(text = xstrndup(r->out.data, n))) {
+		childproc_kill(ss->cp);	/* an answer nobody asked for */
+		return;
+	}
+	childproc_out_take(ss->cp, n + 4);
+	childproc_arm(ss->cp, 0);
+	ss->req = NULL;
+	ss->answered = true;
+	single_done_cb(s, 0, "", text);
+	free(text);
+}
+
+static void sess_done_cb(struct childproc_result *r, void *data)
+{
+	struct gitops_sess *ss = data;
+	struct single *s = ss->req;
+	char msg[1024] = "";
+	int rc;
+
+	if (ss->g && ss->g->sess == ss)
+		ss->g->sess = NULL;
+	if (s && ss->g) {
+		struct proc p = { .g = ss->g, .what = "ls-remote" };
+
+		rc = proc_verdict(msg, sizeof msg, r, &p);
+		if (rc == 0 && !r->killed && ss->answered && s->tries == 1 &&
+		    sess_send(ss->g, ss->loop, s) == 0) {
+			/* it quit (idle time, the server hung up) as we asked */
+			free(ss);
+			return;
+		}
+		if (rc == 0) {
+			rc = ERR_FAIL;
+			snprintf(msg, sizeof msg, "ls-remote of '%s' failed: the session helper "
+				 "ended without an answer", ss->g->url);
+		}
+		single_done_cb(s, rc, msg, "");
+	} else if (s) {
+		/* the owner is gone (gitops_free): nobody to tell */
+		gitops_result_release(&s->res);
+		free(s);
+	}
+	free(ss);
+}
+
+static int sess_spawn(struct gitops *g, uv_loop_t *loop)
+{
+	struct argv_b a = { { NULL }, 0 };
+	struct gitops_sess *ss = calloc(1, sizeof *ss);
+	struct childproc_spec spec = {
+		.out_max = MAX_STDOUT,
+		.err_max = MAX_STDERR,
+		.session = true,
+		.on_out = sess_out_cb,
+	};
+	char ms[24];
+	int rc;
+
+	if (!ss)
+		return gitops_fail(g, ERR_NOMEM, "out of memory");
+	snprintf(ms, sizeof ms, "%llu", (unsigned long long)g->deadline_ms);
+	rc = arg_add(&a, g->worker) | arg_add(&a, "session") | arg_add(&a, "--url") |
+	     arg_add(&a, g->url) | arg_add(&a, "--home") | arg_add(&a, g->home) |
+	     arg_add(&a, "--deadline-ms") | arg_add(&a, ms);
+	if (g->ssh_key)
+		rc |= arg_add(&a, "--key") | arg_add(&a, g->ssh_key);
+	if (g->known_hosts)
+		rc |= arg_add(&a, "--known-hosts") | arg_add(&a, g->known_hosts);
+	spec.argv = (const char *const *)a.v;
+	ss->g = g;
+	ss->loop = loop;
+	if (rc == 0 && (rc = childproc_start(&ss->cp, loop, &spec, sess_done_cb, ss)))
+		rc = gitops_fail(g, rc, "cannot run '%s': %s", g->worker,
+				 rc == ERR_NOMEM ? "out of memory" : "invalid arguments");
+	else if (rc)
+		rc = gitops_fail(g, ERR_TOOBIG, "cannot run '%s': arguments too long", g->worker);
+	args_release(&a);
+	if (rc) {
+		free(ss);
+		return rc;
+	}
+	g->sess = ss;
+	return 0;
+}
+
+/* Sends s's ls-remote to the session, started first when there is none. */
+static int sess_send(struct gitops *g, uv_loop_t *loop, struct single *s)
+{
+	int rc;
+
+	if (g->sess && (g->sess->loop != loop || g->sess->req))
+		gitops_session_close(g);
+	if (!g->sess && (rc = sess_spawn(g, loop)))
+		return rc;
+	s->tries++;
+	g->sess->req = s;
+	if (childproc_write(g->sess->cp, "ls-remote\n", 10)) {
+		/* ending already: its end reports, or retries on a fresh one */
+		childproc_kill(g->sess->cp);
+		return 0;
+	}
+	childproc_arm(g->sess->cp, g->deadline_ms);
+	return 0;
+}
+
+void gitops_session_close(struct gitops *g)
+{
+	struct gitops_sess *ss = g ? g->sess : NULL;
+
+	if (!ss)
+		return;
+	g->sess = NULL;
+	ss->g = NULL;
+	if (ss->req)
+		g->busy = false;	/* its call ends unanswered (see gitops_free) */
+	childproc_kill(ss->cp);
+}
+
+static bool session_fits(const struct gitops *g)
+{
+	struct gitssh_url u;
+
+	return !getenv("PIPELINED_GIT_NO_SESSION") && gitssh_url_parse(&u, g->url) == 0 && u.ssh;
 }
 
 static void fetch_specs(struct argv_b *a, struct gitops *g)
@@ -245,7 +422,7 @@ static int add_expect(struct argv_b *a, const char *ref, const char *id);
 
 /* extra: more worker arguments (refspecs, --expect pairs), NULL-terminated */
 static int single_start(struct gitops *g, uv_loop_t *loop, const char *op,
-			const char *const *extra, gitops_done_cb *done, void *data)
+			const char *const *extra, gitops_done_cb *done, void *data, bool session)
 {
 	struct argv_b a = { { NULL }, 0 };
 	struct single *s;
@@ -260,6 +437,15 @@ static int single_start(struct gitops *g, uv_loop_t *loop, const char *op,
 	s->data = data;
 	s->started = mono_ms();
 	result_init(&s->res);
+	if (session) {
+		if ((rc = sess_send(g, loop, s)) == 0)
+			g->busy = true;
+		else {
+			gitops_result_release(&s->res);
+			free(s);
+		}
+		return rc;
+	}
 	rc = args_common(&a, g, op);
 	if (rc == 0 && !strcmp(op, "fetch"))
 		fetch_specs(&a, g);
@@ -277,12 +463,12 @@ static int single_start(struct gitops *g, uv_loop_t *loop, const char *op,
 
 int gitops_fetch_start(struct gitops *g, uv_loop_t *loop, gitops_done_cb *done, void *data)
 {
-	return single_start(g, loop, "fetch", NULL, done, data);
+	return single_start(g, loop, "fetch", NULL, done, data, false);
 }
 
 int gitops_ls_remote_start(struct gitops *g, uv_loop_t *loop, gitops_done_cb *done, void *data)
 {
-	return single_start(g, loop, "ls-remote", NULL, done, data);
+	return single_start(g, loop, "ls-remote", NULL, done, data, session_fits(g));
 }
 
 int gitops_push_start(struct gitops *g, uv_loop_t *loop, const char *src, const char *dst,
@@ -305,7 +491,7 @@ int gitops_push_start(struct gitops *g, uv_loop_t *loop, const char *src, const 
 		extra[1] = "--expect";
 		extra[2] = exp;
 	}
-	return single_start(g, loop, "push", extra, done, data);
+	return single_start(g, loop, "push", extra, done, data, false);
 }
 
 /* ---- the transaction ---- */
@@ -840,10 +1026,11 @@ static int start_fetch(struct gitops *g, uv_loop_t *l, void *arg, struct sync_ct
 	return gitops_fetch_start(g, l, sync_done_cb, s);
 }
 
+/* a one-shot helper: a session would outlive this private loop */
 static int start_ls(struct gitops *g, uv_loop_t *l, void *arg, struct sync_ctx *s)
 {
 	(void)arg;
-	return gitops_ls_remote_start(g, l, sync_done_cb, s);
+	return single_start(g, l, "ls-remote", NULL, sync_done_cb, s, false);
 }
 
 static int start_change(struct gitops *g, uv_loop_t *l, void *arg, struct sync_ctx *s)

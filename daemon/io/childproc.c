@@ -26,6 +26,8 @@ struct childproc {
 	bool feed;		/* stdin is a pipe (in is initialised) */
 	bool exited;		/* the leader is reaped: its pid is not ours */
 	bool spawned;
+	bool session;		/* stdin stays open; deadline per request */
+	void (*on_out)(struct childproc_result *res, void *data);
 	int open;		/* of proc, out, err, in */
 	char *input;
 	size_t input_len, out_max, err_max;
@@ -118,6 +120,8 @@ static void exit_cb(uv_process_t *p, int64_t status, int sig)
 	 * pipes (the group lives, and keeps its id, while a member does) */
 	kill(-p->pid, SIGKILL);
 	c->exited = true;
+	if (c->session)
+		close_once(c, (uv_handle_t *)&c->in);	/* nobody reads it now */
 	close_once(c, (uv_handle_t *)p);
 }
 
@@ -149,9 +153,11 @@ static void read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 	struct childproc *c = s->data;
 	struct childproc_result *r = &c->res;
 
-	if (n > 0 && s == (uv_stream_t *)&c->out)
+	if (n > 0 && s == (uv_stream_t *)&c->out) {
 		keep(&r->out, c->out_max, &r->out_truncated, &r->out_dropped, b->base, (size_t)n);
-	else if (n > 0)
+		if (c->on_out && !r->killed && !r->timed_out)
+			c->on_out(r, c->data);
+	} else if (n > 0)
 		keep(&r->err, c->err_max, &r->err_truncated, &r->err_dropped, b->base, (size_t)n);
 	else if (n < 0) {
 		/* EOF: the child closed it (perhaps long before exiting) */
@@ -172,8 +178,66 @@ static void write_cb(uv_write_t *w, int status)
 
 static int spec_ok(const struct childproc_spec *s)
 {
+	if (s && s->session)
+		return s->argv && s->argv[0] && s->argv[0][0] && !s->input && !s->input_len;
 	return s && s->argv && s->argv[0] && s->argv[0][0] && s->deadline_ms > 0 &&
-	       (s->input || !s->input_len) && s->input_len <= UINT32_MAX;
+	       (s->input || !s->input_len) && s->input_len <= UINT32_MAX && !s->on_out;
+}
+
+struct sess_write {
+	uv_write_t w;
+	char data[];
+};
+
+static void sess_write_cb(uv_write_t *w, int status)
+{
+	/* a failed write means the child is ending: its exit says why */
+	(void)status;
+	free(w->data);
+}
+
+int childproc_write(struct childproc *c, const char *data, size_t len)
+{
+	struct sess_write *sw;
+	uv_buf_t b;
+
+	if (!c || !c->session || !c->spawned || c->exited || c->res.killed || c->res.timed_out ||
+	    uv_is_closing((uv_handle_t *)&c->in) || len > UINT32_MAX)
+		return ERR_IO;
+	if (!(sw = malloc(sizeof *sw + len + 1)))
+		return ERR_NOMEM;
+	memcpy(sw->data, data, len);
+	sw->w.data = sw;
+	b = uv_buf_init(sw->data, (unsigned)len);
+	if (uv_write(&sw->w, (uv_stream_t *)&c->in, &b, 1, sess_write_cb)) {
+		free(sw);
+		return ERR_IO;
+	}
+	return 0;
+}
+
+void childproc_arm(struct childproc *c, uint64_t ms)
+{
+	if (!c || c->res.killed || c->res.timed_out || uv_is_closing((uv_handle_t *)&c->timer))
+		return;
+	if (ms) {
+		uv_update_time(c->timer.loop);	/* from now, not from the loop's last tick */
+		uv_timer_start(&c->timer, timer_cb, ms, 0);
+	} else
+		uv_timer_stop(&c->timer);
+}
+
+void childproc_out_take(struct childproc *c, size_t n)
+{
+	struct buf *b = &c->res.out;
+
+	if (n >= b->len) {
+		buf_reset(b);
+		return;
+	}
+	memmove(b->data, b->data + n, b->len - n);
+	b->len -= n;
+	b->data[b->len] = '\0';
 }
 
 /* A write to a pipe whose reader has exited would otherwise kill the whole
@@ -197,7 +261,9 @@ static struct childproc *childproc_new(uv_loop_t *loop, const struct childproc_s
 
 	if (!c)
 		return NULL;
-	c->feed = spec->input != NULL;
+	c->session = spec->session;
+	c->on_out = spec->on_out;
+	c->feed = spec->input != NULL || spec->session;
 	if (c->feed && !(c->input = malloc(spec->input_len + 1))) {
 		free(c);
 		return NULL;
@@ -229,7 +295,7 @@ static void start_io(struct childproc *c)
 		close_once(c, (uv_handle_t *)&c->out);
 	if (uv_read_start((uv_stream_t *)&c->err, alloc_cb, read_cb))
 		close_once(c, (uv_handle_t *)&c->err);
-	if (!c->feed)
+	if (!c->feed || c->session)
 		return;
 	if (c->input_len == 0) {
 		close_once(c, (uv_handle_t *)&c->in);	/* EOF at once */
@@ -285,7 +351,8 @@ int childproc_start(struct childproc **out, uv_loop_t *loop, const struct childp
 		return 0;
 	}
 	c->spawned = true;
-	uv_timer_start(&c->timer, timer_cb, spec->deadline_ms, 0);
+	if (spec->deadline_ms)
+		uv_timer_start(&c->timer, timer_cb, spec->deadline_ms, 0);
 	start_io(c);
 	return 0;
 }

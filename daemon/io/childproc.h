@@ -18,6 +18,13 @@
  * While a child runs, its handles keep the loop alive: uv_run does not
  * return and uv_loop_close says UV_EBUSY.  An owner that stops early calls
  * childproc_kill, and still gets its one callback.
+ *
+ * A session child (spec.session) is long-lived and answers requests: its
+ * stdin stays a pipe that childproc_write feeds, the owner is told of each
+ * piece of stdout (on_out) and takes what it has read (childproc_out_take),
+ * and the deadline is armed per request (childproc_arm) instead of once.
+ * Everything else (caps, process-group kill, the one final callback) is
+ * the same.
  */
 #ifndef PIPELINED_CHILDPROC_H
 #define PIPELINED_CHILDPROC_H
@@ -29,6 +36,8 @@
 
 #include "util.h"
 
+struct childproc_result;
+
 struct childproc_spec {
 	const char *const *argv;	/* NULL-terminated; argv[0] is looked up
 					 * in PATH when it has no '/' */
@@ -37,7 +46,13 @@ struct childproc_spec {
 					 * stdin is /dev/null */
 	size_t input_len;
 	size_t out_max, err_max;	/* bytes of stdout / stderr kept */
-	uint64_t deadline_ms;		/* > 0: SIGKILL to the group past it */
+	uint64_t deadline_ms;		/* > 0: SIGKILL to the group past it
+					 * (a session: 0, see childproc_arm) */
+	bool session;			/* stdin a pipe left open for
+					 * childproc_write; input must be NULL */
+	void (*on_out)(struct childproc_result *res, void *data);
+					/* a session: after each piece of
+					 * stdout, with res->out so far */
 };
 
 struct childproc_result {
@@ -71,6 +86,17 @@ typedef void childproc_done_cb(struct childproc_result *res, void *data);
  * child that exits before reading its input would otherwise kill us). */
 int childproc_start(struct childproc **out, uv_loop_t *loop, const struct childproc_spec *spec,
 		    childproc_done_cb *done, void *data);
+
+/* A session: writes data (copied) to the child's stdin.  0, or ERR_IO
+ * when stdin is closed or the child is ending, ERR_NOMEM. */
+int childproc_write(struct childproc *c, const char *data, size_t len);
+
+/* A session: SIGKILL to the group ms from now, as a spec's deadline; 0
+ * disarms.  Only before the callback. */
+void childproc_arm(struct childproc *c, uint64_t ms);
+
+/* A session: drops the first n bytes of res.out (what the owner has read). */
+void childproc_out_take(struct childproc *c, size_t n);
 
 /* Kills the child's process group now and stops waiting for its pipes;
  * the callback follows with killed set.  Only before the callback. */

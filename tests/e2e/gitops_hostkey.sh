@@ -47,6 +47,36 @@ refused "$T/kh_unknown" "unknown host" "is not in known_hosts"
 refused "$T/kh_empty" "empty known_hosts" "is not in known_hosts"
 refused "$T/kh_changed" "changed host key" "has CHANGED"
 refused "$T/does-not-exist" "missing known_hosts" "cannot read known_hosts"
+
+# the daemon's poll: ls-remote on a loop goes through the long-lived session
+# helper (libssh2 without libgit2), which judges the host key the same way,
+# before authentication, in the same words
+refused_session() {
+	local kh=$1 label=$2 needle=$3 lines out rc
+	lines=$(wc -l <"$SSHD_LOG")
+	set +e
+	out=$(drive r1 --known-hosts "$kh" --tick-ms 50 ls-remote)
+	rc=$?
+	set -e
+	[ $rc -ne 0 ] || fail "session, $label: ls-remote succeeded"
+	expect_in "rc=-20" "$out" "session, $label: GITOPS_EHOSTKEY"
+	expect_in "ls-remote of '$SSH_URL_BASE/r1.git' failed: " "$out" "session, $label: which call"
+	expect_in "$needle" "$out" "session, $label: reason"
+	expect_in "$hostname" "$out" "session, $label: names the host"
+	expect_in "$fp" "$out" "session, $label: names the fingerprint"
+	sleep 0.2
+	new=$(tail -n +"$((lines + 1))" "$SSHD_LOG")
+	if grep -E -q 'publickey|Accepted|Starting session' <<<"$new"; then
+		fail "session, $label: an authentication attempt reached sshd: $new"
+	fi
+	ok "session, $label: refused before authentication, error names $hostname and $fp"
+}
+refused_session "$T/kh_unknown" "unknown host" "is not in known_hosts"
+refused_session "$T/kh_changed" "changed host key" "has CHANGED"
+refused_session "$T/does-not-exist" "missing known_hosts" "cannot read known_hosts"
+out=$(drive r1 --tick-ms 50 ls-remote)
+expect_in "$tip refs/heads/main" "$out" "session: pinned key"
+ok "session: the pinned key lists the refs"
 chmod 000 "$T/kh_changed"
 cp "$KNOWN_HOSTS" "$T/kh_unreadable" && chmod 000 "$T/kh_unreadable"
 if [ "$(id -u)" != 0 ]; then

@@ -299,8 +299,8 @@ static void tick_done_cb(struct gitops *g, struct gitops_result *res, void *data
 {
 	struct drive *d = data;
 
-	(void)g;
 	d->rc = report(res);
+	gitops_session_close(g);	/* an ls-remote session would keep the loop */
 	uv_timer_stop(&d->tick);
 	uv_close((uv_handle_t *)&d->tick, NULL);
 }

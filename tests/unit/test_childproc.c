@@ -426,6 +426,80 @@ static void test_invalid(void **state)
 	assert_int_equal(uv_loop_close(&loop), 0);
 }
 
+
+/* A session child: requests written to its stdin, each answer taken when
+ * its "end" line arrives, the deadline armed per request only (idle time
+ * between requests is not counted), and a request it does not answer in
+ * time killing it with timed_out. */
+struct sess {
+	struct childproc *cp;
+	int answers;
+	char last[64];
+};
+
+static void sess_out_cb(struct childproc_result *r, void *data)
+{
+	struct sess *s = data;
+	const char *end = strstr(r->out.data ? r->out.data : "", "end\n");
+
+	if (!end)
+		return;
+	snprintf(s->last, sizeof s->last, "%.*s", (int)(end - r->out.data), r->out.data);
+	childproc_out_take(s->cp, (size_t)(end - r->out.data) + 4);
+	childproc_arm(s->cp, 0);
+	s->answers++;
+	if (s->answers == 1) {
+		/* idle longer than the deadline, then ask again */
+		usleep(400 * 1000);
+		assert_int_equal(childproc_write(s->cp, "two\n", 4), 0);
+		childproc_arm(s->cp, 300);
+	} else if (s->answers == 2) {
+		assert_int_equal(childproc_write(s->cp, "hang\n", 5), 0);
+		childproc_arm(s->cp, 300);
+	}
+}
+
+struct sess_outcome {
+	struct sess s;
+	struct outcome o;
+};
+
+static void sess_done_cb(struct childproc_result *r, void *data)
+{
+	done_cb(r, &((struct sess_outcome *)data)->o);
+}
+
+static void test_session(void **state)
+{
+	static const char *const argv[] = { "/bin/sh", "-c",
+		"while read l; do [ \"$l\" = hang ] && sleep 30; echo \"got $l\"; echo end; done",
+		NULL };
+	struct childproc_spec spec = { .argv = argv, .out_max = 4096, .err_max = 4096,
+				       .session = true };
+	struct sess_outcome so;
+	uv_loop_t loop;
+
+	(void)state;
+	memset(&so, 0, sizeof so);
+	spec.on_out = sess_out_cb;
+	assert_int_equal(uv_loop_init(&loop), 0);
+	assert_int_equal(childproc_start(&so.s.cp, &loop, &spec, sess_done_cb, &so), 0);
+	assert_int_equal(childproc_write(so.s.cp, "one\n", 4), 0);
+	childproc_arm(so.s.cp, 300);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	assert_int_equal(so.o.calls, 1);
+	assert_int_equal(so.s.answers, 2);
+	assert_string_equal(so.s.last, "got two\n");
+	assert_true(so.o.timed_out);
+	assert_string_equal(text(&so.o.out), "");
+	assert_int_equal(uv_loop_close(&loop), 0);
+	outcome_release(&so.o);
+	/* a session takes no payload, and a payload run no on_out */
+	spec.input = "x";
+	spec.input_len = 1;
+	assert_int_equal(childproc_start(NULL, &loop, &spec, sess_done_cb, &so), ERR_INVALID);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -441,6 +515,7 @@ int main(void)
 		cmocka_unit_test(test_env),
 		cmocka_unit_test(test_kill_and_loop_close),
 		cmocka_unit_test(test_invalid),
+		cmocka_unit_test(test_session),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
