@@ -315,7 +315,12 @@ static int op_ls_remote(struct wctx *w, git_remote *remote)
 		return rc;
 	if ((rc = git_remote_ls(&heads, &n, remote)) < 0)
 		return rc;
-	for (i = 0; i < n && i < GITOPS_MAX_REFS; i++)
+	if (n > GITOPS_MAX_REFS) {	/* like the session: never a silent first part */
+		git_remote_disconnect(remote);
+		return cb_fail(w, ERR_TOOBIG, "the remote advertises %zu refs, more than %d",
+			       n, GITOPS_MAX_REFS);
+	}
+	for (i = 0; i < n; i++)
 		printf("ref %s %s\n", git_oid_tostr_s(&heads[i]->oid), heads[i]->name);
 	git_remote_disconnect(remote);
 	return 0;

@@ -22,6 +22,20 @@ drive r1 --tick-ms 50 read refs/pipelined/remote/heads/main $V | head -n -1 >"$T
 cmp "$T/read.out" "$T/qread.out" || fail "read on the threadpool (gitops_queue) differs"
 ok "ls-remote, fetch into refs/pipelined/remote/, read a file at a ref"
 
+# --- the ref bound: more than GITOPS_MAX_REFS refs fail loudly, never a
+# silent first part (the one-shot helper and the daemon's SSH session)
+new_repo many
+tipm0=$(remote_tip many)
+for ((i = 0; i < 4100; i++)); do echo "create refs/heads/promote/paper/r$i $tipm0"; done |
+	git --git-dir="$T/srv/many.git" update-ref --stdin
+out=$(drive many ls-remote || true)
+expect_in "error rc=-3" "$out" "one-shot ls-remote over the bound"
+expect_in "advertises 4102 refs, more than 4096" "$out" "one-shot ls-remote names the count"
+out=$(drive many --tick-ms 50 ls-remote || true)
+expect_in "error rc=-3" "$out" "session ls-remote over the bound"
+expect_in "more than 4096 refs" "$out" "session ls-remote says why"
+ok "ls-remote of 4,102 refs (HEAD, main and 4,100 branches) fails with the bound named, by the helper and by the session"
+
 # --- a commit without a work tree, pushed over SSH -----------------------
 out=$(drive r1 edit $V '# bumped by test' 'promote beta: test bump')
 c1=$(sed -n 's/^commit //p' <<<"$out")
