@@ -8,7 +8,7 @@
 # entries and ECDSA deploy keys work; an RSA deploy key is refused with the
 # reason; a key the server does not know stops after one attempt.
 . "$SRCDIR/tests/fixtures/gitops-lib.sh"
-start_sshd
+SSHD_RSA_KEY=1 start_sshd
 new_repo r1
 fp=$(host_fingerprint)
 hostname="[127.0.0.1]:$SSHD_PORT"
