@@ -8,6 +8,7 @@
 # against Argo CD's swagger.json.
 set -euo pipefail
 . "$SRCDIR/tests/fixtures/lib.sh"
+. "$SRCDIR/tests/fixtures/poll.sh"
 W=$(mktemp -d)
 trap 'stop_pids "$W"; rm -rf "$W"' EXIT
 WATCH=$TOOLDIR/argocd_watch
@@ -35,9 +36,12 @@ echo $! > "$W/double.pid"
 wait_file "$W/port"
 URL=http://127.0.0.1:$(cat "$W/port")
 ctl() { curl -fsS -X POST -d "$1" "$URL/control" >/dev/null; }
+# The client reacts to events (a stream message, a stale flag): these waits
+# ask that the reaction happens, not how fast, so the bound is loose; a
+# few seconds failed beside a loaded suite.
 wait_line() {	# FILE REGEX SECONDS
-  for _ in $(seq $(($3 * 10))); do grep -Eq -- "$2" "$1" && return 0; sleep 0.1; done
-  echo "--- $1:"; cat "$1"; fail "no line matching '$2' within $3 s"
+  poll_until $(($3 * 4)) grep -Eq -- "$2" "$1" && return 0
+  echo "--- $1:"; cat "$1"; fail "no line matching '$2' within $(($3 * 4)) s"
 }
 
 # 1. the stream: a promotion is followed to deployed
