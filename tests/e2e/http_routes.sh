@@ -90,17 +90,19 @@ ok "deferred replies (400 ms, inside the handler, 1.5 s while /healthz answers i
 
 # Graceful stop while a keep-alive connection idles and another has sent
 # half its headers: both are dropped, exit 0 promptly.
-"$PY" - "$PORT" <<'PYEOF' &
+"$PY" - "$PORT" "$T/clients-ready" <<'PYEOF' &
 import socket, sys, time
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
 s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
 s.recv(4096)
 h = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
 h.sendall(b"GET /healthz HTTP/1.1\r\nHo")
+open(sys.argv[2], "w").write("both sent\n")
 time.sleep(5)
 PYEOF
 EXTRA_PIDS+=($!)
-sleep 0.3
+# both connections made (a fixed sleep lost this race under load)
+poll_until 20 test -s "$T/clients-ready" || fail "the two test clients did not connect"
 t0=$(date +%s%N)
 stop_testd
 ms=$(( ($(date +%s%N) - t0) / 1000000 ))
@@ -112,7 +114,8 @@ ok "SIGTERM with an idle keep-alive and a half-sent request: exit 0 in ${ms}ms"
 start_testd
 curl -s -o "$T/slow" -w '%{http_code}' "$URL/debug/slow?ms=20000" > "$T/slow.code" &
 EXTRA_PIDS+=($!)
-sleep 0.3
+poll_until 20 grep -q 'slow request deferred for 20000 ms' "$T/testd.log" ||
+	fail "the deferred request never reached its handler"
 stop_testd
 wait "${EXTRA_PIDS[-1]}" || true
 [ "$(cat "$T/slow.code")" = 503 ] || fail "deferred request at stop got $(cat "$T/slow.code")"

@@ -126,6 +126,7 @@ static int slow_page(struct http_request *req, struct http_response *res, void *
 	}
 	uv_timer_init(&loop, &sl->timer);
 	sl->timer.data = sl;
+	log_info("testd", "slow request deferred for %u ms", sl->ms);	/* tests wait for it */
 	if (sl->ms == 0)	/* the reply-before-return path */
 		slow_done_cb(&sl->timer);
 	else
