@@ -61,7 +61,7 @@ mutate() {
 	files+=("$2")
 	wants+=("$4")
 	tools+=("${5:-validate}")
-	printf '%s\0' "$W/m$i" "$2" "$3" >>"$W/mutations"
+	printf '%s\0' "$W/m$i" "$2" "$3" "$1" >>"$W/mutations"
 }
 
 mutate "PV reclaim policy Delete" templates/k8s/nfs-pv.yaml \
@@ -127,14 +127,14 @@ import shutil, sys
 src, spec = sys.argv[1], sys.argv[2]
 fields = open(spec, encoding="utf-8").read().split("\0")[:-1]
 unchanged = []
-for root, file, expr in zip(fields[0::3], fields[1::3], fields[2::3]):
+for root, file, expr, name in zip(*[iter(fields)] * 4):
     for sub in ("templates", "values"):
         shutil.copytree(src + "/" + sub, root + "/" + sub)
     path = root + "/" + file
     s = open(path).read()
     n = eval(expr, {"s": s})
     if n == s:
-        unchanged.append(path)
+        unchanged.append(f"{path} ({name})")
         continue
     open(path, "w").write(n)
 if unchanged:
