@@ -6,7 +6,8 @@
 # Actions workflow schema (@action-validator/cli), the pinned charts' value
 # keys, and the cross-file rules (tests/templates/validate.mjs). Then shows
 # that each kind of mistake an operator could make is caught, by validating
-# mutated copies. The npm packages come from the committed lock file,
+# mutated copies (all built by one python3 and validated by one node, each
+# judged on its own section of the output). The npm packages come from the committed lock file,
 # installed with `npm ci` into the build directory (once per lock change).
 set -euo pipefail
 SRCDIR=${SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -49,32 +50,18 @@ fi
 
 # ---- mutations: each must be caught with a message naming it ----------------
 # mutate NAME FILE PYTHON-EXPR-ON-s EXPECTED-OUTPUT-REGEX [validator]
+# records one case; all cases are built, then validated together, below.
+names=()
+files=()
+wants=()
+tools=()
 mutate() {
-	local name=$1 file=$2 expr=$3 want=$4 tool=${5:-validate}
-	rm -rf "$W/m"
-	mkdir -p "$W/m"
-	cp -r "$SRCDIR/templates" "$SRCDIR/values" "$W/m/"
-	python3 - "$W/m/$file" "$expr" <<'EOF'
-import sys
-path, expr = sys.argv[1], sys.argv[2]
-s = open(path).read()
-n = eval(expr, {"s": s})
-if n == s:
-    sys.exit("mutation did not change " + path)
-open(path, "w").write(n)
-EOF
-	local rc=0
-	if [ "$tool" = action-validator ]; then
-		"${ACTION_VALIDATOR[@]}" "$W/m/$file" >"$W/mout" 2>&1 || rc=$?
-	else
-		"${VALIDATE[@]}" "$W/m" >"$W/mout" 2>&1 || rc=$?
-	fi
-	if [ "$rc" -ne 0 ] && grep -qE -- "$want" "$W/mout"; then
-		ok "caught: $name"
-	else
-		sed 's/^/    /' "$W/mout" | grep -v '^    ok' | head -20
-		bad "not caught: $name (exit $rc, wanted /$want/)"
-	fi
+	local i=${#names[@]}
+	names+=("$1")
+	files+=("$2")
+	wants+=("$4")
+	tools+=("${5:-validate}")
+	printf '%s\0' "$W/m$i" "$2" "$3" "$1" >>"$W/mutations"
 }
 
 mutate "PV reclaim policy Delete" templates/k8s/nfs-pv.yaml \
@@ -131,6 +118,81 @@ mutate "invalid workflow key (action-validator)" templates/github/ci.yml \
 	's.replace("    runs-on: self-hosted-gremlin\n", "    run-on: self-hosted-gremlin\n", 1)' "Additional property 'run-on' is not allowed" action-validator
 mutate "duplicate YAML key" templates/k8s/namespaces.yaml \
 	's.replace("  name: argocd\n", "  name: argocd\n  name: argo\n", 1)' "FAIL templates/k8s/namespaces.yaml: parses as YAML"
+
+# One python3 builds every case: a fresh copy of templates/ and values/ in its
+# own directory, with the case's one file mutated. A mutation that leaves its
+# file unchanged stops the test (its case would prove nothing).
+python3 - "$SRCDIR" "$W/mutations" <<'EOF'
+import shutil, sys
+src, spec = sys.argv[1], sys.argv[2]
+fields = open(spec, encoding="utf-8").read().split("\0")[:-1]
+unchanged = []
+for root, file, expr, name in zip(*[iter(fields)] * 4):
+    for sub in ("templates", "values"):
+        shutil.copytree(src + "/" + sub, root + "/" + sub)
+    path = root + "/" + file
+    s = open(path).read()
+    n = eval(expr, {"s": s})
+    if n == s:
+        unchanged.append(f"{path} ({name})")
+        continue
+    open(path, "w").write(n)
+if unchanged:
+    sys.exit("mutation did not change " + ", ".join(unchanged))
+EOF
+
+# One node validates every validate.mjs case (the schema packages load once,
+# not once per case), then the committed tree again: it must still pass after
+# the mutated copies, so no state is carried from one root to the next. Each
+# case is judged on its own root's section only: its verdict must be FAIL and
+# its expected message must be in that section, not merely somewhere.
+roots=()
+for i in "${!names[@]}"; do
+	[ "${tools[$i]}" = validate ] && roots+=("$W/m$i")
+done
+roots+=("$SRCDIR")
+batch_rc=0
+"${VALIDATE[@]}" "${roots[@]}" >"$W/batch" 2>&1 || batch_rc=$?
+# section N ROOT OUT: writes root N's lines to OUT and prints its verdict
+# (ok or FAIL; nothing when the section is missing or unterminated)
+section() {
+	awk -v b="==== begin root $1: $2" -v e="==== end root $1: $2: " -v out="$3" '
+		$0 == b { on = 1; printf "" > out; next }
+		on && index($0, e) == 1 { print substr($0, length(e) + 1); exit }
+		on { print > out }' "$W/batch"
+}
+
+n=0
+for i in "${!names[@]}"; do
+	name=${names[$i]} want=${wants[$i]}
+	: >"$W/mout"
+	if [ "${tools[$i]}" = action-validator ]; then
+		rc=0
+		"${ACTION_VALIDATOR[@]}" "$W/m$i/${files[$i]}" >"$W/mout" 2>&1 || rc=$?
+		verdict="exit $rc"
+		caught=$([ "$rc" -ne 0 ] && echo 1 || echo 0)
+	else
+		n=$((n + 1))
+		verdict=$(section "$n" "$W/m$i" "$W/mout")
+		caught=$([ "$verdict" = FAIL ] && echo 1 || echo 0)
+		verdict="verdict ${verdict:-missing}"
+	fi
+	if [ "$caught" -eq 1 ] && grep -qE -- "$want" "$W/mout"; then
+		ok "caught: $name"
+	else
+		sed 's/^/    /' "$W/mout" | grep -v '^    ok' | head -20
+		bad "not caught: $name ($verdict, wanted /$want/)"
+	fi
+done
+: >"$W/clean"
+verdict=$(section "$((n + 1))" "$SRCDIR" "$W/clean")
+if [ "$verdict" = ok ] && [ "$batch_rc" -eq 1 ]; then
+	ok "templates/ and values/ still pass after the $n mutated copies in the same process: $(tail -1 "$W/clean")"
+else
+	grep -v '^ok' "$W/clean" | sed 's/^/    /'
+	tail -5 "$W/batch" | sed 's/^/    /'
+	bad "templates/ and values/ pass after the mutated copies (verdict ${verdict:-missing}, exit $batch_rc, wanted ok and 1)"
+fi
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
