@@ -596,6 +596,38 @@ int gitops_first_parents(char (**out)[GITOPS_HEXSZ + 1], size_t *n, struct gitop
 	return rc;
 }
 
+int gitops_first_parent_walk(struct gitops *g, const char *rev, size_t max, gitops_walk_cb *fn,
+			     void *data)
+{
+	git_commit *c = NULL, *next;
+	char id[GITOPS_HEXSZ + 1];
+	size_t count = 0;
+	int rc = lookup_commit(&c, g, rev);
+
+	while (rc == 0 && c) {
+		if (count++ == max) {
+			rc = gitops_fail(g, ERR_TOOBIG, "more than %zu first-parent commits up to '%s'",
+					 max, rev);
+			break;
+		}
+		git_oid_tostr(id, sizeof id, git_commit_id(c));
+		if ((rc = fn(id, data)) != 0)
+			break;
+		next = NULL;
+		if (git_commit_parentcount(c) > 0 && (rc = git_commit_parent(&next, c, 0)) < 0)
+			rc = gitops_gitfail(g, rc, "cannot read parent of %s", id);
+		git_commit_free(c);
+		c = next;
+	}
+	git_commit_free(c);
+	return rc > 0 ? 0 : rc;
+}
+
+const char *gitops_git_dir(const struct gitops *g)
+{
+	return git_repository_path(g->repo);
+}
+
 int gitops_merge_base(char out[GITOPS_HEXSZ + 1], struct gitops *g, const char *a, const char *b)
 {
 	git_commit *ca = NULL, *cb = NULL;

@@ -174,6 +174,15 @@ int gitops_note_read(struct buf *out, struct gitops *g, const char *notes_rev, c
  * still returned). */
 int gitops_first_parents(char (**out)[GITOPS_HEXSZ + 1], size_t *n, struct gitops *g,
 			 const char *rev, const char *stop, size_t max);
+/* The same walk, one commit at a time: fn(id, data) newest first until it
+ * returns non-zero (positive: stop, and 0 is returned; negative: that
+ * error), the root, or max commits (ERR_TOOBIG). */
+typedef int gitops_walk_cb(const char *id, void *data);
+int gitops_first_parent_walk(struct gitops *g, const char *rev, size_t max, gitops_walk_cb *fn,
+			     void *data);
+/* The repository's git directory ("/x/.git/", or the bare repository),
+ * where pipelinectl keeps its caches (the audit checkpoints). */
+const char *gitops_git_dir(const struct gitops *g);
 int gitops_merge_base(char out[GITOPS_HEXSZ + 1], struct gitops *g, const char *a, const char *b);
 /* 1 if ancestor is reachable from descendant (or equal), 0 if not. */
 int gitops_is_ancestor(struct gitops *g, const char *ancestor, const char *descendant);

@@ -44,13 +44,17 @@ int file_open_regular(int *fd, const char *path, size_t max)
 int file_read(struct buf *out, const char *path, size_t max)
 {
 	char chunk[8192];
+	struct stat st;
 	ssize_t n;
 	int fd, rc = file_open_regular(&fd, path, max);
 
 	if (rc)
 		return rc;
 	buf_init(out, max);
-	if (buf_grow(out, 0)) {
+	/* room for the whole file at once: checkpoints are megabytes */
+	if (fstat(fd, &st) || st.st_size < 0 || (size_t)st.st_size > max)
+		st.st_size = 0;
+	if (buf_grow(out, (size_t)st.st_size)) {
 		close(fd);
 		return ERR_NOMEM;
 	}
