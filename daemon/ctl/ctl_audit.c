@@ -1,4 +1,4 @@
-/* ctl_audit.c - pipelinectl audit [<range>] [--repo DIR] [--json]: gather
+/* ctl_audit.c - pipelinectl audit [<range>] [--repo DIR] [--no-checkpoint] [--json]: gather
  * the facts of the tracked branch's first-parent history from git and let
  * the pure audit module judge them (audit.h).
  *
