@@ -260,6 +260,14 @@ int cmd_log(int argc, char **argv, const struct ctl_opts *opts)
 		config_free(cfg);
 		return 2;
 	}
+	/* git log reads objects without re-hashing each; the log is a view of
+	 * the history, as git log is (audit keeps the check: it is the
+	 * auditor's integrity check of what it judges) */
+	gitops_verify_hashes(false);
+	/* each commit is read once (gitops_walk_commits): no object cache */
+	gitops_cache_objects(false);
+	/* thousands of lines: written in large blocks */
+	setvbuf(stdout, NULL, _IOFBF, 64 * 1024);
 	rc = run_log(&a, cfg);
 	gitops_global_shutdown();
 	config_free(cfg);
