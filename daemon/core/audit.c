@@ -447,8 +447,6 @@ int audit_run_state(struct audit_report *out, struct audit_state *st,
 		if (!c[i].id || !c[i].committer_name || !c[i].committer_email || !c[i].message ||
 		    (c[i].nchanged && !c[i].changed) || (c[i].shape && !c[i].shape->commit))
 			return ERR_INVALID;
-	if (audit_state_index(st))
-		return ERR_NOMEM;
 	memset(&r, 0, sizeof r);
 	r.p = p;
 	r.st = st;

@@ -91,6 +91,8 @@ struct ctx {
 	struct audit_state st;
 	bool checkpoint;		/* read and write checkpoints */
 	char key[AUDIT_STATE_KEY_LEN + 1];
+	const void *map;		/* the checkpoint's bytes, which st searches */
+	size_t maplen;
 	char restored[GITOPS_HEXSZ + 1];	/* the commit st was restored at, "" none */
 	bool covered;			/* the checkpoint read holds the tip already */
 	struct facts *f;
@@ -926,7 +928,7 @@ static int checkpoint_path(struct buf *out, const struct ctx *x, bool mkdirs)
 static void checkpoint_read(struct ctx *x, const struct audit_policy *p)
 {
 	const struct config_since *s = &x->cfg->audit.since;
-	struct buf path = BUF_INIT, bytes = BUF_INIT;
+	struct buf path = BUF_INIT;
 	char since[64] = "";
 
 	if (s->set && s->is_commit)
@@ -934,12 +936,11 @@ static void checkpoint_read(struct ctx *x, const struct audit_policy *p)
 	else if (s->set)
 		snprintf(since, sizeof since, "time %lld", (long long)s->time);
 	audit_state_key(x->key, p, since);
+	/* mapped, not read: the state searches the bytes where they lie */
 	if (checkpoint_path(&path, x, false) == 0 &&
-	    file_read(&bytes, path.data, AUDIT_STATE_MAX_BYTES) == 0 &&
-	    audit_state_decode(&x->st, bytes.data, bytes.len, x->key) != 0)
-		audit_state_init(&x->st);
+	    file_map(&x->map, &x->maplen, path.data, AUDIT_STATE_MAX_BYTES) == 0)
+		audit_state_decode(&x->st, x->map, x->maplen, x->key);	/* empty when refused */
 	buf_release(&path);
-	buf_release(&bytes);
 }
 
 /* The state at the tip, for the next run.  Best effort: a git directory
@@ -1016,6 +1017,7 @@ static void ctx_release(struct ctx *x)
 	}
 	history_request_chain_release(&x->chain);
 	audit_state_release(&x->st);
+	file_unmap(x->map, x->maplen);
 	free(x->f);
 	free(x->c);
 	free(x->ids);

@@ -22,6 +22,17 @@ static void id_of(char out[41], unsigned n)
 	snprintf(out, 41, "%040x", n);
 }
 
+/* the state searches b's bytes: b outlives it */
+static int decode_copy(struct audit_state *s, const struct buf *b, const char *key)
+{
+	return audit_state_decode(s, b->data, b->len, key);
+}
+
+static int decode_n(struct audit_state *s, const struct buf *b, size_t n, const char *key)
+{
+	return audit_state_decode(s, b->data, n, key);
+}
+
 /* A chain of n commits; commit i promotes tag i into beta and, every
  * third, into paper with a request; approvals come on at commit 50. */
 static void build(struct audit_state *s, unsigned n)
@@ -112,17 +123,19 @@ static void test_round_trip(void **state)
 	(void)state;
 	build(&s, 300);
 	assert_int_equal(audit_state_encode(&b, &s, KEY), 0);
-	assert_int_equal(audit_state_decode(&d, b.data, b.len, KEY), 0);
+	assert_int_equal(decode_copy(&d, &b, KEY), 0);
 	assert_int_equal(d.depth, 300);
 	assert_string_equal(d.tip, s.tip);
-	assert_int_equal(d.n, s.n);
-	assert_int_equal(d.nuses, s.nuses);
-	assert_int_equal(d.nsamples, s.nsamples);
+	/* the (stage, tag) pairs reached, once each; every promotion by stage */
+	assert_int_equal(d.b_tags.n, 300 + 100);
+	assert_int_equal(d.b_last[STAGE_BETA].n, 300);
+	assert_int_equal(d.b_uses.n, s.nuses);
+	assert_int_equal(d.b_samples.n, s.nsamples);
 	assert_int_equal(d.judged_depth, 3);
 	assert_string_equal(d.baseline, s.baseline);
 	assert_int_equal(d.approvals_on[STAGE_PAPER], 50);
-	/* indexed once cut (or asked), as audit_run_state does */
-	assert_int_equal(audit_state_index(&d), 0);
+	id_of(id, 0x100000 + 128);
+	assert_int_equal(audit_state_sample_depth(&d, id), 128);
 	id_of(tag, 299);
 	assert_true(audit_state_reached(&d, STAGE_BETA, tag));
 	snprintf(req, sizeof req, "%040x", 0xabc000 + 297);
@@ -131,13 +144,45 @@ static void test_round_trip(void **state)
 	id_of(tag, 300);
 	assert_string_equal(audit_state_last_tag(&d, STAGE_BETA), tag);
 	audit_state_release(&d);
-	/* decoded, then cut without asking first */
-	assert_int_equal(audit_state_decode(&d, b.data, b.len, KEY), 0);
+	/* decoded, then cut: nothing deeper is found */
+	assert_int_equal(decode_copy(&d, &b, KEY), 0);
 	id_of(id, 0x100000 + 100);
 	assert_int_equal(audit_state_truncate(&d, 100, id), 0);
 	id_of(tag, 99);
 	assert_string_equal(audit_state_last_tag(&d, STAGE_PAPER), tag);
-	audit_state_release(&d);
+	id_of(tag, 101);
+	assert_false(audit_state_reached(&d, STAGE_BETA, tag));
+	snprintf(req, sizeof req, "%040x", 0xabc000 + 102);
+	assert_null(audit_state_request(&d, req));
+	assert_true(audit_state_approvals_on(&d, STAGE_PAPER));	/* on at 50 */
+	id_of(id, 0x100000 + 128);
+	assert_int_equal(audit_state_sample_depth(&d, id), 0);
+	/* then more commits after the cut, and the bytes of the whole again:
+	 * the same as a state built in one go */
+	for (unsigned i = 101; i <= 300; i++) {
+		id_of(id, 0x100000 + i);
+		assert_int_equal(audit_state_step(&d, id), 0);
+		id_of(tag, i);
+		assert_int_equal(audit_state_remember(&d, STAGE_BETA, tag, NULL), 0);
+		if (i % 3 == 0) {
+			snprintf(req, sizeof req, "%040x", 0xabc000 + i);
+			assert_int_equal(audit_state_remember(&d, STAGE_PAPER, tag, req), 0);
+		}
+	}
+	{
+		struct buf b2 = BUF_INIT;
+		struct audit_state s2;
+
+		build(&s2, 300);
+		assert_int_equal(audit_state_encode(&b2, &d, KEY), 0);
+		audit_state_release(&d);
+		buf_release(&b);
+		assert_int_equal(audit_state_encode(&b, &s2, KEY), 0);
+		assert_int_equal(b.len, b2.len);
+		assert_memory_equal(b.data, b2.data, b.len);
+		audit_state_release(&s2);
+		buf_release(&b2);
+	}
 	audit_state_release(&s);
 	buf_release(&b);
 }
@@ -154,15 +199,15 @@ static void test_damage_refused(void **state)
 	for (size_t i = 0; i < b.len; i++)
 		for (int bit = 0; bit < 8; bit += 3) {
 			b.data[i] ^= (char)(1 << bit);
-			assert_int_equal(audit_state_decode(&d, b.data, b.len, KEY), ERR_INVALID);
-			assert_int_equal(d.n, 0);
+			assert_int_equal(decode_copy(&d, &b, KEY), ERR_INVALID);
+			assert_int_equal(d.depth, 0);
+			assert_null(d.b_tags.p);
 			b.data[i] ^= (char)(1 << bit);
 		}
 	for (size_t n = 0; n < b.len; n++)
-		assert_int_equal(audit_state_decode(&d, b.data, n, KEY), ERR_INVALID);
-	assert_int_equal(audit_state_decode(&d, b.data, b.len, "fedcba9876543210"),
-			 ERR_INVALID);
-	assert_int_equal(audit_state_decode(&d, b.data, b.len, KEY), 0);
+		assert_int_equal(decode_n(&d, &b, n, KEY), ERR_INVALID);
+	assert_int_equal(decode_copy(&d, &b, "fedcba9876543210"), ERR_INVALID);
+	assert_int_equal(decode_copy(&d, &b, KEY), 0);
 	audit_state_release(&d);
 	audit_state_release(&s);
 	buf_release(&b);
