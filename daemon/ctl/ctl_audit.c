@@ -943,14 +943,21 @@ static void checkpoint_read(struct ctx *x, const struct audit_policy *p)
 	buf_release(&path);
 }
 
-/* The state at the tip, for the next run.  Best effort: a git directory
- * this user cannot write (a mirror of another user, a read-only mount)
- * just gets no checkpoint. */
+/* The state at the tip, for the next run, unless the checkpoint read is
+ * nearly as good: writing it costs O(history) (megabytes, and an fsync)
+ * while replaying fewer than CHECKPOINT_STEP commits from the old one
+ * costs a few milliseconds, so a pull request's audit does not rewrite it
+ * each time.  Best effort: a git directory this user cannot write (a
+ * mirror of another user, a read-only mount) just gets no checkpoint. */
+#define CHECKPOINT_STEP 256
+
 static void checkpoint_write(struct ctx *x)
 {
 	struct buf path = BUF_INIT, bytes = BUF_INIT;
 
-	if (!x->covered && x->st.depth && checkpoint_path(&path, x, true) == 0 &&
+	if (x->covered || (x->restored[0] && x->n < CHECKPOINT_STEP))
+		return;
+	if (x->st.depth && checkpoint_path(&path, x, true) == 0 &&
 	    audit_state_encode(&bytes, &x->st, x->key) == 0)
 		file_write_atomic(path.data, bytes.data, bytes.len, 0644);
 	buf_release(&path);
