@@ -2,6 +2,7 @@
  * walks the mirror through gitops and hands each commit to the pure
  * history_add_commit / history_approves of core/history.c. */
 #include "history_walk.h"
+#include "trailer.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +52,45 @@ int history_load(struct history *out, struct gitops *g, const char *rev, const c
 	}
 	*out = h;
 	return 0;
+}
+
+struct each {
+	history_entry_cb *fn;
+	void *data;
+};
+
+static int each_cb(const struct gitops_commit_info *ci, void *data)
+{
+	struct each *w = data;
+	struct trailer_list tl = { 0 };
+	struct history_entry e;
+	int rc = 0;
+
+	if (trailer_parse(&tl, ci->message, strlen(ci->message), NULL) == 0 &&
+	    (rc = history_entry_from_commit(&e, ci, &tl)) == 0) {
+		rc = w->fn(&e, w->data);
+		history_entry_release(&e);
+	} else if (rc == ERR_NOTFOUND) {
+		rc = 0;
+	}
+	trailer_list_release(&tl);
+	return rc;
+}
+
+int history_each(struct gitops *g, const char *rev, const char *stop, history_entry_cb *fn,
+		 void *data, bool *truncated, struct buf *err)
+{
+	struct each w = { fn, data };
+	int rc = gitops_walk_commits(g, rev, stop, HISTORY_MAX_COMMITS, each_cb, &w);
+
+	*truncated = rc == ERR_TOOBIG;
+	if (rc == ERR_TOOBIG)
+		return 0;
+	if (rc == ERR_NOMEM && err)
+		buf_printf(err, "history: out of memory");
+	else if (rc && err)
+		buf_printf(err, "history: %s", gitops_error(g));
+	return rc;
 }
 
 static int same_tree(bool *out, struct gitops *g, const struct gitops_commit_info *ci)
