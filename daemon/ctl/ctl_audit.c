@@ -234,19 +234,23 @@ static int walk(struct ctx *x, const char *range, size_t *in_range)
 	/* a whole history is judged whole: the checkpoint serves ranges */
 	w.cp = has_from && x->st.depth ? &x->st : NULL;
 	rc = gitops_first_parent_walk(x->cg.g, rev_name(x, to, 0), AUDIT_MAX_COMMITS, walk_cb, &w);
+	if (rc == 0 && w.hit && (rc = restore(x, &w, &n)) == ERR_INVALID) {
+		/* a checkpoint that contradicts the chain: walk again, to the
+		 * root, without it */
+		free(w.ids);
+		memset(&w, 0, sizeof w);
+		w.x = x;
+		x->restored[0] = '\0';
+		x->covered = false;
+		rc = gitops_first_parent_walk(x->cg.g, rev_name(x, to, 0), AUDIT_MAX_COMMITS,
+					      walk_cb, &w);
+	}
 	if (rc == 0 && !w.hit) {
 		/* a whole history, or not on the checkpoint's chain: from the
 		 * root, without it */
 		audit_state_release(&x->st);
 		audit_state_init(&x->st);
-	}
-	if (rc == 0 && (rc = restore(x, &w, &n)) == ERR_INVALID) {
-		audit_state_release(&x->st);
-		audit_state_init(&x->st);
-		x->restored[0] = '\0';
-		x->covered = false;
 		n = w.n;
-		rc = 0;
 	}
 	if (rc) {
 		free(w.ids);
