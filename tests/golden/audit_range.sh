@@ -11,10 +11,10 @@
 # full audit had).  The full audit must also see every kind planted, so the
 # values files are judged both by re-applying a promotion's tag without a
 # parse and by the parse when the bytes say otherwise.  Each range is judged
-# warm (from the checkpoint the previous run left in the git directory) and
-# cold (--no-checkpoint); a checkpoint older than the range, a damaged one,
-# another configuration's and a git directory where none can be written
-# all give the full audit's verdict.
+# warm (from the checkpoint the previous run left in the git directory),
+# every third also cold (--no-checkpoint); a checkpoint older than the
+# range, a damaged one, another configuration's and a git directory where
+# none can be written all give the full audit's verdict.
 set -euo pipefail
 W=$(mktemp -d)
 trap '[ -n "${KEEP:-}" ] || rm -rf "$W"' EXIT
@@ -157,8 +157,8 @@ for round in $(seq 1 $((12 + ${#starts[@]}))); do
 	want=$(for ((i = a + 1; i <= b; i++)); do grep "^${ids[i]} " <<<"$full" || true; done)
 	# warm: the checkpoint the last run left (at the full audit's tip, or
 	# at the last range's end: restored inside it, or replayed from it),
-	# then cold (every other round)
-	for how in warm $([ $((round % 2)) = 1 ] && echo cold); do
+	# then cold (every third round)
+	for how in warm $([ $((round % 3)) = 1 ] && echo cold); do
 		if [ $how = warm ]; then
 			audit "${ids[a]}..${ids[b]}"
 			[ "$CK" != None ] || fail "range $a..$b ($how) read no checkpoint"
@@ -196,7 +196,6 @@ range "older checkpoint" $((c + 17)) $((c + 50))
 [ "$CK" = "${ids[c]}" ] || fail "older checkpoint: restored at $CK, not ${ids[c]}"
 # damaged: the same verdict as none, and a good one written in its place
 for damage in corrupt truncated empty; do
-	cp "$ckfile" "$W/ck.good"
 	case $damage in
 	corrupt) printf 'X' | dd of="$ckfile" bs=1 seek=$(($(stat -c %s "$ckfile") / 2)) conv=notrunc \
 			2>/dev/null ;;
@@ -205,9 +204,9 @@ for damage in corrupt truncated empty; do
 	esac
 	range "$damage checkpoint" $((c + 5)) $((c + 60))
 	[ "$CK" = None ] || fail "$damage checkpoint: restored facts from $CK"
-	range "after the $damage checkpoint" $((c + 5)) $((c + 60))
-	[ "$CK" != None ] || fail "$damage checkpoint: no good one written in its place"
 done
+range "after the damaged checkpoints" $((c + 5)) $((c + 60))
+[ "$CK" != None ] || fail "no good checkpoint written in place of the damaged one"
 # another configuration's checkpoint: another file; under this one's name,
 # ignored (its key is inside)
 sed 's/^\[daemon\]/[audit]\n\tsince = 2026-03-01\n[daemon]/' "$W/p.conf" >"$W/p2.conf"
