@@ -154,6 +154,7 @@ struct walk {
 	bool hit;			/* ids[hit_at] is on the checkpoint's chain */
 	size_t hit_at;
 	uint64_t hit_depth;
+	size_t below;			/* >0: commits wanted past the range's start */
 };
 
 static int walk_cb(const char *id, void *data)
@@ -181,6 +182,8 @@ static int walk_cb(const char *id, void *data)
 	if (w->hit && w->started && w->hit_at <= w->in_range &&
 	    w->hit_depth < (uint64_t)(w->in_range - w->hit_at))
 		w->hit = false, w->cp = NULL;
+	if (w->below && w->started && w->n >= w->in_range + w->below)
+		return 1;
 	return w->hit && w->started ? 1 : 0;
 }
 
@@ -214,7 +217,7 @@ static int restore(struct ctx *x, struct walk *w, size_t *n)
 /* The first-parent commits up to the range's end, oldest first (after the
  * checkpoint's, when one is used), and how many of the newest are inside
  * the range. */
-static int walk(struct ctx *x, const char *range, size_t *in_range)
+static int walk(struct ctx *x, const char *range, bool requests, size_t *in_range)
 {
 	char from[256], to[256], err[300];
 	struct walk w;
@@ -233,6 +236,10 @@ static int walk(struct ctx *x, const char *range, size_t *in_range)
 	w.x = x;
 	/* a whole history is judged whole: the checkpoint serves ranges */
 	w.cp = has_from && x->st.depth ? &x->st : NULL;
+	/* a request's commits are judged on their own: of the history below
+	 * them only the request commit under its approvals is read (the tip's
+	 * shape), never the facts of the rest */
+	w.below = requests ? TRAILER_APPROVALS_MAX + 1 : 0;
 	rc = gitops_first_parent_walk(x->cg.g, rev_name(x, to, 0), AUDIT_MAX_COMMITS, walk_cb, &w);
 	if (rc == 0 && w.hit && (rc = restore(x, &w, &n)) == ERR_INVALID) {
 		/* a checkpoint that contradicts the chain: walk again, to the
@@ -240,6 +247,7 @@ static int walk(struct ctx *x, const char *range, size_t *in_range)
 		free(w.ids);
 		memset(&w, 0, sizeof w);
 		w.x = x;
+		w.below = requests ? TRAILER_APPROVALS_MAX + 1 : 0;
 		x->restored[0] = '\0';
 		x->covered = false;
 		rc = gitops_first_parent_walk(x->cg.g, rev_name(x, to, 0), AUDIT_MAX_COMMITS,
@@ -985,7 +993,7 @@ static int audit_repo(struct ctx *x, const struct audit_args *a)
 	x->checkpoint = !a->no_checkpoint && !pol.requests;
 	if (x->checkpoint)
 		checkpoint_read(x, &pol);
-	if ((rc = walk(x, a->range, &in_range)) || (rc = read_commits(x)))
+	if ((rc = walk(x, a->range, pol.requests, &in_range)) || (rc = read_commits(x)))
 		return rc;
 	/* a request's commits are judged whatever the baseline */
 	if (!pol.requests && (rc = baseline(x)))
