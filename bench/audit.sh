@@ -3,8 +3,14 @@
 # live in turn, each a one-file commit by the daemon identity with the full
 # trailer block), written with git fast-import, then both commands timed on
 # the local clone, next to `git log --format=%(trailers)` over the same
-# history (what reading every commit's record costs in git itself).  BUILD
-# names a build directory with pipelinectl; N=100000 is the issue's target.
+# history (what reading every commit's record costs in git itself) and
+# `git log --first-parent --raw --no-abbrev` (git's own tree diff per
+# commit: the fair baseline for work that must diff trees, as the full
+# audit does).  The range HEAD~30..HEAD is timed cold (--no-checkpoint:
+# the history before it replayed from the root), warm (the checkpoint the
+# previous run left at HEAD) and from a checkpoint 1,000 commits back (the
+# CI case: the last run audited an older base).  BUILD names a build
+# directory with pipelinectl; N=100000 is the issue's target.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build-bench}
@@ -57,9 +63,18 @@ timeit() {
 	echo "$(( (e - s) / 1000000 )) ms (cpu $(grep -v '^rc ' <<<"$out" | bc) s)"
 }
 gitlog() { git --git-dir="$T/r.git" log --format=%\(trailers\) main; }
+gitraw() { git --git-dir="$T/r.git" log --first-parent --raw --no-abbrev --format=%H main; }
+audit() { "$ctl" -c "$T/p.conf" audit --repo "$T/r.git" "$@"; }
 echo "$N promotions + 1 commit"
 echo "git log --format=%(trailers): $(timeit gitlog)"
+echo "git log --first-parent --raw --no-abbrev: $(timeit gitraw)"
 echo "log --repo (all):        $(timeit "$ctl" -c "$T/p.conf" log --repo "$T/r.git")"
-echo "audit --repo (all):      $(timeit "$ctl" -c "$T/p.conf" audit --repo "$T/r.git")"
-echo "audit --repo HEAD~30..:  $(timeit "$ctl" -c "$T/p.conf" audit --repo "$T/r.git" HEAD~30..HEAD)"
-"$ctl" -c "$T/p.conf" audit --repo "$T/r.git" | tail -1
+echo "audit --repo (all):      $(timeit audit)"
+# the full audit left its checkpoint at HEAD
+echo "audit --repo HEAD~30.. (cold): $(timeit audit --no-checkpoint HEAD~30..HEAD)"
+echo "audit --repo HEAD~30.. (warm): $(timeit audit HEAD~30..HEAD)"
+if [ "$N" -gt 1100 ]; then
+	audit HEAD~1000 >/dev/null || true
+	echo "audit --repo HEAD~30.. (checkpoint 1000 back): $(timeit audit HEAD~30..HEAD)"
+fi
+audit | tail -1

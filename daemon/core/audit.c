@@ -3,6 +3,7 @@
  * promotion or not, by whom), whether its record is readable, then what it
  * changed and whether the policy allowed it then. */
 #include "audit.h"
+#include "audit_state.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -41,35 +42,12 @@ const char *audit_code_name(enum audit_code c)
 	return (unsigned)c < AUDIT_CODE_COUNT ? code_names[c] : "unknown";
 }
 
-/* What earlier promotions established: (stage, tag) reached, requests used. */
-struct seen {
-	enum stage stage;
-	char tag[41];
-	char request[41];
-	char commit[41];
-};
-
-/* An open-addressing index over seen[]: slot = 1 + index, 0 empty.  Keyed
- * by (stage, tag) for reached() and by request for find_request(); each
- * keeps the first entry with its key, as the linear scans did. */
-struct index {
-	size_t *slot;
-	size_t cap;	/* a power of two, or 0 */
-	size_t n;
-};
-
 struct run {
 	const struct audit_policy *p;
 	struct audit_report rep;
-	struct seen *seen;
-	size_t nseen, capseen;
-	struct index by_tag, by_request;
-	size_t last[STAGE_COUNT];	/* 1 + index of the stage's latest promotion; 0 none */
-	bool quiet;			/* the commit judged is replayed: no violation kept */
+	struct audit_state *st;	/* what earlier commits established */
+	bool quiet;		/* the commit judged is replayed: no violation kept */
 	int rc;
-	/* issue 14 item 3: a promotion into the stage carried Approved-By:, so
-	 * the two-person rule was in force from there on */
-	bool approvals_on[STAGE_COUNT];
 };
 
 static void add_violation(struct run *r, const struct audit_commit *c, enum audit_code code,
@@ -97,133 +75,15 @@ static void add_violation(struct run *r, const struct audit_commit *c, enum audi
 	va_end(ap);
 }
 
-static uint64_t hash_str(uint64_t h, const char *s)
+static void remember(struct run *r, enum stage st, const char *tag, const char *request)
 {
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;	/* FNV-1a */
-	return h;
-}
-
-static uint64_t tag_key(enum stage st, const char *tag)
-{
-	return hash_str(0xcbf29ce484222325ULL ^ (uint64_t)st, tag);
-}
-
-static uint64_t request_key(const char *req)
-{
-	return hash_str(0xcbf29ce484222325ULL, req);
-}
-
-static bool same_tag(const struct seen *s, enum stage st, const char *tag)
-{
-	return s->stage == st && strcmp(s->tag, tag) == 0;
-}
-
-/* The first entry i of seen with f(seen[i]) or 0; 1 + i when found. */
-#define INDEX_FIND(x, key, match)					\
-	do {								\
-		size_t m_ = (x)->cap - 1, j_ = (size_t)(key) & m_;	\
-		for (; (x)->cap && (x)->slot[j_]; j_ = (j_ + 1) & m_) {	\
-			const struct seen *s = &r->seen[(x)->slot[j_] - 1]; \
-			if (match)					\
-				return s;				\
-		}							\
-	} while (0)
-
-static int index_put(struct index *x, const struct run *r, size_t i,
-		     uint64_t (*key)(const struct seen *))
-{
-	size_t j;
-
-	if (2 * (x->n + 1) > x->cap) {
-		size_t ncap = x->cap ? 2 * x->cap : 64;
-		size_t *ns = calloc(ncap, sizeof *ns);
-
-		if (!ns)
-			return ERR_NOMEM;
-		for (size_t k = 0; k < x->cap; k++)
-			if (x->slot[k]) {
-				for (j = (size_t)key(&r->seen[x->slot[k] - 1]) & (ncap - 1); ns[j];
-				     j = (j + 1) & (ncap - 1))
-					;
-				ns[j] = x->slot[k];
-			}
-		free(x->slot);
-		x->slot = ns;
-		x->cap = ncap;
-	}
-	for (j = (size_t)key(&r->seen[i]) & (x->cap - 1); x->slot[j]; j = (j + 1) & (x->cap - 1))
-		;
-	x->slot[j] = i + 1;
-	x->n++;
-	return 0;
-}
-
-static uint64_t seen_tag_key(const struct seen *s)
-{
-	return tag_key(s->stage, s->tag);
-}
-
-static uint64_t seen_request_key(const struct seen *s)
-{
-	return request_key(s->request);
-}
-
-static const struct seen *find_tag(const struct run *r, enum stage st, const char *tag)
-{
-	INDEX_FIND(&r->by_tag, tag_key(st, tag), same_tag(s, st, tag));
-	return NULL;
-}
-
-static const struct seen *find_request(const struct run *r, const char *req)
-{
-	if (!req || !*req)
-		return NULL;
-	INDEX_FIND(&r->by_request, request_key(req), strcmp(s->request, req) == 0);
-	return NULL;
-}
-
-static void remember(struct run *r, const struct audit_commit *c, enum stage st, const char *tag,
-		     const char *request)
-{
-	struct seen *s;
-	size_t i;
-
-	if (r->nseen == r->capseen) {
-		size_t ncap = r->capseen ? r->capseen * 2 : 32;
-
-		s = realloc(r->seen, ncap * sizeof *s);
-		if (!s) {
-			r->rc = ERR_NOMEM;
-			return;
-		}
-		r->seen = s;
-		r->capseen = ncap;
-	}
-	i = r->nseen++;
-	s = &r->seen[i];
-	s->stage = st;
-	strlcpy_(s->tag, tag, sizeof s->tag);
-	strlcpy_(s->request, request ? request : "", sizeof s->request);
-	strlcpy_(s->commit, c->id, sizeof s->commit);
-	if ((unsigned)st < STAGE_COUNT)
-		r->last[st] = i + 1;
-	if (!find_tag(r, s->stage, s->tag) && index_put(&r->by_tag, r, i, seen_tag_key))
-		r->rc = ERR_NOMEM;
-	else if (s->request[0] && !find_request(r, s->request) &&
-		 index_put(&r->by_request, r, i, seen_request_key))
+	if (!r->rc && audit_state_remember(r->st, st, tag, request))
 		r->rc = ERR_NOMEM;
 }
 
 static bool reached(const struct run *r, enum stage st, const char *tag)
 {
-	return find_tag(r, st, tag) != NULL;
-}
-
-/* The tag of the latest promotion into st so far, or NULL. */
-static const char *last_tag(const struct run *r, enum stage st)
-{
-	return (unsigned)st < STAGE_COUNT && r->last[st] ? r->seen[r->last[st] - 1].tag : NULL;
+	return audit_state_reached(r->st, st, tag);
 }
 
 /* A rollback (issue 14 item 4): to a release the stage ran, from the tag
@@ -235,7 +95,7 @@ static void judge_rollback(struct run *r, const struct audit_commit *c,
 	const char *rb = trailer_list_get(tl, TRAILER_ROLLBACK);
 	const char *from = trailer_list_get(tl, TRAILER_ROLLED_BACK_FROM);
 	const char *allow = trailer_list_get(tl, TRAILER_ROLLBACK_ALLOWANCE);
-	const char *prev = last_tag(r, st);
+	const char *prev = audit_state_last_tag(r->st, st);
 
 	if (!rb) {
 		if (from || allow)
@@ -405,8 +265,8 @@ static void judge_approvals(struct run *r, const struct audit_commit *c,
 	/* the history does not say when approvals were turned on: from the
 	 * first promotion that carries one, every later one must have them */
 	if (trailer_list_get(tl, TRAILER_APPROVED_BY))
-		r->approvals_on[st] = true;
-	if (nvalid < need && r->approvals_on[st])
+		audit_state_set_approvals_on(r->st, st);
+	if (nvalid < need && audit_state_approvals_on(r->st, st))
 		add_violation(r, c, AUDIT_APPROVAL_MISSING, "%s requires %u approval%s by someone "
 			      "other than the author (approvals = %u); this promotion has %zu valid",
 			      stage_name(st), need, need == 1 ? "" : "s", need, nvalid);
@@ -424,7 +284,7 @@ static void judge_promotion(struct run *r, const struct audit_commit *c,
 	const char *bg = trailer_list_get(tl, TRAILER_BREAK_GLASS);
 	const struct audit_values *v = &c->values[st];
 	bool rollback = trailer_list_get(tl, TRAILER_ROLLBACK) != NULL;
-	const struct seen *prev;
+	const struct audit_use *prev;
 	const char *path = p->values_path[st];
 
 	for (size_t i = 0; i < c->nchanged; i++)
@@ -444,7 +304,7 @@ static void judge_promotion(struct run *r, const struct audit_commit *c,
 		add_violation(r, c, AUDIT_MARKET_OPEN, "%s changed while the market was %s, "
 			      "without Break-Glass:", stage_name(st),
 			      c->window_text ? c->window_text : "open");
-	if ((prev = find_request(r, req)))
+	if ((prev = audit_state_request(r->st, req)))
 		add_violation(r, c, AUDIT_REUSED_REQUEST, "Request: %.12s was already used by "
 			      "promotion %.12s", req, prev->commit);
 	judge_rollback(r, c, tl, st, tag);
@@ -457,7 +317,7 @@ static void judge_promotion(struct run *r, const struct audit_commit *c,
 	else if (trailer_list_get(tl, TRAILER_APPROVED_BY))
 		add_violation(r, c, AUDIT_APPROVAL_INVALID, "an automatic promotion carries "
 			      "Approved-By:");
-	remember(r, c, st, tag, req);
+	remember(r, st, tag, req);
 	if (!c->replay)
 		r->rep.promotions++;
 }
@@ -471,8 +331,9 @@ static void read_baseline(struct run *r, const struct audit_commit *c,
 
 	if (by_daemon(r->p, c) && st != STAGE_COUNT && stage_is_deploy(st) && tag &&
 	    tag_is_sha1(tag, strlen(tag))) {
-		remember(r, c, st, tag, trailer_list_get(tl, TRAILER_REQUEST));
-		r->approvals_on[st] |= trailer_list_get(tl, TRAILER_APPROVED_BY) != NULL;
+		remember(r, st, tag, trailer_list_get(tl, TRAILER_REQUEST));
+		if (trailer_list_get(tl, TRAILER_APPROVED_BY))
+			audit_state_set_approvals_on(r->st, st);
 	}
 }
 
@@ -564,9 +425,21 @@ static void judge(struct run *r, const struct audit_commit *c)
 int audit_run(struct audit_report *out, const struct audit_policy *p,
 	      const struct audit_commit *c, size_t n)
 {
+	struct audit_state st;
+	int rc;
+
+	audit_state_init(&st);
+	rc = audit_run_state(out, &st, p, c, n);
+	audit_state_release(&st);
+	return rc;
+}
+
+int audit_run_state(struct audit_report *out, struct audit_state *st,
+		    const struct audit_policy *p, const struct audit_commit *c, size_t n)
+{
 	struct run r;
 
-	if (!p || !p->ident_name || !p->ident_email || (n && !c) ||
+	if (!p || !p->ident_name || !p->ident_email || (n && !c) || !st ||
 	    (p->requests && (!stage_is_deploy(p->request_stage) ||
 			     !p->values_path[p->request_stage])))
 		return ERR_INVALID;
@@ -576,11 +449,10 @@ int audit_run(struct audit_report *out, const struct audit_policy *p,
 			return ERR_INVALID;
 	memset(&r, 0, sizeof r);
 	r.p = p;
+	r.st = st;
 	for (size_t i = 0; i < n && r.rc == 0; i++)
-		judge(&r, &c[i]);
-	free(r.seen);
-	free(r.by_tag.slot);
-	free(r.by_request.slot);
+		if ((r.rc = audit_state_step(st, c[i].id)) == 0)
+			judge(&r, &c[i]);
 	if (r.rc) {
 		audit_report_release(&r.rep);
 		return r.rc;

@@ -148,6 +148,13 @@ struct audit_report {
  * or ERR_NOMEM / ERR_INVALID (a NULL fact the caller must give). */
 int audit_run(struct audit_report *out, const struct audit_policy *p,
 	      const struct audit_commit *c, size_t n);
+/* The same after the commits st has seen (audit_state.h; its depth counts
+ * them), which c[0] continues as the next first-parent commit: st is left
+ * as the state after c[n-1], what a checkpoint at that commit holds.  Also
+ * ERR_INVALID for a NULL st. */
+struct audit_state;
+int audit_run_state(struct audit_report *out, struct audit_state *st,
+		    const struct audit_policy *p, const struct audit_commit *c, size_t n);
 void audit_report_release(struct audit_report *r);
 
 /* Index of the first commit whose trailers name a deploy Stage and a

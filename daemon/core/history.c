@@ -87,9 +87,9 @@ int history_entry_from_commit(struct history_entry *out, const struct gitops_com
 	e.committer_email = dup_str(ci->committer_email, &oom);
 	e.time = ci->committer_time;
 	e.offset_min = ci->committer_offset_min;
-	e.subject = dup_str(ci->message, &oom);
-	if (e.subject)
-		e.subject[strcspn(e.subject, "\n")] = '\0';
+	/* the subject line only, not the whole message copied and cut */
+	e.subject = xstrndup(ci->message, strcspn(ci->message, "\n"));
+	oom |= !e.subject;
 	if (oom) {
 		history_entry_release(&e);
 		return ERR_NOMEM;

@@ -1,4 +1,4 @@
-/* ctl_audit.c - pipelinectl audit [<range>] [--repo DIR] [--json]: gather
+/* ctl_audit.c - pipelinectl audit [<range>] [--repo DIR] [--no-checkpoint] [--json]: gather
  * the facts of the tracked branch's first-parent history from git and let
  * the pure audit module judge them (audit.h).
  *
@@ -19,6 +19,7 @@
  * (no note under refs/notes/pipelined-deploy): informational, never a
  * violation; with no such notes ref at all it says so instead. */
 #include "audit.h"
+#include "audit_state.h"
 #include "clock_load.h"
 #include "config.h"
 #include "ctl.h"
@@ -27,13 +28,16 @@
 #include "layout.h"
 #include "policy.h"
 #include "sigverify.h"
+#include "sysio.h"
 #include "tag.h"
 #include "trailer.h"
 
+#include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define AUDIT_MAX_PATHS 10000	/* paths changed by one commit */
 /* first-parent commits read at most: the whole history is judged, so its
@@ -41,12 +45,14 @@
 #define AUDIT_MAX_COMMITS 1000000
 
 static const char audit_usage[] =
-	"usage: pipelinectl audit [<range>] [--repo DIR] [--branch NAME] [--json]\n";
+	"usage: pipelinectl audit [<range>] [--repo DIR] [--branch NAME] [--no-checkpoint] "
+	"[--json]\n";
 
 struct audit_args {
 	const char *range, *repo;
 	const char *branch;	/* the range is this branch's (a pull request head) */
 	bool json;
+	bool no_checkpoint;	/* replay from the root; read and write no checkpoint */
 };
 
 /* Issue 14 item 3: a promotion's merged request (its second parent),
@@ -78,6 +84,17 @@ struct ctx {
 	char (*ids)[GITOPS_HEXSZ + 1];	/* oldest first */
 	size_t n;
 	size_t judged_from;		/* first index judged */
+	char baseline[GITOPS_HEXSZ + 1];	/* the last commit not judged, "" none */
+	/* issue 15: the facts of the commits before ids[0] (a checkpoint cut
+	 * at the range's start, or nothing: ids[0] is the root), and after the
+	 * run those of the whole chain, written back as the next checkpoint */
+	struct audit_state st;
+	bool checkpoint;		/* read and write checkpoints */
+	char key[AUDIT_STATE_KEY_LEN + 1];
+	const void *map;		/* the checkpoint's bytes, which st searches */
+	size_t maplen;
+	char restored[GITOPS_HEXSZ + 1];	/* the commit st was restored at, "" none */
+	bool covered;			/* the checkpoint read holds the tip already */
 	struct facts *f;
 	struct audit_commit *c;
 	char label[600];		/* what was audited, for the summary */
@@ -96,6 +113,7 @@ static int parse_args(struct audit_args *a, int argc, char **argv)
 		{ "--json", NULL, &a->json },
 		{ "--repo", &a->repo, NULL },
 		{ "--branch", &a->branch, NULL },
+		{ "--no-checkpoint", NULL, &a->no_checkpoint },
 		{ NULL, NULL, NULL },
 	};
 
@@ -122,48 +140,140 @@ static int fail_git(const struct ctx *x)
 	return 2;
 }
 
-/* The first-parent commits up to the range's end, oldest first, and how
- * many of the newest are inside the range. */
-static int walk(struct ctx *x, const char *range, size_t *in_range)
+/* One first-parent walk down from the range's end finds both where the
+ * range starts (the first commit reachable from A, as git's A..B) and the
+ * checkpoint's chain (a commit whose depth it knows), and stops once it
+ * has both; without a checkpoint it goes to the root. */
+struct walk {
+	struct ctx *x;
+	struct audit_state *cp;		/* the checkpoint read, or NULL */
+	char (*ids)[GITOPS_HEXSZ + 1];	/* newest first */
+	size_t n, cap;
+	size_t in_range;		/* commits before the range's start */
+	bool started;			/* the range's start was met */
+	bool hit;			/* ids[hit_at] is on the checkpoint's chain */
+	size_t hit_at;
+	uint64_t hit_depth;
+	size_t below;			/* >0: commits wanted past the range's start */
+};
+
+static int walk_cb(const char *id, void *data)
+{
+	struct walk *w = data;
+	size_t at = w->n;
+	int rc;
+
+	if (w->n == w->cap && array_grow((void **)&w->ids, &w->cap, w->n, sizeof *w->ids))
+		return ERR_NOMEM;
+	memcpy(w->ids[w->n++], id, GITOPS_HEXSZ + 1);
+	if (w->x->base[0] && !w->started) {
+		if ((rc = gitops_is_ancestor(w->x->cg.g, id, w->x->base)) < 0)
+			return rc;
+		if (rc == 1) {
+			w->started = true;
+			w->in_range = at;
+		}
+	}
+	if (w->cp && !w->hit && (w->hit_depth = audit_state_sample_depth(w->cp, id))) {
+		w->hit = true;
+		w->hit_at = at;
+	}
+	/* a chain the checkpoint claims must be as long as it says */
+	if (w->hit && w->started && w->hit_at <= w->in_range &&
+	    w->hit_depth < (uint64_t)(w->in_range - w->hit_at))
+		w->hit = false, w->cp = NULL;
+	if (w->below && w->started && w->n >= w->in_range + w->below)
+		return 1;
+	return w->hit && w->started ? 1 : 0;
+}
+
+/* The state before the commits to read: the checkpoint cut where they
+ * start, or nothing (from the root).  ids[0..*n) newest first are read. */
+static int restore(struct ctx *x, struct walk *w, size_t *n)
+{
+	size_t in_range = w->started ? w->in_range : w->n, at;
+	uint64_t depth;
+
+	*n = w->n;
+	if (!w->hit)
+		return 0;
+	if (w->hit_at <= in_range) {	/* the range's start is on the chain */
+		if (w->hit_depth < (uint64_t)(in_range - w->hit_at))
+			return ERR_INVALID;
+		at = in_range;
+		depth = w->hit_depth - (uint64_t)(in_range - w->hit_at);
+	} else {			/* replay from the checkpoint's commit */
+		at = w->hit_at;
+		depth = w->hit_depth;
+	}
+	if (audit_state_truncate(&x->st, depth, at < w->n ? w->ids[at] : NULL))
+		return ERR_INVALID;
+	snprintf(x->restored, sizeof x->restored, "%s", at < w->n ? w->ids[at] : "");
+	x->covered = w->hit_at == 0;
+	*n = at;
+	return 0;
+}
+
+/* The first-parent commits up to the range's end, oldest first (after the
+ * checkpoint's, when one is used), and how many of the newest are inside
+ * the range. */
+static int walk(struct ctx *x, const char *range, bool requests, size_t *in_range)
 {
 	char from[256], to[256], err[300];
-	char (*ids)[GITOPS_HEXSZ + 1] = NULL, (*rng)[GITOPS_HEXSZ + 1] = NULL;
+	struct walk w;
 	bool has_from = false;
-	size_t n = 0, k = 0;
+	size_t n;
+	int rc;
 
 	if (audit_parse_range(from, sizeof from, to, sizeof to, &has_from, range ? range : "HEAD",
 			      err, sizeof err)) {
 		fprintf(stderr, "pipelinectl audit: %s\n", err);
 		return 2;
 	}
-	if (gitops_first_parents(&ids, &n, x->cg.g, rev_name(x, to, 0), NULL, AUDIT_MAX_COMMITS)) {
-		free(ids);
+	if (has_from && gitops_resolve(x->base, x->cg.g, rev_name(x, from, 1)))
 		return fail_git(x);
+	memset(&w, 0, sizeof w);
+	w.x = x;
+	/* a whole history is judged whole: the checkpoint serves ranges */
+	w.cp = has_from && x->st.depth ? &x->st : NULL;
+	/* a request's commits are judged on their own: of the history below
+	 * them only the request commit under its approvals is read (the tip's
+	 * shape), never the facts of the rest */
+	w.below = requests ? TRAILER_APPROVALS_MAX + 1 : 0;
+	rc = gitops_first_parent_walk(x->cg.g, rev_name(x, to, 0), AUDIT_MAX_COMMITS, walk_cb, &w);
+	if (rc == 0 && w.hit && (rc = restore(x, &w, &n)) == ERR_INVALID) {
+		/* a checkpoint that contradicts the chain: walk again, to the
+		 * root, without it */
+		free(w.ids);
+		memset(&w, 0, sizeof w);
+		w.x = x;
+		w.below = requests ? TRAILER_APPROVALS_MAX + 1 : 0;
+		x->restored[0] = '\0';
+		x->covered = false;
+		rc = gitops_first_parent_walk(x->cg.g, rev_name(x, to, 0), AUDIT_MAX_COMMITS,
+					      walk_cb, &w);
 	}
-	*in_range = n;
-	if (has_from) {
-		if (gitops_first_parents(&rng, &k, x->cg.g, rev_name(x, to, 0), rev_name(x, from, 1),
-					 AUDIT_MAX_COMMITS)) {
-			free(ids);
-			free(rng);
-			return fail_git(x);
-		}
-		free(rng);
-		*in_range = k;
-		if (gitops_resolve(x->base, x->cg.g, rev_name(x, from, 1))) {
-			free(ids);
-			return fail_git(x);
-		}
+	if (rc == 0 && !w.hit) {
+		/* a whole history, or not on the checkpoint's chain: from the
+		 * root, without it */
+		audit_state_release(&x->st);
+		audit_state_init(&x->st);
+		n = w.n;
 	}
+	if (rc) {
+		free(w.ids);
+		return rc == ERR_NOMEM ? 2 : fail_git(x);
+	}
+	*in_range = w.started ? w.in_range : n;
 	/* newest first from git; the auditor reads oldest first */
 	for (size_t i = 0; i < n / 2; i++) {
 		char t[GITOPS_HEXSZ + 1];
 
-		memcpy(t, ids[i], sizeof t);
-		memcpy(ids[i], ids[n - 1 - i], sizeof t);
-		memcpy(ids[n - 1 - i], t, sizeof t);
+		memcpy(t, w.ids[i], sizeof t);
+		memcpy(w.ids[i], w.ids[n - 1 - i], sizeof t);
+		memcpy(w.ids[n - 1 - i], t, sizeof t);
 	}
-	x->ids = ids;
+	x->ids = w.ids;
 	x->n = n;
 	snprintf(x->label, sizeof x->label, "%s", range ? range :
 		 x->cg.source == CTL_REPO_LOCAL ? "HEAD" : x->cg.branch);
@@ -189,8 +299,10 @@ static int read_commits(struct ctx *x)
 	return 0;
 }
 
-/* Where judging starts: [audit] since when set, else the first promotion. */
-static int baseline(struct ctx *x)
+/* Where judging starts among ids[judged_from..n) when the checkpoint's
+ * commits did not start it: [audit] since when set, else the first
+ * promotion. */
+static int find_baseline(struct ctx *x)
 {
 	const struct config_since *s = &x->cfg->audit.since;
 
@@ -209,6 +321,28 @@ static int baseline(struct ctx *x)
 		return 2;
 	}
 	x->judged_from = x->n;
+	return 0;
+}
+
+/* The baseline's end, also as the checkpoint records it (its depth). */
+static int baseline(struct ctx *x)
+{
+	struct audit_state *st = &x->st;
+	int rc;
+
+	if (st->judged_depth) {		/* started in the commits restored */
+		x->judged_from = 0;
+		snprintf(x->baseline, sizeof x->baseline, "%s", st->baseline);
+		return 0;
+	}
+	if ((rc = find_baseline(x)))
+		return rc;
+	if (x->judged_from >= x->n)
+		return 0;
+	snprintf(x->baseline, sizeof x->baseline, "%s",
+		 x->judged_from ? x->ids[x->judged_from - 1] : st->tip);
+	st->judged_depth = st->depth + x->judged_from + 1;
+	snprintf(st->baseline, sizeof st->baseline, "%s", x->baseline);
 	return 0;
 }
 
@@ -743,11 +877,13 @@ static int print_report(const struct ctx *x, const struct audit_report *r, bool 
 		o = json_pack("{s:b, s:I, s:I, s:s?, s:o, s:o}", "clean", r->n == 0,
 			      "commits_checked", (json_int_t)r->judged,
 			      "promotions", (json_int_t)r->promotions,
-			      "baseline", x->judged_from < x->n && x->judged_from > 0 ?
-					  x->ids[x->judged_from - 1] : NULL, "violations", v,
+			      "baseline", x->baseline[0] ? x->baseline : NULL, "violations", v,
 			      "repository", ctl_git_json(&x->cg));
-		if (o)
+		if (o) {
+			json_object_set_new(o, "checkpoint", x->restored[0] ?
+					    json_string(x->restored) : json_null());
 			json_object_set_new(o, "deployments", deploys_json(x, d));
+		}
 		json_dumpf(o, stdout, JSON_INDENT(2));
 		fputc('\n', stdout);
 		json_decref(o);
@@ -782,6 +918,64 @@ static int load_clock(struct ctx *x)
 	return rc ? 2 : 0;
 }
 
+/* ---- the checkpoint (audit_state.h) in <gitdir>/pipelined/ ---- */
+
+#define CHECKPOINT_DIR "pipelined"
+
+static int checkpoint_path(struct buf *out, const struct ctx *x, bool mkdirs)
+{
+	const char *gd = gitops_git_dir(x->cg.g);
+
+	if (!gd || buf_printf(out, "%s%s" CHECKPOINT_DIR, gd,
+			      gd[0] && gd[strlen(gd) - 1] == '/' ? "" : "/"))
+		return ERR_NOMEM;
+	if (mkdirs && mkdir(out->data, 0777) && errno != EEXIST)
+		return ERR_IO;
+	return buf_printf(out, "/audit-checkpoint-%s", x->key);
+}
+
+/* The config key, and the checkpoint when there is a usable one: anything
+ * wrong with it (missing, unreadable, another configuration, damaged) is
+ * the same as none, and the history is replayed from the root. */
+static void checkpoint_read(struct ctx *x, const struct audit_policy *p)
+{
+	const struct config_since *s = &x->cfg->audit.since;
+	struct buf path = BUF_INIT;
+	char since[64] = "";
+
+	if (s->set && s->is_commit)
+		snprintf(since, sizeof since, "commit %s", s->commit);
+	else if (s->set)
+		snprintf(since, sizeof since, "time %lld", (long long)s->time);
+	audit_state_key(x->key, p, since);
+	/* mapped, not read: the state searches the bytes where they lie */
+	if (checkpoint_path(&path, x, false) == 0 &&
+	    file_map(&x->map, &x->maplen, path.data, AUDIT_STATE_MAX_BYTES) == 0)
+		audit_state_decode(&x->st, x->map, x->maplen, x->key);	/* empty when refused */
+	buf_release(&path);
+}
+
+/* The state at the tip, for the next run, unless the checkpoint read is
+ * nearly as good: writing it costs O(history) (megabytes, and an fsync)
+ * while replaying fewer than CHECKPOINT_STEP commits from the old one
+ * costs a few milliseconds, so a pull request's audit does not rewrite it
+ * each time.  Best effort: a git directory this user cannot write (a
+ * mirror of another user, a read-only mount) just gets no checkpoint. */
+#define CHECKPOINT_STEP 256
+
+static void checkpoint_write(struct ctx *x)
+{
+	struct buf path = BUF_INIT, bytes = BUF_INIT;
+
+	if (x->covered || (x->restored[0] && x->n < CHECKPOINT_STEP))
+		return;
+	if (x->st.depth && checkpoint_path(&path, x, true) == 0 &&
+	    audit_state_encode(&bytes, &x->st, x->key) == 0)
+		file_write_atomic(path.data, bytes.data, bytes.len, 0644);
+	buf_release(&path);
+	buf_release(&bytes);
+}
+
 static int audit_repo(struct ctx *x, const struct audit_args *a)
 {
 	struct audit_policy pol;
@@ -795,7 +989,11 @@ static int audit_repo(struct ctx *x, const struct audit_args *a)
 		return rc;
 	if (open_repo(x, a))
 		return 2;
-	if ((rc = walk(x, a->range, &in_range)) || (rc = read_commits(x)))
+	/* a request's commits are judged on their own: nothing to replay */
+	x->checkpoint = !a->no_checkpoint && !pol.requests;
+	if (x->checkpoint)
+		checkpoint_read(x, &pol);
+	if ((rc = walk(x, a->range, pol.requests, &in_range)) || (rc = read_commits(x)))
 		return rc;
 	/* a request's commits are judged whatever the baseline */
 	if (!pol.requests && (rc = baseline(x)))
@@ -804,10 +1002,12 @@ static int audit_repo(struct ctx *x, const struct audit_args *a)
 		return rc;
 	if (pol.requests && in_range && (rc = request_shape(x)))
 		return rc;
-	if (audit_run(&rep, &pol, x->c, x->n)) {
+	if (audit_run_state(&rep, &x->st, &pol, x->c, x->n)) {
 		fprintf(stderr, "pipelinectl audit: out of memory\n");
 		return 2;
 	}
+	if (x->checkpoint)
+		checkpoint_write(x);
 	/* a pull request's commits are no promotions yet: nothing to deploy */
 	memset(&dep, 0, sizeof dep);
 	if (!pol.requests && (rc = deploys_read(&dep, x))) {
@@ -835,6 +1035,8 @@ static void ctx_release(struct ctx *x)
 			buf_release(&x->f[i].tags[s]);
 	}
 	history_request_chain_release(&x->chain);
+	audit_state_release(&x->st);
+	file_unmap(x->map, x->maplen);
 	free(x->f);
 	free(x->c);
 	free(x->ids);

@@ -35,7 +35,7 @@ static const struct {
 	{ "rollback", cmd_rollback, "rollback STAGE [--to TAG] --reason TEXT [--notes TEXT] [--break-glass TEXT] [--dry-run]\n"
 				    "                           request a release STAGE ran before (default: the one before its current)" },
 	{ "log", cmd_log, "log [--stage S] [-n N] [--repo DIR [REV]]  promotion history from git trailers" },
-	{ "audit", cmd_audit, "audit [RANGE] [--repo DIR]  re-check history against policy (exit 1: violations)" },
+	{ "audit", cmd_audit, "audit [RANGE] [--repo DIR] [--no-checkpoint]  re-check history against policy (exit 1: violations)" },
 	{ "status", cmd_status, "status [--json]          stages, current tags, requests, window, errors" },
 	{ "reload", cmd_reload, "reload                   make the daemon re-read its configuration" },
 	{ "check-config", cmd_check_config, "check-config             check the configuration file (-c)" },

@@ -596,6 +596,105 @@ int gitops_first_parents(char (**out)[GITOPS_HEXSZ + 1], size_t *n, struct gitop
 	return rc;
 }
 
+int gitops_first_parent_walk(struct gitops *g, const char *rev, size_t max, gitops_walk_cb *fn,
+			     void *data)
+{
+	git_commit *c = NULL, *next;
+	char id[GITOPS_HEXSZ + 1];
+	size_t count = 0;
+	int rc = lookup_commit(&c, g, rev);
+
+	while (rc == 0 && c) {
+		if (count++ == max) {
+			rc = gitops_fail(g, ERR_TOOBIG, "more than %zu first-parent commits up to '%s'",
+					 max, rev);
+			break;
+		}
+		git_oid_tostr(id, sizeof id, git_commit_id(c));
+		if ((rc = fn(id, data)) != 0)
+			break;
+		next = NULL;
+		if (git_commit_parentcount(c) > 0 && (rc = git_commit_parent(&next, c, 0)) < 0)
+			rc = gitops_gitfail(g, rc, "cannot read parent of %s", id);
+		git_commit_free(c);
+		c = next;
+	}
+	git_commit_free(c);
+	return rc > 0 ? 0 : rc;
+}
+
+/* The facts of c, its strings borrowed from c (valid while c is). */
+static void commit_view(struct gitops_commit_info *ci, const git_commit *c)
+{
+	const git_signature *a = git_commit_author(c), *m = git_commit_committer(c);
+	unsigned i;
+
+	git_oid_tostr(ci->id, sizeof ci->id, git_commit_id(c));
+	git_oid_tostr(ci->tree, sizeof ci->tree, git_commit_tree_id(c));
+	ci->nparents = git_commit_parentcount(c);
+	for (i = 0; i < 2; i++)
+		if (i < ci->nparents)
+			git_oid_tostr(ci->parents[i], sizeof ci->parents[i], git_commit_parent_id(c, i));
+		else
+			ci->parents[i][0] = '\0';
+	/* the struct has owned strings elsewhere; here the callee only reads */
+	ci->author_name = (char *)(a->name ? a->name : "");
+	ci->author_email = (char *)(a->email ? a->email : "");
+	ci->author_time = a->when.time;
+	ci->author_offset_min = a->when.offset;
+	ci->committer_name = (char *)(m->name ? m->name : "");
+	ci->committer_email = (char *)(m->email ? m->email : "");
+	ci->committer_time = m->when.time;
+	ci->committer_offset_min = m->when.offset;
+	ci->message = (char *)git_commit_message_raw(c);
+}
+
+int gitops_walk_commits(struct gitops *g, const char *rev, const char *stop, size_t max,
+			gitops_commit_cb *fn, void *data)
+{
+	git_commit *c = NULL, *s = NULL, *next;
+	struct gitops_commit_info ci;
+	git_oid stop_id;
+	size_t count = 0;
+	int rc = lookup_commit(&c, g, rev);
+
+	if (rc == 0 && stop && (rc = lookup_commit(&s, g, stop)) == 0)
+		git_oid_cpy(&stop_id, git_commit_id(s));
+	while (rc == 0 && c && !known(g, git_commit_id(c), s ? &stop_id : NULL)) {
+		if (count++ == max) {
+			rc = gitops_fail(g, ERR_TOOBIG, "more than %zu commits after '%s'", max,
+					 stop ? stop : "the root");
+			break;
+		}
+		commit_view(&ci, c);
+		if ((rc = fn(&ci, data)) != 0)
+			break;
+		next = NULL;
+		if (git_commit_parentcount(c) > 0 && (rc = git_commit_parent(&next, c, 0)) < 0)
+			rc = gitops_gitfail(g, rc, "cannot read parent of %s", ci.id);
+		git_commit_free(c);
+		c = next;
+	}
+	git_commit_free(c);
+	git_commit_free(s);
+	return rc > 0 ? 0 : rc;
+}
+
+void gitops_verify_hashes(bool on)
+{
+	git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, on ? 1 : 0);
+}
+
+void gitops_cache_objects(bool on)
+{
+	git_libgit2_opts(GIT_OPT_ENABLE_CACHING, on ? 1 : 0);
+}
+
+const char *gitops_git_dir(const struct gitops *g)
+{
+	return git_repository_path(g->repo);
+}
+
 int gitops_merge_base(char out[GITOPS_HEXSZ + 1], struct gitops *g, const char *a, const char *b)
 {
 	git_commit *ca = NULL, *cb = NULL;

@@ -174,6 +174,33 @@ int gitops_note_read(struct buf *out, struct gitops *g, const char *notes_rev, c
  * still returned). */
 int gitops_first_parents(char (**out)[GITOPS_HEXSZ + 1], size_t *n, struct gitops *g,
 			 const char *rev, const char *stop, size_t max);
+/* The same walk, one commit at a time: fn(id, data) newest first until it
+ * returns non-zero (positive: stop, and 0 is returned; negative: that
+ * error), the root, or max commits (ERR_TOOBIG). */
+typedef int gitops_walk_cb(const char *id, void *data);
+int gitops_first_parent_walk(struct gitops *g, const char *rev, size_t max, gitops_walk_cb *fn,
+			     void *data);
+/* The first-parent history of rev as gitops_first_parents walks it (down
+ * to stop, at most max: ERR_TOOBIG), in one pass: fn(ci, data) on each
+ * commit, newest first, until it returns non-zero (positive: stop, 0 is
+ * returned; negative: that error).  ci's strings are the commit's own,
+ * valid during the call only: one read per commit and nothing copied
+ * (pipelinectl log over 100,000 commits). */
+typedef int gitops_commit_cb(const struct gitops_commit_info *ci, void *data);
+int gitops_walk_commits(struct gitops *g, const char *rev, const char *stop, size_t max,
+			gitops_commit_cb *fn, void *data);
+/* Whether reading an object re-hashes it to check its id (libgit2's
+ * strict hash verification, on by default; process-wide).  git log does
+ * not; the audit does, as an integrity check of what it judges. */
+void gitops_verify_hashes(bool on);
+/* Whether parsed objects are kept in libgit2's cache (on by default;
+ * process-wide).  A walk that reads each commit once gains nothing from it
+ * and pays for it: a third of pipelinectl log's time over 30,000 commits
+ * went to filling, faulting in and freeing a cache nothing read again. */
+void gitops_cache_objects(bool on);
+/* The repository's git directory ("/x/.git/", or the bare repository),
+ * where pipelinectl keeps its caches (the audit checkpoints). */
+const char *gitops_git_dir(const struct gitops *g);
 int gitops_merge_base(char out[GITOPS_HEXSZ + 1], struct gitops *g, const char *a, const char *b);
 /* 1 if ancestor is reachable from descendant (or equal), 0 if not. */
 int gitops_is_ancestor(struct gitops *g, const char *ancestor, const char *descendant);

@@ -2,37 +2,31 @@
  * walks the mirror through gitops and hands each commit to the pure
  * history_add_commit / history_approves of core/history.c. */
 #include "history_walk.h"
+#include "trailer.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-/* Appends the promotion record of commit id, if it is one.  A message the
+/* Appends the promotion record of each commit that is one.  A message the
  * trailer parser refuses (oversized, ambiguous) records nothing: loading
  * never guesses; the auditor reports such commits. */
-static int load_one(struct history *h, size_t *cap, struct gitops *g, const char *id,
-		    struct buf *err)
-{
-	struct gitops_commit_info ci;
-	int rc = gitops_commit_info(&ci, g, id);
+struct load {
+	struct history *h;
+	size_t cap;
+};
 
-	if (rc) {
-		if (err)
-			buf_printf(err, "history: %s", gitops_error(g));
-		return rc;
-	}
-	rc = history_add_commit(h, cap, &ci);
-	gitops_commit_info_release(&ci);
-	if (rc == ERR_NOMEM && err)
-		buf_printf(err, "history: out of memory");
-	return rc;
+static int load_cb(const struct gitops_commit_info *ci, void *data)
+{
+	struct load *l = data;
+
+	return history_add_commit(l->h, &l->cap, ci);
 }
 
 int history_load(struct history *out, struct gitops *g, const char *rev, const char *stop,
 		 struct buf *err)
 {
 	struct history h;
-	char (*ids)[GITOPS_HEXSZ + 1] = NULL;
-	size_t n = 0, cap = 0, i;
+	struct load l = { .h = &h };
 	int rc;
 
 	memset(&h, 0, sizeof h);
@@ -41,24 +35,62 @@ int history_load(struct history *out, struct gitops *g, const char *rev, const c
 			buf_printf(err, "history: %s", gitops_error(g));
 		return rc;
 	}
-	rc = gitops_first_parents(&ids, &n, g, rev, stop, HISTORY_MAX_COMMITS);
+	/* one pass: each commit read once, its strings not copied */
+	rc = gitops_walk_commits(g, h.tip, stop, HISTORY_MAX_COMMITS, load_cb, &l);
 	if (rc == ERR_TOOBIG) {
 		h.truncated = true;
 		rc = 0;
-	} else if (rc) {
+	} else if (rc == ERR_NOMEM) {
 		if (err)
-			buf_printf(err, "history: %s", gitops_error(g));
-		return rc;
+			buf_printf(err, "history: out of memory");
+	} else if (rc && err) {
+		buf_printf(err, "history: %s", gitops_error(g));
 	}
-	for (i = 0; i < n && rc == 0; i++)
-		rc = load_one(&h, &cap, g, ids[i], err);
-	free(ids);
 	if (rc) {
 		history_release(&h);
 		return rc;
 	}
 	*out = h;
 	return 0;
+}
+
+struct each {
+	history_entry_cb *fn;
+	void *data;
+};
+
+static int each_cb(const struct gitops_commit_info *ci, void *data)
+{
+	struct each *w = data;
+	struct trailer_list tl = { 0 };
+	struct history_entry e;
+	int rc = 0;
+
+	if (trailer_parse(&tl, ci->message, strlen(ci->message), NULL) == 0 &&
+	    (rc = history_entry_from_commit(&e, ci, &tl)) == 0) {
+		rc = w->fn(&e, w->data);
+		history_entry_release(&e);
+	} else if (rc == ERR_NOTFOUND) {
+		rc = 0;
+	}
+	trailer_list_release(&tl);
+	return rc;
+}
+
+int history_each(struct gitops *g, const char *rev, const char *stop, history_entry_cb *fn,
+		 void *data, bool *truncated, struct buf *err)
+{
+	struct each w = { fn, data };
+	int rc = gitops_walk_commits(g, rev, stop, HISTORY_MAX_COMMITS, each_cb, &w);
+
+	*truncated = rc == ERR_TOOBIG;
+	if (rc == ERR_TOOBIG)
+		return 0;
+	if (rc == ERR_NOMEM && err)
+		buf_printf(err, "history: out of memory");
+	else if (rc && err)
+		buf_printf(err, "history: %s", gitops_error(g));
+	return rc;
 }
 
 static int same_tree(bool *out, struct gitops *g, const struct gitops_commit_info *ci)

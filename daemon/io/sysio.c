@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -39,6 +40,33 @@ int file_open_regular(int *fd, const char *path, size_t max)
 	(void)fcntl(f, F_SETFL, fcntl(f, F_GETFL) & ~O_NONBLOCK);
 	*fd = f;
 	return 0;
+}
+
+int file_map(const void **out, size_t *len, const char *path, size_t max)
+{
+	struct stat st;
+	void *p;
+	int fd, rc = file_open_regular(&fd, path, max);
+
+	if (rc)
+		return rc;
+	if (fstat(fd, &st) || st.st_size <= 0 || (uintmax_t)st.st_size > (uintmax_t)max) {
+		close(fd);
+		return st.st_size == 0 ? ERR_INVALID : ERR_IO;
+	}
+	p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (p == MAP_FAILED)
+		return ERR_IO;
+	*out = p;
+	*len = (size_t)st.st_size;
+	return 0;
+}
+
+void file_unmap(const void *p, size_t len)
+{
+	if (p && len)
+		munmap((void *)p, len);
 }
 
 int file_read(struct buf *out, const char *path, size_t max)

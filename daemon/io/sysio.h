@@ -23,6 +23,13 @@ int file_open_regular(int *fd, const char *path, size_t max);
 /* Read a whole regular file, at most max bytes, opened as above: the
  * errors of file_open_regular(), ERR_NOMEM or ERR_IO. */
 int file_read(struct buf *out, const char *path, size_t max);
+/* Map a regular file of 1 to max bytes read-only, opened as above: a
+ * large file searched in a few places is not copied (the audit
+ * checkpoint).  The errors of file_open_regular(), ERR_INVALID (empty) or
+ * ERR_IO.  Unmap it with file_unmap; a file replaced by rename meanwhile
+ * leaves the mapping as it was. */
+int file_map(const void **out, size_t *len, const char *path, size_t max);
+void file_unmap(const void *p, size_t len);
 /* Why file_open_regular() or file_read() refused path with rc: "No such file
  * or directory", "is a FIFO, not a regular file", "larger than 1024 bytes",
  * ... into msg. */

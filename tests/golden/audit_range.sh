@@ -10,7 +10,11 @@
 # records no tag for the range either (the range is judged on the facts the
 # full audit had).  The full audit must also see every kind planted, so the
 # values files are judged both by re-applying a promotion's tag without a
-# parse and by the parse when the bytes say otherwise.
+# parse and by the parse when the bytes say otherwise.  Each range is judged
+# warm (from the checkpoint the previous run left in the git directory),
+# every third also cold (--no-checkpoint); a checkpoint older than the
+# range, a damaged one, another configuration's and a git directory where
+# none can be written all give the full audit's verdict.
 set -euo pipefail
 W=$(mktemp -d)
 trap '[ -n "${KEEP:-}" ] || rm -rf "$W"' EXIT
@@ -109,17 +113,29 @@ git --git-dir="$W/r.git" fast-import --quiet <"$W/stream"
 git --git-dir="$W/r.git" symbolic-ref HEAD refs/heads/main
 cp "$TESTDATA/audit/pipelines.conf" "$W/p.conf"
 
-# audit [RANGE]: the violations as "commit code message" lines in OUT; RC
+# audit [RANGE]: the violations as "commit code message" lines in OUT; RC;
+# the commit the facts before the range were restored at in CK ("None":
+# replayed from the root).  CONF picks the configuration.
+CONF=$W/p.conf
 audit() {
 	RC=0
-	"$PIPELINECTL" -c "$W/p.conf" audit --repo "$W/r.git" --json "$@" >"$W/out.json" || RC=$?
+	"$PIPELINECTL" -c "$CONF" audit --repo "$W/r.git" --json "$@" >"$W/out.json" 2>"$W/err" ||
+		RC=$?
 	OUT=$(python3 -c 'import json,sys
 for v in json.load(open(sys.argv[1]))["violations"]:
     print(v["commit"], v["code"], v["message"])' "$W/out.json")
+	CK=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["checkpoint"])' \
+		"$W/out.json")
 }
+CKDIR=$W/r.git/pipelined
+audit --no-checkpoint
+[ ! -e "$CKDIR" ] || fail "audit --no-checkpoint wrote a checkpoint"
 audit
 full=$OUT
 [ "$RC" = 1 ] || fail "full audit exited $RC"
+[ "$CK" = None ] || fail "the full audit restored facts from $CK"
+ckfile=$(ls "$CKDIR"/audit-checkpoint-* 2>/dev/null | head -1)
+[ -n "$ckfile" ] && [ -s "$ckfile" ] || fail "the full audit left no checkpoint in the git directory"
 for code in direct-change forged-trailer malformed-trailers tag-mismatch wrong-files \
 	    reused-request rollback skipped-stage; do
 	grep -q " $code " <<<"$full" || fail "the full audit found no $code"
@@ -139,13 +155,74 @@ for round in $(seq 1 $((12 + ${#starts[@]}))); do
 	[ "$round" -gt 12 ] && a=${starts[round - 13]} b=$((a + 60))
 	[ "$b" -lt "$n" ] || b=$((n - 1))
 	want=$(for ((i = a + 1; i <= b; i++)); do grep "^${ids[i]} " <<<"$full" || true; done)
-	audit "${ids[a]}..${ids[b]}"
-	got=$OUT
-	if [ "$got" != "$want" ]; then
-		fail "range $a..$b differs from the full audit"
-		diff <(printf '%s\n' "$want") <(printf '%s\n' "$got") | sed 's/^/    /' || true
-	fi
-	[ "$RC" = "$([ -z "$want" ] && echo 0 || echo 1)" ] || fail "range $a..$b exited $RC"
+	# warm: the checkpoint the last run left (at the full audit's tip, or
+	# at the last range's end: restored inside it, or replayed from it),
+	# then cold (every third round)
+	for how in warm $([ $((round % 3)) = 1 ] && echo cold); do
+		if [ $how = warm ]; then
+			audit "${ids[a]}..${ids[b]}"
+			[ "$CK" != None ] || fail "range $a..$b ($how) read no checkpoint"
+		else
+			audit --no-checkpoint "${ids[a]}..${ids[b]}"
+			[ "$CK" = None ] || fail "range $a..$b ($how) restored facts from $CK"
+		fi
+		if [ "$OUT" != "$want" ]; then
+			fail "range $a..$b ($how) differs from the full audit"
+			diff <(printf '%s\n' "$want") <(printf '%s\n' "$OUT") | sed 's/^/    /' || true
+		fi
+		[ "$RC" = "$([ -z "$want" ] && echo 0 || echo 1)" ] || fail "range $a..$b ($how) exited $RC"
+	done
 done
-[ "$failures" = 0 ] && echo "audit_range: ok ($n commits, $((12 + ${#starts[@]})) ranges)"
+
+# range CASE A B: a..b judged as the full audit judges it
+range() {
+	local what=$1 a=$2 b=$3 want
+	want=$(for ((i = a + 1; i <= b; i++)); do grep "^${ids[i]} " <<<"$full" || true; done)
+	audit "${ids[a]}..${ids[b]}"
+	if [ "$OUT" != "$want" ]; then
+		fail "$what: range $a..$b differs from the full audit"
+		diff <(printf '%s\n' "$want") <(printf '%s\n' "$OUT") | sed 's/^/    /' || true
+	fi
+	[ "$RC" = "$([ -z "$want" ] && echo 0 || echo 1)" ] || fail "$what: exited $RC"
+	[ ! -s "$W/err" ] || { fail "$what: said on stderr:"; sed 's/^/    /' "$W/err"; }
+}
+# a checkpoint older than the range: replayed from it to the range's start
+rm -rf "$CKDIR"
+c=$((n / 3))
+audit "${ids[c]}"
+ckfile=$(ls "$CKDIR"/audit-checkpoint-* 2>/dev/null | head -1)
+[ -n "$ckfile" ] || fail "an audit up to a commit left no checkpoint"
+range "older checkpoint" $((c + 17)) $((c + 50))
+[ "$CK" = "${ids[c]}" ] || fail "older checkpoint: restored at $CK, not ${ids[c]}"
+# damaged: the same verdict as none, and a good one written in its place
+for damage in corrupt truncated empty; do
+	case $damage in
+	corrupt) printf 'X' | dd of="$ckfile" bs=1 seek=$(($(stat -c %s "$ckfile") / 2)) conv=notrunc \
+			2>/dev/null ;;
+	truncated) truncate -s $(($(stat -c %s "$ckfile") - 9)) "$ckfile" ;;
+	empty) : >"$ckfile" ;;
+	esac
+	range "$damage checkpoint" $((c + 5)) $((c + 60))
+	[ "$CK" = None ] || fail "$damage checkpoint: restored facts from $CK"
+done
+range "after the damaged checkpoints" $((c + 5)) $((c + 60))
+[ "$CK" != None ] || fail "no good checkpoint written in place of the damaged one"
+# another configuration's checkpoint: another file; under this one's name,
+# ignored (its key is inside)
+sed 's/^\[daemon\]/[audit]\n\tsince = 2026-03-01\n[daemon]/' "$W/p.conf" >"$W/p2.conf"
+CONF=$W/p2.conf audit
+[ "$(ls "$CKDIR" | grep -c '^audit-checkpoint-')" = 2 ] ||
+	fail "another configuration did not get its own checkpoint: $(ls "$CKDIR")"
+other=$(ls -t "$CKDIR"/audit-checkpoint-* | head -1)
+[ "$other" != "$ckfile" ] || fail "the other configuration wrote this one's checkpoint"
+cp "$other" "$ckfile"
+range "foreign checkpoint" $((c + 5)) $((c + 60))
+[ "$CK" = None ] || fail "foreign checkpoint: restored facts from $CK"
+# a git directory where no checkpoint can be written: no failure
+rm -rf "$CKDIR"
+: >"$CKDIR"
+range "unwritable git directory" $((c + 5)) $((c + 60))
+[ -f "$CKDIR" ] && [ ! -s "$CKDIR" ] || fail "unwritable git directory: $CKDIR changed"
+rm -f "$CKDIR"
+[ "$failures" = 0 ] && echo "audit_range: ok ($n commits, $((12 + ${#starts[@]})) ranges, cold and warm)"
 exit $((failures > 0))
