@@ -109,20 +109,43 @@ git --git-dir="$W/r.git" fast-import --quiet <"$W/stream"
 git --git-dir="$W/r.git" symbolic-ref HEAD refs/heads/main
 cp "$TESTDATA/audit/pipelines.conf" "$W/p.conf"
 
-# audit [RANGE]: the violations as "commit code message" lines in OUT; RC
+# audit NAME [RANGE]: the audit's exit status in RC[NAME], its violations
+# (JSON) in $W/NAME.json; violations_of NAME... turns them into "commit
+# code message" lines in OUT[NAME], one python for all the audits
+declare -A RC OUT
 audit() {
-	RC=0
-	"$PIPELINECTL" -c "$W/p.conf" audit --repo "$W/r.git" --json "$@" >"$W/out.json" || RC=$?
-	OUT=$(python3 -c 'import json,sys
-for v in json.load(open(sys.argv[1]))["violations"]:
-    print(v["commit"], v["code"], v["message"])' "$W/out.json")
+	local name=$1
+	shift
+	RC[$name]=0
+	"$PIPELINECTL" -c "$W/p.conf" audit --repo "$W/r.git" --json "$@" >"$W/$name.json" ||
+		RC[$name]=$?
 }
-audit
-full=$OUT
-[ "$RC" = 1 ] || fail "full audit exited $RC"
+violations_of() {
+	local name
+	python3 -c 'import json,sys
+for f in sys.argv[1:]:
+    for v in json.load(open(f))["violations"]:
+        print(v["commit"], v["code"], v["message"])
+    print("\0", end="")' "${@/#/$W/}" >"$W/violations"
+	{
+		for name; do
+			IFS= read -r -d '' 'OUT[$name]' || true
+			OUT[$name]=${OUT[$name]%$'\n'}
+		done
+	} <"$W/violations"
+}
+audit full
+violations_of full.json
+full=${OUT[full.json]}
+[ "${RC[full]}" = 1 ] || fail "full audit exited ${RC[full]}"
+# the full audit's violations by commit, in its order
+declare -A of_commit
+while IFS= read -r line; do
+	of_commit[${line%% *}]+=$line$'\n'
+done <<<"$full"
 for code in direct-change forged-trailer malformed-trailers tag-mismatch wrong-files \
 	    reused-request rollback skipped-stage; do
-	grep -q " $code " <<<"$full" || fail "the full audit found no $code"
+	[[ $full == *" $code "* ]] || fail "the full audit found no $code"
 done
 mapfile -t ids < <(git --git-dir="$W/r.git" rev-list --first-parent --reverse main)
 n=${#ids[@]}
@@ -130,22 +153,35 @@ n=${#ids[@]}
 # for what follows), then random ones
 starts=()
 for ((i = 0; i < n; i++)); do
-	grep -q "^${ids[i]} malformed-trailers " <<<"$full" && starts+=("$i")
+	[[ $'\n'${of_commit[${ids[i]}]:-} == *$'\n'"${ids[i]} malformed-trailers "* ]] &&
+		starts+=("$i")
 done
 [ "${#starts[@]}" -gt 0 ] || fail "no malformed promotion planted"
 RANDOM=15
-for round in $(seq 1 $((12 + ${#starts[@]}))); do
+rounds=$((12 + ${#starts[@]}))
+ranges=()
+for ((round = 1; round <= rounds; round++)); do
 	a=$((RANDOM % (n - 1))) b=$((a + 1 + RANDOM % 40))
 	[ "$round" -gt 12 ] && a=${starts[round - 13]} b=$((a + 60))
 	[ "$b" -lt "$n" ] || b=$((n - 1))
-	want=$(for ((i = a + 1; i <= b; i++)); do grep "^${ids[i]} " <<<"$full" || true; done)
-	audit "${ids[a]}..${ids[b]}"
-	got=$OUT
+	ranges+=("$a..$b")
+	audit "$a..$b" "${ids[a]}..${ids[b]}"
+done
+violations_of "${ranges[@]/%/.json}"
+for range in "${ranges[@]}"; do
+	a=${range%..*} b=${range#*..}
+	want=
+	for ((i = a + 1; i <= b; i++)); do
+		want+=${of_commit[${ids[i]}]:-}
+	done
+	want=${want%$'\n'}
+	got=${OUT[$range.json]}
 	if [ "$got" != "$want" ]; then
 		fail "range $a..$b differs from the full audit"
 		diff <(printf '%s\n' "$want") <(printf '%s\n' "$got") | sed 's/^/    /' || true
 	fi
-	[ "$RC" = "$([ -z "$want" ] && echo 0 || echo 1)" ] || fail "range $a..$b exited $RC"
+	[ -z "$want" ] && wantrc=0 || wantrc=1
+	[ "${RC[$range]}" = "$wantrc" ] || fail "range $a..$b exited ${RC[$range]}"
 done
 [ "$failures" = 0 ] && echo "audit_range: ok ($n commits, $((12 + ${#starts[@]})) ranges)"
 exit $((failures > 0))
