@@ -148,10 +148,13 @@ static int cmd_parse(int argc, char **argv)
 		rc = parse_one(argv[i], f, f);
 		if (fclose(f) != 0)
 			return 2;
+		/* flushed, so a crash on the next file keeps this record */
 		printf("%d\n%s%c", rc, text, '\0');
 		free(text);
+		if (fflush(stdout) != 0)
+			return 2;
 	}
-	return fflush(stdout) == 0 ? 0 : 2;
+	return 0;
 }
 
 int main(int argc, char **argv)
