@@ -126,7 +126,7 @@ violations_of() {
 for f in sys.argv[1:]:
     for v in json.load(open(f))["violations"]:
         print(v["commit"], v["code"], v["message"])
-    print("\0", end="")' "${@/#/$W/}" >"$W/violations"
+    print("\0", end="")' "${@/#/"$W/"}" >"$W/violations"
 	{
 		for name; do
 			IFS= read -r -d '' 'OUT[$name]' || true

@@ -207,7 +207,7 @@ parse_batch() {
 	local -a recs
 	while [ $# -gt 0 ]; do
 		rc=0
-		"$T" parse "${@/#/$W/msgs/}" >"$W/parsed" || rc=$?
+		"$T" parse "${@/#/"$W/msgs/"}" >"$W/parsed" || rc=$?
 		mapfile -t -d '' recs <"$W/parsed"
 		for rec in "${recs[@]}"; do
 			PARSED_RC[$1]=${rec%%$'\n'*}
@@ -233,8 +233,8 @@ git_read() {
 	shift 3
 	mkdir "$dir"
 	[ $# -gt 0 ] || return 0
-	cp -- "${@/#/$W/msgs/}" "$dir/"
-	if timeout 60 git interpret-trailers --parse ${opt:+"$opt"} --in-place "${@/#/$dir/}"; then
+	cp -- "${@/#/"$W/msgs/"}" "$dir/"
+	if timeout 60 git interpret-trailers --parse ${opt:+"$opt"} --in-place "${@/#/"$dir/"}"; then
 		for name; do GIT_RC[$name]=0; done
 		return
 	fi
