@@ -4,7 +4,13 @@
 # `git log --format=%(trailers:key=K,valueonly)` for every key, hostile
 # notes and justifications included; and request messages read the same by
 # pipelined (libgit2) as by git.
+#
+# A process of the sanitizer build costs far more to start and exit than to
+# parse a message, so the many messages are read in batches: one
+# `trailer_fmt parse FILE...` and one `git interpret-trailers --in-place`
+# for all of them, and one `git log` for all the readings of a commit.
 set -euo pipefail
+shopt -s extglob
 
 T="$TOOLDIR/trailer_fmt"
 W=$(mktemp -d)
@@ -32,9 +38,15 @@ same() { # name what expected actual
 	fi
 }
 
+# text with its trailing newlines removed, as $(...) removes them: in TEXT
+chomp() {
+	TEXT=${1%%+($'\n')}
+}
+
 # commit_case NAME EXPECTED_TRAILERS -- trailer_fmt format args...
 commit_case() {
-	local name=$1 expected=$2
+	local name=$1 expected=$2 fmt k i line want subject
+	local -a got
 	shift 3
 	"$T" format "$@" >"$W/msg"
 	git commit -q --allow-empty --cleanup=verbatim -F "$W/msg"
@@ -44,16 +56,32 @@ commit_case() {
 	cmp -s "$W/msg" "$W/stored" || fail "$name" "stored message differs"
 	same "$name" "interpret-trailers --parse" "$expected" \
 		"$(git interpret-trailers --parse <"$W/msg")"
-	same "$name" "log %(trailers:only,unfold)" "$expected" \
-		"$(git log -1 --format='%(trailers:only,unfold)')"
-	same "$name" "log %(trailers:only) (folded)" "$expected" \
-		"$(git log -1 --format='%(trailers:only)')"
-	same "$name" "pipelined's own reading" "$expected" "$("$T" parse <"$W/msg")"
+	# git's other readings, each a NUL-ended field of one `git log`:
+	# unfolded, folded, each key's values, the subject
+	fmt='%(trailers:only,unfold)%x00%(trailers:only)%x00'
 	for k in "${KEYS[@]}"; do
-		same "$name" "key=$k" "$(printf '%s\n' "$expected" | sed -n "s/^$k: //p")" \
-			"$(git log -1 --format="%(trailers:key=$k,valueonly)")"
+		fmt+="%(trailers:key=$k,valueonly)%x00"
 	done
-	same "$name" "subject" "$(head -n1 "$W/msg")" "$(git log -1 --format=%s)"
+	mapfile -t -d '' got < <(git log -1 --format="$fmt%s%x00")
+	for i in "${!got[@]}"; do
+		chomp "${got[i]}"
+		got[i]=$TEXT
+	done
+	same "$name" "log %(trailers:only,unfold)" "$expected" "${got[0]}"
+	same "$name" "log %(trailers:only) (folded)" "$expected" "${got[1]}"
+	same "$name" "pipelined's own reading" "$expected" "$("$T" parse <"$W/msg")"
+	i=2
+	for k in "${KEYS[@]}"; do
+		want=
+		while IFS= read -r line; do
+			[[ $line != "$k: "* ]] || want+=${line#"$k: "}$'\n'
+		done <<<"$expected"
+		chomp "$want"
+		same "$name" "key=$k" "$TEXT" "${got[i]}"
+		i=$((i + 1))
+	done
+	IFS= read -r subject <"$W/msg" || true
+	same "$name" "subject" "$subject" "${got[i]}"
 	checks=$((checks + 1))
 	grep -qxF '[skip ci]' "$W/msg" || fail "$name" "no [skip ci] line"
 	echo "ok: $name"
@@ -164,13 +192,64 @@ same "oversized justification" "error" \
 same "bounds" "HEAD unchanged" "$before" "$(git rev-parse HEAD)"
 echo "ok: bounds"
 
+# Messages read in batches: message NAME is the file $W/msgs/NAME.
+mkdir "$W/msgs"
+declare -A PARSED PARSED_RC GIT_RC
+
+# parse_batch NAME...: pipelined's reading of each message, in one
+# trailer_fmt: PARSED_RC[NAME] the exit status `trailer_fmt parse` has on
+# that message alone, PARSED[NAME] what it prints (the trailers, or the
+# error line).  A batch that dies (a sanitizer's abort) has printed the
+# records before the message it died on: that one gets the exit status and
+# the rest a batch of their own.
+parse_batch() {
+	local rc rec
+	local -a recs
+	while [ $# -gt 0 ]; do
+		rc=0
+		"$T" parse "${@/#/"$W/msgs/"}" >"$W/parsed" || rc=$?
+		mapfile -t -d '' recs <"$W/parsed"
+		for rec in "${recs[@]}"; do
+			PARSED_RC[$1]=${rec%%$'\n'*}
+			chomp "${rec#*$'\n'}"
+			PARSED[$1]=$TEXT
+			shift
+		done
+		if [ $# -gt 0 ]; then
+			[ "$rc" -ne 0 ] || rc=255	# no record, yet no failure
+			PARSED_RC[$1]=$rc PARSED[$1]=
+			shift
+		fi
+	done
+}
+
+# git_read DIR [OPTION] -- NAME...: git's reading of each message,
+# `git interpret-trailers --parse OPTION`, into $W/DIR/NAME, and GIT_RC[NAME]
+# 0 where git read it: one git for all of them (--in-place on copies), or,
+# if that one fails or hangs, one per message under its own timeout, so one
+# message git cannot read does not hide the others.
+git_read() {
+	local dir=$W/$1 opt=$2 name
+	shift 3
+	mkdir "$dir"
+	[ $# -gt 0 ] || return 0
+	cp -- "${@/#/"$W/msgs/"}" "$dir/"
+	if timeout 60 git interpret-trailers --parse ${opt:+"$opt"} --in-place "${@/#/"$dir/"}"; then
+		for name; do GIT_RC[$name]=0; done
+		return
+	fi
+	for name; do
+		GIT_RC[$name]=0
+		timeout 10 git interpret-trailers --parse ${opt:+"$opt"} <"$W/msgs/$name" \
+			>"$dir/$name" || GIT_RC[$name]=$?
+	done
+}
+
 # Request messages: pipelined must read what git reads (CRs aside).
-n=0
+reqs=()
 while IFS= read -r -d '' m; do
-	n=$((n + 1))
-	printf '%b' "$m" >"$W/req"
-	same "request $n" "git and pipelined agree" \
-		"$(git interpret-trailers --parse <"$W/req" | tr -d '\r')" "$("$T" parse <"$W/req")"
+	reqs+=("req.$((${#reqs[@]} + 1))")
+	printf '%b' "$m" >"$W/msgs/${reqs[-1]}"
 done < <(printf '%s\0' \
 	'req\n\nNotes: fixes\nBreak-Glass: outage\n' \
 	'req\r\n\r\nbody\r\n\r\nNotes: crlf\r\n  folded\r\nbreak-glass: x\r\n' \
@@ -185,7 +264,19 @@ done < <(printf '%s\0' \
 	'req\n\nNotes: a\n# comment\nX: y\n' \
 	'req\n\nNotes: x\n\nmore prose\n' \
 	'req\n\n  : odd\nSigned-off-by: A <a@b>\n:x\n')
-echo "ok: $n request messages read alike"
+parse_batch "${reqs[@]}"
+git_read req-git "" -- "${reqs[@]}"
+for name in "${reqs[@]}"; do
+	want=$(<"$W/req-git/$name")
+	got=
+	if [ "${PARSED_RC[$name]}" = 0 ]; then
+		got=${PARSED[$name]}
+	else
+		printf '%s\n' "${PARSED[$name]}" >&2
+	fi
+	same "request ${name#req.}" "git and pipelined agree" "${want//$'\r'/}" "$got"
+done
+echo "ok: ${#reqs[@]} request messages read alike"
 
 # ... and a "---" line that makes git read two different blocks is refused
 printf 'req\n\nbody\n---\n\nStage: live\n' >"$W/req"
@@ -205,35 +296,60 @@ LINES=('Notes: a b' 'Break-Glass:' 'Stage: live' 'image-tag: 1' '  continued' $'
        '# comment' '---' '----' '--- x' '' 'some prose' 'Signed-off-by: A <a@b>' 'Key : v'
        ':x' '(cherry picked from commit abc)' 'Notes:' $'X:\t'
        '# ------------------------ >8 ------------------------' 'Co-authored-by: B <b@x>')
-agree=0
-refused=0
-hung=0
-for n in $(seq 1 300); do
+# The messages first, every draw from RANDOM in this shell (a $(...) would
+# draw from a subshell's own seed), then each read by git and by pipelined.
+# git 2.39 itself loops forever on a "---" divider before a scissors line:
+# such a message is not given to git.
+divider=$'(^|\n)---([[:space:]]|$)'
+rands=() togit=()
+declare -A GIT_HANGS
+for ((n = 1; n <= 300; n++)); do
 	msg=$'subject\n\n'
-	for _ in $(seq 1 $((RANDOM % 7 + 1))); do
+	for ((l = RANDOM % 7 + 1; l > 0; l--)); do
 		msg+="${LINES[RANDOM % ${#LINES[@]}]}"$'\n'
 	done
 	[ $((RANDOM % 5)) -ne 0 ] || msg=${msg%$'\n'}
-	printf '%s' "$msg" >"$W/req"
-	# git 2.39 itself loops forever on a "---" divider before a scissors
-	# line; the timeout only guards against other such cases
-	if { grep -qE '^---([[:space:]]|$)' "$W/req" && grep -qF -- '# -------' "$W/req"; } ||
-	   ! want=$(timeout 10 git interpret-trailers --parse <"$W/req"); then
+	printf '%s' "$msg" >"$W/msgs/rand.$n"
+	rands+=("rand.$n")
+	if [[ $msg =~ $divider && $msg == *'# -------'* ]]; then
+		GIT_HANGS[rand.$n]=1
+	else
+		togit+=("rand.$n")
+	fi
+done
+parse_batch "${rands[@]}"
+git_read git "" -- "${togit[@]}"
+# git's reading without the divider, for the messages pipelined refuses
+ambiguous=()
+for name in "${togit[@]}"; do
+	[ "${GIT_RC[$name]}" != 0 ] || [ "${PARSED_RC[$name]}" = 0 ] || ambiguous+=("$name")
+done
+git_read nodivider --no-divider -- "${ambiguous[@]}"
+
+agree=0
+refused=0
+hung=0
+for name in "${rands[@]}"; do
+	n=${name#rand.}
+	# the timeout only guards against other cases git hangs on
+	if [ -n "${GIT_HANGS[$name]:-}" ] || [ "${GIT_RC[$name]}" != 0 ]; then
 		hung=$((hung + 1))
-		rc=0
-		"$T" parse <"$W/req" >/dev/null 2>&1 || rc=$?
 		checks=$((checks + 1))
-		[ "$rc" -le 2 ] || fail "random $n" "trailer_fmt parse exited with $rc"
+		[ "${PARSED_RC[$name]}" -le 2 ] ||
+			fail "random $n" "trailer_fmt parse exited with ${PARSED_RC[$name]}"
 		continue
 	fi
-	if got=$("$T" parse <"$W/req" 2>"$W/err"); then
-		same "random $n" "git and pipelined agree" "$want" "$got"
+	want=$(<"$W/git/$name")
+	if [ "${PARSED_RC[$name]}" = 0 ]; then
+		same "random $n" "git and pipelined agree" "$want" "${PARSED[$name]}"
 		agree=$((agree + 1))
 	else
 		checks=$((checks + 1))
-		if [ "$want" = "$(timeout 10 git interpret-trailers --parse --no-divider <"$W/req")" ]; then
-			fail "random $n" "refused although git reads it one way: $(cat "$W/err")"
-			printf '%s' "$msg" | sed 's/^/    /'
+		if [ "${PARSED_RC[$name]}" != 2 ]; then
+			fail "random $n" "trailer_fmt parse exited with ${PARSED_RC[$name]}"
+		elif [ "$want" = "$(<"$W/nodivider/$name")" ]; then
+			fail "random $n" "refused although git reads it one way: ${PARSED[$name]}"
+			sed 's/^/    /' "$W/msgs/$name"
 		fi
 		refused=$((refused + 1))
 	fi

@@ -9,7 +9,11 @@
 # changed scalar, each carrying the new tag, and -i must write exactly .out.
 # For an .err case -i must leave the file byte-identical and no temp file.
 #   bash tests/golden/yamledit.sh [--update]   (--update rewrites .out/.err)
+# Each case runs two sanitizer-built pipelinectl processes, which cost most;
+# around them the script uses shell builtins where a process would do the
+# same (cd without a subshell, globs for ls, parameter expansion).
 set -uo pipefail
+shopt -s dotglob nullglob
 : "${PIPELINECTL:?}" "${TESTDATA:?}"
 DATA=$TESTDATA/yamledit
 UPDATE=false
@@ -24,12 +28,32 @@ bad() {
 	FAILS=$((FAILS + 1))
 }
 
-# The tag is the argument after --tag in the .args file.
+# The tag is the argument after --tag in the .args file: in TAG.
 case_tag() {
-	local prev=
+	local prev= a
+	TAG=
 	for a in "${ARGS[@]}"; do
-		[ "$prev" = --tag ] && { printf '%s' "$a"; return; }
+		[ "$prev" = --tag ] && { TAG=$a; return; }
 		prev=$a
+	done
+}
+
+# in_dir DIR COMMAND...: COMMAND run from DIR, without a subshell
+in_dir() {
+	local rc=0 back=$PWD
+	cd "$1" || return
+	shift
+	"$@" || rc=$?
+	cd "$back" || exit 1
+	return $rc
+}
+
+# The files left in DIR, as `ls -A` names them: in LEFT.
+left_in() {
+	local f
+	LEFT=
+	for f in "$1"/*; do
+		LEFT+="${LEFT:+$'\n'}${f##*/}"
 	done
 }
 
@@ -37,7 +61,8 @@ case_tag() {
 # per line the editor reported, every new line holding the tag.
 check_diff() {
 	local dir=$1 lines=$2 tag
-	tag=$(case_tag)
+	case_tag
+	tag=$TAG
 	diff "$dir/values.yaml" "$dir/stdout" >"$dir/diff"
 	awk -v want="$lines" -v tag="$tag" '
 		/^[0-9]/ {
@@ -59,12 +84,13 @@ run_ok() {
 		return
 	fi
 	lines=$(sed -n 's/^pipelinectl: values.yaml: [0-9]* matched, [0-9]* changed, \([0-9]*\) lines$/\1/p' "$dir/stderr")
-	[ -n "$lines" ] || { bad "no summary on stderr: $(cat "$dir/stderr")"; return; }
+	[ -n "$lines" ] || { bad "no summary on stderr: $(<"$dir/stderr")"; return; }
 	check_diff "$dir" "$lines" || bad "diff check"
-	mkdir "$dir/inplace" && cp "$CASE.in" "$dir/inplace/values.yaml"
-	(cd "$dir/inplace" && "$PIPELINECTL" edit -i values.yaml "${ARGS[@]}") || bad "-i failed"
+	cp "$CASE.in" "$dir/inplace/values.yaml"
+	in_dir "$dir/inplace" "$PIPELINECTL" edit -i values.yaml "${ARGS[@]}" || bad "-i failed"
 	cmp -s "$dir/inplace/values.yaml" "$CASE.out" || bad "-i did not write $ID.out"
-	[ "$(ls -A "$dir/inplace")" = values.yaml ] || bad "-i left files: $(ls -A "$dir/inplace")"
+	left_in "$dir/inplace"
+	[ "$LEFT" = values.yaml ] || bad "-i left files: $LEFT"
 }
 
 run_err() {
@@ -72,27 +98,28 @@ run_err() {
 	[ "$rc" -eq 2 ] || bad "exit status $rc, expected 2"
 	[ -s "$dir/stdout" ] && bad "output on a refused edit"
 	cmp -s "$dir/stderr" "$CASE.err" || { bad "error differs from $ID.err"; cat "$dir/stderr"; return; }
-	mkdir "$dir/inplace" && cp "$CASE.in" "$dir/inplace/values.yaml"
-	(cd "$dir/inplace" && "$PIPELINECTL" edit -i values.yaml "${ARGS[@]}" 2>/dev/null) && bad "-i succeeded"
+	cp "$CASE.in" "$dir/inplace/values.yaml"
+	in_dir "$dir/inplace" "$PIPELINECTL" edit -i values.yaml "${ARGS[@]}" 2>/dev/null && bad "-i succeeded"
 	cmp -s "$dir/inplace/values.yaml" "$CASE.in" || bad "-i changed the file on a refused edit"
-	[ "$(ls -A "$dir/inplace")" = values.yaml ] || bad "-i left files: $(ls -A "$dir/inplace")"
+	left_in "$dir/inplace"
+	[ "$LEFT" = values.yaml ] || bad "-i left files: $LEFT"
 }
 
 for IN in "$DATA"/*.in; do
 	CASE=${IN%.in}
-	ID=$(basename "$CASE")
+	ID=${CASE##*/}
 	DIR=$TMP/$ID
 	mapfile -t ARGS <"$CASE.args"
-	mkdir "$DIR" && cp "$IN" "$DIR/values.yaml"
-	(cd "$DIR" && "$PIPELINECTL" edit -v values.yaml "${ARGS[@]}" >stdout 2>stderr)
-	RC=$?
+	mkdir -p "$DIR/inplace" && cp "$IN" "$DIR/values.yaml"
+	RC=0
+	in_dir "$DIR" "$PIPELINECTL" edit -v values.yaml "${ARGS[@]}" >"$DIR/stdout" 2>"$DIR/stderr" || RC=$?
 	CASES=$((CASES + 1))
 	if $UPDATE; then
 		rm -f "$CASE.out" "$CASE.err"
 		if [ $RC -eq 0 ]; then cp "$DIR/stdout" "$CASE.out"; else cp "$DIR/stderr" "$CASE.err"; fi
 	fi
 	if [ -f "$CASE.out" ]; then
-		[ $RC -eq 0 ] || { bad "exit status $RC: $(cat "$DIR/stderr")"; continue; }
+		[ $RC -eq 0 ] || { bad "exit status $RC: $(<"$DIR/stderr")"; continue; }
 		run_ok "$DIR"
 	elif [ -f "$CASE.err" ]; then
 		run_err "$DIR" "$RC"
