@@ -6,7 +6,7 @@ set -euo pipefail
 PKGS=(
   build-essential cmake pkg-config clang
   libgit2-dev libssh2-1-dev libuv1-dev libyaml-dev libcurl4-openssl-dev
-  libjansson-dev libmicrohttpd-dev libsystemd-dev libcmocka-dev libssl-dev libcrypt-dev systemd
+  libjansson-dev libmicrohttpd-dev libcmocka-dev libssl-dev libcrypt-dev systemd
   git openssh-server openssh-client docker-registry skopeo
   faketime libfaketime apache2-utils openssl python3 python3-yaml tzdata ca-certificates
   curl jq shellcheck procps iproute2 chromium mandoc groff-base nix-bin
