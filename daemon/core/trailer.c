@@ -288,7 +288,9 @@ static bool list_equal(const struct trailer_list *a, const struct trailer_list *
 int trailer_parse(struct trailer_list *out, const char *msg, size_t len,
 		  struct buf *err)
 {
-	struct trailer_list a, b;
+	/* parse_view fills a list only when it succeeds: both start empty,
+	 * so releasing one whose reading failed frees nothing */
+	struct trailer_list a = { NULL, 0 }, b = { NULL, 0 };
 	int rc;
 
 	if (len > TRAILER_MESSAGE_MAX) {

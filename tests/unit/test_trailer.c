@@ -208,6 +208,16 @@ static void test_parse_bounds(void **state)
 		assert_int_equal(buf_printf(&big, "K%d: v\n", i), 0);
 	assert_int_equal(trailer_parse(&l, big.data, big.len, &err), ERR_TOOBIG);
 	assert_non_null(strstr(err.data, "more than 128 trailers"));
+
+	/* too many trailers only in the reading without the "---" divider
+	 * (found by fuzz_trailer: the second reading's list was released
+	 * uninitialised, a free() of stack garbage) */
+	buf_reset(&big);
+	assert_int_equal(buf_adds(&big, "S\n\nbody\n---\n\n"), 0);
+	for (int i = 0; i <= TRAILER_COUNT_MAX; i++)
+		assert_int_equal(buf_printf(&big, "K%d: v\n", i), 0);
+	assert_int_equal(trailer_parse(&l, big.data, big.len, &err), ERR_TOOBIG);
+	assert_non_null(strstr(err.data, "more than 128 trailers"));
 	buf_release(&big);
 	buf_release(&err);
 }
