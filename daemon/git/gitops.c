@@ -561,68 +561,6 @@ static int known(struct gitops *g, const git_oid *c, const git_oid *stop)
 	return stop && (git_oid_equal(c, stop) || git_graph_descendant_of(g->repo, stop, c) == 1);
 }
 
-int gitops_first_parents(char (**out)[GITOPS_HEXSZ + 1], size_t *n, struct gitops *g,
-			 const char *rev, const char *stop, size_t max)
-{
-	char (*ids)[GITOPS_HEXSZ + 1] = calloc(max ? max : 1, sizeof *ids);
-	git_commit *c = NULL, *s = NULL, *next;
-	git_oid stop_id;
-	size_t count = 0;
-	int rc = ids ? lookup_commit(&c, g, rev) : ERR_NOMEM;
-
-	if (rc == 0 && stop && (rc = lookup_commit(&s, g, stop)) == 0)
-		git_oid_cpy(&stop_id, git_commit_id(s));
-	while (rc == 0 && c && !known(g, git_commit_id(c), s ? &stop_id : NULL)) {
-		if (count == max) {
-			rc = gitops_fail(g, ERR_TOOBIG, "more than %zu commits after '%s'", max,
-					 stop ? stop : "the root");
-			break;
-		}
-		git_oid_tostr(ids[count++], GITOPS_HEXSZ + 1, git_commit_id(c));
-		next = NULL;
-		if (git_commit_parentcount(c) > 0 && (rc = git_commit_parent(&next, c, 0)) < 0)
-			rc = gitops_gitfail(g, rc, "cannot read parent of %s", ids[count - 1]);
-		git_commit_free(c);
-		c = next;
-	}
-	git_commit_free(c);
-	git_commit_free(s);
-	if (rc && rc != ERR_TOOBIG) {
-		free(ids);
-		return rc;
-	}
-	*out = ids;
-	*n = count;
-	return rc;
-}
-
-int gitops_first_parent_walk(struct gitops *g, const char *rev, size_t max, gitops_walk_cb *fn,
-			     void *data)
-{
-	git_commit *c = NULL, *next;
-	char id[GITOPS_HEXSZ + 1];
-	size_t count = 0;
-	int rc = lookup_commit(&c, g, rev);
-
-	while (rc == 0 && c) {
-		if (count++ == max) {
-			rc = gitops_fail(g, ERR_TOOBIG, "more than %zu first-parent commits up to '%s'",
-					 max, rev);
-			break;
-		}
-		git_oid_tostr(id, sizeof id, git_commit_id(c));
-		if ((rc = fn(id, data)) != 0)
-			break;
-		next = NULL;
-		if (git_commit_parentcount(c) > 0 && (rc = git_commit_parent(&next, c, 0)) < 0)
-			rc = gitops_gitfail(g, rc, "cannot read parent of %s", id);
-		git_commit_free(c);
-		c = next;
-	}
-	git_commit_free(c);
-	return rc > 0 ? 0 : rc;
-}
-
 /* The facts of c, its strings borrowed from c (valid while c is). */
 static void commit_view(struct gitops_commit_info *ci, const git_commit *c)
 {
@@ -649,8 +587,14 @@ static void commit_view(struct gitops_commit_info *ci, const git_commit *c)
 	ci->message = (char *)git_commit_message_raw(c);
 }
 
-int gitops_walk_commits(struct gitops *g, const char *rev, const char *stop, size_t max,
-			gitops_commit_cb *fn, void *data)
+/* The one first-parent walk: fn(ci, data) on each commit of rev's
+ * first-parent history, newest first, down to stop (exclusive; NULL = the
+ * root).  Returns fn's first non-zero result (positive = stop), 0 at the
+ * end, or ERR_TOOBIG with *over set and no message when more than max
+ * commits lie above stop: each caller words that bound in its own terms
+ * (a callback's own ERR_TOOBIG keeps its message). */
+static int walk_first_parents(struct gitops *g, const char *rev, const char *stop, size_t max,
+			      gitops_commit_cb *fn, void *data, bool *over)
 {
 	git_commit *c = NULL, *s = NULL, *next;
 	struct gitops_commit_info ci;
@@ -662,8 +606,8 @@ int gitops_walk_commits(struct gitops *g, const char *rev, const char *stop, siz
 		git_oid_cpy(&stop_id, git_commit_id(s));
 	while (rc == 0 && c && !known(g, git_commit_id(c), s ? &stop_id : NULL)) {
 		if (count++ == max) {
-			rc = gitops_fail(g, ERR_TOOBIG, "more than %zu commits after '%s'", max,
-					 stop ? stop : "the root");
+			*over = true;
+			rc = ERR_TOOBIG;
 			break;
 		}
 		commit_view(&ci, c);
@@ -677,6 +621,72 @@ int gitops_walk_commits(struct gitops *g, const char *rev, const char *stop, siz
 	}
 	git_commit_free(c);
 	git_commit_free(s);
+	return rc;
+}
+
+struct id_list {
+	char (*ids)[GITOPS_HEXSZ + 1];
+	size_t n;
+};
+
+static int collect_id(const struct gitops_commit_info *ci, void *data)
+{
+	struct id_list *l = data;
+
+	memcpy(l->ids[l->n++], ci->id, sizeof *l->ids);
+	return 0;
+}
+
+int gitops_first_parents(char (**out)[GITOPS_HEXSZ + 1], size_t *n, struct gitops *g,
+			 const char *rev, const char *stop, size_t max)
+{
+	struct id_list l = { calloc(max ? max : 1, sizeof *l.ids), 0 };
+	bool over = false;
+	int rc = l.ids ? walk_first_parents(g, rev, stop, max, collect_id, &l, &over) : ERR_NOMEM;
+
+	if (over)
+		gitops_fail(g, rc, "more than %zu commits after '%s'", max, stop ? stop : "the root");
+	if (rc && rc != ERR_TOOBIG) {
+		free(l.ids);
+		return rc;
+	}
+	*out = l.ids;
+	*n = l.n;
+	return rc;
+}
+
+struct id_walk {
+	gitops_walk_cb *fn;
+	void *data;
+};
+
+static int pass_id(const struct gitops_commit_info *ci, void *data)
+{
+	struct id_walk *w = data;
+
+	return w->fn(ci->id, w->data);
+}
+
+int gitops_first_parent_walk(struct gitops *g, const char *rev, size_t max, gitops_walk_cb *fn,
+			     void *data)
+{
+	struct id_walk w = { fn, data };
+	bool over = false;
+	int rc = walk_first_parents(g, rev, NULL, max, pass_id, &w, &over);
+
+	if (over)
+		gitops_fail(g, rc, "more than %zu first-parent commits up to '%s'", max, rev);
+	return rc > 0 ? 0 : rc;
+}
+
+int gitops_walk_commits(struct gitops *g, const char *rev, const char *stop, size_t max,
+			gitops_commit_cb *fn, void *data)
+{
+	bool over = false;
+	int rc = walk_first_parents(g, rev, stop, max, fn, data, &over);
+
+	if (over)
+		gitops_fail(g, rc, "more than %zu commits after '%s'", max, stop ? stop : "the root");
 	return rc > 0 ? 0 : rc;
 }
 
