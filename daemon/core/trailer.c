@@ -250,8 +250,10 @@ static int parse_view(struct trailer_list *out, const char *msg, size_t len,
 	struct trailer_block blk = { NULL, NULL, 0 };
 	struct trailer_list list = { NULL, 0 };
 	struct buf copy;
-	int rc = prepare(&copy, msg, len, no_divider);
+	int rc;
 
+	*out = list;
+	rc = prepare(&copy, msg, len, no_divider);
 	if (rc)
 		return rc;
 	rc = trailer_block_read(&blk, copy.data);
@@ -288,11 +290,13 @@ static bool list_equal(const struct trailer_list *a, const struct trailer_list *
 int trailer_parse(struct trailer_list *out, const char *msg, size_t len,
 		  struct buf *err)
 {
-	/* parse_view fills a list only when it succeeds: both start empty,
-	 * so releasing one whose reading failed frees nothing */
-	struct trailer_list a = { NULL, 0 }, b = { NULL, 0 };
+	struct trailer_list a, b;
 	int rc;
 
+	/* out, like parse_view's lists, is an empty list on every failure:
+	 * a caller may release it whatever the result */
+	out->items = NULL;
+	out->count = 0;
 	if (len > TRAILER_MESSAGE_MAX) {
 		buf_seterr(err, "commit message is %zu bytes, more than the %u allowed",
 		     len, TRAILER_MESSAGE_MAX);

@@ -115,7 +115,8 @@ struct trailer_list {
  * (interpret-trailers versus `git log --format=%(trailers)`) is ambiguous:
  * ERR_INVALID.  ERR_TOOBIG past TRAILER_MESSAGE_MAX or TRAILER_COUNT_MAX,
  * ERR_INVALID for a NUL byte; err (may be NULL) gets the reason.  A message
- * without a trailer block gives an empty list. */
+ * without a trailer block gives an empty list.  *out is an empty list after
+ * any failure too, so releasing it is always safe. */
 int trailer_parse(struct trailer_list *out, const char *msg, size_t len,
 		  struct buf *err);
 void trailer_list_release(struct trailer_list *list);

@@ -185,6 +185,23 @@ static void test_parse_divider_and_scissors(void **state)
 	trailer_list_release(&l);
 }
 
+/* A failed parse leaves an empty list, whatever out held before: every
+ * caller may release it (poisoned here so that a list left untouched shows). */
+static void assert_failed_empty(struct trailer_list *l)
+{
+	assert_null(l->items);
+	assert_int_equal(l->count, 0);
+	trailer_list_release(l);
+}
+
+static void poison(struct trailer_list *l)
+{
+	static struct trailer junk;
+
+	l->items = &junk;
+	l->count = 3;
+}
+
 static void test_parse_bounds(void **state)
 {
 	struct trailer_list l;
@@ -192,22 +209,28 @@ static void test_parse_bounds(void **state)
 	char nul[] = "S\n\nNotes: a\0b\n";
 
 	buf_init(&err, 256);
+	poison(&l);
 	assert_int_equal(trailer_parse(&l, nul, sizeof(nul) - 1, &err), ERR_INVALID);
 	assert_string_equal(err.data, "commit message contains a NUL byte");
+	assert_failed_empty(&l);
 
 	buf_init(&big, 0);
 	assert_int_equal(buf_adds(&big, "S\n\n"), 0);
 	while (big.len <= TRAILER_MESSAGE_MAX)
 		assert_int_equal(buf_adds(&big, "x"), 0);
+	poison(&l);
 	assert_int_equal(trailer_parse(&l, big.data, big.len, &err), ERR_TOOBIG);
 	assert_non_null(strstr(err.data, "more than the 65536 allowed"));
+	assert_failed_empty(&l);
 
 	buf_reset(&big);
 	assert_int_equal(buf_adds(&big, "S\n\n"), 0);
 	for (int i = 0; i <= TRAILER_COUNT_MAX; i++)
 		assert_int_equal(buf_printf(&big, "K%d: v\n", i), 0);
+	poison(&l);
 	assert_int_equal(trailer_parse(&l, big.data, big.len, &err), ERR_TOOBIG);
 	assert_non_null(strstr(err.data, "more than 128 trailers"));
+	assert_failed_empty(&l);
 
 	/* too many trailers only in the reading without the "---" divider
 	 * (found by fuzz_trailer: the second reading's list was released
@@ -216,8 +239,10 @@ static void test_parse_bounds(void **state)
 	assert_int_equal(buf_adds(&big, "S\n\nbody\n---\n\n"), 0);
 	for (int i = 0; i <= TRAILER_COUNT_MAX; i++)
 		assert_int_equal(buf_printf(&big, "K%d: v\n", i), 0);
+	poison(&l);
 	assert_int_equal(trailer_parse(&l, big.data, big.len, &err), ERR_TOOBIG);
 	assert_non_null(strstr(err.data, "more than 128 trailers"));
+	assert_failed_empty(&l);
 	buf_release(&big);
 	buf_release(&err);
 }
