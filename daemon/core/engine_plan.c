@@ -143,7 +143,7 @@ static void quiet_set(struct policy_window *pw, char *text, size_t textsz,
 	pw->utc_offset = f->window.utc_offset;
 }
 
-void engine_plan_policy_input(struct policy_input *in, char (*texts)[256],
+void engine_plan_policy_input(struct policy_input *in, char (*texts)[PLAN_TEXT_MAX],
 			      const struct plan_facts *f)
 {
 	memset(in, 0, sizeof *in);
@@ -581,7 +581,7 @@ static void plan_waiting(struct plan *p, const struct plan_facts *f)
 int engine_plan(struct plan *out, const struct plan_facts *f)
 {
 	struct policy_input in;
-	char texts[STAGE_COUNT + 1][256];
+	char texts[STAGE_COUNT + 1][PLAN_TEXT_MAX];
 	bool branch_free = true;
 
 	memset(out, 0, sizeof *out);

@@ -219,8 +219,10 @@ void engine_plan_release(struct plan *p);
 
 /* The policy input of the facts (window, bands, stage states), without a
  * request, release or target; texts points at STAGE_COUNT + 1 buffers of
- * 256 bytes that must outlive in. */
-void engine_plan_policy_input(struct policy_input *in, char (*texts)[256],
+ * PLAN_TEXT_MAX bytes that must outlive in (room for the longest window and
+ * guard-band text, so that none is cut short). */
+#define PLAN_TEXT_MAX 384
+void engine_plan_policy_input(struct policy_input *in, char (*texts)[PLAN_TEXT_MAX],
 			      const struct plan_facts *f);
 
 /* May a promotion of tag (for request req, "" for automatic) into st be

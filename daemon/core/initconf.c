@@ -306,8 +306,9 @@ static void name_from_parent(char *out, size_t outsz, const char *parent)
 			break;
 		*dot = '\0';
 	}
-	snprintf(out, outsz, "%s", dot ? dot + 1 : tmp);
-	if (strcmp(out, "image") == 0)
+	/* a name that does not fit cannot be told: never a cut-off one */
+	if ((size_t)snprintf(out, outsz, "%s", dot ? dot + 1 : tmp) >= outsz ||
+	    strcmp(out, "image") == 0)
 		out[0] = '\0';
 }
 
@@ -332,7 +333,9 @@ static void classify(struct cand *c, const struct scan *s)
 	if (c->kind == CAND_REF) {
 		split_ref(sc->value, repo, sizeof repo, tag, sizeof tag);
 		snprintf(c->repo, sizeof c->repo, "%s", repo);
-		snprintf(c->image, sizeof c->image, "%s", last_component(repo));
+		if ((size_t)snprintf(c->image, sizeof c->image, "%s", last_component(repo)) >=
+		    sizeof c->image)
+			c->image[0] = '\0';	/* too long to be told, see name_from_parent */
 		return;
 	}
 	snprintf(path, sizeof path, "%s%srepository", sc->parent, *sc->parent ? "." : "");

@@ -132,7 +132,7 @@ static int precheck(char *why, size_t whysz, const struct engine *e,
 		       ERR_REJECTED;
 	/* a request could not be merged into a blocked stage either */
 	if (e->stages[req->stage].block.on)
-		return snprintf(why, whysz, "stage '%s' is blocked: %.700s", stage_name(req->stage),
+		return snprintf(why, whysz, "stage '%s' is blocked: %s", stage_name(req->stage),
 				e->stages[req->stage].block.reason), ERR_REJECTED;
 	return 0;
 }
@@ -193,7 +193,7 @@ void engine_dashboard_promote(void *arg, const struct dashboard_promote *req,
 {
 	struct engine *e = arg;
 	struct promote_job *j = NULL;
-	char why[512];
+	char why[ENGINE_REASON_MAX + 128];	/* a block's whole reason, with the stage */
 	int rc = precheck(why, sizeof why, e, req);
 
 	if (rc) {

@@ -227,12 +227,11 @@ static enum MHD_Result send_text(struct MHD_Connection *c, unsigned status,
 static bool add_host(char out[][HTTP_HOST_MAX], size_t max, size_t *n, const char *name,
 		     unsigned port)
 {
-	if (*n >= max)
+	/* both forms or neither: a name cut short would allow another host */
+	if (*n + 2 > max || (size_t)snprintf(out[*n], HTTP_HOST_MAX, "%s", name) >= HTTP_HOST_MAX ||
+	    (size_t)snprintf(out[*n + 1], HTTP_HOST_MAX, "%s:%u", name, port) >= HTTP_HOST_MAX)
 		return false;
-	snprintf(out[(*n)++], HTTP_HOST_MAX, "%s", name);
-	if (*n >= max)
-		return false;
-	snprintf(out[(*n)++], HTTP_HOST_MAX, "%s:%u", name, port);
+	*n += 2;
 	return true;
 }
 

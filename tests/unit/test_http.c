@@ -82,8 +82,11 @@ static void test_default_hosts(void **state)
 	assert_hosts("0.0.0.0", 80, any4, 4);
 	assert_hosts("::", 8780, any6, 6);
 	assert_hosts("192.0.2.10", 8780, lan, 2);
-	/* bounded by max */
-	assert_int_equal(http_default_hosts(few, 3, "::", 8780), 3);
+	/* bounded by max, in whole pairs: a name is allowed with and without
+	 * its port, or not at all */
+	assert_int_equal(http_default_hosts(few, 3, "::", 8780), 2);
+	assert_string_equal(few[0], "localhost");
+	assert_string_equal(few[1], "localhost:8780");
 }
 
 static void test_host_allowed(void **state)

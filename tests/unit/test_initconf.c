@@ -141,6 +141,28 @@ static void test_unrelated_paths_and_reference(void **state)
 	free(t);
 }
 
+/* An image name longer than pipelined can hold is never cut short into
+ * another name. */
+static void test_long_image_name(void **state)
+{
+	char longname[201], cut[128], doc[1024], *t;
+
+	(void)state;
+	memset(longname, 'q', 200);
+	longname[200] = '\0';
+	memcpy(cut, longname, 127);
+	cut[127] = '\0';
+	snprintf(doc, sizeof doc,
+		 "%s:\n  image:\n    tag: \"" Z40 "\"\n"
+		 "gateway:\n  image: ghcr.io/acme/%s:" Z40 "\n"
+		 "api:\n  image:\n    repository: ghcr.io/acme/api\n    tag: \"" Z40 "\"\n",
+		 longname, longname);
+	t = render3(doc, NULL, NULL);
+	lacks(t, cut);
+	has(t, "\timage = api\t");
+	free(t);
+}
+
 static void test_nothing_found(void **state)
 {
 	char *t = render3("replicas: 3\nservice:\n  port: 80\n", NULL, NULL);
@@ -215,6 +237,7 @@ int main(void)
 		cmocka_unit_test(test_template),
 		cmocka_unit_test(test_shared),
 		cmocka_unit_test(test_unrelated_paths_and_reference),
+		cmocka_unit_test(test_long_image_name),
 		cmocka_unit_test(test_nothing_found),
 		cmocka_unit_test(test_unparsable),
 		cmocka_unit_test(test_injection),
