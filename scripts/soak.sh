@@ -14,7 +14,7 @@ bash scripts/deps.sh
 if [ "${ASAN:-}" = 1 ]; then
   BUILD=${BUILD:-build-test}
   cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Debug -DPIPELINED_WERROR=ON -DPIPELINED_SANITIZE=ON >/dev/null
-  export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+  export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:handle_sigill=1
 else
   BUILD=${BUILD:-build-bench}
   cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DPIPELINED_TESTS=OFF >/dev/null
