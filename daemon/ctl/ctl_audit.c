@@ -32,12 +32,15 @@
 #include "tag.h"
 #include "trailer.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #define AUDIT_MAX_PATHS 10000	/* paths changed by one commit */
 /* first-parent commits read at most: the whole history is judged, so its
@@ -963,6 +966,47 @@ static void checkpoint_read(struct ctx *x, const struct audit_policy *p)
  * mirror of another user, a read-only mount) just gets no checkpoint. */
 #define CHECKPOINT_STEP 256
 
+/* What a checkpoint write clears from the directory: the temporary file
+ * of a run that was killed or interrupted during its write (megabytes
+ * each, left forever otherwise; one younger than CHECKPOINT_TMP_STALE_S
+ * may be another run's write in progress), and the checkpoints of other
+ * configurations or formats not written for CHECKPOINT_UNUSED_S (a
+ * configuration that audits again just replays once).  Best effort, like
+ * the write. */
+#define CHECKPOINT_TMP_STALE_S (10 * 60)
+#define CHECKPOINT_UNUSED_S (30 * 24 * 3600)
+
+static void checkpoint_sweep(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	struct buf dir = BUF_INIT, f = BUF_INIT;
+	struct dirent *de;
+	struct stat st;
+	time_t now = time(NULL);
+	DIR *d;
+
+	if (!slash || buf_add(&dir, path, (size_t)(slash - path)) || !(d = opendir(dir.data))) {
+		buf_release(&dir);
+		return;
+	}
+	while ((de = readdir(d))) {
+		bool tmp = strstr(de->d_name, ".tmp.") != NULL;
+
+		if (strncmp(de->d_name, "audit-checkpoint-", 17) != 0 ||
+		    strcmp(de->d_name, slash + 1) == 0)
+			continue;
+		buf_reset(&f);
+		if (buf_printf(&f, "%s/%s", dir.data, de->d_name) || lstat(f.data, &st) ||
+		    !S_ISREG(st.st_mode))
+			continue;
+		if (now - st.st_mtime > (tmp ? CHECKPOINT_TMP_STALE_S : CHECKPOINT_UNUSED_S))
+			unlink(f.data);
+	}
+	closedir(d);
+	buf_release(&f);
+	buf_release(&dir);
+}
+
 static void checkpoint_write(struct ctx *x)
 {
 	struct buf path = BUF_INIT, bytes = BUF_INIT;
@@ -970,8 +1014,9 @@ static void checkpoint_write(struct ctx *x)
 	if (x->covered || (x->restored[0] && x->n < CHECKPOINT_STEP))
 		return;
 	if (x->st.depth && checkpoint_path(&path, x, true) == 0 &&
-	    audit_state_encode(&bytes, &x->st, x->key) == 0)
-		file_write_atomic(path.data, bytes.data, bytes.len, 0644);
+	    audit_state_encode(&bytes, &x->st, x->key) == 0 &&
+	    file_write_atomic(path.data, bytes.data, bytes.len, 0644) == 0)
+		checkpoint_sweep(path.data);
 	buf_release(&path);
 	buf_release(&bytes);
 }

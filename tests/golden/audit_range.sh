@@ -237,6 +237,27 @@ other=$(ls -t "$CKDIR"/audit-checkpoint-* | head -1)
 cp "$other" "$ckfile"
 range "foreign checkpoint" $((c + 5)) $((c + 60))
 [ "$CK" = None ] || fail "foreign checkpoint: restored facts from $CK"
+# a write clears what interrupted runs and old configurations left: a
+# temporary file older than 10 minutes, another checkpoint not written for
+# 30 days; another run's write in progress and a recent checkpoint stay
+: >"$CKDIR/audit-checkpoint-killed.tmp.AbC123"
+touch -d '-1 hour' "$CKDIR/audit-checkpoint-killed.tmp.AbC123"
+: >"$CKDIR/audit-checkpoint-writing.tmp.XyZ789"
+cp "$other" "$CKDIR/audit-checkpoint-0123456789abcdef"
+touch -d '-40 days' "$CKDIR/audit-checkpoint-0123456789abcdef"
+: >"$CKDIR/unrelated"
+touch -d '-40 days' "$CKDIR/unrelated"
+rm -f "$ckfile"
+audit
+swept=$(cd "$CKDIR" && ls | sort | tr '\n' ' ')
+want_left="$(basename "$ckfile") $(basename "$other") audit-checkpoint-writing.tmp.XyZ789 unrelated"
+want_left=$(printf '%s\n' $want_left | sort | tr '\n' ' ')
+[ "$swept" = "$want_left" ] || fail "checkpoint clean-up left: $swept (want: $want_left)"
+# ... and only when it writes: a run that leaves its checkpoint alone
+# leaves the directory alone too
+touch -d '-1 hour' "$CKDIR/audit-checkpoint-writing.tmp.XyZ789"
+range "no write, no sweep" $((n - 20)) $((n - 5))
+[ -e "$CKDIR/audit-checkpoint-writing.tmp.XyZ789" ] || fail "a run that wrote nothing swept"
 # a git directory where no checkpoint can be written: no failure
 rm -rf "$CKDIR"
 : >"$CKDIR"
