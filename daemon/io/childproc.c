@@ -88,6 +88,18 @@ static void kill_group(struct childproc *c)
 	kill(c->proc.pid, SIGKILL);
 }
 
+/* Every timer of a child counts from now, not from the loop's last tick:
+ * uv_timer_start measures from the loop's cached time, which lags by
+ * whatever ran since the tick began (a spawn, a synchronous git or YAML
+ * step), and a deadline counted from it ends that much early. */
+static void timer_cb(uv_timer_t *t);
+
+static void timer_from_now(uv_timer_t *t, uint64_t ms)
+{
+	uv_update_time(t->loop);
+	uv_timer_start(t, timer_cb, ms, 0);
+}
+
 static void timer_cb(uv_timer_t *t)
 {
 	struct childproc *c = t->data;
@@ -95,7 +107,7 @@ static void timer_cb(uv_timer_t *t)
 	if (!c->res.timed_out && !c->res.killed) {
 		c->res.timed_out = true;
 		kill_group(c);
-		uv_timer_start(t, timer_cb, CHILDPROC_GRACE_MS, 0);
+		timer_from_now(t, CHILDPROC_GRACE_MS);
 		return;
 	}
 	close_pipes(c);
@@ -107,7 +119,7 @@ void childproc_kill(struct childproc *c)
 		return;
 	c->res.killed = true;
 	kill_group(c);
-	uv_timer_start(&c->timer, timer_cb, CHILDPROC_GRACE_MS, 0);
+	timer_from_now(&c->timer, CHILDPROC_GRACE_MS);
 }
 
 static void exit_cb(uv_process_t *p, int64_t status, int sig)
@@ -220,10 +232,9 @@ void childproc_arm(struct childproc *c, uint64_t ms)
 {
 	if (!c || c->res.killed || c->res.timed_out || uv_is_closing((uv_handle_t *)&c->timer))
 		return;
-	if (ms) {
-		uv_update_time(c->timer.loop);	/* from now, not from the loop's last tick */
-		uv_timer_start(&c->timer, timer_cb, ms, 0);
-	} else
+	if (ms)
+		timer_from_now(&c->timer, ms);
+	else
 		uv_timer_stop(&c->timer);
 }
 
@@ -352,7 +363,7 @@ int childproc_start(struct childproc **out, uv_loop_t *loop, const struct childp
 	}
 	c->spawned = true;
 	if (spec->deadline_ms)
-		uv_timer_start(&c->timer, timer_cb, spec->deadline_ms, 0);
+		timer_from_now(&c->timer, spec->deadline_ms);
 	start_io(c);
 	return 0;
 }

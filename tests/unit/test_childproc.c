@@ -65,6 +65,11 @@ static const char *text(const struct buf *b)
 	return b->data ? b->data : "";
 }
 
+/* Milliseconds the next run_spec spends between creating its loop and
+ * starting the child: a loop whose cached time lags, as a daemon's does
+ * after synchronous work in the same tick. */
+static unsigned busy_before_start_ms;
+
 /* Runs spec to completion on a fresh loop; the callback must come from
  * the loop, exactly once. */
 static struct outcome run_spec(struct childproc_spec *spec)
@@ -74,6 +79,9 @@ static struct outcome run_spec(struct childproc_spec *spec)
 
 	memset(&o, 0, sizeof o);
 	assert_int_equal(uv_loop_init(&loop), 0);
+	if (busy_before_start_ms)
+		usleep(busy_before_start_ms * 1000u);
+	busy_before_start_ms = 0;
 	assert_int_equal(childproc_start(NULL, &loop, spec, done_cb, &o), 0);
 	assert_int_equal(o.calls, 0);
 	uv_run(&loop, UV_RUN_DEFAULT);
@@ -170,6 +178,24 @@ static void test_deadline_kills_group(void **state)
 	assert_true(o.elapsed_ms >= 300);
 	assert_true(o.elapsed_ms < 5000);
 	assert_printed_pid_gone(&o);
+	outcome_release(&o);
+}
+
+/* The deadline counts from the start of the child, not from the loop's
+ * last tick (found as a rare failure of the test above on a loaded
+ * machine: a spawn slowed by load ate into the 300 ms). */
+static void test_deadline_from_start(void **state)
+{
+	struct outcome o;
+
+	(void)state;
+	busy_before_start_ms = 600;
+	o = run_sh("exec sleep 30", 1024, 300);
+	assert_true(o.timed_out);
+	if (o.elapsed_ms < 300)
+		fail_msg("killed after %llu ms, before its 300 ms deadline",
+			 (unsigned long long)o.elapsed_ms);
+	assert_true(o.elapsed_ms < 5000);
 	outcome_release(&o);
 }
 
@@ -506,6 +532,7 @@ int main(void)
 		cmocka_unit_test(test_exit_status_and_streams),
 		cmocka_unit_test(test_signal),
 		cmocka_unit_test(test_deadline_kills_group),
+		cmocka_unit_test(test_deadline_from_start),
 		cmocka_unit_test(test_straggler_killed_at_exit),
 		cmocka_unit_test(test_escaped_holder),
 		cmocka_unit_test(test_output_caps),
