@@ -11,23 +11,56 @@
 #include "config_load.h"
 #include "config_scan.h"
 
+#include <fcntl.h>
 #include <git2.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
-static char path[] = "/tmp/fuzz_config.XXXXXX";
+/* The input's file lives alone in a private directory, so the files its
+ * relative paths name are the same (absent) on every machine, on a tmpfs
+ * when there is one: on a disk mounted with "discard", rewriting a file
+ * frees its blocks and waits for the device (a millisecond per input). */
+static char dir[PATH_MAX], path[PATH_MAX];
 static int fd = -1;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+static void cleanup(void)
+{
+	if (fd >= 0)
+		close(fd);
+	unlink(path);
+	rmdir(dir);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
+	const char *base = getenv("TMPDIR");
+	struct stat st;
+
+	(void)argc;
+	(void)argv;
+	if (!base || !*base)
+		base = stat("/dev/shm", &st) == 0 && S_ISDIR(st.st_mode) &&
+				       access("/dev/shm", W_OK | X_OK) == 0
+			       ? "/dev/shm"
+			       : "/tmp";
+	snprintf(dir, sizeof(dir), "%s/fuzz_config.XXXXXX", base);
+	if (!mkdtemp(dir))
+		abort();
+	snprintf(path, sizeof(path), "%s/pipelines.conf", dir);
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0)
+		abort();
+	atexit(cleanup);
 	git_libgit2_init();
 	return 0;
 }
@@ -36,7 +69,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 static bool mentions_include(const uint8_t *d, size_t n)
 {
 	for (size_t i = 0; i + 7 <= n; i++)
-		if (strncasecmp((const char *)d + i, "include", 7) == 0)
+		if ((d[i] | 0x20) == 'i' && strncasecmp((const char *)d + i, "include", 7) == 0)
 			return true;
 	return false;
 }
@@ -128,12 +161,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct config *cfg = NULL;
 	struct buf errors = BUF_INIT;
 
-	if (fd < 0) {
-		fd = mkstemp(path);
-		if (fd < 0)
-			abort();
-	}
-	if (ftruncate(fd, 0) || pwrite(fd, data, size, 0) != (ssize_t)size)
+	/* Write, then cut to size: truncating to zero first would make ext4
+	 * flush the file on the next close (its auto_da_alloc rule). */
+	if (pwrite(fd, data, size, 0) != (ssize_t)size || ftruncate(fd, (off_t)size))
 		abort();
 	compare(data, size);
 	if (config_load(&cfg, path, &errors) == 0 && errors.len)

@@ -413,7 +413,7 @@ static void repo_images(struct config_list *imgs, struct config_list *repos, con
 struct stage_guess {
 	const char *file;		/* repo path */
 	struct scan scan;
-	struct cand cands[INIT_MAX_CANDS];
+	struct cand *cands;		/* at most INIT_MAX_CANDS, one per scalar at most */
 	size_t ncands;
 	char *paths[CONFIG_MAX_TAGPATHS];	/* the stage's tagPath lines */
 	size_t npaths;
@@ -794,6 +794,7 @@ static void guess_release(struct guess *g)
 {
 	for (int s = 0; s < STAGE_COUNT; s++) {
 		scan_release(&g->st[s].scan);
+		free(g->st[s].cands);
 		for (size_t i = 0; i < g->st[s].npaths; i++)
 			free(g->st[s].paths[i]);
 		buf_release(&g->st[s].notes);
@@ -827,8 +828,19 @@ int initconf_render(struct buf *out, const struct initconf_file files[STAGE_COUN
 		else if (scan_file(&sg->scan, files[s].data, files[s].len))
 			buf_printf(&sg->notes, "%s is not YAML pipelined can read: %s\n", sg->file,
 				   sg->scan.error);
-		else
-			sg->ncands = find_cands(sg->cands, INIT_MAX_CANDS, &sg->scan);
+		else if (sg->scan.n) {
+			/* sized by the file (a few hundred bytes a candidate),
+			 * not INIT_MAX_CANDS for every stage and every call */
+			size_t max = sg->scan.n < INIT_MAX_CANDS ? sg->scan.n : INIT_MAX_CANDS;
+
+			sg->cands = calloc(max, sizeof *sg->cands);
+			if (!sg->cands) {
+				guess_release(g);
+				free(g);
+				return ERR_NOMEM;
+			}
+			sg->ncands = find_cands(sg->cands, max, &sg->scan);
+		}
 	}
 	values_dir(g);
 	for (int s = 0; s < STAGE_COUNT; s++)

@@ -1100,6 +1100,14 @@ static int check_tag(struct ed *ed, const char *tag)
 	return ed->rc;
 }
 
+/* Room for n parsed paths (each is about a kilobyte): only as many as the
+ * call names, not YAMLEDIT_MAX_PATHS; parse_paths() refuses a count out of
+ * range, and one slot is enough for that. */
+static struct path *paths_new(size_t n)
+{
+	return calloc(n && n <= YAMLEDIT_MAX_PATHS ? n : 1, sizeof(struct path));
+}
+
 static int parse_paths(struct path *paths, const char *const *texts, size_t n, struct buf *err)
 {
 	struct buf why = BUF_INIT;
@@ -1189,7 +1197,7 @@ static int edit(struct ed *ed, struct buf *out, struct yamledit_stats *stats)
 int yamledit_apply(struct buf *out, struct yamledit_stats *stats, const char *in, size_t len,
 		   const char *const *paths, size_t npaths, const char *tag, struct buf *err)
 {
-	struct path *pv = calloc(YAMLEDIT_MAX_PATHS, sizeof(*pv));
+	struct path *pv = paths_new(npaths);
 	struct ed ed = { .in = (const unsigned char *)(in ? in : ""), .len = len, .tag = tag,
 			 .taglen = tag ? strlen(tag) : 0, .mode = MODE_APPLY, .err = err };
 	int rc;
@@ -1209,7 +1217,7 @@ int yamledit_apply(struct buf *out, struct yamledit_stats *stats, const char *in
 int yamledit_get(struct buf *value, const char *in, size_t len,
 		 const char *const *paths, size_t npaths, struct buf *err)
 {
-	struct path *pv = calloc(YAMLEDIT_MAX_PATHS, sizeof(*pv));
+	struct path *pv = paths_new(npaths);
 	struct ed ed = { .in = (const unsigned char *)(in ? in : ""), .len = len, .tag = "",
 			 .mode = MODE_GET, .err = err };
 	int rc;
@@ -1242,7 +1250,7 @@ void yamledit_scalars_free(struct yamledit_scalar *v, size_t n)
 int yamledit_find(struct yamledit_scalar **out, size_t *n, const char *in, size_t len,
 		  const char *const *paths, size_t npaths, struct buf *err)
 {
-	struct path *pv = calloc(YAMLEDIT_MAX_PATHS, sizeof(*pv));
+	struct path *pv = paths_new(npaths);
 	struct ed ed = { .in = (const unsigned char *)(in ? in : ""), .len = len, .tag = "",
 			 .mode = MODE_FIND, .err = err };
 	int rc;
@@ -1310,7 +1318,7 @@ static int set_check(const char *const *paths, const char *const *values, size_t
 int yamledit_set(struct buf *out, struct yamledit_stats *stats, const char *in, size_t len,
 		 const char *const *paths, const char *const *values, size_t n, struct buf *err)
 {
-	struct path *pv = calloc(YAMLEDIT_MAX_PATHS, sizeof(*pv));
+	struct path *pv = paths_new(n);
 	struct ed ed = { .in = (const unsigned char *)(in ? in : ""), .len = len, .tag = "",
 			 .mode = MODE_SET, .values = values, .err = err };
 	int rc;

@@ -174,6 +174,32 @@ static void test_nothing_found(void **state)
 	free(t);
 }
 
+/* Every scalar of the file is a tag candidate (no repository, no other
+ * value): each is weighed; and a file with more candidates than are ever
+ * weighed (300 images, INIT_MAX_CANDS is 256) still renders. */
+static void test_candidate_counts(void **state)
+{
+	const char *doc = "api:\n  tag: \"" Z40 "\"\nworker:\n  tag: \"" Z40 "\"\n";
+	struct buf big = BUF_INIT;
+	char *t = render3(doc, NULL, doc);
+
+	(void)state;
+	has(t, "\timage = api\n\timage = worker\n");
+	has(t, "[stage \"beta\"]\n\tvalues = values-beta.yaml\n\ttagPath = {image}.tag\n");
+	has(t, "[stage \"live\"]\n\tvalues = values-live.yaml\n\ttagPath = {image}.tag\n");
+	lacks(t, "not used");
+	free(t);
+	for (int i = 0; i < 300; i++)
+		buf_printf(&big, "svc%d:\n  image:\n    tag: \"" Z40 "\"\n", i);
+	t = render3(big.data, NULL, NULL);
+	has(t, "\timage = svc63\n\n");	/* CONFIG_MAX_IMAGES */
+	has(t, "\ttagPath = {image}.image.tag\n");
+	has(t, "# not used: values/values-beta.yaml:768: svc255.image.tag = " Z40 "\n");
+	lacks(t, "svc256");
+	free(t);
+	buf_release(&big);
+}
+
 static void test_unparsable(void **state)
 {
 	char *t = render3("a: [1, 2\nb: }\n", NULL, NULL);
@@ -240,6 +266,7 @@ int main(void)
 		cmocka_unit_test(test_long_image_name),
 		cmocka_unit_test(test_nothing_found),
 		cmocka_unit_test(test_unparsable),
+		cmocka_unit_test(test_candidate_counts),
 		cmocka_unit_test(test_injection),
 		cmocka_unit_test(test_ssh_url),
 	};

@@ -464,6 +464,58 @@ static void test_find(void **state)
 	yamledit_scalars_free(NULL, 0);
 }
 
+/* find, get and set take 1 to YAMLEDIT_MAX_PATHS paths, like apply: the
+ * last of a full list is read and matched, one more is refused. */
+static void test_path_count_bounds(void **state)
+{
+	const char *many[YAMLEDIT_MAX_PATHS + 1], *vals[YAMLEDIT_MAX_PATHS + 1];
+	struct yamledit_scalar *v = NULL;
+	struct buf out = BUF_INIT, err = BUF_INIT;
+	size_t n = 0, max = YAMLEDIT_MAX_PATHS;
+
+	for (size_t i = 0; i <= max; i++) {
+		many[i] = "nothing.here";
+		vals[i] = "2.0";
+	}
+	many[max - 1] = "global.image.tag";
+	assert_int_equal(yamledit_find(&v, &n, chart, strlen(chart), many, max, &err), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(v[0].ipath, max - 1);
+	assert_string_equal(v[0].value, "abc");
+	yamledit_scalars_free(v, n);
+	v = NULL;
+	assert_int_equal(yamledit_find(&v, &n, chart, strlen(chart), many, max + 1, &err),
+			 ERR_INVALID);
+	assert_string_equal(err.data, "between 1 and 64 tag paths are needed");
+	buf_reset(&err);
+	assert_int_equal(yamledit_find(&v, &n, chart, strlen(chart), many, 0, &err), ERR_INVALID);
+	buf_reset(&err);
+
+	for (size_t i = 0; i <= max; i++)
+		many[i] = "global.image.tag";
+	assert_int_equal(yamledit_get(&out, chart, strlen(chart), many, max, &err), 0);
+	assert_string_equal(out.data, "abc");
+	buf_release(&out);
+	assert_int_equal(yamledit_get(&out, chart, strlen(chart), many, max + 1, &err),
+			 ERR_INVALID);
+	assert_null(out.data);
+	buf_reset(&err);
+
+	/* set: 64 concrete paths, the last one a different scalar: both set */
+	for (size_t i = 0; i < max - 1; i++)
+		many[i] = "global.image.tag";
+	many[max - 1] = "services.api.image.tag";
+	assert_int_equal(yamledit_set(&out, NULL, chart, strlen(chart), many, vals, max, &err), 0);
+	assert_non_null(strstr(out.data, "    tag: '2.0'\n"));
+	assert_non_null(strstr(out.data, "  api: {image: {tag: \"2.0\"}}\n"));
+	buf_release(&out);
+	assert_int_equal(yamledit_set(&out, NULL, chart, strlen(chart), many, vals, max + 1, &err),
+			 ERR_INVALID);
+	assert_string_equal(err.data, "between 1 and 64 tag paths are needed");
+	assert_null(out.data);
+	buf_release(&err);
+}
+
 static void test_find_two_paths_one_scalar(void **state)
 {
 	const char *paths[] = { "services.web.image.tag", "services.*.image.tag" };
@@ -624,6 +676,7 @@ int main(void)
 		cmocka_unit_test(test_cli_usage),
 		cmocka_unit_test(test_find),
 		cmocka_unit_test(test_find_two_paths_one_scalar),
+		cmocka_unit_test(test_path_count_bounds),
 		cmocka_unit_test(test_find_refusals),
 		cmocka_unit_test(test_find_merge_explicit),
 		cmocka_unit_test(test_null_err),
