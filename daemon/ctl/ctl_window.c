@@ -184,7 +184,12 @@ static void band_local(char *out, size_t outsz, const struct tz_rule *tz, time_t
 {
 	struct tm tm;
 
-	tz_rule_localtime(&tm, NULL, tz, t);
+	/* tm is unwritten when t is past what the rule computes: UTC then,
+	 * as policy's freeze_time() does */
+	if (tz_rule_localtime(&tm, NULL, tz, t)) {
+		clock_format_rfc3339(out, outsz, t, 0, true);
+		return;
+	}
 	fmt_local(out, outsz, &tm, tz_rule_abbrev(tz, t));
 }
 
