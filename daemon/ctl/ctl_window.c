@@ -256,8 +256,10 @@ static void freezes_read(struct freeze_view *v, const struct config *cfg)
 				"(the daemon keeps its last good version):\n%s", cg.tip,
 				err.data ? err.data : "");
 		strlcpy_(v->tip, cg.tip, sizeof v->tip);
-		ctl_git_close(&cg);
 	}
+	/* a failed ctl_git_configured() may still hold the mirror it opened
+	 * and its temporary directory; it empties cg first, so this is safe */
+	ctl_git_close(&cg);
 	buf_release(&doc);
 	buf_release(&err);
 	gitops_global_shutdown();
