@@ -1012,16 +1012,28 @@ static int ctx_target(struct ctx *c)
 	return 0;
 }
 
+/* The decision policy_check leaves on ERR_INVALID: a refusal, so that a
+ * caller reading it anyway (the planner's automatic promotion does) waits
+ * with a reason instead of reading stack garbage or an empty, zero-coded
+ * decision, which would read as POLICY_ALLOW. */
+static int inconsistent(struct policy_decision *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->code = POLICY_MALFORMED;
+	snprintf(out->message, sizeof(out->message), "internal error: inconsistent policy input");
+	return ERR_INVALID;
+}
+
 int policy_check(struct policy_decision *out, const struct policy_input *in)
 {
 	struct policy_decision d;
 	struct ctx c;
 
 	if (ctx_init(&c, in, &d) < 0)
-		return ERR_INVALID;
+		return inconsistent(out);
 	d.code = check_malformed(&c);
 	if (d.code == POLICY_ALLOW && ctx_target(&c) < 0)
-		return ERR_INVALID;
+		return inconsistent(out);
 	for (size_t i = 0; i < ARRAY_SIZE(checks) && d.code == POLICY_ALLOW; i++)
 		d.code = checks[i](&c);
 	if (d.code == POLICY_ALLOW)

@@ -347,7 +347,10 @@ struct policy_decision {
 /* Decide.  Messages start with the code ("not-in-source: ..."), except
  * market-open, which reads "blocked: market open, closes ...; add a
  * Break-Glass: trailer to override".  ERR_INVALID only for inconsistent
- * input (a bug in the caller), never for a bad request. */
+ * input (a bug in the caller), never for a bad request; *out is then a
+ * refusal all the same (POLICY_MALFORMED, "internal error: inconsistent
+ * policy input"), so a caller that reads it regardless never reads an
+ * allow or uninitialised memory. */
 int policy_check(struct policy_decision *out, const struct policy_input *in);
 
 /* The shape checks alone, in policy_check's order: POLICY_ALLOW, or the

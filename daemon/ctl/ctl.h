@@ -105,6 +105,9 @@ int ctl_git_push_commit(struct ctl_git *cg, const char *cmd, const char *ref, co
 			const char *expect, bool dry_run);
 /* An existing local repository (a clone) at path; rev = HEAD. */
 int ctl_git_local(struct ctl_git *cg, const char *path);
+/* ctl_git_remote, ctl_git_configured and ctl_git_local empty cg first and
+ * may fail with a mirror open or a temporary directory made: ctl_git_close
+ * it whatever they returned. */
 void ctl_git_close(struct ctl_git *cg);
 /* The first line of human output: which repository and branch is read,
  * at which commit, from where ("repository: URL branch main at 0123abc

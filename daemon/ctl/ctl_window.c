@@ -184,7 +184,12 @@ static void band_local(char *out, size_t outsz, const struct tz_rule *tz, time_t
 {
 	struct tm tm;
 
-	tz_rule_localtime(&tm, NULL, tz, t);
+	/* tm is unwritten when t is past what the rule computes: UTC then,
+	 * as policy's freeze_time() does */
+	if (tz_rule_localtime(&tm, NULL, tz, t)) {
+		clock_format_rfc3339(out, outsz, t, 0, true);
+		return;
+	}
 	fmt_local(out, outsz, &tm, tz_rule_abbrev(tz, t));
 }
 
@@ -251,8 +256,10 @@ static void freezes_read(struct freeze_view *v, const struct config *cfg)
 				"(the daemon keeps its last good version):\n%s", cg.tip,
 				err.data ? err.data : "");
 		strlcpy_(v->tip, cg.tip, sizeof v->tip);
-		ctl_git_close(&cg);
 	}
+	/* a failed ctl_git_configured() may still hold the mirror it opened
+	 * and its temporary directory; it empties cg first, so this is safe */
+	ctl_git_close(&cg);
 	buf_release(&doc);
 	buf_release(&err);
 	gitops_global_shutdown();

@@ -50,7 +50,11 @@ int file_map(const void **out, size_t *len, const char *path, size_t max)
 
 	if (rc)
 		return rc;
-	if (fstat(fd, &st) || st.st_size <= 0 || (uintmax_t)st.st_size > (uintmax_t)max) {
+	if (fstat(fd, &st)) {
+		close(fd);
+		return ERR_IO;	/* st unwritten: its size says nothing */
+	}
+	if (st.st_size <= 0 || (uintmax_t)st.st_size > (uintmax_t)max) {
 		close(fd);
 		return st.st_size == 0 ? ERR_INVALID : ERR_IO;
 	}

@@ -842,6 +842,26 @@ static void test_auto_waits_for_close(void **state)
 	fx_release(&x);
 }
 
+/* Inconsistent policy input for an automatic stage (no values file, which
+ * the configuration never lets through): the planner reads the decision
+ * policy_check leaves, so that must be a refusal with its reason, not the
+ * stack's leftovers; nothing is promoted and the wait says why. */
+static void test_auto_inconsistent_input(void **state)
+{
+	struct fx x;
+
+	(void)state;
+	fx_default(&x);
+	candidates(&x);
+	x.f.stage[STAGE_BETA].cfg.values_path = NULL;
+	fx_plan(&x);
+	assert_int_equal(x.p.nact, 0);
+	assert_int_equal(x.p.auto_edge, 0);
+	assert_true(x.p.auto_wait_news[STAGE_BETA]);
+	assert_string_equal(x.p.auto_wait[STAGE_BETA], "internal error: inconsistent policy input");
+	fx_release(&x);
+}
+
 /* ---- expiry and queue-full ---- */
 
 static void test_refusal_expires(void **state)
@@ -936,6 +956,7 @@ int main(void)
 		cmocka_unit_test(test_auto_first),
 		cmocka_unit_test(test_auto_disabled),
 		cmocka_unit_test(test_auto_waits_for_close),
+		cmocka_unit_test(test_auto_inconsistent_input),
 		cmocka_unit_test(test_refusal_expires),
 		cmocka_unit_test(test_queue_full),
 		cmocka_unit_test(test_no_scan),

@@ -84,6 +84,22 @@ static void fixture_default(struct fixture *f)
 	f->in.window.text = "market closed (weekend), opens Mon 09:30 EST";
 }
 
+/* What a decision held before a failed policy_check: an allow, with no
+ * NUL in its message, so that a decision left untouched shows. */
+static void poison_allow(struct policy_decision *d)
+{
+	memset(d, 0xa5, sizeof(*d));
+	d->code = POLICY_ALLOW;
+}
+
+static void assert_inconsistent(const struct policy_decision *d)
+{
+	assert_int_equal(d->code, POLICY_MALFORMED);
+	assert_false(d->queue);
+	assert_false(d->break_glass);
+	assert_string_equal(d->message, "internal error: inconsistent policy input");
+}
+
 static void fixture_decide(struct fixture *f, struct policy_decision *d)
 {
 	if (f->in.request) {
@@ -1282,15 +1298,27 @@ static void test_automatic(void **state)
 	assert_int_equal(d.code, POLICY_NOTES_REQUIRED);
 	assert_non_null(strstr(d.message, "automatic promotion"));
 
-	/* inconsistent input is the caller's bug */
+	/* inconsistent input is the caller's bug; the decision is a refusal
+	 * all the same, whatever d held (poisoned as an allow here) */
 	f.in.tag = "latest";
+	poison_allow(&d);
 	assert_int_equal(policy_check(&d, &f.in), ERR_INVALID);
+	assert_inconsistent(&d);
 	f.in.tag = SHA;
 	f.in.target = STAGE_INTTEST;
+	poison_allow(&d);
 	assert_int_equal(policy_check(&d, &f.in), ERR_INVALID);
+	assert_inconsistent(&d);
 	f.in.target = STAGE_LIVE;
 	f.in.cfg[STAGE_LIVE].values_path = NULL;
+	poison_allow(&d);
 	assert_int_equal(policy_check(&d, &f.in), ERR_INVALID);
+	assert_inconsistent(&d);
+	/* a request without its trailers */
+	fixture_default(&f);
+	poison_allow(&d);
+	assert_int_equal(policy_check(&d, &f.in), ERR_INVALID);
+	assert_inconsistent(&d);
 }
 
 /* enabled flags ci, integration-test, beta, paper, live -> sources of
