@@ -68,13 +68,71 @@ struct merged {
 	struct gitops_commit_info rci;	/* the request commit */
 };
 
+/* Bytes kept to the end of the run, carved from large blocks: the
+ * strings of 100,000 commits as a few hundred allocations, away from the
+ * heap that libgit2's object reads churn through (its inflate buffers
+ * would otherwise land on fresh pages behind each of ours). */
+#define ARENA_BLOCK (1u << 20)
+
+struct arena_block {
+	struct arena_block *next;
+	char data[];
+};
+
+struct arena {
+	struct arena_block *head;
+	size_t used, cap;
+};
+
+static void *arena_alloc(struct arena *a, size_t n)
+{
+	void *p;
+
+	n = (n + 7) & ~(size_t)7;	/* pointer arrays are carved too */
+	if (!a->head || a->cap - a->used < n) {
+		size_t cap = n > ARENA_BLOCK ? n : ARENA_BLOCK;
+		struct arena_block *b = malloc(sizeof *b + cap);
+
+		if (!b)
+			return NULL;
+		b->next = a->head;
+		a->head = b;
+		a->used = 0;
+		a->cap = cap;
+	}
+	p = a->head->data + a->used;
+	a->used += n;
+	return p;
+}
+
+static char *arena_strdup(struct arena *a, const char *s)
+{
+	size_t n = strlen(s) + 1;
+	char *p = arena_alloc(a, n);
+
+	return p ? memcpy(p, s, n) : NULL;
+}
+
+static void arena_release(struct arena *a)
+{
+	while (a->head) {
+		struct arena_block *b = a->head;
+
+		a->head = b->next;
+		free(b);
+	}
+	a->used = a->cap = 0;
+}
+
 /* Everything read for one commit; audit_commit points into it. */
 struct facts {
 	struct merged *m;
-	struct gitops_commit_info ci;
-	char **paths;
+	struct gitops_commit_info ci;	/* its strings in the arena (commit_copy) */
+	size_t message_len;
+	char **paths;			/* in the arena */
+	char (*blobs)[GITOPS_HEXSZ + 1];	/* paths[k]'s blob id in the commit, or "" */
 	size_t npaths;
-	struct buf tags[STAGE_COUNT];
+	const char *tags[STAGE_COUNT];	/* in the arena, shared while unchanged; NULL none */
 	char window[128];
 };
 
@@ -100,6 +158,7 @@ struct ctx {
 	bool covered;			/* the checkpoint read holds the tip already */
 	struct facts *f;
 	struct audit_commit *c;
+	struct arena arena;		/* the facts' strings */
 	char label[600];		/* what was audited, for the summary */
 	char revbuf[2][600];		/* rev_name's results */
 	char base[GITOPS_HEXSZ + 1];	/* the range's start, "" when none */
@@ -151,7 +210,8 @@ struct walk {
 	struct ctx *x;
 	struct audit_state *cp;		/* the checkpoint read, or NULL */
 	char (*ids)[GITOPS_HEXSZ + 1];	/* newest first */
-	size_t n, cap;
+	struct facts *f;		/* ids[i]'s commit (its ci), read on the way */
+	size_t n, cap, fcap;
 	size_t in_range;		/* commits before the range's start */
 	bool started;			/* the range's start was met */
 	bool hit;			/* ids[hit_at] is on the checkpoint's chain */
@@ -160,21 +220,62 @@ struct walk {
 	size_t below;			/* >0: commits wanted past the range's start */
 };
 
-static int walk_cb(const char *id, void *data)
+/* ci with its strings in one block of the arena. */
+static int commit_copy(struct arena *a, struct facts *f, const struct gitops_commit_info *ci)
+{
+	const char *from[] = { ci->author_name, ci->author_email, ci->committer_name,
+			       ci->committer_email, ci->message };
+	char **to[] = { &f->ci.author_name, &f->ci.author_email, &f->ci.committer_name,
+			&f->ci.committer_email, &f->ci.message };
+	size_t len[ARRAY_SIZE(from)], total = 0;
+	char *p;
+
+	for (size_t i = 0; i < ARRAY_SIZE(from); i++)
+		total += (len[i] = strlen(from[i]) + 1);
+	if (!(p = arena_alloc(a, total)))
+		return ERR_NOMEM;
+	f->ci = *ci;
+	for (size_t i = 0; i < ARRAY_SIZE(from); i++) {
+		memcpy(p, from[i], len[i]);
+		*to[i] = p;
+		p += len[i];
+	}
+	f->message_len = len[ARRAY_SIZE(from) - 1] - 1;
+	return 0;
+}
+
+static void walk_release(struct walk *w)
+{
+	free(w->ids);
+	free(w->f);
+}
+
+static int walk_cb(const struct gitops_commit_info *ci, void *data)
 {
 	struct walk *w = data;
+	const char *id = ci->id;
 	size_t at = w->n;
 	int rc;
 
 	if (w->n == w->cap && array_grow((void **)&w->ids, &w->cap, w->n, sizeof *w->ids))
 		return ERR_NOMEM;
+	if (w->n == w->fcap && array_grow((void **)&w->f, &w->fcap, w->n, sizeof *w->f))
+		return ERR_NOMEM;
+	memset(&w->f[w->n], 0, sizeof *w->f);
+	if (commit_copy(&w->x->arena, &w->f[w->n], ci))
+		return ERR_NOMEM;
 	memcpy(w->ids[w->n++], id, GITOPS_HEXSZ + 1);
 	if (w->x->base[0] && !w->started) {
-		if ((rc = gitops_is_ancestor(w->x->cg.g, id, w->x->base)) < 0)
+		if (strcmp(id, w->x->base) == 0)
+			rc = 1;
+		else if ((rc = gitops_is_ancestor(w->x->cg.g, id, w->x->base)) < 0)
 			return rc;
 		if (rc == 1) {
 			w->started = true;
 			w->in_range = at;
+			/* the ancestry tests, which read the commits near the
+			 * range's start again and again, are over */
+			gitops_cache_objects(false);
 		}
 	}
 	if (w->cp && !w->hit && (w->hit_depth = audit_state_sample_depth(w->cp, id))) {
@@ -225,7 +326,7 @@ static int walk(struct ctx *x, const char *range, bool requests, size_t *in_rang
 	char from[256], to[256], err[300];
 	struct walk w;
 	bool has_from = false;
-	size_t n;
+	size_t n = 0;
 	int rc;
 
 	if (audit_parse_range(from, sizeof from, to, sizeof to, &has_from, range ? range : "HEAD",
@@ -237,25 +338,34 @@ static int walk(struct ctx *x, const char *range, bool requests, size_t *in_rang
 		return fail_git(x);
 	memset(&w, 0, sizeof w);
 	w.x = x;
+	/* each commit and tree is read once (the walk, the tree memo of
+	 * gitops_tree_changes): a cache would only be filled and freed; but
+	 * until the range's start is met each commit is tested against it
+	 * (gitops_is_ancestor), which reads the same commits many times.
+	 * Hashes stay verified: every object judged is the one its id names */
+	gitops_cache_objects(x->base[0] != '\0');
 	/* a whole history is judged whole: the checkpoint serves ranges */
 	w.cp = has_from && x->st.depth ? &x->st : NULL;
 	/* a request's commits are judged on their own: of the history below
 	 * them only the request commit under its approvals is read (the tip's
 	 * shape), never the facts of the rest */
 	w.below = requests ? TRAILER_APPROVALS_MAX + 1 : 0;
-	rc = gitops_first_parent_walk(x->cg.g, rev_name(x, to, 0), AUDIT_MAX_COMMITS, walk_cb, &w);
+	rc = gitops_first_parent_commits(x->cg.g, rev_name(x, to, 0), AUDIT_MAX_COMMITS, walk_cb,
+					 &w);
 	if (rc == 0 && w.hit && (rc = restore(x, &w, &n)) == ERR_INVALID) {
 		/* a checkpoint that contradicts the chain: walk again, to the
 		 * root, without it */
-		free(w.ids);
+		walk_release(&w);
 		memset(&w, 0, sizeof w);
 		w.x = x;
 		w.below = requests ? TRAILER_APPROVALS_MAX + 1 : 0;
 		x->restored[0] = '\0';
 		x->covered = false;
-		rc = gitops_first_parent_walk(x->cg.g, rev_name(x, to, 0), AUDIT_MAX_COMMITS,
-					      walk_cb, &w);
+		gitops_cache_objects(x->base[0] != '\0');
+		rc = gitops_first_parent_commits(x->cg.g, rev_name(x, to, 0), AUDIT_MAX_COMMITS,
+						 walk_cb, &w);
 	}
+	gitops_cache_objects(false);
 	if (rc == 0 && !w.hit) {
 		/* a whole history, or not on the checkpoint's chain: from the
 		 * root, without it */
@@ -264,40 +374,42 @@ static int walk(struct ctx *x, const char *range, bool requests, size_t *in_rang
 		n = w.n;
 	}
 	if (rc) {
-		free(w.ids);
+		walk_release(&w);
 		return rc == ERR_NOMEM ? 2 : fail_git(x);
 	}
 	*in_range = w.started ? w.in_range : n;
 	/* newest first from git; the auditor reads oldest first */
 	for (size_t i = 0; i < n / 2; i++) {
 		char t[GITOPS_HEXSZ + 1];
+		struct facts tf = w.f[i];
 
 		memcpy(t, w.ids[i], sizeof t);
 		memcpy(w.ids[i], w.ids[n - 1 - i], sizeof t);
 		memcpy(w.ids[n - 1 - i], t, sizeof t);
+		w.f[i] = w.f[n - 1 - i];
+		w.f[n - 1 - i] = tf;
 	}
 	x->ids = w.ids;
+	x->f = w.f;
 	x->n = n;
 	snprintf(x->label, sizeof x->label, "%s", range ? range :
 		 x->cg.source == CTL_REPO_LOCAL ? "HEAD" : x->cg.branch);
 	return 0;
 }
 
+/* The commits' facts as the walk read them. */
 static int read_commits(struct ctx *x)
 {
-	x->f = calloc(x->n ? x->n : 1, sizeof *x->f);
 	x->c = calloc(x->n ? x->n : 1, sizeof *x->c);
-	if (!x->f || !x->c)
+	if (!x->c)
 		return 2;
 	for (size_t i = 0; i < x->n; i++) {
-		if (gitops_commit_info(&x->f[i].ci, x->cg.g, x->ids[i]))
-			return fail_git(x);
 		x->c[i].id = x->f[i].ci.id;
 		x->c[i].committer_name = x->f[i].ci.committer_name;
 		x->c[i].committer_email = x->f[i].ci.committer_email;
 		x->c[i].time = x->f[i].ci.committer_time;
 		x->c[i].message = x->f[i].ci.message;
-		x->c[i].message_len = strlen(x->f[i].ci.message);
+		x->c[i].message_len = x->f[i].message_len;
 	}
 	return 0;
 }
@@ -424,17 +536,25 @@ static bool spliced(struct ctx *x, size_t i, struct cursor *k, enum stage s, con
 {
 	struct layout_span sp[CONFIG_MAX_IMAGES];
 	struct buf pred = BUF_INIT;
-	char id[GITOPS_HEXSZ + 1], expect[GITOPS_HEXSZ + 1];
+	const struct facts *f = &x->f[i];
+	const char *id = "";
+	char expect[GITOPS_HEXSZ + 1];
 	size_t n = k->nspans[s];
 
 	if (!want || !n || !k->bytes[s].data || !tag_is_sha1(want, strlen(want)))
 		return false;
+	/* the file's blob id in the commit, as the tree comparison met it
+	 * (the last entry of its path: a file become a link is a deletion,
+	 * then the addition) */
+	for (size_t p = 0; p < f->npaths; p++)
+		if (strcmp(f->paths[p], x->cfg->stages[s].values_path) == 0)
+			id = f->blobs[p];
+	if (!id[0])
+		return false;
 	memcpy(sp, k->spans[s], n * sizeof *sp);
 	/* equal blob ids: the commit's file is these bytes, unread */
 	if (layout_splice_tag(&pred, sp, n, k->bytes[s].data, k->bytes[s].len, want) ||
-	    gitops_blob_hash(expect, pred.data, pred.len) ||
-	    gitops_blob_id(id, x->cg.g, x->f[i].ci.id, x->cfg->stages[s].values_path) ||
-	    strcmp(id, expect) != 0) {
+	    gitops_blob_hash(expect, pred.data, pred.len) || strcmp(id, expect) != 0) {
 		buf_release(&pred);
 		return false;
 	}
@@ -447,8 +567,8 @@ static bool spliced(struct ctx *x, size_t i, struct cursor *k, enum stage s, con
 	return true;
 }
 
-/* want: the commit's Image-Tag:, or NULL */
-static void values_facts(struct ctx *x, size_t i, struct cursor *k, const char *want)
+/* want: the commit's Image-Tag:, or NULL.  0 or ERR_NOMEM. */
+static int values_facts(struct ctx *x, size_t i, struct cursor *k, const char *want)
 {
 	struct facts *f = &x->f[i];
 	struct audit_commit *c = &x->c[i];
@@ -477,12 +597,17 @@ static void values_facts(struct ctx *x, size_t i, struct cursor *k, const char *
 			k->bytes[s] = new;
 			k->tag[s] = tag;
 		}
-		buf_init(&f->tags[s], 0);
-		if (k->tag[s].len)
-			buf_adds(&f->tags[s], k->tag[s].data);
-		c->values[s].tag = f->tags[s].len ? f->tags[s].data : NULL;
+		/* the commit before's string while the tag is the same */
+		f->tags[s] = NULL;
+		if (k->tag[s].len && i && x->f[i - 1].tags[s] &&
+		    strcmp(x->f[i - 1].tags[s], k->tag[s].data) == 0)
+			f->tags[s] = x->f[i - 1].tags[s];
+		else if (k->tag[s].len && !(f->tags[s] = arena_strdup(&x->arena, k->tag[s].data)))
+			return ERR_NOMEM;
+		c->values[s].tag = f->tags[s];
 	}
 	k->loaded = true;
+	return 0;
 }
 
 /* The verdict on commit id's signature (UNCHECKED without a signers file). */
@@ -575,18 +700,44 @@ static int merged_request(struct ctx *x, size_t i)
 	return 0;
 }
 
-/* The commit's Image-Tag: into *tag (empty when it has none). */
-static void image_tag(char *tag, size_t tagsz, const struct gitops_commit_info *ci)
+/* The splice's guess at the commit's Image-Tag: (spliced): the value of
+ * the message's last line "Image-Tag: X", or "".  No trailer parse: a
+ * wrong guess only costs the slow path (the blob's id refutes it), and
+ * the verdict reads the trailers itself (audit.c). */
+static void image_tag(char *tag, size_t tagsz, const struct facts *f)
 {
-	struct trailer_list tl;
-	const char *v;
+	static const char key[] = "\nImage-Tag: ";
+	const char *m = f->ci.message, *end = m + f->message_len, *v = NULL, *p = m, *e;
 
 	tag[0] = '\0';
-	if (trailer_parse(&tl, ci->message, strlen(ci->message), NULL))
+	while ((p = strstr(p, key))) {	/* the message is a C string */
+		p += sizeof key - 1;
+		v = p;
+	}
+	if (!v)
 		return;
-	if ((v = trailer_list_get(&tl, TRAILER_IMAGE_TAG)))
-		snprintf(tag, tagsz, "%s", v);
-	trailer_list_release(&tl);
+	for (e = v; e < end && *e != '\n' && *e != '\r'; e++)
+		;
+	while (e > v && (e[-1] == ' ' || e[-1] == '\t'))
+		e--;
+	if ((size_t)(e - v) < tagsz)
+		snprintf(tag, tagsz, "%.*s", (int)(e - v), v);
+}
+
+/* The changed paths and their blob ids, into the arena.  0 or 2. */
+static int keep_paths(struct ctx *x, struct facts *f, char **paths,
+		      char (*blobs)[GITOPS_HEXSZ + 1])
+{
+	if (!f->npaths)
+		return 0;
+	if (!(f->paths = arena_alloc(&x->arena, f->npaths * sizeof *f->paths)) ||
+	    !(f->blobs = arena_alloc(&x->arena, f->npaths * sizeof *f->blobs)))
+		return 2;
+	memcpy(f->blobs, blobs, f->npaths * sizeof *f->blobs);
+	for (size_t p = 0; p < f->npaths; p++)
+		if (!(f->paths[p] = arena_strdup(&x->arena, paths[p])))
+			return 2;
+	return 0;
 }
 
 /* Commits from the baseline's end up to the range are replayed (audit.h):
@@ -595,27 +746,52 @@ static void image_tag(char *tag, size_t tagsz, const struct gitops_commit_info *
 static int judged_facts(struct ctx *x, size_t in_range, bool replay)
 {
 	size_t first = x->n - in_range > x->judged_from ? x->n - in_range : x->judged_from;
+	struct gitops_trees *trees = NULL;
+	struct gitops_commit_info pc;
+	char base_tree[GITOPS_HEXSZ + 1] = "";
 	struct cursor k;
 	int rc = 0;
 
 	for (size_t i = x->judged_from; replay && i < first; i++)
 		x->c[i].judged = x->c[i].replay = true;
+	if (first >= x->n)
+		return 0;
+	if (gitops_trees_open(&trees, x->cg.g))
+		return fail_git(x);
+	/* the first commit's parent was not walked (a checkpoint cut there) */
+	if (first == 0 && x->f[0].ci.nparents) {
+		if (gitops_commit_info(&pc, x->cg.g, x->f[0].ci.parents[0])) {
+			gitops_trees_free(trees);
+			return fail_git(x);
+		}
+		snprintf(base_tree, sizeof base_tree, "%s", pc.tree);
+		gitops_commit_info_release(&pc);
+	}
 	memset(&k, 0, sizeof k);
 	for (size_t i = first; i < x->n && rc == 0; i++) {
 		struct facts *f = &x->f[i];
 		struct window w;
-		char want[TAG_MAX + 1];
+		char want[TAG_MAX + 1], **paths, (*blobs)[GITOPS_HEXSZ + 1];
+		/* a first-parent chain: the parent is the commit before */
+		const char *old = !f->ci.nparents ? NULL : i ? x->f[i - 1].ci.tree : base_tree;
 
-		if (gitops_changed_paths(&f->paths, &f->npaths, x->cg.g,
-					 f->ci.nparents ? f->ci.parents[0] : NULL, f->ci.id,
-					 AUDIT_MAX_PATHS)) {
+		if (gitops_tree_changes(&paths, &blobs, &f->npaths, trees, old, f->ci.tree,
+					f->ci.id, AUDIT_MAX_PATHS)) {
 			rc = fail_git(x);
 			break;
 		}
+		rc = keep_paths(x, f, paths, blobs);
+		gitops_paths_free(paths, f->npaths);
+		free(blobs);
+		if (rc)
+			break;
 		x->c[i].changed = (const char *const *)f->paths;
 		x->c[i].nchanged = f->npaths;
-		image_tag(want, sizeof want, &f->ci);
-		values_facts(x, i, &k, want[0] ? want : NULL);
+		image_tag(want, sizeof want, f);
+		if (values_facts(x, i, &k, want[0] ? want : NULL)) {
+			rc = 2;
+			break;
+		}
 		if (clock_window(&w, (time_t)f->ci.committer_time, &x->tz, &x->cal, &x->hours) == 0) {
 			x->c[i].window_open = w.open;
 			clock_format_trailer(f->window, sizeof f->window, &w);
@@ -624,6 +800,7 @@ static int judged_facts(struct ctx *x, size_t in_range, bool replay)
 		x->c[i].judged = true;
 		rc = merged_request(x, i);
 	}
+	gitops_trees_free(trees);
 	cursor_release(&k);
 	return rc;
 }
@@ -1074,14 +1251,11 @@ static void ctx_release(struct ctx *x)
 			gitops_commit_info_release(&x->f[i].m->rci);
 			free(x->f[i].m);
 		}
-		gitops_commit_info_release(&x->f[i].ci);
-		gitops_paths_free(x->f[i].paths, x->f[i].npaths);
-		for (int s = 0; s < STAGE_COUNT; s++)
-			buf_release(&x->f[i].tags[s]);
 	}
 	history_request_chain_release(&x->chain);
 	audit_state_release(&x->st);
 	file_unmap(x->map, x->maplen);
+	arena_release(&x->arena);
 	free(x->f);
 	free(x->c);
 	free(x->ids);

@@ -679,6 +679,17 @@ int gitops_first_parent_walk(struct gitops *g, const char *rev, size_t max, gito
 	return rc > 0 ? 0 : rc;
 }
 
+int gitops_first_parent_commits(struct gitops *g, const char *rev, size_t max,
+				gitops_commit_cb *fn, void *data)
+{
+	bool over = false;
+	int rc = walk_first_parents(g, rev, NULL, max, fn, data, &over);
+
+	if (over)
+		gitops_fail(g, rc, "more than %zu first-parent commits up to '%s'", max, rev);
+	return rc > 0 ? 0 : rc;
+}
+
 int gitops_walk_commits(struct gitops *g, const char *rev, const char *stop, size_t max,
 			gitops_commit_cb *fn, void *data)
 {

@@ -189,6 +189,10 @@ int gitops_first_parent_walk(struct gitops *g, const char *rev, size_t max, gito
 typedef int gitops_commit_cb(const struct gitops_commit_info *ci, void *data);
 int gitops_walk_commits(struct gitops *g, const char *rev, const char *stop, size_t max,
 			gitops_commit_cb *fn, void *data);
+/* gitops_first_parent_walk's walk with each commit's facts, as
+ * gitops_walk_commits gives them (pipelinectl audit: one read per commit). */
+int gitops_first_parent_commits(struct gitops *g, const char *rev, size_t max,
+				gitops_commit_cb *fn, void *data);
 /* Whether reading an object re-hashes it to check its id (libgit2's
  * strict hash verification, on by default; process-wide).  git log does
  * not; the audit does, as an integrity check of what it judges. */
@@ -217,6 +221,18 @@ int gitops_one_commit_on(struct gitops *g, const char *rev, const char *onto);
 int gitops_changed_paths(char ***out, size_t *n, struct gitops *g, const char *old_rev,
 			 const char *new_rev, size_t max);
 void gitops_paths_free(char **v, size_t n);
+/* The same comparison along a first-parent chain (pipelinectl audit):
+ * trees named by id, oldest pair first, each call's new side kept for the
+ * next one's old side, so that every tree is read once even with the
+ * object cache off.  ids[k] (freed with free) is paths[k]'s blob id on the
+ * new side, "" when it is no blob there (deleted, a link or submodule is
+ * still a blob or not as git says).  rev names the commit in messages. */
+struct gitops_trees;
+int gitops_trees_open(struct gitops_trees **out, struct gitops *g);
+void gitops_trees_free(struct gitops_trees *m);
+int gitops_tree_changes(char ***paths, char (**ids)[GITOPS_HEXSZ + 1], size_t *n,
+			struct gitops_trees *m, const char *old_tree, const char *new_tree,
+			const char *rev, size_t max);
 
 /* A path present in both trees whose file mode differs (100644 -> 100755,
  * a file become a symbolic link, ...). */

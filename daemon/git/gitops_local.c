@@ -63,8 +63,26 @@ struct paths_walk {
 	struct gitops *g;
 	const char *rev;
 	char **v;
+	char (*ids)[GITOPS_HEXSZ + 1];	/* with memo: each path's new blob id */
 	size_t n, cap, max;
 	struct buf path;
+	struct gitops_trees *memo;	/* NULL: every tree looked up */
+	const git_tree_entry *eb;	/* the entry walk_add records (new side) */
+};
+
+/* The trees of the last comparison's new side, kept for the next one
+ * (gitops_tree_changes): along a first-parent chain a commit's trees are
+ * its child's old side, so each is read once, with libgit2's object cache
+ * off.  prev: the last call's; cur: this call's. */
+#define MEMO_MAX 64
+struct memo_tree {
+	git_oid id;
+	git_tree *t;
+};
+struct gitops_trees {
+	struct gitops *g;
+	struct memo_tree prev[MEMO_MAX], cur[MEMO_MAX];
+	size_t nprev, ncur;
 };
 
 static int walk_add(struct paths_walk *w)
@@ -74,17 +92,66 @@ static int walk_add(struct paths_walk *w)
 	if (w->n >= w->max)
 		return gitops_fail(w->g, ERR_TOOBIG, "'%s' changes more than %zu paths", w->rev, w->max);
 	if (w->n == w->cap) {
-		size_t cap = w->cap ? 2 * w->cap : 8;
+		size_t cap = w->cap ? 2 * w->cap : 2;	/* mostly one path a commit */
 		char **v = realloc(w->v, cap * sizeof *v);
 
 		if (!v)
 			return gitops_fail(w->g, ERR_NOMEM, "out of memory");
 		w->v = v;
+		if (w->memo) {
+			char (*ids)[GITOPS_HEXSZ + 1] = realloc(w->ids, cap * sizeof *ids);
+
+			if (!ids)
+				return gitops_fail(w->g, ERR_NOMEM, "out of memory");
+			w->ids = ids;
+		}
 		w->cap = cap;
 	}
 	if (!(p = xstrndup(w->path.data, w->path.len)))
 		return gitops_fail(w->g, ERR_NOMEM, "out of memory");
+	if (w->memo) {
+		if (w->eb && git_tree_entry_type(w->eb) == GIT_OBJECT_BLOB)
+			git_oid_tostr(w->ids[w->n], GITOPS_HEXSZ + 1, git_tree_entry_id(w->eb));
+		else
+			w->ids[w->n][0] = '\0';
+	}
 	w->v[w->n++] = p;
+	return 0;
+}
+
+/* Tree id of the last comparison's new side, borrowed from the memo. */
+static git_tree *memo_find(struct gitops_trees *m, const git_oid *id)
+{
+	for (size_t i = 0; m && i < m->nprev; i++)
+		if (m->prev[i].t && git_oid_equal(&m->prev[i].id, id))
+			return m->prev[i].t;
+	return NULL;
+}
+
+/* Kept for the next comparison (the memo owns t then), or not (false). */
+static bool memo_keep(struct gitops_trees *m, git_tree *t)
+{
+	if (!m || m->ncur == MEMO_MAX)
+		return false;
+	git_oid_cpy(&m->cur[m->ncur].id, git_tree_id(t));
+	m->cur[m->ncur++].t = t;
+	return true;
+}
+
+/* A tree of the old side (a), or the new (b), memo first. */
+static int tree_get(git_tree **out, bool *owned, struct paths_walk *w, const git_oid *id,
+		    bool new_side)
+{
+	git_tree *t = memo_find(w->memo, id);
+	int rc;
+
+	*owned = false;
+	if (!t) {
+		if ((rc = git_tree_lookup(&t, w->g->repo, id)) < 0)
+			return gitops_gitfail(w->g, rc, "cannot read a tree of '%s'", w->rev);
+		*owned = !(new_side && memo_keep(w->memo, t));
+	}
+	*out = t;
 	return 0;
 }
 
@@ -95,17 +162,21 @@ static int walk_trees(struct paths_walk *w, const git_tree *a, const git_tree *b
 static int walk_subtree(struct paths_walk *w, const git_tree_entry *ea, const git_tree_entry *eb)
 {
 	git_tree *ta = NULL, *tb = NULL;
+	bool owna = false, ownb = false;
 	int rc = 0;
 
-	if (ea && (rc = git_tree_lookup(&ta, w->g->repo, git_tree_entry_id(ea))) < 0)
-		return gitops_gitfail(w->g, rc, "cannot read a tree of '%s'", w->rev);
-	if (eb && (rc = git_tree_lookup(&tb, w->g->repo, git_tree_entry_id(eb))) < 0) {
-		git_tree_free(ta);
-		return gitops_gitfail(w->g, rc, "cannot read a tree of '%s'", w->rev);
+	if (ea && (rc = tree_get(&ta, &owna, w, git_tree_entry_id(ea), false)))
+		return rc;
+	if (eb && (rc = tree_get(&tb, &ownb, w, git_tree_entry_id(eb), true))) {
+		if (owna)
+			git_tree_free(ta);
+		return rc;
 	}
 	rc = walk_trees(w, ta, tb);
-	git_tree_free(ta);
-	git_tree_free(tb);
+	if (owna)
+		git_tree_free(ta);
+	if (ownb)
+		git_tree_free(tb);
 	return rc;
 }
 
@@ -138,13 +209,19 @@ static int walk_entry(struct paths_walk *w, const git_tree_entry *ea, const git_
 		return 0;
 	if ((len && buf_addch(&w->path, '/')) || buf_adds(&w->path, git_tree_entry_name(e)))
 		return gitops_fail(w->g, ERR_NOMEM, "out of memory");
+	w->eb = eb;
 	if (ta || tb)	/* both trees (same name in git's order means same type) */
 		rc = walk_subtree(w, ea, eb);
 	else if (ea && eb && (git_tree_entry_filemode(ea) & 0170000) !=
-			     (git_tree_entry_filemode(eb) & 0170000))	/* S_IFMT */
-		rc = (rc = walk_add(w)) ? rc : walk_add(w);	/* deletion, addition */
-	else
+			     (git_tree_entry_filemode(eb) & 0170000)) {	/* S_IFMT */
+		w->eb = NULL;		/* deletion, addition */
+		if ((rc = walk_add(w)) == 0) {
+			w->eb = eb;
+			rc = walk_add(w);
+		}
+	} else {
 		rc = walk_add(w);
+	}
 	w->path.len = len;
 	if (w->path.data)
 		w->path.data[len] = 0;
@@ -191,6 +268,74 @@ int gitops_changed_paths(char ***out, size_t *n, struct gitops *g, const char *o
 	if (!w.v && !(w.v = calloc(1, sizeof *w.v)))
 		return gitops_fail(g, ERR_NOMEM, "out of memory");
 	*out = w.v;
+	*n = w.n;
+	return 0;
+}
+
+int gitops_trees_open(struct gitops_trees **out, struct gitops *g)
+{
+	if (!(*out = calloc(1, sizeof **out)))
+		return gitops_fail(g, ERR_NOMEM, "out of memory");
+	(*out)->g = g;
+	return 0;
+}
+
+static void memo_drop(struct memo_tree *v, size_t *n)
+{
+	for (size_t i = 0; i < *n; i++)
+		git_tree_free(v[i].t);
+	*n = 0;
+}
+
+void gitops_trees_free(struct gitops_trees *m)
+{
+	if (!m)
+		return;
+	memo_drop(m->prev, &m->nprev);
+	memo_drop(m->cur, &m->ncur);
+	free(m);
+}
+
+int gitops_tree_changes(char ***out, char (**ids)[GITOPS_HEXSZ + 1], size_t *n,
+			struct gitops_trees *m, const char *old_tree, const char *new_tree,
+			const char *rev, size_t max)
+{
+	struct paths_walk w = { .g = m->g, .rev = rev, .max = max, .memo = m };
+	git_tree *a = NULL, *b = NULL;
+	bool owna = false, ownb = false;
+	git_oid ia, ib;
+	int rc = 0;
+
+	buf_init(&w.path, 0);
+	memo_drop(m->cur, &m->ncur);
+	if ((old_tree && git_oid_fromstr(&ia, old_tree) < 0) || git_oid_fromstr(&ib, new_tree) < 0)
+		rc = gitops_fail(m->g, ERR_INVALID, "'%s' is not a tree id", rev);
+	if (rc == 0 && old_tree)
+		rc = tree_get(&a, &owna, &w, &ia, false);
+	if (rc == 0)
+		rc = tree_get(&b, &ownb, &w, &ib, true);
+	if (rc == 0)
+		rc = walk_trees(&w, a, b);
+	if (owna)
+		git_tree_free(a);
+	if (ownb)
+		git_tree_free(b);
+	buf_release(&w.path);
+	/* this call's new side is the next one's old side */
+	memo_drop(m->prev, &m->nprev);
+	memcpy(m->prev, m->cur, m->ncur * sizeof *m->cur);
+	m->nprev = m->ncur;
+	m->ncur = 0;
+	if (rc == 0 && !w.v && (!(w.v = calloc(1, sizeof *w.v)) ||
+				!(w.ids = calloc(1, sizeof *w.ids))))
+		rc = gitops_fail(m->g, ERR_NOMEM, "out of memory");
+	if (rc) {
+		gitops_paths_free(w.v, w.n);
+		free(w.ids);
+		return rc;
+	}
+	*out = w.v;
+	*ids = w.ids;
 	*n = w.n;
 	return 0;
 }

@@ -58,7 +58,13 @@ int file_map(const void **out, size_t *len, const char *path, size_t max)
 		close(fd);
 		return st.st_size == 0 ? ERR_INVALID : ERR_IO;
 	}
+	/* every byte is read (a checksum first): the pages in one go, not a
+	 * fault each */
+#ifdef MAP_POPULATE
+	p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+#else
 	p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+#endif
 	close(fd);
 	if (p == MAP_FAILED)
 		return ERR_IO;

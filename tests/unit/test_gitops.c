@@ -451,10 +451,85 @@ static void test_changed_paths_like_diff(void **state)
 	buf_release(&mirror);
 }
 
+/* The audit's comparison along a chain (gitops_tree_changes, its trees
+ * kept from one call to the next): the same paths as gitops_changed_paths,
+ * each with its blob id on the new side.  The pairs go a->b, b->a, so that
+ * every second call starts from the trees the one before kept. */
+static void check_tree_changes(struct fx *f, git_repository *repo, struct gitops_trees *m,
+			       const char *ha, const char *hb)
+{
+	char **v = NULL, **w = NULL, (*ids)[GITOPS_HEXSZ + 1] = NULL;
+	size_t n = 0, nw = 0;
+	git_tree *tb = NULL;
+	git_oid b;
+
+	assert_int_equal(gitops_changed_paths(&v, &n, f->g, ha, hb, 1000), 0);
+	assert_int_equal(gitops_tree_changes(&w, &ids, &nw, m, ha, hb, "the commit", 1000), 0);
+	assert_int_equal(nw, n);
+	assert_int_equal(git_oid_fromstr(&b, hb), 0);
+	assert_int_equal(git_tree_lookup(&tb, repo, &b), 0);
+	for (size_t k = 0; k < n; k++) {
+		git_tree_entry *e = NULL;
+		char want[GITOPS_HEXSZ + 1] = "";
+		/* a type change lists the path twice: the deletion has no id */
+		bool deletion = k + 1 < n && strcmp(v[k], v[k + 1]) == 0;
+
+		assert_string_equal(w[k], v[k]);
+		if (!deletion && git_tree_entry_bypath(&e, tb, v[k]) == 0 &&
+		    git_tree_entry_type(e) == GIT_OBJECT_BLOB)
+			git_oid_tostr(want, sizeof want, git_tree_entry_id(e));
+		assert_string_equal(ids[k], want);
+		git_tree_entry_free(e);
+	}
+	gitops_paths_free(v, n);
+	gitops_paths_free(w, nw);
+	free(ids);
+	git_tree_free(tb);
+}
+
+static void test_tree_changes_like_changed_paths(void **state)
+{
+	struct fx *f = *state;
+	git_repository *repo;
+	struct gitops_trees *m = NULL;
+	struct buf mirror = BUF_INIT;
+	char **v = NULL, (*ids)[GITOPS_HEXSZ + 1] = NULL;
+	size_t n = 0;
+
+	buf_printf(&mirror, "%s/mirror.git", f->dir);
+	assert_int_equal(git_repository_open_bare(&repo, mirror.data), 0);
+	assert_int_equal(gitops_trees_open(&m, f->g), 0);
+	gitops_cache_objects(false);
+	for (uint32_t seed = 1; seed <= 200; seed++) {
+		char ha[GITOPS_HEXSZ + 1], hb[GITOPS_HEXSZ + 1];
+		git_oid a, b;
+
+		random_tree(&a, repo, "", 0, seed, 0);
+		random_tree(&b, repo, "", 1, seed, 0);
+		git_oid_tostr(ha, sizeof ha, &a);
+		git_oid_tostr(hb, sizeof hb, &b);
+		check_tree_changes(f, repo, m, ha, hb);
+		check_tree_changes(f, repo, m, hb, ha);
+		if (seed % 7 == 0)
+			check_tree_changes(f, repo, m, NULL, hb);
+	}
+	/* a tree that is not there */
+	assert_int_equal(gitops_tree_changes(&v, &ids, &n, m, NULL,
+					     "0123456789012345678901234567890123456789", "x", 10),
+			 ERR_NOTFOUND);
+	assert_non_null(strstr(gitops_error(f->g), "cannot read a tree of 'x'"));
+	assert_null(v);
+	gitops_cache_objects(true);
+	gitops_trees_free(m);
+	git_repository_free(repo);
+	buf_release(&mirror);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_read_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tree_changes_like_changed_paths, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_commit_without_worktree, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_merge_commit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_commit_bad_input, setup, teardown),
