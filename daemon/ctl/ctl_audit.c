@@ -214,6 +214,7 @@ struct walk {
 	size_t n, cap, fcap;
 	size_t in_range;		/* commits before the range's start */
 	bool started;			/* the range's start was met */
+	size_t tested;			/* ids[0..tested) are no ancestors of the start */
 	bool hit;			/* ids[hit_at] is on the checkpoint's chain */
 	size_t hit_at;
 	uint64_t hit_depth;
@@ -250,6 +251,82 @@ static void walk_release(struct walk *w)
 	free(w->f);
 }
 
+/* Whether the walk has what it needs; a checkpoint whose chain is shorter
+ * than it claims is dropped. */
+static int walk_stop(struct walk *w)
+{
+	/* a chain the checkpoint claims must be as long as it says */
+	if (w->hit && w->started && w->hit_at <= w->in_range &&
+	    w->hit_depth < (uint64_t)(w->in_range - w->hit_at))
+		w->hit = false, w->cp = NULL;
+	if (w->below && w->started && w->n >= w->in_range + w->below)
+		return 1;
+	return w->hit && w->started ? 1 : 0;
+}
+
+/* The range starts at the first commit walked that is the range's start A
+ * or its ancestor, as git's A..B.  Along a first-parent chain that is
+ * monotone: once one commit is an ancestor of A, so is every one below.
+ * So the walk does not ask git of each commit (each question walks the
+ * history between them: quadratic in the distance): meeting A itself
+ * settles it (every commit above A descends from A, none is its
+ * ancestor); else the newest commit is asked after AUDIT_START_PROBE
+ * commits, then at every doubling of the distance, and a yes is narrowed
+ * down by bisection to the first yes.  at_end: the walk is over, ask of
+ * the last commit.  ids[0..tested) are known no. */
+#define AUDIT_START_PROBE 64
+
+static int find_start(struct walk *w, bool at_end)
+{
+	struct gitops *g = w->x->cg.g;
+	size_t last = w->n - 1, lo = last, hi = last;
+	int rc;
+
+	/* A itself: every commit above it descends from it */
+	if (strcmp(w->ids[last], w->x->base) != 0) {
+		if (!at_end && (w->n < AUDIT_START_PROBE || (w->n & (w->n - 1)) != 0))
+			return 0;
+		if ((rc = gitops_is_ancestor(g, w->ids[last], w->x->base)) <= 0) {
+			w->tested = rc == 0 ? w->n : w->tested;
+			return rc;
+		}
+		/* ids[last] is in; the first one in lies in [tested, last] */
+		lo = w->tested;
+	}
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (strcmp(w->ids[mid], w->x->base) == 0)
+			rc = 1;
+		else if ((rc = gitops_is_ancestor(g, w->ids[mid], w->x->base)) < 0)
+			return rc;
+		if (rc == 1)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	w->started = true;
+	w->in_range = lo;
+	/* the ancestry tests, which read the commits near the range's start
+	 * again and again, are over */
+	gitops_cache_objects(false);
+	return 0;
+}
+
+/* After the walk: the range's start if it was not settled on the way,
+ * and what the walk would have kept had it known it at once. */
+static int walk_end(struct walk *w)
+{
+	int rc;
+
+	if (w->x->base[0] && !w->started && w->n && (rc = find_start(w, true)) < 0)
+		return rc;
+	walk_stop(w);
+	if (w->below && w->started && w->n > w->in_range + w->below)
+		w->n = w->in_range + w->below;
+	return 0;
+}
+
 static int walk_cb(const struct gitops_commit_info *ci, void *data)
 {
 	struct walk *w = data;
@@ -265,30 +342,13 @@ static int walk_cb(const struct gitops_commit_info *ci, void *data)
 	if (commit_copy(&w->x->arena, &w->f[w->n], ci))
 		return ERR_NOMEM;
 	memcpy(w->ids[w->n++], id, GITOPS_HEXSZ + 1);
-	if (w->x->base[0] && !w->started) {
-		if (strcmp(id, w->x->base) == 0)
-			rc = 1;
-		else if ((rc = gitops_is_ancestor(w->x->cg.g, id, w->x->base)) < 0)
-			return rc;
-		if (rc == 1) {
-			w->started = true;
-			w->in_range = at;
-			/* the ancestry tests, which read the commits near the
-			 * range's start again and again, are over */
-			gitops_cache_objects(false);
-		}
-	}
 	if (w->cp && !w->hit && (w->hit_depth = audit_state_sample_depth(w->cp, id))) {
 		w->hit = true;
 		w->hit_at = at;
 	}
-	/* a chain the checkpoint claims must be as long as it says */
-	if (w->hit && w->started && w->hit_at <= w->in_range &&
-	    w->hit_depth < (uint64_t)(w->in_range - w->hit_at))
-		w->hit = false, w->cp = NULL;
-	if (w->below && w->started && w->n >= w->in_range + w->below)
-		return 1;
-	return w->hit && w->started ? 1 : 0;
+	if (w->x->base[0] && !w->started && (rc = find_start(w, false)) < 0)
+		return rc;
+	return walk_stop(w);
 }
 
 /* The state before the commits to read: the checkpoint cut where they
@@ -352,6 +412,8 @@ static int walk(struct ctx *x, const char *range, bool requests, size_t *in_rang
 	w.below = requests ? TRAILER_APPROVALS_MAX + 1 : 0;
 	rc = gitops_first_parent_commits(x->cg.g, rev_name(x, to, 0), AUDIT_MAX_COMMITS, walk_cb,
 					 &w);
+	if (rc == 0)
+		rc = walk_end(&w);
 	if (rc == 0 && w.hit && (rc = restore(x, &w, &n)) == ERR_INVALID) {
 		/* a checkpoint that contradicts the chain: walk again, to the
 		 * root, without it */
@@ -364,6 +426,8 @@ static int walk(struct ctx *x, const char *range, bool requests, size_t *in_rang
 		gitops_cache_objects(x->base[0] != '\0');
 		rc = gitops_first_parent_commits(x->cg.g, rev_name(x, to, 0), AUDIT_MAX_COMMITS,
 						 walk_cb, &w);
+		if (rc == 0)
+			rc = walk_end(&w);
 	}
 	gitops_cache_objects(false);
 	if (rc == 0 && !w.hit) {
