@@ -655,30 +655,6 @@ int gitops_first_parents(char (**out)[GITOPS_HEXSZ + 1], size_t *n, struct gitop
 	return rc;
 }
 
-struct id_walk {
-	gitops_walk_cb *fn;
-	void *data;
-};
-
-static int pass_id(const struct gitops_commit_info *ci, void *data)
-{
-	struct id_walk *w = data;
-
-	return w->fn(ci->id, w->data);
-}
-
-int gitops_first_parent_walk(struct gitops *g, const char *rev, size_t max, gitops_walk_cb *fn,
-			     void *data)
-{
-	struct id_walk w = { fn, data };
-	bool over = false;
-	int rc = walk_first_parents(g, rev, NULL, max, pass_id, &w, &over);
-
-	if (over)
-		gitops_fail(g, rc, "more than %zu first-parent commits up to '%s'", max, rev);
-	return rc > 0 ? 0 : rc;
-}
-
 int gitops_first_parent_commits(struct gitops *g, const char *rev, size_t max,
 				gitops_commit_cb *fn, void *data)
 {

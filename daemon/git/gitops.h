@@ -174,12 +174,6 @@ int gitops_note_read(struct buf *out, struct gitops *g, const char *notes_rev, c
  * still returned). */
 int gitops_first_parents(char (**out)[GITOPS_HEXSZ + 1], size_t *n, struct gitops *g,
 			 const char *rev, const char *stop, size_t max);
-/* The same walk, one commit at a time: fn(id, data) newest first until it
- * returns non-zero (positive: stop, and 0 is returned; negative: that
- * error), the root, or max commits (ERR_TOOBIG). */
-typedef int gitops_walk_cb(const char *id, void *data);
-int gitops_first_parent_walk(struct gitops *g, const char *rev, size_t max, gitops_walk_cb *fn,
-			     void *data);
 /* The first-parent history of rev as gitops_first_parents walks it (down
  * to stop, at most max: ERR_TOOBIG), in one pass: fn(ci, data) on each
  * commit, newest first, until it returns non-zero (positive: stop, 0 is
@@ -189,8 +183,10 @@ int gitops_first_parent_walk(struct gitops *g, const char *rev, size_t max, gito
 typedef int gitops_commit_cb(const struct gitops_commit_info *ci, void *data);
 int gitops_walk_commits(struct gitops *g, const char *rev, const char *stop, size_t max,
 			gitops_commit_cb *fn, void *data);
-/* gitops_first_parent_walk's walk with each commit's facts, as
- * gitops_walk_commits gives them (pipelinectl audit: one read per commit). */
+/* The same walk to the root (max commits at most: ERR_TOOBIG, worded
+ * "more than max first-parent commits up to 'rev'"), each commit's facts
+ * as gitops_walk_commits gives them (pipelinectl audit: one read per
+ * commit, the caller stops it). */
 int gitops_first_parent_commits(struct gitops *g, const char *rev, size_t max,
 				gitops_commit_cb *fn, void *data);
 /* Whether reading an object re-hashes it to check its id (libgit2's
