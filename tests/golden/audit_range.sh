@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest: cost 60
 # pipelinectl audit A..B says of the commits in the range exactly what the
 # full audit says of them: a generated history of ~300 first-parent commits
 # (well-formed promotions, and each kind of tampering the audit can see from

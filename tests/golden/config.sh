@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest: cost 40
 # Golden tests of the configuration checker (STYLE.md 10).
 #
 # tests/data/config/NNN.conf is checked from inside a copy of

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # ctest: quick
+# ctest: cost 20
 # Golden cases for `pipelinectl check` (tests/data/check/NNN-name/):
 #   repo/       the files of the GitOps repository's branch
 #   conf        pipelines.conf without [repository] and [daemon] (the test

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest: cost 25
 # Golden cases for `pipelinectl edit` (tests/data/yamledit/README.md):
 #   NNN.in    the document
 #   NNN.args  the arguments after FILE, one per line (tag paths, --tag, TAG)

@@ -1,7 +1,8 @@
 /* Unit tests for the local half of gitops.c on a real bare repository in a
  * temp dir: reading files, commits without a work tree (one parent and the
  * two-parent request merge), notes, first-parent walks, ancestry, and the
- * errors for bad input.  No network: the remote URL is never contacted. */
+ * errors for bad input.  No network: the remote URL is never contacted.
+ * ctest: cost 20 */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
