@@ -61,7 +61,7 @@ expect_flagged() {	# COMMIT ERE WHAT
 	out=$(stack_ctl audit 2>&1); rc=$?
 	set -e
 	[ $rc != 0 ] || stack_fail "$3: audit exited 0: $out"
-	grep -E "${1:0:7}" <<<"$out" | grep -qiE -- "$2" ||
+	grep -E "${1:0:7}" <<<"$out" | grep -iE -- "$2" >/dev/null ||
 		stack_fail "$3: no audit line naming ${1:0:7} matching /$2/: $out"
 	echo "  audit: $(grep -E "${1:0:7}" <<<"$out" | head -n1)"
 	stack_ok "$3 flagged"

@@ -50,7 +50,7 @@ stack_expect_eq "$(jq -r '.stages[] | select(.name == "beta") | .current_tag' <<
 stack_expect_eq "$(jq -r '.stages[] | select(.name == "beta") | .promoted.requested_by' <<<"$st")" "pipelined (automatic)" "status: promoted by"
 if stack_ctl_has status; then
 	out=$(stack_ctl status) || stack_fail "pipelinectl status failed"
-	grep -E "beta" <<<"$out" | grep -q "${sha:0:7}" || stack_fail "pipelinectl status does not show beta at $sha: $out"
+	grep -E "beta" <<<"$out" | grep "${sha:0:7}" >/dev/null || stack_fail "pipelinectl status does not show beta at $sha: $out"
 else
 	echo "note: pipelinectl has no status command yet; checked GET /api/v1/status"
 fi

@@ -106,7 +106,7 @@ stack_expect_eq "$(stack_git show --format= --name-only "$fc")" "$FILE" "the fre
 stack_expect_eq "$(stack_git log -1 --format='%an <%ae>' "$fc")" "Rita Risk <rita@example.com>" "author of the freeze commit"
 stack_expect_in "Rita Risk <rita@example.com> froze paper (freeze inc-4711) from now until it is lifted: incident 4711: order router." \
 	"$(stack_git log -1 --format=%B "$fc")" "freeze commit message"
-stack_git show "$fc:$FILE" | grep -q "^# Freezes of the trading desk" || stack_fail "the comment at the top was lost"
+stack_git show "$fc:$FILE" | grep "^# Freezes of the trading desk" >/dev/null || stack_fail "the comment at the top was lost"
 stack_kick >/dev/null
 stack_wait_cycles 1
 stack_expect_eq "$(jq -r '.freezes.active[0].id' <<<"$(stack_status)")" inc-4711 "in force after one cycle"

@@ -22,7 +22,7 @@ stack_expect_eq "$(jq -r .evidence <<<"$r")" failed "status: evidence of $bad"
 stack_expect_in "test_paper_fill_roundtrip" "$r" "status: the failing test is named"
 grep -qE '310/312|failed 2' <<<"$r" || stack_fail "status lacks the counts: $r"
 echo "  status: $r"
-grep -E "${bad:0:7}|$bad" "$STACK_LOG" | grep -qE 'fail' ||
+grep -E "${bad:0:7}|$bad" "$STACK_LOG" | grep -E 'fail' >/dev/null ||
 	stack_fail "the daemon log does not report the failing release"
 stack_ok "failure details visible in pipelinectl status --json and in the log"
 

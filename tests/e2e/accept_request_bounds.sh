@@ -140,7 +140,7 @@ stack_ok "log: 1 line for the bounds, $per_junk naming junk branches, 0 in 10 se
 dels=()
 for i in 0 1 2 3 4; do dels+=(":refs/heads/${junk_names[$i]}"); done
 git -C "$dev" push -q origin "${dels[@]}"
-stack_wait_for "stack_note ${junk_ids[$((PER_AUTHOR + 4))]} | grep -q wrong-files" 240 ||
+stack_wait_for "stack_note ${junk_ids[$((PER_AUTHOR + 4))]} | grep wrong-files >/dev/null" 240 ||
 	stack_fail "the 5 oldest waiting branches were not admitted"
 stack_expect_in 'queue-full' "$(stack_note "${junk_ids[$((PER_AUTHOR + 5))]}")" "the 6th oldest still waits"
 stack_expect_eq "$(waiting)" $((JUNK - PER_AUTHOR - 5)) "waiting after 5 deletions"

@@ -41,7 +41,7 @@ decided() {	# one merged, every other one refused with a note
 	for i in "${!ids[@]}"; do
 		if [ -n "$(stack_merge_of "${ids[i]}")" ]; then
 			merged=$((merged + 1))
-		elif stack_note "${ids[i]}" | grep -q '^already-current: '; then
+		elif stack_note "${ids[i]}" | grep '^already-current: ' >/dev/null; then
 			noted=$((noted + 1))
 		fi
 	done

@@ -82,9 +82,9 @@ ok "well-formed promotions audit clean (remote fetch and BASE..HEAD in a checkou
 # --- log -------------------------------------------------------------------
 out=$("$PIPELINECTL" -c "$C" log)
 [ "$(grep -c ' <- ' <<<"$out")" = 3 ] || fail "log shows 3 promotions: $out"
-head -1 <<<"$out" | grep -q "^repository: $SSH_URL_BASE/a1.git branch main at ${CLEAN:0:12} (fetched into $HOME/.cache/pipelined/" ||
+head -1 <<<"$out" | grep "^repository: $SSH_URL_BASE/a1.git branch main at ${CLEAN:0:12} (fetched into $HOME/.cache/pipelined/" >/dev/null ||
 	fail "log's first line does not name the repository read: $(head -1 <<<"$out")"
-sed -n 2p <<<"$out" | grep -q '^2026-03-09 15:00 UTC (11:00 EDT)  live  <- paper .* 1111111  by Other Writer <writer@example.com>$' ||
+sed -n 2p <<<"$out" | grep '^2026-03-09 15:00 UTC (11:00 EDT)  live  <- paper .* 1111111  by Other Writer <writer@example.com>$' >/dev/null ||
 	fail "log's first entry: $(sed -n 2p <<<"$out")"
 expect_in "break-glass: hotfix for the broker outage" "$out" "log shows break-glass"
 expect_in "market: open, closes 16:00 EDT  integration-test: passed 3/3" "$out" "log market/inttest"

@@ -47,7 +47,7 @@ s = json.load(sys.stdin)
 r = [r for r in s["requests"] if r["branch"] == "promote/paper/first"][0]
 assert r["state"] == "queued" and r["code"] == "market-open", r
 assert r["queued_until"].startswith("2026-03-09T20:00:00"), r' || fail "status of the refused request"
-grep -c "request 'promote/paper/first' .* refused: blocked: market open" "$T/pipelined.log" | grep -qx 1 ||
+grep -c "request 'promote/paper/first' .* refused: blocked: market open" "$T/pipelined.log" | grep -x 1 >/dev/null ||
 	fail "refusal not logged exactly once"
 wait_cycles 3
 [ "$(grep -c "note on request 'promote/paper/first'" "$T/pipelined.log")" = 1 ] || fail "note pushed again"

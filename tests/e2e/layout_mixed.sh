@@ -13,7 +13,7 @@ stack_map_image dashboard dashboard.image.tag
 stack_map_image superset superset.image.tag
 layout_prove 14
 sha=$(stack_tag beta)
-stack_values beta | grep -qx "    tag: $sha   # plain scalar" || stack_fail "dashboard's plain tag and its comment"
-stack_values beta | grep -qx "    tag: '$sha'" || stack_fail "superset's single-quoted tag"
+stack_values beta | grep -x "    tag: $sha   # plain scalar" >/dev/null || stack_fail "dashboard's plain tag and its comment"
+stack_values beta | grep -x "    tag: '$sha'" >/dev/null || stack_fail "superset's single-quoted tag"
 stack_ok "dashboard stays plain with its comment, superset stays single-quoted"
 echo "layout_mixed: all checks passed"

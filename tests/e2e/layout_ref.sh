@@ -9,7 +9,7 @@ stack_map_stages 'apps.{image}.image'
 layout_prove 14
 sha=$(stack_tag beta)
 for img in "${STACK_IMAGES[@]}"; do
-	stack_values beta | grep -qE "^    image: \"?ghcr.io/$STACK_NS/$img:$sha\"?\$" ||
+	stack_values beta | grep -E "^    image: \"?ghcr.io/$STACK_NS/$img:$sha\"?\$" >/dev/null ||
 		stack_fail "beta: apps.$img.image is not ghcr.io/$STACK_NS/$img:$sha"
 done
 stack_ok "every reference keeps its repository and carries the new tag"

@@ -17,7 +17,7 @@ release_error() {
   run "$T" "$@"
   expect_rc 2 "$why"
   expect_out '^result: error$' "$why"
-  if printf '%s\n' "$OUT" | grep -qE '^result: (complete|incomplete)$'; then fail "$why: false answer"; fi
+  if printf '%s\n' "$OUT" | grep -E '^result: (complete|incomplete)$' >/dev/null; then fail "$why: false answer"; fi
 }
 retry_ms() { field backoff-ms; }
 

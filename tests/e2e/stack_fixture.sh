@@ -7,7 +7,7 @@
 . "$SRCDIR/tests/fixtures/stack.sh"
 R=$TOOLDIR/registry_tool
 stack_start
-"$PIPELINED" -n -c "$STACK_CONF" | grep -qx 'configuration OK' || stack_fail "stack_config is not a valid configuration"
+"$PIPELINED" -n -c "$STACK_CONF" | grep -x 'configuration OK' >/dev/null || stack_fail "stack_config is not a valid configuration"
 stack_ok "servers up, repo seeded, configuration accepted by pipelined -n"
 
 for s in beta paper live; do
@@ -23,7 +23,7 @@ sha=$(stack_release "feat: first release")
 [ "$(stack_git rev-parse main)" = "$sha" ] || stack_fail "release commit is not main's tip"
 "$R" release "$STACK_REGISTRY" "$STACK_NS" "$sha" "${STACK_IMAGES[@]}" >"$STACK_DIR/rel.out" ||
 	{ cat "$STACK_DIR/rel.out"; stack_fail "14 images not complete"; }
-"$R" evidence "$STACK_REGISTRY" "$STACK_NS" "$sha" | grep -qx 'result: passed' || stack_fail "evidence not passed"
+"$R" evidence "$STACK_REGISTRY" "$STACK_NS" "$sha" | grep -x 'result: passed' >/dev/null || stack_fail "evidence not passed"
 stack_ok "stack_release: commit on main, 14 images and passing evidence at $sha"
 
 sha2=$(stack_app_commit "feat: partial")

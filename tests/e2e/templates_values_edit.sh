@@ -26,7 +26,7 @@ OLD=0000000000000000000000000000000000000000
 NEW1=3f1c2a9b8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a
 NEW2=a94a8fe5ccb19ba61c4c0873d391e987982fbbd3
 
-if "$PIPELINECTL" edit 2>&1 | grep -q "is not a command"; then
+if "$PIPELINECTL" edit 2>&1 | grep "is not a command" >/dev/null; then
 	echo "FAIL pipelinectl has no 'edit' command yet (needs yamledit)"
 	exit 1
 fi
@@ -40,13 +40,16 @@ changed_lines() {
 	diff "$1" "$2" | grep -c '^>' || true
 }
 only_tags_changed() { # orig new oldtag newtag
-	local d
-	d=$(diff "$1" "$2" | grep -E '^[<>]' | sed -E 's/^[<>] //' | sort -u)
+	local d lines
+	# diff exits 1 when the files differ: read its output once, outside any
+	# pipeline (under pipefail its status would decide every test below)
+	d=$(diff "$1" "$2") && return 1
+	lines=$(grep -E '^[<>]' <<<"$d")
+	[ -n "$lines" ] || return 1
 	# every removed line is a tag line with the old value, every added
 	# line the same line with the new value
-	diff <(diff "$1" "$2" | grep '^<' | sed "s/$3/$4/") <(diff "$1" "$2" | grep '^>' | sed 's/^>/</') >/dev/null &&
-		[ -n "$d" ] &&
-		! diff "$1" "$2" | grep -E '^[<>]' | grep -vqE "^[<>]       tag: \"[0-9a-f]{40}\"$"
+	[ "$(grep '^<' <<<"$d" | sed "s/$3/$4/")" = "$(grep '^>' <<<"$d" | sed 's/^>/</')" ] &&
+		! grep -vE "^[<>]       tag: \"[0-9a-f]{40}\"$" <<<"$lines" >/dev/null
 }
 
 for stage in beta paper live; do

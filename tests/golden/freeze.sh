@@ -75,7 +75,7 @@ for args in [0-9][0-9][0-9].args; do
 	last=$(tail -c1 "${A[1]}" | od -An -c | tr -d ' ')
 	case ${A[0]} in
 	add) grep '^< ' "$TMP/diff" | grep -v '^< freezes:' |
-		{ [ "$last" = '\n' ] || [ -z "$last" ] && cat || sed '$d'; } | grep -q . &&
+		{ [ "$last" = '\n' ] || [ -z "$last" ] && cat || sed '$d'; } | grep . >/dev/null &&
 		bad "add changed or removed lines" ;;
 	lift) grep -q '^>' "$TMP/diff" && bad "lift changed or added lines" ;;
 	esac
