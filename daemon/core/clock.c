@@ -808,6 +808,56 @@ static int next_session(struct session *out, int64_t day, time_t now, const stru
 	return ERR_INVALID;
 }
 
+static int64_t local_day(const struct tz_rule *tz, time_t t)
+{
+	return floor_div((int64_t)t + tz_rule_offset(tz, t, NULL), 86400);
+}
+
+/* The phase of the local day that holds now: between two of midnight,
+ * the session's open and close, midnight, and cut at every DST transition
+ * near now, so that the offset is one inside it and the local day cannot
+ * fold back (a transition just after midnight repeats a piece of the day
+ * before).  When its ends are not both in the local day of now, the span
+ * is now alone: correct, only not reusable. */
+static void same_span(struct window *w, const struct session *today, int64_t day,
+		      const struct tz_rule *tz)
+{
+	time_t b[10], from, until;
+	size_t n = 0;
+
+	b[n++] = local_to_utc(tz, day, 0);
+	if (today->kind == DAY_SESSION || today->kind == DAY_EARLY) {
+		b[n++] = today->open;
+		b[n++] = today->close;
+	}
+	if (tz->has_dst) {
+		int64_t y;
+		int m, d;
+
+		clock_civil_from_days(&y, &m, &d, day);
+		for (int64_t yy = y - 1; yy <= y + 1; yy++) {
+			b[n++] = (time_t)tz_date_utc(yy, &tz->start, tz->std_off);
+			b[n++] = (time_t)tz_date_utc(yy, &tz->end, tz->dst_off);
+		}
+	}
+	b[n++] = local_to_utc(tz, day + 1, 0);
+	from = b[0];
+	until = b[n - 1];
+	for (size_t i = 1; i + 1 < n; i++) {
+		if (b[i] <= w->now && b[i] > from)
+			from = b[i];
+		if (b[i] > w->now && b[i] < until)
+			until = b[i];
+	}
+	if (from > w->now || until <= w->now || local_day(tz, from) != day ||
+	    local_day(tz, until - 1) != day) {
+		from = w->now;
+		until = w->now + 1;
+	}
+	w->same_from = from;
+	w->same_until = until;
+}
+
 static void fill_local(struct tm *tm, char *zone, const struct tz_rule *tz, time_t t)
 {
 	tz_rule_localtime(tm, NULL, tz, t);
@@ -833,6 +883,7 @@ int clock_window(struct window *out, time_t now, const struct tz_rule *tz,
 	w.beyond_calendar = !cal || day < cal->first_day || day > cal->last_day;
 	session_of(&today, day, tz, cal, hours);
 	today_reason(&w, &today, now);
+	same_span(&w, &today, day, tz);
 	if (next_session(&cur, day, now, tz, cal, hours))
 		return ERR_INVALID;
 	w.open = cur.open <= now;

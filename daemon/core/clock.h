@@ -176,6 +176,12 @@ struct window {
 	time_t next_change;	/* open ? next_close : next_open */
 	char close_zone[TZ_NAME_MAX], open_zone[TZ_NAME_MAX];
 	struct tm close_local, open_local;
+	/* The span around now, [same_from, same_until), in which open, reason
+	 * and day_name, hence clock_format_trailer's text, stay as they are:
+	 * the phase of the local day (before the session, in it, after it, or
+	 * the whole day when it has none).  A reader of many instants (the
+	 * audit) asks again only outside it.  Never empty: it holds now. */
+	time_t same_from, same_until;
 };
 
 /* Minutes after midnight from "HH:MM" (00:00..23:59).  ERR_INVALID. */

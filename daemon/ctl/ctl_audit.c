@@ -133,7 +133,6 @@ struct facts {
 	char (*blobs)[GITOPS_HEXSZ + 1];	/* paths[k]'s blob id in the commit, or "" */
 	size_t npaths;
 	const char *tags[STAGE_COUNT];	/* in the arena, shared while unchanged; NULL none */
-	char window[128];
 };
 
 struct ctx {
@@ -159,6 +158,10 @@ struct ctx {
 	struct facts *f;
 	struct audit_commit *c;
 	struct arena arena;		/* the facts' strings */
+	/* the market window of the last commit judged, its text in the arena:
+	 * every commit in its span (clock.h: same_from..same_until) shares it */
+	struct window win;
+	const char *win_text;		/* NULL until the first window */
 	char label[600];		/* what was audited, for the summary */
 	char revbuf[2][600];		/* rev_name's results */
 	char base[GITOPS_HEXSZ + 1];	/* the range's start, "" when none */
@@ -804,6 +807,24 @@ static int keep_paths(struct ctx *x, struct facts *f, char **paths,
 	return 0;
 }
 
+/* The market window at t into x->win and x->win_text: computed again only
+ * when t leaves the last one's span (commits come oldest first, so most
+ * share their neighbour's).  1 when t is beyond what the clock reasons
+ * about (the commit is judged without a window), -1 out of memory. */
+static int window_of(struct ctx *x, time_t t)
+{
+	char text[128];
+
+	if (x->win_text && x->win.same_from <= t && t < x->win.same_until)
+		return 0;
+	x->win_text = NULL;
+	if (clock_window(&x->win, t, &x->tz, &x->cal, &x->hours))
+		return 1;
+	clock_format_trailer(text, sizeof text, &x->win);
+	x->win_text = arena_strdup(&x->arena, text);
+	return x->win_text ? 0 : -1;
+}
+
 /* Commits from the baseline's end up to the range are replayed (audit.h):
  * judged for the facts they establish, on their trailers alone, so the
  * range gets the full audit's verdict on its commits. */
@@ -834,7 +855,6 @@ static int judged_facts(struct ctx *x, size_t in_range, bool replay)
 	memset(&k, 0, sizeof k);
 	for (size_t i = first; i < x->n && rc == 0; i++) {
 		struct facts *f = &x->f[i];
-		struct window w;
 		char want[TAG_MAX + 1], **paths, (*blobs)[GITOPS_HEXSZ + 1];
 		/* a first-parent chain: the parent is the commit before */
 		const char *old = !f->ci.nparents ? NULL : i ? x->f[i - 1].ci.tree : base_tree;
@@ -856,10 +876,14 @@ static int judged_facts(struct ctx *x, size_t in_range, bool replay)
 			rc = 2;
 			break;
 		}
-		if (clock_window(&w, (time_t)f->ci.committer_time, &x->tz, &x->cal, &x->hours) == 0) {
-			x->c[i].window_open = w.open;
-			clock_format_trailer(f->window, sizeof f->window, &w);
-			x->c[i].window_text = f->window;
+		rc = window_of(x, (time_t)f->ci.committer_time);
+		if (rc < 0) {
+			rc = 2;
+			break;
+		}
+		if (rc == 0) {
+			x->c[i].window_open = x->win.open;
+			x->c[i].window_text = x->win_text;
 		}
 		x->c[i].judged = true;
 		rc = merged_request(x, i);

@@ -1315,6 +1315,91 @@ static void test_property_other_rules(void **state)
 	tzset();
 }
 
+/* ---- the span in which the window's trailer stays the same ------------ */
+
+/* Sweeps [from, to) by step as the audit reads commits: the last window's
+ * text is reused while an instant is in its span.  Every window holds its
+ * instant in [same_from, same_until); an instant in the last span has the
+ * text and open flag computed for it; the span's first and last second
+ * agree with it.  Returns the number of spans. */
+static long check_same_spans(const struct tz_rule *tz, const struct calendar *cal, time_t from,
+			     time_t to, time_t step, const char *what)
+{
+	struct window memo = { .same_from = 1, .same_until = 0 };
+	char memo_text[256] = "";
+	long spans = 0;
+
+	for (time_t t = from; t < to; t += step) {
+		struct window w, e;
+		char text[256], edge[256];
+
+		assert_int_equal(clock_window(&w, t, tz, cal, &hours), 0);
+		if (!(w.same_from <= t && t < w.same_until))
+			fail_msg("%s: %lld not in its span [%lld, %lld)", what, (long long)t,
+				 (long long)w.same_from, (long long)w.same_until);
+		clock_format_trailer(text, sizeof(text), &w);
+		if (memo.same_from <= t && t < memo.same_until) {
+			if (memo.open != w.open || strcmp(memo_text, text))
+				fail_msg("%s: at %lld '%s', but its span [%lld, %lld) says '%s'",
+					 what, (long long)t, text, (long long)memo.same_from,
+					 (long long)memo.same_until, memo_text);
+			continue;
+		}
+		memo = w;
+		strcpy(memo_text, text);
+		spans++;
+		const time_t ends[] = { w.same_from, w.same_until - 1 };
+		for (size_t i = 0; i < ARRAY_SIZE(ends); i++) {
+			assert_int_equal(clock_window(&e, ends[i], tz, cal, &hours), 0);
+			clock_format_trailer(edge, sizeof(edge), &e);
+			if (e.open != w.open || strcmp(edge, text))
+				fail_msg("%s: at %lld '%s', at the span's %s %lld '%s'", what,
+					 (long long)t, text, i ? "last second" : "start",
+					 (long long)ends[i], edge);
+		}
+	}
+	return spans;
+}
+
+/* The audit reuses a commit's Market-Window: text for every later commit
+ * in the same span: the span must never straddle a change, across DST,
+ * holidays, early closes, weekends and zones whose transitions fall at
+ * midnight; and it must be long (the phases of a day), or it saves
+ * nothing. */
+static void test_window_same_span(void **state)
+{
+	static const char *rules[] = {
+		"CET-1CEST,M3.5.0,M10.5.0/3",	   "AEST-10AEDT,M10.1.0,M4.1.0/3",
+		"<-04>4<-03>,M9.1.6/24,M4.1.6/24", "<-02>2<-01>,M3.5.0/-1,M10.5.0/0",
+		"<+1030>-10:30<+11>-11,M10.1.0,M4.1.0", "XST3XDT,J60/1:30,J300/3",
+		"<-03>3",
+		/* transitions at a weekday's midnight: the hour repeated when
+		 * DST ends is Tuesday's "after close" again, between Wednesday's
+		 * midnight and its "before open" */
+		"<-02>2<-01>,M3.5.3/0,M10.5.3/0", "WST-3WDT,M3.2.3/24,M11.1.2/24",
+		/* DST ends half an hour after a Wednesday's midnight: the half
+		 * hour before it is Wednesday's, the half hour after Tuesday's */
+		"<-02>2<-01>,M3.5.3/0:30,M10.5.3/0:30",
+	};
+	time_t from = at("2026-01-01T00:00:00Z"), to = at("2028-01-01T00:00:00Z");
+	long spans = check_same_spans(&ny, &nyse, from, to, 13 * 60, "New York");
+
+	/* weekdays have three phases, weekend and holiday days one: about
+	 * 2.3 a day on average, so well under 3 a day */
+	assert_true(spans > 0 && spans < 3 * 730);
+	for (size_t i = 0; i < ARRAY_SIZE(rules); i++) {
+		struct tz_rule r;
+
+		assert_int_equal(tz_rule_parse(&r, rules[i], NULL), 0);
+		/* the days around each transition of a year, finely */
+		for (time_t t = from + 3600; t < from + 366 * 86400; t += 3600)
+			if (tz_rule_offset(&r, t, NULL) != tz_rule_offset(&r, t - 3600, NULL))
+				check_same_spans(&r, NULL, t - 2 * 86400, t + 2 * 86400, 7 * 60 + 7,
+						 rules[i]);
+		check_same_spans(&r, NULL, from, from + 366 * 86400, 6 * 3600 + 7, rules[i]);
+	}
+}
+
 /* ---- guard bands (issue 14 item 2) -------------------------------------- */
 
 struct quiet_case {
@@ -1456,6 +1541,7 @@ int main(void)
 		cmocka_unit_test(test_loaders),
 		cmocka_unit_test(test_property_new_york),
 		cmocka_unit_test(test_property_other_rules),
+		cmocka_unit_test(test_window_same_span),
 		cmocka_unit_test(test_quiet_edges),
 		cmocka_unit_test(test_quiet_shapes),
 	};
