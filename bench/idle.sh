@@ -43,6 +43,9 @@ build_base() {
 		git archive "$rev" | tar -x -C "$BASE_BUILD/src"
 		echo "$rev" >"$BASE_BUILD/rev"
 	fi
+	# the baseline builds with its own dependencies (0560d84 still links
+	# libsystemd, which the current tree and its scripts/deps.sh dropped)
+	[ ! -f "$BASE_BUILD/src/scripts/deps.sh" ] || bash "$BASE_BUILD/src/scripts/deps.sh"
 	build "$BASE_BUILD/src" "$BASE_BUILD/out"
 }
 
