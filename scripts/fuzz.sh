@@ -46,6 +46,15 @@ figure() { # log key
   grep -oE "$2: [0-9]+" "$1" | tail -1 | grep -oE '[0-9]+$' || echo '?'
 }
 
+# The targets' scratch files (fuzz_config writes each input to a file) go
+# to a directory of this run, on a tmpfs when there is one, removed at the
+# end: a target that crashes cannot clean up after itself.
+tmpbase=${TMPDIR:-/tmp}
+[ -n "${TMPDIR:-}" ] || { [ -d /dev/shm ] && [ -w /dev/shm ] && tmpbase=/dev/shm; }
+TMPDIR=$(mktemp -d "$tmpbase/pipelined-fuzz.XXXXXX")
+export TMPDIR
+trap 'rm -rf "$TMPDIR"' EXIT
+
 status=0
 summary=()
 for t in "${targets[@]}"; do
