@@ -302,6 +302,20 @@ static int64_t tz_date_utc(int64_t year, const struct tz_date *d, int32_t off_be
 	return tz_date_day(year, d) * 86400 + d->secs - off_before;
 }
 
+/* The DST transitions of the years year-1..year+1, as UTC instants: the
+ * rule's start (into DST) at even indexes, its end at the odd ones.  The
+ * neighbouring years matter for southern-hemisphere rules and for dates
+ * pushed across New Year by a /time beyond 24h. */
+#define TZ_AROUND 6
+
+static void tz_transitions(int64_t at[TZ_AROUND], const struct tz_rule *r, int64_t year)
+{
+	for (int i = 0; i < TZ_AROUND / 2; i++) {
+		at[2 * i] = tz_date_utc(year - 1 + i, &r->start, r->std_off);
+		at[2 * i + 1] = tz_date_utc(year - 1 + i, &r->end, r->dst_off);
+	}
+}
+
 /* Instants the rule is evaluated for: +-2^50 s (35 million years) keeps
  * every intermediate day and second count far from overflow. */
 #define T_RULE_LIMIT (INT64_C(1) << 50)
@@ -313,13 +327,13 @@ int32_t tz_rule_offset(const struct tz_rule *r, time_t t, bool *is_dst)
 	bool dst = false;
 
 	if (r->has_dst && t > -T_RULE_LIMIT && t < T_RULE_LIMIT) {
-		/* The latest transition at or before t decides; looking at the
-		 * neighbouring years too handles southern-hemisphere rules and
-		 * dates pushed across New Year by a /time beyond 24h. */
+		int64_t at[TZ_AROUND];
+
+		/* The latest transition at or before t decides. */
 		clock_civil_from_days(&y, &m, &d, floor_div((int64_t)t, 86400));
-		for (int64_t yy = y - 1; yy <= y + 1; yy++) {
-			int64_t s = tz_date_utc(yy, &r->start, r->std_off);
-			int64_t e = tz_date_utc(yy, &r->end, r->dst_off);
+		tz_transitions(at, r, y);
+		for (size_t i = 0; i < TZ_AROUND; i += 2) {
+			int64_t s = at[i], e = at[i + 1];
 
 			if (e <= t && e > best) {
 				best = e;
@@ -822,7 +836,7 @@ static int64_t local_day(const struct tz_rule *tz, time_t t)
 static void same_span(struct window *w, const struct session *today, int64_t day,
 		      const struct tz_rule *tz)
 {
-	time_t b[10], from, until;
+	time_t b[4 + TZ_AROUND], from, until;
 	size_t n = 0;
 
 	b[n++] = local_to_utc(tz, day, 0);
@@ -831,14 +845,13 @@ static void same_span(struct window *w, const struct session *today, int64_t day
 		b[n++] = today->close;
 	}
 	if (tz->has_dst) {
-		int64_t y;
+		int64_t y, at[TZ_AROUND];
 		int m, d;
 
 		clock_civil_from_days(&y, &m, &d, day);
-		for (int64_t yy = y - 1; yy <= y + 1; yy++) {
-			b[n++] = (time_t)tz_date_utc(yy, &tz->start, tz->std_off);
-			b[n++] = (time_t)tz_date_utc(yy, &tz->end, tz->dst_off);
-		}
+		tz_transitions(at, tz, y);
+		for (size_t i = 0; i < TZ_AROUND; i++)
+			b[n++] = (time_t)at[i];
 	}
 	b[n++] = local_to_utc(tz, day + 1, 0);
 	from = b[0];
