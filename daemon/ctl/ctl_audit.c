@@ -413,8 +413,8 @@ static int walk(struct ctx *x, const char *range, bool requests, size_t *in_rang
 	 * them only the request commit under its approvals is read (the tip's
 	 * shape), never the facts of the rest */
 	w.below = requests ? TRAILER_APPROVALS_MAX + 1 : 0;
-	rc = gitops_first_parent_commits(x->cg.g, rev_name(x, to, 0), AUDIT_MAX_COMMITS, walk_cb,
-					 &w);
+	rc = gitops_walk_commits(x->cg.g, rev_name(x, to, 0), NULL, AUDIT_MAX_COMMITS, walk_cb,
+				 &w);
 	if (rc == 0)
 		rc = walk_end(&w);
 	if (rc == 0 && w.hit && (rc = restore(x, &w, &n)) == ERR_INVALID) {
@@ -427,8 +427,8 @@ static int walk(struct ctx *x, const char *range, bool requests, size_t *in_rang
 		x->restored[0] = '\0';
 		x->covered = false;
 		gitops_cache_objects(x->base[0] != '\0');
-		rc = gitops_first_parent_commits(x->cg.g, rev_name(x, to, 0), AUDIT_MAX_COMMITS,
-						 walk_cb, &w);
+		rc = gitops_walk_commits(x->cg.g, rev_name(x, to, 0), NULL, AUDIT_MAX_COMMITS,
+					 walk_cb, &w);
 		if (rc == 0)
 			rc = walk_end(&w);
 	}

@@ -624,6 +624,16 @@ static int walk_first_parents(struct gitops *g, const char *rev, const char *sto
 	return rc;
 }
 
+/* The walk's bound, worded for what was walked: a whole history, or the
+ * commits above stop. */
+static void over_fail(struct gitops *g, int rc, size_t max, const char *rev, const char *stop)
+{
+	if (stop)
+		gitops_fail(g, rc, "more than %zu commits after '%s'", max, stop);
+	else
+		gitops_fail(g, rc, "more than %zu first-parent commits up to '%s'", max, rev);
+}
+
 struct id_list {
 	char (*ids)[GITOPS_HEXSZ + 1];
 	size_t n;
@@ -645,7 +655,7 @@ int gitops_first_parents(char (**out)[GITOPS_HEXSZ + 1], size_t *n, struct gitop
 	int rc = l.ids ? walk_first_parents(g, rev, stop, max, collect_id, &l, &over) : ERR_NOMEM;
 
 	if (over)
-		gitops_fail(g, rc, "more than %zu commits after '%s'", max, stop ? stop : "the root");
+		over_fail(g, rc, max, rev, stop);
 	if (rc && rc != ERR_TOOBIG) {
 		free(l.ids);
 		return rc;
@@ -655,17 +665,6 @@ int gitops_first_parents(char (**out)[GITOPS_HEXSZ + 1], size_t *n, struct gitop
 	return rc;
 }
 
-int gitops_first_parent_commits(struct gitops *g, const char *rev, size_t max,
-				gitops_commit_cb *fn, void *data)
-{
-	bool over = false;
-	int rc = walk_first_parents(g, rev, NULL, max, fn, data, &over);
-
-	if (over)
-		gitops_fail(g, rc, "more than %zu first-parent commits up to '%s'", max, rev);
-	return rc > 0 ? 0 : rc;
-}
-
 int gitops_walk_commits(struct gitops *g, const char *rev, const char *stop, size_t max,
 			gitops_commit_cb *fn, void *data)
 {
@@ -673,7 +672,7 @@ int gitops_walk_commits(struct gitops *g, const char *rev, const char *stop, siz
 	int rc = walk_first_parents(g, rev, stop, max, fn, data, &over);
 
 	if (over)
-		gitops_fail(g, rc, "more than %zu commits after '%s'", max, stop ? stop : "the root");
+		over_fail(g, rc, max, rev, stop);
 	return rc > 0 ? 0 : rc;
 }
 

@@ -179,16 +179,12 @@ int gitops_first_parents(char (**out)[GITOPS_HEXSZ + 1], size_t *n, struct gitop
  * commit, newest first, until it returns non-zero (positive: stop, 0 is
  * returned; negative: that error).  ci's strings are the commit's own,
  * valid during the call only: one read per commit and nothing copied
- * (pipelinectl log over 100,000 commits). */
+ * (pipelinectl log over 100,000 commits; the audit walks to the root
+ * and stops it itself).  The bound's message names stop, or without it
+ * "more than max first-parent commits up to 'rev'". */
 typedef int gitops_commit_cb(const struct gitops_commit_info *ci, void *data);
 int gitops_walk_commits(struct gitops *g, const char *rev, const char *stop, size_t max,
 			gitops_commit_cb *fn, void *data);
-/* The same walk to the root (max commits at most: ERR_TOOBIG, worded
- * "more than max first-parent commits up to 'rev'"), each commit's facts
- * as gitops_walk_commits gives them (pipelinectl audit: one read per
- * commit, the caller stops it). */
-int gitops_first_parent_commits(struct gitops *g, const char *rev, size_t max,
-				gitops_commit_cb *fn, void *data);
 /* Whether reading an object re-hashes it to check its id (libgit2's
  * strict hash verification, on by default; process-wide).  git log does
  * not; the audit does, as an integrity check of what it judges. */

@@ -262,6 +262,12 @@ static void test_first_parents(void **state)
 	assert_int_equal(n, 2);
 	assert_string_equal(ids[1], c[4]);
 	free(ids);
+	/* the bound names what was walked: the history up to rev, or the
+	 * commits above stop */
+	assert_non_null(strstr(gitops_error(f->g), "more than 2 first-parent commits up to"));
+	assert_int_equal(gitops_first_parents(&ids, &n, f->g, m, f->root, 2), ERR_TOOBIG);
+	free(ids);
+	assert_non_null(strstr(gitops_error(f->g), "more than 2 commits after"));
 	assert_int_equal(gitops_first_parents(&ids, &n, f->g, m, m, 2), 0);
 	assert_int_equal(n, 0);
 	free(ids);
