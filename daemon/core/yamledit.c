@@ -63,7 +63,6 @@ struct frame {
 struct target {
 	size_t ordinal;		/* event number in the stream */
 	size_t b0, b1;		/* byte range of the old value (with quotes) */
-	size_t line;
 	const char *val;	/* the new value (borrowed from the caller) */
 	size_t vlen;
 	char quote;		/* 0 plain, or the quote character to write */
@@ -757,7 +756,6 @@ static void add_target(struct ed *ed, const yaml_event_t *ev, uint64_t m, const 
 	t->ordinal = ed->ordinal;
 	t->b0 = b0;
 	t->b1 = b1;
-	t->line = ev->start_mark.line;
 	t->val = val;
 	t->vlen = strlen(val);
 	if (ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE)
@@ -1142,19 +1140,25 @@ static void report_unmatched(struct ed *ed)
 	}
 }
 
+/* Lines are counted as git and diff count them, by '\n' alone: YAML also
+ * breaks lines at a lone '\r' (and libyaml's marks count it), but the
+ * commit's diff shows two values on either side of one as one changed
+ * line.  The targets are in document order. */
 static void fill_stats(const struct ed *ed, struct yamledit_stats *st)
 {
-	size_t last = SIZE_MAX;
+	const struct target *last = NULL;
 
 	memset(st, 0, sizeof(*st));
 	st->matched = ed->ntargets;
 	for (size_t i = 0; i < ed->ntargets; i++) {
-		if (!ed->targets[i].changed)
+		const struct target *t = &ed->targets[i];
+
+		if (!t->changed)
 			continue;
 		st->changed++;
-		if (ed->targets[i].line != last)
+		if (!last || memchr(ed->in + last->b1, '\n', t->b0 - last->b1))
 			st->lines++;
-		last = ed->targets[i].line;
+		last = t;
 	}
 }
 

@@ -52,6 +52,32 @@ static void test_several_paths(void **state)
 	buf_release(&out);
 }
 
+/* A lone carriage return breaks a YAML line but not a git one: the two
+ * tags on either side of it are one changed line in the commit's diff,
+ * and the '\r' stays where it was (found by fuzz_yamledit). */
+static void test_lone_cr_is_not_a_line(void **state)
+{
+	const char *paths[] = { "images.*.tag" };
+	struct buf out = BUF_INIT, err = BUF_INIT;
+	struct yamledit_stats st;
+	const char *in = "images:\n  - tag: \"1.0.0\"\r  - tag: \"1.0.0\"\n  - tag: 1.0.0\n";
+
+	assert_int_equal(edit(&out, &st, in, paths, 1, "2.0.0", &err), 0);
+	assert_string_equal(out.data,
+			    "images:\n  - tag: \"2.0.0\"\r  - tag: \"2.0.0\"\n  - tag: 2.0.0\n");
+	assert_int_equal(st.matched, 3);
+	assert_int_equal(st.changed, 3);
+	assert_int_equal(st.lines, 2);
+	buf_release(&out);
+	/* CRLF files: one line per tag, as before */
+	in = "images:\r\n  - tag: 1.0.0\r\n  - tag: 1.0.0\r\n";
+	assert_int_equal(edit(&out, &st, in, paths, 1, "2.0.0", &err), 0);
+	assert_string_equal(out.data, "images:\r\n  - tag: 2.0.0\r\n  - tag: 2.0.0\r\n");
+	assert_int_equal(st.lines, 2);
+	assert_null(err.data);
+	buf_release(&out);
+}
+
 static void test_same_scalar_two_paths(void **state)
 {
 	const char *paths[] = { "image.tag", "*.tag", "image.*" };
@@ -660,6 +686,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_several_paths),
+		cmocka_unit_test(test_lone_cr_is_not_a_line),
 		cmocka_unit_test(test_same_scalar_two_paths),
 		cmocka_unit_test(test_empty_input),
 		cmocka_unit_test(test_out_untouched_on_failure),
