@@ -29,6 +29,17 @@ else
 fi
 RUNS=${FUZZ_RUNS:-10000000}
 
+# A long run beside other work: `setsid nice -n 19 bash scripts/fuzz.sh
+# --long`.  With the kernel's autogroup scheduling a nice value only ranks
+# processes within their session, and every session gets an equal share:
+# a niced run in a session of its own would take a whole share from the
+# other sessions' work.  When this script leads its own session, its
+# session gets its nice value too.
+if [ "$(nice)" -gt 0 ] && [ -w /proc/self/autogroup ] &&
+   [ "$(ps -o sid= -p $$ | tr -d ' ')" = $$ ]; then
+  echo "$(nice)" >/proc/self/autogroup 2>/dev/null || true
+fi
+
 bash scripts/deps.sh
 BUILD=${BUILD:-build-fuzz}
 CC=clang cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
