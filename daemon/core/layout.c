@@ -487,6 +487,13 @@ static int parse_ref(struct res *s, struct layout_loc *l)
 		return fail(s, ERR_REJECTED, "image '%s': %s holds the reference '%s' without a :TAG "
 			    "part", name, l->path, v);
 	repolen = (size_t)(colon - v);
+	/* one '@' at most, before the digest: with a second one in the
+	 * repository, writing the tag without the old digest would leave a
+	 * reference that reads back as another repository */
+	if (memchr(v, '@', repolen))
+		return fail(s, ERR_REJECTED, "image '%s': %s holds the reference '%s', whose "
+			    "repository '%.*s' has an '@' (only a digest follows an '@')", name,
+			    l->path, v, (int)repolen, v);
 	if (!(repolen == nlen && !memcmp(v, name, nlen)) &&
 	    !(repolen > nlen && v[repolen - nlen - 1] == '/' && !memcmp(v + repolen - nlen, name, nlen)))
 		return fail(s, ERR_REJECTED, "image '%s': %s holds a reference to '%.*s', not to "

@@ -475,6 +475,15 @@ static void test_reference_refusals(void **state)
 		    "dashboard:\n  image: dashboard:1\n", ERR_REJECTED,
 		"values/values-beta.yaml: image 'api': api.image holds the reference "
 		"'localhost:5000/api' without a :TAG part");
+	/* an '@' inside the repository: without its digest the reference
+	 * would read back as repository 'x@y/api:1', tag... (found by
+	 * fuzz_layout: the daemon wrote a file it then refused) */
+	refused(&r, "api:\n  image: ghcr.io/x@y/api:1@sha256:"
+		    "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee\n"
+		    "worker:\n  image: worker:1\ndashboard:\n  image: dashboard:1\n", ERR_REJECTED,
+		"values/values-beta.yaml: image 'api': api.image holds the reference 'ghcr.io/x@y/"
+		"api:1@sha256:eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee', whose "
+		"repository 'ghcr.io/x@y/api' has an '@' (only a digest follows an '@')");
 	r = rules(shared, 1, NULL, false);
 	refused(&r, refs_doc, ERR_REJECTED,
 		"values/values-beta.yaml: api.image holds an image reference "
