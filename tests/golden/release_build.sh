@@ -22,7 +22,10 @@ for flag in ' -O[23s] ' ' -Werror ' ' -Wall ' ' -Wextra '; do
 		fail "the Release build does not compile with $flag"
 done
 if ! nice -n 5 cmake --build "$B" -j "$(nproc)" >"$log" 2>&1; then
-	grep -E 'error|warning' "$log" | head -40
+	# read to the end (no head: under pipefail and set -e a reader that
+	# leaves early, or a grep that finds nothing, would end the script
+	# before its message); a failure without such lines shows the log's end
+	{ grep -E 'error|warning' "$log" || tail -n 40 "$log"; } | sed -n 1,40p
 	fail "the Release build (-O3 -Werror) fails: see the lines above"
 fi
 for prog in pipelined pipelinectl pipelined-git; do
